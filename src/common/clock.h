@@ -1,0 +1,62 @@
+// Clock: the only source of time for queue semantics (visibility, delay, retention, long polls).
+//
+// Production uses SystemClock; tests use FakeClock and advance it instead of sleeping.
+// RunAt schedules a callback at a point in time; it is how the engine wakes long polls when a
+// delayed message comes due or a visibility timeout expires. Callbacks may run on any thread and
+// must not assume the caller's locks are held. There is no cancellation: a callback whose work
+// was already done must notice and return.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace sluice {
+
+using Millis = std::int64_t;  // milliseconds since the Unix epoch
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock milliseconds since the Unix epoch (monotonic enough for queue semantics).
+  virtual Millis NowMs() const = 0;
+  // Runs fn at or soon after `when` (epoch ms). Thread-safe.
+  virtual void RunAt(Millis when, std::function<void()> fn) = 0;
+};
+
+// Real time; timers run on a dedicated thread that only dispatches callbacks.
+class SystemClock final : public Clock {
+ public:
+  SystemClock();
+  ~SystemClock() override;
+  Millis NowMs() const override;
+  void RunAt(Millis when, std::function<void()> fn) override;
+  // Stops the timer thread; pending callbacks are dropped.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Manual time for tests. Advance() runs every callback that came due, in time order, on the
+// calling thread.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(Millis start = 1'700'000'000'000) : now_(start) {}
+  Millis NowMs() const override;
+  void RunAt(Millis when, std::function<void()> fn) override;
+  void Advance(Millis delta);
+  void AdvanceSeconds(std::int64_t s) { Advance(s * 1000); }
+  std::size_t PendingTimers() const;
+
+ private:
+  mutable std::mutex mu_;
+  Millis now_;
+  std::multimap<Millis, std::function<void()>> timers_;
+};
+
+}  // namespace sluice

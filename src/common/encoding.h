@@ -1,0 +1,23 @@
+// Byte encodings shared by every layer: base64, hex, MD5/SHA-256 digests, UTF-8 checks.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+std::string Base64Encode(std::string_view bytes);
+// Standard alphabet; padding optional; whitespace not allowed. nullopt on bad input.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+std::string HexEncode(std::string_view bytes);  // lower-case
+
+std::string Md5Hex(std::string_view bytes);
+std::string Sha256Hex(std::string_view bytes);
+std::string Sha256(std::string_view bytes);  // raw 32 bytes
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace sluice

@@ -1,0 +1,99 @@
+// Engine: SQS queue semantics behind one interface. Backends (engine/local today, PostgreSQL
+// later) pass the same suite in tests/engine.
+//
+// Contract:
+// - Every method is thread-safe.
+// - Errors are Status values with ErrorCode and the AWS message text (e.g. kQueueDoesNotExist,
+//   kInvalidAttributeValue "Invalid value for the parameter VisibilityTimeout."); the service
+//   layer maps codes to the wire.
+// - Message operations complete through a callback, possibly on another thread and possibly
+//   before the call returns: sends complete once durable (group commit); receives complete when
+//   messages are available or the wait ends. Callbacks must not call back into the engine while
+//   holding locks of their own; the engine never holds its locks while invoking them.
+// - Time comes only from the Clock given at construction.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/types.h"
+
+namespace sluice::engine {
+
+struct EngineOptions {
+  std::string region = "us-east-1";
+  std::size_t max_inflight_per_queue = 120000;  // standard queues; OverLimit on short polls
+  // Key for receipt-handle MACs; random per process when empty. (The durable store persists it.)
+  std::string receipt_secret;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // ---- queues --------------------------------------------------------------------------------
+  // Creates, or returns OK when the queue exists and every attribute given equals its current
+  // value; else kQueueNameExists. kQueueDeletedRecently within 60 s of a delete.
+  // Validates names, attribute names and values (kInvalidAttributeName/Value,
+  // kInvalidParameterValue).
+  virtual Status CreateQueue(const QueueId& id, const AttributeMap& attributes,
+                             const TagMap& tags) = 0;
+  virtual Status DeleteQueue(const QueueId& id) = 0;
+  virtual bool QueueExists(const QueueId& id) = 0;
+  // Queues of `account` whose names start with `prefix`, sorted by name.
+  virtual std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix) = 0;
+  // `names` as requested ("All" expands); unknown names -> kInvalidAttributeName.
+  virtual Result<AttributeMap> GetQueueAttributes(const QueueId& id,
+                                                  const std::vector<std::string>& names) = 0;
+  virtual Status SetQueueAttributes(const QueueId& id, const AttributeMap& attributes) = 0;
+  virtual Status TagQueue(const QueueId& id, const TagMap& tags) = 0;
+  virtual Status UntagQueue(const QueueId& id, const std::vector<std::string>& keys) = 0;
+  virtual Result<TagMap> ListQueueTags(const QueueId& id) = 0;
+  // kPurgeQueueInProgress when purged less than 60 s ago.
+  virtual Status PurgeQueue(const QueueId& id) = 0;
+  // Queues whose RedrivePolicy targets `dead_letter_queue`, sorted by name.
+  virtual Result<std::vector<QueueId>> ListDeadLetterSourceQueues(const QueueId& dlq) = 0;
+  // Adds / removes a statement (Sid = label) in the queue's Policy attribute.
+  virtual Status AddPermission(const QueueId& id, const std::string& label,
+                               const std::vector<std::string>& account_ids,
+                               const std::vector<std::string>& actions) = 0;
+  virtual Status RemovePermission(const QueueId& id, const std::string& label) = 0;
+  // "arn:aws:sqs:<region>:<account>:<name>" for a queue, and back.
+  virtual std::string QueueArn(const QueueId& id) const = 0;
+
+  // ---- messages ------------------------------------------------------------------------------
+  // One entry result per request, in order. The whole call fails (single Status in every entry
+  // is not used) only when the queue does not exist: then `done` gets that error.
+  using SendCallback = std::function<void(Result<std::vector<Result<SendResult>>>)>;
+  virtual void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) = 0;
+
+  using ReceiveCallback = std::function<void(Result<std::vector<ReceivedMessage>>)>;
+  virtual void Receive(const QueueId& id, const ReceiveRequest& request, ReceiveCallback done) = 0;
+
+  // One Status per receipt handle, in order (kReceiptHandleIsInvalid for malformed or foreign
+  // handles). The outer Result fails only when the queue does not exist.
+  using BatchCallback = std::function<void(Result<std::vector<Status>>)>;
+  virtual void Delete(const QueueId& id, std::vector<std::string> receipt_handles,
+                      BatchCallback done) = 0;
+  virtual void ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
+                                BatchCallback done) = 0;
+
+  // ---- message move tasks --------------------------------------------------------------------
+  virtual Result<std::string> StartMessageMoveTask(const std::string& source_arn,
+                                                   const std::optional<std::string>& dest_arn,
+                                                   std::optional<int> max_per_second) = 0;
+  virtual Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string& source_arn,
+                                                                 int max_results) = 0;
+  // Returns the number of messages moved so far.
+  virtual Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle) = 0;
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+  // Answers every waiting long poll (with what is available, usually nothing) and refuses new
+  // waits; called on graceful shutdown.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace sluice::engine

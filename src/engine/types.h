@@ -1,0 +1,102 @@
+// Domain types of the queue engine. Nothing here knows of HTTP, JSON or XML.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace sluice::engine {
+
+// A queue is named by its owning account and its name (case-sensitive).
+struct QueueId {
+  std::string account;  // 12 digits
+  std::string name;     // 1-80 chars [A-Za-z0-9_-], FIFO names end in ".fifo"
+  bool operator==(const QueueId&) const = default;
+  auto operator<=>(const QueueId&) const = default;
+};
+
+// Queue attributes as SQS names them ("VisibilityTimeout" -> "30"); values are strings.
+using AttributeMap = std::map<std::string, std::string>;
+using TagMap = std::map<std::string, std::string>;
+
+// A user message attribute (or a system attribute such as AWSTraceHeader on send).
+struct MessageAttribute {
+  std::string name;
+  std::string data_type;     // "String", "Number", "Binary", or with a ".label" suffix
+  bool binary = false;       // BinaryValue present (value holds raw bytes) vs StringValue
+  std::string value;
+  std::vector<std::string> string_list;  // reserved by SQS; kept for digests
+  std::vector<std::string> binary_list;
+};
+using MessageAttributes = std::vector<MessageAttribute>;  // sorted by name, unique names
+
+// One message to enqueue. The handler has validated characters, attribute names and types.
+struct SendRequest {
+  std::string body;
+  MessageAttributes attributes;
+  std::optional<std::string> trace_header;  // AWSTraceHeader system attribute
+  std::optional<int> delay_seconds;         // absent: the queue's DelaySeconds
+  std::optional<std::string> group_id;      // MessageGroupId (FIFO; fair queues on standard)
+  std::optional<std::string> dedup_id;      // MessageDeduplicationId (FIFO)
+  std::string sender_id;
+  std::size_t size = 0;  // body + attribute names, types and values, as SQS counts it
+};
+
+struct SendResult {
+  std::string message_id;
+  std::string md5_of_body;
+  std::string sequence_number;  // FIFO only
+};
+
+struct ReceiveRequest {
+  int max_messages = 1;                      // 1..10, validated by the handler
+  std::optional<int> visibility_timeout;     // absent: the queue's VisibilityTimeout
+  std::optional<int> wait_seconds;           // absent: the queue's ReceiveMessageWaitTimeSeconds
+  std::string receive_request_attempt_id;    // FIFO
+};
+
+// A delivered message with everything a handler may return; the handler selects which system
+// and user attributes to include.
+struct ReceivedMessage {
+  std::string message_id;
+  std::string receipt_handle;
+  std::string body;
+  std::string md5_of_body;
+  MessageAttributes attributes;  // all of them, sorted by name
+  // System attributes.
+  std::string sender_id;
+  Millis sent_timestamp = 0;
+  Millis first_receive_timestamp = 0;
+  int receive_count = 0;
+  std::optional<std::string> trace_header;
+  std::optional<std::string> group_id;
+  std::optional<std::string> dedup_id;
+  std::optional<std::string> sequence_number;
+  std::optional<std::string> dead_letter_source_arn;
+};
+
+struct VisibilityChange {
+  std::string receipt_handle;
+  int visibility_timeout = 0;  // 0..43200, validated by the handler
+};
+
+enum class MoveTaskStatus { kRunning, kCompleted, kCancelling, kCancelled, kFailed };
+
+struct MoveTaskInfo {
+  std::string task_handle;  // only reported while running
+  MoveTaskStatus status = MoveTaskStatus::kRunning;
+  std::string source_arn;
+  std::optional<std::string> destination_arn;
+  std::optional<int> max_messages_per_second;
+  std::int64_t moved = 0;
+  std::int64_t to_move = 0;
+  std::optional<std::string> failure_reason;
+  Millis started_timestamp = 0;
+};
+
+}  // namespace sluice::engine

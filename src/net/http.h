@@ -1,0 +1,45 @@
+// Plain HTTP request/response values exchanged between the server and the layers above it.
+// Nothing here knows of AWS; header names compare case-insensitively.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sluice::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive lookup; nullptr when absent.
+const std::string* FindHeader(const Headers& headers, std::string_view name);
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // request-target as received: path plus optional "?query"
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // peer IP, textual
+  bool secure = false;         // arrived over TLS
+
+  std::string_view Path() const;   // target up to '?'
+  std::string_view Query() const;  // after '?', or empty
+  const std::string* Header(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+struct HttpResponse {
+  int status = 200;
+  Headers headers;  // Content-Length and Connection are set by the server
+  std::string body;
+};
+
+// Completes a request. May be called from any thread, exactly once; the server moves the response
+// onto the connection's own executor. Calling it after the connection closed is harmless.
+using Responder = std::function<void(HttpResponse&&)>;
+
+// The application's entry point for each request. Must not block: long-running work (long polls)
+// keeps the Responder and calls it later.
+using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
+
+}  // namespace sluice::net

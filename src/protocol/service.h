@@ -1,0 +1,53 @@
+// What a service (SQS, later SNS, STS, ...) gives the protocol layer: its model, its handlers and
+// its error table. The protocol layer decodes, validates shapes, calls the handler, and encodes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/status.h"
+#include "protocol/value.h"
+
+namespace sluice::protocol {
+
+class ServiceModel;  // protocol/model.h: shapes and operations, generated from the AWS model
+
+enum class WireProtocol { kJson, kQuery };
+
+// Per-request facts every handler may use. Filled by the protocol layer (and later auth/).
+struct RequestContext {
+  std::string request_id;
+  std::string account_id = "000000000000";  // the caller's account
+  std::string sender_id;                     // SenderId for messages (access key or account)
+  std::string source_ip;
+  std::string host;   // Host header as received ("localhost:9324")
+  std::string path;   // request path ("/" or "/000000000000/queue-name")
+  bool secure = false;
+  WireProtocol protocol = WireProtocol::kJson;
+};
+
+// How the handler answers: the output Value (a Struct shaped like the operation's output; an
+// empty Struct for operations without output) or an error Status. Call exactly once, from any
+// thread.
+using Reply = std::function<void(Result<Value>)>;
+using Handler = std::function<void(const RequestContext&, Value&& input, Reply)>;
+
+// How an ErrorCode appears on the wire for this service.
+struct ErrorInfo {
+  std::string query_code;  // <Code> in Query, first half of x-amzn-query-error
+  std::string json_type;   // "com.amazonaws.sqs#QueueDoesNotExist"
+  int http_status = 400;
+  bool sender_fault = true;  // Sender or Receiver
+};
+
+struct ServiceDefinition {
+  const ServiceModel* model = nullptr;
+  std::unordered_map<std::string, Handler> handlers;  // by operation name ("SendMessage")
+  std::function<ErrorInfo(ErrorCode)> error_info;
+  std::string xml_namespace;  // "http://queue.amazonaws.com/doc/2012-11-05/"
+};
+
+}  // namespace sluice::protocol

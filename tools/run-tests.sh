@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every suite: unit and engine tests (release and ASan+UBSan builds), then the end-to-end
+# suites against the started binary. Prints a final "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+ASAN_BUILD=${2:-build-asan}
+passed=0
+failed=0
+failures=()
+
+suite() {  # suite NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
+  else failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED"; fi
+}
+
+suite "unit+engine (release)" bash -c "cd $BUILD && ctest --output-on-failure -j2"
+suite "unit+engine (asan+ubsan)" bash -c \
+  "cd $ASAN_BUILD && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2"
+for s in tests/e2e/*/run.sh; do
+  [[ -x $s ]] || continue
+  suite "e2e $(basename "$(dirname "$s")")" "$s" "$BUILD/sluice"
+done
+
+echo
+((failed)) && printf 'failed suites: %s\n' "${failures[*]}"
+echo "suites: $passed passed, $failed failed"
+((failed == 0))
