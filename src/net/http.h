@@ -35,7 +35,8 @@ struct HttpResponse {
 };
 
 // Completes a request. May be called from any thread, exactly once; the server moves the response
-// onto the connection's own executor. Calling it after the connection closed is harmless.
+// onto the connection's own executor. Calling it after the connection closed is harmless; a second
+// call is ignored. Destroying every copy without calling it closes the connection.
 using Responder = std::function<void(HttpResponse&&)>;
 
 // The application's entry point for each request. Must not block: long-running work (long polls)

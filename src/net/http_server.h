@@ -22,8 +22,9 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 2 * 1024 * 1024 + 64 * 1024;  // > 1 MiB batches with overhead
   std::size_t max_connections = 100000;
-  std::chrono::seconds idle_timeout{75};       // between requests on a keep-alive connection
+  std::chrono::seconds idle_timeout{75};          // between requests on a keep-alive connection
   std::chrono::seconds request_read_timeout{30};  // to receive one complete request (slowloris)
+  // (A timeout of 0 means no limit. A request waiting for its Responder has no timeout.)
   std::string server_header = "Sluice";
 };
 
