@@ -21,10 +21,10 @@ enum class WireProtocol { kJson, kQuery };
 struct RequestContext {
   std::string request_id;
   std::string account_id = "000000000000";  // the caller's account
-  std::string sender_id;                     // SenderId for messages (access key or account)
+  std::string sender_id;                    // SenderId for messages (access key or account)
   std::string source_ip;
-  std::string host;   // Host header as received ("localhost:9324")
-  std::string path;   // request path ("/" or "/000000000000/queue-name")
+  std::string host;  // Host header as received ("localhost:9324")
+  std::string path;  // request path ("/" or "/000000000000/queue-name")
   bool secure = false;
   WireProtocol protocol = WireProtocol::kJson;
 };
@@ -48,6 +48,11 @@ struct ServiceDefinition {
   std::unordered_map<std::string, Handler> handlers;  // by operation name ("SendMessage")
   std::function<ErrorInfo(ErrorCode)> error_info;
   std::string xml_namespace;  // "http://queue.amazonaws.com/doc/2012-11-05/"
+  // Optional. Called after decoding and before the required-member check, so the service can fill
+  // members carried elsewhere in the request (SQS: QueueUrl from a queue path "/<account>/<name>").
+  // Returning a non-ok Status answers the request with that error.
+  std::function<Status(const RequestContext&, std::string_view operation, Value& input)>
+      prepare_input;
 };
 
 }  // namespace sluice::protocol

@@ -1,0 +1,49 @@
+// Error and success rendering for awsJson and awsQuery, and the required-member check.
+// Stateless; thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+#include "net/http.h"
+#include "protocol/model.h"
+#include "protocol/service.h"
+#include "protocol/value.h"
+
+namespace sluice::protocol {
+
+// A generic ErrorCode -> wire mapping, used when a ServiceDefinition has no error_info or its
+// error_info answers an empty query_code. `json_namespace` prefixes json_type
+// ("com.amazonaws.sqs#"). Services should provide their own table.
+ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace);
+
+// awsJson error: status from `info`; body {"__type":info.json_type,"message":message};
+// headers Content-Type application/x-amz-json-<json_version>, x-amzn-RequestId, and (for
+// awsQueryCompatible services) x-amzn-query-error: <query_code>;Sender|Receiver.
+net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorInfo& info,
+                                  std::string_view message, std::string_view request_id);
+
+// awsQuery error: status from `info`; Content-Type text/xml; header x-amzn-RequestId; body
+//   <?xml version="1.0"?><ErrorResponse xmlns="NS"><Error><Type>Sender</Type><Code>..</Code>
+//   <Message>..</Message><Detail/></Error><RequestId>..</RequestId></ErrorResponse>
+net::HttpResponse RenderQueryError(std::string_view xml_namespace, const ErrorInfo& info,
+                                   std::string_view message, std::string_view request_id);
+
+// Success responses. JSON: 200, the output as JSON, or an empty body when the operation has no
+// output shape. Query: 200, text/xml, the <OpResponse> document.
+net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDef& op,
+                                    const Value& output, std::string_view request_id);
+net::HttpResponse RenderQuerySuccess(const ServiceModel& model, const OperationDef& op,
+                                     const Value& output, std::string_view xml_namespace,
+                                     std::string_view request_id);
+
+// kMissingParameter "The request must contain the parameter X." for the first required member of
+// the input structure that is absent (X = model member name for JSON, Query name for Query).
+// Only top-level members are checked: nested required members (batch entry Ids, attribute
+// DataType) are left to the service, which answers them with its own codes and texts. An empty
+// list or map counts as present. With `skip_strings` (requests addressed to a resource path,
+// e.g. SQS Query POST /<account>/<queue> without QueueUrl), string members are not checked.
+Status CheckRequired(const ServiceModel& model, ShapeId input, const Value& value,
+                     WireProtocol protocol, bool skip_strings = false);
+
+}  // namespace sluice::protocol

@@ -1,0 +1,380 @@
+#include "protocol/json_codec.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/encoding.h"
+#include "protocol/value_util.h"
+#include "protocol/wire_text.h"
+
+namespace sluice::protocol {
+namespace {
+
+namespace rj = rapidjson;
+using Doc = rj::GenericDocument<rj::UTF8<>, rj::MemoryPoolAllocator<>, rj::MemoryPoolAllocator<>>;
+using JValue = rj::GenericValue<rj::UTF8<>, rj::MemoryPoolAllocator<>>;
+
+constexpr int kMaxDepth = 64;
+
+std::string_view TokenName(const JValue& j) {
+  switch (j.GetType()) {
+    case rj::kNullType:
+      return "NULL_VALUE";
+    case rj::kFalseType:
+    case rj::kTrueType:
+      return "BOOLEAN_VALUE";
+    case rj::kObjectType:
+      return "START_OBJECT";
+    case rj::kArrayType:
+      return "START_ARRAY";
+    case rj::kStringType:
+      return "STRING_VALUE";
+    case rj::kNumberType:
+      return "NUMBER_VALUE";
+  }
+  return "VALUE";
+}
+
+std::string_view TargetName(ShapeType t) {
+  switch (t) {
+    case ShapeType::kStructure:
+      return "a Structure";
+    case ShapeType::kList:
+      return "a List";
+    case ShapeType::kMap:
+      return "a Map";
+    case ShapeType::kString:
+      return "a String";
+    case ShapeType::kInteger:
+      return "an Integer";
+    case ShapeType::kLong:
+      return "a Long";
+    case ShapeType::kBoolean:
+      return "a Boolean";
+    case ShapeType::kBlob:
+      return "a Blob";
+    case ShapeType::kTimestamp:
+      return "a Timestamp";
+    case ShapeType::kDouble:
+      return "a Double";
+    case ShapeType::kFloat:
+      return "a Float";
+  }
+  return "a Value";
+}
+
+Status TypeError(const JValue& j, ShapeType t) {
+  std::string msg(TokenName(j));
+  msg += " can not be converted to ";
+  msg += TargetName(t);
+  return Status(ErrorCode::kSerialization, std::move(msg));
+}
+
+class Decoder {
+ public:
+  explicit Decoder(const ServiceModel& model) : model_(model) {}
+
+  Status Decode(ShapeId id, const JValue& j, Value* out, int depth) {
+    if (depth > kMaxDepth) return Status(ErrorCode::kSerialization, "Request nesting too deep");
+    const ShapeDef& s = model_.shape(id);
+    switch (s.type) {
+      case ShapeType::kStructure: {
+        if (!j.IsObject()) return TypeError(j, s.type);
+        *out = Value::Struct();
+        const auto members = model_.members(s);
+        auto& entries = out->mutable_entries();
+        entries.reserve(std::min<std::size_t>(j.MemberCount(), members.size()));
+        for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
+          if (it->value.IsNull()) continue;
+          const std::string_view key(it->name.GetString(), it->name.GetStringLength());
+          const MemberDef* m = nullptr;
+          for (const MemberDef& cand : members) {
+            if (cand.name == key) {
+              m = &cand;
+              break;
+            }
+          }
+          if (m == nullptr) continue;  // unknown member: forward compatibility
+          Value v;
+          Status st = Decode(m->shape, it->value, &v, depth + 1);
+          if (!st.ok()) return st;
+          out->Set(std::string(m->name), std::move(v));  // Set: duplicate keys replace
+        }
+        return Status::Ok();
+      }
+      case ShapeType::kList: {
+        if (!j.IsArray()) return TypeError(j, s.type);
+        *out = Value::List();
+        auto& items = out->mutable_items();
+        items.reserve(j.Size());
+        for (const JValue& e : j.GetArray()) {
+          if (e.IsNull()) continue;
+          Value v;
+          Status st = Decode(s.item, e, &v, depth + 1);
+          if (!st.ok()) return st;
+          items.push_back(std::move(v));
+        }
+        return Status::Ok();
+      }
+      case ShapeType::kMap: {
+        if (!j.IsObject()) return TypeError(j, s.type);
+        *out = Value::Map();
+        auto& entries = out->mutable_entries();
+        entries.reserve(j.MemberCount());
+        for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
+          if (it->value.IsNull()) continue;
+          Value v;
+          Status st = Decode(s.value, it->value, &v, depth + 1);
+          if (!st.ok()) return st;
+          entries.emplace_back(std::string(it->name.GetString(), it->name.GetStringLength()),
+                               std::move(v));
+        }
+        DedupeLastWins(&entries);
+        return Status::Ok();
+      }
+      case ShapeType::kString:
+        if (!j.IsString()) return TypeError(j, s.type);
+        *out = Value::String(std::string(j.GetString(), j.GetStringLength()));
+        return Status::Ok();
+      case ShapeType::kBlob: {
+        if (!j.IsString()) return TypeError(j, s.type);
+        auto bytes = Base64Decode(std::string_view(j.GetString(), j.GetStringLength()));
+        if (!bytes) {
+          return Status(ErrorCode::kSerialization, "Base64 encoded value is not valid for a Blob");
+        }
+        *out = Value::Blob(std::move(*bytes));
+        return Status::Ok();
+      }
+      case ShapeType::kBoolean:
+        if (!j.IsBool()) return TypeError(j, s.type);
+        *out = Value::Bool(j.GetBool());
+        return Status::Ok();
+      case ShapeType::kInteger:
+      case ShapeType::kLong: {
+        if (!j.IsNumber()) return TypeError(j, s.type);
+        if (!j.IsInt64()) return RangeError(j, s.type);
+        const std::int64_t v = j.GetInt64();
+        if (s.type == ShapeType::kInteger && (v < std::numeric_limits<std::int32_t>::min() ||
+                                              v > std::numeric_limits<std::int32_t>::max())) {
+          return RangeError(j, s.type);
+        }
+        *out = Value::Int(v);
+        return Status::Ok();
+      }
+      case ShapeType::kDouble:
+      case ShapeType::kFloat:
+        if (j.IsNumber()) {
+          *out = Value::Double(j.GetDouble());
+          return Status::Ok();
+        }
+        if (j.IsString()) {
+          const std::string_view t(j.GetString(), j.GetStringLength());
+          if (t == "NaN")
+            *out = Value::Double(std::numeric_limits<double>::quiet_NaN());
+          else if (t == "Infinity")
+            *out = Value::Double(std::numeric_limits<double>::infinity());
+          else if (t == "-Infinity")
+            *out = Value::Double(-std::numeric_limits<double>::infinity());
+          else
+            return TypeError(j, s.type);
+          return Status::Ok();
+        }
+        return TypeError(j, s.type);
+      case ShapeType::kTimestamp: {
+        std::optional<std::int64_t> ms;
+        if (j.IsNumber()) {
+          const double secs = j.GetDouble();
+          if (secs > -1e14 && secs < 1e14) ms = static_cast<std::int64_t>(secs * 1000.0);
+        } else if (j.IsString()) {
+          ms = ParseTimestamp(std::string_view(j.GetString(), j.GetStringLength()));
+        } else {
+          return TypeError(j, s.type);
+        }
+        if (!ms) return Status(ErrorCode::kSerialization, "Invalid timestamp value");
+        *out = Value::Int(*ms);
+        return Status::Ok();
+      }
+    }
+    return Status(ErrorCode::kSerialization, "Unsupported shape");
+  }
+
+ private:
+  static Status RangeError(const JValue& j, ShapeType t) {
+    // Jackson's wording, which AWS's Java front ends surface.
+    std::string msg = "Numeric value (";
+    if (j.IsInt64()) {
+      msg += std::to_string(j.GetInt64());
+    } else if (j.IsUint64()) {
+      msg += std::to_string(j.GetUint64());
+    } else {
+      AppendDouble(j.GetDouble(), &msg);
+    }
+    msg += t == ShapeType::kInteger ? ") out of range of int" : ") out of range of long";
+    if (!j.IsInt64() && !j.IsUint64()) return TypeError(j, t);  // fractional
+    return Status(ErrorCode::kSerialization, std::move(msg));
+  }
+
+  const ServiceModel& model_;
+};
+
+// ---- Encoding ----
+
+class Encoder {
+ public:
+  Encoder(const ServiceModel& model, std::string* out) : model_(model), out_(out) {}
+
+  void Encode(ShapeId id, const Value& v) {
+    const ShapeDef& s = model_.shape(id);
+    switch (s.type) {
+      case ShapeType::kStructure: {
+        out_->push_back('{');
+        bool first = true;
+        for (const auto& [name, mv] : v.entries()) {
+          if (mv.is_null()) continue;
+          const MemberDef* m = model_.FindMember(s, name);
+          if (m == nullptr) continue;
+          if (!first) out_->push_back(',');
+          first = false;
+          AppendJsonString(m->name, out_);
+          out_->push_back(':');
+          Encode(m->shape, mv);
+        }
+        out_->push_back('}');
+        return;
+      }
+      case ShapeType::kList: {
+        out_->push_back('[');
+        bool first = true;
+        for (const Value& item : v.items()) {
+          if (item.is_null()) continue;
+          if (!first) out_->push_back(',');
+          first = false;
+          Encode(s.item, item);
+        }
+        out_->push_back(']');
+        return;
+      }
+      case ShapeType::kMap: {
+        out_->push_back('{');
+        bool first = true;
+        for (const auto& [key, mv] : v.entries()) {
+          if (mv.is_null()) continue;
+          if (!first) out_->push_back(',');
+          first = false;
+          AppendJsonString(key, out_);
+          out_->push_back(':');
+          Encode(s.value, mv);
+        }
+        out_->push_back('}');
+        return;
+      }
+      default:
+        EncodeScalar(s.type, v);
+    }
+  }
+
+ private:
+  void EncodeScalar(ShapeType t, const Value& v) {
+    switch (v.kind()) {
+      case Value::Kind::kString:
+        if (t == ShapeType::kBlob) {
+          out_->push_back('"');
+          out_->append(Base64Encode(v.as_string()));
+          out_->push_back('"');
+        } else {
+          AppendJsonString(v.as_string(), out_);
+        }
+        return;
+      case Value::Kind::kBlob:
+        out_->push_back('"');
+        out_->append(Base64Encode(v.as_string()));
+        out_->push_back('"');
+        return;
+      case Value::Kind::kBool:
+        if (t == ShapeType::kString) {
+          out_->append(v.as_bool() ? "\"true\"" : "\"false\"");
+        } else {
+          out_->append(v.as_bool() ? "true" : "false");
+        }
+        return;
+      case Value::Kind::kInt:
+        if (t == ShapeType::kTimestamp) {
+          AppendDouble(static_cast<double>(v.as_int()) / 1000.0, out_);
+        } else if (t == ShapeType::kString) {
+          out_->push_back('"');
+          out_->append(std::to_string(v.as_int()));
+          out_->push_back('"');
+        } else {
+          out_->append(std::to_string(v.as_int()));
+        }
+        return;
+      case Value::Kind::kDouble: {
+        const double d = v.as_double();
+        if (std::isfinite(d)) {
+          AppendDouble(d, out_);
+        } else {
+          out_->push_back('"');
+          AppendDouble(d, out_);
+          out_->push_back('"');
+        }
+        return;
+      }
+      default:
+        out_->append("null");  // a handler put an aggregate where the model has a scalar
+    }
+  }
+
+  const ServiceModel& model_;
+  std::string* out_;
+};
+
+bool AllWhitespace(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Value> DecodeJson(const ServiceModel& model, ShapeId input, std::string& body) {
+  if (input == kNoShape || AllWhitespace(body)) return Value::Struct();
+  if (body.find('\0') != std::string::npos) {
+    return Status(ErrorCode::kSerialization, "Malformed JSON in request body: NUL byte");
+  }
+  // Small requests parse without touching the heap allocator.
+  char value_buffer[4096];
+  char parse_buffer[1024];
+  rj::MemoryPoolAllocator<> value_alloc(value_buffer, sizeof value_buffer);
+  rj::MemoryPoolAllocator<> parse_alloc(parse_buffer, sizeof parse_buffer);
+  Doc doc(&value_alloc, sizeof parse_buffer, &parse_alloc);
+  // In situ: strings point into `body`; iterative: no recursion on hostile nesting.
+  doc.ParseInsitu<rj::kParseInsituFlag | rj::kParseValidateEncodingFlag | rj::kParseIterativeFlag>(
+      body.data());
+  if (doc.HasParseError()) {
+    std::string msg = "Malformed JSON in request body: ";
+    msg += rj::GetParseError_En(doc.GetParseError());
+    msg += " (at offset " + std::to_string(doc.GetErrorOffset()) + ")";
+    return Status(ErrorCode::kSerialization, std::move(msg));
+  }
+  if (!doc.IsObject()) {
+    return TypeError(doc, ShapeType::kStructure);
+  }
+  Value out;
+  Status st = Decoder(model).Decode(input, doc, &out, 0);
+  if (!st.ok()) return st;
+  return out;
+}
+
+void EncodeJson(const ServiceModel& model, ShapeId shape, const Value& value, std::string* out) {
+  if (shape == kNoShape) {
+    out->append("{}");
+    return;
+  }
+  Encoder(model, out).Encode(shape, value);
+}
+
+}  // namespace sluice::protocol

@@ -1,0 +1,139 @@
+// ServiceModel: the shapes and operations of one AWS service, as compact static tables generated
+// by tools/gen_model.py from models/<service>.json (see models/README.md).
+//
+// The protocol layer walks these tables to decode requests (JSON and awsQuery), check required
+// members, and encode responses (JSON and XML). Handlers may read the constraints (enum values,
+// min/max, pattern) to validate with their service's own error messages: the protocol layer does
+// not enforce them (see protocol/README.md, "Validation").
+//
+// Naming: MemberDef::name is the model member name (JSON key and Value key). MemberDef::query_name
+// is the awsQuery key segment and XML element name after botocore's renaming rules: for a
+// flattened list it is already the repeated element name ("AttributeName" for AttributeNames,
+// "Message" for Messages), for a flattened map the repeated entry name ("Attribute").
+// Non-flattened lists add ".<item_name>.N" (item_name "member" by default); non-flattened maps add
+// ".entry.N.<key_name>/<value_name>" ("key"/"value" by default).
+//
+// Thread-safety: immutable after construction; generated models are function-local statics.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace sluice::protocol {
+
+using ShapeId = std::uint16_t;
+inline constexpr ShapeId kNoShape = 0xFFFF;
+
+enum class ShapeType : std::uint8_t {
+  kStructure,
+  kList,
+  kMap,
+  kString,
+  kInteger,  // 32-bit signed
+  kLong,     // 64-bit signed
+  kBoolean,
+  kBlob,       // raw bytes in Value; base64 on the wire
+  kTimestamp,  // Value::Int, milliseconds since the Unix epoch
+  kDouble,
+  kFloat,
+};
+
+struct MemberDef {
+  std::string_view name = {};        // model member name: JSON key, Value key
+  std::string_view query_name = {};  // awsQuery key segment / XML element name (see above)
+  ShapeId shape = kNoShape;
+  bool required = false;
+  bool flattened = false;  // list/map without wrapper in Query/XML (member- or shape-level)
+};
+
+// Field order matters: generated code uses designated initializers.
+struct ShapeDef {
+  std::string_view name = {};
+  ShapeType type = ShapeType::kString;
+  // Structure: members [first_member, first_member + member_count) of the member table.
+  std::uint16_t first_member = 0;
+  std::uint16_t member_count = 0;
+  // List.
+  ShapeId item = kNoShape;
+  std::string_view item_name = "member";
+  // Map.
+  ShapeId key = kNoShape;
+  ShapeId value = kNoShape;
+  std::string_view key_name = "key";
+  std::string_view value_name = "value";
+  bool flattened = false;  // shape-level trait (members may add their own)
+  // Constraints, exposed for handlers; not enforced by the protocol layer. For strings, blobs,
+  // lists and maps min/max bound the length/size; for numbers the value.
+  bool has_min = false;
+  std::int64_t min = 0;
+  bool has_max = false;
+  std::int64_t max = 0;
+  std::string_view pattern = {};  // ECMAScript-ish regex from the model, empty when none
+  std::uint16_t first_enum = 0;
+  std::uint16_t enum_count = 0;
+  bool exception = false;  // an error shape
+};
+
+struct OperationDef {
+  std::string_view name = {};
+  ShapeId input = kNoShape;
+  ShapeId output = kNoShape;
+  std::string_view result_wrapper = {};  // awsQuery: "<Op>Result"
+};
+
+struct ServiceMetadata {
+  std::string_view service_id = {};     // "SQS"
+  std::string_view api_version = {};    // "2012-11-05": the Query Version parameter
+  std::string_view protocol = {};       // "json" or "query"
+  std::string_view json_version = {};   // "1.0" or "1.1" (JSON protocols)
+  std::string_view target_prefix = {};  // "AmazonSQS": X-Amz-Target prefix (JSON protocols)
+  std::string_view xml_namespace = {};  // Query/XML responses
+  std::string_view signing_name = {};   // SigV4 service name
+  bool aws_query_compatible = false;    // JSON errors carry x-amzn-query-error
+
+  bool SupportsJson() const { return !target_prefix.empty(); }
+  bool SupportsQuery() const { return protocol == "query" || aws_query_compatible; }
+};
+
+class ServiceModel {
+ public:
+  // operations must be sorted by name (the generator does so); all spans must outlive the model.
+  constexpr ServiceModel(const ServiceMetadata& metadata, std::span<const ShapeDef> shapes,
+                         std::span<const MemberDef> members,
+                         std::span<const OperationDef> operations,
+                         std::span<const std::string_view> enums)
+      : metadata_(metadata),
+        shapes_(shapes),
+        members_(members),
+        operations_(operations),
+        enums_(enums) {}
+
+  const ServiceMetadata& metadata() const { return metadata_; }
+  std::span<const ShapeDef> shapes() const { return shapes_; }
+  std::span<const OperationDef> operations() const { return operations_; }
+
+  const ShapeDef& shape(ShapeId id) const { return shapes_[id]; }
+  std::span<const MemberDef> members(const ShapeDef& s) const {
+    return members_.subspan(s.first_member, s.member_count);
+  }
+  std::span<const std::string_view> enum_values(const ShapeDef& s) const {
+    return enums_.subspan(s.first_enum, s.enum_count);
+  }
+
+  // nullptr when unknown. Binary search; case-sensitive.
+  const OperationDef* FindOperation(std::string_view name) const;
+  // kNoShape when unknown.
+  ShapeId FindShape(std::string_view name) const;
+  // Member of a structure by model name; nullptr when absent.
+  const MemberDef* FindMember(const ShapeDef& s, std::string_view name) const;
+
+ private:
+  ServiceMetadata metadata_;
+  std::span<const ShapeDef> shapes_;
+  std::span<const MemberDef> members_;
+  std::span<const OperationDef> operations_;
+  std::span<const std::string_view> enums_;
+};
+
+}  // namespace sluice::protocol

@@ -1,0 +1,297 @@
+#include "protocol/wire_text.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace sluice::protocol {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the well-formed UTF-8 sequence at s[i] (a byte >= 0x80), or 0 when ill-formed.
+// Sets *cp to the code point.
+std::size_t Utf8Sequence(std::string_view s, std::size_t i, std::uint32_t* cp) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t n;
+  std::uint32_t v;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    v = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    v = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    v = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(i + k) & 0x3F);
+  }
+  if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF))) return 0;
+  if (v >= 0xD800 && v <= 0xDFFF) return 0;
+  *cp = v;
+  return n;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool ParseDigits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+void AppendXmlEscaped(std::string_view s, std::string* out) {
+  std::size_t run = 0;  // start of the pending run of bytes copied verbatim
+  std::size_t i = 0;
+  const auto flush = [&](std::size_t end) { out->append(s.data() + run, end - run); };
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      std::uint32_t cp = 0;
+      const std::size_t n = Utf8Sequence(s, i, &cp);
+      if (n != 0 && cp != 0xFFFE && cp != 0xFFFF) {
+        i += n;
+        continue;
+      }
+      flush(i);
+      out->append(kReplacement);
+      i += n == 0 ? 1 : n;
+      run = i;
+      continue;
+    }
+    std::string_view rep;
+    switch (c) {
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      case '\'':
+        rep = "&apos;";
+        break;
+      case '\r':
+        rep = "&#13;";
+        break;
+      case '\t':
+      case '\n':
+        break;
+      default:
+        if (c < 0x20) rep = kReplacement;
+    }
+    if (!rep.empty()) {
+      flush(i);
+      out->append(rep);
+      run = i + 1;
+    }
+    ++i;
+  }
+  flush(s.size());
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  std::size_t run = 0;
+  std::size_t i = 0;
+  const auto flush = [&](std::size_t end) { out->append(s.data() + run, end - run); };
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      std::uint32_t cp = 0;
+      const std::size_t n = Utf8Sequence(s, i, &cp);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
+      flush(i);
+      out->append(kReplacement);
+      run = ++i;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    flush(i);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, 6);
+      }
+    }
+    run = ++i;
+  }
+  flush(s.size());
+  out->push_back('"');
+}
+
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '+') {
+      out->push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int hi = HexDigit(in[i + 1]);
+      const int lo = HexDigit(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+void AppendDouble(double d, std::string* out) {
+  if (std::isnan(d)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(d)) {
+    out->append(d > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out->append(buf, r.ptr);
+}
+
+void AppendIso8601(std::int64_t epoch_ms, std::string* out) {
+  std::int64_t secs = epoch_ms / 1000;
+  std::int64_t ms = epoch_ms % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    --secs;
+  }
+  std::int64_t days = secs / 86400;
+  std::int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // civil_from_days (H. Hinnant).
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  char buf[48];
+  const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                              static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
+                              static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
+                              static_cast<int>(ms));
+  out->append(buf, static_cast<std::size_t>(n));
+}
+
+std::optional<std::int64_t> ParseTimestamp(std::string_view s) {
+  if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') &&
+      s[13] == ':' && s[16] == ':') {
+    int y, mo, d, h, mi, se;
+    if (!ParseDigits(s, 0, 4, &y) || !ParseDigits(s, 5, 2, &mo) || !ParseDigits(s, 8, 2, &d) ||
+        !ParseDigits(s, 11, 2, &h) || !ParseDigits(s, 14, 2, &mi) || !ParseDigits(s, 17, 2, &se)) {
+      return std::nullopt;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+    std::size_t pos = 19;
+    std::int64_t ms = 0;
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      int digits = 0;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+        if (digits < 3) ms = ms * 10 + (s[pos] - '0');
+        ++digits;
+        ++pos;
+      }
+      if (digits == 0) return std::nullopt;
+      for (int k = digits; k < 3; ++k) ms *= 10;
+    }
+    std::int64_t offset_s = 0;
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+      // UTC
+    } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+      int oh, om;
+      if (!ParseDigits(s, pos + 1, 2, &oh) || !ParseDigits(s, pos + 4, 2, &om)) {
+        return std::nullopt;
+      }
+      offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    } else {
+      return std::nullopt;
+    }
+    const std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    return ((days * 86400 + h * 3600 + mi * 60 + se) - offset_s) * 1000 + ms;
+  }
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v) ||
+      std::fabs(v) > 1e14) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(std::llround(v * 1000));
+}
+
+}  // namespace sluice::protocol

@@ -1,0 +1,375 @@
+#include "protocol/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "models/sqs_model.h"
+#include "protocol/errors.h"
+
+namespace sluice::protocol {
+namespace {
+
+// A tiny fake service: SendMessage echoes, DeleteMessage has no output, GetQueueUrl fails,
+// ReceiveMessage parks its Reply for the test to complete later. CreateQueue has no handler.
+struct Fake {
+  std::optional<RequestContext> last_ctx;
+  std::optional<Value> last_input;
+  Reply parked;
+  int calls = 0;
+};
+
+ErrorInfo TestErrorInfo(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kQueueDoesNotExist:
+      return {"AWS.SimpleQueueService.NonExistentQueue", "com.amazonaws.sqs#QueueDoesNotExist", 400,
+              true};
+    case ErrorCode::kMissingParameter:
+      return {"MissingParameter", "com.amazonaws.sqs#MissingRequiredParameterException", 400, true};
+    case ErrorCode::kInternalError:
+      return {"InternalError", "com.amazonaws.sqs#InternalError", 500, false};
+    default:
+      return {};  // falls back to the protocol layer's defaults
+  }
+}
+
+ServiceDefinition MakeService(std::shared_ptr<Fake> fake) {
+  ServiceDefinition def;
+  def.model = &models::Sqs();
+  def.error_info = TestErrorInfo;
+  def.handlers["SendMessage"] = [fake](const RequestContext& ctx, Value&& in, Reply reply) {
+    ++fake->calls;
+    fake->last_ctx = ctx;
+    fake->last_input = in;
+    Value out = Value::Struct();
+    out.Set("MessageId", Value::String("mid"));
+    if (auto body = in.GetString("MessageBody"))
+      out.Set("MD5OfMessageBody", Value::String(std::string(*body)));
+    reply(std::move(out));
+  };
+  def.handlers["DeleteMessage"] = [fake](const RequestContext& ctx, Value&& in, Reply reply) {
+    ++fake->calls;
+    fake->last_ctx = ctx;
+    fake->last_input = in;
+    reply(Value::Struct());
+  };
+  def.handlers["GetQueueUrl"] = [fake](const RequestContext&, Value&&, Reply reply) {
+    ++fake->calls;
+    reply(Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist."));
+  };
+  def.handlers["ReceiveMessage"] = [fake](const RequestContext&, Value&& in, Reply reply) {
+    ++fake->calls;
+    fake->last_input = in;
+    fake->parked = std::move(reply);
+  };
+  def.handlers["PurgeQueue"] = [fake](const RequestContext&, Value&&, Reply reply) {
+    reply(Status(ErrorCode::kInternalError, "boom"));
+  };
+  return def;
+}
+
+struct Answer {
+  int count = 0;
+  net::HttpResponse response;
+  std::string Header(std::string_view name) const {
+    const std::string* h = net::FindHeader(response.headers, name);
+    return h ? *h : std::string("<absent>");
+  }
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Fake> fake_ = std::make_shared<Fake>();
+  Dispatcher dispatcher_{MakeService(fake_)};
+
+  std::shared_ptr<Answer> Send(net::HttpRequest req) {
+    auto answer = std::make_shared<Answer>();
+    dispatcher_.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+    return answer;
+  }
+
+  std::shared_ptr<Answer> Json(std::string target, std::string body) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Host", "localhost:9324"},
+                   {"Content-Type", "application/x-amz-json-1.0"},
+                   {"X-Amz-Target", std::move(target)},
+                   {"x-amzn-query-mode", "true"}};
+    req.body = std::move(body);
+    req.remote_address = "127.0.0.1";
+    return Send(std::move(req));
+  }
+
+  std::shared_ptr<Answer> Form(std::string target, std::string body,
+                               std::optional<std::string> content_type =
+                                   "application/x-www-form-urlencoded; charset=utf-8") {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = std::move(target);
+    req.headers = {{"Host", "localhost:9324"}};
+    if (content_type) req.headers.emplace_back("Content-Type", *content_type);
+    req.body = std::move(body);
+    return Send(std::move(req));
+  }
+};
+
+TEST_F(DispatcherTest, JsonSuccess) {
+  auto a = Json("AmazonSQS.SendMessage",
+                R"({"QueueUrl":"http://h/000000000000/q1","MessageBody":"hi"})");
+  ASSERT_EQ(a->count, 1);
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(a->Header("Content-Type"), "application/x-amz-json-1.0");
+  EXPECT_EQ(a->Header("x-amzn-RequestId").size(), 36u);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "<absent>");
+  EXPECT_EQ(a->response.body, R"({"MessageId":"mid","MD5OfMessageBody":"hi"})");
+  ASSERT_TRUE(fake_->last_ctx);
+  EXPECT_EQ(fake_->last_ctx->protocol, WireProtocol::kJson);
+  EXPECT_EQ(fake_->last_ctx->host, "localhost:9324");
+  EXPECT_EQ(fake_->last_ctx->path, "/");
+  EXPECT_EQ(fake_->last_ctx->source_ip, "127.0.0.1");
+  EXPECT_EQ(fake_->last_ctx->request_id, a->Header("x-amzn-RequestId"));
+}
+
+TEST_F(DispatcherTest, JsonNoOutputIsEmptyBody) {
+  auto a = Json("AmazonSQS.DeleteMessage", R"({"QueueUrl":"u","ReceiptHandle":"r"})");
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(a->response.body, "");
+  EXPECT_EQ(a->Header("Content-Type"), "application/x-amz-json-1.0");
+}
+
+TEST_F(DispatcherTest, JsonHandlerError) {
+  auto a = Json("AmazonSQS.GetQueueUrl", R"({"QueueName":"nope"})");
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender");
+  EXPECT_EQ(
+      a->response.body,
+      R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})");
+  EXPECT_EQ(a->Header("x-amzn-RequestId").size(), 36u);
+  auto r = Json("AmazonSQS.PurgeQueue", R"({"QueueUrl":"u"})");
+  EXPECT_EQ(r->response.status, 500);
+  EXPECT_EQ(r->Header("x-amzn-query-error"), "InternalError;Receiver");
+}
+
+TEST_F(DispatcherTest, JsonMissingRequiredUsesMemberName) {
+  auto a = Json("AmazonSQS.SendMessage", R"({"QueueUrl":"u"})");
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "MissingParameter;Sender");
+  EXPECT_EQ(a->response.body,
+            R"({"__type":"com.amazonaws.sqs#MissingRequiredParameterException",)"
+            R"("message":"The request must contain the parameter MessageBody."})");
+  EXPECT_EQ(fake_->calls, 0);
+  auto e = Json("AmazonSQS.SendMessage", "");
+  EXPECT_NE(e->response.body.find("parameter QueueUrl."), std::string::npos);
+}
+
+TEST_F(DispatcherTest, JsonSerializationErrors) {
+  auto a =
+      Json("AmazonSQS.SendMessage", R"({"QueueUrl":"u","MessageBody":"m","DelaySeconds":"x"})");
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "SerializationException;Sender");
+  EXPECT_EQ(a->response.body, R"({"__type":"com.amazonaws.sqs#SerializationException",)"
+                              R"("message":"STRING_VALUE can not be converted to an Integer"})");
+  auto b = Json("AmazonSQS.SendMessage", R"({"QueueUrl":)");
+  EXPECT_EQ(b->response.status, 400);
+  EXPECT_EQ(b->Header("x-amzn-query-error"), "SerializationException;Sender");
+  EXPECT_EQ(fake_->calls, 0);
+}
+
+TEST_F(DispatcherTest, JsonUnknownOperation) {
+  for (std::string target : {"AmazonSQS.Nope", "AmazonSNS.SendMessage", "AmazonSQS.",
+                             "AmazonSQSSendMessage", "", "AmazonSQS.CreateQueue"}) {
+    auto a = Json(target, "{}");
+    ASSERT_EQ(a->count, 1);
+    EXPECT_EQ(a->response.status, 400) << target;
+    EXPECT_EQ(a->Header("x-amzn-query-error"), "InvalidAction;Sender") << target;
+    EXPECT_NE(a->response.body.find("UnknownOperationException"), std::string::npos) << target;
+  }
+  EXPECT_EQ(fake_->calls, 0);
+}
+
+TEST_F(DispatcherTest, QueryPostSuccess) {
+  auto a = Form("/", "Action=SendMessage&Version=2012-11-05&QueueUrl=u&MessageBody=a%26b");
+  ASSERT_EQ(a->count, 1);
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(a->Header("Content-Type"), "text/xml");
+  const std::string id = a->Header("x-amzn-RequestId");
+  EXPECT_EQ(a->response.body,
+            "<SendMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+            "<SendMessageResult><MessageId>mid</MessageId><MD5OfMessageBody>a&amp;b"
+            "</MD5OfMessageBody></SendMessageResult><ResponseMetadata><RequestId>" +
+                id + "</RequestId></ResponseMetadata></SendMessageResponse>");
+  EXPECT_EQ(fake_->last_ctx->protocol, WireProtocol::kQuery);
+}
+
+TEST_F(DispatcherTest, QueryGetAndPathAddressing) {
+  net::HttpRequest req;
+  req.method = "GET";
+  req.target =
+      "/000000000000/q1?Action=SendMessage&MessageBody=Your%20message&Version=2012-11-05"
+      "&X-Amz-Algorithm=AWS4-HMAC-SHA256";
+  auto a = Send(std::move(req));
+  EXPECT_EQ(a->response.status, 200) << a->response.body;
+  EXPECT_EQ(fake_->last_ctx->path, "/000000000000/q1");
+  EXPECT_EQ(fake_->last_input->GetString("MessageBody"), "Your message");
+  EXPECT_EQ(fake_->last_input->GetString("QueueUrl"), std::nullopt);
+  // POST to the queue path without QueueUrl reaches the handler too.
+  auto b = Form("/000000000000/q1", "Action=DeleteMessage&ReceiptHandle=r");
+  EXPECT_EQ(b->response.status, 200) << b->response.body;
+  EXPECT_EQ(b->response.body.find("Result>"), std::string::npos);  // no output: no Result
+  // ...but not to "/" (the required check still applies there).
+  auto c = Form("/", "Action=DeleteMessage&ReceiptHandle=r");
+  EXPECT_EQ(c->response.status, 400);
+  EXPECT_NE(c->response.body.find("<Code>MissingParameter</Code>"), std::string::npos);
+  EXPECT_NE(c->response.body.find("The request must contain the parameter QueueUrl."),
+            std::string::npos);
+}
+
+TEST_F(DispatcherTest, QueryParamsInUrlAndBody) {
+  auto a = Form("/?Action=SendMessage&QueueUrl=from-url", "MessageBody=b&QueueUrl=from-body");
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(fake_->last_input->GetString("QueueUrl"), "from-body");
+  // No Content-Type: still a form.
+  auto b = Form("/", "Action=SendMessage&QueueUrl=u&MessageBody=x", std::nullopt);
+  EXPECT_EQ(b->response.status, 200);
+  // Another content type: the body is not read as a form.
+  auto c = Form("/?Action=SendMessage&QueueUrl=u", "MessageBody=x", "text/plain");
+  EXPECT_EQ(c->response.status, 400);
+}
+
+TEST_F(DispatcherTest, QueryErrors) {
+  auto missing = Form("/", "Version=2012-11-05&QueueUrl=u");
+  EXPECT_EQ(missing->response.status, 400);
+  EXPECT_EQ(missing->Header("Content-Type"), "text/xml");
+  const std::string id = missing->Header("x-amzn-RequestId");
+  EXPECT_EQ(missing->response.body,
+            "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"http://queue.amazonaws.com/doc/"
+            "2012-11-05/\"><Error><Type>Sender</Type><Code>MissingAction</Code><Message>The "
+            "request must contain the parameter Action.</Message><Detail/></Error><RequestId>" +
+                id + "</RequestId></ErrorResponse>");
+  auto invalid = Form("/", "Action=Frobnicate&Version=2012-11-05");
+  EXPECT_EQ(invalid->response.status, 400);
+  EXPECT_NE(invalid->response.body.find("<Code>InvalidAction</Code><Message>The action "
+                                        "Frobnicate is not valid for this endpoint.</Message>"),
+            std::string::npos);
+  auto no_handler = Form("/", "Action=CreateQueue&QueueName=q");
+  EXPECT_NE(no_handler->response.body.find("<Code>InvalidAction</Code>"), std::string::npos);
+  auto bad = Form("/", "Action=SendMessage&QueueUrl=u&MessageBody=%ZZ");
+  EXPECT_EQ(bad->response.status, 400);
+  EXPECT_NE(bad->response.body.find("<Code>MalformedQueryString</Code>"), std::string::npos);
+  auto handler_error = Form("/", "Action=GetQueueUrl&QueueName=x");
+  EXPECT_EQ(handler_error->response.status, 400);
+  EXPECT_NE(
+      handler_error->response.body.find("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"),
+      std::string::npos);
+  EXPECT_EQ(handler_error->Header("x-amzn-query-error"), "<absent>");
+  auto bad_int = Form("/", "Action=ReceiveMessage&QueueUrl=u&MaxNumberOfMessages=ten");
+  EXPECT_NE(bad_int->response.body.find("<Code>InvalidParameterValue</Code><Message>Value ten "
+                                        "for parameter MaxNumberOfMessages is invalid."),
+            std::string::npos);
+  auto empty = Form("/", "");
+  EXPECT_NE(empty->response.body.find("<Code>MissingAction</Code>"), std::string::npos);
+  EXPECT_EQ(fake_->calls, 1);  // only GetQueueUrl reached its handler
+}
+
+TEST_F(DispatcherTest, AsyncReplyOutlivesDispatcher) {
+  auto answer = std::make_shared<Answer>();
+  {
+    Dispatcher d(MakeService(fake_));
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"X-Amz-Target", "AmazonSQS.ReceiveMessage"}};
+    req.body = R"({"QueueUrl":"u","WaitTimeSeconds":20})";
+    d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+  }
+  ASSERT_TRUE(fake_->parked);
+  EXPECT_EQ(answer->count, 0);
+  Value out = Value::Struct();
+  Value msg = Value::Struct();
+  msg.Set("Body", Value::String("late"));
+  out.Set("Messages", Value::List()).Append(std::move(msg));
+  fake_->parked(std::move(out));
+  fake_->parked =
+      nullptr;  // the Reply holds the service state, which holds `fake_`: break the cycle
+  EXPECT_EQ(answer->count, 1);
+  EXPECT_EQ(answer->response.body, R"({"Messages":[{"Body":"late"}]})");
+}
+
+TEST_F(DispatcherTest, DefaultErrorInfoWithoutTable) {
+  ServiceDefinition def;
+  def.model = &models::Sqs();
+  def.handlers["SendMessage"] = [](const RequestContext&, Value&&, Reply reply) {
+    reply(Value::Struct());
+  };
+  Dispatcher d(std::move(def));
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.headers = {{"X-Amz-Target", "AmazonSQS.SendMessage"}};
+  req.body = "{";
+  auto answer = std::make_shared<Answer>();
+  d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+    ++answer->count;
+    answer->response = std::move(r);
+  });
+  EXPECT_EQ(answer->response.status, 400);
+  EXPECT_EQ(answer->Header("x-amzn-query-error"), "SerializationException;Sender");
+  EXPECT_NE(answer->response.body.find("com.amazonaws.sqs#SerializationException"),
+            std::string::npos);
+}
+
+TEST(ErrorRendering, DefaultsCoverEveryCode) {
+  for (int c = 1; c < static_cast<int>(ErrorCode::kCount); ++c) {
+    const ErrorInfo info = DefaultErrorInfo(static_cast<ErrorCode>(c), "ns#");
+    EXPECT_FALSE(info.query_code.empty());
+    EXPECT_GE(info.http_status, 400);
+    EXPECT_EQ(info.json_type.rfind("ns#", 0), 0u);
+  }
+}
+
+// Mutations of valid requests: every request is answered exactly once and nothing crashes.
+TEST_F(DispatcherTest, RandomMutationsNeverCrash) {
+  const std::string json =
+      R"({"QueueUrl":"u","MessageBody":"m","DelaySeconds":1,"MessageAttributes":{"a":)"
+      R"({"DataType":"Binary","BinaryValue":"AQI=","StringListValues":["x"]}}})";
+  const std::string form =
+      "Action=SendMessage&QueueUrl=u&MessageBody=m&MessageAttribute.1.Name=a"
+      "&MessageAttribute.1.Value.DataType=Binary&MessageAttribute.1.Value.BinaryValue=AQI%3D"
+      "&MessageAttribute.1.Value.StringListValue.1=x&DelaySeconds=2";
+  const std::string alphabet = "{}[]\",:.=&%+0123456789aZ\\\x00\xff\r\n ";
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 3000; ++i) {
+    std::string body = i % 2 ? json : form;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      const std::size_t pos = rng() % body.size();
+      switch (rng() % 3) {
+        case 0:
+          body[pos] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          body.erase(pos, 1 + rng() % 8);
+          break;
+        default:
+          body.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+      }
+    }
+    auto a = i % 2 ? Json("AmazonSQS.SendMessage", body) : Form("/", body);
+    ASSERT_EQ(a->count, 1) << body;
+    EXPECT_TRUE(a->response.status == 200 || a->response.status == 400) << body;
+    EXPECT_NE(a->Header("x-amzn-RequestId"), "<absent>");
+  }
+}
+
+}  // namespace
+}  // namespace sluice::protocol

@@ -1,0 +1,89 @@
+#include "protocol/model.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "models/sqs_model.h"
+
+namespace sluice::protocol {
+namespace {
+
+const MemberDef& Member(const ServiceModel& m, std::string_view shape, std::string_view name) {
+  const ShapeId id = m.FindShape(shape);
+  EXPECT_NE(id, kNoShape) << shape;
+  const MemberDef* mem = m.FindMember(m.shape(id), name);
+  EXPECT_NE(mem, nullptr) << shape << "." << name;
+  static const MemberDef kNone{};
+  return mem ? *mem : kNone;
+}
+
+TEST(SqsModel, Metadata) {
+  const ServiceModel& m = models::Sqs();
+  EXPECT_EQ(m.metadata().target_prefix, "AmazonSQS");
+  EXPECT_EQ(m.metadata().json_version, "1.0");
+  EXPECT_EQ(m.metadata().api_version, "2012-11-05");
+  EXPECT_EQ(m.metadata().xml_namespace, "http://queue.amazonaws.com/doc/2012-11-05/");
+  EXPECT_TRUE(m.metadata().aws_query_compatible);
+  EXPECT_TRUE(m.metadata().SupportsJson());
+  EXPECT_TRUE(m.metadata().SupportsQuery());
+  EXPECT_EQ(m.operations().size(), 23u);
+}
+
+TEST(SqsModel, Operations) {
+  const ServiceModel& m = models::Sqs();
+  const OperationDef* send = m.FindOperation("SendMessage");
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(m.shape(send->input).name, "SendMessageRequest");
+  EXPECT_EQ(m.shape(send->output).name, "SendMessageResult");
+  EXPECT_EQ(send->result_wrapper, "SendMessageResult");
+  const OperationDef* del = m.FindOperation("DeleteMessage");
+  ASSERT_NE(del, nullptr);
+  EXPECT_EQ(del->output, kNoShape);
+  EXPECT_EQ(m.FindOperation("sendmessage"), nullptr);
+  EXPECT_EQ(m.FindOperation("Nope"), nullptr);
+  EXPECT_EQ(m.FindOperation(""), nullptr);
+}
+
+TEST(SqsModel, QueryNamesDerivedFromKeyTable) {
+  const ServiceModel& m = models::Sqs();
+  EXPECT_EQ(Member(m, "CreateQueueRequest", "Attributes").query_name, "Attribute");
+  EXPECT_EQ(Member(m, "CreateQueueRequest", "tags").query_name, "Tag");
+  EXPECT_EQ(Member(m, "SendMessageRequest", "MessageAttributes").query_name, "MessageAttribute");
+  EXPECT_EQ(Member(m, "SendMessageBatchRequest", "Entries").query_name,
+            "SendMessageBatchRequestEntry");
+  EXPECT_EQ(Member(m, "ReceiveMessageResult", "Messages").query_name, "Message");
+  EXPECT_EQ(Member(m, "SendMessageBatchResult", "Successful").query_name,
+            "SendMessageBatchResultEntry");
+  EXPECT_EQ(Member(m, "SendMessageBatchResult", "Failed").query_name, "BatchResultErrorEntry");
+  EXPECT_EQ(Member(m, "ReceiveMessageRequest", "AttributeNames").query_name, "AttributeName");
+  EXPECT_EQ(Member(m, "ReceiveMessageRequest", "MessageSystemAttributeNames").query_name,
+            "AttributeName");
+  EXPECT_EQ(Member(m, "AddPermissionRequest", "Actions").query_name, "ActionName");
+  EXPECT_EQ(Member(m, "MessageAttributeValue", "StringListValues").query_name, "StringListValue");
+  EXPECT_TRUE(Member(m, "MessageAttributeValue", "StringListValues").flattened);
+  EXPECT_EQ(Member(m, "ListDeadLetterSourceQueuesResult", "queueUrls").query_name, "QueueUrl");
+  const ShapeDef& tags = m.shape(m.FindShape("TagMap"));
+  EXPECT_EQ(tags.key_name, "Key");
+  EXPECT_EQ(tags.value_name, "Value");
+  const ShapeDef& attrs = m.shape(m.FindShape("QueueAttributeMap"));
+  EXPECT_EQ(attrs.key_name, "Name");
+  EXPECT_EQ(attrs.value_name, "Value");
+}
+
+TEST(SqsModel, RequiredAndConstraintsExposed) {
+  const ServiceModel& m = models::Sqs();
+  EXPECT_TRUE(Member(m, "SendMessageRequest", "QueueUrl").required);
+  EXPECT_TRUE(Member(m, "SendMessageRequest", "MessageBody").required);
+  EXPECT_FALSE(Member(m, "SendMessageRequest", "DelaySeconds").required);
+  const ShapeDef& names = m.shape(m.FindShape("QueueAttributeName"));
+  const auto values = m.enum_values(names);
+  ASSERT_FALSE(values.empty());
+  EXPECT_EQ(values.front(), "All");
+  EXPECT_NE(std::find(values.begin(), values.end(), "SqsManagedSseEnabled"), values.end());
+  EXPECT_EQ(m.shape(m.FindShape("NullableInteger")).type, ShapeType::kInteger);
+  EXPECT_EQ(m.shape(m.FindShape("Binary")).type, ShapeType::kBlob);
+}
+
+}  // namespace
+}  // namespace sluice::protocol
