@@ -1,0 +1,1599 @@
+#include "engine/local/local_engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "common/encoding.h"
+#include "common/ids.h"
+#include "engine/queue_config.h"
+#include "engine/receipt_handle.h"
+
+namespace sluice::engine {
+namespace {
+
+// ---- per-queue index ---------------------------------------------------------------------------
+
+enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
+
+// The in-memory record of one message (64 bytes, plus ~24 bytes of hash-map node and ~40 bytes
+// of deque/heap entries; see README). The payload is shared with the store and with receives in
+// progress; a durable store may later drop it from RAM and load it on receive.
+struct Record {
+  Millis sent_ms = 0;
+  Millis visible_at = 0;
+  Millis first_receive_ms = 0;
+  Millis last_receive_ms = 0;
+  std::int32_t receive_count = 0;
+  std::uint32_t receive_gen = 0;
+  std::uint32_t size = 0;
+  Where where = Where::kVisible;
+  PayloadPtr payload;
+
+  MessageState State() const {
+    return MessageState{visible_at, first_receive_ms, last_receive_ms, receive_count, receive_gen};
+  }
+};
+
+static_assert(sizeof(Record) == 64, "keep the per-message record small; update README");
+
+struct TimedSeq {
+  Millis at;
+  std::uint64_t seq;
+  bool operator>(const TimedSeq& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+// Min-heap by time with lazy deletion: stale entries are skipped when they surface and dropped
+// wholesale by Compact() when they outnumber live ones.
+class TimeHeap {
+ public:
+  void Push(Millis at, std::uint64_t seq) {
+    v_.push_back({at, seq});
+    std::push_heap(v_.begin(), v_.end(), std::greater<>());
+  }
+  bool empty() const { return v_.empty(); }
+  std::size_t size() const { return v_.size(); }
+  const TimedSeq& Top() const { return v_.front(); }
+  void Pop() {
+    std::pop_heap(v_.begin(), v_.end(), std::greater<>());
+    v_.pop_back();
+  }
+  void Clear() { v_.clear(); }
+  template <typename Pred>
+  void Filter(Pred keep) {
+    std::erase_if(v_, [&](const TimedSeq& e) { return !keep(e); });
+    std::make_heap(v_.begin(), v_.end(), std::greater<>());
+  }
+
+ private:
+  std::vector<TimedSeq> v_;
+};
+
+struct Waiter;
+using WaiterList = std::list<std::shared_ptr<Waiter>>;
+
+struct Waiter {
+  Engine::ReceiveCallback done;
+  int max_messages = 1;
+  int visibility_timeout = 30;
+  bool finished = false;
+  WaiterList::iterator pos;
+};
+
+struct Queue {
+  Queue(QueueId qid, std::string qarn, std::uint64_t k)
+      : id(std::move(qid)), arn(std::move(qarn)), key(k) {}
+
+  const QueueId id;
+  const std::string arn;
+  const std::uint64_t key;  // random per incarnation; binds receipt handles
+  std::atomic<std::uint64_t> next_seq{1};
+  std::atomic<bool> deleted{false};
+
+  std::mutex mu;
+  // Everything below is guarded by mu.
+  QueueConfig config;
+  TagMap tags;
+  Millis created_ms = 0;
+  Millis modified_ms = 0;
+  Millis purged_ms = 0;
+  std::uint64_t purge_floor = 0;  // messages with seq below were purged
+  std::weak_ptr<Queue> dlq;       // resolved RedrivePolicy target
+
+  std::unordered_map<std::uint64_t, Record> messages;
+  std::deque<std::uint64_t> visible;  // send order; entries of non-visible messages are stale
+  TimeHeap delayed;                   // by due time
+  TimeHeap inflight;                  // by visibility deadline
+  TimeHeap retention;                 // by sent time
+  std::size_t n_visible = 0;
+  std::size_t n_delayed = 0;
+  std::size_t n_inflight = 0;
+
+  WaiterList waiters;
+  Millis wake_timer_at = 0;       // 0: none scheduled
+  Millis retention_timer_at = 0;  // 0: none scheduled
+
+  StoredQueue Snapshot() const {
+    StoredQueue s;
+    s.key = key;
+    s.id = id;
+    s.attributes = ConfigToAttributes(config);
+    s.tags = tags;
+    s.created_ms = created_ms;
+    s.modified_ms = modified_ms;
+    s.purged_ms = purged_ms;
+    return s;
+  }
+};
+using QueuePtr = std::shared_ptr<Queue>;
+
+struct Taken {
+  std::uint64_t seq;
+  std::uint32_t gen;
+  std::int32_t receive_count;
+  Millis first_receive_ms;
+  PayloadPtr payload;
+};
+
+struct Delivery {
+  Engine::ReceiveCallback done;
+  std::vector<Taken> messages;
+};
+
+// A message leaving its queue for another queue (DLQ move, move task).
+struct Placed {
+  QueuePtr queue;
+  StoredMessage message;
+};
+
+// Work decided under a queue lock and carried out after it is released.
+struct Effects {
+  std::vector<Delivery> deliveries;
+  std::vector<std::pair<std::weak_ptr<Queue>, StoredMessage>> dlq_moves;
+  std::vector<MessageKey> dlq_move_sources;
+  StoreBatch batch;
+};
+
+struct MoveTask {
+  StoredMoveTask rec;
+  std::string handle;
+};
+
+Status QueueMissing() {
+  return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+}
+
+Status InvalidReceipt(std::string_view rh) {
+  return Status(ErrorCode::kReceiptHandleIsInvalid,
+                fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.", rh));
+}
+
+std::string StatusName(MoveTaskStatus s) {
+  switch (s) {
+    case MoveTaskStatus::kRunning:
+      return "RUNNING";
+    case MoveTaskStatus::kCompleted:
+      return "COMPLETED";
+    case MoveTaskStatus::kCancelling:
+      return "CANCELLING";
+    case MoveTaskStatus::kCancelled:
+      return "CANCELLED";
+    case MoveTaskStatus::kFailed:
+      return "FAILED";
+  }
+  return "";
+}
+
+std::size_t ComputeSize(const SendRequest& r) {
+  std::size_t n = r.body.size();
+  for (const auto& a : r.attributes) n += a.name.size() + a.data_type.size() + a.value.size();
+  return n;
+}
+
+constexpr int kUnlimitedMovesPerTick = 10000;
+constexpr Millis kMoveTickMs = 1000;
+
+// ---- the engine --------------------------------------------------------------------------------
+
+// Lock order: meta_mu_ -> reg_mu_ -> Queue::mu -> task_mu_. Never two queue locks at once.
+// Callbacks and store commits run with no engine lock held.
+class Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(Clock& clock, EngineOptions options, std::unique_ptr<Store> store)
+      : clock_(clock),
+        opt_(std::move(options)),
+        store_(std::move(store)),
+        codec_(InitSecret(opt_.receipt_secret, store_.get())) {}
+
+  static std::string InitSecret(const std::string& given, Store* store) {
+    if (!given.empty()) return given;
+    std::string fresh = RandomBytes(32);
+    return store ? store->LoadOrInitSecret(fresh) : fresh;
+  }
+
+  Status Recover();
+
+  // Queues.
+  Status CreateQueue(const QueueId& id, const AttributeMap& attributes, const TagMap& tags);
+  Status DeleteQueue(const QueueId& id);
+  bool QueueExists(const QueueId& id) { return Find(id) != nullptr; }
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix);
+  Result<AttributeMap> GetQueueAttributes(const QueueId& id, const std::vector<std::string>& names);
+  Status SetQueueAttributes(const QueueId& id, const AttributeMap& attributes);
+  Status TagQueue(const QueueId& id, const TagMap& tags);
+  Status UntagQueue(const QueueId& id, const std::vector<std::string>& keys);
+  Result<TagMap> ListQueueTags(const QueueId& id);
+  Status PurgeQueue(const QueueId& id);
+  Result<std::vector<QueueId>> ListDeadLetterSourceQueues(const QueueId& dlq);
+  Status AddPermission(const QueueId& id, const std::string& label,
+                       const std::vector<std::string>& account_ids,
+                       const std::vector<std::string>& actions);
+  Status RemovePermission(const QueueId& id, const std::string& label);
+  std::string QueueArn(const QueueId& id) const { return FormatQueueArn(opt_.region, id); }
+
+  // Messages.
+  void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
+  void Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done);
+  void Delete(const QueueId& id, std::vector<std::string> handles, Engine::BatchCallback done);
+  void ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
+                        Engine::BatchCallback done);
+
+  // Move tasks.
+  Result<std::string> StartMessageMoveTask(const std::string& source_arn,
+                                           const std::optional<std::string>& dest_arn,
+                                           std::optional<int> max_per_second);
+  Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string& source_arn,
+                                                         int max_results);
+  Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle);
+
+  void Shutdown();
+
+ private:
+  QueuePtr Find(const QueueId& id) {
+    std::shared_lock lock(reg_mu_);
+    auto it = queues_.find(id);
+    return it == queues_.end() ? nullptr : it->second;
+  }
+  QueuePtr FindByArnLocked(std::string_view arn) const;  // reg_mu_ held
+  QueuePtr FindByArn(std::string_view arn) {
+    std::shared_lock lock(reg_mu_);
+    return FindByArnLocked(arn);
+  }
+  std::uint64_t NewQueueKey();
+  Status ValidateRedrive(const QueueId& source, const std::optional<RedrivePolicy>& policy,
+                         const std::string& json, QueuePtr* target);
+  bool IsDeadLetterTarget(const QueueId& id);
+
+  // Under q->mu.
+  void AddRecord(Queue& q, const StoredMessage& m, Millis now);
+  void RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it);
+  void Promote(Queue& q, Millis now, Effects& fx);
+  void Compact(Queue& q);
+  void Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+            std::vector<Taken>& out);
+  void ServeWaiters(Queue& q, Millis now, Effects& fx);
+  void ArmTimers(const QueuePtr& q, Millis now);
+  std::size_t InflightLimit() const { return opt_.max_inflight_per_queue; }
+
+  // Without locks.
+  void Finish(const QueuePtr& q, Effects& fx);
+  void Deliver(const Queue& q, Delivery& d);
+  void CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> deletes, bool sync,
+                       std::function<void(Status)> after);
+  void InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages);
+  void OnQueueTimer(const std::weak_ptr<Queue>& wq);
+  void OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<Waiter>& ww);
+  void MoveTick(const std::string& source_arn, const std::string& task_id);
+  void ScheduleMoveTick(const std::string& source_arn, const std::string& task_id, Millis when);
+  void PersistTask(const StoredMoveTask& rec) {
+    if (store_) (void)store_->PutMoveTask(rec);
+  }
+
+  Clock& clock_;
+  const EngineOptions opt_;
+  const std::unique_ptr<Store> store_;
+  const ReceiptCodec codec_;
+  std::atomic<bool> shutdown_{false};
+
+  std::mutex meta_mu_;  // serializes metadata changes and their store writes
+  std::shared_mutex reg_mu_;
+  std::map<QueueId, QueuePtr> queues_;  // guarded by reg_mu_
+  std::map<QueueId, Millis> deleted_;   // guarded by reg_mu_: name -> delete time
+
+  std::mutex task_mu_;
+  std::map<std::string, std::vector<std::shared_ptr<MoveTask>>>
+      tasks_;  // by source ARN, oldest first
+};
+
+// ---- index maintenance -------------------------------------------------------------------------
+
+void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
+  Record r;
+  r.sent_ms = m.payload->sent_ms;
+  r.visible_at = m.state.visible_at;
+  r.first_receive_ms = m.state.first_receive_ms;
+  r.last_receive_ms = m.state.last_receive_ms;
+  r.receive_count = m.state.receive_count;
+  r.receive_gen = m.state.receive_gen;
+  r.size = static_cast<std::uint32_t>(m.payload->body.size());
+  r.payload = m.payload;
+  if (r.visible_at <= now) {
+    r.where = Where::kVisible;
+    q.visible.push_back(m.key.seq);
+    ++q.n_visible;
+  } else if (r.last_receive_ms > 0) {
+    r.where = Where::kInflight;
+    q.inflight.Push(r.visible_at, m.key.seq);
+    ++q.n_inflight;
+  } else {
+    r.where = Where::kDelayed;
+    q.delayed.Push(r.visible_at, m.key.seq);
+    ++q.n_delayed;
+  }
+  q.retention.Push(r.sent_ms, m.key.seq);
+  q.messages.emplace(m.key.seq, std::move(r));
+}
+
+void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it) {
+  switch (it->second.where) {
+    case Where::kVisible:
+      --q.n_visible;
+      break;
+    case Where::kDelayed:
+      --q.n_delayed;
+      break;
+    case Where::kInflight:
+      --q.n_inflight;
+      break;
+  }
+  q.messages.erase(it);
+}
+
+void Impl::Promote(Queue& q, Millis now, Effects& fx) {
+  const Millis retention_ms = Millis{q.config.message_retention_period} * 1000;
+  while (!q.retention.empty() && q.retention.Top().at + retention_ms <= now) {
+    const std::uint64_t seq = q.retention.Top().seq;
+    q.retention.Pop();
+    auto it = q.messages.find(seq);
+    if (it == q.messages.end()) continue;
+    RemoveRecord(q, it);
+    if (store_) fx.batch.deletes.push_back({q.key, seq});
+  }
+  auto promote = [&](TimeHeap& heap, Where from, std::size_t& from_count) {
+    while (!heap.empty() && heap.Top().at <= now) {
+      const TimedSeq e = heap.Top();
+      heap.Pop();
+      auto it = q.messages.find(e.seq);
+      if (it == q.messages.end() || it->second.where != from || it->second.visible_at != e.at) {
+        continue;
+      }
+      it->second.where = Where::kVisible;
+      --from_count;
+      ++q.n_visible;
+      q.visible.push_back(e.seq);
+    }
+  };
+  promote(q.delayed, Where::kDelayed, q.n_delayed);
+  promote(q.inflight, Where::kInflight, q.n_inflight);
+  Compact(q);
+}
+
+void Impl::Compact(Queue& q) {
+  constexpr std::size_t kSlack = 1024;
+  if (q.visible.size() > 2 * q.n_visible + kSlack) {
+    std::erase_if(q.visible, [&](std::uint64_t seq) {
+      auto it = q.messages.find(seq);
+      return it == q.messages.end() || it->second.where != Where::kVisible;
+    });
+  }
+  auto valid = [&](Where w) {
+    return [&q, w](const TimedSeq& e) {
+      auto it = q.messages.find(e.seq);
+      return it != q.messages.end() && it->second.where == w && it->second.visible_at == e.at;
+    };
+  };
+  if (q.delayed.size() > 2 * q.n_delayed + kSlack) q.delayed.Filter(valid(Where::kDelayed));
+  if (q.inflight.size() > 2 * q.n_inflight + kSlack) q.inflight.Filter(valid(Where::kInflight));
+  if (q.retention.size() > 2 * q.messages.size() + kSlack) {
+    q.retention.Filter([&](const TimedSeq& e) { return q.messages.contains(e.seq); });
+  }
+}
+
+void Impl::Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+                std::vector<Taken>& out) {
+  const std::optional<RedrivePolicy>& redrive = q.config.redrive_policy;
+  while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit() &&
+         !q.visible.empty()) {
+    const std::uint64_t seq = q.visible.front();
+    q.visible.pop_front();
+    auto it = q.messages.find(seq);
+    if (it == q.messages.end() || it->second.where != Where::kVisible) continue;
+    Record& r = it->second;
+    if (redrive && r.receive_count >= redrive->max_receive_count) {
+      auto dlq = q.dlq.lock();
+      if (dlq && !dlq->deleted.load()) {
+        // Moved to the dead-letter queue during this receive, keeping id, body, attributes,
+        // timestamps and receive count.
+        auto payload = std::make_shared<MessagePayload>(*r.payload);
+        payload->dead_letter_source_arn = q.arn;
+        StoredMessage m;
+        m.state = r.State();
+        m.state.visible_at = now;
+        m.state.last_receive_ms = 0;
+        m.payload = std::move(payload);
+        fx.dlq_moves.emplace_back(dlq, std::move(m));
+        fx.dlq_move_sources.push_back({q.key, seq});
+        RemoveRecord(q, it);
+        continue;
+      }
+    }
+    ++r.receive_count;
+    if (r.first_receive_ms == 0) r.first_receive_ms = now;
+    r.last_receive_ms = now;
+    ++r.receive_gen;
+    r.visible_at = now + Millis{visibility_timeout} * 1000;
+    r.where = Where::kInflight;
+    --q.n_visible;
+    ++q.n_inflight;
+    q.inflight.Push(r.visible_at, seq);
+    out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
+    if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
+  }
+}
+
+void Impl::ServeWaiters(Queue& q, Millis now, Effects& fx) {
+  while (!q.waiters.empty() && q.n_visible > 0 && q.n_inflight < InflightLimit()) {
+    std::shared_ptr<Waiter> w = q.waiters.front();
+    std::vector<Taken> taken;
+    Take(q, w->max_messages, w->visibility_timeout, now, fx, taken);
+    if (taken.empty()) continue;  // everything looked at went to the DLQ; n_visible shrank
+    q.waiters.pop_front();
+    w->finished = true;
+    fx.deliveries.push_back(Delivery{std::move(w->done), std::move(taken)});
+  }
+}
+
+void Impl::ArmTimers(const QueuePtr& qp, Millis now) {
+  Queue& q = *qp;
+  auto schedule = [&](Millis when) {
+    std::weak_ptr<Impl> self = weak_from_this();
+    std::weak_ptr<Queue> wq = qp;
+    clock_.RunAt(when, [self, wq] {
+      if (auto s = self.lock()) s->OnQueueTimer(wq);
+    });
+  };
+  if (!q.waiters.empty()) {
+    Millis next = 0;
+    if (!q.delayed.empty()) next = q.delayed.Top().at;
+    if (!q.inflight.empty() && (next == 0 || q.inflight.Top().at < next)) {
+      next = q.inflight.Top().at;
+    }
+    if (next != 0 && (q.wake_timer_at == 0 || next < q.wake_timer_at)) {
+      q.wake_timer_at = next;
+      schedule(next);
+    }
+  }
+  if (!q.retention.empty()) {
+    const Millis next = q.retention.Top().at + Millis{q.config.message_retention_period} * 1000;
+    if (q.retention_timer_at == 0 || next < q.retention_timer_at) {
+      q.retention_timer_at = next;
+      schedule(next);
+    }
+  }
+  (void)now;
+}
+
+void Impl::OnQueueTimer(const std::weak_ptr<Queue>& wq) {
+  QueuePtr q = wq.lock();
+  if (!q) return;
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return;
+    const Millis now = clock_.NowMs();
+    if (q->wake_timer_at != 0 && q->wake_timer_at <= now) q->wake_timer_at = 0;
+    if (q->retention_timer_at != 0 && q->retention_timer_at <= now) q->retention_timer_at = 0;
+    Promote(*q, now, fx);
+    ServeWaiters(*q, now, fx);
+    ArmTimers(q, now);
+  }
+  Finish(q, fx);
+}
+
+void Impl::OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<Waiter>& ww) {
+  QueuePtr q = wq.lock();
+  std::shared_ptr<Waiter> w = ww.lock();
+  if (!q || !w) return;
+  Engine::ReceiveCallback done;
+  {
+    std::lock_guard lock(q->mu);
+    if (w->finished) return;
+    w->finished = true;
+    q->waiters.erase(w->pos);
+    done = std::move(w->done);
+  }
+  done(std::vector<ReceivedMessage>{});
+}
+
+void Impl::Deliver(const Queue& q, Delivery& d) {
+  std::vector<ReceivedMessage> out;
+  out.reserve(d.messages.size());
+  for (Taken& t : d.messages) {
+    const MessagePayload& p = *t.payload;
+    ReceivedMessage m;
+    m.message_id = p.message_id;
+    m.receipt_handle = codec_.Encode(q.key, ReceiptRef{t.seq, t.gen});
+    m.body = p.body;
+    m.md5_of_body = p.md5_of_body;
+    m.attributes = p.attributes;
+    m.sender_id = p.sender_id;
+    m.sent_timestamp = p.sent_ms;
+    m.first_receive_timestamp = t.first_receive_ms;
+    m.receive_count = t.receive_count;
+    m.trace_header = p.trace_header;
+    m.group_id = p.group_id;
+    m.dedup_id = p.dedup_id;
+    m.dead_letter_source_arn = p.dead_letter_source_arn;
+    out.push_back(std::move(m));
+  }
+  d.done(std::move(out));
+}
+
+void Impl::Finish(const QueuePtr& q, Effects& fx) {
+  if (store_ && !fx.batch.empty()) store_->Commit(std::move(fx.batch), [](Status) {});
+  for (Delivery& d : fx.deliveries) Deliver(*q, d);
+  if (!fx.dlq_moves.empty()) {
+    std::vector<Placed> placed;
+    for (auto& [wdlq, m] : fx.dlq_moves) {
+      QueuePtr dlq = wdlq.lock();
+      if (!dlq) continue;
+      m.key = MessageKey{dlq->key, dlq->next_seq.fetch_add(1)};
+      placed.push_back(Placed{std::move(dlq), std::move(m)});
+    }
+    CommitAndInsert(std::move(placed), std::move(fx.dlq_move_sources), false, nullptr);
+  }
+}
+
+void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> deletes, bool sync,
+                           std::function<void(Status)> after) {
+  auto insert_all = [](Impl& self, std::vector<Placed>& ps) {
+    std::size_t i = 0;
+    while (i < ps.size()) {
+      QueuePtr q = ps[i].queue;
+      std::vector<StoredMessage> run;
+      for (; i < ps.size() && ps[i].queue == q; ++i) run.push_back(std::move(ps[i].message));
+      self.InsertCommitted(q, std::move(run));
+    }
+  };
+  if (!store_) {
+    insert_all(*this, placed);
+    if (after) after(Status::Ok());
+    return;
+  }
+  StoreBatch batch;
+  batch.sync = sync;
+  batch.puts.reserve(placed.size());
+  for (const Placed& p : placed) batch.puts.push_back(p.message);
+  batch.deletes = std::move(deletes);
+  store_->Commit(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
+                                    after = std::move(after), insert_all](Status s) mutable {
+    if (s.ok()) insert_all(*self, placed);
+    if (after) after(std::move(s));
+  });
+}
+
+void Impl::InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages) {
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return;
+    const Millis now = clock_.NowMs();
+    for (const StoredMessage& m : messages) {
+      if (m.key.seq < q->purge_floor) continue;  // purged while being committed
+      AddRecord(*q, m, now);
+    }
+    if (!q->waiters.empty()) {
+      Promote(*q, now, fx);
+      ServeWaiters(*q, now, fx);
+    }
+    ArmTimers(q, now);
+  }
+  Finish(q, fx);
+}
+
+// ---- queues ------------------------------------------------------------------------------------
+
+QueuePtr Impl::FindByArnLocked(std::string_view arn) const {
+  auto parsed = ParseQueueArn(arn);
+  if (!parsed || parsed->region != opt_.region) return nullptr;
+  auto it = queues_.find(parsed->queue);
+  return it == queues_.end() ? nullptr : it->second;
+}
+
+std::uint64_t Impl::NewQueueKey() {
+  for (;;) {
+    std::uint64_t k = 0;
+    const std::string b = RandomBytes(8);
+    std::memcpy(&k, b.data(), 8);
+    if (k != 0) return k;
+  }
+}
+
+Status Impl::ValidateRedrive(const QueueId& source, const std::optional<RedrivePolicy>& policy,
+                             const std::string& json, QueuePtr* target) {
+  if (!policy) return Status::Ok();
+  auto fail = [&](std::string_view reason) {
+    return Status(
+        ErrorCode::kInvalidParameterValue,
+        fmt::format("Value {} for parameter RedrivePolicy is invalid. Reason: {}", json, reason));
+  };
+  auto parsed = ParseQueueArn(policy->dead_letter_target_arn);
+  if (!parsed || parsed->region != opt_.region || parsed->queue.account != source.account) {
+    return fail("Dead-letter target must be in the same account and region as the source.");
+  }
+  if (parsed->queue == source) return fail("Dead-letter target can't be the source queue.");
+  QueuePtr dlq = Find(parsed->queue);
+  if (!dlq) return fail("Dead letter target does not exist.");
+  {
+    std::lock_guard lock(dlq->mu);
+    if (dlq->config.fifo_queue) {
+      return fail("Dead-letter queue of a standard queue must also be a standard queue.");
+    }
+    const std::string source_arn = QueueArn(source);
+    if (dlq->config.redrive_allow_policy && !dlq->config.redrive_allow_policy->Allows(source_arn)) {
+      return fail(fmt::format(
+          "Queue {} is not allowed to use {} as a dead-letter queue by its RedriveAllowPolicy.",
+          source_arn, dlq->arn));
+    }
+  }
+  *target = std::move(dlq);
+  return Status::Ok();
+}
+
+Status Impl::Recover() {
+  if (!store_) return Status::Ok();
+  std::unordered_map<std::uint64_t, QueuePtr> by_key;
+  std::vector<std::shared_ptr<MoveTask>> running;
+  const Millis now = clock_.NowMs();
+  Store::RecoveryVisitor v;
+  v.on_queue = [&](StoredQueue s) {
+    auto q = std::make_shared<Queue>(s.id, QueueArn(s.id), s.key);
+    ApplyAttributes(q->config, s.attributes);
+    q->tags = std::move(s.tags);
+    q->created_ms = s.created_ms;
+    q->modified_ms = s.modified_ms;
+    q->purged_ms = s.purged_ms;
+    by_key[s.key] = q;
+    queues_[s.id] = q;
+  };
+  v.on_message = [&](StoredMessage m) {
+    auto it = by_key.find(m.key.queue_key);
+    if (it == by_key.end() || !m.payload) return;
+    Queue& q = *it->second;
+    if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
+    AddRecord(q, m, now);
+  };
+  v.on_move_task = [&](StoredMoveTask t) {
+    auto task = std::make_shared<MoveTask>();
+    task->handle = Base64Encode(t.task_id + "|" + t.source_arn);
+    task->rec = std::move(t);
+    tasks_[task->rec.source_arn].push_back(task);
+    if (task->rec.status == MoveTaskStatus::kRunning) running.push_back(task);
+  };
+  Status s = store_->Recover(v);
+  if (!s.ok()) return s;
+  for (auto& [source, list] : tasks_) {
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a->rec.started_ms < b->rec.started_ms; });
+  }
+  for (auto& [id, q] : queues_) {
+    std::lock_guard lock(q->mu);
+    if (q->config.redrive_policy) {
+      auto t = queues_.find(q->config.redrive_policy->dead_letter_queue);
+      if (t != queues_.end()) q->dlq = t->second;
+    }
+    ArmTimers(q, now);
+  }
+  for (auto& t : running) ScheduleMoveTick(t->rec.source_arn, t->rec.task_id, now);
+  return Status::Ok();
+}
+
+Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, const TagMap& tags) {
+  bool fifo = false;
+  if (auto it = attributes.find("FifoQueue"); it != attributes.end()) {
+    std::string v = it->second;
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    fifo = v == "true";
+  }
+  if (Status s = ValidateQueueName(id.name, fifo); !s.ok()) return s;
+  if (fifo) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  "FIFO queues are not supported by this server yet.");
+  }
+  auto canonical = CanonicalizeAttributes(attributes, fifo, true);
+  if (!canonical.ok()) return canonical.status();
+  if (Status s = ValidateTags({}, tags); !s.ok()) return s;
+  QueueConfig config;
+  ApplyAttributes(config, *canonical);
+  if (!config.kms_master_key_id.empty() && !canonical->contains("SqsManagedSseEnabled")) {
+    config.sqs_managed_sse_enabled = false;
+  }
+
+  std::lock_guard meta(meta_mu_);
+  QueuePtr dlq;
+  if (auto rp = canonical->find("RedrivePolicy"); rp != canonical->end()) {
+    if (Status s = ValidateRedrive(id, config.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
+        !s.ok()) {
+      return s;
+    }
+  }
+  const Millis now = clock_.NowMs();
+  if (QueuePtr existing = Find(id)) {
+    std::lock_guard lock(existing->mu);
+    for (const auto& [name, value] : *canonical) {
+      // Compared even where GetQueueAttributes would omit them (standard FifoQueue, reuse
+      // period without a KMS key).
+      std::string current;
+      if (name == "KmsDataKeyReusePeriodSeconds") {
+        current = std::to_string(existing->config.kms_data_key_reuse_period_seconds);
+      } else if (name == "FifoQueue") {
+        current = existing->config.fifo_queue ? "true" : "false";
+      } else {
+        current = ConfigAttribute(existing->config, name).value_or("");
+      }
+      if (current != value) {
+        return Status(ErrorCode::kQueueNameExists,
+                      fmt::format("A queue already exists with the same name and a different "
+                                  "value for attribute {}",
+                                  name));
+      }
+    }
+    return Status::Ok();
+  }
+  {
+    std::shared_lock lock(reg_mu_);
+    auto d = deleted_.find(id);
+    if (d != deleted_.end() && now - d->second < kQuietPeriodMs) {
+      return Status(ErrorCode::kQueueDeletedRecently,
+                    "You must wait 60 seconds after deleting a queue before you can create "
+                    "another with the same name.");
+    }
+  }
+  auto q = std::make_shared<Queue>(id, QueueArn(id), NewQueueKey());
+  q->config = std::move(config);
+  q->tags = tags;
+  q->created_ms = q->modified_ms = now;
+  q->dlq = dlq;
+  if (store_) {
+    if (Status s = store_->PutQueue(q->Snapshot()); !s.ok()) return s;
+  }
+  std::vector<QueuePtr> all;
+  {
+    std::unique_lock lock(reg_mu_);
+    queues_[id] = q;
+    deleted_.erase(id);
+    std::erase_if(deleted_, [&](const auto& e) { return now - e.second >= kQuietPeriodMs; });
+    for (const auto& [qid, other] : queues_) all.push_back(other);
+  }
+  // Sources whose RedrivePolicy names this queue (created before it was deleted) find it again.
+  for (const QueuePtr& other : all) {
+    if (other == q) continue;
+    std::lock_guard lock(other->mu);
+    if (other->config.redrive_policy && other->config.redrive_policy->dead_letter_queue == id) {
+      other->dlq = q;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Impl::DeleteQueue(const QueueId& id) {
+  std::unique_lock meta(meta_mu_);
+  QueuePtr q;
+  {
+    std::unique_lock lock(reg_mu_);
+    auto it = queues_.find(id);
+    if (it == queues_.end()) return QueueMissing();
+    q = std::move(it->second);
+    queues_.erase(it);
+    deleted_[id] = clock_.NowMs();
+  }
+  WaiterList waiters;
+  {
+    std::lock_guard lock(q->mu);
+    q->deleted.store(true);
+    waiters.swap(q->waiters);
+    for (auto& w : waiters) w->finished = true;
+    q->messages.clear();
+    q->visible.clear();
+    q->delayed.Clear();
+    q->inflight.Clear();
+    q->retention.Clear();
+    q->n_visible = q->n_delayed = q->n_inflight = 0;
+  }
+  Status stored = store_ ? store_->DeleteQueue(q->key) : Status::Ok();
+  meta.unlock();
+  for (auto& w : waiters) w->done(std::vector<ReceivedMessage>{});
+  return stored;
+}
+
+std::vector<QueueId> Impl::ListQueues(std::string_view account, std::string_view prefix) {
+  std::vector<QueueId> out;
+  std::shared_lock lock(reg_mu_);
+  for (auto it = queues_.lower_bound(QueueId{std::string(account), std::string(prefix)});
+       it != queues_.end() && it->first.account == account; ++it) {
+    if (it->first.name.compare(0, prefix.size(), prefix) != 0) break;
+    out.push_back(it->first);
+  }
+  return out;
+}
+
+Result<AttributeMap> Impl::GetQueueAttributes(const QueueId& id,
+                                              const std::vector<std::string>& names) {
+  bool all = false;
+  for (const auto& n : names) {
+    if (n == "All") {
+      all = true;
+    } else if (!IsKnownAttributeName(n)) {
+      return Status(ErrorCode::kInvalidAttributeName, fmt::format("Unknown Attribute {}.", n));
+    }
+  }
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  AttributeMap out;
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return QueueMissing();
+    const Millis now = clock_.NowMs();
+    Promote(*q, now, fx);
+    auto value = [&](std::string_view n) -> std::optional<std::string> {
+      if (n == "ApproximateNumberOfMessages") return std::to_string(q->n_visible);
+      if (n == "ApproximateNumberOfMessagesNotVisible") return std::to_string(q->n_inflight);
+      if (n == "ApproximateNumberOfMessagesDelayed") return std::to_string(q->n_delayed);
+      if (n == "CreatedTimestamp") return std::to_string(q->created_ms / 1000);
+      if (n == "LastModifiedTimestamp") return std::to_string(q->modified_ms / 1000);
+      if (n == "QueueArn") return q->arn;
+      return ConfigAttribute(q->config, n);
+    };
+    if (all) {
+      for (const auto& n : AllAttributeNames()) {
+        if (auto v = value(n)) out[n] = std::move(*v);
+      }
+    }
+    for (const auto& n : names) {
+      if (n == "All") continue;
+      if (auto v = value(n)) out[n] = std::move(*v);
+    }
+  }
+  Finish(q, fx);
+  return out;
+}
+
+Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attributes) {
+  std::unique_lock meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  bool fifo;
+  {
+    std::lock_guard lock(q->mu);
+    fifo = q->config.fifo_queue;
+  }
+  auto canonical = CanonicalizeAttributes(attributes, fifo, false);
+  if (!canonical.ok()) return canonical.status();
+  QueuePtr dlq;
+  QueueConfig probe;
+  ApplyAttributes(probe, *canonical);
+  if (auto rp = canonical->find("RedrivePolicy"); rp != canonical->end() && !rp->second.empty()) {
+    if (Status s = ValidateRedrive(id, probe.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
+        !s.ok()) {
+      return s;
+    }
+  }
+  StoredQueue snapshot;
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return QueueMissing();
+    ApplyAttributes(q->config, *canonical);
+    if (canonical->contains("KmsMasterKeyId") && !q->config.kms_master_key_id.empty() &&
+        !canonical->contains("SqsManagedSseEnabled")) {
+      q->config.sqs_managed_sse_enabled = false;
+    }
+    if (canonical->contains("RedrivePolicy")) q->dlq = dlq;
+    const Millis now = clock_.NowMs();
+    q->modified_ms = now;
+    Promote(*q, now, fx);  // a lowered retention period expires old messages now
+    ServeWaiters(*q, now, fx);
+    if (canonical->contains("MessageRetentionPeriod")) q->retention_timer_at = 0;
+    ArmTimers(q, now);
+    snapshot = q->Snapshot();
+  }
+  Status stored = store_ ? store_->PutQueue(snapshot) : Status::Ok();
+  meta.unlock();  // callbacks of waiters served above run without engine locks
+  Finish(q, fx);
+  return stored;
+}
+
+Status Impl::TagQueue(const QueueId& id, const TagMap& tags) {
+  std::lock_guard meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  StoredQueue snapshot;
+  {
+    std::lock_guard lock(q->mu);
+    if (Status s = ValidateTags(q->tags, tags); !s.ok()) return s;
+    for (const auto& [k, v] : tags) q->tags[k] = v;
+    snapshot = q->Snapshot();
+  }
+  if (store_) return store_->PutQueue(snapshot);
+  return Status::Ok();
+}
+
+Status Impl::UntagQueue(const QueueId& id, const std::vector<std::string>& keys) {
+  std::lock_guard meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  StoredQueue snapshot;
+  {
+    std::lock_guard lock(q->mu);
+    for (const auto& k : keys) q->tags.erase(k);
+    snapshot = q->Snapshot();
+  }
+  if (store_) return store_->PutQueue(snapshot);
+  return Status::Ok();
+}
+
+Result<TagMap> Impl::ListQueueTags(const QueueId& id) {
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  std::lock_guard lock(q->mu);
+  return q->tags;
+}
+
+Status Impl::PurgeQueue(const QueueId& id) {
+  std::lock_guard meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  std::uint64_t floor;
+  StoredQueue snapshot;
+  {
+    std::lock_guard lock(q->mu);
+    const Millis now = clock_.NowMs();
+    if (q->purged_ms != 0 && now - q->purged_ms < kQuietPeriodMs) {
+      return Status(
+          ErrorCode::kPurgeQueueInProgress,
+          fmt::format("Only one PurgeQueue operation on {} is allowed every 60 seconds.", id.name));
+    }
+    q->purged_ms = now;
+    floor = q->next_seq.load();
+    q->purge_floor = floor;
+    q->messages.clear();
+    q->visible.clear();
+    q->delayed.Clear();
+    q->inflight.Clear();
+    q->retention.Clear();
+    q->n_visible = q->n_delayed = q->n_inflight = 0;
+    snapshot = q->Snapshot();
+  }
+  if (store_) {
+    if (Status s = store_->PurgeMessages(q->key, floor); !s.ok()) return s;
+    return store_->PutQueue(snapshot);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<QueueId>> Impl::ListDeadLetterSourceQueues(const QueueId& dlq) {
+  std::vector<QueuePtr> all;
+  {
+    std::shared_lock lock(reg_mu_);
+    if (!queues_.contains(dlq)) return QueueMissing();
+    for (const auto& [qid, q] : queues_) all.push_back(q);
+  }
+  std::vector<QueueId> out;
+  for (const QueuePtr& q : all) {
+    std::lock_guard lock(q->mu);
+    if (q->config.redrive_policy && q->config.redrive_policy->dead_letter_queue == dlq) {
+      out.push_back(q->id);
+    }
+  }
+  return out;
+}
+
+bool Impl::IsDeadLetterTarget(const QueueId& id) {
+  std::vector<QueuePtr> all;
+  {
+    std::shared_lock lock(reg_mu_);
+    for (const auto& [qid, q] : queues_) all.push_back(q);
+  }
+  for (const QueuePtr& q : all) {
+    std::lock_guard lock(q->mu);
+    if (q->config.redrive_policy && q->config.redrive_policy->dead_letter_queue == id) return true;
+  }
+  return false;
+}
+
+Status Impl::AddPermission(const QueueId& id, const std::string& label,
+                           const std::vector<std::string>& account_ids,
+                           const std::vector<std::string>& actions) {
+  std::lock_guard meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  StoredQueue snapshot;
+  {
+    std::lock_guard lock(q->mu);
+    auto policy = PolicyAddPermission(q->config.policy, q->arn, label, account_ids, actions);
+    if (!policy.ok()) return policy.status();
+    q->config.policy = std::move(*policy);
+    snapshot = q->Snapshot();
+  }
+  if (store_) return store_->PutQueue(snapshot);
+  return Status::Ok();
+}
+
+Status Impl::RemovePermission(const QueueId& id, const std::string& label) {
+  std::lock_guard meta(meta_mu_);
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  StoredQueue snapshot;
+  {
+    std::lock_guard lock(q->mu);
+    auto policy = PolicyRemovePermission(q->config.policy, label);
+    if (!policy.ok()) return policy.status();
+    q->config.policy = std::move(*policy);
+    snapshot = q->Snapshot();
+  }
+  if (store_) return store_->PutQueue(snapshot);
+  return Status::Ok();
+}
+
+// ---- messages ----------------------------------------------------------------------------------
+
+void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done) {
+  QueuePtr q = Find(id);
+  if (!q) return done(QueueMissing());
+  int default_delay;
+  std::size_t max_size;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return done(QueueMissing());
+    default_delay = q->config.delay_seconds;
+    max_size = static_cast<std::size_t>(q->config.maximum_message_size);
+  }
+  const Millis now = clock_.NowMs();
+  std::vector<Result<SendResult>> results;
+  results.reserve(messages.size());
+  std::vector<Placed> placed;
+  placed.reserve(messages.size());
+  for (SendRequest& req : messages) {
+    const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
+    if (size > max_size) {
+      results.emplace_back(ErrorCode::kInvalidParameterValue,
+                           fmt::format("One or more parameters are invalid. Reason: Message must "
+                                       "be shorter than {} bytes.",
+                                       max_size));
+      continue;
+    }
+    const int delay = req.delay_seconds.value_or(default_delay);
+    if (delay < 0 || delay > kMaxDelaySeconds) {
+      results.emplace_back(ErrorCode::kInvalidParameterValue,
+                           fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
+                                       "Must be >= 0 and <= 900, if provided.",
+                                       delay));
+      continue;
+    }
+    if (req.dedup_id) {
+      results.emplace_back(
+          ErrorCode::kInvalidParameterValue,
+          fmt::format("Value {} for parameter MessageDeduplicationId is invalid. Reason: The "
+                      "request include parameter that is not valid for this queue type.",
+                      *req.dedup_id));
+      continue;
+    }
+    auto payload = std::make_shared<MessagePayload>();
+    payload->message_id = NewUuid();
+    payload->md5_of_body = Md5Hex(req.body);
+    payload->body = std::move(req.body);
+    payload->attributes = std::move(req.attributes);
+    payload->sender_id = std::move(req.sender_id);
+    payload->sent_ms = now;
+    payload->trace_header = std::move(req.trace_header);
+    payload->group_id = std::move(req.group_id);
+    results.emplace_back(SendResult{payload->message_id, payload->md5_of_body, ""});
+    StoredMessage m;
+    m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
+    m.state.visible_at = now + Millis{delay} * 1000;
+    m.payload = std::move(payload);
+    placed.push_back(Placed{q, std::move(m)});
+  }
+  if (placed.empty()) return done(std::move(results));
+  CommitAndInsert(std::move(placed), {}, true,
+                  [done = std::move(done), results = std::move(results)](Status s) mutable {
+                    if (!s.ok()) return done(std::move(s));
+                    done(std::move(results));
+                  });
+}
+
+void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done) {
+  QueuePtr q = Find(id);
+  if (!q) return done(QueueMissing());
+  Effects fx;
+  std::shared_ptr<Waiter> parked;
+  Millis deadline = 0;
+  bool over_limit_error = false;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return done(QueueMissing());
+    const Millis now = clock_.NowMs();
+    Promote(*q, now, fx);
+    const int vt = request.visibility_timeout.value_or(q->config.visibility_timeout);
+    const int wait =
+        shutdown_.load()
+            ? 0
+            : request.wait_seconds.value_or(q->config.receive_message_wait_time_seconds);
+    const bool over_limit = q->n_inflight >= InflightLimit();
+    std::vector<Taken> taken;
+    if (!over_limit) Take(*q, std::max(1, request.max_messages), vt, now, fx, taken);
+    if (over_limit && wait <= 0) {
+      over_limit_error = true;  // short poll: OverLimit; a long poll just waits
+    } else if (!taken.empty() || wait <= 0) {
+      fx.deliveries.push_back(Delivery{std::move(done), std::move(taken)});
+    } else {
+      parked = std::make_shared<Waiter>();
+      parked->done = std::move(done);
+      parked->max_messages = std::max(1, request.max_messages);
+      parked->visibility_timeout = vt;
+      q->waiters.push_back(parked);
+      parked->pos = std::prev(q->waiters.end());
+      deadline = now + Millis{wait} * 1000;
+    }
+    ArmTimers(q, now);
+  }
+  Finish(q, fx);
+  if (parked) {
+    std::weak_ptr<Impl> self = weak_from_this();
+    std::weak_ptr<Queue> wq = q;
+    std::weak_ptr<Waiter> ww = parked;
+    clock_.RunAt(deadline, [self, wq, ww] {
+      if (auto s = self.lock()) s->OnWaiterTimeout(wq, ww);
+    });
+  } else if (over_limit_error) {
+    done(Status(ErrorCode::kOverLimit,
+                fmt::format("The maximum number of in-flight messages ({}) has been reached for "
+                            "this queue.",
+                            InflightLimit())));
+  }
+}
+
+void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::BatchCallback done) {
+  QueuePtr q = Find(id);
+  if (!q) return done(QueueMissing());
+  std::vector<Status> statuses(handles.size());
+  std::vector<std::optional<ReceiptRef>> refs(handles.size());
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    refs[i] = codec_.Decode(q->key, handles[i]);
+    if (!refs[i]) statuses[i] = InvalidReceipt(handles[i]);
+  }
+  StoreBatch batch;
+  batch.sync = true;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return done(QueueMissing());
+    for (const auto& ref : refs) {
+      if (!ref) continue;
+      auto it = q->messages.find(ref->seq);
+      // Already deleted, or a stale handle of a message received again since: OK, as on AWS
+      // (the stale handle does not delete it).
+      if (it == q->messages.end() || it->second.receive_gen != ref->gen) continue;
+      RemoveRecord(*q, it);
+      if (store_) batch.deletes.push_back({q->key, ref->seq});
+    }
+    Compact(*q);
+  }
+  if (store_ && !batch.empty()) {
+    store_->Commit(std::move(batch),
+                   [done = std::move(done), statuses = std::move(statuses)](Status s) mutable {
+                     if (!s.ok()) return done(std::move(s));
+                     done(std::move(statuses));
+                   });
+    return;
+  }
+  done(std::move(statuses));
+}
+
+void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
+                            Engine::BatchCallback done) {
+  QueuePtr q = Find(id);
+  if (!q) return done(QueueMissing());
+  std::vector<Status> statuses(changes.size());
+  std::vector<std::optional<ReceiptRef>> refs(changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    refs[i] = codec_.Decode(q->key, changes[i].receipt_handle);
+    if (!refs[i]) statuses[i] = InvalidReceipt(changes[i].receipt_handle);
+  }
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return done(QueueMissing());
+    const Millis now = clock_.NowMs();
+    Promote(*q, now, fx);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (!refs[i]) continue;
+      const int vt = changes[i].visibility_timeout;
+      if (vt < 0 || vt > kMaxVisibilityTimeout) {
+        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
+                             fmt::format("Value {} for parameter VisibilityTimeout is invalid. "
+                                         "Reason: Must be between 0 and 43200.",
+                                         vt));
+        continue;
+      }
+      auto it = q->messages.find(refs[i]->seq);
+      if (it == q->messages.end()) {
+        statuses[i] = Status(
+            ErrorCode::kInvalidParameterValue,
+            fmt::format("Value {} for parameter ReceiptHandle is invalid. Reason: Message does "
+                        "not exist or is not available for visibility timeout change.",
+                        changes[i].receipt_handle));
+        continue;
+      }
+      Record& r = it->second;
+      if (r.receive_gen != refs[i]->gen || r.where != Where::kInflight) {
+        statuses[i] = Status(ErrorCode::kMessageNotInflight, "The message is not in flight.");
+        continue;
+      }
+      const Millis deadline = now + Millis{vt} * 1000;
+      if (deadline > r.last_receive_ms + Millis{kMaxVisibilityTimeout} * 1000) {
+        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
+                             fmt::format("Value {} for parameter VisibilityTimeout is invalid. "
+                                         "Reason: Total VisibilityTimeout for the message is "
+                                         "beyond the limit [43200 seconds].",
+                                         vt));
+        continue;
+      }
+      r.visible_at = deadline;
+      q->inflight.Push(deadline, it->first);
+      if (store_) fx.batch.updates.emplace_back(MessageKey{q->key, it->first}, r.State());
+    }
+    Promote(*q, now, fx);  // VisibilityTimeout=0 makes the message visible right away
+    ServeWaiters(*q, now, fx);
+    ArmTimers(q, now);
+  }
+  Finish(q, fx);
+  done(std::move(statuses));
+}
+
+// ---- move tasks --------------------------------------------------------------------------------
+
+Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
+                                               const std::optional<std::string>& dest_arn,
+                                               std::optional<int> max_per_second) {
+  QueuePtr source = FindByArn(source_arn);
+  if (!source) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The resource that you specified for the SourceArn parameter doesn't exist.");
+  }
+  if (max_per_second && (*max_per_second < 1 || *max_per_second > 500)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. "
+                              "Reason: Must be between 1 and 500.",
+                              *max_per_second));
+  }
+  if (!IsDeadLetterTarget(source->id)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  "Source queue must be configured as a Dead Letter Queue.");
+  }
+  if (dest_arn && !FindByArn(*dest_arn)) {
+    return Status(
+        ErrorCode::kResourceNotFound,
+        "The resource that you specified for the DestinationArn parameter doesn't exist.");
+  }
+  std::int64_t to_move;
+  {
+    std::lock_guard lock(source->mu);
+    to_move = static_cast<std::int64_t>(source->n_visible + source->n_inflight + source->n_delayed);
+  }
+  auto task = std::make_shared<MoveTask>();
+  task->rec.task_id = NewUuid();
+  task->rec.source_arn = source->arn;
+  task->rec.destination_arn = dest_arn;
+  task->rec.max_per_second = max_per_second;
+  task->rec.to_move = to_move;
+  task->rec.started_ms = clock_.NowMs();
+  task->handle = Base64Encode(task->rec.task_id + "|" + source->arn);
+  {
+    std::lock_guard lock(task_mu_);
+    auto& list = tasks_[source->arn];
+    for (const auto& t : list) {
+      if (t->rec.status == MoveTaskStatus::kRunning) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "There is already a task running. Only one active task is allowed for a "
+                      "source queue arn at a given time.");
+      }
+    }
+    list.push_back(task);
+    PersistTask(task->rec);
+  }
+  ScheduleMoveTick(source->arn, task->rec.task_id, task->rec.started_ms);
+  return task->handle;
+}
+
+void Impl::ScheduleMoveTick(const std::string& source_arn, const std::string& task_id,
+                            Millis when) {
+  std::weak_ptr<Impl> self = weak_from_this();
+  clock_.RunAt(when, [self, source_arn, task_id] {
+    if (auto s = self.lock()) s->MoveTick(source_arn, task_id);
+  });
+}
+
+void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
+  if (shutdown_.load()) return;
+  std::shared_ptr<MoveTask> task;
+  StoredMoveTask rec;
+  {
+    std::lock_guard lock(task_mu_);
+    for (const auto& t : tasks_[source_arn]) {
+      if (t->rec.task_id == task_id) task = t;
+    }
+    if (!task || task->rec.status != MoveTaskStatus::kRunning) return;
+    rec = task->rec;
+  }
+  const Millis now = clock_.NowMs();
+  std::optional<std::string> failure;
+  std::vector<Placed> placed;
+  std::vector<MessageKey> sources;
+  std::size_t remaining = 0;
+  Effects fx;
+  QueuePtr src;
+  {
+    std::shared_lock reg(reg_mu_);
+    src = FindByArnLocked(source_arn);
+    QueuePtr fixed_dest = rec.destination_arn ? FindByArnLocked(*rec.destination_arn) : nullptr;
+    if (!src || (rec.destination_arn && !fixed_dest)) {
+      failure = "AWS.SimpleQueueService.NonExistentQueue";
+    } else {
+      const int budget = rec.max_per_second.value_or(kUnlimitedMovesPerTick);
+      std::lock_guard lock(src->mu);
+      Promote(*src, now, fx);
+      while (static_cast<int>(placed.size()) < budget && !src->visible.empty()) {
+        const std::uint64_t seq = src->visible.front();
+        auto it = src->messages.find(seq);
+        if (it == src->messages.end() || it->second.where != Where::kVisible) {
+          src->visible.pop_front();
+          continue;
+        }
+        QueuePtr dest = fixed_dest;
+        if (!dest) {
+          const auto& origin = it->second.payload->dead_letter_source_arn;
+          dest = origin ? FindByArnLocked(*origin) : nullptr;
+          if (!dest) {
+            failure = "AWS.SimpleQueueService.NonExistentQueue";
+            break;
+          }
+        }
+        src->visible.pop_front();
+        // Moved messages are new messages: new id, sent time and receive count.
+        auto payload = std::make_shared<MessagePayload>(*it->second.payload);
+        payload->message_id = NewUuid();
+        payload->sent_ms = now;
+        payload->dead_letter_source_arn.reset();
+        StoredMessage m;
+        m.key = MessageKey{dest->key, dest->next_seq.fetch_add(1)};
+        m.state.visible_at = now;
+        m.payload = std::move(payload);
+        placed.push_back(Placed{std::move(dest), std::move(m)});
+        sources.push_back({src->key, seq});
+        RemoveRecord(*src, it);
+      }
+      remaining = src->n_visible + src->n_inflight + src->n_delayed;
+    }
+  }
+  if (src) Finish(src, fx);
+  const auto moved_now = static_cast<std::int64_t>(placed.size());
+  if (!placed.empty()) CommitAndInsert(std::move(placed), std::move(sources), false, nullptr);
+  bool again = false;
+  {
+    std::lock_guard lock(task_mu_);
+    if (task->rec.status != MoveTaskStatus::kRunning) return;  // cancelled meanwhile
+    task->rec.moved += moved_now;
+    if (failure) {
+      task->rec.status = MoveTaskStatus::kFailed;
+      task->rec.failure_reason = failure;
+    } else if (remaining == 0 || task->rec.moved >= task->rec.to_move) {
+      task->rec.status = MoveTaskStatus::kCompleted;
+    } else {
+      again = true;
+    }
+    PersistTask(task->rec);
+  }
+  if (again) ScheduleMoveTick(source_arn, task_id, now + kMoveTickMs);
+}
+
+Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& source_arn,
+                                                             int max_results) {
+  if (max_results < 1 || max_results > 10) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be "
+                              "between 1 and 10, if provided.",
+                              max_results));
+  }
+  if (!FindByArn(source_arn)) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The resource that you specified for the SourceArn parameter doesn't exist.");
+  }
+  std::vector<MoveTaskInfo> out;
+  std::lock_guard lock(task_mu_);
+  auto it = tasks_.find(source_arn);
+  if (it == tasks_.end()) return out;
+  for (auto t = it->second.rbegin();
+       t != it->second.rend() && static_cast<int>(out.size()) < max_results; ++t) {
+    const StoredMoveTask& r = (*t)->rec;
+    MoveTaskInfo info;
+    if (r.status == MoveTaskStatus::kRunning) info.task_handle = (*t)->handle;
+    info.status = r.status;
+    info.source_arn = r.source_arn;
+    info.destination_arn = r.destination_arn;
+    info.max_messages_per_second = r.max_per_second;
+    info.moved = r.moved;
+    info.to_move = r.to_move;
+    info.failure_reason = r.failure_reason;
+    info.started_timestamp = r.started_ms;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle) {
+  const Status invalid(ErrorCode::kInvalidParameterValue,
+                       "Value for parameter TaskHandle is invalid.");
+  auto decoded = Base64Decode(task_handle);
+  if (!decoded) return invalid;
+  const auto bar = decoded->find('|');
+  if (bar == std::string::npos || bar == 0 || !ParseQueueArn(decoded->substr(bar + 1))) {
+    return invalid;
+  }
+  const std::string task_id = decoded->substr(0, bar);
+  const std::string source_arn = decoded->substr(bar + 1);
+  std::lock_guard lock(task_mu_);
+  auto it = tasks_.find(source_arn);
+  if (it != tasks_.end()) {
+    for (const auto& t : it->second) {
+      if (t->rec.task_id != task_id) continue;
+      if (t->rec.status != MoveTaskStatus::kRunning) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      fmt::format("Task is not running (status {}); only running tasks can be "
+                                  "cancelled.",
+                                  StatusName(t->rec.status)));
+      }
+      t->rec.status = MoveTaskStatus::kCancelled;
+      PersistTask(t->rec);
+      return t->rec.moved;
+    }
+  }
+  return Status(ErrorCode::kResourceNotFound, "Task does not exist.");
+}
+
+void Impl::Shutdown() {
+  shutdown_.store(true);
+  std::vector<QueuePtr> all;
+  {
+    std::shared_lock lock(reg_mu_);
+    for (const auto& [id, q] : queues_) all.push_back(q);
+  }
+  for (const QueuePtr& q : all) {
+    WaiterList waiters;
+    {
+      std::lock_guard lock(q->mu);
+      waiters.swap(q->waiters);
+      for (auto& w : waiters) w->finished = true;
+    }
+    for (auto& w : waiters) w->done(std::vector<ReceivedMessage>{});
+  }
+}
+
+// ---- the Engine facade -------------------------------------------------------------------------
+
+class LocalEngine final : public Engine {
+ public:
+  explicit LocalEngine(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  ~LocalEngine() override { impl_->Shutdown(); }
+
+  Status CreateQueue(const QueueId& id, const AttributeMap& attributes,
+                     const TagMap& tags) override {
+    return impl_->CreateQueue(id, attributes, tags);
+  }
+  Status DeleteQueue(const QueueId& id) override { return impl_->DeleteQueue(id); }
+  bool QueueExists(const QueueId& id) override { return impl_->QueueExists(id); }
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix) override {
+    return impl_->ListQueues(account, prefix);
+  }
+  Result<AttributeMap> GetQueueAttributes(const QueueId& id,
+                                          const std::vector<std::string>& names) override {
+    return impl_->GetQueueAttributes(id, names);
+  }
+  Status SetQueueAttributes(const QueueId& id, const AttributeMap& attributes) override {
+    return impl_->SetQueueAttributes(id, attributes);
+  }
+  Status TagQueue(const QueueId& id, const TagMap& tags) override {
+    return impl_->TagQueue(id, tags);
+  }
+  Status UntagQueue(const QueueId& id, const std::vector<std::string>& keys) override {
+    return impl_->UntagQueue(id, keys);
+  }
+  Result<TagMap> ListQueueTags(const QueueId& id) override { return impl_->ListQueueTags(id); }
+  Status PurgeQueue(const QueueId& id) override { return impl_->PurgeQueue(id); }
+  Result<std::vector<QueueId>> ListDeadLetterSourceQueues(const QueueId& dlq) override {
+    return impl_->ListDeadLetterSourceQueues(dlq);
+  }
+  Status AddPermission(const QueueId& id, const std::string& label,
+                       const std::vector<std::string>& account_ids,
+                       const std::vector<std::string>& actions) override {
+    return impl_->AddPermission(id, label, account_ids, actions);
+  }
+  Status RemovePermission(const QueueId& id, const std::string& label) override {
+    return impl_->RemovePermission(id, label);
+  }
+  std::string QueueArn(const QueueId& id) const override { return impl_->QueueArn(id); }
+
+  void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) override {
+    impl_->Send(id, std::move(messages), std::move(done));
+  }
+  void Receive(const QueueId& id, const ReceiveRequest& request, ReceiveCallback done) override {
+    impl_->Receive(id, request, std::move(done));
+  }
+  void Delete(const QueueId& id, std::vector<std::string> receipt_handles,
+              BatchCallback done) override {
+    impl_->Delete(id, std::move(receipt_handles), std::move(done));
+  }
+  void ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
+                        BatchCallback done) override {
+    impl_->ChangeVisibility(id, std::move(changes), std::move(done));
+  }
+
+  Result<std::string> StartMessageMoveTask(const std::string& source_arn,
+                                           const std::optional<std::string>& dest_arn,
+                                           std::optional<int> max_per_second) override {
+    return impl_->StartMessageMoveTask(source_arn, dest_arn, max_per_second);
+  }
+  Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string& source_arn,
+                                                         int max_results) override {
+    return impl_->ListMessageMoveTasks(source_arn, max_results);
+  }
+  Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle) override {
+    return impl_->CancelMessageMoveTask(task_handle);
+  }
+
+  void Shutdown() override { impl_->Shutdown(); }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> OpenLocalEngine(Clock& clock, EngineOptions options,
+                                                std::unique_ptr<Store> store) {
+  auto impl = std::make_shared<Impl>(clock, std::move(options), std::move(store));
+  if (Status s = impl->Recover(); !s.ok()) return s;
+  return std::unique_ptr<Engine>(std::make_unique<LocalEngine>(std::move(impl)));
+}
+
+std::unique_ptr<Engine> NewLocalEngine(Clock& clock, EngineOptions options,
+                                       std::unique_ptr<Store> store) {
+  auto impl = std::make_shared<Impl>(clock, std::move(options), std::move(store));
+  if (Status s = impl->Recover(); !s.ok()) {
+    spdlog::error("engine: recovery from the store failed ({}); serving what was recovered",
+                  s.message());
+  }
+  return std::make_unique<LocalEngine>(std::move(impl));
+}
+
+}  // namespace sluice::engine

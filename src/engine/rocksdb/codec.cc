@@ -1,0 +1,365 @@
+#include "engine/rocksdb/codec.h"
+
+#include <limits>
+
+namespace sluice::engine::rocksdb_store {
+namespace {
+
+// Upper bound on any element count in a record; guards allocations against corrupt input.
+constexpr std::uint64_t kMaxCount = 1u << 20;
+
+void PutVarint(std::string* out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Signed values (timestamps, counters) are zig-zag encoded so that small negatives stay small.
+void PutSigned(std::string* out, std::int64_t v) {
+  PutVarint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+void PutBytes(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
+void PutOptional(std::string* out, const std::optional<std::string>& s) {
+  out->push_back(s ? 1 : 0);
+  if (s) PutBytes(out, *s);
+}
+
+void PutStringList(std::string* out, const std::vector<std::string>& v) {
+  PutVarint(out, v.size());
+  for (const auto& s : v) PutBytes(out, s);
+}
+
+void PutMap(std::string* out, const std::map<std::string, std::string>& m) {
+  PutVarint(out, m.size());
+  for (const auto& [k, v] : m) {
+    PutBytes(out, k);
+    PutBytes(out, v);
+  }
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  bool Varint(std::uint64_t* v) {
+    std::uint64_t result = 0;
+    for (int shift = 0; shift <= 63; shift += 7) {
+      if (in_.empty()) return false;
+      const auto b = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      result |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Signed(std::int64_t* v) {
+    std::uint64_t u = 0;
+    if (!Varint(&u)) return false;
+    *v = static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);
+    return true;
+  }
+  bool Int32(std::int32_t* v) {
+    std::int64_t w = 0;
+    if (!Signed(&w) || w < std::numeric_limits<std::int32_t>::min() ||
+        w > std::numeric_limits<std::int32_t>::max()) {
+      return false;
+    }
+    *v = static_cast<std::int32_t>(w);
+    return true;
+  }
+  bool Uint32(std::uint32_t* v) {
+    std::uint64_t w = 0;
+    if (!Varint(&w) || w > std::numeric_limits<std::uint32_t>::max()) return false;
+    *v = static_cast<std::uint32_t>(w);
+    return true;
+  }
+  bool Byte(char* c) {
+    if (in_.empty()) return false;
+    *c = in_.front();
+    in_.remove_prefix(1);
+    return true;
+  }
+  bool Bool(bool* b) {
+    char c = 0;
+    if (!Byte(&c) || (c != 0 && c != 1)) return false;
+    *b = c == 1;
+    return true;
+  }
+  bool Bytes(std::string* s) {
+    std::uint64_t n = 0;
+    if (!Varint(&n) || n > in_.size()) return false;
+    s->assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool Optional(std::optional<std::string>* s) {
+    bool present = false;
+    if (!Bool(&present)) return false;
+    if (!present) {
+      s->reset();
+      return true;
+    }
+    std::string v;
+    if (!Bytes(&v)) return false;
+    *s = std::move(v);
+    return true;
+  }
+  bool Count(std::uint64_t* n) { return Varint(n) && *n <= kMaxCount && *n <= in_.size(); }
+  bool StringList(std::vector<std::string>* v) {
+    std::uint64_t n = 0;
+    if (!Count(&n)) return false;
+    v->clear();
+    v->reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string s;
+      if (!Bytes(&s)) return false;
+      v->push_back(std::move(s));
+    }
+    return true;
+  }
+  bool Map(std::map<std::string, std::string>* m) {
+    std::uint64_t n = 0;
+    if (!Count(&n)) return false;
+    m->clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string k, v;
+      if (!Bytes(&k) || !Bytes(&v)) return false;
+      (*m)[std::move(k)] = std::move(v);
+    }
+    return true;
+  }
+  bool Tag(char expected) {
+    char c = 0;
+    return Byte(&c) && c == expected;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+}  // namespace
+
+void PutBigEndian64(std::string* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t GetBigEndian64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string QueueMetaKey(std::uint64_t queue_key) {
+  std::string k(1, kQueuePrefix);
+  PutBigEndian64(&k, queue_key);
+  return k;
+}
+
+std::optional<std::uint64_t> ParseQueueMetaKey(std::string_view key) {
+  if (key.size() != 9 || key[0] != kQueuePrefix) return std::nullopt;
+  return GetBigEndian64(key.data() + 1);
+}
+
+std::string MessageIdBytes(MessageKey key) {
+  std::string k;
+  k.reserve(16);
+  PutBigEndian64(&k, key.queue_key);
+  PutBigEndian64(&k, key.seq);
+  return k;
+}
+
+std::string MessageRecordKey(MessageKey key, MessageRecordKind kind) {
+  std::string k = MessageIdBytes(key);
+  k.push_back(static_cast<char>(kind));
+  return k;
+}
+
+std::optional<ParsedMessageKey> ParseMessageRecordKey(std::string_view key) {
+  if (key.size() != kMessageKeySize) return std::nullopt;
+  const char kind = key[16];
+  if (kind != static_cast<char>(MessageRecordKind::kPayload) &&
+      kind != static_cast<char>(MessageRecordKind::kState)) {
+    return std::nullopt;
+  }
+  return ParsedMessageKey{{GetBigEndian64(key.data()), GetBigEndian64(key.data() + 8)},
+                          static_cast<MessageRecordKind>(kind)};
+}
+
+std::string QueueRangeBegin(std::uint64_t queue_key) {
+  std::string k;
+  PutBigEndian64(&k, queue_key);
+  return k;
+}
+
+std::string QueueRangeEnd(std::uint64_t queue_key) {
+  // Longer than any message key of the queue and greater than all of them; works for the
+  // largest queue key too, where queue_key + 1 would wrap.
+  std::string k = QueueRangeBegin(queue_key);
+  k.append(kMessageKeySize - 8 + 1, '\xff');
+  return k;
+}
+
+std::string EncodeFormatVersion(std::uint32_t version) {
+  std::string v;
+  v.push_back(kTagV1);
+  PutVarint(&v, version);
+  return v;
+}
+
+std::optional<std::uint32_t> DecodeFormatVersion(std::string_view value) {
+  Reader r(value);
+  std::uint32_t v = 0;
+  if (!r.Tag(kTagV1) || !r.Uint32(&v) || !r.done()) return std::nullopt;
+  return v;
+}
+
+std::string EncodePayloadFields(const MessagePayload& p) {
+  std::string out;
+  out.reserve(p.body.size() + 128);
+  PutBytes(&out, p.message_id);
+  PutBytes(&out, p.body);
+  PutBytes(&out, p.md5_of_body);
+  PutVarint(&out, p.attributes.size());
+  for (const auto& a : p.attributes) {
+    PutBytes(&out, a.name);
+    PutBytes(&out, a.data_type);
+    out.push_back(a.binary ? 1 : 0);
+    PutBytes(&out, a.value);
+    PutStringList(&out, a.string_list);
+    PutStringList(&out, a.binary_list);
+  }
+  PutBytes(&out, p.sender_id);
+  PutSigned(&out, p.sent_ms);
+  PutOptional(&out, p.trace_header);
+  PutOptional(&out, p.group_id);
+  PutOptional(&out, p.dedup_id);
+  PutOptional(&out, p.dead_letter_source_arn);
+  return out;
+}
+
+std::optional<MessagePayload> DecodePayloadFields(std::string_view in) {
+  Reader r(in);
+  MessagePayload p;
+  std::uint64_t n = 0;
+  if (!r.Bytes(&p.message_id) || !r.Bytes(&p.body) || !r.Bytes(&p.md5_of_body) || !r.Count(&n)) {
+    return std::nullopt;
+  }
+  p.attributes.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    MessageAttribute a;
+    if (!r.Bytes(&a.name) || !r.Bytes(&a.data_type) || !r.Bool(&a.binary) || !r.Bytes(&a.value) ||
+        !r.StringList(&a.string_list) || !r.StringList(&a.binary_list)) {
+      return std::nullopt;
+    }
+    p.attributes.push_back(std::move(a));
+  }
+  if (!r.Bytes(&p.sender_id) || !r.Signed(&p.sent_ms) || !r.Optional(&p.trace_header) ||
+      !r.Optional(&p.group_id) || !r.Optional(&p.dedup_id) ||
+      !r.Optional(&p.dead_letter_source_arn) || !r.done()) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::string EncodeState(const MessageState& s) {
+  std::string out;
+  out.push_back(kTagV1);
+  PutSigned(&out, s.visible_at);
+  PutSigned(&out, s.first_receive_ms);
+  PutSigned(&out, s.last_receive_ms);
+  PutSigned(&out, s.receive_count);
+  PutVarint(&out, s.receive_gen);
+  return out;
+}
+
+std::optional<MessageState> DecodeState(std::string_view value) {
+  Reader r(value);
+  MessageState s;
+  if (!r.Tag(kTagV1) || !r.Signed(&s.visible_at) || !r.Signed(&s.first_receive_ms) ||
+      !r.Signed(&s.last_receive_ms) || !r.Int32(&s.receive_count) || !r.Uint32(&s.receive_gen) ||
+      !r.done()) {
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::string EncodeQueue(const StoredQueue& q, std::string_view wrapped_data_key) {
+  std::string out;
+  out.push_back(kTagV1);
+  PutVarint(&out, q.key);
+  PutBytes(&out, q.id.account);
+  PutBytes(&out, q.id.name);
+  PutMap(&out, q.attributes);
+  PutMap(&out, q.tags);
+  PutSigned(&out, q.created_ms);
+  PutSigned(&out, q.modified_ms);
+  PutSigned(&out, q.purged_ms);
+  PutBytes(&out, wrapped_data_key);
+  return out;
+}
+
+std::optional<StoredQueue> DecodeQueue(std::string_view value, std::string* wrapped_data_key) {
+  Reader r(value);
+  StoredQueue q;
+  if (!r.Tag(kTagV1) || !r.Varint(&q.key) || !r.Bytes(&q.id.account) || !r.Bytes(&q.id.name) ||
+      !r.Map(&q.attributes) || !r.Map(&q.tags) || !r.Signed(&q.created_ms) ||
+      !r.Signed(&q.modified_ms) || !r.Signed(&q.purged_ms) || !r.Bytes(wrapped_data_key) ||
+      !r.done()) {
+    return std::nullopt;
+  }
+  return q;
+}
+
+std::string EncodeMoveTask(const StoredMoveTask& t) {
+  std::string out;
+  out.push_back(kTagV1);
+  PutBytes(&out, t.task_id);
+  PutBytes(&out, t.source_arn);
+  PutOptional(&out, t.destination_arn);
+  out.push_back(t.max_per_second ? 1 : 0);
+  if (t.max_per_second) PutSigned(&out, *t.max_per_second);
+  PutVarint(&out, static_cast<std::uint64_t>(t.status));
+  PutSigned(&out, t.moved);
+  PutSigned(&out, t.to_move);
+  PutOptional(&out, t.failure_reason);
+  PutSigned(&out, t.started_ms);
+  return out;
+}
+
+std::optional<StoredMoveTask> DecodeMoveTask(std::string_view value) {
+  Reader r(value);
+  StoredMoveTask t;
+  bool has_rate = false;
+  if (!r.Tag(kTagV1) || !r.Bytes(&t.task_id) || !r.Bytes(&t.source_arn) ||
+      !r.Optional(&t.destination_arn) || !r.Bool(&has_rate)) {
+    return std::nullopt;
+  }
+  if (has_rate) {
+    std::int32_t rate = 0;
+    if (!r.Int32(&rate)) return std::nullopt;
+    t.max_per_second = rate;
+  }
+  std::uint64_t status = 0;
+  if (!r.Varint(&status) || status > static_cast<std::uint64_t>(MoveTaskStatus::kFailed)) {
+    return std::nullopt;
+  }
+  t.status = static_cast<MoveTaskStatus>(status);
+  if (!r.Signed(&t.moved) || !r.Signed(&t.to_move) || !r.Optional(&t.failure_reason) ||
+      !r.Signed(&t.started_ms) || !r.done()) {
+    return std::nullopt;
+  }
+  return t;
+}
+
+}  // namespace sluice::engine::rocksdb_store

@@ -1,0 +1,72 @@
+// Byte encodings of the RocksDB store: keys and record values. Pure functions, no I/O, so they
+// can be tested and fuzzed alone. The format is documented in docs/storage-format.md; any change
+// here that old binaries cannot read must bump kFormatVersion.
+//
+// Decoders never trust their input: a truncated, oversized or unknown record yields false /
+// nullopt, never a crash or an out-of-bounds read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/store.h"
+
+namespace sluice::engine::rocksdb_store {
+
+// Version of the on-disk format as a whole, stamped in the meta column family.
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+// ---- keys --------------------------------------------------------------------------------------
+// meta CF.
+inline constexpr std::string_view kFormatVersionKey = "format_version";
+inline constexpr std::string_view kReceiptSecretKey = "receipt_secret";
+inline constexpr std::string_view kKeyCheckKey = "master_key_check";
+inline constexpr char kQueuePrefix = 'q';  // 'q' + BE64(queue_key)
+
+// messages CF: BE64(queue_key) BE64(seq) kind. The payload sorts before the state.
+enum class MessageRecordKind : char { kPayload = 'P', kState = 'S' };
+inline constexpr std::size_t kMessageKeySize = 17;
+
+void PutBigEndian64(std::string* out, std::uint64_t v);
+std::uint64_t GetBigEndian64(const char* p);
+
+std::string QueueMetaKey(std::uint64_t queue_key);
+std::optional<std::uint64_t> ParseQueueMetaKey(std::string_view key);
+
+std::string MessageRecordKey(MessageKey key, MessageRecordKind kind);
+// The 16 bytes naming a message (queue key, seq); the AAD of its sealed payload.
+std::string MessageIdBytes(MessageKey key);
+struct ParsedMessageKey {
+  MessageKey key;
+  MessageRecordKind kind;
+};
+std::optional<ParsedMessageKey> ParseMessageRecordKey(std::string_view key);
+// [QueuePrefixBegin(q), QueuePrefixEnd(q)) covers every record of queue q.
+std::string QueueRangeBegin(std::uint64_t queue_key);
+std::string QueueRangeEnd(std::uint64_t queue_key);
+
+// ---- values ------------------------------------------------------------------------------------
+// Every value starts with a one-byte tag naming its layout; unknown tags fail to decode.
+inline constexpr char kTagV1 = 0x01;        // plain record, layout version 1
+inline constexpr char kTagSealedV1 = 0x02;  // payload only: AES-256-GCM sealed v1 payload
+
+std::string EncodeFormatVersion(std::uint32_t version);
+std::optional<std::uint32_t> DecodeFormatVersion(std::string_view value);
+
+// Payload body of a message (without the leading tag).
+std::string EncodePayloadFields(const MessagePayload& payload);
+std::optional<MessagePayload> DecodePayloadFields(std::string_view in);
+
+std::string EncodeState(const MessageState& state);
+std::optional<MessageState> DecodeState(std::string_view value);
+
+// `wrapped_data_key` is empty when the queue is not encrypted.
+std::string EncodeQueue(const StoredQueue& queue, std::string_view wrapped_data_key);
+std::optional<StoredQueue> DecodeQueue(std::string_view value, std::string* wrapped_data_key);
+
+std::string EncodeMoveTask(const StoredMoveTask& task);
+std::optional<StoredMoveTask> DecodeMoveTask(std::string_view value);
+
+}  // namespace sluice::engine::rocksdb_store

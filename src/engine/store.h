@@ -1,0 +1,128 @@
+// Store: the seam through which every state change of the local engine goes, so that a durable
+// store (RocksDB) plugs in without reshaping the engine. The engine keeps its own in-memory
+// index (see local/README section in ../README.md) and tells the store what changed; on start it
+// rebuilds the index from Recover().
+//
+// Contract:
+// - Thread-safe. Calls for one queue arrive in the order the engine decided them, except that
+//   updates and deletes of a message may in rare races arrive after a newer state was written;
+//   a store must treat updates/deletes of a missing key as no-ops.
+// - Commit() applies a batch atomically and calls `done` once the batch is applied and, when
+//   batch.sync is set, durable (fsync; concurrent commits may share one fsync). `done` may run
+//   on any thread, or synchronously inside Commit(); the engine never holds its locks when it
+//   calls Commit().
+// - Metadata calls (queues, move tasks) are synchronous and durable when they return.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/types.h"
+
+namespace sluice::engine {
+
+// The immutable part of a message, written once at send (or DLQ move). Shared by pointer between
+// the index, in-progress receives and the store.
+struct MessagePayload {
+  std::string message_id;
+  std::string body;
+  std::string md5_of_body;
+  MessageAttributes attributes;
+  std::string sender_id;
+  Millis sent_ms = 0;
+  std::optional<std::string> trace_header;
+  std::optional<std::string> group_id;
+  std::optional<std::string> dedup_id;
+  std::optional<std::string> dead_letter_source_arn;
+};
+using PayloadPtr = std::shared_ptr<const MessagePayload>;
+
+// The mutable part, rewritten on receive, visibility change and so on.
+struct MessageState {
+  Millis visible_at = 0;        // not receivable before (delay or visibility deadline)
+  Millis first_receive_ms = 0;  // 0: never received
+  Millis last_receive_ms = 0;   // start of the current receive (12 h visibility cap)
+  std::int32_t receive_count = 0;
+  std::uint32_t receive_gen = 0;  // bumps every receive; receipt handles carry it
+};
+
+struct MessageKey {
+  std::uint64_t queue_key = 0;
+  std::uint64_t seq = 0;  // per queue, strictly increasing, never reused
+};
+
+struct StoredMessage {
+  MessageKey key;
+  MessageState state;
+  PayloadPtr payload;
+};
+
+struct StoredQueue {
+  std::uint64_t key = 0;  // random per queue incarnation; also binds receipt handles
+  QueueId id;
+  AttributeMap attributes;  // every settable attribute, canonical (ConfigToAttributes)
+  TagMap tags;
+  Millis created_ms = 0;
+  Millis modified_ms = 0;
+  Millis purged_ms = 0;
+};
+
+struct StoredMoveTask {
+  std::string task_id;
+  std::string source_arn;
+  std::optional<std::string> destination_arn;
+  std::optional<int> max_per_second;
+  MoveTaskStatus status = MoveTaskStatus::kRunning;
+  std::int64_t moved = 0;
+  std::int64_t to_move = 0;
+  std::optional<std::string> failure_reason;
+  Millis started_ms = 0;
+};
+
+struct StoreBatch {
+  std::vector<StoredMessage> puts;
+  std::vector<std::pair<MessageKey, MessageState>> updates;
+  std::vector<MessageKey> deletes;
+  bool sync = false;  // sends: true (answered only when durable); receive-side changes: false
+  bool empty() const { return puts.empty() && updates.empty() && deletes.empty(); }
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Calls the visitors with every queue, then every message (after its queue), then every move
+  // task. Used once, before the engine serves requests.
+  struct RecoveryVisitor {
+    std::function<void(StoredQueue)> on_queue;
+    std::function<void(StoredMessage)> on_message;
+    std::function<void(StoredMoveTask)> on_move_task;
+  };
+  virtual Status Recover(const RecoveryVisitor& visitor) = 0;
+
+  // The receipt-handle secret: the stored one, or `fresh` after storing it.
+  virtual std::string LoadOrInitSecret(const std::string& fresh) = 0;
+
+  virtual Status PutQueue(const StoredQueue& queue) = 0;    // create or replace metadata
+  virtual Status DeleteQueue(std::uint64_t queue_key) = 0;  // metadata and all its messages
+  // Deletes every message of the queue with seq < below_seq (PurgeQueue).
+  virtual Status PurgeMessages(std::uint64_t queue_key, std::uint64_t below_seq) = 0;
+  virtual Status PutMoveTask(const StoredMoveTask& task) = 0;  // create or replace, by task_id
+
+  virtual void Commit(StoreBatch batch, std::function<void(Status)> done) = 0;
+
+  // Reads a payload back. Unused while the index keeps payloads in memory; the seam for keeping
+  // only small records in RAM with bodies on disk.
+  virtual Result<PayloadPtr> LoadPayload(MessageKey key) = 0;
+};
+
+// Keeps everything in maps: not durable, but a complete Store (recovery works within a process),
+// used by tests to exercise the seam and as the reference for durable stores.
+std::unique_ptr<Store> NewMemoryStore();
+
+}  // namespace sluice::engine
