@@ -1,0 +1,19 @@
+// SQS error helpers beside the error table (SqsErrorInfo in sqs_service.h, defined in errors.cc).
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "protocol/service.h"
+
+namespace sluice::sqs {
+
+// AWS words the missing-queue message differently per protocol (both recorded from AWS).
+inline constexpr char kQueueDoesNotExistJson[] = "The specified queue does not exist.";
+inline constexpr char kQueueDoesNotExistQuery[] =
+    "The specified queue does not exist for this wsdl version.";
+
+std::string QueueDoesNotExistMessage(protocol::WireProtocol protocol);
+Status QueueDoesNotExist(protocol::WireProtocol protocol);
+
+}  // namespace sluice::sqs

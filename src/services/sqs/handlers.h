@@ -1,0 +1,121 @@
+// Internal to the SQS service: the state every handler shares, the handler functions (one per
+// action, grouped by file) and small helpers for reading inputs and writing outputs.
+//
+// A handler ("Cmd") validates the SQS request rules, calls one engine operation ("Op") and fills
+// the output Value. It replies exactly once, possibly later from an engine callback, so
+// callbacks capture what they need by value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "protocol/service.h"
+#include "protocol/value.h"
+#include "services/sqs/sqs_service.h"
+
+namespace sluice::sqs {
+
+using protocol::Reply;
+using protocol::RequestContext;
+using protocol::Value;
+
+struct Sqs {
+  engine::Engine& engine;
+  SqsOptions options;
+};
+
+using Cmd = void (*)(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply);
+
+// queue_actions.cc
+void CmdCreateQueue(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdDeleteQueue(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdGetQueueUrl(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdListQueues(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdGetQueueAttributes(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdSetQueueAttributes(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdPurgeQueue(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdListDeadLetterSourceQueues(const Sqs&, const RequestContext&, Value&&, Reply);
+// message_actions.cc
+void CmdSendMessage(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdReceiveMessage(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdDeleteMessage(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdChangeMessageVisibility(const Sqs&, const RequestContext&, Value&&, Reply);
+// batch_actions.cc
+void CmdSendMessageBatch(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdDeleteMessageBatch(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdChangeMessageVisibilityBatch(const Sqs&, const RequestContext&, Value&&, Reply);
+// permission_tag_actions.cc
+void CmdAddPermission(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdRemovePermission(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdTagQueue(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdUntagQueue(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdListQueueTags(const Sqs&, const RequestContext&, Value&&, Reply);
+// move_tasks.cc
+void CmdStartMessageMoveTask(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdListMessageMoveTasks(const Sqs&, const RequestContext&, Value&&, Reply);
+void CmdCancelMessageMoveTask(const Sqs&, const RequestContext&, Value&&, Reply);
+
+// ---- request context ------------------------------------------------------------------------
+// The caller's account; the configured default when the context carries none.
+std::string AccountOf(const Sqs& sqs, const RequestContext& ctx);
+// SenderId recorded on sent messages: the context's sender id, else the caller's account.
+std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
+// The queue a queue-scoped request addresses: QueueUrl when given (any host), else the request
+// path "/ACCOUNT/NAME" (Query requests sent to the queue URL). kQueueDoesNotExist otherwise.
+Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx, const Value& input);
+// The URL returned for a queue: options' host, else the Host header, else localhost:9324.
+std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id);
+
+// ---- inputs ---------------------------------------------------------------------------------
+// An integer member: nullopt when absent; a decimal string is accepted too (tolerant of a
+// decoder that did not convert). kInvalidParameterValue when not an integer.
+Result<std::optional<std::int64_t>> OptionalInt(const Value& input, std::string_view key);
+// A list of strings (a lone string counts as a one-element list; empty strings are skipped, as
+// botocore sends "AttributeName=" for an empty list).
+std::vector<std::string> StringList(const Value* v);
+// A map of strings (map or struct kind).
+std::map<std::string, std::string> StringMap(const Value* v);
+// A non-empty string member, else nullopt.
+std::optional<std::string_view> NonEmptyString(const Value& input, std::string_view key);
+
+// ---- outputs --------------------------------------------------------------------------------
+Value StringListValue(const std::vector<std::string>& items);
+Value StringMapValue(const std::map<std::string, std::string>& map);
+// A BatchResultErrorEntry for a failed entry.
+Value BatchErrorEntry(std::string_view id, const Status& status);
+// An empty output Struct (operations without output).
+inline Value EmptyOutput() { return Value::Struct(); }
+// Replies with `status` when it is an error, else with an empty output.
+void ReplyStatus(const Reply& reply, const Status& status);
+
+// ---- sending (message_actions.cc, shared with SendMessageBatch) ----------------------------
+// One validated message, ready for the engine, with the checksums only the handler can compute.
+struct PreparedSend {
+  engine::SendRequest request;
+  std::string md5_of_attributes;         // "" when no user attributes were sent
+  std::string md5_of_system_attributes;  // "" when no system attributes were sent
+};
+// Validates SendMessage's input, or batch entry `index` (0-based) of SendMessageBatch (`batch`:
+// parameter names and a few codes differ, as AWS words them).
+Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
+                                 const engine::QueueId& queue, const Value& message, bool batch,
+                                 std::size_t index);
+// Fills the SendMessageResult / SendMessageBatchResultEntry members after a successful send.
+void FillSendResult(const PreparedSend& sent, const engine::SendResult& result, Value& out);
+
+// Opaque pagination tokens for ListQueues / ListDeadLetterSourceQueues: the last name returned.
+std::string EncodeNextToken(std::string_view last_name);
+std::optional<std::string> DecodeNextToken(std::string_view token);
+// Pages `urls` (sorted by name in `names`) per MaxResults/NextToken into `out` under
+// `list_member`. Errors for bad MaxResults or token.
+Status Paginate(const Value& input, const std::vector<engine::QueueId>& queues, const Sqs& sqs,
+                const RequestContext& ctx, std::string_view list_member, bool always_list,
+                Value& out);
+
+}  // namespace sluice::sqs

@@ -1,0 +1,332 @@
+// Single-message actions: SendMessage, ReceiveMessage, DeleteMessage, ChangeMessageVisibility.
+#include <fmt/format.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/encoding.h"
+#include "engine/digest.h"
+#include "services/sqs/errors.h"
+#include "services/sqs/handlers.h"
+#include "services/sqs/validation.h"
+
+namespace sluice::sqs {
+namespace {
+
+bool IsFifo(const engine::QueueId& id) {
+  constexpr std::string_view kSuffix = ".fifo";
+  return id.name.size() >= kSuffix.size() &&
+         id.name.compare(id.name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
+// Which system attributes ReceiveMessage returns (AttributeNames ∪ MessageSystemAttributeNames).
+// Unknown names are ignored, as AWS ignores names that do not apply to a message.
+struct SystemSelection {
+  bool all = false;
+  std::set<std::string, std::less<>> names;
+  bool Wants(std::string_view name) const { return all || names.count(name) > 0; }
+};
+
+// Which user attributes ReceiveMessage returns: "All", ".*" or "*" for all; exact names; and
+// "prefix.*" for every name starting with "prefix".
+struct AttributeSelection {
+  bool all = false;
+  std::set<std::string, std::less<>> names;
+  std::vector<std::string> prefixes;
+  bool Wants(std::string_view name) const {
+    if (all || names.count(name) > 0) return true;
+    for (const auto& p : prefixes) {
+      if (name.substr(0, p.size()) == p) return true;
+    }
+    return false;
+  }
+};
+
+SystemSelection SelectSystemAttributes(const Value& input) {
+  SystemSelection sel;
+  for (const char* member : {"AttributeNames", "MessageSystemAttributeNames"}) {
+    for (std::string& name : StringList(input.Get(member))) {
+      if (name == "All") sel.all = true;
+      sel.names.insert(std::move(name));
+    }
+  }
+  return sel;
+}
+
+AttributeSelection SelectMessageAttributes(const Value& input) {
+  AttributeSelection sel;
+  for (std::string& name : StringList(input.Get("MessageAttributeNames"))) {
+    if (name == "All" || name == ".*" || name == "*") {
+      sel.all = true;
+    } else if (name.size() > 2 && name.compare(name.size() - 2, 2, ".*") == 0) {
+      sel.prefixes.push_back(name.substr(0, name.size() - 2));
+    } else {
+      sel.names.insert(std::move(name));
+    }
+  }
+  return sel;
+}
+
+Status RangeError(std::string_view param, std::int64_t value, std::string_view reason) {
+  return InvalidParameterValue(
+      fmt::format("Value {} for parameter {} is invalid. Reason: {}", value, param, reason));
+}
+
+Value MessageAttributeValue(const engine::MessageAttribute& a) {
+  Value v = Value::Struct();
+  if (a.binary) {
+    v.Set("BinaryValue", Value::Blob(a.value));
+  } else if (!a.value.empty() || (a.string_list.empty() && a.binary_list.empty())) {
+    v.Set("StringValue", Value::String(a.value));
+  }
+  if (!a.string_list.empty()) v.Set("StringListValues", StringListValue(a.string_list));
+  if (!a.binary_list.empty()) {
+    Value list = Value::List();
+    for (const auto& b : a.binary_list) list.Append(Value::Blob(b));
+    v.Set("BinaryListValues", std::move(list));
+  }
+  v.Set("DataType", Value::String(a.data_type));
+  return v;
+}
+
+Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
+                    const AttributeSelection& user) {
+  Value msg = Value::Struct();
+  msg.Set("MessageId", Value::String(std::move(m.message_id)));
+  msg.Set("ReceiptHandle", Value::String(std::move(m.receipt_handle)));
+  msg.Set("MD5OfBody", Value::String(m.md5_of_body.empty() ? Md5Hex(m.body) : m.md5_of_body));
+  msg.Set("Body", Value::String(std::move(m.body)));
+
+  Value attrs = Value::Map();
+  auto put = [&](std::string_view name, std::string value) {
+    if (system.Wants(name)) attrs.Set(std::string(name), Value::String(std::move(value)));
+  };
+  put("SenderId", m.sender_id);
+  put("SentTimestamp", std::to_string(m.sent_timestamp));
+  put("ApproximateReceiveCount", std::to_string(m.receive_count));
+  put("ApproximateFirstReceiveTimestamp", std::to_string(m.first_receive_timestamp));
+  if (m.trace_header) put("AWSTraceHeader", *m.trace_header);
+  if (m.group_id) put("MessageGroupId", *m.group_id);
+  if (m.dedup_id) put("MessageDeduplicationId", *m.dedup_id);
+  if (m.sequence_number) put("SequenceNumber", *m.sequence_number);
+  if (m.dead_letter_source_arn) put("DeadLetterQueueSourceArn", *m.dead_letter_source_arn);
+  if (!attrs.entries().empty()) msg.Set("Attributes", std::move(attrs));
+
+  // The digest covers exactly the attributes returned.
+  engine::MessageAttributes selected;
+  for (auto& a : m.attributes) {
+    if (user.Wants(a.name)) selected.push_back(std::move(a));
+  }
+  if (!selected.empty()) {
+    msg.Set("MD5OfMessageAttributes", Value::String(engine::Md5OfMessageAttributes(selected)));
+    Value map = Value::Map();
+    for (const auto& a : selected) map.Set(a.name, MessageAttributeValue(a));
+    msg.Set("MessageAttributes", std::move(map));
+  }
+  return msg;
+}
+
+}  // namespace
+
+Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
+                                 const engine::QueueId& queue, const Value& message, bool batch,
+                                 std::size_t index) {
+  const bool fifo = IsFifo(queue);
+  const std::string body_param =
+      batch ? fmt::format("SendMessageBatchRequestEntry.{}.MessageBody", index + 1)
+            : std::string("MessageBody");
+  const std::optional<std::string_view> body = message.GetString("MessageBody");
+  if (Status s = ValidateMessageBody(body, body_param); !s.ok()) return s;
+
+  PreparedSend out;
+  engine::SendRequest& req = out.request;
+
+  auto delay = OptionalInt(message, "DelaySeconds");
+  if (!delay.ok()) return delay.status();
+  if (*delay) {
+    const std::int64_t d = **delay;
+    if (d < 0 || d > 900)
+      return RangeError("DelaySeconds", d, "Must be >= 0 and <= 900, if provided.");
+    // FIFO queues delay only per queue; an explicit 0 is harmless and accepted.
+    if (fifo && d != 0) {
+      return RangeError("DelaySeconds", d,
+                        "The request include parameter that is not valid for this queue type.");
+    }
+    if (!fifo) req.delay_seconds = static_cast<int>(d);
+  }
+
+  auto attributes = ParseMessageAttributes(message.Get("MessageAttributes"));
+  if (!attributes.ok()) return attributes.status();
+  auto trace = ParseSystemAttributes(message.Get("MessageSystemAttributes"));
+  if (!trace.ok()) return trace.status();
+
+  const std::size_t size = body->size() + attributes->size;
+  if (size > kMaxMessageSize) {
+    return InvalidParameterValue(
+        fmt::format("One or more parameters {}. Reason: Message must be shorter than {} bytes.",
+                    batch ? "cannot be validated" : "are invalid", kMaxMessageSize));
+  }
+
+  if (auto group = NonEmptyString(message, "MessageGroupId")) {
+    if (Status s = ValidateFifoToken("MessageGroupId", *group); !s.ok()) return s;
+    req.group_id = std::string(*group);
+  } else if (fifo) {
+    // AWS: MissingParameter on SendMessage, InvalidParameterValue inside a batch.
+    if (!batch) return MissingParameter("MessageGroupId");
+    return InvalidParameterValue("The request must contain the parameter MessageGroupId.");
+  }
+  if (auto dedup = NonEmptyString(message, "MessageDeduplicationId")) {
+    if (!fifo) {
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter MessageDeduplicationId is invalid. Reason: The request include "
+          "parameter that is not valid for this queue type.",
+          *dedup));
+    }
+    if (Status s = ValidateFifoToken("MessageDeduplicationId", *dedup); !s.ok()) return s;
+    req.dedup_id = std::string(*dedup);
+  }
+
+  req.body = std::string(*body);
+  req.attributes = std::move(attributes->attributes);
+  req.trace_header = std::move(*trace);
+  req.sender_id = SenderIdOf(sqs, ctx);
+  req.size = size;
+  out.md5_of_attributes = engine::Md5OfMessageAttributes(req.attributes);
+  if (req.trace_header) out.md5_of_system_attributes = engine::Md5OfTraceHeader(*req.trace_header);
+  return out;
+}
+
+void FillSendResult(const PreparedSend& sent, const engine::SendResult& result, Value& out) {
+  out.Set("MessageId", Value::String(result.message_id));
+  out.Set("MD5OfMessageBody", Value::String(result.md5_of_body));
+  if (!sent.md5_of_attributes.empty()) {
+    out.Set("MD5OfMessageAttributes", Value::String(sent.md5_of_attributes));
+  }
+  if (!sent.md5_of_system_attributes.empty()) {
+    out.Set("MD5OfMessageSystemAttributes", Value::String(sent.md5_of_system_attributes));
+  }
+  if (!result.sequence_number.empty()) {
+    out.Set("SequenceNumber", Value::String(result.sequence_number));
+  }
+}
+
+void CmdSendMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
+  auto id = ResolveQueue(sqs, ctx, input);
+  if (!id.ok()) return reply(id.status());
+  auto prepared = PrepareSend(sqs, ctx, *id, input, /*batch=*/false, 0);
+  if (!prepared.ok()) return reply(prepared.status());
+  std::vector<engine::SendRequest> requests;
+  requests.push_back(std::move(prepared->request));
+  // The callback keeps only the checksums; the message itself now belongs to the engine.
+  sqs.engine.Send(*id, std::move(requests),
+                  [reply = std::move(reply), sent = std::move(*prepared)](
+                      Result<std::vector<Result<engine::SendResult>>> results) {
+                    if (!results.ok()) return reply(results.status());
+                    if (results->empty()) {
+                      return reply(Status(ErrorCode::kInternalError, "The engine sent nothing."));
+                    }
+                    const Result<engine::SendResult>& r = results->front();
+                    if (!r.ok()) return reply(r.status());
+                    Value out = Value::Struct();
+                    FillSendResult(sent, *r, out);
+                    reply(std::move(out));
+                  });
+}
+
+void CmdReceiveMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
+  auto id = ResolveQueue(sqs, ctx, input);
+  if (!id.ok()) return reply(id.status());
+  engine::ReceiveRequest req;
+  auto max = OptionalInt(input, "MaxNumberOfMessages");
+  if (!max.ok()) return reply(max.status());
+  if (*max) {
+    if (**max < 1 || **max > 10) {
+      return reply(
+          RangeError("MaxNumberOfMessages", **max, "Must be between 1 and 10, if provided."));
+    }
+    req.max_messages = static_cast<int>(**max);
+  }
+  auto visibility = OptionalInt(input, "VisibilityTimeout");
+  if (!visibility.ok()) return reply(visibility.status());
+  if (*visibility) {
+    if (**visibility < 0 || **visibility > 43200) {
+      return reply(
+          RangeError("VisibilityTimeout", **visibility, "Must be >= 0 and <= 43200, if provided."));
+    }
+    req.visibility_timeout = static_cast<int>(**visibility);
+  }
+  auto wait = OptionalInt(input, "WaitTimeSeconds");
+  if (!wait.ok()) return reply(wait.status());
+  if (*wait) {
+    if (**wait < 0 || **wait > 20) {
+      return reply(RangeError("WaitTimeSeconds", **wait, "Must be >= 0 and <= 20, if provided."));
+    }
+    req.wait_seconds = static_cast<int>(**wait);
+  }
+  if (auto attempt = NonEmptyString(input, "ReceiveRequestAttemptId")) {
+    if (Status s = ValidateFifoToken("ReceiveRequestAttemptId", *attempt); !s.ok()) {
+      return reply(s);
+    }
+    req.receive_request_attempt_id = std::string(*attempt);
+  }
+  SystemSelection system = SelectSystemAttributes(input);
+  AttributeSelection user = SelectMessageAttributes(input);
+  // Long polls complete later, on an engine thread: the callback owns everything it uses.
+  sqs.engine.Receive(*id, req,
+                     [reply = std::move(reply), system = std::move(system),
+                      user = std::move(user)](Result<std::vector<engine::ReceivedMessage>> got) {
+                       if (!got.ok()) return reply(got.status());
+                       Value out = Value::Struct();
+                       if (!got->empty()) {
+                         Value messages = Value::List();
+                         messages.mutable_items().reserve(got->size());
+                         for (auto& m : *got) messages.Append(MessageOutput(m, system, user));
+                         out.Set("Messages", std::move(messages));
+                       }
+                       reply(std::move(out));
+                     });
+}
+
+void CmdDeleteMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
+  auto id = ResolveQueue(sqs, ctx, input);
+  if (!id.ok()) return reply(id.status());
+  auto handle = NonEmptyString(input, "ReceiptHandle");
+  if (!handle) return reply(MissingParameter("ReceiptHandle"));
+  std::vector<std::string> handles{std::string(*handle)};
+  sqs.engine.Delete(*id, std::move(handles),
+                    [reply = std::move(reply)](Result<std::vector<Status>> results) {
+                      if (!results.ok()) return reply(results.status());
+                      if (!results->empty() && !results->front().ok()) {
+                        return reply(results->front());
+                      }
+                      reply(EmptyOutput());
+                    });
+}
+
+void CmdChangeMessageVisibility(const Sqs& sqs, const RequestContext& ctx, Value&& input,
+                                Reply reply) {
+  auto id = ResolveQueue(sqs, ctx, input);
+  if (!id.ok()) return reply(id.status());
+  auto handle = NonEmptyString(input, "ReceiptHandle");
+  if (!handle) return reply(MissingParameter("ReceiptHandle"));
+  auto timeout = OptionalInt(input, "VisibilityTimeout");
+  if (!timeout.ok()) return reply(timeout.status());
+  if (!*timeout) return reply(MissingParameter("VisibilityTimeout"));
+  if (**timeout < 0 || **timeout > 43200) {
+    return reply(RangeError("VisibilityTimeout", **timeout, "Must be between 0 and 43200."));
+  }
+  std::vector<engine::VisibilityChange> changes{
+      {std::string(*handle), static_cast<int>(**timeout)}};
+  sqs.engine.ChangeVisibility(*id, std::move(changes),
+                              [reply = std::move(reply)](Result<std::vector<Status>> results) {
+                                if (!results.ok()) return reply(results.status());
+                                if (!results->empty() && !results->front().ok()) {
+                                  return reply(results->front());
+                                }
+                                reply(EmptyOutput());
+                              });
+}
+
+}  // namespace sluice::sqs

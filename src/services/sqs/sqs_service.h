@@ -1,0 +1,52 @@
+// The SQS service: the handler table for all 23 SQS actions and the SQS error table, as a
+// protocol::ServiceDefinition the protocol layer serves over AWS JSON 1.0 and AWS Query.
+//
+// Handlers validate SQS request rules (message contents, attributes, batch shapes, ranges) with
+// AWS error codes and texts, call the engine, and fill output Values shaped like the model's
+// output shapes. They never see HTTP, sockets or storage.
+//
+// Thread-safety: the returned handlers may be called concurrently from any thread; they keep no
+// mutable state of their own. `engine` must outlive the returned definition.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "protocol/service.h"
+
+namespace sluice::sqs {
+
+inline constexpr char kSqsXmlNamespace[] = "http://queue.amazonaws.com/doc/2012-11-05/";
+
+struct SqsOptions {
+  // host[:port] used in returned queue URLs; empty: the request's Host header (or
+  // "localhost:9324" when the request has none).
+  std::string public_host;
+  // "http" or "https" for returned queue URLs; empty: "https" when the request came over TLS.
+  std::string scheme;
+  // Account used when the request context carries none (auth "none").
+  std::string default_account = "000000000000";
+  std::string region = "us-east-1";
+};
+
+// The service definition for SQS. `model` is left null: the app sets it to &models::Sqs() (the
+// handlers do not depend on the model's internals).
+protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions options);
+
+// How each ErrorCode appears on the wire for SQS (the one error table; see errors.cc).
+protocol::ErrorInfo SqsErrorInfo(ErrorCode code);
+
+// Metadata of one action in the registry table (for auth and the app; the handler itself is in
+// the ServiceDefinition).
+struct SqsActionInfo {
+  std::string_view name;      // "SendMessage"
+  bool mutating = false;      // changes queue or message state
+  bool queue_scoped = false;  // addresses one queue (QueueUrl or queue path)
+  bool cross_account = true;  // false: AWS never grants it through a queue policy
+};
+const std::vector<SqsActionInfo>& SqsActions();
+
+}  // namespace sluice::sqs
