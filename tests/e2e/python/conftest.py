@@ -1,0 +1,353 @@
+"""Fixtures for the Sluice end-to-end suite (boto3 against the real binary).
+
+Environment:
+  SLUICE_BIN       path of the binary (default: <repo>/build/sluice)
+  SLUICE_ENDPOINT  use an already running server (e.g. http://127.0.0.1:9324) instead of starting one
+  SLUICE_PROTOCOL  "query" (default; Debian's boto3 1.26 speaks awsQuery) or "json" (AWS JSON 1.0, by
+                   loading the repo's current SQS model through AWS_DATA_PATH)
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+PROTOCOL = os.environ.get("SLUICE_PROTOCOL", "query").lower()
+if PROTOCOL not in ("query", "json"):
+    raise RuntimeError(f"SLUICE_PROTOCOL must be query or json, not {PROTOCOL!r}")
+
+# Must happen before botocore creates its loader (i.e. before any session exists).
+if PROTOCOL == "json":
+    _model_dir = HERE / "data" / "sqs" / "2012-11-05"
+    _model_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "models" / "sqs.json", _model_dir / "service-2.json")
+    os.environ["AWS_DATA_PATH"] = str(HERE / "data")
+else:
+    os.environ.pop("AWS_DATA_PATH", None)
+for _k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    os.environ.pop(_k, None)
+os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+_QUERY_ERRORS = json.loads((REPO / "models" / "sqs.query-errors.json").read_text())["errors"]
+# query code -> expected JSON __type (modelled errors), plus the two common unmodelled ones (sqs-protocol.md §4)
+JSON_TYPE_BY_CODE = {e["queryCode"]: e["json__type"] for e in _QUERY_ERRORS.values()}
+JSON_TYPE_SUFFIX_BY_CODE = {"InvalidParameterValue": "InvalidParameterValueException",
+                            "MissingParameter": "MissingRequiredParameterException"}
+
+
+def _die_with_parent():
+    """Runs in the child before exec: SIGTERM the server if pytest dies (e.g. killed by `timeout`)."""
+    import ctypes
+    import signal
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, endpoint, port, admin_port=None, proc=None, log_path=None):
+        self.endpoint, self.port, self.admin_port, self.proc, self.log_path = \
+            endpoint, port, admin_port, proc, log_path
+
+    def log_tail(self, n=4000):
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        return Path(self.log_path).read_text(errors="replace")[-n:]
+
+    def alive(self):
+        return self.proc is None or self.proc.poll() is None
+
+
+@pytest.fixture(scope="session")
+def server():
+    existing = os.environ.get("SLUICE_ENDPOINT")
+    if existing:
+        port = int(existing.rsplit(":", 1)[1].strip("/"))
+        yield Server(existing.rstrip("/"), port)
+        return
+    binary = os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
+    if not os.access(binary, os.X_OK):
+        pytest.exit(f"sluice binary not found: {binary}", returncode=2)
+    port, admin = _free_port(), _free_port()
+    while admin == port:
+        admin = _free_port()
+    log = tempfile.NamedTemporaryFile(prefix="sluice-e2e-py-", suffix=".log", delete=False)
+    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
+                             "--admin-listen", f"127.0.0.1:{admin}", "--ephemeral", "--log-level", "warn"],
+                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    srv = Server(f"http://127.0.0.1:{port}", port, admin, proc, log.name)
+    deadline = time.monotonic() + 10
+    ready = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.exit(f"sluice exited with {proc.returncode} during startup:\n{srv.log_tail()}", returncode=2)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
+                if r.status == 200:
+                    ready = True
+                    break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if not ready:
+        proc.kill()
+        pytest.exit(f"sluice did not answer /health within 10 s:\n{srv.log_tail()}", returncode=2)
+    try:
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+class Recorder:
+    """Records the raw requests and responses botocore exchanges, to check the wire protocol."""
+
+    def __init__(self):
+        self.requests = deque(maxlen=64)
+        self.responses = deque(maxlen=64)
+
+    def on_send(self, request, **_):
+        self.requests.append({"method": request.method, "url": request.url,
+                              "headers": {k.lower(): (v.decode() if isinstance(v, bytes) else v)
+                                          for k, v in request.headers.items()},
+                              "body": request.body})
+        return None
+
+    def on_response(self, response_dict=None, **_):
+        if response_dict is not None:
+            self.responses.append(response_dict)
+
+    @property
+    def last_request(self):
+        return self.requests[-1]
+
+    @property
+    def last_response(self):
+        return self.responses[-1]
+
+
+@pytest.fixture(scope="session")
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture(scope="session")
+def make_client(server, recorder):
+    def make(endpoint=None, read_timeout=40):
+        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                        region_name=REGION)
+        client = session.client("sqs", endpoint_url=endpoint or server.endpoint, config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=read_timeout,
+            connect_timeout=5, max_pool_connections=20))
+        client.meta.events.register("before-send.sqs", recorder.on_send)
+        client.meta.events.register("response-received.sqs", recorder.on_response)
+        return client
+    return make
+
+
+def assert_protocol(recorder, op):
+    req = recorder.last_request
+    ctype = req["headers"].get("content-type", "")
+    if PROTOCOL == "json":
+        assert ctype == "application/x-amz-json-1.0", req
+        assert req["headers"].get("x-amz-target") == f"AmazonSQS.{op}", req
+    else:
+        assert ctype.startswith("application/x-www-form-urlencoded"), req
+        assert "x-amz-target" not in req["headers"], req
+        body = req["body"].decode() if isinstance(req["body"], bytes) else (req["body"] or "")
+        assert f"Action={op}" in body, req
+
+
+@pytest.fixture(scope="session")
+def sqs(make_client, recorder):
+    client = make_client()
+    client.list_queues()
+    assert_protocol(recorder, "ListQueues")  # the mode switch must not fail silently
+    return client
+
+
+def unique_name(prefix="q"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def make_queue(sqs):
+    def make(prefix="e2e", attributes=None, fifo=False, tags=None):
+        name = unique_name(prefix) + (".fifo" if fifo else "")
+        attrs = dict(attributes or {})
+        if fifo:
+            attrs.setdefault("FifoQueue", "true")
+        kwargs = {"QueueName": name, "Attributes": attrs}
+        if tags:
+            kwargs["tags"] = tags
+        return sqs.create_queue(**kwargs)["QueueUrl"]
+    return make
+
+
+@pytest.fixture
+def queue(make_queue):
+    return make_queue()
+
+
+def queue_arn(sqs, url):
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def expect_error(recorder, fn, code, status=400, message=None, **kwargs):
+    """Calls fn(**kwargs), asserts the AWS error (code, HTTP status, optional exact message or regex) and
+    its wire form for the protocol in use. `code` may be a tuple where AWS's code is not established.
+    Returns the botocore error response."""
+    with pytest.raises(ClientError) as info:
+        fn(**kwargs)
+    err = info.value.response
+    got = (err["Error"].get("Code"), err["ResponseMetadata"].get("HTTPStatusCode"))
+    codes = code if isinstance(code, tuple) else (code,)
+    assert got[0] in codes and got[1] == status, f"expected {code}/{status}, got {got}: {err['Error']}"
+    code = got[0]
+    if message is not None:
+        text = err["Error"].get("Message", "")
+        if isinstance(message, re.Pattern):
+            assert message.search(text), f"message {text!r} !~ {message.pattern!r}"
+        else:
+            assert text == message
+    resp = recorder.last_response
+    headers = {k.lower(): v for k, v in resp["headers"].items()}
+    body = resp["body"].decode("utf-8", "replace") if isinstance(resp["body"], bytes) else resp["body"]
+    if PROTOCOL == "json":
+        assert headers.get("x-amzn-query-error") == f"{code};Sender", headers
+        assert headers.get("content-type", "").startswith("application/x-amz-json-1.0"), headers
+        assert headers.get("x-amzn-requestid"), headers
+        doc = json.loads(body)
+        if code in JSON_TYPE_BY_CODE:
+            assert doc.get("__type") == JSON_TYPE_BY_CODE[code], doc
+        elif code in JSON_TYPE_SUFFIX_BY_CODE:
+            assert doc.get("__type", "").split("#")[-1] == JSON_TYPE_SUFFIX_BY_CODE[code], doc
+        assert "message" in doc or "Message" in doc, doc
+    else:
+        assert "<ErrorResponse" in body and "<Type>Sender</Type>" in body, body
+        assert re.search(r"</Error>\s*<RequestId>[^<]+</RequestId>\s*</ErrorResponse>", body), body
+    return err
+
+
+@pytest.fixture
+def error(recorder):
+    def check(fn, code, status=400, message=None, **kwargs):
+        return expect_error(recorder, fn, code, status, message, **kwargs)
+    return check
+
+
+# ---------------------------------------------------------------- raw Query calls for operations that
+# Debian's botocore 1.29 query model predates (the message move task API, 2023).
+
+def _xml_to_dict(elem):
+    children = list(elem)
+    if not children:
+        return elem.text or ""
+    out = {}
+    for child in children:
+        tag = child.tag.split("}", 1)[-1]
+        value = _xml_to_dict(child)
+        if tag in out:
+            if not isinstance(out[tag], list):
+                out[tag] = [out[tag]]
+            out[tag].append(value)
+        else:
+            out[tag] = value
+    return out
+
+
+def raw_query(server, recorder, action, params):
+    import http.client
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+    body = urllib.parse.urlencode({"Action": action, "Version": "2012-11-05", **params},
+                                  quote_via=urllib.parse.quote).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("POST", "/", body=body,
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        resp = conn.getresponse()
+        data = resp.read()
+        headers = dict(resp.getheaders())
+    finally:
+        conn.close()
+    recorder.responses.append({"headers": headers, "body": data, "status_code": resp.status})
+    root = ET.fromstring(data)
+    if root.tag.split("}", 1)[-1] == "ErrorResponse":
+        err = _xml_to_dict(root)["Error"]
+        raise ClientError({"Error": {"Code": err.get("Code"), "Message": err.get("Message"),
+                                     "Type": err.get("Type")},
+                           "ResponseMetadata": {"HTTPStatusCode": resp.status}}, action)
+    result = _xml_to_dict(root).get(f"{action}Result", {})
+    return result if isinstance(result, dict) else {}
+
+
+def _snake(op):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower()
+
+
+@pytest.fixture
+def move_api(sqs, server, recorder):
+    """Calls StartMessageMoveTask / ListMessageMoveTasks / CancelMessageMoveTask through boto3 when the
+    loaded model has them (JSON mode), else as hand-made Query requests. Returns boto3-shaped dicts."""
+    def call(op, **params):
+        method = getattr(sqs, _snake(op), None)
+        if method is not None:
+            return method(**params)
+        result = raw_query(server, recorder, op, {k: str(v) for k, v in params.items()})
+        if op == "ListMessageMoveTasks":
+            entries = result.get("ListMessageMoveTasksResultEntry", [])
+            entries = entries if isinstance(entries, list) else [entries]
+            ints = ("ApproximateNumberOfMessagesMoved", "ApproximateNumberOfMessagesToMove",
+                    "MaxNumberOfMessagesPerSecond", "StartedTimestamp")
+            return {"Results": [{k: (int(v) if k in ints else v) for k, v in e.items()} for e in entries]}
+        if op == "CancelMessageMoveTask":
+            return {"ApproximateNumberOfMessagesMoved": int(result["ApproximateNumberOfMessagesMoved"])}
+        return result
+    return call
+
+
+_SERVER_LOG = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_server_log(server):
+    _SERVER_LOG["path"] = server.log_path
+    _SERVER_LOG["protocol"] = PROTOCOL
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    path = _SERVER_LOG.get("path")
+    terminalreporter.write_line(f"protocol: {PROTOCOL}; server log: {path or '(external server)'}")
+    if exitstatus != 0 and path and os.path.exists(path):
+        tail = Path(path).read_text(errors="replace").splitlines()[-30:]
+        if tail:
+            terminalreporter.write_line("last server log lines:")
+            for line in tail:
+                terminalreporter.write_line("  " + line)
