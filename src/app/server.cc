@@ -82,6 +82,8 @@ int RunServer(const Config& config) {
   api_options.host = api_addr->host;
   api_options.port = api_addr->port;
   api_options.threads = config.io_threads;
+  // A 1 MiB batch may triple on the wire (\u00e9 in JSON, %C3%A9 in Query) plus envelope.
+  api_options.max_body_bytes = 4 * 1024 * 1024;
   net::HttpServer api(api_options, [&dispatcher](net::HttpRequest&& req, net::Responder respond) {
     dispatcher.Handle(std::move(req), std::move(respond));
   });

@@ -115,7 +115,13 @@ Status CheckRequired(const ServiceModel& model, ShapeId input, const Value& valu
   if (input == kNoShape) return Status::Ok();
   for (const MemberDef& m : model.members(model.shape(input))) {
     if (!m.required) continue;
-    if (skip_strings && model.shape(m.shape).type == ShapeType::kString) continue;
+    const ShapeType type = model.shape(m.shape).type;
+    if (skip_strings && type == ShapeType::kString) continue;
+    // Query cannot tell an empty list or map from an absent one (botocore sends nothing, or a
+    // bare key, for []): leave it to the handler, which answers e.g. EmptyBatchRequest.
+    if (protocol == WireProtocol::kQuery && (type == ShapeType::kList || type == ShapeType::kMap)) {
+      continue;
+    }
     const Value* v = value.Get(m.name);
     if (v != nullptr && !v->is_null()) continue;
     std::string msg = "The request must contain the parameter ";

@@ -55,6 +55,15 @@ Result<BatchEntries> CheckBatch(const Value& input, std::string_view entry_name)
   return out;
 }
 
+// AWS words a per-entry validation failure inside a batch as "cannot be validated" where
+// SendMessage says "are invalid" (both recorded); the engine uses the SendMessage wording.
+Status BatchEntryWording(const Status& s) {
+  static constexpr std::string_view kSingle = "One or more parameters are invalid.";
+  if (s.message().rfind(kSingle, 0) != 0) return s;
+  return Status(s.code(), "One or more parameters cannot be validated." +
+                              s.message().substr(kSingle.size()));
+}
+
 // One outcome per entry, in request order; unset entries are filled by the engine's answer.
 struct Outcomes {
   std::vector<std::string> ids;
@@ -162,7 +171,7 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
                       }
                       const Result<engine::SendResult>& r = (*results)[k];
                       if (!r.ok()) {
-                        outcomes->failures[i] = r.status();
+                        outcomes->failures[i] = BatchEntryWording(r.status());
                         continue;
                       }
                       Value entry = IdEntry(outcomes->ids[i]);

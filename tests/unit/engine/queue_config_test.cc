@@ -1,0 +1,158 @@
+#include "engine/queue_config.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::engine {
+namespace {
+
+TEST(QueueConfigTest, QueueNames) {
+  EXPECT_TRUE(ValidateQueueName("a", false).ok());
+  EXPECT_TRUE(ValidateQueueName(std::string(80, 'a'), false).ok());
+  EXPECT_FALSE(ValidateQueueName(std::string(81, 'a'), false).ok());
+  EXPECT_FALSE(ValidateQueueName("", false).ok());
+  EXPECT_FALSE(ValidateQueueName("a.b", false).ok());
+  EXPECT_FALSE(ValidateQueueName("q.fifo", false).ok());
+  EXPECT_TRUE(ValidateQueueName("q.fifo", true).ok());
+  EXPECT_FALSE(ValidateQueueName("q", true).ok());
+  EXPECT_FALSE(ValidateQueueName(".fifo", true).ok());
+  EXPECT_TRUE(ValidateQueueName(std::string(75, 'a') + ".fifo", true).ok());
+  EXPECT_FALSE(ValidateQueueName(std::string(76, 'a') + ".fifo", true).ok());
+}
+
+TEST(QueueConfigTest, Arns) {
+  QueueId id{"000000000000", "q1"};
+  const std::string arn = FormatQueueArn("us-east-1", id);
+  EXPECT_EQ(arn, "arn:aws:sqs:us-east-1:000000000000:q1");
+  auto p = ParseQueueArn(arn);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->queue, id);
+  EXPECT_EQ(p->region, "us-east-1");
+  EXPECT_FALSE(ParseQueueArn("arn:aws:sns:us-east-1:000000000000:q1"));
+  EXPECT_FALSE(ParseQueueArn("arn:aws:sqs:us-east-1:000000000000:"));
+}
+
+TEST(QueueConfigTest, CanonicalizeRanges) {
+  auto ok = CanonicalizeAttributes({{"VisibilityTimeout", "030"}, {"SqsManagedSseEnabled", "TRUE"}},
+                                   false, true);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->at("VisibilityTimeout"), "30");
+  EXPECT_EQ(ok->at("SqsManagedSseEnabled"), "true");
+  struct Case {
+    const char* name;
+    const char* value;
+  };
+  for (Case c :
+       {Case{"VisibilityTimeout", "43201"}, Case{"DelaySeconds", "901"}, Case{"DelaySeconds", "-1"},
+        Case{"MaximumMessageSize", "1023"}, Case{"MaximumMessageSize", "1048577"},
+        Case{"MessageRetentionPeriod", "59"}, Case{"MessageRetentionPeriod", "1209601"},
+        Case{"ReceiveMessageWaitTimeSeconds", "21"}, Case{"KmsDataKeyReusePeriodSeconds", "59"},
+        Case{"VisibilityTimeout", "1.5"}, Case{"VisibilityTimeout", ""},
+        Case{"SqsManagedSseEnabled", "yes"}, Case{"Policy", "not json"}}) {
+    auto r = CanonicalizeAttributes({{c.name, c.value}}, false, true);
+    ASSERT_FALSE(r.ok()) << c.name << "=" << c.value;
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidAttributeValue);
+    EXPECT_EQ(r.status().message(), std::string("Invalid value for the parameter ") + c.name + ".");
+  }
+}
+
+TEST(QueueConfigTest, UnknownAndReadOnlyNames) {
+  for (const char* n : {"Foo", "QueueArn", "ApproximateNumberOfMessages", "CreatedTimestamp",
+                        "ContentBasedDeduplication"}) {
+    auto r = CanonicalizeAttributes({{n, "1"}}, false, false);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidAttributeName);
+    EXPECT_EQ(r.status().message(), std::string("Unknown Attribute ") + n + ".");
+  }
+  auto scope = CanonicalizeAttributes({{"DeduplicationScope", "queue"}}, false, true);
+  EXPECT_EQ(scope.status().message(),
+            "You can specify the DeduplicationScope only when FifoQueue is set to true.");
+  EXPECT_EQ(CanonicalizeAttributes({{"FifoQueue", "false"}}, false, false).status().message(),
+            "Unknown Attribute FifoQueue.");
+}
+
+TEST(QueueConfigTest, RedrivePolicy) {
+  auto p = ParseRedrivePolicy(
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->max_receive_count, 3);
+  EXPECT_EQ(p->dead_letter_queue.name, "dlq");
+  EXPECT_EQ(
+      p->ToJson(),
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":3})");
+  EXPECT_FALSE(ParseRedrivePolicy("{").ok());
+  EXPECT_FALSE(ParseRedrivePolicy(R"({"maxReceiveCount":3})").ok());
+  auto zero = ParseRedrivePolicy(
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":0})");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("valid values are from 1 to 1000"), std::string::npos);
+  EXPECT_FALSE(
+      ParseRedrivePolicy(
+          R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:dlq","maxReceiveCount":1001})")
+          .ok());
+}
+
+TEST(QueueConfigTest, RedriveAllowPolicy) {
+  auto all = ParseRedriveAllowPolicy(R"({"redrivePermission":"allowAll"})");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->Allows("x"));
+  auto deny = ParseRedriveAllowPolicy(R"({"redrivePermission":"denyAll"})");
+  ASSERT_TRUE(deny.ok());
+  EXPECT_FALSE(deny->Allows("x"));
+  auto by = ParseRedriveAllowPolicy(
+      R"({"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:0:a"]})");
+  ASSERT_TRUE(by.ok());
+  EXPECT_TRUE(by->Allows("arn:aws:sqs:us-east-1:0:a"));
+  EXPECT_FALSE(by->Allows("arn:aws:sqs:us-east-1:0:b"));
+  EXPECT_FALSE(ParseRedriveAllowPolicy(R"({"redrivePermission":"byQueue"})").ok());
+  EXPECT_FALSE(ParseRedriveAllowPolicy(
+                   R"({"redrivePermission":"allowAll","sourceQueueArns":["arn:aws:sqs:r:0:a"]})")
+                   .ok());
+  std::string eleven = R"({"redrivePermission":"byQueue","sourceQueueArns":[)";
+  for (int i = 0; i < 11; ++i)
+    eleven += (i ? ",\"" : "\"") + std::string("arn:aws:sqs:r:0:q") + std::to_string(i) + "\"";
+  eleven += "]}";
+  EXPECT_FALSE(ParseRedriveAllowPolicy(eleven).ok());
+  EXPECT_FALSE(ParseRedriveAllowPolicy(R"({"redrivePermission":"some"})").ok());
+}
+
+TEST(QueueConfigTest, Permissions) {
+  const std::string arn = "arn:aws:sqs:us-east-1:000000000000:q";
+  auto p1 = PolicyAddPermission("", arn, "l1", {"111111111111"}, {"SendMessage"});
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(
+      *p1,
+      R"({"Version":"2012-10-17","Id":"arn:aws:sqs:us-east-1:000000000000:q/SQSDefaultPolicy",)"
+      R"("Statement":[{"Sid":"l1","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},)"
+      R"("Action":"SQS:SendMessage","Resource":"arn:aws:sqs:us-east-1:000000000000:q"}]})");
+  auto dup = PolicyAddPermission(*p1, arn, "l1", {"1"}, {"*"});
+  EXPECT_EQ(dup.status().message(),
+            "Value l1 for parameter Label is invalid. Reason: Already exists.");
+  auto p2 = PolicyAddPermission(*p1, arn, "l2", {"1", "2"}, {"ReceiveMessage", "DeleteMessage"});
+  ASSERT_TRUE(p2.ok());
+  EXPECT_NE(p2->find(R"("Action":["SQS:ReceiveMessage","SQS:DeleteMessage"])"), std::string::npos);
+  auto r1 = PolicyRemovePermission(*p2, "l1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->find("\"l1\""), std::string::npos);
+  EXPECT_EQ(PolicyRemovePermission(*r1, "l1").status().message(),
+            "Value l1 for parameter Label is invalid. Reason: can't find label.");
+  auto r2 = PolicyRemovePermission(*r1, "l2");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(*r2, "");
+}
+
+TEST(QueueConfigTest, Tags) {
+  EXPECT_TRUE(ValidateTags({}, {{"k", ""}}).ok());
+  EXPECT_FALSE(ValidateTags({}, {{"", "v"}}).ok());
+  EXPECT_FALSE(ValidateTags({}, {{std::string(129, 'k'), "v"}}).ok());
+  EXPECT_FALSE(ValidateTags({}, {{"k", std::string(257, 'v')}}).ok());
+  EXPECT_FALSE(ValidateTags({}, {{"aws:x", "v"}}).ok());
+  EXPECT_FALSE(ValidateTags({}, {{"AWS:x", "v"}}).ok());
+  TagMap fifty;
+  for (int i = 0; i < 50; ++i) fifty["k" + std::to_string(i)] = "v";
+  EXPECT_TRUE(ValidateTags({}, fifty).ok());
+  EXPECT_TRUE(ValidateTags(fifty, {{"k1", "new"}}).ok());
+  EXPECT_FALSE(ValidateTags(fifty, {{"k50", "v"}}).ok());
+}
+
+}  // namespace
+}  // namespace sluice::engine
