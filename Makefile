@@ -4,6 +4,9 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 LISTEN ?= 127.0.0.1:9324
+# Lets ccache reuse objects across clones (CI builds in a fresh folder).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: deps test-deps configure build run test unit asan e2e format clean
 
