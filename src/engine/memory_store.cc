@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -13,6 +14,8 @@ class MemoryStore final : public Store {
     std::vector<StoredQueue> queues;
     std::vector<StoredMessage> messages;
     std::vector<StoredMoveTask> tasks;
+    std::vector<StoredDedup> dedups;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> next_seqs;
     {
       std::lock_guard lock(mu_);
       for (const auto& [k, q] : queues_) queues.push_back(q);
@@ -20,9 +23,19 @@ class MemoryStore final : public Store {
         for (const auto& [seq, m] : msgs) messages.push_back(m);
       }
       for (const auto& [id, t] : tasks_) tasks.push_back(t);
+      for (const auto& [k, d] : dedups_) {
+        for (const auto& [key, e] : d) dedups.push_back(e);
+      }
+      for (const auto& [k, n] : next_seqs_) next_seqs.emplace_back(k, n);
     }
     for (auto& q : queues) v.on_queue(std::move(q));
     for (auto& m : messages) v.on_message(std::move(m));
+    if (v.on_dedup) {
+      for (auto& d : dedups) v.on_dedup(std::move(d));
+    }
+    if (v.on_next_seq) {
+      for (const auto& [k, n] : next_seqs) v.on_next_seq(k, n);
+    }
     for (auto& t : tasks) v.on_move_task(std::move(t));
     return Status::Ok();
   }
@@ -43,6 +56,8 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mu_);
     queues_.erase(queue_key);
     messages_.erase(queue_key);
+    dedups_.erase(queue_key);
+    next_seqs_.erase(queue_key);
     return Status::Ok();
   }
 
@@ -77,6 +92,20 @@ class MemoryStore final : public Store {
         auto q = messages_.find(key.queue_key);
         if (q != messages_.end()) q->second.erase(key.seq);
       }
+      for (auto& d : batch.dedup_puts) {
+        if (!queues_.contains(d.queue_key)) continue;
+        auto& slot = dedups_[d.queue_key][d.key];
+        slot = std::move(d);
+      }
+      for (const auto& [qk, key] : batch.dedup_deletes) {
+        auto q = dedups_.find(qk);
+        if (q != dedups_.end()) q->second.erase(key);
+      }
+      for (const auto& [qk, next] : batch.next_seqs) {
+        if (!queues_.contains(qk)) continue;
+        auto& n = next_seqs_[qk];
+        n = std::max(n, next);
+      }
     }
     done(Status::Ok());
   }
@@ -97,6 +126,8 @@ class MemoryStore final : public Store {
   std::unordered_map<std::uint64_t, StoredQueue> queues_;
   std::unordered_map<std::uint64_t, std::map<std::uint64_t, StoredMessage>> messages_;
   std::map<std::string, StoredMoveTask> tasks_;
+  std::unordered_map<std::uint64_t, std::map<std::string, StoredDedup>> dedups_;
+  std::unordered_map<std::uint64_t, std::uint64_t> next_seqs_;
 };
 
 }  // namespace

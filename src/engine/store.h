@@ -84,33 +84,60 @@ struct StoredMoveTask {
   Millis started_ms = 0;
 };
 
+// FIFO deduplication entry (sqs-semantics.md §4): within the window, a send with the same key is
+// answered with the original MessageId and sequence number and not enqueued again. Kept even after
+// the message itself is deleted; recovered until it expires.
+struct StoredDedup {
+  std::uint64_t queue_key = 0;
+  std::string key;  // MessageDeduplicationId, or "<MessageGroupId>\n<id>" (DeduplicationScope
+                    // messageGroup); unique per queue
+  std::string message_id;
+  std::uint64_t seq = 0;  // the original message's seq (its SequenceNumber derives from it)
+  Millis expires_ms = 0;  // the store may drop the entry once this has passed
+};
+
 struct StoreBatch {
   std::vector<StoredMessage> puts;
   std::vector<std::pair<MessageKey, MessageState>> updates;
   std::vector<MessageKey> deletes;
+  // FIFO additions (applied atomically with the rest of the batch; empty for standard queues).
+  std::vector<StoredDedup> dedup_puts;  // create or replace by (queue_key, key)
+  std::vector<std::pair<std::uint64_t, std::string>>
+      dedup_deletes;  // (queue_key, key); missing: no-op
+  // (queue_key, next seq): the queue's sequence counter. Keep the maximum ever written per queue,
+  // even when its messages are gone, so sequence numbers never go back after a restart.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> next_seqs;
   bool sync = false;  // sends: true (answered only when durable); receive-side changes: false
-  bool empty() const { return puts.empty() && updates.empty() && deletes.empty(); }
+  bool empty() const {
+    return puts.empty() && updates.empty() && deletes.empty() && dedup_puts.empty() &&
+           dedup_deletes.empty() && next_seqs.empty();
+  }
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Calls the visitors with every queue, then every message (after its queue), then every move
-  // task. Used once, before the engine serves requests.
+  // Calls the visitors with every queue, then every message (after its queue), then every FIFO
+  // dedup entry and sequence counter (after their queue), then every move task. Used once, before
+  // the engine serves requests. Unset visitors are skipped.
   struct RecoveryVisitor {
     std::function<void(StoredQueue)> on_queue;
     std::function<void(StoredMessage)> on_message;
     std::function<void(StoredMoveTask)> on_move_task;
+    std::function<void(StoredDedup)> on_dedup;
+    std::function<void(std::uint64_t queue_key, std::uint64_t next_seq)> on_next_seq;
   };
   virtual Status Recover(const RecoveryVisitor& visitor) = 0;
 
   // The receipt-handle secret: the stored one, or `fresh` after storing it.
   virtual std::string LoadOrInitSecret(const std::string& fresh) = 0;
 
-  virtual Status PutQueue(const StoredQueue& queue) = 0;    // create or replace metadata
-  virtual Status DeleteQueue(std::uint64_t queue_key) = 0;  // metadata and all its messages
-  // Deletes every message of the queue with seq < below_seq (PurgeQueue).
+  virtual Status PutQueue(const StoredQueue& queue) = 0;  // create or replace metadata
+  // Metadata and all its messages, dedup entries and sequence counter.
+  virtual Status DeleteQueue(std::uint64_t queue_key) = 0;
+  // Deletes every message of the queue with seq < below_seq (PurgeQueue); dedup entries and the
+  // sequence counter stay.
   virtual Status PurgeMessages(std::uint64_t queue_key, std::uint64_t below_seq) = 0;
   virtual Status PutMoveTask(const StoredMoveTask& task) = 0;  // create or replace, by task_id
 

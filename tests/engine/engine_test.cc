@@ -2,7 +2,10 @@
 // RocksDB and PostgreSQL backends join the type list later), on a FakeClock: nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -137,6 +140,39 @@ class EngineTest : public ::testing::Test {
     return (**out)[0];
   }
 
+  Result<SendResult> SendFifo(const std::string& q, const std::string& body,
+                              const std::string& group,
+                              std::optional<std::string> dedup = std::nullopt) {
+    SendRequest r;
+    r.body = body;
+    r.group_id = group;
+    r.dedup_id = std::move(dedup);
+    r.sender_id = "AIDATEST";
+    auto res = SendAll(q, {r});
+    if (!res.ok()) return res.status();
+    return std::move((*res)[0]);
+  }
+
+  Messages ReceiveAttempt(const std::string& q, int max, const std::string& attempt,
+                          std::optional<int> vt = std::nullopt) {
+    std::optional<Result<Messages>> out;
+    ReceiveRequest req;
+    req.max_messages = max;
+    req.visibility_timeout = vt;
+    req.wait_seconds = 0;
+    req.receive_request_attempt_id = attempt;
+    engine_->Receive(Q(q), req, [&](Result<Messages> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(out.has_value() && out->ok());
+    if (!out.has_value() || !out->ok()) return {};
+    return std::move(*out).value();
+  }
+
+  static std::vector<std::string> Bodies(const Messages& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms) out.push_back(m.body);
+    return out;
+  }
+
   AttributeMap Attrs(const std::string& q) {
     auto r = engine_->GetQueueAttributes(Q(q), {"All"});
     EXPECT_TRUE(r.ok()) << r.status().message();
@@ -235,8 +271,7 @@ TYPED_TEST(EngineTest, NamesAndFifo) {
   EXPECT_EQ(this->Create(std::string(81, 'a')).code(), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(this->Create("q.fifo").code(), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(this->Create("q", {{"FifoQueue", "true"}}).code(), ErrorCode::kInvalidParameterValue);
-  EXPECT_EQ(this->Create("q.fifo", {{"FifoQueue", "true"}}).code(),
-            ErrorCode::kUnsupportedOperation);
+  EXPECT_TRUE(this->Create("q.fifo", {{"FifoQueue", "true"}}).ok());
   EXPECT_TRUE(this->Create("q", {{"FifoQueue", "false"}}).ok());
 }
 
@@ -865,6 +900,413 @@ TYPED_TEST(EngineTest, ConcurrentSendReceiveDelete) {
   }
   EXPECT_EQ(deleted.load(), kThreads * kPerThread);
   EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 0, 0));
+}
+
+// ---- FIFO queues -------------------------------------------------------------------------------
+
+TYPED_TEST(EngineTest, FifoAttributesAndValidation) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  auto a = this->Attrs("f.fifo");
+  EXPECT_EQ(a["FifoQueue"], "true");
+  EXPECT_EQ(a["ContentBasedDeduplication"], "false");
+  EXPECT_EQ(a["DeduplicationScope"], "queue");
+  EXPECT_EQ(a["FifoThroughputLimit"], "perQueue");
+  // Idempotent create compares the given attributes.
+  EXPECT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  EXPECT_EQ(
+      this->Create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).code(),
+      ErrorCode::kQueueNameExists);
+  EXPECT_EQ(this->Create("g.fifo", {{"FifoQueue", "true"}, {"DeduplicationScope", "group"}}).code(),
+            ErrorCode::kInvalidAttributeValue);
+  Status s =
+      this->Create("h.fifo", {{"FifoQueue", "true"}, {"FifoThroughputLimit", "perMessageGroupId"}});
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeValue);
+  ASSERT_TRUE(this->Create("h.fifo", {{"FifoQueue", "true"},
+                                      {"DeduplicationScope", "messageGroup"},
+                                      {"FifoThroughputLimit", "perMessageGroupId"}})
+                  .ok());
+  EXPECT_EQ(this->engine_->SetQueueAttributes(this->Q("h.fifo"), {{"DeduplicationScope", "queue"}})
+                .code(),
+            ErrorCode::kInvalidAttributeValue);
+  EXPECT_TRUE(this->engine_
+                  ->SetQueueAttributes(this->Q("h.fifo"), {{"DeduplicationScope", "queue"},
+                                                           {"FifoThroughputLimit", "perQueue"}})
+                  .ok());
+  s = this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"FifoQueue", "false"}});
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(s.message(),
+            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+            "supported.");
+  ASSERT_TRUE(this->Create("std").ok());
+  EXPECT_EQ(
+      this->engine_->SetQueueAttributes(this->Q("std"), {{"ContentBasedDeduplication", "true"}})
+          .code(),
+      ErrorCode::kInvalidAttributeName);
+  // Sends: group required, dedup id or content-based dedup, no per-message delay.
+  auto r = this->SendFifo("f.fifo", "x", "g");
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(r.status().message(),
+            "The queue should either have ContentBasedDeduplication enabled or "
+            "MessageDeduplicationId provided explicitly");
+  SendRequest nogroup;
+  nogroup.body = "x";
+  nogroup.dedup_id = "d";
+  auto res = this->SendAll("f.fifo", {nogroup});
+  EXPECT_EQ((*res)[0].status().code(), ErrorCode::kMissingParameter);
+  SendRequest delayed = nogroup;
+  delayed.group_id = "g";
+  delayed.delay_seconds = 2;
+  res = this->SendAll("f.fifo", {delayed});
+  EXPECT_EQ((*res)[0].status().message(),
+            "Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter "
+            "that is not valid for this queue type.");
+}
+
+TYPED_TEST(EngineTest, FifoGroupOrderAndLocking) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        this->SendFifo("f.fifo", "a" + std::to_string(i), "A", "a" + std::to_string(i)).ok());
+    ASSERT_TRUE(
+        this->SendFifo("f.fifo", "b" + std::to_string(i), "B", "b" + std::to_string(i)).ok());
+  }
+  // One group in order first, then the next group.
+  auto first = this->Receive("f.fifo", 4);
+  EXPECT_EQ(this->Bodies(first), (std::vector<std::string>{"a0", "a1", "a2", "b0"}));
+  // Both groups have messages in flight: nothing else is delivered.
+  EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
+  EXPECT_EQ(this->Counts("f.fifo"), std::make_tuple(2, 4, 0));
+  // Deleting b0 releases B.
+  ASSERT_TRUE(this->Delete("f.fifo", first[3].receipt_handle).ok());
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b1", "b2"}));
+  // a1's visibility ends early but a0 and a2 are still in flight: A stays locked.
+  ASSERT_TRUE(this->ChangeVisibility("f.fifo", first[1].receipt_handle, 0).ok());
+  EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
+  ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());
+  EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
+  // Deleting a1 now: its handle expired when it became visible again.
+  Status expired = this->Delete("f.fifo", first[1].receipt_handle);
+  EXPECT_EQ(expired.code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(expired.message(), "Value " + first[1].receipt_handle +
+                                   " for parameter ReceiptHandle is invalid. Reason: The receipt "
+                                   "handle has expired.");
+  ASSERT_TRUE(this->Delete("f.fifo", first[2].receipt_handle).ok());
+  auto again = this->Receive("f.fifo", 10);
+  ASSERT_EQ(this->Bodies(again), (std::vector<std::string>{"a1"}));
+  EXPECT_EQ(again[0].receive_count, 2);
+  // Visibility timeout expiry also releases the groups; the group with the oldest head first.
+  this->clock_.AdvanceSeconds(30);
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)),
+            (std::vector<std::string>{"a1", "b1", "b2"}));
+}
+
+TYPED_TEST(EngineTest, FifoSequenceNumbersAndSystemAttributes) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  std::vector<std::string> seqs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = this->SendFifo("f.fifo", "m" + std::to_string(i), "g" + std::to_string(i % 2),
+                            "d" + std::to_string(i));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->sequence_number.size(), 20u);
+    EXPECT_EQ(r->sequence_number.find_first_not_of("0123456789"), std::string::npos);
+    seqs.push_back(r->sequence_number);
+  }
+  EXPECT_LT(seqs[0], seqs[1]);
+  EXPECT_LT(seqs[1], seqs[2]);
+  auto ms = this->Receive("f.fifo", 10);
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(ms[0].group_id, "g0");
+  EXPECT_EQ(ms[0].dedup_id, "d0");
+  EXPECT_EQ(ms[0].sequence_number, seqs[0]);
+  EXPECT_EQ(ms[1].sequence_number, seqs[2]);  // g0 first, in order, then g1
+  EXPECT_EQ(ms[2].sequence_number, seqs[1]);
+}
+
+TYPED_TEST(EngineTest, FifoDeduplicationWindow) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  auto r1 = this->SendFifo("f.fifo", "one", "g", "d");
+  ASSERT_TRUE(r1.ok());
+  this->clock_.AdvanceSeconds(299);
+  auto dup = this->SendFifo("f.fifo", "other body", "h", "d");  // queue scope: any group
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->message_id, r1->message_id);
+  EXPECT_EQ(dup->sequence_number, r1->sequence_number);
+  EXPECT_EQ(dup->md5_of_body, Md5Hex("other body"));
+  auto ms = this->Receive("f.fifo", 10);
+  ASSERT_EQ(ms.size(), 1u);
+  // Still remembered after the message is deleted.
+  ASSERT_TRUE(this->Delete("f.fifo", ms[0].receipt_handle).ok());
+  EXPECT_EQ(this->SendFifo("f.fifo", "one", "g", "d")->message_id, r1->message_id);
+  EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
+  // After the 5-minute window the same id is a new message.
+  this->clock_.AdvanceSeconds(1);
+  auto later = this->SendFifo("f.fifo", "one", "g", "d");
+  ASSERT_TRUE(later.ok());
+  EXPECT_NE(later->message_id, r1->message_id);
+  EXPECT_GT(later->sequence_number, r1->sequence_number);
+  EXPECT_EQ(this->Receive("f.fifo", 10).size(), 1u);
+}
+
+TYPED_TEST(EngineTest, FifoContentBasedAndGroupScopedDedup) {
+  ASSERT_TRUE(
+      this->Create("c.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).ok());
+  auto a = this->SendFifo("c.fifo", "same", "g");
+  auto b = this->SendFifo("c.fifo", "same", "g2");
+  auto c = this->SendFifo("c.fifo", "same", "g", "explicit");  // explicit id wins
+  EXPECT_EQ(a->message_id, b->message_id);
+  EXPECT_NE(a->message_id, c->message_id);
+  auto ms = this->Receive("c.fifo", 10);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].dedup_id, Sha256Hex("same"));
+  EXPECT_EQ(ms[1].dedup_id, "explicit");
+
+  ASSERT_TRUE(
+      this->Create("m.fifo", {{"FifoQueue", "true"}, {"DeduplicationScope", "messageGroup"}}).ok());
+  auto x = this->SendFifo("m.fifo", "x", "g1", "d");
+  auto y = this->SendFifo("m.fifo", "y", "g2", "d");  // other group: not a duplicate
+  auto z = this->SendFifo("m.fifo", "z", "g1", "d");  // same group: duplicate
+  EXPECT_NE(x->message_id, y->message_id);
+  EXPECT_EQ(x->message_id, z->message_id);
+  EXPECT_EQ(this->Receive("m.fifo", 10).size(), 2u);
+}
+
+TYPED_TEST(EngineTest, FifoBatchDedupWithinBatch) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  std::vector<SendRequest> reqs(3);
+  for (int i = 0; i < 3; ++i) {
+    reqs[i].body = "b" + std::to_string(i);
+    reqs[i].group_id = "g";
+    reqs[i].dedup_id = i == 2 ? "d0" : "d" + std::to_string(i);
+  }
+  auto res = this->SendAll("f.fifo", reqs);
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ((*res)[2]->message_id, (*res)[0]->message_id);
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b0", "b1"}));
+}
+
+TYPED_TEST(EngineTest, FifoReceiveRequestAttemptId) {
+  ASSERT_TRUE(
+      this->Create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(this->SendFifo("f.fifo", "r" + std::to_string(i), "g").ok());
+  ASSERT_TRUE(this->SendFifo("f.fifo", "other", "h").ok());
+  auto first = this->ReceiveAttempt("f.fifo", 2, "att-1");
+  ASSERT_EQ(this->Bodies(first), (std::vector<std::string>{"r0", "r1"}));
+  this->clock_.AdvanceSeconds(20);
+  auto retry = this->ReceiveAttempt("f.fifo", 2, "att-1");
+  ASSERT_EQ(retry.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(retry[i].message_id, first[i].message_id);
+    EXPECT_EQ(retry[i].receipt_handle, first[i].receipt_handle);
+    EXPECT_EQ(retry[i].receive_count, 1);
+  }
+  // The retry restarted the visibility timeout (30 s): still in flight 20 s later.
+  this->clock_.AdvanceSeconds(20);
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"other"}));
+  // Once a message of the attempt is deleted, the id no longer replays.
+  ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());
+  ASSERT_TRUE(this->Delete("f.fifo", first[1].receipt_handle).ok());
+  EXPECT_EQ(this->Bodies(this->ReceiveAttempt("f.fifo", 2, "att-1")),
+            (std::vector<std::string>{"r2"}));
+  // Attempt ids expire after 5 minutes.
+  auto a2 = this->ReceiveAttempt("f.fifo", 1, "att-2", 600);
+  EXPECT_TRUE(a2.empty());  // g and h both in flight
+}
+
+TYPED_TEST(EngineTest, FifoQueueDelayAndLongPoll) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}, {"DelaySeconds", "5"}}).ok());
+  ASSERT_TRUE(this->SendFifo("f.fifo", "x", "g", "1").ok());
+  EXPECT_TRUE(this->Receive("f.fifo").empty());
+  auto waiting = this->StartReceive("f.fifo", 10, std::nullopt, 10);
+  EXPECT_FALSE(waiting->has_value());
+  this->clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(waiting->has_value());
+  EXPECT_EQ(this->Bodies(***waiting), (std::vector<std::string>{"x"}));
+  // A parked receive is woken when the group unlocks.
+  ASSERT_TRUE(this->SendFifo("f.fifo", "y", "g", "2").ok());
+  this->clock_.AdvanceSeconds(5);
+  auto w2 = this->StartReceive("f.fifo", 10, std::nullopt, 20);
+  EXPECT_FALSE(w2->has_value());
+  ASSERT_TRUE(this->Delete("f.fifo", (***waiting)[0].receipt_handle).ok());
+  ASSERT_TRUE(w2->has_value());  // the delete unlocked the group
+  EXPECT_EQ(this->Bodies(***w2), (std::vector<std::string>{"y"}));
+}
+
+TYPED_TEST(EngineTest, FifoDeadLetterQueue) {
+  ASSERT_TRUE(this->Create("dlq.fifo", {{"FifoQueue", "true"}}).ok());
+  ASSERT_TRUE(this->Create("std-dlq").ok());
+  // Types must match.
+  EXPECT_EQ(this->Create("bad.fifo", {{"FifoQueue", "true"},
+                                      {"RedrivePolicy", this->RedrivePolicy("std-dlq", 1)}})
+                .code(),
+            ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(this->Create("bad", {{"RedrivePolicy", this->RedrivePolicy("dlq.fifo", 1)}}).code(),
+            ErrorCode::kInvalidParameterValue);
+  ASSERT_TRUE(this->Create("src.fifo", {{"FifoQueue", "true"},
+                                        {"RedrivePolicy", this->RedrivePolicy("dlq.fifo", 1)}})
+                  .ok());
+  auto sent = this->SendFifo("src.fifo", "poison", "g", "dd");
+  ASSERT_TRUE(this->SendFifo("src.fifo", "next", "g", "dn").ok());
+  auto r1 = this->Receive("src.fifo", 1, 0);
+  ASSERT_EQ(this->Bodies(r1), (std::vector<std::string>{"poison"}));
+  this->clock_.AdvanceSeconds(1);
+  // Second receive moves "poison" and delivers "next" from the same group.
+  auto next = this->Receive("src.fifo", 10);
+  EXPECT_EQ(this->Bodies(next), (std::vector<std::string>{"next"}));
+  auto d = this->Receive("dlq.fifo", 10);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].message_id, sent->message_id);
+  EXPECT_EQ(d[0].group_id, "g");
+  EXPECT_EQ(d[0].dedup_id, sent->message_id);  // replaced by the original MessageId
+  EXPECT_TRUE(d[0].sequence_number.has_value());
+  EXPECT_EQ(d[0].dead_letter_source_arn, this->Arn("src.fifo"));
+  // Move it back with a task: group kept, new id.
+  ASSERT_TRUE(this->ChangeVisibility("dlq.fifo", d[0].receipt_handle, 0).ok());
+  auto dest_std = this->engine_->StartMessageMoveTask(this->Arn("dlq.fifo"), this->Arn("std-dlq"),
+                                                      std::nullopt);
+  EXPECT_EQ(dest_std.status().code(), ErrorCode::kInvalidParameterValue);
+  auto task =
+      this->engine_->StartMessageMoveTask(this->Arn("dlq.fifo"), std::nullopt, std::nullopt);
+  ASSERT_TRUE(task.ok()) << task.status().message();
+  this->clock_.Advance(0);                             // the first move tick
+  EXPECT_TRUE(this->Receive("src.fifo", 10).empty());  // "next" is in flight: group g is locked
+  ASSERT_TRUE(this->Delete("src.fifo", next[0].receipt_handle).ok());
+  auto back = this->Receive("src.fifo", 10);
+  ASSERT_EQ(this->Bodies(back), (std::vector<std::string>{"poison"}));
+  EXPECT_NE(back[0].message_id, sent->message_id);
+  EXPECT_EQ(back[0].group_id, "g");
+  EXPECT_EQ(back[0].dedup_id, sent->message_id);
+  EXPECT_GT(*back[0].sequence_number, sent->sequence_number);
+}
+
+TYPED_TEST(EngineTest, FifoRecoveryKeepsDedupSequenceAndGroups) {
+  if constexpr (!TypeParam::kPersistent) {
+    GTEST_SKIP() << "store keeps no state";
+  } else {
+    ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+    auto a = this->SendFifo("f.fifo", "a0", "A", "a0");
+    ASSERT_TRUE(this->SendFifo("f.fifo", "a1", "A", "a1").ok());
+    auto b = this->SendFifo("f.fifo", "b0", "B", "b0");
+    auto got = this->Receive("f.fifo", 1);
+    ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"a0"}));
+    this->Open();
+    // Group A is still locked by a0 in flight; the dedup window survived.
+    EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b0"}));
+    EXPECT_EQ(this->SendFifo("f.fifo", "x", "A", "a0")->message_id, a->message_id);
+    ASSERT_TRUE(this->Delete("f.fifo", got[0].receipt_handle).ok());
+    auto a1 = this->Receive("f.fifo", 10);
+    ASSERT_EQ(this->Bodies(a1), (std::vector<std::string>{"a1"}));
+    ASSERT_TRUE(this->Delete("f.fifo", a1[0].receipt_handle).ok());
+    // Empty queue, window over: the sequence still never goes back after a restart.
+    this->clock_.AdvanceSeconds(400);
+    for (auto& m : this->Receive("f.fifo", 10)) (void)this->Delete("f.fifo", m.receipt_handle);
+    this->Open();
+    auto n = this->SendFifo("f.fifo", "new", "A", "a0");
+    ASSERT_TRUE(n.ok());
+    EXPECT_NE(n->message_id, a->message_id);
+    EXPECT_GT(n->sequence_number, b->sequence_number);
+  }
+}
+
+TYPED_TEST(EngineTest, FifoPurgeKeepsDedup) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  auto a = this->SendFifo("f.fifo", "a", "g", "d");
+  ASSERT_EQ(this->Receive("f.fifo").size(), 1u);
+  ASSERT_TRUE(this->engine_->PurgeQueue(this->Q("f.fifo")).ok());
+  EXPECT_EQ(this->SendFifo("f.fifo", "a", "g", "d")->message_id, a->message_id);
+  auto b = this->SendFifo("f.fifo", "b", "g", "e");
+  EXPECT_GT(b->sequence_number, a->sequence_number);
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b"}));
+}
+
+TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  constexpr int kGroups = 20;
+  constexpr int kPerGroup = 50;
+  for (int i = 0; i < kPerGroup; ++i) {
+    for (int g = 0; g < kGroups; ++g) {
+      ASSERT_TRUE(this->SendFifo("f.fifo", std::to_string(i), "g" + std::to_string(g),
+                                 std::to_string(g) + "-" + std::to_string(i))
+                      .ok());
+    }
+  }
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> seen;
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (done.load() < kGroups * kPerGroup) {
+        auto ms = this->Receive("f.fifo", 10, 300);
+        for (auto& m : ms) {
+          {
+            std::lock_guard lock(mu);
+            seen[*m.group_id].push_back(std::stoi(m.body));
+          }
+          ASSERT_TRUE(this->Delete("f.fifo", m.receipt_handle).ok());
+          ++done;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kGroups));
+  for (const auto& [g, v] : seen) {
+    ASSERT_EQ(v.size(), static_cast<std::size_t>(kPerGroup)) << g;
+    for (int i = 0; i < kPerGroup; ++i) EXPECT_EQ(v[i], i) << g;
+  }
+}
+
+// ---- fair queues (standard queues with MessageGroupId) ------------------------------------------
+
+TYPED_TEST(EngineTest, FairQueueFavoursQuietTenants) {
+  ASSERT_TRUE(this->Create("fair").ok());
+  auto send = [&](const std::string& body, const std::string& group) {
+    SendRequest r;
+    r.body = body;
+    r.group_id = group;
+    auto res = this->SendAll("fair", {r});
+    ASSERT_TRUE((*res)[0].ok());
+  };
+  for (int i = 0; i < 1000; ++i) send("noisy", "noisy");
+  // Consumers are busy with the noisy tenant's messages.
+  auto busy = this->Receive("fair", 10);
+  busy = this->Receive("fair", 10);
+  for (int g = 0; g < 9; ++g) {
+    for (int i = 0; i < 10; ++i) send("quiet" + std::to_string(g), "q" + std::to_string(g));
+  }
+  // The 90 quiet messages come before the rest of the noisy backlog.
+  int quiet = 0;
+  for (int r = 0; r < 9; ++r) {
+    for (const auto& m : this->Receive("fair", 10)) quiet += m.body != "noisy";
+  }
+  EXPECT_EQ(quiet, 90);
+  EXPECT_EQ(*this->Receive("fair", 1)[0].group_id, "noisy");
+  auto a = this->Attrs("fair");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "111");
+}
+
+TYPED_TEST(EngineTest, FairQueueWithoutNoiseKeepsSendOrder) {
+  ASSERT_TRUE(this->Create("fair").ok());
+  std::vector<std::string> sent;
+  for (int i = 0; i < 30; ++i) {
+    SendRequest r;
+    r.body = std::to_string(i);
+    if (i % 3 != 0) r.group_id = "t" + std::to_string(i % 3);
+    auto res = this->SendAll("fair", {r});
+    ASSERT_TRUE((*res)[0].ok());
+    sent.push_back(r.body);
+  }
+  std::vector<std::string> got;
+  for (int k = 0; k < 3; ++k) {
+    for (auto& m : this->Receive("fair", 10)) got.push_back(m.body);
+  }
+  EXPECT_EQ(got, sent);
+  // Visibility expiry returns them; message group ids are reported.
+  this->clock_.AdvanceSeconds(30);
+  auto again = this->Receive("fair", 10);
+  ASSERT_EQ(again.size(), 10u);
+  EXPECT_EQ(again[1].group_id, "t1");
 }
 
 TYPED_TEST(EngineTest, RecoveryRebuildsIndex) {

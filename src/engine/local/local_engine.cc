@@ -78,6 +78,47 @@ class TimeHeap {
   std::vector<TimedSeq> v_;
 };
 
+// A message group: FIFO ordering unit, or a fair-queue tenant on a standard queue.
+struct Group {
+  // FIFO: every live message of the group in seq order (entries of removed messages are skipped
+  // lazily). Standard (fair queue): the group's visible messages, oldest first, like
+  // Queue::visible.
+  std::deque<std::uint64_t> seqs;
+  std::uint32_t inflight = 0;  // messages of the group in flight
+  std::uint32_t live = 0;      // messages of the group in the queue (any state)
+  std::uint64_t heap_seq = 0;  // its single entry in Queue::ready (0: none; kPinned: being served)
+  const std::string* name = nullptr;  // its key in Queue::groups
+};
+constexpr std::uint64_t kPinned = ~std::uint64_t{0};
+
+struct ReadyEntry {
+  std::uint64_t seq;
+  Group* group;
+  bool operator>(const ReadyEntry& o) const { return seq > o.seq; }
+};
+
+struct DedupEntry {
+  std::string message_id;
+  std::uint64_t seq = 0;
+  Millis expires_ms = 0;
+};
+
+struct Attempt {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> taken;  // (seq, receive generation)
+  Millis expires_ms = 0;
+};
+
+constexpr Millis kDedupWindowMs = 5 * 60 * 1000;  // dedup interval and ReceiveRequestAttemptId
+// Fair queues: a tenant (message group of a standard queue) is noisy when it has more than
+// kNoisyMinInflight messages in flight and more than kNoisyFactor times the average in-flight
+// count of the other tenants with messages in the queue.
+constexpr std::size_t kNoisyMinInflight = 10;
+constexpr std::size_t kNoisyFactor = 2;
+// SequenceNumber: 10^19 + seq, a 20-digit decimal that sorts numerically and textually.
+constexpr std::uint64_t kSequenceBase = 10'000'000'000'000'000'000ULL;
+
+std::string FormatSequenceNumber(std::uint64_t seq) { return std::to_string(kSequenceBase + seq); }
+
 struct Waiter;
 using WaiterList = std::list<std::shared_ptr<Waiter>>;
 
@@ -85,6 +126,7 @@ struct Waiter {
   Engine::ReceiveCallback done;
   int max_messages = 1;
   int visibility_timeout = 30;
+  std::string attempt_id;  // FIFO ReceiveRequestAttemptId
   bool finished = false;
   WaiterList::iterator pos;
 };
@@ -96,6 +138,7 @@ struct Queue {
   const QueueId id;
   const std::string arn;
   const std::uint64_t key;  // random per incarnation; binds receipt handles
+  bool fifo = false;        // set before the queue is published; FifoQueue is create-only
   std::atomic<std::uint64_t> next_seq{1};
   std::atomic<bool> deleted{false};
 
@@ -118,6 +161,20 @@ struct Queue {
   std::size_t n_delayed = 0;
   std::size_t n_inflight = 0;
 
+  // Message groups (FIFO groups, fair-queue tenants) and the groups ready to serve, by the seq of
+  // their oldest candidate message (min-heap, one entry per group).
+  std::unordered_map<std::string, Group> groups;
+  std::vector<ReadyEntry> ready;
+  std::size_t group_live = 0;      // messages with a group
+  std::size_t group_inflight = 0;  // of them in flight
+  std::size_t active_groups = 0;   // groups with live > 0
+
+  // FIFO: deduplication window and receive attempts, each with its expiry order.
+  std::unordered_map<std::string, DedupEntry> dedup;
+  std::deque<std::pair<Millis, std::string>> dedup_expiry;
+  std::unordered_map<std::string, Attempt> attempts;
+  std::deque<std::pair<Millis, std::string>> attempt_expiry;
+
   WaiterList waiters;
   Millis wake_timer_at = 0;       // 0: none scheduled
   Millis retention_timer_at = 0;  // 0: none scheduled
@@ -137,7 +194,7 @@ struct Queue {
 using QueuePtr = std::shared_ptr<Queue>;
 
 struct Taken {
-  std::uint64_t seq;
+  std::uint64_t seq;  // also the SequenceNumber of FIFO messages
   std::uint32_t gen;
   std::int32_t receive_count;
   Millis first_receive_ms;
@@ -167,6 +224,17 @@ struct MoveTask {
   StoredMoveTask rec;
   std::string handle;
 };
+
+// High throughput needs per-group deduplication (sqs-semantics.md §2).
+Status ValidateFifoCombination(const QueueConfig& c) {
+  if (c.fifo_queue && c.fifo_throughput_limit == "perMessageGroupId" &&
+      c.deduplication_scope != "messageGroup") {
+    return Status(ErrorCode::kInvalidAttributeValue,
+                  "Invalid value for the parameter FifoThroughputLimit. Reason: "
+                  "perMessageGroupId is only valid when DeduplicationScope is messageGroup.");
+  }
+  return Status::Ok();
+}
 
 Status QueueMissing() {
   return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
@@ -242,6 +310,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
 
   // Messages.
   void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
+  void SendFifo(const QueuePtr& q, std::vector<SendRequest> messages, Engine::SendCallback done);
   void Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done);
   void Delete(const QueueId& id, std::vector<std::string> handles, Engine::BatchCallback done);
   void ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
@@ -269,8 +338,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
     return FindByArnLocked(arn);
   }
   std::uint64_t NewQueueKey();
-  Status ValidateRedrive(const QueueId& source, const std::optional<RedrivePolicy>& policy,
-                         const std::string& json, QueuePtr* target);
+  Status ValidateRedrive(const QueueId& source, bool source_fifo,
+                         const std::optional<RedrivePolicy>& policy, const std::string& json,
+                         QueuePtr* target);
   bool IsDeadLetterTarget(const QueueId& id);
 
   // Under q->mu.
@@ -278,8 +348,26 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it);
   void Promote(Queue& q, Millis now, Effects& fx);
   void Compact(Queue& q);
+  void ClearMessages(Queue& q);
+  void PushReady(Queue& q, Group& g, std::uint64_t seq);
+  void FifoMaybeReady(Queue& q, Group& g);
+  void FairEnlist(Queue& q, Group& g, std::uint64_t seq);
+  void Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight);
+  void EraseGroupIfIdle(Queue& q, Group& g);
+  bool Noisy(const Queue& q, std::size_t inflight) const;
+  bool TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it,
+                  int visibility_timeout, Millis now, Effects& fx, std::vector<Taken>& out);
   void Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
             std::vector<Taken>& out);
+  void TakeFifo(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+                std::vector<Taken>& out);
+  void TakeFair(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+                std::vector<Taken>& out);
+  void ExpireFifoState(Queue& q, Millis now, StoreBatch* batch);
+  bool RetryAttempt(Queue& q, const std::string& attempt_id, int visibility_timeout, Millis now,
+                    Effects& fx, std::vector<Taken>& out);
+  void RecordAttempt(Queue& q, const std::string& attempt_id, Millis now,
+                     const std::vector<Taken>& taken);
   void ServeWaiters(Queue& q, Millis now, Effects& fx);
   void ArmTimers(const QueuePtr& q, Millis now);
   std::size_t InflightLimit() const { return opt_.max_inflight_per_queue; }
@@ -287,8 +375,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // Without locks.
   void Finish(const QueuePtr& q, Effects& fx);
   void Deliver(const Queue& q, Delivery& d);
+  // `extra` carries FIFO dedup changes to commit atomically with the messages.
   void CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> deletes, bool sync,
-                       std::function<void(Status)> after);
+                       std::function<void(Status)> after, StoreBatch extra = {});
   void InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages);
   void OnQueueTimer(const std::weak_ptr<Queue>& wq);
   void OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<Waiter>& ww);
@@ -328,7 +417,6 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   r.payload = m.payload;
   if (r.visible_at <= now) {
     r.where = Where::kVisible;
-    q.visible.push_back(m.key.seq);
     ++q.n_visible;
   } else if (r.last_receive_ms > 0) {
     r.where = Where::kInflight;
@@ -340,11 +428,77 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
     ++q.n_delayed;
   }
   q.retention.Push(r.sent_ms, m.key.seq);
-  q.messages.emplace(m.key.seq, std::move(r));
+  const Where where = r.where;
+  auto [it, inserted] = q.messages.emplace(m.key.seq, std::move(r));
+  if (!inserted) return;
+  if (!m.payload->group_id) {
+    if (where == Where::kVisible) q.visible.push_back(m.key.seq);
+    return;
+  }
+  auto [git, created] = q.groups.try_emplace(*m.payload->group_id);
+  Group& g = git->second;
+  if (created) g.name = &git->first;
+  if (g.live++ == 0) ++q.active_groups;
+  ++q.group_live;
+  if (where == Where::kInflight) {
+    ++g.inflight;
+    ++q.group_inflight;
+  }
+  if (q.fifo) {
+    // Send order; commits (or recovery) may complete out of order.
+    if (g.seqs.empty() || g.seqs.back() < m.key.seq) {
+      g.seqs.push_back(m.key.seq);
+    } else {
+      g.seqs.insert(std::upper_bound(g.seqs.begin(), g.seqs.end(), m.key.seq), m.key.seq);
+    }
+    FifoMaybeReady(q, g);
+  } else if (where == Where::kVisible) {
+    FairEnlist(q, g, m.key.seq);
+  }
+}
+
+void Impl::PushReady(Queue& q, Group& g, std::uint64_t seq) {
+  g.heap_seq = seq;
+  q.ready.push_back({seq, &g});
+  std::push_heap(q.ready.begin(), q.ready.end(), std::greater<>());
+}
+
+void Impl::FifoMaybeReady(Queue& q, Group& g) {
+  if (g.heap_seq != 0) return;
+  while (!g.seqs.empty() && !q.messages.contains(g.seqs.front())) g.seqs.pop_front();
+  if (g.inflight > 0 || g.seqs.empty()) return;
+  const std::uint64_t head = g.seqs.front();
+  if (q.messages.find(head)->second.where == Where::kVisible) PushReady(q, g, head);
+}
+
+void Impl::FairEnlist(Queue& q, Group& g, std::uint64_t seq) {
+  g.seqs.push_back(seq);
+  if (g.heap_seq == 0) PushReady(q, g, g.seqs.front());
+}
+
+// A visible record (just promoted from delayed or in flight) joins its candidate list.
+void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight) {
+  if (!r.payload->group_id) {
+    q.visible.push_back(seq);
+    return;
+  }
+  auto git = q.groups.find(*r.payload->group_id);
+  if (git == q.groups.end()) return;  // not reachable: the record counts in its group
+  Group& g = git->second;
+  if (was_inflight) {
+    --g.inflight;
+    --q.group_inflight;
+  }
+  if (q.fifo) {
+    FifoMaybeReady(q, g);
+  } else {
+    FairEnlist(q, g, seq);
+  }
 }
 
 void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it) {
-  switch (it->second.where) {
+  const Where where = it->second.where;
+  switch (where) {
     case Where::kVisible:
       --q.n_visible;
       break;
@@ -355,7 +509,34 @@ void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::ite
       --q.n_inflight;
       break;
   }
+  PayloadPtr payload = it->second.payload;
   q.messages.erase(it);
+  if (!payload->group_id) return;
+  auto git = q.groups.find(*payload->group_id);
+  if (git == q.groups.end()) return;
+  Group& g = git->second;
+  --q.group_live;
+  if (--g.live == 0) --q.active_groups;
+  if (where == Where::kInflight) {
+    --g.inflight;
+    --q.group_inflight;
+  }
+  if (q.fifo) FifoMaybeReady(q, g);
+  if (g.live == 0 && g.heap_seq == 0) q.groups.erase(git);
+}
+
+void Impl::ClearMessages(Queue& q) {
+  q.messages.clear();
+  q.visible.clear();
+  q.delayed.Clear();
+  q.inflight.Clear();
+  q.retention.Clear();
+  q.n_visible = q.n_delayed = q.n_inflight = 0;
+  q.groups.clear();
+  q.ready.clear();
+  q.group_live = q.group_inflight = q.active_groups = 0;
+  q.attempts.clear();
+  q.attempt_expiry.clear();
 }
 
 void Impl::Promote(Queue& q, Millis now, Effects& fx) {
@@ -379,7 +560,7 @@ void Impl::Promote(Queue& q, Millis now, Effects& fx) {
       it->second.where = Where::kVisible;
       --from_count;
       ++q.n_visible;
-      q.visible.push_back(e.seq);
+      Enlist(q, e.seq, it->second, from == Where::kInflight);
     }
   };
   promote(q.delayed, Where::kDelayed, q.n_delayed);
@@ -408,45 +589,198 @@ void Impl::Compact(Queue& q) {
   }
 }
 
+// Receives one visible record: moves it to the dead-letter queue when it has been received
+// maxReceiveCount times (returns false), else puts it in flight and appends it to `out`.
+bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it,
+                      int visibility_timeout, Millis now, Effects& fx, std::vector<Taken>& out) {
+  const std::uint64_t seq = it->first;
+  Record& r = it->second;
+  const std::optional<RedrivePolicy>& redrive = q.config.redrive_policy;
+  if (redrive && r.receive_count >= redrive->max_receive_count) {
+    auto dlq = q.dlq.lock();
+    if (dlq && !dlq->deleted.load()) {
+      // Moved to the dead-letter queue during this receive, keeping id, body, attributes,
+      // timestamps and receive count. FIFO: the group stays, the deduplication id becomes the
+      // original MessageId and the enqueue time restarts (sqs-semantics.md §4).
+      auto payload = std::make_shared<MessagePayload>(*r.payload);
+      payload->dead_letter_source_arn = q.arn;
+      if (q.fifo) {
+        payload->dedup_id = payload->message_id;
+        payload->sent_ms = now;
+      }
+      StoredMessage m;
+      m.state = r.State();
+      m.state.visible_at = now;
+      m.state.last_receive_ms = 0;
+      m.payload = std::move(payload);
+      fx.dlq_moves.emplace_back(dlq, std::move(m));
+      fx.dlq_move_sources.push_back({q.key, seq});
+      RemoveRecord(q, it);
+      return false;
+    }
+  }
+  ++r.receive_count;
+  if (r.first_receive_ms == 0) r.first_receive_ms = now;
+  r.last_receive_ms = now;
+  ++r.receive_gen;
+  r.visible_at = now + Millis{visibility_timeout} * 1000;
+  r.where = Where::kInflight;
+  --q.n_visible;
+  ++q.n_inflight;
+  q.inflight.Push(r.visible_at, seq);
+  out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
+  if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
+  if (r.payload->group_id) {
+    auto git = q.groups.find(*r.payload->group_id);
+    if (git != q.groups.end()) {
+      ++git->second.inflight;
+      ++q.group_inflight;
+    }
+  }
+  return true;
+}
+
 void Impl::Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
                 std::vector<Taken>& out) {
-  const std::optional<RedrivePolicy>& redrive = q.config.redrive_policy;
+  if (q.fifo) return TakeFifo(q, max, visibility_timeout, now, fx, out);
+  if (q.group_live > 0) return TakeFair(q, max, visibility_timeout, now, fx, out);
   while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit() &&
          !q.visible.empty()) {
     const std::uint64_t seq = q.visible.front();
     q.visible.pop_front();
     auto it = q.messages.find(seq);
     if (it == q.messages.end() || it->second.where != Where::kVisible) continue;
-    Record& r = it->second;
-    if (redrive && r.receive_count >= redrive->max_receive_count) {
-      auto dlq = q.dlq.lock();
-      if (dlq && !dlq->deleted.load()) {
-        // Moved to the dead-letter queue during this receive, keeping id, body, attributes,
-        // timestamps and receive count.
-        auto payload = std::make_shared<MessagePayload>(*r.payload);
-        payload->dead_letter_source_arn = q.arn;
-        StoredMessage m;
-        m.state = r.State();
-        m.state.visible_at = now;
-        m.state.last_receive_ms = 0;
-        m.payload = std::move(payload);
-        fx.dlq_moves.emplace_back(dlq, std::move(m));
-        fx.dlq_move_sources.push_back({q.key, seq});
-        RemoveRecord(q, it);
+    TakeRecord(q, it, visibility_timeout, now, fx, out);
+  }
+}
+
+// FIFO: serve the ready group whose head is oldest, as many of its messages in order as fit, then
+// the next group. A group is ready when none of its messages is in flight and its head is visible.
+void Impl::TakeFifo(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+                    std::vector<Taken>& out) {
+  while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit() && !q.ready.empty()) {
+    std::pop_heap(q.ready.begin(), q.ready.end(), std::greater<>());
+    const ReadyEntry e = q.ready.back();
+    q.ready.pop_back();
+    Group& g = *e.group;
+    g.heap_seq = 0;
+    while (!g.seqs.empty() && !q.messages.contains(g.seqs.front())) g.seqs.pop_front();
+    if (g.seqs.empty() || g.inflight > 0 || g.seqs.front() != e.seq) {
+      FifoMaybeReady(q, g);
+      EraseGroupIfIdle(q, g);
+      continue;
+    }
+    g.heap_seq = kPinned;  // RemoveRecord (DLQ moves) must not erase it while it is served
+    for (std::size_t i = 0;
+         i < g.seqs.size() && static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit();
+         ++i) {
+      auto it = q.messages.find(g.seqs[i]);
+      if (it == q.messages.end()) continue;
+      if (it->second.where != Where::kVisible) break;  // delayed: the rest of the group waits
+      TakeRecord(q, it, visibility_timeout, now, fx, out);
+    }
+    g.heap_seq = 0;
+    FifoMaybeReady(q, g);
+    EraseGroupIfIdle(q, g);
+  }
+}
+
+void Impl::EraseGroupIfIdle(Queue& q, Group& g) {
+  if (g.live != 0 || g.heap_seq != 0) return;
+  auto it = q.groups.find(*g.name);
+  if (it != q.groups.end()) q.groups.erase(it);
+}
+
+// Fair queues (standard queues with MessageGroupId): oldest message first, as without groups,
+// except that a noisy tenant (see kNoisyMinInflight) is served only when no other tenant (messages
+// without a group form one more tenant) has a visible message.
+bool Impl::Noisy(const Queue& q, std::size_t inflight) const {
+  const std::size_t tenants = q.active_groups + (q.messages.size() > q.group_live ? 1 : 0);
+  if (tenants <= 1 || inflight <= kNoisyMinInflight) return false;
+  const std::size_t others = q.n_inflight - std::min(inflight, q.n_inflight);
+  // inflight > factor * others / (tenants - 1), in integers.
+  return inflight * (tenants - 1) > kNoisyFactor * others;
+}
+
+void Impl::TakeFair(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
+                    std::vector<Taken>& out) {
+  std::vector<ReadyEntry> deferred;  // noisy tenants passed over, restored at the end
+  while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit()) {
+    // Candidate without a group: the oldest visible message of the default tenant.
+    while (!q.visible.empty()) {
+      auto it = q.messages.find(q.visible.front());
+      if (it != q.messages.end() && it->second.where == Where::kVisible) break;
+      q.visible.pop_front();
+    }
+    const bool has_plain = !q.visible.empty();
+    const bool plain_noisy = has_plain && Noisy(q, (q.n_inflight - q.group_inflight));
+    // Candidate group: the oldest non-noisy one, else the oldest noisy one.
+    Group* best = nullptr;
+    bool best_noisy = false;
+    std::size_t first_deferred = deferred.size();
+    while (!q.ready.empty()) {
+      std::pop_heap(q.ready.begin(), q.ready.end(), std::greater<>());
+      const ReadyEntry e = q.ready.back();
+      q.ready.pop_back();
+      Group& g = *e.group;
+      g.heap_seq = 0;
+      while (!g.seqs.empty()) {
+        auto it = q.messages.find(g.seqs.front());
+        if (it != q.messages.end() && it->second.where == Where::kVisible) break;
+        g.seqs.pop_front();
+      }
+      if (g.seqs.empty()) {
+        EraseGroupIfIdle(q, g);
         continue;
       }
+      if (g.seqs.front() != e.seq) {
+        PushReady(q, g, g.seqs.front());
+        continue;
+      }
+      g.heap_seq = kPinned;
+      if (Noisy(q, g.inflight)) {
+        deferred.push_back(e);
+        continue;
+      }
+      best = &g;
+      break;
     }
-    ++r.receive_count;
-    if (r.first_receive_ms == 0) r.first_receive_ms = now;
-    r.last_receive_ms = now;
-    ++r.receive_gen;
-    r.visible_at = now + Millis{visibility_timeout} * 1000;
-    r.where = Where::kInflight;
-    --q.n_visible;
-    ++q.n_inflight;
-    q.inflight.Push(r.visible_at, seq);
-    out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
-    if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
+    if (!best && first_deferred < deferred.size()) {
+      best = deferred[first_deferred].group;
+      best_noisy = true;
+      deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred));
+    }
+    if (!best && !has_plain) break;
+    bool take_plain = false;
+    if (has_plain && best) {
+      take_plain = plain_noisy == best_noisy ? q.visible.front() < best->seqs.front() : best_noisy;
+    } else {
+      take_plain = has_plain;
+    }
+    if (take_plain) {
+      if (best) {
+        best->heap_seq = 0;
+        PushReady(q, *best, best->seqs.front());
+      }
+      const std::uint64_t seq = q.visible.front();
+      q.visible.pop_front();
+      TakeRecord(q, q.messages.find(seq), visibility_timeout, now, fx, out);
+      continue;
+    }
+    Group& g = *best;
+    const std::uint64_t seq = g.seqs.front();
+    g.seqs.pop_front();
+    TakeRecord(q, q.messages.find(seq), visibility_timeout, now, fx, out);
+    g.heap_seq = 0;
+    if (!g.seqs.empty()) {
+      PushReady(q, g, g.seqs.front());
+    } else {
+      EraseGroupIfIdle(q, g);
+    }
+  }
+  for (const ReadyEntry& e : deferred) {
+    e.group->heap_seq = 0;
+    PushReady(q, *e.group, e.group->seqs.front());
   }
 }
 
@@ -455,7 +789,8 @@ void Impl::ServeWaiters(Queue& q, Millis now, Effects& fx) {
     std::shared_ptr<Waiter> w = q.waiters.front();
     std::vector<Taken> taken;
     Take(q, w->max_messages, w->visibility_timeout, now, fx, taken);
-    if (taken.empty()) continue;  // everything looked at went to the DLQ; n_visible shrank
+    if (taken.empty()) break;  // nothing receivable (FIFO groups in flight, or all redriven)
+    if (!w->attempt_id.empty()) RecordAttempt(q, w->attempt_id, now, taken);
     q.waiters.pop_front();
     w->finished = true;
     fx.deliveries.push_back(Delivery{std::move(w->done), std::move(taken)});
@@ -542,6 +877,7 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
     m.trace_header = p.trace_header;
     m.group_id = p.group_id;
     m.dedup_id = p.dedup_id;
+    if (q.fifo) m.sequence_number = FormatSequenceNumber(t.seq);
     m.dead_letter_source_arn = p.dead_letter_source_arn;
     out.push_back(std::move(m));
   }
@@ -564,7 +900,7 @@ void Impl::Finish(const QueuePtr& q, Effects& fx) {
 }
 
 void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> deletes, bool sync,
-                           std::function<void(Status)> after) {
+                           std::function<void(Status)> after, StoreBatch extra) {
   auto insert_all = [](Impl& self, std::vector<Placed>& ps) {
     std::size_t i = 0;
     while (i < ps.size()) {
@@ -579,10 +915,21 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
     if (after) after(Status::Ok());
     return;
   }
-  StoreBatch batch;
+  StoreBatch batch = std::move(extra);
   batch.sync = sync;
   batch.puts.reserve(placed.size());
-  for (const Placed& p : placed) batch.puts.push_back(p.message);
+  for (const Placed& p : placed) {
+    batch.puts.push_back(p.message);
+    // FIFO sequence numbers must never go back, even once every message is gone.
+    if (p.queue->fifo) {
+      const std::uint64_t next = p.message.key.seq + 1;
+      if (!batch.next_seqs.empty() && batch.next_seqs.back().first == p.queue->key) {
+        batch.next_seqs.back().second = std::max(batch.next_seqs.back().second, next);
+      } else {
+        batch.next_seqs.emplace_back(p.queue->key, next);
+      }
+    }
+  }
   batch.deletes = std::move(deletes);
   store_->Commit(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
                                     after = std::move(after), insert_all](Status s) mutable {
@@ -628,8 +975,9 @@ std::uint64_t Impl::NewQueueKey() {
   }
 }
 
-Status Impl::ValidateRedrive(const QueueId& source, const std::optional<RedrivePolicy>& policy,
-                             const std::string& json, QueuePtr* target) {
+Status Impl::ValidateRedrive(const QueueId& source, bool source_fifo,
+                             const std::optional<RedrivePolicy>& policy, const std::string& json,
+                             QueuePtr* target) {
   if (!policy) return Status::Ok();
   auto fail = [&](std::string_view reason) {
     return Status(
@@ -645,8 +993,10 @@ Status Impl::ValidateRedrive(const QueueId& source, const std::optional<RedriveP
   if (!dlq) return fail("Dead letter target does not exist.");
   {
     std::lock_guard lock(dlq->mu);
-    if (dlq->config.fifo_queue) {
-      return fail("Dead-letter queue of a standard queue must also be a standard queue.");
+    if (dlq->config.fifo_queue != source_fifo) {
+      return fail(source_fifo
+                      ? "Dead-letter queue of a FIFO queue must also be a FIFO queue."
+                      : "Dead-letter queue of a standard queue must also be a standard queue.");
     }
     const std::string source_arn = QueueArn(source);
     if (dlq->config.redrive_allow_policy && !dlq->config.redrive_allow_policy->Allows(source_arn)) {
@@ -668,6 +1018,7 @@ Status Impl::Recover() {
   v.on_queue = [&](StoredQueue s) {
     auto q = std::make_shared<Queue>(s.id, QueueArn(s.id), s.key);
     ApplyAttributes(q->config, s.attributes);
+    q->fifo = q->config.fifo_queue;
     q->tags = std::move(s.tags);
     q->created_ms = s.created_ms;
     q->modified_ms = s.modified_ms;
@@ -681,6 +1032,18 @@ Status Impl::Recover() {
     Queue& q = *it->second;
     if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
     AddRecord(q, m, now);
+  };
+  v.on_dedup = [&](StoredDedup d) {
+    auto it = by_key.find(d.queue_key);
+    if (it == by_key.end() || d.expires_ms <= now) return;
+    Queue& q = *it->second;
+    if (d.seq >= q.next_seq.load()) q.next_seq.store(d.seq + 1);
+    q.dedup_expiry.emplace_back(d.expires_ms, d.key);
+    q.dedup[std::move(d.key)] = DedupEntry{std::move(d.message_id), d.seq, d.expires_ms};
+  };
+  v.on_next_seq = [&](std::uint64_t queue_key, std::uint64_t next) {
+    auto it = by_key.find(queue_key);
+    if (it != by_key.end() && next > it->second->next_seq.load()) it->second->next_seq.store(next);
   };
   v.on_move_task = [&](StoredMoveTask t) {
     auto task = std::make_shared<MoveTask>();
@@ -697,6 +1060,7 @@ Status Impl::Recover() {
   }
   for (auto& [id, q] : queues_) {
     std::lock_guard lock(q->mu);
+    std::sort(q->dedup_expiry.begin(), q->dedup_expiry.end());
     if (q->config.redrive_policy) {
       auto t = queues_.find(q->config.redrive_policy->dead_letter_queue);
       if (t != queues_.end()) q->dlq = t->second;
@@ -716,15 +1080,12 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
     fifo = v == "true";
   }
   if (Status s = ValidateQueueName(id.name, fifo); !s.ok()) return s;
-  if (fifo) {
-    return Status(ErrorCode::kUnsupportedOperation,
-                  "FIFO queues are not supported by this server yet.");
-  }
   auto canonical = CanonicalizeAttributes(attributes, fifo, true);
   if (!canonical.ok()) return canonical.status();
   if (Status s = ValidateTags({}, tags); !s.ok()) return s;
   QueueConfig config;
   ApplyAttributes(config, *canonical);
+  if (Status s = ValidateFifoCombination(config); !s.ok()) return s;
   if (!config.kms_master_key_id.empty() && !canonical->contains("SqsManagedSseEnabled")) {
     config.sqs_managed_sse_enabled = false;
   }
@@ -732,7 +1093,8 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
   std::lock_guard meta(meta_mu_);
   QueuePtr dlq;
   if (auto rp = canonical->find("RedrivePolicy"); rp != canonical->end()) {
-    if (Status s = ValidateRedrive(id, config.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
+    if (Status s =
+            ValidateRedrive(id, fifo, config.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
         !s.ok()) {
       return s;
     }
@@ -770,6 +1132,7 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
     }
   }
   auto q = std::make_shared<Queue>(id, QueueArn(id), NewQueueKey());
+  q->fifo = fifo;
   q->config = std::move(config);
   q->tags = tags;
   q->created_ms = q->modified_ms = now;
@@ -813,12 +1176,7 @@ Status Impl::DeleteQueue(const QueueId& id) {
     q->deleted.store(true);
     waiters.swap(q->waiters);
     for (auto& w : waiters) w->finished = true;
-    q->messages.clear();
-    q->visible.clear();
-    q->delayed.Clear();
-    q->inflight.Clear();
-    q->retention.Clear();
-    q->n_visible = q->n_delayed = q->n_inflight = 0;
+    ClearMessages(*q);
   }
   Status stored = store_ ? store_->DeleteQueue(q->key) : Status::Ok();
   meta.unlock();
@@ -894,7 +1252,8 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
   QueueConfig probe;
   ApplyAttributes(probe, *canonical);
   if (auto rp = canonical->find("RedrivePolicy"); rp != canonical->end() && !rp->second.empty()) {
-    if (Status s = ValidateRedrive(id, probe.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
+    if (Status s =
+            ValidateRedrive(id, fifo, probe.redrive_policy, attributes.at("RedrivePolicy"), &dlq);
         !s.ok()) {
       return s;
     }
@@ -904,6 +1263,11 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
   {
     std::lock_guard lock(q->mu);
     if (q->deleted.load()) return QueueMissing();
+    if (fifo) {
+      QueueConfig merged = q->config;
+      ApplyAttributes(merged, *canonical);
+      if (Status s = ValidateFifoCombination(merged); !s.ok()) return s;
+    }
     ApplyAttributes(q->config, *canonical);
     if (canonical->contains("KmsMasterKeyId") && !q->config.kms_master_key_id.empty() &&
         !canonical->contains("SqsManagedSseEnabled")) {
@@ -977,12 +1341,7 @@ Status Impl::PurgeQueue(const QueueId& id) {
     q->purged_ms = now;
     floor = q->next_seq.load();
     q->purge_floor = floor;
-    q->messages.clear();
-    q->visible.clear();
-    q->delayed.Clear();
-    q->inflight.Clear();
-    q->retention.Clear();
-    q->n_visible = q->n_delayed = q->n_inflight = 0;
+    ClearMessages(*q);  // FIFO deduplication entries stay
     snapshot = q->Snapshot();
   }
   if (store_) {
@@ -1061,6 +1420,7 @@ Status Impl::RemovePermission(const QueueId& id, const std::string& label) {
 void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done) {
   QueuePtr q = Find(id);
   if (!q) return done(QueueMissing());
+  if (q->fifo) return SendFifo(q, std::move(messages), std::move(done));
   int default_delay;
   std::size_t max_size;
   {
@@ -1123,6 +1483,169 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
                   });
 }
 
+// FIFO send: under the queue lock so that deduplication and sequence numbers follow one order.
+void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
+                    Engine::SendCallback done) {
+  const Millis now = clock_.NowMs();
+  std::vector<Result<SendResult>> results;
+  results.reserve(messages.size());
+  std::vector<Placed> placed;
+  placed.reserve(messages.size());
+  StoreBatch extra;
+  std::vector<std::pair<std::string, std::uint64_t>> added;  // dedup keys this call created
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return done(QueueMissing());
+    const QueueConfig& c = q->config;
+    const auto max_size = static_cast<std::size_t>(c.maximum_message_size);
+    const bool per_group = c.deduplication_scope == "messageGroup";
+    ExpireFifoState(*q, now, store_ ? &extra : nullptr);
+    for (SendRequest& req : messages) {
+      const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
+      if (size > max_size) {
+        results.emplace_back(ErrorCode::kInvalidParameterValue,
+                             fmt::format("One or more parameters are invalid. Reason: Message "
+                                         "must be shorter than {} bytes.",
+                                         max_size));
+        continue;
+      }
+      if (req.delay_seconds && *req.delay_seconds != 0) {
+        results.emplace_back(ErrorCode::kInvalidParameterValue,
+                             fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
+                                         "The request include parameter that is not valid for "
+                                         "this queue type.",
+                                         *req.delay_seconds));
+        continue;
+      }
+      if (!req.group_id) {
+        results.emplace_back(ErrorCode::kMissingParameter,
+                             "The request must contain the parameter MessageGroupId.");
+        continue;
+      }
+      if (!req.dedup_id) {
+        if (!c.content_based_deduplication) {
+          results.emplace_back(ErrorCode::kInvalidParameterValue,
+                               "The queue should either have ContentBasedDeduplication enabled "
+                               "or MessageDeduplicationId provided explicitly");
+          continue;
+        }
+        req.dedup_id = Sha256Hex(req.body);
+      }
+      std::string key = per_group ? *req.group_id + "\n" + *req.dedup_id : *req.dedup_id;
+      std::string md5 = Md5Hex(req.body);
+      if (auto d = q->dedup.find(key); d != q->dedup.end()) {
+        // A duplicate within the window: accepted, not enqueued; the original's id and number.
+        results.emplace_back(
+            SendResult{d->second.message_id, std::move(md5), FormatSequenceNumber(d->second.seq)});
+        continue;
+      }
+      auto payload = std::make_shared<MessagePayload>();
+      payload->message_id = NewUuid();
+      payload->md5_of_body = std::move(md5);
+      payload->body = std::move(req.body);
+      payload->attributes = std::move(req.attributes);
+      payload->sender_id = std::move(req.sender_id);
+      payload->sent_ms = now;
+      payload->trace_header = std::move(req.trace_header);
+      payload->group_id = std::move(req.group_id);
+      payload->dedup_id = std::move(req.dedup_id);
+      StoredMessage m;
+      m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
+      m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
+      results.emplace_back(
+          SendResult{payload->message_id, payload->md5_of_body, FormatSequenceNumber(m.key.seq)});
+      const Millis expires = now + kDedupWindowMs;
+      q->dedup.emplace(key, DedupEntry{payload->message_id, m.key.seq, expires});
+      q->dedup_expiry.emplace_back(expires, key);
+      if (store_) {
+        extra.dedup_puts.push_back(
+            StoredDedup{q->key, key, payload->message_id, m.key.seq, expires});
+      }
+      added.emplace_back(std::move(key), m.key.seq);
+      m.payload = std::move(payload);
+      placed.push_back(Placed{q, std::move(m)});
+    }
+  }
+  if (placed.empty()) {
+    if (store_ && !extra.empty()) store_->Commit(std::move(extra), [](Status) {});
+    return done(std::move(results));
+  }
+  std::weak_ptr<Queue> wq = q;
+  CommitAndInsert(
+      std::move(placed), {}, true,
+      [done = std::move(done), results = std::move(results), wq,
+       added = std::move(added)](Status s) mutable {
+        if (!s.ok()) {
+          // Not stored: forget the dedup entries so that a retry is accepted.
+          if (QueuePtr qp = wq.lock()) {
+            std::lock_guard lock(qp->mu);
+            for (const auto& [key, seq] : added) {
+              auto d = qp->dedup.find(key);
+              if (d != qp->dedup.end() && d->second.seq == seq) qp->dedup.erase(d);
+            }
+          }
+          return done(std::move(s));
+        }
+        done(std::move(results));
+      },
+      std::move(extra));
+}
+
+// Drops expired FIFO deduplication entries (recording their deletion in `batch`) and receive
+// attempts.
+void Impl::ExpireFifoState(Queue& q, Millis now, StoreBatch* batch) {
+  while (!q.dedup_expiry.empty() && q.dedup_expiry.front().first <= now) {
+    auto& [at, key] = q.dedup_expiry.front();
+    auto d = q.dedup.find(key);
+    if (d != q.dedup.end() && d->second.expires_ms == at) {
+      q.dedup.erase(d);
+      if (batch) batch->dedup_deletes.emplace_back(q.key, std::move(key));
+    }
+    q.dedup_expiry.pop_front();
+  }
+  while (!q.attempt_expiry.empty() && q.attempt_expiry.front().first <= now) {
+    auto a = q.attempts.find(q.attempt_expiry.front().second);
+    if (a != q.attempts.end() && a->second.expires_ms == q.attempt_expiry.front().first) {
+      q.attempts.erase(a);
+    }
+    q.attempt_expiry.pop_front();
+  }
+}
+
+// ReceiveRequestAttemptId retried within 5 minutes: the same messages and receipt handles, with
+// their visibility timeout restarted, provided every one of them is still in flight from that
+// receive (none deleted, changed or received again). Otherwise false: a normal receive.
+bool Impl::RetryAttempt(Queue& q, const std::string& attempt_id, int visibility_timeout, Millis now,
+                        Effects& fx, std::vector<Taken>& out) {
+  auto a = q.attempts.find(attempt_id);
+  if (a == q.attempts.end()) return false;
+  for (const auto& [seq, gen] : a->second.taken) {
+    auto it = q.messages.find(seq);
+    if (it == q.messages.end() || it->second.receive_gen != gen ||
+        it->second.where != Where::kInflight) {
+      q.attempts.erase(a);
+      return false;
+    }
+  }
+  for (const auto& [seq, gen] : a->second.taken) {
+    Record& r = q.messages.find(seq)->second;
+    r.visible_at = now + Millis{visibility_timeout} * 1000;
+    q.inflight.Push(r.visible_at, seq);
+    if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
+    out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
+  }
+  return true;
+}
+
+void Impl::RecordAttempt(Queue& q, const std::string& attempt_id, Millis now,
+                         const std::vector<Taken>& taken) {
+  Attempt a;
+  a.expires_ms = now + kDedupWindowMs;
+  for (const Taken& t : taken) a.taken.emplace_back(t.seq, t.gen);
+  q.attempts[attempt_id] = std::move(a);
+  q.attempt_expiry.emplace_back(now + kDedupWindowMs, attempt_id);
+}
+
 void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done) {
   QueuePtr q = Find(id);
   if (!q) return done(QueueMissing());
@@ -1142,9 +1665,23 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
             : request.wait_seconds.value_or(q->config.receive_message_wait_time_seconds);
     const bool over_limit = q->n_inflight >= InflightLimit();
     std::vector<Taken> taken;
-    if (!over_limit) Take(*q, std::max(1, request.max_messages), vt, now, fx, taken);
-    if (over_limit && wait <= 0) {
-      over_limit_error = true;  // short poll: OverLimit; a long poll just waits
+    const std::string& attempt = q->fifo ? request.receive_request_attempt_id : std::string();
+    bool retried = false;
+    if (!attempt.empty()) {
+      ExpireFifoState(*q, now, nullptr);
+      retried = RetryAttempt(*q, attempt, vt, now, fx, taken);
+    }
+    if (!over_limit && !retried) {
+      Take(*q, std::max(1, request.max_messages), vt, now, fx, taken);
+      if (!attempt.empty() && !taken.empty()) RecordAttempt(*q, attempt, now, taken);
+    }
+    if (over_limit && wait <= 0 && taken.empty()) {
+      // Short poll: OverLimit on standard queues; FIFO queues answer empty. A long poll waits.
+      if (q->fifo) {
+        fx.deliveries.push_back(Delivery{std::move(done), {}});
+      } else {
+        over_limit_error = true;
+      }
     } else if (!taken.empty() || wait <= 0) {
       fx.deliveries.push_back(Delivery{std::move(done), std::move(taken)});
     } else {
@@ -1152,6 +1689,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       parked->done = std::move(done);
       parked->max_messages = std::max(1, request.max_messages);
       parked->visibility_timeout = vt;
+      parked->attempt_id = attempt;
       q->waiters.push_back(parked);
       parked->pos = std::prev(q->waiters.end());
       deadline = now + Millis{wait} * 1000;
@@ -1185,20 +1723,41 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
   }
   StoreBatch batch;
   batch.sync = true;
+  Effects fx;
   {
     std::lock_guard lock(q->mu);
     if (q->deleted.load()) return done(QueueMissing());
-    for (const auto& ref : refs) {
+    const Millis now = clock_.NowMs();
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      const auto& ref = refs[i];
       if (!ref) continue;
       auto it = q->messages.find(ref->seq);
-      // Already deleted, or a stale handle of a message received again since: OK, as on AWS
-      // (the stale handle does not delete it).
-      if (it == q->messages.end() || it->second.receive_gen != ref->gen) continue;
+      if (it == q->messages.end()) continue;  // already deleted: OK
+      const Record& r = it->second;
+      if (q->fifo &&
+          (r.receive_gen != ref->gen || r.where != Where::kInflight || r.visible_at <= now)) {
+        // FIFO: only the receive that holds the message may delete it.
+        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
+                             fmt::format("Value {} for parameter ReceiptHandle is invalid. "
+                                         "Reason: The receipt handle has expired.",
+                                         handles[i]));
+        continue;
+      }
+      // A stale handle of a message received again since: OK, as on AWS (the stale handle does
+      // not delete it).
+      if (r.receive_gen != ref->gen) continue;
       RemoveRecord(*q, it);
       if (store_) batch.deletes.push_back({q->key, ref->seq});
     }
     Compact(*q);
+    // FIFO: a delete can unlock a group that parked receives are waiting for.
+    if (q->fifo && !q->waiters.empty()) {
+      Promote(*q, now, fx);
+      ServeWaiters(*q, now, fx);
+      ArmTimers(q, now);
+    }
   }
+  Finish(q, fx);
   if (store_ && !batch.empty()) {
     store_->Commit(std::move(batch),
                    [done = std::move(done), statuses = std::move(statuses)](Status s) mutable {
@@ -1291,10 +1850,17 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
     return Status(ErrorCode::kInvalidParameterValue,
                   "Source queue must be configured as a Dead Letter Queue.");
   }
-  if (dest_arn && !FindByArn(*dest_arn)) {
-    return Status(
-        ErrorCode::kResourceNotFound,
-        "The resource that you specified for the DestinationArn parameter doesn't exist.");
+  if (dest_arn) {
+    QueuePtr dest = FindByArn(*dest_arn);
+    if (!dest) {
+      return Status(
+          ErrorCode::kResourceNotFound,
+          "The resource that you specified for the DestinationArn parameter doesn't exist.");
+    }
+    if (dest->fifo != source->fifo) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "The source queue and the destination queue must be of the same type.");
+    }
   }
   std::int64_t to_move;
   {
@@ -1363,11 +1929,28 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
       const int budget = rec.max_per_second.value_or(kUnlimitedMovesPerTick);
       std::lock_guard lock(src->mu);
       Promote(*src, now, fx);
-      while (static_cast<int>(placed.size()) < budget && !src->visible.empty()) {
-        const std::uint64_t seq = src->visible.front();
+      // Sources with message groups: visible messages in send order, FIFO groups only while
+      // none of their messages is in flight.
+      const bool by_scan = src->fifo || src->group_live > 0;
+      std::vector<std::uint64_t> order;
+      std::size_t pos = 0;
+      if (by_scan) {
+        for (const auto& [seq, r] : src->messages) {
+          if (r.where != Where::kVisible) continue;
+          if (src->fifo && r.payload->group_id) {
+            auto g = src->groups.find(*r.payload->group_id);
+            if (g != src->groups.end() && g->second.inflight > 0) continue;
+          }
+          order.push_back(seq);
+        }
+        std::sort(order.begin(), order.end());
+      }
+      while (static_cast<int>(placed.size()) < budget) {
+        if (by_scan ? pos >= order.size() : src->visible.empty()) break;
+        const std::uint64_t seq = by_scan ? order[pos++] : src->visible.front();
         auto it = src->messages.find(seq);
         if (it == src->messages.end() || it->second.where != Where::kVisible) {
-          src->visible.pop_front();
+          if (!by_scan) src->visible.pop_front();
           continue;
         }
         QueuePtr dest = fixed_dest;
@@ -1379,8 +1962,9 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
             break;
           }
         }
-        src->visible.pop_front();
-        // Moved messages are new messages: new id, sent time and receive count.
+        if (!by_scan) src->visible.pop_front();
+        // Moved messages are new messages: new id, sent time and receive count; the group and
+        // deduplication id stay (FIFO).
         auto payload = std::make_shared<MessagePayload>(*it->second.payload);
         payload->message_id = NewUuid();
         payload->sent_ms = now;

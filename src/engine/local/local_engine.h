@@ -13,7 +13,6 @@ namespace sluice::engine {
 // Creates the local engine. `clock` must outlive the engine. With `store` null the engine keeps
 // state in memory only (fastest); with a store it first rebuilds its index from
 // store->Recover() and then writes every change through it.
-// FIFO queues are not supported yet: CreateQueue with FifoQueue=true -> kUnsupportedOperation.
 // A failed recovery is logged and the engine serves what was recovered; use OpenLocalEngine with a
 // durable store to refuse to start instead.
 std::unique_ptr<Engine> NewLocalEngine(Clock& clock, EngineOptions options,

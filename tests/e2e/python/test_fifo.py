@@ -110,3 +110,86 @@ def test_fifo_delete_with_expired_handle(sqs, error, make_queue):
     error(sqs.delete_message, "InvalidParameterValue", 400,
           f"Value {m['ReceiptHandle']} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
           QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def test_fifo_attributes_dlq_and_types(sqs, error, make_queue, queue):
+    url = make_queue(fifo=True, attributes={"DeduplicationScope": "messageGroup",
+                                            "FifoThroughputLimit": "perMessageGroupId",
+                                            "ContentBasedDeduplication": "true"})
+    a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (a["FifoQueue"], a["DeduplicationScope"], a["FifoThroughputLimit"], a["ContentBasedDeduplication"]) == \
+        ("true", "messageGroup", "perMessageGroupId", "true")
+    std_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    error(sqs.set_queue_attributes, "InvalidParameterValue", 400, QueueUrl=url, Attributes={
+        "RedrivePolicy": f'{{"deadLetterTargetArn":"{std_arn}","maxReceiveCount":1}}'})
+    # Same-group dedup scope: the same id in another group is a new message.
+    r1 = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g1", MessageDeduplicationId="d")
+    r2 = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g2", MessageDeduplicationId="d")
+    assert r1["MessageId"] != r2["MessageId"]
+
+
+def test_fifo_dlq_keeps_group(sqs, make_queue):
+    dlq = make_queue("dlq", fifo=True)
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = make_queue(fifo=True, attributes={
+        "ContentBasedDeduplication": "true",
+        "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":1}}'})
+    sent = sqs.send_message(QueueUrl=src, MessageBody="poison", MessageGroupId="g")
+    sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=src).get("Messages", []) == []  # moved during this receive
+    [m] = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"], WaitTimeSeconds=1)["Messages"]
+    assert m["MessageId"] == sent["MessageId"]
+    assert m["Attributes"]["MessageGroupId"] == "g"
+    assert m["Attributes"]["MessageDeduplicationId"] == sent["MessageId"]
+    assert re.fullmatch(r"\d{20}", m["Attributes"]["SequenceNumber"])
+
+
+def test_fifo_ten_consumers_hundred_groups(sqs, make_client, make_queue):
+    """10 concurrent consumers, 100 groups, 10,000 messages: per group in order, each exactly once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    url = make_queue(fifo=True)
+    groups, per_group = 100, 100
+
+    def produce(g):
+        client = make_client()
+        for start in range(0, per_group, 10):
+            r = client.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": f"e{i}", "MessageBody": f"{g}:{i}", "MessageGroupId": f"g{g}",
+                 "MessageDeduplicationId": f"{g}-{i}"} for i in range(start, start + 10)])
+            assert not r.get("Failed"), r
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(produce, range(groups)))
+    # A duplicate of every group's first message, within the window: dropped.
+    r = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": f"d{g}", "MessageBody": "dup", "MessageGroupId": f"g{g}", "MessageDeduplicationId": f"{g}-0"}
+        for g in range(10)])
+    assert len(r["Successful"]) == 10
+
+    lock = threading.Lock()
+    seen = {g: [] for g in range(groups)}
+    total = [0]
+
+    def consume(_):
+        client = make_client()
+        idle = 0
+        while idle < 3:
+            msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                          VisibilityTimeout=60).get("Messages", [])
+            if not msgs:
+                idle += 1
+                continue
+            idle = 0
+            with lock:
+                for m in msgs:
+                    g, i = m["Body"].split(":")
+                    seen[int(g)].append(int(i))
+                total[0] += len(msgs)
+            d = client.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(k), "ReceiptHandle": m["ReceiptHandle"]} for k, m in enumerate(msgs)])
+            assert not d.get("Failed"), d
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(consume, range(10)))
+    assert total[0] == groups * per_group
+    for g in range(groups):
+        assert seen[g] == list(range(per_group)), g

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "engine/local/local_engine.h"
 #include "sqs_test_util.h"
 
@@ -145,6 +146,41 @@ TEST_F(LocalEngineSqsTest, BatchesWithPartialFailures) {
   EXPECT_EQ(failed.GetString("Id").value_or(""), "bad");
   EXPECT_EQ(failed.GetString("Code").value_or(""), "ReceiptHandleIsInvalid");
   EXPECT_TRUE(failed.GetBool("SenderFault").value_or(false));
+}
+
+TEST_F(LocalEngineSqsTest, FifoSendReceiveSystemAttributes) {
+  const std::string url = CreateQueue(
+      "f.fifo", Map({{"FifoQueue", S("true")}, {"ContentBasedDeduplication", S("true")}}));
+  ASSERT_FALSE(url.empty());
+  auto a =
+      Call("SendMessage",
+           Struct({{"QueueUrl", S(url)}, {"MessageBody", S("one")}, {"MessageGroupId", S("g")}}));
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  const std::string seq(a->GetString("SequenceNumber").value_or(""));
+  EXPECT_EQ(seq.size(), 20u);
+  auto dup =
+      Call("SendMessage",
+           Struct({{"QueueUrl", S(url)}, {"MessageBody", S("one")}, {"MessageGroupId", S("g")}}));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->GetString("MessageId"), a->GetString("MessageId"));
+  EXPECT_EQ(dup->GetString("SequenceNumber").value_or(""), seq);
+  // Per-message delay and a missing group are rejected by the handler.
+  auto delayed = Call("SendMessage", Struct({{"QueueUrl", S(url)},
+                                             {"MessageBody", S("x")},
+                                             {"MessageGroupId", S("g")},
+                                             {"DelaySeconds", I(3)}}));
+  EXPECT_EQ(delayed.status().code(), ErrorCode::kInvalidParameterValue);
+  auto nogroup = Call("SendMessage", Struct({{"QueueUrl", S(url)}, {"MessageBody", S("x")}}));
+  EXPECT_EQ(nogroup.status().code(), ErrorCode::kMissingParameter);
+  auto got = Call("ReceiveMessage", Struct({{"QueueUrl", S(url)},
+                                            {"MaxNumberOfMessages", I(10)},
+                                            {"AttributeNames", List({S("All")})}}));
+  ASSERT_EQ(Count(got), 1u);
+  const Value* attrs = Msg(got).Get("Attributes");
+  ASSERT_NE(attrs, nullptr);
+  EXPECT_EQ(attrs->GetString("MessageGroupId").value_or(""), "g");
+  EXPECT_EQ(attrs->GetString("SequenceNumber").value_or(""), seq);
+  EXPECT_EQ(attrs->GetString("MessageDeduplicationId").value_or(""), Sha256Hex("one"));
 }
 
 TEST_F(LocalEngineSqsTest, LongPollIsAnsweredBySend) {
