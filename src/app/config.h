@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/auth.h"
 #include "common/status.h"
 
 namespace sluice::app {
@@ -27,11 +28,20 @@ struct Config {
   bool ephemeral = false;
   std::string data_dir = "./data";
   std::string durability = "fsync";  // "fsync" | "async"
+  // Encryption at rest: a file holding the 32-byte master key as 64 hex characters. The
+  // environment variable SLUICE_MASTER_KEY (same format) is used when no file is configured.
+  std::string master_key_file;
+  int body_cache_mb = 64;  // RocksDB block cache
   // [sqs]
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
   // [log]
   std::string log_level = "info";
+  // [auth]: mode "none" (any well-formed request, account from [sqs]) or "sigv4" (signed
+  // requests from the users below; policies decide). Secrets are resolved at load time (from
+  // secret_access_key, secret_env or secret_file) and never logged.
+  std::string auth_mode = "none";
+  auth::AuthConfig auth;
 };
 
 // Reads a TOML file into `config` (only keys present override). Unknown keys are errors, so a

@@ -104,7 +104,15 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   const OperationDef* op = nullptr;
   Result<Value> input = Value::Struct();
   const std::string* target = md.SupportsJson() ? req.Header("X-Amz-Target") : nullptr;
-  if (target != nullptr || !md.SupportsQuery()) {
+  const bool json = target != nullptr || !md.SupportsQuery();
+  if (st.def.authenticate) {
+    ctx.protocol = json ? WireProtocol::kJson : WireProtocol::kQuery;
+    if (Status auth = st.def.authenticate(req, ctx); !auth.ok()) {
+      st.RespondError(respond, ctx.protocol, auth, ctx.request_id);
+      return;
+    }
+  }
+  if (json) {
     ctx.protocol = WireProtocol::kJson;
     std::string_view t = target != nullptr ? std::string_view(*target) : std::string_view();
     std::string_view op_name;

@@ -44,6 +44,17 @@ ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace) {
       {ErrorCode::kRequestEntityTooLarge, "RequestEntityTooLarge", "RequestEntityTooLarge", 413,
        true},
       {ErrorCode::kServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", 503, false},
+      // AWS common authentication errors (auth/), as JSON services name them.
+      {ErrorCode::kAccessDenied, "AccessDenied", "AccessDeniedException", 403, true},
+      {ErrorCode::kMissingAuthenticationToken, "MissingAuthenticationToken",
+       "MissingAuthenticationTokenException", 403, true},
+      {ErrorCode::kIncompleteSignature, "IncompleteSignature", "IncompleteSignatureException", 400,
+       true},
+      {ErrorCode::kInvalidClientTokenId, "InvalidClientTokenId", "UnrecognizedClientException", 403,
+       true},
+      {ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", "InvalidSignatureException", 403,
+       true},
+      {ErrorCode::kRequestExpired, "RequestExpired", "RequestExpired", 400, true},
   };
   for (const Row& r : kRows) {
     if (r.code == code) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "net/http.h"
 #include "protocol/value.h"
 
 namespace sluice::protocol {
@@ -27,6 +28,11 @@ struct RequestContext {
   std::string path;  // request path ("/" or "/000000000000/queue-name")
   bool secure = false;
   WireProtocol protocol = WireProtocol::kJson;
+  // Set by ServiceDefinition::authenticate (auth "sigv4"); left empty/false with auth "none".
+  bool authenticated = false;
+  std::string principal_arn;   // "arn:aws:iam::111122223333:user/alice"
+  std::string access_key_id;   // the verified credential
+  std::string signing_region;  // the credential scope's region
 };
 
 // How the handler answers: the output Value (a Struct shaped like the operation's output; an
@@ -53,6 +59,11 @@ struct ServiceDefinition {
   // Returning a non-ok Status answers the request with that error.
   std::function<Status(const RequestContext&, std::string_view operation, Value& input)>
       prepare_input;
+  // Optional (auth). Called for every request once the wire protocol is known and before the
+  // body is decoded: verifies who is calling and fills the context's identity members.
+  // Returning a non-ok Status answers the request with that error. Unset: no authentication
+  // and no cost.
+  std::function<Status(const net::HttpRequest&, RequestContext&)> authenticate;
 };
 
 }  // namespace sluice::protocol

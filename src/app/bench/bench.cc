@@ -121,10 +121,17 @@ void AddBenchOptions(CLI::App& sub, BenchOptions& opts) {
                  "send, batch, receive (alias drain), latency or all; repeatable or comma list")
       ->delimiter(',');
   sub.add_flag("--json", opts.json, "Print one JSON line per workload instead of a table");
+  sub.add_option("--access-key", opts.access_key,
+                 "Sign requests with SigV4 for this access key id (auth \"sigv4\" servers)");
+  sub.add_option("--secret-key", opts.secret_key, "Secret access key for --access-key");
+  sub.add_option("--region", opts.region, "Region of the signature scope")->capture_default_str();
 }
 
 int RunBench(const BenchOptions& opts) {
   std::string error;
+  if (!opts.access_key.empty()) {
+    SetSigningCredentials(opts.access_key, opts.secret_key, opts.region);
+  }
   const auto workloads = SelectedWorkloads(opts, &error);
   if (!error.empty()) {
     std::fprintf(stderr, "sluice bench: %s\n", error.c_str());

@@ -29,6 +29,10 @@ struct BenchOptions {
   int latency_samples = 2000;
   std::vector<std::string> workloads;  // send, batch, receive (alias drain), latency; empty = all
   bool json = false;
+  // Sign requests for real (servers with auth "sigv4"); empty: a fake signature.
+  std::string access_key;
+  std::string secret_key;
+  std::string region = "us-east-1";
 };
 
 // Registers the bench flags on `sub` (the "bench" subcommand), storing into `opts`.

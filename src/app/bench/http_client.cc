@@ -1,5 +1,8 @@
 #include "app/bench/http_client.h"
 
+#include "auth/sigv4.h"
+#include "common/encoding.h"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -52,7 +55,40 @@ const std::string& AmzDate() {
   return date;
 }
 
+struct Signing {
+  std::string access_key_id;
+  std::string secret;
+  std::string region;
+};
+Signing* g_signing = nullptr;
+
+// The Authorization header value for one JSON request signed with g_signing.
+std::string SignJson(std::string_view host_header, std::string_view op, std::string_view body,
+                     const std::string& date) {
+  thread_local std::string key_date;
+  thread_local auth::Digest key{};
+  if (key_date != date.substr(0, 8)) {
+    key_date = date.substr(0, 8);
+    key = auth::DeriveSigningKey(g_signing->secret, key_date, g_signing->region, "sqs");
+  }
+  std::string canon = "content-type:application/x-amz-json-1.0\nhost:";
+  canon.append(host_header).append("\nx-amz-date:").append(date);
+  canon.append("\nx-amz-target:AmazonSQS.").append(op).append("\n");
+  constexpr std::string_view kSigned = "content-type;host;x-amz-date;x-amz-target";
+  const std::string scope = key_date + "/" + g_signing->region + "/sqs/aws4_request";
+  const std::string creq = auth::CanonicalRequest("POST", "/", "", canon, kSigned, Sha256Hex(body));
+  return "AWS4-HMAC-SHA256 Credential=" + g_signing->access_key_id + "/" + scope +
+         ", SignedHeaders=" + std::string(kSigned) +
+         ", Signature=" + auth::SignatureHex(key, auth::StringToSign(date, scope, creq));
+}
+
 }  // namespace
+
+void SetSigningCredentials(std::string access_key_id, std::string secret, std::string region) {
+  static Signing signing;
+  signing = Signing{std::move(access_key_id), std::move(secret), std::move(region)};
+  g_signing = &signing;
+}
 
 bool ParseEndpoint(std::string_view url, Endpoint* out, std::string* error) {
   constexpr std::string_view kScheme = "http://";
@@ -105,11 +141,17 @@ void AppendSqsRequest(std::string* out, std::string_view host_header, std::strin
   out->append(op);
   out->append("\r\nX-Amz-Date: ");
   out->append(date);
-  out->append("\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/");
-  out->append(date, 0, 8);
-  out->append(
-      "/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\n"
-      "Content-Length: ");
+  if (g_signing != nullptr) {
+    out->append("\r\nAuthorization: ");
+    out->append(SignJson(host_header, op, json_body, date));
+    out->append("\r\nContent-Length: ");
+  } else {
+    out->append("\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/");
+    out->append(date, 0, 8);
+    out->append(
+        "/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=0\r\n"
+        "Content-Length: ");
+  }
   out->append(len, end);
   out->append("\r\n\r\n");
   out->append(json_body);

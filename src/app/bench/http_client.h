@@ -25,6 +25,10 @@ struct Endpoint {
 bool ParseEndpoint(std::string_view url, Endpoint* out, std::string* error);
 
 // Appends a complete AWS JSON 1.0 request (POST /) for AmazonSQS.<op> to *out.
+// Real SigV4 signatures on every request (for servers with auth "sigv4"); unset: a fake
+// signature. Call before any request is built; not thread-safe against concurrent requests.
+void SetSigningCredentials(std::string access_key_id, std::string secret, std::string region);
+
 void AppendSqsRequest(std::string* out, std::string_view host_header, std::string_view op,
                       std::string_view json_body);
 

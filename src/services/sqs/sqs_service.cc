@@ -4,6 +4,8 @@
 #include <memory>
 #include <utility>
 
+#include "auth/auth.h"
+#include "services/sqs/auth_check.h"
 #include "services/sqs/errors.h"
 #include "services/sqs/handlers.h"
 
@@ -88,12 +90,23 @@ protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions op
   def.xml_namespace = kSqsXmlNamespace;
   def.error_info = &SqsErrorInfo;
   def.prepare_input = &FillQueueUrlFromPath;
+  if (const auth::Auth* auth = sqs->options.auth) {
+    def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {
+      return auth->Authenticate(req, "sqs", ctx);
+    };
+  }
   for (const Action& action : Registry()) {
     Cmd cmd = action.cmd;
-    def.handlers.emplace(std::string(action.info.name), [sqs, cmd](const RequestContext& ctx,
-                                                                   Value&& input, Reply reply) {
-      cmd(*sqs, ctx, std::move(input), WithProtocolWording(ctx.protocol, std::move(reply)));
-    });
+    const SqsActionInfo* info = &action.info;  // the registry is static
+    def.handlers.emplace(std::string(action.info.name),
+                         [sqs, cmd, info](const RequestContext& ctx, Value&& input, Reply reply) {
+                           Reply worded = WithProtocolWording(ctx.protocol, std::move(reply));
+                           if (Status checked = CheckRequest(*sqs, *info, ctx, input);
+                               !checked.ok()) {
+                             return worded(std::move(checked));
+                           }
+                           cmd(*sqs, ctx, std::move(input), std::move(worded));
+                         });
   }
   return def;
 }

@@ -17,6 +17,10 @@
 #include "engine/engine.h"
 #include "protocol/service.h"
 
+namespace sluice::auth {
+class Auth;
+}  // namespace sluice::auth
+
 namespace sluice::sqs {
 
 inline constexpr char kSqsXmlNamespace[] = "http://queue.amazonaws.com/doc/2012-11-05/";
@@ -30,6 +34,10 @@ struct SqsOptions {
   // Account used when the request context carries none (auth "none").
   std::string default_account = "000000000000";
   std::string region = "us-east-1";
+  // Auth "sigv4": verifies every request's signature and authorizes every action against the
+  // caller's identity policies and the queue's Policy. nullptr (auth "none"): neither. Must
+  // outlive the returned definition.
+  const auth::Auth* auth = nullptr;
 };
 
 // The service definition for SQS. `model` is left null: the app sets it to &models::Sqs() (the

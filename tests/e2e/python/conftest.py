@@ -351,3 +351,76 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.write_line("last server log lines:")
             for line in tail:
                 terminalreporter.write_line("  " + line)
+
+
+# ---------------------------------------------------------------- a second server with auth = "sigv4"
+
+AUTH_ACCOUNT_A = "111111111111"
+AUTH_ACCOUNT_B = "222222222222"
+AUTH_USERS = {  # name -> (account, access key id, secret, identity policy statements)
+    "admin": (AUTH_ACCOUNT_A, "AKIDADMINA", "admin-a-secret", [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]),
+    "sender": (AUTH_ACCOUNT_A, "AKIDSENDER", "sender-secret",
+               [{"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"], "Resource": "*"}]),
+    "other": (AUTH_ACCOUNT_B, "AKIDADMINB", "admin-b-secret", [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]),
+    "loopback": (AUTH_ACCOUNT_A, "AKIDLOOPBACK", "loopback-secret",
+                 [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*",
+                   "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.0/8", "::1/128"]}}}]),
+    "remote": (AUTH_ACCOUNT_A, "AKIDREMOTE", "remote-secret",
+               [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]),
+}
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory):
+    """A Sluice with auth = "sigv4": accounts A and B, the users of AUTH_USERS (secrets inline, from an
+    environment variable and from a file)."""
+    binary = os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
+    d = tmp_path_factory.mktemp("auth")
+    port, admin = _free_port(), _free_port()
+    while admin == port:
+        admin = _free_port()
+    lines = ['[auth]', 'mode = "sigv4"', f'region = "{REGION}"',
+             f'accounts = ["{AUTH_ACCOUNT_A}", "{AUTH_ACCOUNT_B}"]', '']
+    env = dict(os.environ)
+    for i, (name, (account, akid, secret, statements)) in enumerate(AUTH_USERS.items()):
+        policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        lines += ['[[auth.users]]', f'name = "{name}"', f'account = "{account}"', f'access_key_id = "{akid}"']
+        if i % 3 == 0:
+            lines.append(f'secret_access_key = "{secret}"')
+        elif i % 3 == 1:
+            env[f"SLUICE_TEST_SECRET_{i}"] = secret
+            lines.append(f'secret_env = "SLUICE_TEST_SECRET_{i}"')
+        else:
+            (d / f"{name}.secret").write_text(secret + "\n")
+            lines.append(f'secret_file = "{name}.secret"')
+        lines += [f"policies = [{json.dumps(policy)}]", '']
+    (d / "sluice.toml").write_text("\n".join(lines))
+    log = open(d / "sluice.log", "w")
+    proc = subprocess.Popen([binary, "serve", "--config", str(d / "sluice.toml"), "--listen", f"127.0.0.1:{port}",
+                             "--admin-listen", f"127.0.0.1:{admin}", "--ephemeral", "--log-level", "warn"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+    srv = Server(f"http://127.0.0.1:{port}", port, admin, proc, str(d / "sluice.log"))
+    deadline = time.monotonic() + 10
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"sluice (auth) exited with {proc.returncode}:\n{srv.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"sluice (auth) did not answer /health:\n{srv.log_tail()}")
+        time.sleep(0.1)
+    try:
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -328,6 +328,53 @@ TEST_F(DispatcherTest, DefaultErrorInfoWithoutTable) {
             std::string::npos);
 }
 
+// The optional authenticate step runs before decoding, fills the context, and its error is
+// rendered in the request's protocol.
+TEST(DispatcherAuthenticate, FillsContextOrRejects) {
+  auto fake = std::make_shared<Fake>();
+  ServiceDefinition def = MakeService(fake);
+  int auth_calls = 0;
+  def.authenticate = [&auth_calls](const net::HttpRequest& req, RequestContext& ctx) -> Status {
+    ++auth_calls;
+    if (req.Header("Authorization") == nullptr) {
+      return Status(ErrorCode::kMissingAuthenticationToken, "missing");
+    }
+    ctx.authenticated = true;
+    ctx.account_id = "111111111111";
+    ctx.principal_arn = "arn:aws:iam::111111111111:user/u";
+    return Status::Ok();
+  };
+  Dispatcher dispatcher(std::move(def));
+  auto send = [&](bool json, bool signed_request) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Host", "h"}};
+    if (json) {
+      req.headers.emplace_back("Content-Type", "application/x-amz-json-1.0");
+      req.headers.emplace_back("X-Amz-Target", "AmazonSQS.SendMessage");
+      req.body = R"({"QueueUrl":"u","MessageBody":"b"})";
+    } else {
+      req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      req.body = "Action=SendMessage&QueueUrl=u&MessageBody=b";
+    }
+    if (signed_request) req.headers.emplace_back("Authorization", "x");
+    net::HttpResponse out;
+    dispatcher.Handle(std::move(req), [&out](net::HttpResponse&& r) { out = std::move(r); });
+    return out;
+  };
+  EXPECT_EQ(send(true, false).status, 403);
+  EXPECT_NE(send(false, false).body.find("<Code>MissingAuthenticationToken</Code>"),
+            std::string::npos);
+  EXPECT_EQ(fake->calls, 0);
+  EXPECT_EQ(send(true, true).status, 200);
+  ASSERT_TRUE(fake->last_ctx);
+  EXPECT_TRUE(fake->last_ctx->authenticated);
+  EXPECT_EQ(fake->last_ctx->account_id, "111111111111");
+  EXPECT_EQ(send(false, true).status, 200);
+  EXPECT_EQ(auth_calls, 4);
+}
+
 TEST(ErrorRendering, DefaultsCoverEveryCode) {
   for (int c = 1; c < static_cast<int>(ErrorCode::kCount); ++c) {
     const ErrorInfo info = DefaultErrorInfo(static_cast<ErrorCode>(c), "ns#");
