@@ -29,6 +29,9 @@ struct BenchOptions {
   int latency_samples = 2000;
   std::vector<std::string> workloads;  // send, batch, receive (alias drain), latency; empty = all
   bool json = false;
+  // >0: send/batch go to a FIFO queue (high-throughput mode) spreading messages over this many
+  // message groups, each message with a unique deduplication id.
+  int fifo_groups = 0;
   // Sign requests for real (servers with auth "sigv4"); empty: a fake signature.
   std::string access_key;
   std::string secret_key;

@@ -37,17 +37,18 @@ void AppendQueueUrl(std::string* out, std::string_view queue_url) {
 }
 }  // namespace
 
-std::string SendMessageJson(std::string_view queue_url, std::string_view body) {
+std::string SendMessageJson(std::string_view queue_url, std::string_view body, bool fifo) {
   std::string s;
   AppendQueueUrl(&s, queue_url);
   s.append(",\"MessageBody\":");
   AppendJsonString(&s, body);
+  if (fifo) s.append(kFifoFields);
   s.push_back('}');
   return s;
 }
 
 std::string SendMessageBatchJson(std::string_view queue_url,
-                                 const std::vector<std::string_view>& bodies) {
+                                 const std::vector<std::string_view>& bodies, bool fifo) {
   std::string s;
   AppendQueueUrl(&s, queue_url);
   s.append(",\"Entries\":[");
@@ -55,6 +56,7 @@ std::string SendMessageBatchJson(std::string_view queue_url,
     if (i) s.push_back(',');
     s.append(fmt::format("{{\"Id\":\"{}\",\"MessageBody\":", i));
     AppendJsonString(&s, bodies[i]);
+    if (fifo) s.append(kFifoFields);
     s.push_back('}');
   }
   s.append("]}");
@@ -192,9 +194,21 @@ ControlClient::Reply ControlClient::Call(std::string_view op, std::string_view j
   return reply;
 }
 
-std::optional<std::string> ControlClient::CreateQueue(std::string_view name, std::string* error) {
+std::optional<std::string> ControlClient::CreateQueue(
+    std::string_view name, std::string* error,
+    const std::vector<std::pair<std::string, std::string>>& attributes) {
   std::string body = "{\"QueueName\":";
   AppendJsonString(&body, name);
+  if (!attributes.empty()) {
+    body.append(",\"Attributes\":{");
+    for (std::size_t i = 0; i < attributes.size(); ++i) {
+      if (i) body.push_back(',');
+      AppendJsonString(&body, attributes[i].first);
+      body.push_back(':');
+      AppendJsonString(&body, attributes[i].second);
+    }
+    body.push_back('}');
+  }
   body.push_back('}');
   Reply r = Call("CreateQueue", body);
   if (!r.error.empty()) {

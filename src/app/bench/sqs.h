@@ -16,10 +16,20 @@ namespace sluice::bench {
 // Appends `s` as a JSON string literal (with quotes).
 void AppendJsonString(std::string* out, std::string_view s);
 
-std::string SendMessageJson(std::string_view queue_url, std::string_view body);
+// FIFO sends carry placeholders that the sender overwrites in place, digit for digit, before
+// each request (the Content-Length does not change): group "g" + kFifoGroupDigits digits and a
+// deduplication id of kFifoDedupDigits digits.
+inline constexpr std::string_view kFifoFields =
+    ",\"MessageGroupId\":\"g0000000\",\"MessageDeduplicationId\":\"00000000000000000000\"";
+inline constexpr std::string_view kFifoGroupMarker = "\"MessageGroupId\":\"g";
+inline constexpr std::string_view kFifoDedupMarker = "\"MessageDeduplicationId\":\"";
+inline constexpr int kFifoGroupDigits = 7;
+inline constexpr int kFifoDedupDigits = 20;
+
+std::string SendMessageJson(std::string_view queue_url, std::string_view body, bool fifo = false);
 // Entries get Ids "0".."n-1".
 std::string SendMessageBatchJson(std::string_view queue_url,
-                                 const std::vector<std::string_view>& bodies);
+                                 const std::vector<std::string_view>& bodies, bool fifo = false);
 std::string ReceiveMessageJson(std::string_view queue_url, int max_messages, int wait_seconds);
 // Entries get Ids "0".."n-1".
 void AppendDeleteMessageBatchJson(std::string* out, std::string_view queue_url,
@@ -60,7 +70,9 @@ class ControlClient {
   Reply Call(std::string_view op, std::string_view json_body);
 
   // Each returns nullopt (and sets *error) on failure.
-  std::optional<std::string> CreateQueue(std::string_view name, std::string* error);
+  std::optional<std::string> CreateQueue(
+      std::string_view name, std::string* error,
+      const std::vector<std::pair<std::string, std::string>>& attributes = {});
   bool DeleteQueue(std::string_view queue_url, std::string* error);
   // Sum of the named Approximate* attributes; -1 on failure.
   std::int64_t CountMessages(std::string_view queue_url, bool include_in_flight,

@@ -83,6 +83,14 @@ std::int64_t SettledCount(ControlClient& control, const std::string& url, bool i
   return n;
 }
 
+// Writes `value` as exactly `width` decimal digits (zero-padded) at s[at].
+void WriteDigits(std::string& s, std::size_t at, int width, std::uint64_t value) {
+  for (int k = width - 1; k >= 0; --k) {
+    s[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
 std::string Us(std::uint64_t ns) { return fmt::format("{:.1f}", static_cast<double>(ns) / 1e3); }
 
 // ---- send / batch ------------------------------------------------------------------------------
@@ -101,15 +109,25 @@ void RunSendWorkload(const RunContext& ctx, ControlClient& control, const std::s
   const BenchOptions& o = ctx.opts;
   const std::string body = ConstantBody(o.body_size);
   const std::string md5 = Md5Hex(body);
+  const bool fifo = o.fifo_groups > 0;
   std::string json;
   if (entries == 1) {
-    json = SendMessageJson(queue_url, body);
+    json = SendMessageJson(queue_url, body, fifo);
   } else {
-    json = SendMessageBatchJson(queue_url, std::vector<std::string_view>(entries, body));
+    json = SendMessageBatchJson(queue_url, std::vector<std::string_view>(entries, body), fifo);
   }
   std::string request;
   AppendSqsRequest(&request, ctx.endpoint.host_header,
                    entries == 1 ? "SendMessage" : "SendMessageBatch", json);
+  // FIFO: where each entry's group and deduplication digits sit in the request bytes.
+  std::vector<std::pair<std::size_t, std::size_t>> fifo_slots;
+  for (std::size_t at = 0; fifo;) {
+    const std::size_t g = request.find(kFifoGroupMarker, at);
+    if (g == std::string::npos) break;
+    const std::size_t d = request.find(kFifoDedupMarker, g);
+    fifo_slots.emplace_back(g + kFifoGroupMarker.size(), d + kFifoDedupMarker.size());
+    at = d + 1;
+  }
   // The digest appears once per acknowledged entry ("MD5OfMessageBody":"<md5>"); MessageIds are
   // UUIDs and cannot collide with it.
   const std::string md5_field = "\"" + md5 + "\"";
@@ -122,10 +140,18 @@ void RunSendWorkload(const RunContext& ctx, ControlClient& control, const std::s
   auto loop = [&](int i) -> awaitable<void> {
     SendConnStats& st = stats[i];
     HttpConn conn(co_await asio::this_coro::executor, ctx.addr);
+    std::string fifo_request = request;  // patched per request when sending to a FIFO queue
+    std::uint64_t sequence = static_cast<std::uint64_t>(i) << 40;
     for (;;) {
       const std::int64_t t0 = NowNs();
       if (t0 >= end) break;
-      co_await conn.RoundTrip(request);
+      for (const auto& [group_at, dedup_at] : fifo_slots) {
+        const std::uint64_t n = sequence++;
+        WriteDigits(fifo_request, group_at, kFifoGroupDigits,
+                    n % static_cast<std::uint64_t>(o.fifo_groups));
+        WriteDigits(fifo_request, dedup_at, kFifoDedupDigits, n);
+      }
+      co_await conn.RoundTrip(fifo ? fifo_request : request);
       const std::int64_t t1 = NowNs();
       if (conn.status() != 200) {
         if (st.errors++ == 0) st.first_error = DescribeError(conn.status(), conn.body());
