@@ -28,6 +28,10 @@ struct EngineOptions {
   std::size_t max_inflight_per_queue = 120000;  // standard queues; OverLimit on short polls
   // Key for receipt-handle MACs; random per process when empty. (The durable store persists it.)
   std::string receipt_secret;
+  // With a store that keeps payloads (Store::KeepsPayloads): bytes of message payloads kept in RAM
+  // (most recently sent first out of the store); 0 disables the cache. Ignored without such a
+  // store (every payload stays in memory).
+  std::size_t payload_cache_bytes = std::size_t{64} << 20;
 };
 
 class Engine {

@@ -100,7 +100,8 @@ struct StoreBatch {
   std::vector<StoredMessage> puts;
   std::vector<std::pair<MessageKey, MessageState>> updates;
   std::vector<MessageKey> deletes;
-  // FIFO additions (applied atomically with the rest of the batch; empty for standard queues).
+  // Applied atomically with the rest of the batch. Dedup entries are FIFO only; next_seqs comes
+  // with every send, on every queue type (receipt handles must never be reused).
   std::vector<StoredDedup> dedup_puts;  // create or replace by (queue_key, key)
   std::vector<std::pair<std::uint64_t, std::string>>
       dedup_deletes;  // (queue_key, key); missing: no-op
@@ -143,9 +144,13 @@ class Store {
 
   virtual void Commit(StoreBatch batch, std::function<void(Status)> done) = 0;
 
-  // Reads a payload back. Unused while the index keeps payloads in memory; the seam for keeping
-  // only small records in RAM with bodies on disk.
+  // Reads a payload back (a missing message is an error).
   virtual Result<PayloadPtr> LoadPayload(MessageKey key) = 0;
+
+  // True when LoadPayload reads from durable storage that keeps every payload, so the engine may
+  // drop payloads from RAM (keeping only a bounded cache) and load them when a message is
+  // delivered or moved. False (default): the engine keeps every payload in memory.
+  virtual bool KeepsPayloads() const { return false; }
 };
 
 // Keeps everything in maps: not durable, but a complete Store (recovery works within a process),

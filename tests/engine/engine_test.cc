@@ -1,8 +1,16 @@
-// The engine suite: every test runs against every store configuration (no store, MemoryStore;
-// RocksDB and PostgreSQL backends join the type list later), on a FakeClock: nothing sleeps.
+// The engine suite: every test runs against every store configuration (no store, MemoryStore,
+// the RocksDB store with fsync and async durability and with encryption at rest), on a FakeClock:
+// nothing sleeps. Stores may complete commits on their own thread (RocksDB's writer), so the
+// helpers wait for callbacks (Await) and for every commit issued so far (Settle) instead of
+// assuming synchronous completion.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,17 +21,60 @@
 #include "common/encoding.h"
 #include "engine/digest.h"
 #include "engine/local/local_engine.h"
+#include "engine/rocksdb/rocksdb_store.h"
 #include "engine/store.h"
 
 namespace sluice::engine {
 namespace {
 
 constexpr char kAccount[] = "000000000000";
+// Generous: a commit on a loaded machine with fsync may take a while, but never this long.
+constexpr auto kWaitTimeout = std::chrono::seconds(60);
 
-// Forwards to a store that outlives the engine, so a test can "restart" over the same state.
+// Counts the commits a store has been given and not yet completed, so that a test can wait for
+// everything issued so far (including the index changes the engine makes in `done`).
+class CommitTracker {
+ public:
+  std::uint64_t Begin() {
+    std::lock_guard lock(mu_);
+    outstanding_.insert(++issued_);
+    return issued_;
+  }
+  void End(std::uint64_t id) {
+    {
+      std::lock_guard lock(mu_);
+      outstanding_.erase(id);
+    }
+    cv_.notify_all();
+  }
+  // Waits until every commit issued before the call has completed, then again for commits their
+  // callbacks issued (a send's `done` may serve a long poll that moves a message to a DLQ).
+  bool Settle() {
+    std::unique_lock lock(mu_);
+    for (int round = 0; round < 4; ++round) {
+      const std::uint64_t ticket = issued_;
+      if (!cv_.wait_for(lock, kWaitTimeout,
+                        [&] { return outstanding_.empty() || *outstanding_.begin() > ticket; })) {
+        return false;
+      }
+      if (issued_ == ticket) break;
+    }
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t issued_ = 0;
+  std::set<std::uint64_t> outstanding_;
+};
+
+// Forwards to a store that outlives the engine, so a test can "restart" over the same state;
+// tracks commits for Settle().
 class SharedStore final : public Store {
  public:
-  explicit SharedStore(std::shared_ptr<Store> s) : s_(std::move(s)) {}
+  SharedStore(std::shared_ptr<Store> s, std::shared_ptr<CommitTracker> t)
+      : s_(std::move(s)), t_(std::move(t)) {}
   Status Recover(const RecoveryVisitor& v) override { return s_->Recover(v); }
   std::string LoadOrInitSecret(const std::string& fresh) override {
     return s_->LoadOrInitSecret(fresh);
@@ -35,42 +86,160 @@ class SharedStore final : public Store {
   }
   Status PutMoveTask(const StoredMoveTask& t) override { return s_->PutMoveTask(t); }
   void Commit(StoreBatch b, std::function<void(Status)> done) override {
-    s_->Commit(std::move(b), std::move(done));
+    const std::uint64_t id = t_->Begin();
+    s_->Commit(std::move(b), [t = t_, id, done = std::move(done)](Status s) mutable {
+      done(std::move(s));
+      done = nullptr;  // releases what the engine captured before the commit counts as done
+      t->End(id);
+    });
   }
   Result<PayloadPtr> LoadPayload(MessageKey k) override { return s_->LoadPayload(k); }
+  bool KeepsPayloads() const override { return s_->KeepsPayloads(); }
 
  private:
   std::shared_ptr<Store> s_;
+  std::shared_ptr<CommitTracker> t_;
 };
 
-// Store configurations. `Make` returns the store for a new engine over `state` (the state that
-// survives a restart; null for configurations that keep nothing).
+// Store configurations. A Backend holds the state that survives a restart; Open() closes what
+// the previous engine used and returns the store for a new engine (null: no store).
 struct NoStore {
   static constexpr bool kPersistent = false;
-  static std::shared_ptr<Store> NewState() { return nullptr; }
-  static std::unique_ptr<Store> Make(const std::shared_ptr<Store>&) { return nullptr; }
+  static constexpr const char* kName = "NoStore";
+  struct Backend {
+    std::unique_ptr<Store> Open(const Clock&, const std::shared_ptr<CommitTracker>&) {
+      return nullptr;
+    }
+  };
 };
 struct WithMemoryStore {
   static constexpr bool kPersistent = true;
-  static std::shared_ptr<Store> NewState() { return NewMemoryStore(); }
-  static std::unique_ptr<Store> Make(const std::shared_ptr<Store>& s) {
-    return std::make_unique<SharedStore>(s);
+  static constexpr const char* kName = "MemoryStore";
+  struct Backend {
+    std::shared_ptr<Store> state = NewMemoryStore();
+    std::unique_ptr<Store> Open(const Clock&, const std::shared_ptr<CommitTracker>& t) {
+      return std::make_unique<SharedStore>(state, t);
+    }
+  };
+};
+// The RocksDB store; a restart closes the database and reopens the directory.
+template <Durability kDurability, bool kEncrypted>
+struct WithRocksDb {
+  static constexpr bool kPersistent = true;
+  static constexpr const char* kName = kEncrypted                          ? "RocksDbEncrypted"
+                                       : kDurability == Durability::kFsync ? "RocksDbFsync"
+                                                                           : "RocksDbAsync";
+  struct Backend {
+    Backend() {
+      const char* base = std::getenv("TEST_TMPDIR");
+      std::string templ = std::string(base ? base : "/tmp") + "/sluice-engine-test-XXXXXX";
+      if (mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+      dir = templ;
+    }
+    ~Backend() {
+      store.reset();
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+    std::unique_ptr<Store> Open(const Clock& clock, const std::shared_ptr<CommitTracker>& t) {
+      store.reset();  // closes the previous database
+      RocksDbStoreOptions o;
+      o.data_dir = dir;
+      o.durability = kDurability;
+      o.block_cache_bytes = 4 << 20;
+      o.clock = &clock;
+      if (kEncrypted) o.master_key = std::string(32, 'k');
+      auto opened = NewRocksDbStore(o);
+      if (!opened.ok()) {
+        ADD_FAILURE() << opened.status().message();
+        return nullptr;
+      }
+      store = std::move(opened).value();
+      return std::make_unique<SharedStore>(store, t);
+    }
+    std::string dir;
+    std::shared_ptr<RocksDbStore> store;
+  };
+};
+
+// A callback's result, set on any thread; Wait() blocks until it is set (generous timeout).
+template <typename T>
+class Await {
+ public:
+  void Set(T v) {
+    {
+      std::lock_guard lock(mu_);
+      v_.emplace(std::move(v));
+    }
+    cv_.notify_all();
   }
+  std::optional<T> Wait() {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, kWaitTimeout, [&] { return v_.has_value(); })) {
+      ADD_FAILURE() << "callback not called within " << kWaitTimeout.count() << " s";
+      return std::nullopt;
+    }
+    return std::move(v_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<T> v_;
 };
 
 using Messages = std::vector<ReceivedMessage>;
-using RecvResult = std::optional<Result<Messages>>;
+
+// The outcome of a receive that may wait (long poll). has_value() first waits for every commit
+// issued so far (whose callbacks may answer the receive), so both "answered" and "still
+// waiting" are checked after the store caught up.
+class RecvResult {
+ public:
+  explicit RecvResult(std::function<bool()> settle) : settle_(std::move(settle)) {}
+  void Set(Result<Messages> r) {
+    std::lock_guard lock(mu_);
+    v_.emplace(std::move(r));
+  }
+  bool has_value() const {
+    EXPECT_TRUE(settle_()) << "store commits did not complete";
+    std::lock_guard lock(mu_);
+    return v_.has_value();
+  }
+  Result<Messages>& operator*() {
+    std::lock_guard lock(mu_);
+    return *v_;
+  }
+  Result<Messages>* operator->() { return &**this; }
+
+ private:
+  std::function<bool()> settle_;
+  mutable std::mutex mu_;
+  std::optional<Result<Messages>> v_;
+};
 
 template <typename Config>
 class EngineTest : public ::testing::Test {
  protected:
-  EngineTest() : state_(Config::NewState()) { Open(); }
+  EngineTest() { Open(); }
+  ~EngineTest() override {
+    Settle();
+    engine_.reset();
+  }
 
+  // Starts an engine over the configuration's state; called again, it is a restart.
   void Open(std::size_t max_inflight = 120000) {
+    Settle();
     engine_.reset();
     EngineOptions o;
     o.max_inflight_per_queue = max_inflight;
-    engine_ = NewLocalEngine(clock_, o, Config::Make(state_));
+    engine_ = NewLocalEngine(clock_, o, backend_.Open(clock_, tracker_));
+  }
+
+  // Waits for every commit issued so far (and what their callbacks changed in the index).
+  bool Settle() {
+    const bool ok = tracker_->Settle();
+    EXPECT_TRUE(ok) << "store commits did not complete within " << kWaitTimeout.count() << " s";
+    return ok;
   }
 
   static QueueId Q(const std::string& name) { return QueueId{kAccount, name}; }
@@ -82,10 +251,11 @@ class EngineTest : public ::testing::Test {
 
   Result<std::vector<Result<SendResult>>> SendAll(const std::string& q,
                                                   std::vector<SendRequest> reqs) {
-    std::optional<Result<std::vector<Result<SendResult>>>> out;
-    engine_->Send(Q(q), std::move(reqs), [&](auto r) { out.emplace(std::move(r)); });
-    EXPECT_TRUE(out.has_value()) << "send did not complete synchronously";
-    return std::move(*out);
+    auto out = std::make_shared<Await<Result<std::vector<Result<SendResult>>>>>();
+    engine_->Send(Q(q), std::move(reqs), [out](auto r) { out->Set(std::move(r)); });
+    auto r = out->Wait();
+    if (!r) return Status(ErrorCode::kInternalError, "send not answered");
+    return std::move(*r);
   }
 
   std::string Send(const std::string& q, const std::string& body,
@@ -106,16 +276,17 @@ class EngineTest : public ::testing::Test {
   std::shared_ptr<RecvResult> StartReceive(const std::string& q, int max = 10,
                                            std::optional<int> vt = std::nullopt,
                                            std::optional<int> wait = std::nullopt) {
-    auto out = std::make_shared<RecvResult>();
+    auto out = std::make_shared<RecvResult>([t = tracker_] { return t->Settle(); });
     ReceiveRequest req;
     req.max_messages = max;
     req.visibility_timeout = vt;
     req.wait_seconds = wait;
-    engine_->Receive(Q(q), req, [out](Result<Messages> r) { out->emplace(std::move(r)); });
+    engine_->Receive(Q(q), req, [out](Result<Messages> r) { out->Set(std::move(r)); });
     return out;
   }
 
   Messages Receive(const std::string& q, int max = 10, std::optional<int> vt = std::nullopt) {
+    Settle();  // e.g. a DLQ move committed by an earlier receive
     auto r = StartReceive(q, max, vt, 0);
     EXPECT_TRUE(r->has_value());
     if (!r->has_value()) return {};
@@ -125,19 +296,21 @@ class EngineTest : public ::testing::Test {
   }
 
   Status Delete(const std::string& q, const std::string& rh) {
-    std::optional<Result<std::vector<Status>>> out;
-    engine_->Delete(Q(q), {rh}, [&](auto r) { out.emplace(std::move(r)); });
-    EXPECT_TRUE(out.has_value());
-    if (!out->ok()) return out->status();
-    return (**out)[0];
+    auto out = std::make_shared<Await<Result<std::vector<Status>>>>();
+    engine_->Delete(Q(q), {rh}, [out](auto r) { out->Set(std::move(r)); });
+    auto r = out->Wait();
+    if (!r) return Status(ErrorCode::kInternalError, "delete not answered");
+    if (!r->ok()) return r->status();
+    return (**r)[0];
   }
 
   Status ChangeVisibility(const std::string& q, const std::string& rh, int vt) {
-    std::optional<Result<std::vector<Status>>> out;
-    engine_->ChangeVisibility(Q(q), {{rh, vt}}, [&](auto r) { out.emplace(std::move(r)); });
-    EXPECT_TRUE(out.has_value());
-    if (!out->ok()) return out->status();
-    return (**out)[0];
+    auto out = std::make_shared<Await<Result<std::vector<Status>>>>();
+    engine_->ChangeVisibility(Q(q), {{rh, vt}}, [out](auto r) { out->Set(std::move(r)); });
+    auto r = out->Wait();
+    if (!r) return Status(ErrorCode::kInternalError, "change visibility not answered");
+    if (!r->ok()) return r->status();
+    return (**r)[0];
   }
 
   Result<SendResult> SendFifo(const std::string& q, const std::string& body,
@@ -155,16 +328,18 @@ class EngineTest : public ::testing::Test {
 
   Messages ReceiveAttempt(const std::string& q, int max, const std::string& attempt,
                           std::optional<int> vt = std::nullopt) {
-    std::optional<Result<Messages>> out;
+    Settle();
+    auto out = std::make_shared<Await<Result<Messages>>>();
     ReceiveRequest req;
     req.max_messages = max;
     req.visibility_timeout = vt;
     req.wait_seconds = 0;
     req.receive_request_attempt_id = attempt;
-    engine_->Receive(Q(q), req, [&](Result<Messages> r) { out.emplace(std::move(r)); });
-    EXPECT_TRUE(out.has_value() && out->ok());
-    if (!out.has_value() || !out->ok()) return {};
-    return std::move(*out).value();
+    engine_->Receive(Q(q), req, [out](Result<Messages> r) { out->Set(std::move(r)); });
+    auto r = out->Wait();
+    EXPECT_TRUE(r.has_value() && r->ok());
+    if (!r.has_value() || !r->ok()) return {};
+    return std::move(*r).value();
   }
 
   static std::vector<std::string> Bodies(const Messages& ms) {
@@ -174,6 +349,7 @@ class EngineTest : public ::testing::Test {
   }
 
   AttributeMap Attrs(const std::string& q) {
+    Settle();
     auto r = engine_->GetQueueAttributes(Q(q), {"All"});
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : AttributeMap{};
@@ -193,17 +369,19 @@ class EngineTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::shared_ptr<Store> state_;
+  std::shared_ptr<CommitTracker> tracker_ = std::make_shared<CommitTracker>();
+  typename Config::Backend backend_;
   std::unique_ptr<Engine> engine_;
 };
 
-using Configs = ::testing::Types<NoStore, WithMemoryStore>;
+using Configs =
+    ::testing::Types<NoStore, WithMemoryStore, WithRocksDb<Durability::kFsync, false>,
+                     WithRocksDb<Durability::kAsync, false>, WithRocksDb<Durability::kAsync, true>>;
 class ConfigNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    if constexpr (std::is_same_v<T, NoStore>) return "NoStore";
-    return "MemoryStore";
+    return T::kName;
   }
 };
 TYPED_TEST_SUITE(EngineTest, Configs, ConfigNames);
@@ -885,7 +1063,8 @@ TYPED_TEST(EngineTest, ConcurrentSendReceiveDelete) {
           }
         });
         const int n = static_cast<int>(handles.size());
-        this->engine_->Delete(this->Q("q"), handles, [&](auto s) {
+        // Answered on the store's thread, possibly after this iteration: capture by value.
+        this->engine_->Delete(this->Q("q"), handles, [&deleted, n](auto s) {
           if (s.ok()) deleted += n;
         });
       }
@@ -1346,6 +1525,266 @@ TYPED_TEST(EngineTest, RecoveryRebuildsIndex) {
     EXPECT_EQ(this->Receive("q").at(0).body, "new");
     this->clock_.AdvanceSeconds(100);
     EXPECT_EQ(this->Receive("q").at(0).body, "delayed");
+  }
+}
+
+// ---- restarts: every piece of state survives (persistent stores only) ---------------------------
+
+#define SKIP_UNLESS_PERSISTENT()            \
+  if constexpr (!TypeParam::kPersistent)    \
+    GTEST_SKIP() << "store keeps no state"; \
+  else
+
+TYPED_TEST(EngineTest, RestartKeepsQueuesAttributesTagsAndPolicy) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("dlq").ok());
+    ASSERT_TRUE(this->Create("q",
+                             {{"VisibilityTimeout", "45"},
+                              {"DelaySeconds", "3"},
+                              {"MaximumMessageSize", "2048"},
+                              {"MessageRetentionPeriod", "600"},
+                              {"ReceiveMessageWaitTimeSeconds", "2"},
+                              {"RedrivePolicy", this->RedrivePolicy("dlq", 4)}},
+                             {{"env", "dev"}, {"team", "a"}})
+                    .ok());
+    this->clock_.AdvanceSeconds(7);
+    ASSERT_TRUE(
+        this->engine_->SetQueueAttributes(this->Q("q"), {{"KmsMasterKeyId", "alias/k"}}).ok());
+    ASSERT_TRUE(
+        this->engine_->AddPermission(this->Q("q"), "l1", {"111111111111"}, {"SendMessage"}).ok());
+    ASSERT_TRUE(this->engine_->UntagQueue(this->Q("q"), {"env"}).ok());
+    ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"},
+                                        {"ContentBasedDeduplication", "true"},
+                                        {"DeduplicationScope", "messageGroup"},
+                                        {"FifoThroughputLimit", "perMessageGroupId"}})
+                    .ok());
+    ASSERT_TRUE(this->Create("gone").ok());
+    ASSERT_TRUE(this->engine_->DeleteQueue(this->Q("gone")).ok());
+    const auto before_q = this->Attrs("q");
+    const auto before_f = this->Attrs("f.fifo");
+    const auto before_dlq = this->Attrs("dlq");
+    ASSERT_TRUE(before_q.contains("Policy"));
+    this->Open();
+    EXPECT_EQ(this->Attrs("q"), before_q);
+    EXPECT_EQ(this->Attrs("f.fifo"), before_f);
+    EXPECT_EQ(this->Attrs("dlq"), before_dlq);
+    EXPECT_EQ(*this->engine_->ListQueueTags(this->Q("q")), (TagMap{{"team", "a"}}));
+    auto names = this->engine_->ListQueues(kAccount, "");
+    ASSERT_EQ(names.size(), 3u);
+    EXPECT_EQ(names[0].name, "dlq");
+    EXPECT_EQ(names[1].name, "f.fifo");
+    EXPECT_EQ(names[2].name, "q");
+    auto sources = this->engine_->ListDeadLetterSourceQueues(this->Q("dlq"));
+    ASSERT_TRUE(sources.ok());
+    ASSERT_EQ(sources->size(), 1u);
+    // The permission label survived: removing it works, adding it again is a duplicate before.
+    EXPECT_EQ(this->engine_->AddPermission(this->Q("q"), "l1", {"1"}, {"*"}).code(),
+              ErrorCode::kInvalidParameterValue);
+    EXPECT_TRUE(this->engine_->RemovePermission(this->Q("q"), "l1").ok());
+    // A deleted queue stays deleted; the 60 s rule counts from the delete, not the restart.
+    EXPECT_FALSE(this->engine_->QueueExists(this->Q("gone")));
+  }
+}
+
+TYPED_TEST(EngineTest, RestartKeepsMessagesStateAndClocks) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("q", {{"MessageRetentionPeriod", "600"}}).ok());
+    MessageAttributes attrs(2);
+    attrs[0].name = "bin";
+    attrs[0].data_type = "Binary";
+    attrs[0].binary = true;
+    attrs[0].value = std::string("\x00\xff\x01", 3);
+    attrs[1].name = "s";
+    attrs[1].data_type = "String.custom";
+    attrs[1].value = "h\xc3\xa9llo";
+    SendRequest req;
+    req.body = "payload \xe2\x9c\x93";
+    req.attributes = attrs;
+    req.sender_id = "AIDASENDER";
+    req.trace_header = "Root=1-abc";
+    const Millis t0 = this->clock_.NowMs();
+    auto sent = this->SendAll("q", {req});
+    ASSERT_TRUE(sent.ok() && (*sent)[0].ok());
+    const std::string id = (*sent)[0]->message_id;
+    this->Send("q", "delayed", 100);  // due at t0 + 100 s
+    this->Send("q", "short-lived");   // expires at t0 + 600 s
+    this->clock_.AdvanceSeconds(2);
+    auto r1 = this->Receive("q", 1, 50);  // in flight until t0 + 52 s
+    ASSERT_EQ(r1.size(), 1u);
+    ASSERT_EQ(r1[0].message_id, id);
+    auto r2 = this->Receive("q", 1, 1);  // "short-lived", back at t0 + 3 s
+    ASSERT_EQ(this->Bodies(r2), (std::vector<std::string>{"short-lived"}));
+    this->clock_.AdvanceSeconds(8);
+    this->Open();  // at t0 + 10 s
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(1, 1, 1));
+    // The in-flight message stays invisible until its deadline, and its handle still works.
+    this->clock_.AdvanceSeconds(41);  // t0 + 51 s
+    EXPECT_EQ(this->Bodies(this->Receive("q", 10, 500)), (std::vector<std::string>{"short-lived"}));
+    EXPECT_TRUE(this->ChangeVisibility("q", r1[0].receipt_handle, 1).ok());  // until t0 + 52 s
+    this->clock_.AdvanceSeconds(1);
+    auto again = this->Receive("q", 10, 600);
+    ASSERT_EQ(again.size(), 1u);
+    const ReceivedMessage& m = again[0];
+    EXPECT_EQ(m.message_id, id);
+    EXPECT_EQ(m.body, "payload \xe2\x9c\x93");
+    EXPECT_EQ(m.md5_of_body, Md5Hex("payload \xe2\x9c\x93"));
+    ASSERT_EQ(m.attributes.size(), 2u);
+    EXPECT_EQ(m.attributes[0].value, std::string("\x00\xff\x01", 3));
+    EXPECT_TRUE(m.attributes[0].binary);
+    EXPECT_EQ(m.attributes[1].data_type, "String.custom");
+    EXPECT_EQ(Md5OfMessageAttributes(m.attributes), Md5OfMessageAttributes(attrs));
+    EXPECT_EQ(m.sender_id, "AIDASENDER");
+    EXPECT_EQ(m.trace_header, "Root=1-abc");
+    EXPECT_EQ(m.sent_timestamp, t0);
+    EXPECT_EQ(m.first_receive_timestamp, t0 + 2000);
+    EXPECT_EQ(m.receive_count, 2);
+    // The old handle is stale now (received again): OK, and the message stays.
+    EXPECT_TRUE(this->Delete("q", r1[0].receipt_handle).ok());
+    this->Open();                     // delay keeps counting on the clock
+    this->clock_.AdvanceSeconds(47);  // t0 + 99 s
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 2, 1));
+    this->clock_.AdvanceSeconds(1);
+    EXPECT_EQ(this->Bodies(this->Receive("q", 10, 5000)), (std::vector<std::string>{"delayed"}));
+    EXPECT_TRUE(this->Delete("q", m.receipt_handle).ok());
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 2, 0));
+    this->Open();
+    // Retention keeps counting too: everything sent at t0 expires at t0 + 600 s.
+    this->clock_.AdvanceSeconds(499);  // "short-lived" is visible again since t0 + 551 s
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(1, 1, 0));
+    this->clock_.AdvanceSeconds(1);
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 0, 0));
+    this->Open();
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 0, 0));
+  }
+}
+
+TYPED_TEST(EngineTest, RestartNeverReusesSequenceNumbersOrReceiptHandles) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("q").ok());
+    for (int i = 0; i < 3; ++i) this->Send("q", "old" + std::to_string(i));
+    auto old = this->Receive("q", 10);
+    ASSERT_EQ(old.size(), 3u);
+    for (auto& m : old) ASSERT_TRUE(this->Delete("q", m.receipt_handle).ok());
+    this->Open();  // the newest messages are gone: nothing left to derive the counter from
+    for (int i = 0; i < 3; ++i) this->Send("q", "new" + std::to_string(i));
+    auto fresh = this->Receive("q", 10);
+    ASSERT_EQ(fresh.size(), 3u);
+    std::set<std::string> old_handles;
+    for (auto& m : old) old_handles.insert(m.receipt_handle);
+    for (auto& m : fresh) EXPECT_FALSE(old_handles.contains(m.receipt_handle)) << m.body;
+    // An old handle names its own (deleted) message, never a new one.
+    for (auto& m : old) {
+      EXPECT_TRUE(this->Delete("q", m.receipt_handle).ok());
+      EXPECT_EQ(this->ChangeVisibility("q", m.receipt_handle, 0).code(),
+                ErrorCode::kInvalidParameterValue);
+    }
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 3, 0));
+    // Also after a purge and a second restart.
+    this->clock_.AdvanceSeconds(60);
+    ASSERT_TRUE(this->engine_->PurgeQueue(this->Q("q")).ok());
+    this->Open();
+    this->Send("q", "after-purge");
+    auto last = this->Receive("q", 10);
+    ASSERT_EQ(last.size(), 1u);
+    for (auto& m : fresh) {
+      EXPECT_NE(m.receipt_handle, last[0].receipt_handle);
+      EXPECT_TRUE(this->Delete("q", m.receipt_handle).ok());
+    }
+    EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 1, 0));
+  }
+}
+
+TYPED_TEST(EngineTest, RestartKeepsFifoDedupWindowAndSequence) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"},
+                                        {"ContentBasedDeduplication", "true"},
+                                        {"DeduplicationScope", "messageGroup"}})
+                    .ok());
+    auto a = this->SendFifo("f.fifo", "a", "g1", "d");
+    auto b = this->SendFifo("f.fifo", "b", "g2");  // content-based
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto got = this->Receive("f.fifo", 10);
+    ASSERT_EQ(got.size(), 2u);
+    for (auto& m : got) ASSERT_TRUE(this->Delete("f.fifo", m.receipt_handle).ok());
+    this->clock_.AdvanceSeconds(60);
+    ASSERT_TRUE(this->engine_->PurgeQueue(this->Q("f.fifo")).ok());  // keeps the window
+    this->clock_.AdvanceSeconds(140);
+    this->Open();  // t0 + 200 s: both still in the window
+    auto dup_a = this->SendFifo("f.fifo", "a again", "g1", "d");
+    auto dup_b = this->SendFifo("f.fifo", "b", "g2");
+    ASSERT_TRUE(dup_a.ok() && dup_b.ok());
+    EXPECT_EQ(dup_a->message_id, a->message_id);
+    EXPECT_EQ(dup_a->sequence_number, a->sequence_number);
+    EXPECT_EQ(dup_b->message_id, b->message_id);
+    EXPECT_EQ(dup_b->sequence_number, b->sequence_number);
+    // Scope messageGroup: the same id in another group is new.
+    auto other = this->SendFifo("f.fifo", "a", "g3", "d");
+    ASSERT_TRUE(other.ok());
+    EXPECT_NE(other->message_id, a->message_id);
+    EXPECT_GT(other->sequence_number, b->sequence_number);
+    EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"a"}));
+    // The window ends 5 minutes after the first send, restarts notwithstanding.
+    this->clock_.AdvanceSeconds(99);
+    this->Open();  // t0 + 299 s
+    EXPECT_EQ(this->SendFifo("f.fifo", "x", "g1", "d")->message_id, a->message_id);
+    this->clock_.AdvanceSeconds(1);
+    this->Open();  // t0 + 300 s: expired (and dropped by the store)
+    auto late = this->SendFifo("f.fifo", "a", "g1", "d");
+    ASSERT_TRUE(late.ok());
+    EXPECT_NE(late->message_id, a->message_id);
+    EXPECT_GT(late->sequence_number, other->sequence_number);
+    this->Open();
+    EXPECT_EQ(this->SendFifo("f.fifo", "dup", "g1", "d")->message_id, late->message_id);
+  }
+}
+
+TYPED_TEST(EngineTest, RestartResumesRunningMoveTask) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("dlq").ok());
+    ASSERT_TRUE(this->Create("src", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());
+    std::set<std::string> bodies;
+    for (int i = 0; i < 5; ++i) {
+      bodies.insert("m" + std::to_string(i));
+      this->Send("src", "m" + std::to_string(i));
+    }
+    ASSERT_EQ(this->Receive("src", 10, 0).size(), 5u);
+    EXPECT_TRUE(this->Receive("src", 10, 0).empty());  // all moved to the DLQ
+    ASSERT_EQ(std::get<0>(this->Counts("dlq")), 5);
+    auto handle = this->engine_->StartMessageMoveTask(this->Arn("dlq"), std::nullopt, 2);
+    ASSERT_TRUE(handle.ok()) << handle.status().message();
+    this->clock_.Advance(0);  // first tick: 2 moved
+    ASSERT_EQ((*this->engine_->ListMessageMoveTasks(this->Arn("dlq"), 1))[0].moved, 2);
+    this->Open();
+    // Reported as it was, still running (same handle), and it goes on from where it was.
+    auto tasks = this->engine_->ListMessageMoveTasks(this->Arn("dlq"), 10);
+    ASSERT_TRUE(tasks.ok());
+    ASSERT_EQ(tasks->size(), 1u);
+    EXPECT_EQ((*tasks)[0].status, MoveTaskStatus::kRunning);
+    EXPECT_EQ((*tasks)[0].task_handle, *handle);
+    EXPECT_EQ((*tasks)[0].moved, 2);
+    EXPECT_EQ((*tasks)[0].to_move, 5);
+    EXPECT_EQ(this->Counts("dlq"), std::make_tuple(3, 0, 0));
+    EXPECT_EQ(this->Counts("src"), std::make_tuple(2, 0, 0));
+    EXPECT_EQ(
+        this->engine_->StartMessageMoveTask(this->Arn("dlq"), std::nullopt, 2).status().code(),
+        ErrorCode::kInvalidParameterValue);  // still the one running task
+    this->clock_.AdvanceSeconds(1);
+    this->clock_.AdvanceSeconds(1);
+    auto done = this->engine_->ListMessageMoveTasks(this->Arn("dlq"), 1);
+    EXPECT_EQ((*done)[0].status, MoveTaskStatus::kCompleted);
+    EXPECT_EQ((*done)[0].moved, 5);
+    // Every message moved exactly once.
+    std::set<std::string> back;
+    for (auto& m : this->Receive("src", 10, 100)) EXPECT_TRUE(back.insert(m.body).second);
+    EXPECT_EQ(back, bodies);
+    EXPECT_EQ(this->Counts("dlq"), std::make_tuple(0, 0, 0));
+    this->Open();  // a finished task stays finished
+    auto after = this->engine_->ListMessageMoveTasks(this->Arn("dlq"), 1);
+    EXPECT_EQ((*after)[0].status, MoveTaskStatus::kCompleted);
+    EXPECT_EQ((*after)[0].moved, 5);
+    EXPECT_TRUE((*after)[0].task_handle.empty());
+    this->clock_.AdvanceSeconds(5);
+    EXPECT_EQ(this->Counts("src"), std::make_tuple(0, 5, 0));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -25,9 +26,13 @@ namespace {
 
 enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
 
-// The in-memory record of one message (64 bytes, plus ~24 bytes of hash-map node and ~40 bytes
-// of deque/heap entries; see README). The payload is shared with the store and with receives in
-// progress; a durable store may later drop it from RAM and load it on receive.
+struct Group;
+
+// The in-memory record of one message (72 bytes, plus ~24 bytes of hash-map node and ~40 bytes
+// of deque/heap entries; see README). Without a store that keeps payloads, `payload` holds the
+// message (shared with the store and with receives in progress); with one (Store::KeepsPayloads)
+// it is null and the payload is read from the PayloadCache or the store when the message is
+// delivered or moved.
 struct Record {
   Millis sent_ms = 0;
   Millis visible_at = 0;
@@ -35,16 +40,118 @@ struct Record {
   Millis last_receive_ms = 0;
   std::int32_t receive_count = 0;
   std::uint32_t receive_gen = 0;
-  std::uint32_t size = 0;
+  std::uint32_t size = 0;  // body bytes
   Where where = Where::kVisible;
   PayloadPtr payload;
+  Group* group = nullptr;  // its entry in Queue::groups (null: no MessageGroupId)
 
   MessageState State() const {
     return MessageState{visible_at, first_receive_ms, last_receive_ms, receive_count, receive_gen};
   }
 };
 
-static_assert(sizeof(Record) == 64, "keep the per-message record small; update README");
+// 72 bytes keep the hash-map node (next pointer, key, record) at 88 bytes, a 96-byte malloc chunk.
+static_assert(sizeof(Record) <= 72, "keep the per-message record small; update README");
+
+// Payloads of the most recently stored messages, bounded by bytes; first in, first out (a send is
+// usually received soon after, so the hot path never reads the store). Thread-safe; a leaf lock
+// (taken under a queue mutex, never held across I/O).
+class PayloadCache {
+ public:
+  explicit PayloadCache(std::size_t capacity) : capacity_(capacity) {}
+
+  void Put(MessageKey key, const PayloadPtr& payload) {
+    const std::size_t bytes = Bytes(*payload);
+    if (bytes > capacity_) return;
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = index_.try_emplace(key);
+    if (!inserted) {
+      bytes_ -= it->second->bytes;
+      order_.erase(it->second);
+    }
+    order_.push_back(Entry{key, payload, bytes});
+    it->second = std::prev(order_.end());
+    bytes_ += bytes;
+    while (bytes_ > capacity_) {
+      bytes_ -= order_.front().bytes;
+      index_.erase(order_.front().key);
+      order_.pop_front();
+    }
+  }
+
+  PayloadPtr Get(MessageKey key) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : it->second->payload;
+  }
+
+  void Erase(MessageKey key) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return;
+    bytes_ -= it->second->bytes;
+    order_.erase(it->second);
+    index_.erase(it);
+  }
+
+  void EraseQueue(std::uint64_t queue_key) {
+    std::lock_guard lock(mu_);
+    for (auto it = order_.begin(); it != order_.end();) {
+      if (it->key.queue_key != queue_key) {
+        ++it;
+        continue;
+      }
+      bytes_ -= it->bytes;
+      index_.erase(it->key);
+      it = order_.erase(it);
+    }
+  }
+
+  std::size_t bytes() {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
+
+  // Approximate heap bytes of a payload and its cache entry (capacities: a body parsed from a
+  // request may hold more than its size).
+  static std::size_t Bytes(const MessagePayload& p) {
+    std::size_t n = sizeof(MessagePayload) + 160 + p.body.capacity() + p.message_id.capacity() +
+                    p.md5_of_body.capacity() + p.sender_id.capacity();
+    for (const auto& a : p.attributes) {
+      n += sizeof(a) + a.name.size() + a.data_type.size() + a.value.size();
+      for (const auto& v : a.string_list) n += sizeof(v) + v.size();
+      for (const auto& v : a.binary_list) n += sizeof(v) + v.size();
+    }
+    if (p.trace_header) n += p.trace_header->size();
+    if (p.group_id) n += p.group_id->size();
+    if (p.dedup_id) n += p.dedup_id->size();
+    if (p.dead_letter_source_arn) n += p.dead_letter_source_arn->size();
+    return n;
+  }
+
+ private:
+  struct Entry {
+    MessageKey key;
+    PayloadPtr payload;
+    std::size_t bytes;
+  };
+  struct KeyHash {
+    std::size_t operator()(const MessageKey& k) const {
+      return std::hash<std::uint64_t>()(k.queue_key * 0x9E3779B97F4A7C15ULL ^ k.seq);
+    }
+  };
+  struct KeyEq {
+    bool operator()(const MessageKey& a, const MessageKey& b) const {
+      return a.queue_key == b.queue_key && a.seq == b.seq;
+    }
+  };
+
+  const std::size_t capacity_;
+  std::mutex mu_;
+  std::list<Entry> order_;  // oldest first
+  std::unordered_map<MessageKey, std::list<Entry>::iterator, KeyHash, KeyEq> index_;
+  std::size_t bytes_ = 0;
+};
 
 struct TimedSeq {
   Millis at;
@@ -198,7 +305,7 @@ struct Taken {
   std::uint32_t gen;
   std::int32_t receive_count;
   Millis first_receive_ms;
-  PayloadPtr payload;
+  PayloadPtr payload;  // null: read from the store when delivered
 };
 
 struct Delivery {
@@ -215,6 +322,8 @@ struct Placed {
 // Work decided under a queue lock and carried out after it is released.
 struct Effects {
   std::vector<Delivery> deliveries;
+  // DLQ moves: the message for the DLQ with the source's payload (null: read it from the store)
+  // and, at the same index, its key in the source queue.
   std::vector<std::pair<std::weak_ptr<Queue>, StoredMessage>> dlq_moves;
   std::vector<MessageKey> dlq_move_sources;
   StoreBatch batch;
@@ -280,7 +389,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
       : clock_(clock),
         opt_(std::move(options)),
         store_(std::move(store)),
-        codec_(InitSecret(opt_.receipt_secret, store_.get())) {}
+        codec_(InitSecret(opt_.receipt_secret, store_.get())),
+        keep_payloads_(!store_ || !store_->KeepsPayloads()),
+        cache_(keep_payloads_ ? 0 : opt_.payload_cache_bytes) {}
 
   static std::string InitSecret(const std::string& given, Store* store) {
     if (!given.empty()) return given;
@@ -372,7 +483,14 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void ArmTimers(const QueuePtr& q, Millis now);
   std::size_t InflightLimit() const { return opt_.max_inflight_per_queue; }
 
+  // The record's payload when in memory (kept, or in the cache); else null. Under q->mu.
+  PayloadPtr CachedPayload(const Queue& q, std::uint64_t seq, const Record& r) {
+    return r.payload ? r.payload : cache_.Get(MessageKey{q.key, seq});
+  }
   // Without locks.
+  // Reads a payload the index does not hold (cache, else store); null (logged) when it is gone,
+  // e.g. deleted or purged meanwhile.
+  PayloadPtr FetchPayload(MessageKey key);
   void Finish(const QueuePtr& q, Effects& fx);
   void Deliver(const Queue& q, Delivery& d);
   // `extra` carries FIFO dedup changes to commit atomically with the messages.
@@ -391,6 +509,10 @@ class Impl : public std::enable_shared_from_this<Impl> {
   const EngineOptions opt_;
   const std::unique_ptr<Store> store_;
   const ReceiptCodec codec_;
+  // False with a store that keeps payloads: records hold no payload; the most recent payloads are
+  // in cache_ and the rest are read from the store (outside every engine lock) when needed.
+  const bool keep_payloads_;
+  PayloadCache cache_;
   std::atomic<bool> shutdown_{false};
 
   std::mutex meta_mu_;  // serializes metadata changes and their store writes
@@ -414,7 +536,11 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   r.receive_count = m.state.receive_count;
   r.receive_gen = m.state.receive_gen;
   r.size = static_cast<std::uint32_t>(m.payload->body.size());
-  r.payload = m.payload;
+  if (keep_payloads_) {
+    r.payload = m.payload;
+  } else {
+    cache_.Put(m.key, m.payload);
+  }
   if (r.visible_at <= now) {
     r.where = Where::kVisible;
     ++q.n_visible;
@@ -438,6 +564,7 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   auto [git, created] = q.groups.try_emplace(*m.payload->group_id);
   Group& g = git->second;
   if (created) g.name = &git->first;
+  it->second.group = &g;  // stable: the group lives while it has live messages
   if (g.live++ == 0) ++q.active_groups;
   ++q.group_live;
   if (where == Where::kInflight) {
@@ -478,13 +605,11 @@ void Impl::FairEnlist(Queue& q, Group& g, std::uint64_t seq) {
 
 // A visible record (just promoted from delayed or in flight) joins its candidate list.
 void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight) {
-  if (!r.payload->group_id) {
+  if (!r.group) {
     q.visible.push_back(seq);
     return;
   }
-  auto git = q.groups.find(*r.payload->group_id);
-  if (git == q.groups.end()) return;  // not reachable: the record counts in its group
-  Group& g = git->second;
+  Group& g = *r.group;
   if (was_inflight) {
     --g.inflight;
     --q.group_inflight;
@@ -509,12 +634,11 @@ void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::ite
       --q.n_inflight;
       break;
   }
-  PayloadPtr payload = it->second.payload;
+  Group* group = it->second.group;
+  if (!keep_payloads_) cache_.Erase(MessageKey{q.key, it->first});
   q.messages.erase(it);
-  if (!payload->group_id) return;
-  auto git = q.groups.find(*payload->group_id);
-  if (git == q.groups.end()) return;
-  Group& g = git->second;
+  if (!group) return;
+  Group& g = *group;
   --q.group_live;
   if (--g.live == 0) --q.active_groups;
   if (where == Where::kInflight) {
@@ -522,10 +646,11 @@ void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::ite
     --q.group_inflight;
   }
   if (q.fifo) FifoMaybeReady(q, g);
-  if (g.live == 0 && g.heap_seq == 0) q.groups.erase(git);
+  EraseGroupIfIdle(q, g);
 }
 
 void Impl::ClearMessages(Queue& q) {
+  if (!keep_payloads_) cache_.EraseQueue(q.key);
   q.messages.clear();
   q.visible.clear();
   q.delayed.Clear();
@@ -599,20 +724,12 @@ bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::itera
   if (redrive && r.receive_count >= redrive->max_receive_count) {
     auto dlq = q.dlq.lock();
     if (dlq && !dlq->deleted.load()) {
-      // Moved to the dead-letter queue during this receive, keeping id, body, attributes,
-      // timestamps and receive count. FIFO: the group stays, the deduplication id becomes the
-      // original MessageId and the enqueue time restarts (sqs-semantics.md §4).
-      auto payload = std::make_shared<MessagePayload>(*r.payload);
-      payload->dead_letter_source_arn = q.arn;
-      if (q.fifo) {
-        payload->dedup_id = payload->message_id;
-        payload->sent_ms = now;
-      }
+      // Moved to the dead-letter queue during this receive (Finish copies the payload).
       StoredMessage m;
       m.state = r.State();
       m.state.visible_at = now;
       m.state.last_receive_ms = 0;
-      m.payload = std::move(payload);
+      m.payload = CachedPayload(q, seq, r);
       fx.dlq_moves.emplace_back(dlq, std::move(m));
       fx.dlq_move_sources.push_back({q.key, seq});
       RemoveRecord(q, it);
@@ -628,14 +745,12 @@ bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::itera
   --q.n_visible;
   ++q.n_inflight;
   q.inflight.Push(r.visible_at, seq);
-  out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
+  out.push_back(
+      Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, CachedPayload(q, seq, r)});
   if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
-  if (r.payload->group_id) {
-    auto git = q.groups.find(*r.payload->group_id);
-    if (git != q.groups.end()) {
-      ++git->second.inflight;
-      ++q.group_inflight;
-    }
+  if (r.group) {
+    ++r.group->inflight;
+    ++q.group_inflight;
   }
   return true;
 }
@@ -859,10 +974,27 @@ void Impl::OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<W
   done(std::vector<ReceivedMessage>{});
 }
 
+PayloadPtr Impl::FetchPayload(MessageKey key) {
+  if (PayloadPtr p = cache_.Get(key)) return p;
+  if (!store_) return nullptr;
+  auto loaded = store_->LoadPayload(key);
+  if (!loaded.ok()) {
+    // Deleted meanwhile (purge, queue deletion, retention) or unreadable: the message is skipped.
+    spdlog::warn("engine: message {}/{} could not be read from the store: {}", key.queue_key,
+                 key.seq, loaded.status().message());
+    return nullptr;
+  }
+  return std::move(loaded).value();
+}
+
 void Impl::Deliver(const Queue& q, Delivery& d) {
   std::vector<ReceivedMessage> out;
   out.reserve(d.messages.size());
   for (Taken& t : d.messages) {
+    if (!t.payload) t.payload = FetchPayload(MessageKey{q.key, t.seq});
+    // Gone since it was taken: its record becomes visible again after the visibility timeout
+    // if it still exists; otherwise it was removed and is not delivered.
+    if (!t.payload) continue;
     const MessagePayload& p = *t.payload;
     ReceivedMessage m;
     m.message_id = p.message_id;
@@ -889,9 +1021,22 @@ void Impl::Finish(const QueuePtr& q, Effects& fx) {
   for (Delivery& d : fx.deliveries) Deliver(*q, d);
   if (!fx.dlq_moves.empty()) {
     std::vector<Placed> placed;
-    for (auto& [wdlq, m] : fx.dlq_moves) {
+    for (std::size_t i = 0; i < fx.dlq_moves.size(); ++i) {
+      auto& [wdlq, m] = fx.dlq_moves[i];
       QueuePtr dlq = wdlq.lock();
       if (!dlq) continue;
+      PayloadPtr source = m.payload ? m.payload : FetchPayload(fx.dlq_move_sources[i]);
+      if (!source) continue;  // purged meanwhile; the source record is deleted below
+      // Keeps id, body, attributes, timestamps and receive count. FIFO: the group stays, the
+      // deduplication id becomes the original MessageId and the enqueue time restarts
+      // (sqs-semantics.md §4).
+      auto payload = std::make_shared<MessagePayload>(*source);
+      payload->dead_letter_source_arn = q->arn;
+      if (q->fifo) {
+        payload->dedup_id = payload->message_id;
+        payload->sent_ms = m.state.visible_at;  // the move time
+      }
+      m.payload = std::move(payload);
       m.key = MessageKey{dlq->key, dlq->next_seq.fetch_add(1)};
       placed.push_back(Placed{std::move(dlq), std::move(m)});
     }
@@ -920,8 +1065,9 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
   batch.puts.reserve(placed.size());
   for (const Placed& p : placed) {
     batch.puts.push_back(p.message);
-    // FIFO sequence numbers must never go back, even once every message is gone.
-    if (p.queue->fifo) {
+    // Sequence numbers (and so receipt handles, which carry them) must never go back, even once
+    // every message is gone: for every queue type.
+    {
       const std::uint64_t next = p.message.key.seq + 1;
       if (!batch.next_seqs.empty() && batch.next_seqs.back().first == p.queue->key) {
         batch.next_seqs.back().second = std::max(batch.next_seqs.back().second, next);
@@ -1632,7 +1778,8 @@ bool Impl::RetryAttempt(Queue& q, const std::string& attempt_id, int visibility_
     r.visible_at = now + Millis{visibility_timeout} * 1000;
     q.inflight.Push(r.visible_at, seq);
     if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
-    out.push_back(Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, r.payload});
+    out.push_back(
+        Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, CachedPayload(q, seq, r)});
   }
   return true;
 }
@@ -1919,53 +2066,92 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
   std::size_t remaining = 0;
   Effects fx;
   QueuePtr src;
-  {
-    std::shared_lock reg(reg_mu_);
+  QueuePtr fixed_dest;
+  const int budget = rec.max_per_second.value_or(kUnlimitedMovesPerTick);
+  auto lookup = [&] {
     src = FindByArnLocked(source_arn);
-    QueuePtr fixed_dest = rec.destination_arn ? FindByArnLocked(*rec.destination_arn) : nullptr;
+    fixed_dest = rec.destination_arn ? FindByArnLocked(*rec.destination_arn) : nullptr;
     if (!src || (rec.destination_arn && !fixed_dest)) {
       failure = "AWS.SimpleQueueService.NonExistentQueue";
-    } else {
-      const int budget = rec.max_per_second.value_or(kUnlimitedMovesPerTick);
+      return false;
+    }
+    return true;
+  };
+  // The messages to move, oldest first, with their payloads when in memory.
+  std::vector<std::pair<std::uint64_t, PayloadPtr>> candidates;
+  bool ready = true;  // every candidate's payload is in memory
+  {
+    std::shared_lock reg(reg_mu_);
+    if (lookup()) {
       std::lock_guard lock(src->mu);
       Promote(*src, now, fx);
       // Sources with message groups: visible messages in send order, FIFO groups only while
       // none of their messages is in flight.
-      const bool by_scan = src->fifo || src->group_live > 0;
-      std::vector<std::uint64_t> order;
-      std::size_t pos = 0;
-      if (by_scan) {
+      if (src->fifo || src->group_live > 0) {
+        std::vector<std::uint64_t> order;
         for (const auto& [seq, r] : src->messages) {
           if (r.where != Where::kVisible) continue;
-          if (src->fifo && r.payload->group_id) {
-            auto g = src->groups.find(*r.payload->group_id);
-            if (g != src->groups.end() && g->second.inflight > 0) continue;
-          }
+          if (src->fifo && r.group && r.group->inflight > 0) continue;
           order.push_back(seq);
         }
         std::sort(order.begin(), order.end());
-      }
-      while (static_cast<int>(placed.size()) < budget) {
-        if (by_scan ? pos >= order.size() : src->visible.empty()) break;
-        const std::uint64_t seq = by_scan ? order[pos++] : src->visible.front();
-        auto it = src->messages.find(seq);
-        if (it == src->messages.end() || it->second.where != Where::kVisible) {
-          if (!by_scan) src->visible.pop_front();
-          continue;
+        if (order.size() > static_cast<std::size_t>(budget)) {
+          order.resize(static_cast<std::size_t>(budget));
         }
+        for (std::uint64_t seq : order) candidates.emplace_back(seq, nullptr);
+      } else {
+        while (!src->visible.empty()) {  // stale entries at the front go
+          auto it = src->messages.find(src->visible.front());
+          if (it != src->messages.end() && it->second.where == Where::kVisible) break;
+          src->visible.pop_front();
+        }
+        for (std::size_t i = 0;
+             i < src->visible.size() && candidates.size() < static_cast<std::size_t>(budget); ++i) {
+          auto it = src->messages.find(src->visible[i]);
+          if (it == src->messages.end() || it->second.where != Where::kVisible) continue;
+          candidates.emplace_back(it->first, nullptr);
+        }
+      }
+      for (auto& [seq, payload] : candidates) {
+        payload = CachedPayload(*src, seq, src->messages.find(seq)->second);
+        if (!payload) ready = false;
+      }
+    }
+  }
+  if (!failure && !ready) {
+    // Read the payloads that are only in the store with no lock held, then decide again: the
+    // messages may have been received or deleted meanwhile.
+    if (src) Finish(src, fx);
+    fx = Effects{};
+    for (auto& [seq, payload] : candidates) {
+      if (!payload) payload = FetchPayload(MessageKey{src->key, seq});
+    }
+  }
+  if (!failure) {
+    std::shared_lock reg(reg_mu_);
+    if (ready || lookup()) {
+      std::lock_guard lock(src->mu);
+      if (src->deleted.load()) {  // deleted while the locks were released
+        failure = "AWS.SimpleQueueService.NonExistentQueue";
+        candidates.clear();
+      }
+      for (auto& [seq, source] : candidates) {
+        if (static_cast<int>(placed.size()) >= budget) break;
+        auto it = src->messages.find(seq);
+        if (it == src->messages.end() || it->second.where != Where::kVisible || !source) continue;
+        if (src->fifo && it->second.group && it->second.group->inflight > 0) continue;
         QueuePtr dest = fixed_dest;
         if (!dest) {
-          const auto& origin = it->second.payload->dead_letter_source_arn;
+          const auto& origin = source->dead_letter_source_arn;
           dest = origin ? FindByArnLocked(*origin) : nullptr;
           if (!dest) {
             failure = "AWS.SimpleQueueService.NonExistentQueue";
             break;
           }
         }
-        if (!by_scan) src->visible.pop_front();
         // Moved messages are new messages: new id, sent time and receive count; the group and
         // deduplication id stay (FIFO).
-        auto payload = std::make_shared<MessagePayload>(*it->second.payload);
+        auto payload = std::make_shared<MessagePayload>(*source);
         payload->message_id = NewUuid();
         payload->sent_ms = now;
         payload->dead_letter_source_arn.reset();

@@ -160,6 +160,56 @@ std::uint64_t GetBigEndian64(const char* p) {
   return v;
 }
 
+void PutBigEndian32(std::string* out, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint32_t GetBigEndian32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string DataKeyRangeBegin(std::uint64_t queue_key) {
+  std::string k(1, kDataKeyPrefix);
+  PutBigEndian64(&k, queue_key);
+  return k;
+}
+
+std::string DataKeyRangeEnd(std::uint64_t queue_key) {
+  std::string k = DataKeyRangeBegin(queue_key);
+  k.append(5, '\xff');  // longer than, and above, every 13-byte key of the queue
+  return k;
+}
+
+std::string DataKeyRecordKey(std::uint64_t queue_key, std::uint32_t key_id) {
+  std::string k = DataKeyRangeBegin(queue_key);
+  PutBigEndian32(&k, key_id);
+  return k;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint32_t>> ParseDataKeyRecordKey(std::string_view key) {
+  if (key.size() != 13 || key[0] != kDataKeyPrefix) return std::nullopt;
+  return std::make_pair(GetBigEndian64(key.data() + 1), GetBigEndian32(key.data() + 9));
+}
+
+std::string EncodeDataKeyRecord(const DataKeyRecord& r) {
+  std::string out;
+  out.push_back(kTagV1);
+  PutSigned(&out, r.created_ms);
+  PutBytes(&out, r.wrapped);
+  return out;
+}
+
+std::optional<DataKeyRecord> DecodeDataKeyRecord(std::string_view value) {
+  Reader r(value);
+  DataKeyRecord d;
+  if (!r.Tag(kTagV1) || !r.Signed(&d.created_ms) || !r.Bytes(&d.wrapped) || !r.done()) {
+    return std::nullopt;
+  }
+  return d;
+}
+
 std::string QueueMetaKey(std::uint64_t queue_key) {
   std::string k(1, kQueuePrefix);
   PutBigEndian64(&k, queue_key);
@@ -208,6 +258,40 @@ std::string QueueRangeEnd(std::uint64_t queue_key) {
   std::string k = QueueRangeBegin(queue_key);
   k.append(kMessageKeySize - 8 + 1, '\xff');
   return k;
+}
+
+std::string NextSeqKey(std::uint64_t queue_key) {
+  std::string k(1, kNextSeqPrefix);
+  PutBigEndian64(&k, queue_key);
+  return k;
+}
+
+std::optional<std::uint64_t> ParseNextSeqKey(std::string_view key) {
+  if (key.size() != 9 || key[0] != kNextSeqPrefix) return std::nullopt;
+  return GetBigEndian64(key.data() + 1);
+}
+
+std::string DedupRangeBegin(std::uint64_t queue_key) {
+  std::string k = QueueRangeBegin(queue_key);
+  k.push_back('\x00');
+  return k;
+}
+
+std::string DedupRangeEnd(std::uint64_t queue_key) {
+  std::string k = QueueRangeBegin(queue_key);
+  k.push_back('\x01');
+  return k;
+}
+
+std::string DedupRecordKey(std::uint64_t queue_key, std::string_view dedup_key) {
+  std::string k = DedupRangeBegin(queue_key);
+  k.append(dedup_key);
+  return k;
+}
+
+std::optional<ParsedDedupKey> ParseDedupRecordKey(std::string_view key) {
+  if (key.size() < 9 || key[8] != '\x00') return std::nullopt;
+  return ParsedDedupKey{GetBigEndian64(key.data()), key.substr(9)};
 }
 
 std::string EncodeFormatVersion(std::uint32_t version) {
@@ -319,6 +403,39 @@ std::optional<StoredQueue> DecodeQueue(std::string_view value, std::string* wrap
     return std::nullopt;
   }
   return q;
+}
+
+std::string EncodeNextSeq(std::uint64_t next_seq) {
+  std::string v;
+  v.push_back(kTagV1);
+  PutVarint(&v, next_seq);
+  return v;
+}
+
+std::optional<std::uint64_t> DecodeNextSeq(std::string_view value) {
+  Reader r(value);
+  std::uint64_t v = 0;
+  if (!r.Tag(kTagV1) || !r.Varint(&v) || !r.done()) return std::nullopt;
+  return v;
+}
+
+std::string EncodeDedup(const StoredDedup& d) {
+  std::string out;
+  out.push_back(kTagV1);
+  PutBytes(&out, d.message_id);
+  PutVarint(&out, d.seq);
+  PutSigned(&out, d.expires_ms);
+  return out;
+}
+
+std::optional<StoredDedup> DecodeDedup(std::string_view value) {
+  Reader r(value);
+  StoredDedup d;
+  if (!r.Tag(kTagV1) || !r.Bytes(&d.message_id) || !r.Varint(&d.seq) || !r.Signed(&d.expires_ms) ||
+      !r.done()) {
+    return std::nullopt;
+  }
+  return d;
 }
 
 std::string EncodeMoveTask(const StoredMoveTask& t) {

@@ -20,6 +20,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -38,14 +39,17 @@ using namespace rocksdb_store;  // NOLINT(google-build-using-namespace): this fi
 constexpr char kMetaCf[] = "meta";
 constexpr char kMessagesCf[] = "messages";
 constexpr char kMoveTasksCf[] = "move_tasks";
+constexpr char kDedupCf[] = "dedup";
 
 constexpr std::string_view kKeyCheckAad = "sluice/master-key-check";
 constexpr std::string_view kKeyCheckPlain = "sluice master key check v1";
 constexpr std::string_view kSecretAad = "sluice/receipt-secret";
 
-std::string DataKeyAad(std::uint64_t queue_key) {
+// Key id 0 (wrapped in the queue record) keeps the format-1 AAD; rotated keys add their id.
+std::string DataKeyAad(std::uint64_t queue_key, std::uint32_t key_id = 0) {
   std::string aad = "sluice/queue-data-key/";
   PutBigEndian64(&aad, queue_key);
+  if (key_id != 0) PutBigEndian32(&aad, key_id);
   return aad;
 }
 
@@ -81,7 +85,7 @@ Status OpenError(std::string message) {
 }
 
 // Column families by index into handles_ (handles change when the DB is reopened).
-enum Cf : int { kDefaultIdx = 0, kMetaIdx = 1, kMessagesIdx = 2, kTasksIdx = 3 };
+enum Cf : int { kDefaultIdx = 0, kMetaIdx = 1, kMessagesIdx = 2, kTasksIdx = 3, kDedupIdx = 4 };
 
 // RocksDB's own log goes to sluice's log, not to a LOG file in the data directory: a full disk
 // must not also break logging (the Debian build of RocksDB even asserts when its file logger
@@ -113,12 +117,21 @@ class SpdlogLogger final : public rocksdb::Logger {
 };
 
 struct WriteOp {
-  enum class Kind { kPut, kDelete, kDeleteRange };
+  // kNextSeq: raise the queue's stored sequence counter (key: NextSeqKey, value: BE64 of the
+  // next seq) when higher; the writer keeps the maximum, so commits racing to the writer never
+  // lower it.
+  enum class Kind { kPut, kDelete, kDeleteRange, kNextSeq };
   Kind kind;
   Cf cf;
   std::string key;
   std::string value;  // kPut: the value; kDeleteRange: the exclusive end key
 };
+
+WriteOp NextSeqOp(std::uint64_t queue_key, std::uint64_t next) {
+  std::string v;
+  PutBigEndian64(&v, next);
+  return {WriteOp::Kind::kNextSeq, kMetaIdx, NextSeqKey(queue_key), std::move(v)};
+}
 
 struct PendingWrite {
   std::vector<WriteOp> ops;
@@ -128,14 +141,43 @@ struct PendingWrite {
 
 // What the store keeps in memory per stored queue.
 struct QueueKeys {
-  std::string data_key;  // empty: the queue's payloads are stored in the clear
-  std::string wrapped;   // data_key sealed under the master key
+  // Every data key the queue ever had, by id (kept to open older payloads). Id 0 is wrapped in the
+  // queue record; later ones (rotations) in 'k' meta records.
+  std::map<std::uint32_t, std::string> data_keys;
+  std::string wrapped0;  // key 0 sealed under the master key; empty: none
+  // New payloads are sealed (a master key is configured and the queue has SSE-SQS or a KMS key).
+  bool seal = false;
+  Millis reuse_ms = 300'000;  // KmsDataKeyReusePeriodSeconds
+  std::uint32_t current = 0;  // newest key id (when data_keys is not empty)
+  Millis current_since = 0;   // when the newest key was created
+  // The newest key's 'k' record (key, value) until a commit carrying it has been written: every
+  // commit sealing with that key carries the record in its own WriteBatch, so no payload is
+  // ever stored without its key.
+  std::optional<std::pair<std::string, std::string>> unwritten_key;
   // Puts below this seq are dropped: a send committed after a purge must not outlive it.
   std::uint64_t purge_floor = 0;
 };
 
+// Encryption honours the queue's attributes: sealed with SqsManagedSseEnabled=true (the
+// default) or a KmsMasterKeyId; clear with SqsManagedSseEnabled=false and no KmsMasterKeyId.
+void ApplySealPolicy(QueueKeys& k, const AttributeMap& a, bool have_master_key) {
+  auto sse = a.find("SqsManagedSseEnabled");
+  auto kms = a.find("KmsMasterKeyId");
+  const bool kms_on = kms != a.end() && !kms->second.empty();
+  const bool sse_on = sse == a.end() ? !kms_on : sse->second == "true";
+  k.seal = have_master_key && (sse_on || kms_on);
+  k.reuse_ms = 300'000;
+  if (auto p = a.find("KmsDataKeyReusePeriodSeconds"); p != a.end()) {
+    char* end = nullptr;
+    const long v = std::strtol(p->second.c_str(), &end, 10);
+    if (end != p->second.c_str() && *end == '\0') {
+      k.reuse_ms = static_cast<Millis>(std::clamp(v, 60L, 86'400L)) * 1000;
+    }
+  }
+}
+
 rocksdb::ColumnFamilyOptions BaseCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool messages) {
+                                           bool messages, bool deletes_often = false) {
   rocksdb::ColumnFamilyOptions cfo;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -160,6 +202,11 @@ rocksdb::ColumnFamilyOptions BaseCfOptions(const std::shared_ptr<rocksdb::Cache>
     cfo.periodic_compaction_seconds = 24 * 3600;
   } else {
     cfo.write_buffer_size = 4 << 20;
+    if (deletes_often) {
+      // FIFO deduplication entries live five minutes: same early compaction of tombstones.
+      cfo.table_properties_collector_factories.push_back(
+          rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512, 0.3));
+    }
   }
   return cfo;
 }
@@ -178,6 +225,7 @@ class RocksDbStoreImpl final : public RocksDbStore {
   Status PutMoveTask(const StoredMoveTask& task) override;
   void Commit(StoreBatch batch, std::function<void(Status)> done) override;
   Result<PayloadPtr> LoadPayload(MessageKey key) override;
+  bool KeepsPayloads() const override { return true; }
 
   Status Flush() override;
   Status CompactAll() override;
@@ -197,12 +245,17 @@ class RocksDbStoreImpl final : public RocksDbStore {
   Status CheckFormatVersion();
   Status CheckMasterKey();
   Status LoadQueueKeys();
+  Millis NowMs() const;
   void Start();
 
   Result<std::string> EncodePayloadValue(MessageKey key, const MessagePayload& payload,
-                                         const std::string& data_key) const;
+                                         const QueueKeys& keys) const;
   Result<MessagePayload> DecodePayloadValue(MessageKey key, std::string_view value) const;
-  std::string DataKeyOf(std::uint64_t queue_key) const;
+  std::string DataKeyOf(std::uint64_t queue_key, std::uint32_t key_id) const;
+  // Under an exclusive keys_mu_: gives the queue a new current data key, whose record then rides
+  // along with every commit sealing with it until one is written. False when it cannot (the
+  // current key stays).
+  bool RotateDataKey(std::uint64_t queue_key, QueueKeys& keys, Millis now);
 
   // Queues a write behind every earlier one; `done` runs on the writer thread. When the store
   // is closing, TryEnqueue returns false and leaves `write` untouched; Enqueue then fails it.
@@ -228,6 +281,9 @@ class RocksDbStoreImpl final : public RocksDbStore {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* messages_ = nullptr;
   rocksdb::ColumnFamilyHandle* tasks_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
+  // The sequence counter last written per queue (writer thread only, after Start).
+  std::unordered_map<std::uint64_t, std::uint64_t> next_seq_written_;
   bool needs_heal_ = false;                                           // writer thread only
   std::optional<std::chrono::steady_clock::time_point> last_reopen_;  // writer thread only
 
@@ -296,11 +352,13 @@ Status RocksDbStoreImpl::OpenDb() {
   descriptors.emplace_back(kMetaCf, BaseCfOptions(cache, false));
   descriptors.emplace_back(kMessagesCf, BaseCfOptions(cache, true));
   descriptors.emplace_back(kMoveTasksCf, BaseCfOptions(cache, false));
+  // Added after the first release of format 1: created when a directory lacks it
+  // (create_missing_column_families).
+  descriptors.emplace_back(kDedupCf, BaseCfOptions(cache, false, true));
   for (const auto& name : existing) {
-    // Column families of a newer format: opened (RocksDB requires it), then refused by the
-    // version check.
+    // Column families unknown to this binary: opened (RocksDB requires it) and left untouched.
     if (name != rocksdb::kDefaultColumnFamilyName && name != kMetaCf && name != kMessagesCf &&
-        name != kMoveTasksCf) {
+        name != kMoveTasksCf && name != kDedupCf) {
       descriptors.emplace_back(name, BaseCfOptions(cache, false));
     }
   }
@@ -323,6 +381,7 @@ Status RocksDbStoreImpl::OpenDb() {
   meta_ = handles_[1];
   messages_ = handles_[2];
   tasks_ = handles_[3];
+  dedup_ = handles_[4];
   return Status::Ok();
 }
 
@@ -369,10 +428,24 @@ Status RocksDbStoreImpl::CheckFormatVersion() {
         "supports (version {}); run a newer sluice",
         dir, *version, kFormatVersion));
   }
+  if (*version == 1) {
+    // Format 1 → 2: every format-1 record is a valid format-2 record, so the upgrade is the
+    // stamp alone; from then on binaries that only read format 1 refuse the directory (they
+    // could not open payloads sealed with a key id).
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db_->Put(wo, meta_, kFormatVersionKey, EncodeFormatVersion(kFormatVersion));
+    if (!s.ok()) {
+      return OpenError(fmt::format("storage: cannot upgrade data directory {} to format {}: {}",
+                                   dir, kFormatVersion, s.ToString()));
+    }
+    spdlog::info("storage: upgraded {} from storage format version 1 to {}", dir, kFormatVersion);
+    return Status::Ok();
+  }
   if (*version != kFormatVersion) {
     return OpenError(fmt::format(
         "storage: data directory {} has unknown storage format version {} (this sluice reads "
-        "version {})",
+        "versions 1 and {})",
         dir, *version, kFormatVersion));
   }
   return Status::Ok();
@@ -421,6 +494,7 @@ Status RocksDbStoreImpl::LoadQueueKeys() {
       continue;
     }
     QueueKeys keys;
+    ApplySealPolicy(keys, queue->attributes, options_.master_key.has_value());
     if (!wrapped.empty()) {
       if (!options_.master_key) {
         return OpenError("storage: a queue is encrypted but no master key is configured");
@@ -432,13 +506,57 @@ Status RocksDbStoreImpl::LoadQueueKeys() {
             "record",
             queue->id.account, queue->id.name));
       }
-      keys.data_key = std::move(*data_key);
-      keys.wrapped = std::move(wrapped);
+      keys.data_keys[0] = std::move(*data_key);
+      keys.wrapped0 = std::move(wrapped);
+      keys.current = 0;
+      keys.current_since = queue->created_ms;  // its age is unknown: rotated soon if old
     }
     queues_[*key] = std::move(keys);
   }
   if (!it->status().ok()) return FromRocks(it->status(), "loading queues");
+  const std::string key_prefix(1, kDataKeyPrefix);
+  for (it->Seek(key_prefix); it->Valid() && it->key().starts_with(key_prefix); it->Next()) {
+    auto id = ParseDataKeyRecordKey(it->key().ToStringView());
+    auto record = DecodeDataKeyRecord(it->value().ToStringView());
+    if (!id || !record) {
+      spdlog::error("storage: skipping unreadable data key record {}", it->key().ToString(true));
+      continue;
+    }
+    auto q = queues_.find(id->first);
+    if (q == queues_.end()) continue;  // a deleted queue's (DeleteQueue removes them too)
+    if (!options_.master_key) {
+      return OpenError("storage: a queue is encrypted but no master key is configured");
+    }
+    auto data_key = rocksdb_store::Open(*options_.master_key, DataKeyAad(id->first, id->second),
+                                        record->wrapped);
+    if (!data_key) {
+      return OpenError(fmt::format(
+          "storage: cannot unwrap data key {} of queue {}: wrong master key or damaged record",
+          id->second, id->first));
+    }
+    QueueKeys& keys = q->second;
+    keys.data_keys[id->second] = std::move(*data_key);
+    if (id->second >= keys.current) {
+      keys.current = id->second;
+      keys.current_since = record->created_ms;
+    }
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading data keys");
+  const std::string seq_prefix(1, kNextSeqPrefix);
+  for (it->Seek(seq_prefix); it->Valid() && it->key().starts_with(seq_prefix); it->Next()) {
+    auto key = ParseNextSeqKey(it->key().ToStringView());
+    auto next = DecodeNextSeq(it->value().ToStringView());
+    if (key && next) next_seq_written_[*key] = *next;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "loading sequence counters");
   return Status::Ok();
+}
+
+Millis RocksDbStoreImpl::NowMs() const {
+  if (options_.clock) return options_.clock->NowMs();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void RocksDbStoreImpl::Start() {
@@ -509,12 +627,34 @@ Status RocksDbStoreImpl::ApplyGroup(std::vector<PendingWrite>& group) {
   }
   if (ops == 0) return Status::Ok();
   sync = sync && options_.durability == Durability::kFsync;
+  // Sequence counters: one put per queue and group, and only when it raises the stored value.
+  std::unordered_map<std::uint64_t, std::uint64_t> raise;
+  for (const auto& w : group) {
+    for (const auto& op : w.ops) {
+      if (op.kind != WriteOp::Kind::kNextSeq) continue;
+      const std::uint64_t q = *ParseNextSeqKey(op.key), next = GetBigEndian64(op.value.data());
+      auto known = next_seq_written_.find(q);
+      if (known != next_seq_written_.end() && known->second >= next) continue;
+      auto& r = raise[q];
+      r = std::max(r, next);
+    }
+  }
   // Built against the current handles, which a heal may replace.
   auto build = [&](rocksdb::WriteBatch* batch) {
+    std::unordered_set<std::uint64_t> raised;
     for (const auto& w : group) {
       for (const auto& op : w.ops) {
         rocksdb::Status s;
         switch (op.kind) {
+          case WriteOp::Kind::kNextSeq: {
+            // Written where the group's first commit for the queue is, so that a DeleteQueue
+            // later in the group still removes it.
+            const std::uint64_t q = *ParseNextSeqKey(op.key);
+            auto r = raise.find(q);
+            if (r == raise.end() || !raised.insert(q).second) break;
+            s = batch->Put(handles_[kMetaIdx], op.key, EncodeNextSeq(r->second));
+            break;
+          }
           case WriteOp::Kind::kPut:
             s = batch->Put(handles_[op.cf], op.key, op.value);
             break;
@@ -534,6 +674,20 @@ Status RocksDbStoreImpl::ApplyGroup(std::vector<PendingWrite>& group) {
     Status h = Heal();
     if (!h.ok()) return h;
   }
+  auto applied = [&] {
+    for (const auto& w : group) {
+      for (const auto& op : w.ops) {
+        if (op.kind == WriteOp::Kind::kNextSeq) {
+          const std::uint64_t q = *ParseNextSeqKey(op.key);
+          auto r = raise.find(q);
+          if (r != raise.end()) next_seq_written_[q] = r->second;
+        } else if (op.kind == WriteOp::Kind::kDelete && op.cf == kMetaIdx) {
+          if (auto q = ParseNextSeqKey(op.key)) next_seq_written_.erase(*q);
+        }
+      }
+    }
+    return Status::Ok();
+  };
   rocksdb::WriteBatch batch;
   rocksdb::Status s = build(&batch);
   if (!s.ok()) return FromRocks(s, "building a write batch");
@@ -544,7 +698,7 @@ Status RocksDbStoreImpl::ApplyGroup(std::vector<PendingWrite>& group) {
         return wo;
       }(),
       &batch);
-  if (s.ok()) return Status::Ok();
+  if (s.ok()) return applied();
   spdlog::error("storage: write failed: {}", s.ToString());
   needs_heal_ = true;
   // The failure may be a background job's (a flush that hit a full disk) that has since gone
@@ -558,8 +712,11 @@ Status RocksDbStoreImpl::ApplyGroup(std::vector<PendingWrite>& group) {
     wo.sync = sync;
     again = db_->Write(wo, &retry);
   }
-  if (!again.ok()) needs_heal_ = true;
-  return FromRocks(again, "write (retry)");
+  if (!again.ok()) {
+    needs_heal_ = true;
+    return FromRocks(again, "write (retry)");
+  }
+  return applied();
 }
 
 bool RocksDbStoreImpl::DiskWritable() {
@@ -621,7 +778,7 @@ void RocksDbStoreImpl::CloseDb() {
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
-  meta_ = messages_ = tasks_ = nullptr;
+  meta_ = messages_ = tasks_ = dedup_ = nullptr;
   rocksdb::Status s = db_->Close();
   if (!s.ok()) spdlog::warn("storage: close: {}", s.ToString());
   db_.reset();
@@ -648,7 +805,34 @@ void RocksDbStoreImpl::Commit(StoreBatch batch, std::function<void(Status)> done
   PendingWrite w;
   w.sync = batch.sync;
   w.done = std::move(done);
-  w.ops.reserve(batch.puts.size() * 2 + batch.updates.size() + batch.deletes.size() * 2);
+  w.ops.reserve(batch.puts.size() * 2 + batch.updates.size() + batch.deletes.size() * 2 +
+                batch.dedup_puts.size() + batch.dedup_deletes.size() + batch.next_seqs.size());
+  if (options_.master_key && !batch.puts.empty()) {
+    // Data keys due for rotation (KmsDataKeyReusePeriodSeconds) are replaced first.
+    const Millis now = NowMs();
+    auto due = [&](const QueueKeys& k) {
+      return k.seal && (k.data_keys.empty() || now - k.current_since >= k.reuse_ms);
+    };
+    std::vector<std::uint64_t> stale;
+    {
+      std::shared_lock lock(keys_mu_);
+      for (const auto& m : batch.puts) {
+        auto q = queues_.find(m.key.queue_key);
+        if (q != queues_.end() && due(q->second) &&
+            std::find(stale.begin(), stale.end(), q->first) == stale.end()) {
+          stale.push_back(q->first);
+        }
+      }
+    }
+    if (!stale.empty()) {
+      std::unique_lock lock(keys_mu_);
+      for (std::uint64_t qk : stale) {
+        auto q = queues_.find(qk);
+        if (q != queues_.end() && due(q->second)) RotateDataKey(qk, q->second, now);
+      }
+    }
+  }
+  std::vector<std::uint64_t> carried;  // queues whose unwritten key record this commit carries
   {
     std::shared_lock lock(keys_mu_);
     for (const auto& m : batch.puts) {
@@ -656,11 +840,18 @@ void RocksDbStoreImpl::Commit(StoreBatch batch, std::function<void(Status)> done
       // Queue deleted, or purged past this message while it was being committed: nothing to
       // keep (MemoryStore drops these too).
       if (q == queues_.end() || !m.payload || m.key.seq < q->second.purge_floor) continue;
-      auto value = EncodePayloadValue(m.key, *m.payload, q->second.data_key);
+      auto value = EncodePayloadValue(m.key, *m.payload, q->second);
       if (!value.ok()) {
         lock.unlock();
         w.done(value.status());
         return;
+      }
+      const QueueKeys& keys = q->second;
+      if (keys.unwritten_key && keys.seal && keys.data_keys.contains(keys.current) &&
+          std::find(carried.begin(), carried.end(), q->first) == carried.end()) {
+        w.ops.push_back(
+            {WriteOp::Kind::kPut, kMetaIdx, keys.unwritten_key->first, keys.unwritten_key->second});
+        carried.push_back(q->first);
       }
       w.ops.push_back({WriteOp::Kind::kPut, kMessagesIdx,
                        MessageRecordKey(m.key, MessageRecordKind::kPayload),
@@ -684,6 +875,37 @@ void RocksDbStoreImpl::Commit(StoreBatch batch, std::function<void(Status)> done
                        MessageRecordKey(key, MessageRecordKind::kState),
                        {}});
     }
+    for (const auto& d : batch.dedup_puts) {
+      if (!queues_.contains(d.queue_key)) continue;
+      w.ops.push_back(
+          {WriteOp::Kind::kPut, kDedupIdx, DedupRecordKey(d.queue_key, d.key), EncodeDedup(d)});
+    }
+    for (const auto& [queue_key, key] : batch.dedup_deletes) {
+      w.ops.push_back({WriteOp::Kind::kDelete, kDedupIdx, DedupRecordKey(queue_key, key), {}});
+    }
+    for (const auto& [queue_key, next] : batch.next_seqs) {
+      if (!queues_.contains(queue_key)) continue;
+      w.ops.push_back(NextSeqOp(queue_key, next));
+    }
+    if (!carried.empty()) {
+      // Once written, the key record need not ride along any more.
+      std::vector<std::pair<std::uint64_t, std::string>> records;
+      for (std::uint64_t qk : carried)
+        records.emplace_back(qk, queues_.at(qk).unwritten_key->first);
+      w.done = [this, records = std::move(records), done = std::move(w.done)](Status s) {
+        if (s.ok()) {
+          std::unique_lock keys_lock(keys_mu_);
+          for (const auto& [qk, record_key] : records) {
+            auto q = queues_.find(qk);
+            if (q != queues_.end() && q->second.unwritten_key &&
+                q->second.unwritten_key->first == record_key) {
+              q->second.unwritten_key.reset();
+            }
+          }
+        }
+        if (done) done(std::move(s));
+      };
+    }
     if (!w.ops.empty()) {
       // Still under keys_mu_: a DeleteQueue or PurgeMessages that changed what is dropped above
       // is queued entirely before or entirely after this batch.
@@ -696,20 +918,38 @@ void RocksDbStoreImpl::Commit(StoreBatch batch, std::function<void(Status)> done
   w.done(Status::Ok());
 }
 
+bool RocksDbStoreImpl::RotateDataKey(std::uint64_t queue_key, QueueKeys& keys, Millis now) {
+  const std::uint32_t id = keys.data_keys.empty() ? 1 : keys.data_keys.rbegin()->first + 1;
+  std::string data_key = RandomBytes(kAeadKeySize);
+  DataKeyRecord record;
+  record.created_ms = now;
+  if (!Seal(*options_.master_key, DataKeyAad(queue_key, id), data_key, &record.wrapped)) {
+    spdlog::error("storage: cannot wrap a new data key (OpenSSL); keeping the current one");
+    return false;
+  }
+  keys.unwritten_key.emplace(DataKeyRecordKey(queue_key, id), EncodeDataKeyRecord(record));
+  keys.data_keys[id] = std::move(data_key);
+  keys.current = id;
+  keys.current_since = now;
+  return true;
+}
+
 Result<std::string> RocksDbStoreImpl::EncodePayloadValue(MessageKey key,
                                                          const MessagePayload& payload,
-                                                         const std::string& data_key) const {
+                                                         const QueueKeys& keys) const {
   std::string fields = EncodePayloadFields(payload);
   std::string value;
-  if (data_key.empty()) {
+  auto current = keys.data_keys.find(keys.current);
+  if (!keys.seal || current == keys.data_keys.end()) {
     value.reserve(fields.size() + 1);
     value.push_back(kTagV1);
     value.append(fields);
     return value;
   }
-  value.reserve(fields.size() + 1 + kAeadOverhead);
-  value.push_back(kTagSealedV1);
-  if (!Seal(data_key, MessageIdBytes(key), fields, &value)) {
+  value.reserve(fields.size() + 5 + kAeadOverhead);
+  value.push_back(kTagSealedV2);
+  PutBigEndian32(&value, current->first);
+  if (!Seal(current->second, MessageIdBytes(key), fields, &value)) {
     spdlog::error("storage: sealing a payload failed (OpenSSL)");
     return Status(ErrorCode::kInternalError, "The message store could not encrypt the message.");
   }
@@ -722,12 +962,14 @@ Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
   std::optional<MessagePayload> payload;
   if (value[0] == kTagV1) {
     payload = DecodePayloadFields(value.substr(1));
-  } else if (value[0] == kTagSealedV1) {
-    const std::string data_key = DataKeyOf(key.queue_key);
+  } else if (value[0] == kTagSealedV1 || (value[0] == kTagSealedV2 && value.size() >= 5)) {
+    const bool v2 = value[0] == kTagSealedV2;
+    const std::uint32_t key_id = v2 ? GetBigEndian32(value.data() + 1) : 0;
+    const std::string data_key = DataKeyOf(key.queue_key, key_id);
     if (data_key.empty()) {
-      return Status(ErrorCode::kInternalError, "sealed payload of a queue without a data key");
+      return Status(ErrorCode::kInternalError, "sealed payload of a queue without its data key");
     }
-    auto plain = rocksdb_store::Open(data_key, MessageIdBytes(key), value.substr(1));
+    auto plain = rocksdb_store::Open(data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1));
     if (!plain) return Status(ErrorCode::kInternalError, "payload fails authentication");
     payload = DecodePayloadFields(*plain);
   } else {
@@ -737,10 +979,12 @@ Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
   return std::move(*payload);
 }
 
-std::string RocksDbStoreImpl::DataKeyOf(std::uint64_t queue_key) const {
+std::string RocksDbStoreImpl::DataKeyOf(std::uint64_t queue_key, std::uint32_t key_id) const {
   std::shared_lock lock(keys_mu_);
   auto it = queues_.find(queue_key);
-  return it == queues_.end() ? std::string() : it->second.data_key;
+  if (it == queues_.end()) return std::string();
+  auto k = it->second.data_keys.find(key_id);
+  return k == it->second.data_keys.end() ? std::string() : k->second;
 }
 
 // ---- metadata ----------------------------------------------------------------------------------
@@ -789,18 +1033,24 @@ Status RocksDbStoreImpl::PutQueue(const StoredQueue& queue) {
   {
     std::unique_lock lock(keys_mu_);
     auto [it, inserted] = queues_.try_emplace(queue.key);
-    if (inserted && options_.master_key) {
-      // The data key is registered before it is stored so that concurrent PutQueue calls for a
-      // new queue agree on one key; it is stored with the queue record below.
-      QueueKeys keys;
-      keys.data_key = RandomBytes(kAeadKeySize);
-      if (!Seal(*options_.master_key, DataKeyAad(queue.key), keys.data_key, &keys.wrapped)) {
-        queues_.erase(it);
+    QueueKeys& keys = it->second;
+    ApplySealPolicy(keys, queue.attributes, options_.master_key.has_value());
+    if (keys.seal && keys.data_keys.empty()) {
+      // The first data key (id 0) is registered before it is stored so that concurrent PutQueue
+      // calls agree on one key; it is stored with the queue record below. Later keys come from
+      // rotation (Commit).
+      std::string data_key = RandomBytes(kAeadKeySize);
+      std::string sealed;
+      if (!Seal(*options_.master_key, DataKeyAad(queue.key), data_key, &sealed)) {
+        if (inserted) queues_.erase(it);
         return Status(ErrorCode::kInternalError, "The message store could not wrap a data key.");
       }
-      it->second = std::move(keys);
+      keys.data_keys[0] = std::move(data_key);
+      keys.wrapped0 = std::move(sealed);
+      keys.current = 0;
+      keys.current_since = NowMs();
     }
-    wrapped = it->second.wrapped;
+    wrapped = keys.wrapped0;
   }
   return WriteSync(
       {{WriteOp::Kind::kPut, kMetaIdx, QueueMetaKey(queue.key), EncodeQueue(queue, wrapped)}});
@@ -819,7 +1069,12 @@ Status RocksDbStoreImpl::DeleteQueue(std::uint64_t queue_key) {
       queues_.erase(it);
     }
     done = SubmitSync({{WriteOp::Kind::kDelete, kMetaIdx, QueueMetaKey(queue_key), {}},
-                       {WriteOp::Kind::kDeleteRange, kMessagesIdx, begin, end}});
+                       {WriteOp::Kind::kDeleteRange, kMessagesIdx, begin, end},
+                       {WriteOp::Kind::kDeleteRange, kDedupIdx, DedupRangeBegin(queue_key),
+                        DedupRangeEnd(queue_key)},
+                       {WriteOp::Kind::kDelete, kMetaIdx, NextSeqKey(queue_key), {}},
+                       {WriteOp::Kind::kDeleteRange, kMetaIdx, DataKeyRangeBegin(queue_key),
+                        DataKeyRangeEnd(queue_key)}});
   }
   Status s = done.get();
   if (!s.ok()) {
@@ -959,6 +1214,66 @@ Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
     }
     emit_without_state();
     if (!it->status().ok()) return FromRocks(it->status(), "recovering messages");
+  }
+
+  {  // FIFO deduplication entries; expired ones are skipped and deleted.
+    const Millis now = NowMs();
+    std::size_t expired = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, dedup_));
+    it->SeekToFirst();
+    while (it->Valid()) {
+      auto parsed = ParseDedupRecordKey(it->key().ToStringView());
+      if (!parsed) {
+        spdlog::error("storage: recovery deletes a malformed dedup key {}",
+                      it->key().ToString(true));
+        cleanup.push_back({WriteOp::Kind::kDelete, kDedupIdx, it->key().ToString(), {}});
+        it->Next();
+        continue;
+      }
+      if (!known.contains(parsed->queue_key)) {
+        std::string end = DedupRangeEnd(parsed->queue_key);
+        cleanup.push_back(
+            {WriteOp::Kind::kDeleteRange, kDedupIdx, DedupRangeBegin(parsed->queue_key), end});
+        it->Seek(end);
+        continue;
+      }
+      auto entry = DecodeDedup(it->value().ToStringView());
+      if (!entry || entry->expires_ms <= now) {
+        if (!entry) {
+          spdlog::error("storage: recovery deletes an unreadable dedup entry {}",
+                        it->key().ToString(true));
+        }
+        ++expired;
+        cleanup.push_back({WriteOp::Kind::kDelete, kDedupIdx, it->key().ToString(), {}});
+      } else if (visitor.on_dedup) {
+        entry->queue_key = parsed->queue_key;
+        entry->key = std::string(parsed->dedup_key);
+        visitor.on_dedup(std::move(*entry));
+      }
+      it->Next();
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "recovering dedup entries");
+    if (expired > 0) spdlog::info("storage: recovery drops {} expired dedup entries", expired);
+  }
+
+  {  // Sequence counters.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+    const std::string prefix(1, kNextSeqPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto key = ParseNextSeqKey(it->key().ToStringView());
+      auto next = DecodeNextSeq(it->value().ToStringView());
+      if (!key || !next) {
+        spdlog::error("storage: recovery skips an unreadable sequence counter {}",
+                      it->key().ToString(true));
+        continue;
+      }
+      if (!known.contains(*key)) {
+        cleanup.push_back({WriteOp::Kind::kDelete, kMetaIdx, it->key().ToString(), {}});
+        continue;
+      }
+      if (visitor.on_next_seq) visitor.on_next_seq(*key, *next);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "recovering sequence counters");
   }
 
   {  // Move tasks.

@@ -13,9 +13,11 @@
 //   nothing stored is damaged. The next write first brings RocksDB out of its background-error
 //   state (DB::Resume, or closing and reopening the directory when RocksDB judged the error
 //   fatal), so the store heals by itself once the disk does.
-// - With a master key, message payloads (body, attributes and the rest of MessagePayload) and the
-//   receipt secret are sealed with AES-256-GCM; each queue has its own data key, wrapped by the
-//   master key in the queue's meta record. Queue metadata (attributes, tags) is not sealed.
+// - With a master key, message payloads (body, attributes and the rest of MessagePayload) of
+//   queues with SqsManagedSseEnabled=true or a KmsMasterKeyId, and the receipt secret, are sealed
+//   with AES-256-GCM; each queue has its own data keys, rotated every
+//   KmsDataKeyReusePeriodSeconds and wrapped by the master key in meta records. Queue metadata
+//   (attributes, tags) is not sealed. Without a master key nothing is encrypted.
 // - One process per data directory (RocksDB's LOCK file); a second open is refused.
 #pragma once
 
@@ -25,6 +27,7 @@
 #include <optional>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "engine/store.h"
 
@@ -49,6 +52,9 @@ struct RocksDbStoreOptions {
   // When RocksDB cannot resume after a storage error, the store closes and reopens the
   // directory; this is the least time between two reopen attempts (writes fail fast meanwhile).
   int reopen_backoff_ms = 1000;
+  // The time against which FIFO deduplication entries expire (recovery skips and deletes expired
+  // ones). Not owned; must outlive the store. Null: the system clock.
+  const Clock* clock = nullptr;
   // Tests only: an Env to inject faults (not owned; must outlive the store). Null: the default.
   rocksdb::Env* env = nullptr;
 };

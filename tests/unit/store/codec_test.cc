@@ -120,5 +120,35 @@ TEST(CryptoTest, SealOpenAndTamper) {
   EXPECT_NE(again, sealed);  // fresh nonce every time
 }
 
+TEST(CodecTest, DedupAndCounterRecords) {
+  const auto a = DedupRecordKey(7, "abc");
+  const auto b = DedupRecordKey(7, std::string("\xff\xff", 2));
+  EXPECT_LE(DedupRangeBegin(7), a);
+  EXPECT_LT(b, DedupRangeEnd(7));
+  EXPECT_LT(DedupRangeEnd(7), DedupRecordKey(8, ""));
+  EXPECT_LT(DedupRecordKey(UINT64_MAX, "\xff\xff\xff"), DedupRangeEnd(UINT64_MAX));
+  auto parsed = ParseDedupRecordKey(b);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->queue_key, 7u);
+  EXPECT_EQ(parsed->dedup_key, std::string("\xff\xff", 2));
+  EXPECT_FALSE(ParseDedupRecordKey("short"));
+  EXPECT_FALSE(ParseDedupRecordKey(std::string(9, '\x01')));
+
+  EXPECT_EQ(ParseNextSeqKey(NextSeqKey(42)), 42u);
+  EXPECT_FALSE(ParseNextSeqKey(QueueMetaKey(42)));
+  EXPECT_EQ(DecodeNextSeq(EncodeNextSeq(UINT64_MAX)), UINT64_MAX);
+  EXPECT_FALSE(DecodeNextSeq(EncodeNextSeq(5) + "x"));
+
+  StoredDedup d{0, "", "msg-id", 12345, -7};
+  const std::string enc = EncodeDedup(d);
+  auto back = DecodeDedup(enc);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->message_id, "msg-id");
+  EXPECT_EQ(back->seq, 12345u);
+  EXPECT_EQ(back->expires_ms, -7);
+  for (std::size_t n = 0; n < enc.size(); ++n) EXPECT_FALSE(DecodeDedup(enc.substr(0, n))) << n;
+  EXPECT_FALSE(DecodeDedup(enc + "x"));
+}
+
 }  // namespace
 }  // namespace sluice::engine::rocksdb_store
