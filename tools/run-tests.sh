@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every suite: unit and engine tests (release and ASan+UBSan builds), then the end-to-end
-# suites against the started binary. Prints a final "N passed, N failed" line.
+# suites and the crash test (tests/crash) against the built binary. Prints a final "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -19,9 +19,9 @@ suite() {  # suite NAME COMMAND...
 suite "unit+engine (release)" bash -c "cd $BUILD && ctest --output-on-failure -j2"
 suite "unit+engine (asan+ubsan)" bash -c \
   "cd $ASAN_BUILD && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2"
-for s in tests/e2e/*/run.sh; do
+for s in tests/e2e/*/run.sh tests/crash/run.sh; do
   [[ -x $s ]] || continue
-  suite "e2e $(basename "$(dirname "$s")")" "$s" "$BUILD/sluice"
+  suite "$(dirname "${s#tests/}" | tr / ' ')" "$s" "$BUILD/sluice"
 done
 
 echo
