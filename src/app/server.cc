@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <memory>
@@ -126,6 +127,10 @@ int RunServer(const Config& config) {
       spdlog::error("{}", key.status().message());
       return 2;
     }
+    // Like mkdir -p: a fresh --data-dir may name parents that do not exist yet. A failure here
+    // surfaces as the store's own, clearer error below.
+    std::error_code mkdir_error;
+    std::filesystem::create_directories(config.data_dir, mkdir_error);
     engine::RocksDbStoreOptions store_options;
     store_options.data_dir = config.data_dir;
     store_options.durability =
