@@ -16,6 +16,9 @@ suite() {  # suite NAME COMMAND...
   else failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED"; fi
 }
 
+if command -v clang-format >/dev/null && [[ -d .git ]]; then
+  suite "clang-format" bash -c "clang-format --dry-run --Werror \$(git ls-files '*.cc' '*.h')"
+fi
 suite "unit+engine (release)" bash -c "cd $BUILD && ctest --output-on-failure -j2"
 suite "unit+engine (asan+ubsan)" bash -c \
   "cd $ASAN_BUILD && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2"

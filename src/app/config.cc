@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -9,7 +10,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace sluice::app {
 
@@ -207,9 +207,9 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return n ? n->as_table() : nullptr;
   };
   if (const toml::table* t = section("server")) {
-    if (s = CheckKeys(*t, "server",
-                      {"listen", "admin_listen", "public_host", "io_threads",
-                       "allow_public_without_auth"});
+    if (s = CheckKeys(
+            *t, "server",
+            {"listen", "admin_listen", "public_host", "io_threads", "allow_public_without_auth"});
         !s.ok())
       return s;
     if (s = Read(*t, "server", "listen", config.listen); !s.ok()) return s;

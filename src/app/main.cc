@@ -1,6 +1,6 @@
 // sluice: an AWS-compatible messaging server. Subcommands: serve, bench, version.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #include "app/server.h"
 
-#include <signal.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 
 #include "auth/auth.h"
 #include "common/clock.h"
@@ -28,8 +28,7 @@ namespace sluice::app {
 namespace {
 
 bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 net::HttpResponse Text(int status, std::string body) {
@@ -206,9 +205,10 @@ int RunServer(const Config& config) {
   const auto ready_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count();
-  spdlog::info("sluice {} serving SQS on http://{}:{} (admin http://{}:{}), store: {}, ready in {} us",
-               SLUICE_VERSION, api_addr->host, api.port(), admin_addr->host, admin.port(),
-               store_description, ready_us);
+  spdlog::info(
+      "sluice {} serving SQS on http://{}:{} (admin http://{}:{}), store: {}, ready in {} us",
+      SLUICE_VERSION, api_addr->host, api.port(), admin_addr->host, admin.port(), store_description,
+      ready_us);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -7,7 +7,7 @@
 
 namespace sluice {
 
-std::string NewUuid();                     // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lower-case
-std::string RandomBytes(std::size_t n);    // n bytes from a CSPRNG (OpenSSL RAND_bytes)
+std::string NewUuid();                   // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lower-case
+std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (OpenSSL RAND_bytes)
 
 }  // namespace sluice

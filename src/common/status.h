@@ -22,7 +22,7 @@ enum class ErrorCode : unsigned short {
   kInvalidAction,
   kMissingAction,
   kMalformedQueryString,
-  kSerialization,  // malformed JSON body or wrong JSON type for a member
+  kSerialization,   // malformed JSON body or wrong JSON type for a member
   kInvalidRequest,  // unsupported content type, method, or unparseable envelope
   kRequestEntityTooLarge,
   // SQS modelled errors.
@@ -79,7 +79,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }

@@ -27,8 +27,8 @@ using TagMap = std::map<std::string, std::string>;
 // A user message attribute (or a system attribute such as AWSTraceHeader on send).
 struct MessageAttribute {
   std::string name;
-  std::string data_type;     // "String", "Number", "Binary", or with a ".label" suffix
-  bool binary = false;       // BinaryValue present (value holds raw bytes) vs StringValue
+  std::string data_type;  // "String", "Number", "Binary", or with a ".label" suffix
+  bool binary = false;    // BinaryValue present (value holds raw bytes) vs StringValue
   std::string value;
   std::vector<std::string> string_list;  // reserved by SQS; kept for digests
   std::vector<std::string> binary_list;
@@ -54,10 +54,10 @@ struct SendResult {
 };
 
 struct ReceiveRequest {
-  int max_messages = 1;                      // 1..10, validated by the handler
-  std::optional<int> visibility_timeout;     // absent: the queue's VisibilityTimeout
-  std::optional<int> wait_seconds;           // absent: the queue's ReceiveMessageWaitTimeSeconds
-  std::string receive_request_attempt_id;    // FIFO
+  int max_messages = 1;                    // 1..10, validated by the handler
+  std::optional<int> visibility_timeout;   // absent: the queue's VisibilityTimeout
+  std::optional<int> wait_seconds;         // absent: the queue's ReceiveMessageWaitTimeSeconds
+  std::string receive_request_attempt_id;  // FIFO
 };
 
 // A delivered message with everything a handler may return; the handler selects which system

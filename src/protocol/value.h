@@ -20,15 +20,45 @@ namespace sluice::protocol {
 
 class Value {
  public:
-  enum class Kind : std::uint8_t { kNull, kBool, kInt, kDouble, kString, kBlob, kList, kMap, kStruct };
+  enum class Kind : std::uint8_t {
+    kNull,
+    kBool,
+    kInt,
+    kDouble,
+    kString,
+    kBlob,
+    kList,
+    kMap,
+    kStruct
+  };
   using Entry = std::pair<std::string, Value>;
 
   Value() = default;
-  static Value Bool(bool b) { Value v(Kind::kBool); v.int_ = b; return v; }
-  static Value Int(std::int64_t i) { Value v(Kind::kInt); v.int_ = i; return v; }
-  static Value Double(double d) { Value v(Kind::kDouble); v.double_ = d; return v; }
-  static Value String(std::string s) { Value v(Kind::kString); v.str_ = std::move(s); return v; }
-  static Value Blob(std::string bytes) { Value v(Kind::kBlob); v.str_ = std::move(bytes); return v; }
+  static Value Bool(bool b) {
+    Value v(Kind::kBool);
+    v.int_ = b;
+    return v;
+  }
+  static Value Int(std::int64_t i) {
+    Value v(Kind::kInt);
+    v.int_ = i;
+    return v;
+  }
+  static Value Double(double d) {
+    Value v(Kind::kDouble);
+    v.double_ = d;
+    return v;
+  }
+  static Value String(std::string s) {
+    Value v(Kind::kString);
+    v.str_ = std::move(s);
+    return v;
+  }
+  static Value Blob(std::string bytes) {
+    Value v(Kind::kBlob);
+    v.str_ = std::move(bytes);
+    return v;
+  }
   static Value List() { return Value(Kind::kList); }
   static Value Map() { return Value(Kind::kMap); }
   static Value Struct() { return Value(Kind::kStruct); }
@@ -49,21 +79,29 @@ class Value {
   // List access.
   const std::vector<Value>& items() const { return items_; }
   std::vector<Value>& mutable_items() { return items_; }
-  Value& Append(Value v) { items_.push_back(std::move(v)); return items_.back(); }
+  Value& Append(Value v) {
+    items_.push_back(std::move(v));
+    return items_.back();
+  }
 
   // Struct / map access (ordered; later Set of the same key replaces).
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& mutable_entries() { return entries_; }
   const Value* Get(std::string_view key) const {
-    for (const auto& e : entries_) if (e.first == key) return &e.second;
+    for (const auto& e : entries_)
+      if (e.first == key) return &e.second;
     return nullptr;
   }
   Value* GetMutable(std::string_view key) {
-    for (auto& e : entries_) if (e.first == key) return &e.second;
+    for (auto& e : entries_)
+      if (e.first == key) return &e.second;
     return nullptr;
   }
   Value& Set(std::string key, Value v) {
-    if (Value* old = GetMutable(key)) { *old = std::move(v); return *old; }
+    if (Value* old = GetMutable(key)) {
+      *old = std::move(v);
+      return *old;
+    }
     entries_.emplace_back(std::move(key), std::move(v));
     return entries_.back().second;
   }

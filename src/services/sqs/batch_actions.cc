@@ -60,8 +60,8 @@ Result<BatchEntries> CheckBatch(const Value& input, std::string_view entry_name)
 Status BatchEntryWording(const Status& s) {
   static constexpr std::string_view kSingle = "One or more parameters are invalid.";
   if (s.message().rfind(kSingle, 0) != 0) return s;
-  return Status(s.code(), "One or more parameters cannot be validated." +
-                              s.message().substr(kSingle.size()));
+  return Status(s.code(),
+                "One or more parameters cannot be validated." + s.message().substr(kSingle.size()));
 }
 
 // One outcome per entry, in request order; unset entries are filled by the engine's answer.
