@@ -10,13 +10,35 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int B64Value(unsigned char c) {
+constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// The 6-bit value of a base64 character in the alphabet whose last two are c62 and c63.
+int B64Value(unsigned char c, char c62, char c63) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c == static_cast<unsigned char>(c62)) return 62;
+  if (c == static_cast<unsigned char>(c63)) return 63;
   return -1;
+}
+
+// Decodes unpadded base64 text; trailing bits that do not fill a byte are dropped.
+std::optional<std::string> DecodeUnpadded(std::string_view in, char c62, char c63) {
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    const int v = B64Value(c, c62, c63);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
 }
 
 std::string Digest(const EVP_MD* md, std::string_view bytes) {
@@ -58,21 +80,28 @@ std::string Base64Encode(std::string_view in) {
 std::optional<std::string> Base64Decode(std::string_view in) {
   while (!in.empty() && in.back() == '=') in.remove_suffix(1);
   if (in.size() % 4 == 1) return std::nullopt;
+  return DecodeUnpadded(in, '+', '/');
+}
+
+std::string Base64UrlEncode(std::string_view in) {
   std::string out;
-  out.reserve(in.size() * 3 / 4);
+  out.reserve((in.size() * 4 + 2) / 3);
   std::uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
-    const int v = B64Value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kB64Url[(acc >> bits) & 63]);
     }
   }
+  if (bits > 0) out.push_back(kB64Url[(acc << (6 - bits)) & 63]);
   return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+  return DecodeUnpadded(in, '-', '_');
 }
 
 std::string HexEncode(std::string_view bytes) {

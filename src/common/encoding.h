@@ -11,6 +11,10 @@ std::string Base64Encode(std::string_view bytes);
 // Standard alphabet; padding optional; whitespace not allowed. nullopt on bad input.
 std::optional<std::string> Base64Decode(std::string_view text);
 
+// URL-safe alphabet (RFC 4648 §5: '-' and '_'), without padding. nullopt on bad input.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
 std::string HexEncode(std::string_view bytes);  // lower-case
 
 std::string Md5Hex(std::string_view bytes);

@@ -14,7 +14,6 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kMacBytes = 16;
 constexpr std::size_t kRawBytes = 1 + 8 + 4 + kMacBytes;  // 29 -> 39 base64url chars
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 void PutBe(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -24,50 +23,6 @@ std::uint64_t GetBe(std::string_view in, std::size_t pos, int bytes) {
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[pos + i]);
   return v;
-}
-
-std::string B64UrlEncode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  return out;
-}
-
-int B64UrlValue(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-std::optional<std::string> B64UrlDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    const int v = B64UrlValue(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -139,13 +94,13 @@ std::string ReceiptCodec::Encode(std::uint64_t queue_uid, ReceiptRef ref) const 
   PutBe(raw, ref.seq, 8);
   PutBe(raw, ref.gen, 4);
   raw += Mac(queue_uid, ref.seq, ref.gen);
-  return B64UrlEncode(raw);
+  return Base64UrlEncode(raw);
 }
 
 std::optional<ReceiptRef> ReceiptCodec::Decode(std::uint64_t queue_uid,
                                                std::string_view handle) const {
   if (handle.size() != (kRawBytes * 4 + 2) / 3) return std::nullopt;
-  auto raw = B64UrlDecode(handle);
+  auto raw = Base64UrlDecode(handle);
   if (!raw || raw->size() != kRawBytes || static_cast<std::uint8_t>((*raw)[0]) != kVersion) {
     return std::nullopt;
   }
