@@ -27,6 +27,11 @@ for s in tests/e2e/*/run.sh tests/crash/run.sh; do
   suite "$(dirname "${s#tests/}" | tr / ' ')" "$s" "$BUILD/sluice"
 done
 
+# The real clients once more, against the ASan+UBSan server: a memory error or undefined
+# behaviour aborts the server, which fails the suite.
+suite "e2e python (asan+ubsan server)" env ASAN_OPTIONS=abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/e2e/python/run.sh "$ASAN_BUILD/sluice"
+
 echo
 ((failed)) && printf 'failed suites: %s\n' "${failures[*]}"
 echo "suites: $passed passed, $failed failed"
