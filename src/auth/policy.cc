@@ -1,4 +1,5 @@
 #include "auth/policy.h"
+#include "protocol/wire_text.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -239,20 +240,9 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
   if (key == "aws:sourceaccount") return set(f.source_account);
   if (key == "aws:epochtime") return set(std::to_string(f.now_ms / 1000));
   if (key == "aws:currenttime") {
-    // ISO 8601 UTC, compared as a date.
-    const std::int64_t t = f.now_ms / 1000;
-    std::int64_t z = t / 86400 + 719468;
-    const std::int64_t secs = t % 86400;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", y, m, d, secs / 3600,
-                      (secs / 60) % 60, secs % 60);
+    // ISO 8601 UTC (whole seconds), compared as a date.
+    out.clear();
+    protocol::AppendIso8601(f.now_ms / 1000 * 1000, &out);
     return true;
   }
   return false;
