@@ -104,6 +104,10 @@ std::optional<ReceiptRef> ReceiptCodec::Decode(std::uint64_t queue_uid,
   if (!raw || raw->size() != kRawBytes || static_cast<std::uint8_t>((*raw)[0]) != kVersion) {
     return std::nullopt;
   }
+  // Only the canonical spelling is a handle: the last character carries 2 data bits and 4 unused
+  // ones, which a lenient decoder ignores, so a tampered last character could decode to the same
+  // bytes.
+  if (Base64UrlEncode(*raw) != handle) return std::nullopt;
   ReceiptRef ref{GetBe(*raw, 1, 8), static_cast<std::uint32_t>(GetBe(*raw, 9, 4))};
   const std::string mac = Mac(queue_uid, ref.seq, ref.gen);
   if (CRYPTO_memcmp(mac.data(), raw->data() + 13, kMacBytes) != 0) return std::nullopt;
