@@ -170,7 +170,7 @@ std::string RedrivePolicy::ToJson() const {
 
 Result<RedrivePolicy> ParseRedrivePolicy(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) {
     return Status(ErrorCode::kInvalidAttributeValue,
                   "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a "
@@ -244,7 +244,7 @@ bool RedriveAllowPolicy::Allows(std::string_view source_arn) const {
 
 Result<RedriveAllowPolicy> ParseRedriveAllowPolicy(std::string_view json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) {
     return Status(ErrorCode::kInvalidAttributeValue,
                   "Invalid value for the parameter RedriveAllowPolicy. Reason: Redrive allow "
@@ -363,7 +363,7 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
         }
         if (value.size() > 8192) return InvalidValue(name);
         rapidjson::Document d;
-        d.Parse(value.data(), value.size());
+        d.Parse<rapidjson::kParseIterativeFlag>(value.data(), value.size());
         if (d.HasParseError() || !d.IsObject()) return InvalidValue(name);
         out[name] = ToJson(d);
         break;
@@ -502,7 +502,7 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
   if (policy.empty()) {
     d.SetObject();
   } else {
-    d.Parse(policy.data(), policy.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
     if (d.HasParseError() || !d.IsObject()) d.SetObject();
   }
   auto& a = d.GetAllocator();
@@ -555,7 +555,7 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
 
 Result<std::string> PolicyRemovePermission(std::string_view policy, std::string_view label) {
   rapidjson::Document d;
-  if (!policy.empty()) d.Parse(policy.data(), policy.size());
+  if (!policy.empty()) d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
   const Status not_found(
       ErrorCode::kInvalidParameterValue,
       fmt::format("Value {} for parameter Label is invalid. Reason: can't find label.", label));

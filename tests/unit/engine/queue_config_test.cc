@@ -70,6 +70,15 @@ TEST(QueueConfigTest, UnknownAndReadOnlyNames) {
             "Unknown Attribute FifoQueue.");
 }
 
+// Found by fuzzing: a 1 MB RedrivePolicy of '[' overflowed the stack of a recursive parser.
+TEST(QueueConfigTest, DeeplyNestedJsonIsRejectedWithoutRecursion) {
+  const std::string deep(1 << 20, '[');
+  EXPECT_FALSE(ParseRedrivePolicy(deep).ok());
+  EXPECT_FALSE(ParseRedriveAllowPolicy(deep).ok());
+  std::string nested = "{\"a\":" + deep;
+  EXPECT_FALSE(ParseRedrivePolicy(nested).ok());
+}
+
 TEST(QueueConfigTest, RedrivePolicy) {
   auto p = ParseRedrivePolicy(
       R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"})");
