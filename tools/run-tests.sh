@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every suite: unit and engine tests (release and ASan+UBSan builds), then the end-to-end
-# suites and the crash test (tests/crash) against the built binary. Prints a final "N passed, N failed" line.
+# Runs every suite: unit and engine tests (release and ASan+UBSan builds), the end-to-end
+# suites and the crash test (tests/crash) against the built binary, then short libFuzzer runs
+# (fuzz/run.sh; args: BUILD ASAN_BUILD FUZZ_BUILD). Prints a final "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ASAN_BUILD=${2:-build-asan}
+FUZZ_BUILD=${3:-build-fuzz}
 passed=0
 failed=0
 failures=()
@@ -31,6 +33,9 @@ done
 # behaviour aborts the server, which fails the suite.
 suite "e2e python (asan+ubsan server)" env ASAN_OPTIONS=abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/e2e/python/run.sh "$ASAN_BUILD/sluice"
+
+# libFuzzer targets (fuzz/README.md): every fixed crash input once, then ~10 s of fuzzing each.
+suite "fuzz (short)" fuzz/run.sh "$FUZZ_BUILD" 10
 
 echo
 ((failed)) && printf 'failed suites: %s\n' "${failures[*]}"

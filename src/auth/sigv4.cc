@@ -435,6 +435,7 @@ Result<SigV4Request> ParseSigV4(const net::HttpRequest& req) {
       bool digits = !v->empty() && v->size() <= 9;
       for (char c : *v) {
         digits = digits && c >= '0' && c <= '9';
+        if (!digits) break;  // long values overflowed e (fuzz/regressions/fuzz_sigv4)
         e = e * 10 + (c - '0');
       }
       if (!digits || e < 1 || e > kMaxPresignExpires) {

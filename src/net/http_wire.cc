@@ -2,6 +2,10 @@
 
 #include <strings.h>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <charconv>
 
 namespace sluice::net::detail {
@@ -179,6 +183,54 @@ std::string MakeErrorResponse(int status, std::string_view server, std::string_v
   p.date = date;
   AppendResponseHead(p, Headers{{"Content-Type", "text/plain; charset=utf-8"}}, out);
   out.append(body);
+  return out;
+}
+
+int ParseErrorStatus(const boost::system::error_code& ec) {
+  namespace http = boost::beast::http;
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::body_limit) return 413;
+  return 400;
+}
+
+ParsedRequest ParseHttpRequest(std::string_view bytes, std::size_t max_header_bytes,
+                               std::size_t max_body_bytes, std::size_t feed_size) {
+  namespace http = boost::beast::http;
+  http::request_parser<http::string_body> parser;
+  ConfigureRequestParser(parser, max_header_bytes, max_body_bytes);
+  ParsedRequest out;
+  // The session's loop (http_session.h, Parse): unconsumed bytes stay buffered and are offered
+  // again, with the next piece appended, until the parser is done or fails.
+  std::string buffer;
+  std::size_t fed = 0;
+  boost::system::error_code ec;
+  while (!parser.is_done()) {
+    if (buffer.empty() || ec == http::error::need_more) {
+      if (fed == bytes.size()) return out;  // kNeedMore
+      const std::size_t n =
+          feed_size == 0 ? bytes.size() - fed : std::min(feed_size, bytes.size() - fed);
+      buffer.append(bytes.substr(fed, n));
+      fed += n;
+      ec = {};
+    }
+    const std::size_t used = parser.put(boost::asio::buffer(buffer.data(), buffer.size()), ec);
+    buffer.erase(0, used);
+    if (ec == http::error::need_more) continue;
+    if (ec) {
+      out.state = ParseState::kError;
+      out.error_status = ParseErrorStatus(ec);
+      return out;
+    }
+    if (used == 0) ec = http::error::need_more;
+  }
+  auto& msg = parser.get();
+  out.state = ParseState::kComplete;
+  out.consumed = fed - buffer.size();
+  out.keep_alive = msg.keep_alive();
+  out.request.method.assign(msg.method_string());
+  out.request.target.assign(msg.target());
+  for (const auto& f : msg) out.request.headers.emplace_back(f.name_string(), f.value());
+  out.request.body = std::move(msg.body());
   return out;
 }
 

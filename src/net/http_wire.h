@@ -1,14 +1,21 @@
-// Private helpers of the HTTP server that need no Boost: response-head serialization, reason
-// phrases, the Date header value. Kept apart from the Beast code so they compile fast and can be
-// unit-tested directly.
+// Private helpers of the HTTP server: response-head serialization, reason phrases, the Date
+// header value, and the request parser's configuration and error mapping. This header needs no
+// Boost; only ParseHttpRequest/ParseErrorStatus (bottom of http_wire.cc) use Beast. Kept apart
+// from the session code so they compile fast and can be unit-tested and fuzzed directly.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <string_view>
 
 #include "net/http.h"
+
+namespace boost::system {
+class error_code;
+}  // namespace boost::system
 
 namespace sluice::net::detail {
 
@@ -37,5 +44,39 @@ void AppendResponseHead(const ResponseHeadParams& params, const Headers& headers
 // A complete small response (used for 4xx/5xx produced by the server itself), always with
 // "Connection: close" and a text/plain body.
 std::string MakeErrorResponse(int status, std::string_view server, std::string_view date);
+
+// ---- Request parsing (the server's configuration, shared with ParseHttpRequest) ----
+
+// Configures a fresh Beast request parser (http::request_parser<http::string_body>) the way the
+// server parses every request: header block and body limits, eager body parsing.
+template <class Parser>
+void ConfigureRequestParser(Parser& parser, std::size_t max_header_bytes,
+                            std::size_t max_body_bytes) {
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(max_header_bytes, std::uint32_t{0xFFFFFFFF})));
+  parser.body_limit(static_cast<std::uint64_t>(max_body_bytes));
+  parser.eager(true);
+}
+
+// The status the server answers a parse error with: 431 (header block over the limit), 413 (body
+// over the limit), else 400.
+int ParseErrorStatus(const boost::system::error_code& ec);
+
+enum class ParseState { kComplete, kNeedMore, kError };
+
+struct ParsedRequest {
+  ParseState state = ParseState::kNeedMore;
+  int error_status = 0;      // kError: 400, 413 or 431, as the server answers
+  std::size_t consumed = 0;  // kComplete: bytes of the input this request used (pipelining)
+  bool keep_alive = false;   // kComplete
+  HttpRequest request;       // kComplete: method, target, headers, body
+};
+
+// Parses the first request in `bytes` exactly as a server session does (same parser
+// configuration, same put() loop over an accumulating buffer). feed_size > 0 makes the bytes
+// arrive in pieces of that size, as from a socket; 0 hands them over at once. kNeedMore when the
+// bytes end before the request does. For tests and fuzzing (fuzz/fuzz_http_request.cc).
+ParsedRequest ParseHttpRequest(std::string_view bytes, std::size_t max_header_bytes,
+                               std::size_t max_body_bytes, std::size_t feed_size = 0);
 
 }  // namespace sluice::net::detail

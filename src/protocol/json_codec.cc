@@ -351,6 +351,16 @@ Result<Value> DecodeJson(const ServiceModel& model, ShapeId input, std::string& 
   rj::MemoryPoolAllocator<> value_alloc(value_buffer, sizeof value_buffer);
   rj::MemoryPoolAllocator<> parse_alloc(parse_buffer, sizeof parse_buffer);
   Doc doc(&value_alloc, sizeof parse_buffer, &parse_alloc);
+  // Padding (fuzz/regressions/fuzz_json_decoder): validating a truncated UTF-8 sequence, rapidjson
+  // takes its continuation bytes without looking for the end, reading up to 3 bytes past the
+  // terminating NUL. With 3 more NULs it stops inside the string. Removed again on return.
+  const std::size_t body_size = body.size();
+  body.append(3, '\0');
+  struct Unpad {
+    std::string& s;
+    std::size_t n;
+    ~Unpad() { s.resize(n); }
+  } unpad{body, body_size};
   // In situ: strings point into `body`; iterative: no recursion on hostile nesting.
   doc.ParseInsitu<rj::kParseInsituFlag | rj::kParseValidateEncodingFlag | rj::kParseIterativeFlag>(
       body.data());

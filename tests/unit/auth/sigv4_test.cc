@@ -381,5 +381,23 @@ TEST(SigV4, Canonicalization) {
   EXPECT_EQ(CanonicalQueryString("k=a+b%2Fc"), "k=a%2Bb%2Fc");
 }
 
+// fuzz/regressions/fuzz_sigv4/x-amz-expires-overflow: a long X-Amz-Expires overflowed the
+// accumulator (signed overflow, caught by UBSan) before it was rejected.
+TEST(SigV4, LongPresignedExpiresIsRejectedWithoutOverflow) {
+  net::HttpRequest pre;
+  pre.method = "GET";
+  pre.headers = {{"Host", "h"}};
+  const std::string base =
+      "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fsqs"
+      "%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host"
+      "&X-Amz-Signature=ab&X-Amz-Expires=";
+  for (const char* e : {"99999999999999999999999999", "5444444444444444444x", "-1", "1e3", ""}) {
+    pre.target = base + e;
+    EXPECT_EQ(ParseSigV4(pre).status().code(), ErrorCode::kIncompleteSignature) << e;
+  }
+  pre.target = base + "604800";
+  EXPECT_TRUE(ParseSigV4(pre).ok());
+}
+
 }  // namespace
 }  // namespace sluice::auth

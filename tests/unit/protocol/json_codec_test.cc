@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "models/sqs_model.h"
@@ -238,6 +239,22 @@ TEST(JsonRoundTrip, SendMessageBatch) {
   auto again = Decode("SendMessageBatch", encoded);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(DebugString(*again), DebugString(*v));
+}
+
+// fuzz/regressions/fuzz_json_decoder/truncated-utf8-overread: a body ending inside a UTF-8
+// sequence made rapidjson read past the body's buffer (caught by ASan). The body is sized so
+// its heap block ends right after the terminating NUL.
+TEST(JsonDecode, TruncatedUtf8AtEndStaysInBounds) {
+  for (const char* tail : {"\xE3", "\xF0\x9F", "\xC3"}) {
+    std::string body(40, 'a');
+    body.replace(0, 13, R"({"QueueUrl":")");
+    body.replace(body.size() - std::strlen(tail), std::strlen(tail), tail);
+    const std::string before = body;
+    auto v = DecodeJson(models::Sqs(), Input("SendMessage"), body);
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.status().code(), ErrorCode::kSerialization);
+    EXPECT_EQ(body.size(), before.size());  // the parser's padding is gone again
+  }
 }
 
 }  // namespace
