@@ -22,6 +22,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // peer IP, textual
   bool secure = false;         // arrived over TLS
+  // The connection exceeded its request rate (HttpServerOptions::max_requests_per_second). The
+  // handler must answer without doing the work (the service's throttling error, or 429).
+  bool rate_limited = false;
 
   std::string_view Path() const;   // target up to '?'
   std::string_view Query() const;  // after '?', or empty

@@ -20,100 +20,146 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 struct HttpServer::Impl {
+  // One listening socket: plain HTTP or HTTPS. Lives on workers[0]'s io_context.
+  struct Listener {
+    bool tls = false;
+    std::string host;
+    std::uint16_t port = 0;  // as configured
+    std::uint16_t bound_port = 0;
+    std::optional<tcp::acceptor> acceptor;
+    std::optional<asio::steady_timer> retry;
+  };
+
   Impl(HttpServerOptions options, HttpHandler handler)
       : shared(std::make_shared<ServerShared>(std::move(options), std::move(handler))) {}
 
   bool Start();
+  bool Bind(Listener& l);
   void Stop(std::chrono::milliseconds grace);
-  void DoAccept();
-  void OnAccept(const std::shared_ptr<Worker>& worker, error_code ec, tcp::socket socket);
+  void DoAccept(Listener& l);
+  void OnAccept(Listener& l, const std::shared_ptr<Worker>& worker, error_code ec,
+                tcp::socket socket);
+  void StartSession(const std::shared_ptr<Worker>& worker, bool tls, tcp::socket socket);
   // Runs fn on the worker's thread and waits for it.
   static void RunOn(Worker& worker, std::function<void()> fn);
 
   std::shared_ptr<ServerShared> shared;
-  // Declared before the acceptor: the acceptor lives on workers[0]'s io_context.
+  // Declared before the listeners: the acceptors live on workers[0]'s io_context.
   std::vector<std::shared_ptr<Worker>> workers;
   std::vector<std::thread> threads;
-  std::optional<tcp::acceptor> acceptor;
-  std::optional<asio::steady_timer> accept_retry;
-  std::size_t next_worker = 0;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::size_t next_worker = 0;  // workers[0]'s thread only
   std::uint16_t bound_port = 0;
+  std::uint16_t bound_tls_port = 0;
   bool started = false;
   bool stopped = false;
 };
 
-bool HttpServer::Impl::Start() {
-  if (started) return false;
-  const auto& opts = shared->options;
-  const int n = std::max(1, opts.threads);
-  for (int i = 0; i < n; ++i) workers.push_back(std::make_shared<Worker>(shared));
+bool HttpServer::Impl::Bind(Listener& l) {
   auto& ioc0 = workers[0]->ioc();
-
+  const char* kind = l.tls ? "HTTPS" : "HTTP";
   error_code ec;
   tcp::endpoint endpoint;
-  const auto address = asio::ip::make_address(opts.host, ec);
+  const auto address = asio::ip::make_address(l.host, ec);
   if (!ec) {
-    endpoint = tcp::endpoint(address, opts.port);
+    endpoint = tcp::endpoint(address, l.port);
   } else {
     tcp::resolver resolver(ioc0);
-    auto results = resolver.resolve(opts.host, std::to_string(opts.port),
+    auto results = resolver.resolve(l.host, std::to_string(l.port),
                                     tcp::resolver::passive | tcp::resolver::address_configured, ec);
     if (ec || results.empty()) {
-      spdlog::error("net: cannot resolve listen host '{}': {}", opts.host, ec.message());
-      workers.clear();
+      spdlog::error("net: cannot resolve {} listen host '{}': {}", kind, l.host, ec.message());
       return false;
     }
     endpoint = results.begin()->endpoint();
   }
-
-  acceptor.emplace(ioc0);
-  accept_retry.emplace(ioc0);
+  l.acceptor.emplace(ioc0);
+  l.retry.emplace(ioc0);
   auto fail = [&](const char* what) {
-    spdlog::error("net: cannot {} {}:{}: {}", what, opts.host, opts.port, ec.message());
-    acceptor.reset();
-    accept_retry.reset();
-    workers.clear();
+    spdlog::error("net: cannot {} {}:{} ({}): {}", what, l.host, l.port, kind, ec.message());
     return false;
   };
-  acceptor->open(endpoint.protocol(), ec);
+  l.acceptor->open(endpoint.protocol(), ec);
   if (ec) return fail("open socket for");
-  acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  l.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (ec) return fail("configure");
-  acceptor->bind(endpoint, ec);
+  l.acceptor->bind(endpoint, ec);
   if (ec) return fail("bind");
-  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  l.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen on");
-  bound_port = acceptor->local_endpoint(ec).port();
+  l.bound_port = l.acceptor->local_endpoint(ec).port();
   if (ec) return fail("query");
+  spdlog::debug("net: {} listening on {}:{}", kind, endpoint.address().to_string(), l.bound_port);
+  return true;
+}
+
+bool HttpServer::Impl::Start() {
+  if (started) return false;
+  const auto& opts = shared->options;
+  if (!opts.plain_http && !opts.tls) {
+    spdlog::error("net: neither plain HTTP nor HTTPS is configured");
+    return false;
+  }
+  if (opts.tls) {
+    std::string error;
+    shared->tls_context = detail::MakeServerTlsContext(*opts.tls, &error);
+    if (!shared->tls_context) {
+      spdlog::error("net: {}", error);
+      return false;
+    }
+  }
+  const int n = std::max(1, opts.threads);
+  for (int i = 0; i < n; ++i) workers.push_back(std::make_shared<Worker>(shared));
+  if (opts.plain_http) {
+    auto l = std::make_unique<Listener>();
+    l->host = opts.host;
+    l->port = opts.port;
+    listeners.push_back(std::move(l));
+  }
+  if (opts.tls) {
+    auto l = std::make_unique<Listener>();
+    l->tls = true;
+    l->host = opts.tls->host;
+    l->port = opts.tls->port;
+    listeners.push_back(std::move(l));
+  }
+  for (auto& l : listeners) {
+    if (!Bind(*l)) {
+      listeners.clear();
+      workers.clear();
+      shared->tls_context.reset();
+      return false;
+    }
+    (l->tls ? bound_tls_port : bound_port) = l->bound_port;
+  }
 
   started = true;
-  asio::post(ioc0, [this] { DoAccept(); });
+  for (auto& l : listeners) asio::post(workers[0]->ioc(), [this, l = l.get()] { DoAccept(*l); });
   for (auto& w : workers) {
     asio::post(w->ioc(), [w = w.get()] { w->StartSweep(); });
     threads.emplace_back([w] { w->Run(); });
   }
-  spdlog::debug("net: listening on {}:{} with {} io threads", endpoint.address().to_string(),
-                bound_port, n);
+  spdlog::debug("net: {} io threads", n);
   return true;
 }
 
-void HttpServer::Impl::DoAccept() {
-  if (!acceptor || !acceptor->is_open()) return;
+void HttpServer::Impl::DoAccept(Listener& l) {
+  if (!l.acceptor || !l.acceptor->is_open()) return;
   std::shared_ptr<Worker> worker = workers[next_worker++ % workers.size()];
-  acceptor->async_accept(worker->ioc(), [this, worker](error_code ec, tcp::socket socket) {
-    OnAccept(worker, ec, std::move(socket));
+  l.acceptor->async_accept(worker->ioc(), [this, &l, worker](error_code ec, tcp::socket socket) {
+    OnAccept(l, worker, ec, std::move(socket));
   });
 }
 
-void HttpServer::Impl::OnAccept(const std::shared_ptr<Worker>& worker, error_code ec,
+void HttpServer::Impl::OnAccept(Listener& l, const std::shared_ptr<Worker>& worker, error_code ec,
                                 tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+  if (ec == asio::error::operation_aborted || !l.acceptor->is_open()) return;
   if (ec) {
     // Out of descriptors or memory: back off instead of spinning on the listening socket.
     spdlog::debug("net: accept failed: {}", ec.message());
-    accept_retry->expires_after(std::chrono::milliseconds(50));
-    accept_retry->async_wait([this](error_code wec) {
-      if (!wec) DoAccept();
+    l.retry->expires_after(std::chrono::milliseconds(50));
+    l.retry->async_wait([this, &l](error_code wec) {
+      if (!wec) DoAccept(l);
     });
     return;
   }
@@ -122,22 +168,45 @@ void HttpServer::Impl::OnAccept(const std::shared_ptr<Worker>& worker, error_cod
     spdlog::debug("net: connection refused (limit or stopping)");
     error_code ignored;
     socket.close(ignored);
-    DoAccept();
+    DoAccept(l);
     return;
   }
+  StartSession(worker, l.tls, std::move(socket));
+  DoAccept(l);
+}
+
+void HttpServer::Impl::StartSession(const std::shared_ptr<Worker>& worker, bool tls,
+                                    tcp::socket socket) {
   error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);
   std::string remote;
   const auto peer = socket.remote_endpoint(opt_ec);
   if (!opt_ec) remote = peer.address().to_string();
   try {
-    auto session =
-        std::make_shared<Session<tcp::socket>>(worker, std::move(socket), std::move(remote));
+    if (!tls) {
+      auto session =
+          std::make_shared<Session<tcp::socket>>(worker, std::move(socket), std::move(remote));
+      asio::post(worker->ioc(), [session] { session->Run(); });
+      return;
+    }
+    // OpenSSL reads and writes the descriptor itself: it must be non-blocking.
+    error_code ec;
+    socket.non_blocking(true, ec);
+    SSL* ssl = ec ? nullptr : SSL_new(shared->tls_context.get());
+    if (ssl == nullptr || SSL_set_fd(ssl, socket.native_handle()) != 1) {
+      spdlog::error("net: cannot start a TLS session: {}",
+                    ec ? ec.message() : detail::TakeOpenSslErrors());
+      if (ssl != nullptr) SSL_free(ssl);
+      socket.close(ec);
+      return;
+    }
+    SSL_set_accept_state(ssl);
+    auto session = std::make_shared<Session<detail::TlsStream>>(
+        worker, detail::TlsStream(std::move(socket), ssl), std::move(remote));
     asio::post(worker->ioc(), [session] { session->Run(); });
   } catch (const std::exception& e) {
     spdlog::error("net: cannot start a session: {}", e.what());
   }
-  DoAccept();
 }
 
 void HttpServer::Impl::RunOn(Worker& worker, std::function<void()> fn) {
@@ -157,9 +226,11 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
 
   RunOn(*workers[0], [this] {
-    error_code ec;
-    acceptor->close(ec);
-    accept_retry->cancel();
+    for (auto& l : listeners) {
+      error_code ec;
+      l->acceptor->close(ec);
+      l->retry->cancel();
+    }
   });
   for (auto& w : workers) {
     RunOn(*w,
@@ -175,8 +246,7 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   for (auto& w : workers) asio::post(w->ioc(), [w = w.get()] { w->Shutdown(); });
   for (auto& t : threads) t.join();
   threads.clear();
-  acceptor.reset();
-  accept_retry.reset();
+  listeners.clear();
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
@@ -194,6 +264,8 @@ bool HttpServer::Start() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+std::uint16_t HttpServer::tls_port() const { return impl_->bound_tls_port; }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 

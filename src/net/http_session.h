@@ -1,7 +1,8 @@
 // Private to sluice_net (included only by http_server.cc): the per-io-thread Worker and the
-// per-connection Session. Session is a template over its stream so a TLS stream
-// (boost::asio::ssl::stream<tcp::socket>) can be plugged in later: only the small stream hooks at
-// the top of this file (WaitReadable, ShutdownSend, kIsSecure) need TLS overloads.
+// per-connection Session. Session is a template over its stream: tcp::socket for plain HTTP,
+// TlsStream (tls_stream.h) for HTTPS; the small stream hooks at the top of this file
+// (kIsSecure, WaitReadable, ShutdownSend) differ between the two, and a TLS session starts with
+// a handshake.
 //
 // Threading: every Worker owns one io_context run by exactly one thread; a Session lives on its
 // Worker's thread (no strand needed). The only entry points from other threads are
@@ -29,6 +30,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -41,6 +43,8 @@
 #include "net/http.h"
 #include "net/http_server.h"
 #include "net/http_wire.h"
+#include "net/tls_context.h"
+#include "net/tls_stream.h"
 
 namespace sluice::net::detail {
 
@@ -51,20 +55,36 @@ using tcp = asio::ip::tcp;
 using SteadyTime = std::chrono::steady_clock::time_point;
 using boost::system::error_code;
 
-// ---- Stream hooks (add overloads for a TLS stream here) ----
+// ---- Stream hooks: plain socket and TLS ----
 
 template <class Stream>
 inline constexpr bool kIsSecure = false;
+template <>
+inline constexpr bool kIsSecure<TlsStream> = true;
 
 // Completes when the stream has bytes to read, without holding a buffer while idle.
 template <class Handler>
 void WaitReadable(tcp::socket& s, Handler&& h) {
   s.async_wait(tcp::socket::wait_read, std::forward<Handler>(h));
 }
+template <class Handler>
+void WaitReadable(TlsStream& s, Handler&& h) {
+  if (s.HasBufferedInput()) {  // already inside OpenSSL: the socket may never become readable
+    asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
+    return;
+  }
+  s.next_layer().async_wait(tcp::socket::wait_read, std::forward<Handler>(h));
+}
 
+// Frees buffers the stream keeps while idle (TLS: OpenSSL's record buffers).
+inline void ReleaseIdleBuffers(tcp::socket&) {}
+inline void ReleaseIdleBuffers(TlsStream& s) { s.ReleaseBuffers(); }
+
+// Half-close (for TLS: close_notify first, best effort).
 inline void ShutdownSend(tcp::socket& s, error_code& ec) {
   s.shutdown(tcp::socket::shutdown_send, ec);
 }
+inline void ShutdownSend(TlsStream& s, error_code& ec) { s.ShutdownSend(ec); }
 
 // ---- Server-wide state shared by all workers and sessions (outlives the HttpServer if a
 // Responder is kept after Stop) ----
@@ -73,6 +93,7 @@ struct ServerShared {
   ServerShared(HttpServerOptions o, HttpHandler h) : options(std::move(o)), handler(std::move(h)) {}
   const HttpServerOptions options;
   const HttpHandler handler;
+  SslContextPtr tls_context;  // set by Start before the io threads run; null without TLS
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
 };
@@ -217,7 +238,22 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       CloseSocket();
       return;
     }
-    ReadRequest();
+    if constexpr (!kIsSecure<Stream>) {
+      ReadRequest(/*first=*/true);
+    } else {
+      // The handshake counts against the request timeout: a client that connects and never
+      // finishes it is closed by the sweep.
+      state_ = State::kHandshake;
+      deadline_ = DeadlineAfter(options().request_read_timeout);
+      stream_.async_handshake([self = this->shared_from_this()](error_code ec) {
+        if (self->closed_) return;
+        if (ec) {
+          self->OnHandshakeFailed(ec);
+          return;
+        }
+        self->ReadRequest(/*first=*/true);
+      });
+    }
   }
 
   // The Responder: any thread, first call for the current request wins.
@@ -263,11 +299,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void OnStop(bool force) override {
-    if (force || state_ == State::kIdle) CloseSocket();
+    if (force || state_ == State::kIdle || state_ == State::kHandshake) CloseSocket();
   }
 
  private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
   static constexpr std::size_t kReadSize = 16 * 1024;
   static constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
   static constexpr std::chrono::seconds kLingerTime{2};
@@ -276,6 +312,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   const char* StateName() const {
     switch (state_) {
+      case State::kHandshake:
+        return "TLS handshake";
       case State::kIdle:
         return "idle";
       case State::kReading:
@@ -309,12 +347,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   // Starts reading the next request; pipelined bytes already buffered are parsed first.
-  void ReadRequest() {
+  // first: the connection's first request. Wait for readability before allocating a read
+  // buffer, so connections that never send anything cost no buffer at all.
+  void ReadRequest(bool first = false) {
     parser_.emplace();
-    parser_->header_limit(
-        static_cast<std::uint32_t>(std::min<std::size_t>(options().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(static_cast<std::uint64_t>(options().max_body_bytes));
-    parser_->eager(true);
+    ConfigureRequestParser(*parser_, options().max_header_bytes, options().max_body_bytes);
     continue_sent_ = false;
     if (buffer_.size() > 0) {
       BeginRequest();
@@ -328,6 +365,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     state_ = State::kIdle;
     idle_since_ = std::chrono::steady_clock::now();
     deadline_ = DeadlineAfter(options().idle_timeout);
+    if (first) {
+      WaitParked();
+      return;
+    }
     // A read straight away: after a request that drained the socket, Asio queues it on epoll
     // without a syscall (cheaper than a readiness wait, which costs an epoll_ctl each time).
     DoRead();
@@ -336,16 +377,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void WaitParked() {
     parked_ = true;
     buffer_.shrink_to_fit();
-    WaitReadable(beast::get_lowest_layer(stream_),
-                 [self = this->shared_from_this()](error_code ec) {
-                   self->parked_ = false;
-                   if (ec || self->closed_) {
-                     self->CloseSocket();
-                     return;
-                   }
-                   self->BeginRequest();
-                   self->DoRead();
-                 });
+    ReleaseIdleBuffers(stream_);
+    WaitReadable(stream_, [self = this->shared_from_this()](error_code ec) {
+      self->parked_ = false;
+      if (ec || self->closed_) {
+        self->CloseSocket();
+        return;
+      }
+      self->BeginRequest();
+      self->DoRead();
+    });
   }
 
   void BeginRequest() {
@@ -423,12 +464,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void OnParseError(error_code ec) {
-    int status = 400;
-    if (ec == http::error::header_limit) {
-      status = 431;
-    } else if (ec == http::error::body_limit) {
-      status = 413;
-    }
+    const int status = ParseErrorStatus(ec);
     spdlog::debug("net: {} bad request ({}): answering {}", remote_, ec.message(), status);
     head_ = MakeErrorResponse(status, options().server_header, worker_->date());
     state_ = State::kWriting;
@@ -441,6 +477,37 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                         }
                         self->LingeringClose();
                       });
+  }
+
+  std::uint32_t BurstSize() const {
+    const auto& o = options();
+    if (o.request_burst > 0) return o.request_burst;
+    return static_cast<std::uint32_t>(std::max(1.0, std::ceil(o.max_requests_per_second)));
+  }
+
+  // Per-connection token bucket (full at the start). False: over the rate. Throttled requests
+  // also add to abuse_, which drains at the same rate: a client slightly over the rate is only
+  // throttled, one far over it soon exceeds kAbuseFactor x burst (see Dispatch).
+  bool TakeToken() {
+    const double rate = options().max_requests_per_second;
+    if (!(rate > 0)) return true;
+    const double burst = BurstSize();
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if (!bucket_started_) {
+      bucket_started_ = true;
+      tokens_ = burst;
+    } else {
+      const double refill = std::chrono::duration<double>(now - bucket_time_).count() * rate;
+      tokens_ = std::min(burst, tokens_ + refill);
+      abuse_ = std::max(0.0, abuse_ - refill);
+    }
+    bucket_time_ = now;
+    if (tokens_ >= 1.0) {
+      tokens_ -= 1.0;
+      return true;
+    }
+    abuse_ += 1.0;
+    return false;
   }
 
   std::chrono::seconds WriteTimeout() const {
@@ -464,6 +531,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     parser_.reset();
     req.remote_address = remote_;
     req.secure = kIsSecure<Stream>;
+    if (!TakeToken()) {
+      req.rate_limited = true;
+      // Far over the limit: answer this one, then close. (-0.5: the drain since the last
+      // request is tiny but not zero.)
+      if (abuse_ >= HttpServerOptions::kAbuseFactor * BurstSize() - 0.5) {
+        spdlog::debug("net: {} over its request rate far too often: closing", remote_);
+        keep_alive_ = false;
+      }
+    }
 
     state_ = State::kHandling;
     const std::uint64_t gen = ++last_gen_;
@@ -524,9 +600,47 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // Half-closes, then drains what the client still sends for a short while before closing, so
   // that a client still writing (pipelined requests, an oversized body) receives our last response
   // instead of a reset.
-  void LingeringClose() {
+  // TLS: a plain-HTTP request on the HTTPS port is answered in plain HTTP (400, as nginx does),
+  // so that `curl http://` shows why; any other handshake failure just closes.
+  void OnHandshakeFailed(error_code ec) {
+    spdlog::debug("net: {} TLS handshake failed: {}", remote_, ec.message());
+    const bool plain_http =
+        ec.category() == asio::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST;
+    if (!plain_http) {
+      CloseSocket();
+      return;
+    }
+    static constexpr std::string_view kBody = "This port speaks HTTPS only.\n";
+    ResponseHeadParams p;
+    p.status = 400;
+    p.content_length = kBody.size();
+    p.keep_alive = false;
+    p.server = options().server_header;
+    p.date = worker_->date();
+    head_.clear();
+    AppendResponseHead(p, Headers{{"Content-Type", "text/plain; charset=utf-8"}}, head_);
+    head_.append(kBody);
+    state_ = State::kWriting;
+    deadline_ = DeadlineAfter(WriteTimeout());
+    asio::async_write(beast::get_lowest_layer(stream_), asio::buffer(head_),
+                      [self = this->shared_from_this()](error_code wec, std::size_t) {
+                        if (wec || self->closed_) {
+                          self->CloseSocket();
+                          return;
+                        }
+                        self->LingeringClose(/*plain=*/true);
+                      });
+  }
+
+  // plain: half-close and drain the socket itself, bypassing TLS (after a failed handshake).
+  void LingeringClose(bool plain = false) {
     error_code ec;
-    ShutdownSend(beast::get_lowest_layer(stream_), ec);
+    if (plain) {
+      ShutdownSend(beast::get_lowest_layer(stream_), ec);
+    } else {
+      ShutdownSend(stream_, ec);
+    }
     if (ec) {
       CloseSocket();
       return;
@@ -539,23 +653,28 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                      : std::chrono::milliseconds(kLingerTime));
     linger_bytes_ = 0;
     buffer_.clear();
-    DoLingerRead();
+    if (plain) {
+      DoLingerRead(beast::get_lowest_layer(stream_));
+    } else {
+      DoLingerRead(stream_);
+    }
   }
 
-  void DoLingerRead() {
-    stream_.async_read_some(buffer_.prepare(kReadSize),
-                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
-                              if (ec || self->closed_) {
-                                self->CloseSocket();
-                                return;
-                              }
-                              self->linger_bytes_ += n;
-                              if (self->linger_bytes_ > kMaxLingerBytes) {
-                                self->CloseSocket();
-                                return;
-                              }
-                              self->DoLingerRead();
-                            });
+  template <class ReadStream>
+  void DoLingerRead(ReadStream& s) {
+    s.async_read_some(buffer_.prepare(kReadSize),
+                      [self = this->shared_from_this(), &s](error_code ec, std::size_t n) {
+                        if (ec || self->closed_) {
+                          self->CloseSocket();
+                          return;
+                        }
+                        self->linger_bytes_ += n;
+                        if (self->linger_bytes_ > kMaxLingerBytes) {
+                          self->CloseSocket();
+                          return;
+                        }
+                        self->DoLingerRead(s);
+                      });
   }
 
   // Destroyed last: keeps the io_context alive while the socket exists.
@@ -579,6 +698,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool continue_sent_ = false;
   std::uint64_t last_gen_ = 0;
   std::atomic<std::uint64_t> pending_gen_{0};
+  // Rate limit (TakeToken).
+  bool bucket_started_ = false;
+  double tokens_ = 0;
+  SteadyTime bucket_time_{};
+  double abuse_ = 0;  // throttled requests, draining at the rate
 };
 
 }  // namespace sluice::net::detail

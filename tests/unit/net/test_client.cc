@@ -7,9 +7,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <algorithm>
 #include <cctype>
+
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 
 namespace sluice::net::testing {
@@ -33,11 +36,86 @@ TestConnection::TestConnection(std::uint16_t port, int timeout_seconds) {
 TestConnection::~TestConnection() { Close(); }
 
 void TestConnection::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  ssl_ = nullptr;
+  ctx_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
+std::string TestDataPath(const std::string& name) {
+  return std::string(SLUICE_NET_TEST_DATA) + "/" + name;
+}
+
+namespace {
+std::string OpenSslErrors() {
+  std::string out;
+  char buf[256];
+  while (unsigned long e = ERR_get_error()) {
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+}  // namespace
+
+bool TestConnection::StartTls(const TlsClientOptions& o) {
+  if (fd_ < 0) return false;
+  std::signal(SIGPIPE, SIG_IGN);  // OpenSSL writes with write(2), not send(MSG_NOSIGNAL)
+  ERR_clear_error();
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (o.security_level >= 0) SSL_CTX_set_security_level(ctx_, o.security_level);
+  if (o.min_version) SSL_CTX_set_min_proto_version(ctx_, o.min_version);
+  if (o.max_version) SSL_CTX_set_max_proto_version(ctx_, o.max_version);
+  if (!o.ciphers.empty()) SSL_CTX_set_cipher_list(ctx_, o.ciphers.c_str());
+  if (!o.ca_file.empty()) {
+    SSL_CTX_load_verify_locations(ctx_, o.ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  ssl_ = SSL_new(ctx_);
+  SSL_set_fd(ssl_, fd_);
+  SSL_set_tlsext_host_name(ssl_, o.server_name.c_str());
+  if (!o.ca_file.empty()) SSL_set1_host(ssl_, o.server_name.c_str());
+  if (SSL_connect(ssl_) != 1) {
+    tls_error_ = OpenSslErrors();
+    if (tls_error_.empty()) tls_error_ = "handshake failed (connection closed)";
+    return false;
+  }
+  return true;
+}
+
+std::string TestConnection::tls_version() const { return ssl_ ? SSL_get_version(ssl_) : ""; }
+
+std::string TestConnection::tls_cipher() const {
+  return ssl_ ? SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_)) : "";
+}
+
+long TestConnection::Recv(char* data, std::size_t size) {
+  if (ssl_ != nullptr) {
+    std::size_t n = 0;
+    ERR_clear_error();
+    if (SSL_read_ex(ssl_, data, size, &n) == 1) return static_cast<long>(n);
+    const int err = SSL_get_error(ssl_, 0);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return -1;  // timed out
+    if (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)) return -1;
+    return 0;  // close_notify, EOF, reset or a fatal alert: closed
+  }
+  for (;;) {
+    const ssize_t n = ::recv(fd_, data, size, 0);
+    if (n >= 0) return static_cast<long>(n);
+    if (errno == EINTR) continue;
+    if (errno == ECONNRESET || errno == EPIPE) return 0;
+    return -1;
+  }
+}
+
 bool TestConnection::Send(const std::string& bytes) {
+  if (ssl_ != nullptr) {
+    std::size_t n = 0;
+    return bytes.empty() || SSL_write_ex(ssl_, bytes.data(), bytes.size(), &n) == 1;
+  }
   std::size_t off = 0;
   while (off < bytes.size()) {
     const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -53,15 +131,10 @@ bool TestConnection::Send(const std::string& bytes) {
 bool TestConnection::Fill() {
   if (fd_ < 0) return false;
   char tmp[65536];
-  for (;;) {
-    const ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
-    if (n > 0) {
-      buf_.append(tmp, static_cast<std::size_t>(n));
-      return true;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return false;
-  }
+  const long n = Recv(tmp, sizeof(tmp));
+  if (n <= 0) return false;
+  buf_.append(tmp, static_cast<std::size_t>(n));
+  return true;
 }
 
 ClientResponse TestConnection::Read(bool head_request) {
@@ -120,11 +193,9 @@ bool TestConnection::WaitClosed() {
   if (fd_ < 0) return true;
   char tmp[65536];
   for (;;) {
-    const ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
+    const long n = Recv(tmp, sizeof(tmp));
     if (n > 0) continue;
-    if (n == 0) return true;
-    if (errno == EINTR) continue;
-    return errno == ECONNRESET || errno == EPIPE;  // EAGAIN: timed out, still open
+    return n == 0;  // -1: timed out, still open
   }
 }
 
