@@ -15,6 +15,8 @@ awsQuery / XML names follow botocore's query serializer and XML parser:
     list member locationName or "member");
   * map: flattened -> `<Name>.N.<key>/<value>`, else `<Name>.entry.N.<key>/<value>`
     (key/value = locationName or "key"/"value").
+An awsQuery model (STS, SNS) needs nothing else: its own traits give the names (STS has none,
+so members keep their names and lists use `member`: `Tags.member.N.Key`).
 A JSON-protocol model carries no locationName (SQS). With --query-keys, the names are derived by
 matching the model against the per-operation key table, and the generator then re-derives every
 key (request) and element path (response) from the chosen names and fails unless they reproduce
@@ -360,6 +362,11 @@ def main():
     with open(a.model) as f:
         model = json.load(f)
     names = Names(model["shapes"])
+    md = model.get("metadata", {})
+    if "awsQueryCompatible" in md and "query" not in md.get("protocols", [md.get("protocol")]) \
+            and not a.query_keys:
+        # A JSON model carries no Query names: without the key table they would be guessed.
+        fail(f"{a.model}: awsQueryCompatible JSON model needs --query-keys")
     if a.query_keys:
         with open(a.query_keys) as f:
             check_query_keys(model, names, json.load(f))

@@ -9,16 +9,29 @@
 #include <unordered_set>
 #include <utility>
 
+#include "auth/session_token.h"
 #include "auth/sigv4.h"
 
 namespace sluice::auth {
 namespace {
 
 constexpr std::size_t kPolicyCacheLimit = 4096;
+constexpr std::size_t kSessionCacheLimit = 4096;
+constexpr std::int64_t kDefaultRoleSeconds = 3600;
+constexpr std::int64_t kChainedRoleMaxSeconds = 3600;
+constexpr std::int64_t kDefaultSessionTokenSeconds = 43200;
+constexpr std::int64_t kRootSessionTokenMaxSeconds = 3600;
 
 bool IsAccountId(std::string_view s) {
   return s.size() == 12 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsRoleName(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+  });
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -30,22 +43,52 @@ Status InvalidToken() {
                 "The security token included in the request is invalid.");
 }
 
+Status ExpiredToken() {
+  return Status(ErrorCode::kExpiredToken, "The security token included in the request is expired");
+}
+
+Status NotAuthorized(std::string_view principal_arn, std::string_view action,
+                     std::string_view resource, bool explicit_deny) {
+  return Status(ErrorCode::kAccessDenied,
+                fmt::format("User: {} is not authorized to perform: {} on resource: {}{}",
+                            principal_arn.empty() ? "anonymous" : principal_arn, action, resource,
+                            explicit_deny ? " with an explicit deny" : ""));
+}
+
+std::string RoleArn(std::string_view account, std::string_view name) {
+  return fmt::format("arn:aws:iam::{}:role/{}", account, name);
+}
+
 }  // namespace
 
 struct Auth::Impl {
   struct User {
+    std::string secret;
+    std::string session_token;  // static token from the configuration
+    std::shared_ptr<const Principal> principal;
+  };
+  struct Role {
     std::string name;
     std::string account_id;
-    std::string principal_arn;
+    std::string arn;
+    std::string role_id;  // "AROA..."
+    std::shared_ptr<const Policy> trust;
+    std::shared_ptr<const std::vector<Policy>> policies;
+    std::int64_t max_session_seconds = kDefaultRoleSeconds;
+  };
+  // A verified temporary credential, kept so the token is unsealed once.
+  struct Session {
+    std::string token;
     std::string secret;
-    std::string session_token;
-    bool root = false;
-    std::vector<Policy> policies;
+    std::shared_ptr<const Principal> principal;
   };
 
   const Clock& clock;
   std::string region;
   std::unordered_map<std::string, User> users;  // by access key id
+  std::unordered_map<std::string, std::shared_ptr<const Principal>> users_by_name;  // acct/name
+  std::unordered_map<std::string, Role> roles;                                      // by ARN
+  SessionSealer sealer;
 
   struct TextHash {
     using is_transparent = void;
@@ -55,8 +98,12 @@ struct Auth::Impl {
   // Keyed by the document's text, looked up without copying it.
   mutable std::unordered_map<std::string, std::shared_ptr<const Policy>, TextHash, std::equal_to<>>
       policy_cache;
+  mutable std::mutex session_mu;
+  mutable std::unordered_map<std::string, std::shared_ptr<const Session>, TextHash,
+                             std::equal_to<>>
+      sessions;  // by access key id
 
-  explicit Impl(const Clock& c) : clock(c) {}
+  Impl(const Clock& c, std::string key) : clock(c), sealer(std::move(key)) {}
 
   // The parsed resource policy for `text`; nullptr when it does not parse (no grants).
   std::shared_ptr<const Policy> ResourcePolicy(std::string_view text) const {
@@ -72,13 +119,136 @@ struct Auth::Impl {
     policy_cache.emplace(std::string(text), policy);
     return policy;
   }
+
+  // The principal a set of sealed claims stands for, from the current configuration (a role or
+  // user removed since the token was issued makes the token invalid).
+  Result<std::shared_ptr<const Principal>> PrincipalOf(const SessionClaims& c) const {
+    auto p = std::make_shared<Principal>();
+    if (c.kind == SessionClaims::Kind::kAssumedRole) {
+      auto it = roles.find(RoleArn(c.account_id, c.name));
+      if (it == roles.end()) return InvalidToken();
+      const Role& role = it->second;
+      p->kind = Principal::Kind::kAssumedRole;
+      p->account_id = role.account_id;
+      p->name = role.name;
+      p->role_arn = role.arn;
+      p->session_name = c.session_name;
+      p->arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", role.account_id, role.name,
+                           c.session_name);
+      p->unique_id = role.role_id + ":" + c.session_name;
+      p->policies = role.policies;
+    } else {
+      auto it = users_by_name.find(c.account_id + "/" + c.name);
+      if (it == users_by_name.end()) return InvalidToken();
+      *p = *it->second;
+    }
+    if (!c.session_policy.empty()) {
+      auto policy = ParsePolicy(c.session_policy, PolicyKind::kIdentity);
+      if (!policy.ok()) return InvalidToken();
+      p->session_policy = std::make_shared<const Policy>(std::move(*policy));
+    }
+    p->temporary = true;
+    p->expires_ms = c.expires_ms;
+    return std::shared_ptr<const Principal>(std::move(p));
+  }
+
+  // The verified session for temporary credentials `akid` + `token`.
+  Result<std::shared_ptr<const Session>> SessionFor(std::string_view akid,
+                                                    std::string_view token) const {
+    {
+      std::lock_guard lock(session_mu);
+      if (auto it = sessions.find(akid); it != sessions.end()) {
+        if (ConstantTimeEquals(it->second->token, token)) return it->second;
+      }
+    }
+    auto claims = sealer.Unseal(token);
+    if (!claims.ok()) return claims.status();
+    if (!ConstantTimeEquals(claims->access_key_id, akid)) return InvalidToken();
+    auto principal = PrincipalOf(*claims);
+    if (!principal.ok()) return principal.status();
+    auto session = std::make_shared<const Session>(
+        Session{std::string(token), std::move(claims->secret_access_key), std::move(*principal)});
+    std::lock_guard lock(session_mu);
+    if (sessions.size() >= kSessionCacheLimit) sessions.clear();
+    sessions.insert_or_assign(std::string(akid), session);
+    return session;
+  }
+
+  // The principal behind an authenticated context.
+  std::shared_ptr<const Principal> PrincipalOf(const protocol::RequestContext& ctx) const {
+    if (!ctx.authenticated) return nullptr;
+    if (ctx.principal) return ctx.principal;
+    auto it = users.find(ctx.access_key_id);
+    return it == users.end() ? nullptr : it->second.principal;
+  }
+
+  // The policy decision for `p` doing `action` on `resource` (see Auth::Authorize).
+  // `resource_policy` may be null. `facts` must describe `p`. With `trust`, the resource policy
+  // is a role trust policy, which must always allow (IAM: a required resource-based policy).
+  Status Decide(const Principal& p, const RequestFacts& facts, std::string_view action,
+                std::string_view resource_arn, std::string_view resource_account,
+                const Policy* resource_policy, bool cross_account_grantable,
+                bool trust = false) const {
+    const EvalRequest req{action, resource_arn, &facts};
+    bool identity_allow = p.kind == Principal::Kind::kRoot;
+    if (p.policies) {
+      for (const Policy& policy : *p.policies) {
+        const Decision d = policy.Evaluate(req);
+        if (d.deny) return NotAuthorized(p.arn, action, resource_arn, true);
+        identity_allow = identity_allow || d.allow;
+      }
+    }
+    bool session_allow = true;
+    if (p.session_policy) {
+      const Decision d = p.session_policy->Evaluate(req);
+      if (d.deny) return NotAuthorized(p.arn, action, resource_arn, true);
+      session_allow = d.allow;
+    }
+    Decision res;
+    if (resource_policy != nullptr) {
+      res = resource_policy->Evaluate(req);
+      if (res.deny) return NotAuthorized(p.arn, action, resource_arn, true);
+    }
+    const bool same_account = resource_account == p.account_id;
+    const bool allowed = session_allow && (!trust || res.allow) &&
+                         (same_account ? (identity_allow || res.allow_direct)
+                                       : (cross_account_grantable && identity_allow && res.allow));
+    return allowed ? Status::Ok() : NotAuthorized(p.arn, action, resource_arn, false);
+  }
+
+  RequestFacts FactsOf(const Principal& p, const protocol::RequestContext& ctx) const {
+    RequestFacts facts;
+    facts.principal_arn = p.arn;
+    facts.principal_account = p.account_id;
+    facts.username = p.kind == Principal::Kind::kUser ? std::string_view(p.name) : "";
+    facts.role_arn = p.role_arn;
+    facts.user_id = p.unique_id;
+    facts.source_ip = ctx.source_ip;
+    facts.secure_transport = ctx.secure;
+    facts.now_ms = clock.NowMs();
+    return facts;
+  }
+
+  TemporaryCredentials Issue(SessionClaims& claims, std::int64_t duration_seconds) const {
+    const std::int64_t now_s = clock.NowMs() / 1000;
+    claims.access_key_id = NewTemporaryAccessKeyId();
+    claims.secret_access_key = NewSecretAccessKey();
+    claims.issued_ms = now_s * 1000;
+    claims.expires_ms = (now_s + duration_seconds) * 1000;
+    TemporaryCredentials out;
+    out.session_token = sealer.Seal(claims);
+    out.access_key_id = std::move(claims.access_key_id);
+    out.secret_access_key = std::move(claims.secret_access_key);
+    out.expiration_ms = claims.expires_ms;
+    return out;
+  }
 };
 
 Auth::Auth(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Auth::~Auth() = default;
 
 Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock& clock) {
-  auto impl = std::make_unique<Impl>(clock);
+  auto impl = std::make_unique<Impl>(clock, config.session_token_key);
   impl->region = config.region == "*" ? std::string() : config.region;
   std::unordered_set<std::string> accounts;
   for (const auto& a : config.accounts) {
@@ -104,14 +274,19 @@ Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock
                     fmt::format("auth user '{}': account {} is not declared in auth.accounts",
                                 u.name, u.account_id));
     }
-    Impl::User user;
-    user.name = u.name;
-    user.account_id = u.account_id;
-    user.root = u.name == "root";
-    user.principal_arn = user.root ? fmt::format("arn:aws:iam::{}:root", u.account_id)
-                                   : fmt::format("arn:aws:iam::{}:user/{}", u.account_id, u.name);
-    user.secret = u.secret_access_key;
-    user.session_token = u.session_token;
+    auto principal = std::make_shared<Principal>();
+    principal->name = u.name;
+    principal->account_id = u.account_id;
+    if (u.name == "root") {
+      principal->kind = Principal::Kind::kRoot;
+      principal->arn = fmt::format("arn:aws:iam::{}:root", u.account_id);
+      principal->unique_id = u.account_id;
+    } else {
+      principal->kind = Principal::Kind::kUser;
+      principal->arn = fmt::format("arn:aws:iam::{}:user/{}", u.account_id, u.name);
+      principal->unique_id = UniqueId("AIDA", u.account_id, u.name);
+    }
+    auto policies = std::make_shared<std::vector<Policy>>();
     for (std::size_t i = 0; i < u.policies.size(); ++i) {
       auto p = ParsePolicy(u.policies[i], PolicyKind::kIdentity);
       if (!p.ok()) {
@@ -119,11 +294,42 @@ Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock
             ErrorCode::kInvalidParameterValue,
             fmt::format("auth user '{}': policy {}: {}", u.name, i + 1, p.status().message()));
       }
-      user.policies.push_back(std::move(*p));
+      policies->push_back(std::move(*p));
     }
+    principal->policies = std::move(policies);
+    Impl::User user{u.secret_access_key, u.session_token, principal};
     if (!impl->users.emplace(u.access_key_id, std::move(user)).second) {
       return Status(ErrorCode::kInvalidParameterValue,
                     fmt::format("auth: access key id {} is configured twice", u.access_key_id));
+    }
+    // Several keys may belong to one user: the first definition names it.
+    impl->users_by_name.emplace(u.account_id + "/" + u.name, std::move(principal));
+  }
+  for (const RoleConfig& r : config.roles) {
+    if (Status st = ValidateRoleConfig(r); !st.ok()) return st;
+    if (!accounts.empty() && !accounts.count(r.account_id)) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    fmt::format("auth role '{}': account {} is not declared in auth.accounts",
+                                r.name, r.account_id));
+    }
+    Impl::Role role;
+    role.name = r.name;
+    role.account_id = r.account_id;
+    role.arn = RoleArn(r.account_id, r.name);
+    role.role_id = UniqueId("AROA", r.account_id, r.name);
+    role.max_session_seconds = r.max_session_duration;
+    auto trust = ParsePolicy(r.assume_role_policy, PolicyKind::kResource);
+    role.trust = std::make_shared<const Policy>(std::move(*trust));
+    auto policies = std::make_shared<std::vector<Policy>>();
+    for (const std::string& text : r.policies) {
+      policies->push_back(ParsePolicy(text, PolicyKind::kIdentity).value());
+    }
+    role.policies = std::move(policies);
+    std::string arn = role.arn;
+    if (!impl->roles.emplace(std::move(arn), std::move(role)).second) {
+      return Status(
+          ErrorCode::kInvalidParameterValue,
+          fmt::format("auth: role {} is configured twice", RoleArn(r.account_id, r.name)));
     }
   }
   return std::unique_ptr<Auth>(new Auth(std::move(impl)));
@@ -142,61 +348,155 @@ Status Auth::Authenticate(const net::HttpRequest& req, std::string_view service,
         ErrorCode::kSignatureDoesNotMatch,
         fmt::format("Credential should be scoped to a valid region, not '{}'. ", sig->region));
   }
-  auto it = impl_->users.find(sig->access_key_id);
-  if (it == impl_->users.end()) return InvalidToken();
-  const Impl::User& user = it->second;
-  if (!ConstantTimeEquals(sig->session_token, user.session_token)) return InvalidToken();
+  std::string_view secret;
+  std::shared_ptr<const Principal> principal;
+  std::shared_ptr<const Impl::Session> session;  // keeps `secret` alive
+  if (auto it = impl_->users.find(sig->access_key_id); it != impl_->users.end()) {
+    const Impl::User& user = it->second;
+    if (!ConstantTimeEquals(sig->session_token, user.session_token)) return InvalidToken();
+    secret = user.secret;
+    principal = user.principal;
+  } else if (sig->access_key_id.rfind("ASIA", 0) == 0 && !sig->session_token.empty()) {
+    auto found = impl_->SessionFor(sig->access_key_id, sig->session_token);
+    if (!found.ok()) return found.status();
+    session = std::move(*found);
+    if (impl_->clock.NowMs() >= session->principal->expires_ms) return ExpiredToken();
+    secret = session->secret;
+    principal = session->principal;
+  } else {
+    return InvalidToken();
+  }
   if (Status s = CheckTime(*sig, impl_->clock.NowMs() / 1000); !s.ok()) return s;
-  if (Status s = VerifySignature(req, *sig, user.secret); !s.ok()) return s;
+  if (Status s = VerifySignature(req, *sig, secret); !s.ok()) return s;
   ctx.authenticated = true;
-  ctx.account_id = user.account_id;
-  ctx.principal_arn = user.principal_arn;
-  ctx.access_key_id = sig->access_key_id;
-  ctx.sender_id = user.root ? user.account_id : sig->access_key_id;
+  ctx.account_id = principal->account_id;
+  ctx.principal_arn = principal->arn;
+  ctx.access_key_id = std::move(sig->access_key_id);
+  ctx.sender_id = principal->unique_id;
   ctx.signing_region = std::move(sig->region);
+  ctx.principal = std::move(principal);
   return Status::Ok();
 }
 
 Status Auth::Authorize(const protocol::RequestContext& ctx, std::string_view action,
                        const Resource& resource) const {
-  const Impl::User* user = nullptr;
-  if (ctx.authenticated) {
-    if (auto it = impl_->users.find(ctx.access_key_id); it != impl_->users.end()) {
-      user = &it->second;
+  const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
+  if (!p) return NotAuthorized(ctx.principal_arn, action, resource.arn, false);
+  const RequestFacts facts = impl_->FactsOf(*p, ctx);
+  std::shared_ptr<const Policy> policy;
+  if (!resource.policy.empty()) {
+    policy = impl_->ResourcePolicy(resource.policy);
+  }
+  return impl_->Decide(*p, facts, action, resource.arn, resource.account, policy.get(),
+                       resource.cross_account_grantable);
+}
+
+Result<AssumedRole> Auth::AssumeRole(const protocol::RequestContext& ctx,
+                                     const AssumeRoleRequest& request) const {
+  constexpr std::string_view kAction = "sts:AssumeRole";
+  const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
+  if (!p) return NotAuthorized(ctx.principal_arn, kAction, request.role_arn, false);
+  if (p->kind == Principal::Kind::kRoot) {
+    return Status(ErrorCode::kAccessDenied, "Roles may not be assumed by root accounts.");
+  }
+  auto it = impl_->roles.find(std::string(request.role_arn));
+  // AWS does not reveal whether a role exists: an unknown role is refused like a foreign one.
+  if (it == impl_->roles.end()) return NotAuthorized(p->arn, kAction, request.role_arn, false);
+  const Impl::Role& role = it->second;
+  RequestFacts facts = impl_->FactsOf(*p, ctx);
+  facts.external_id = request.external_id;
+  facts.role_session_name = request.session_name;
+  if (Status s = impl_->Decide(*p, facts, kAction, role.arn, role.account_id, role.trust.get(),
+                               /*cross_account_grantable=*/true, /*trust=*/true);
+      !s.ok()) {
+    return s;
+  }
+  const std::int64_t duration =
+      request.duration_seconds > 0 ? request.duration_seconds : kDefaultRoleSeconds;
+  if (p->kind == Principal::Kind::kAssumedRole && duration > kChainedRoleMaxSeconds) {
+    return Status(ErrorCode::kValidationError,
+                  "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                  "assumed by role chaining.");
+  }
+  if (duration > role.max_session_seconds) {
+    return Status(
+        ErrorCode::kValidationError,
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
+  }
+  if (!request.session_policy.empty()) {
+    auto policy = ParsePolicy(request.session_policy, PolicyKind::kIdentity);
+    if (!policy.ok()) {
+      const bool json = policy.status().message().rfind("Policy is not valid JSON", 0) == 0;
+      return Status(ErrorCode::kMalformedPolicyDocument,
+                    json ? "The policy is not in the valid JSON format."
+                         : fmt::format("Syntax errors in policy: {}", policy.status().message()));
     }
   }
-  auto denied = [&](bool explicit_deny) {
-    return Status(ErrorCode::kAccessDenied,
-                  fmt::format("User: {} is not authorized to perform: {} on resource: {}{}",
-                              ctx.principal_arn.empty() ? "anonymous" : ctx.principal_arn, action,
-                              resource.arn, explicit_deny ? " with an explicit deny" : ""));
-  };
-  if (user == nullptr) return denied(false);
-  RequestFacts facts;
-  facts.principal_arn = user->principal_arn;
-  facts.principal_account = user->account_id;
-  facts.username = user->root ? std::string_view() : std::string_view(user->name);
-  facts.source_ip = ctx.source_ip;
-  facts.secure_transport = ctx.secure;
-  facts.now_ms = impl_->clock.NowMs();
-  const EvalRequest req{action, resource.arn, &facts};
+  SessionClaims claims;
+  claims.kind = SessionClaims::Kind::kAssumedRole;
+  claims.account_id = role.account_id;
+  claims.name = role.name;
+  claims.session_name = std::string(request.session_name);
+  claims.session_policy = std::string(request.session_policy);
+  AssumedRole out;
+  out.credentials = impl_->Issue(claims, duration);
+  out.assumed_role_id = role.role_id + ":" + claims.session_name;
+  out.arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", role.account_id, role.name,
+                        claims.session_name);
+  return out;
+}
 
-  bool identity_allow = user->root;
-  for (const Policy& p : user->policies) {
-    const Decision d = p.Evaluate(req);
-    if (d.deny) return denied(true);
-    identity_allow = identity_allow || d.allow;
+Result<TemporaryCredentials> Auth::GetSessionToken(const protocol::RequestContext& ctx,
+                                                   std::int64_t duration_seconds) const {
+  const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
+  if (!p) return NotAuthorized(ctx.principal_arn, "sts:GetSessionToken", "*", false);
+  if (p->temporary) {
+    return Status(ErrorCode::kAccessDenied, "Cannot call GetSessionToken with session credentials");
   }
-  Decision res;
-  if (!resource.policy.empty()) {
-    if (auto policy = impl_->ResourcePolicy(resource.policy)) res = policy->Evaluate(req);
-    if (res.deny) return denied(true);
+  std::int64_t duration = duration_seconds > 0 ? duration_seconds : kDefaultSessionTokenSeconds;
+  // Sessions of the account root last at most one hour (longer requests are shortened).
+  if (p->kind == Principal::Kind::kRoot) duration = std::min(duration, kRootSessionTokenMaxSeconds);
+  SessionClaims claims;
+  claims.kind = SessionClaims::Kind::kUserSession;
+  claims.account_id = p->account_id;
+  claims.name = p->name;
+  return impl_->Issue(claims, duration);
+}
+
+Status ValidateRoleConfig(const RoleConfig& r) {
+  if (!IsRoleName(r.name)) {
+    return Status(
+        ErrorCode::kInvalidParameterValue,
+        fmt::format("auth role '{}': the name must be 1-64 characters of [A-Za-z0-9_+=,.@-]",
+                    r.name));
   }
-  const bool same_account = resource.account == user->account_id;
-  const bool allowed = same_account
-                           ? (identity_allow || res.allow_direct)
-                           : (resource.cross_account_grantable && identity_allow && res.allow);
-  return allowed ? Status::Ok() : denied(false);
+  if (!IsAccountId(r.account_id)) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("auth role '{}': account '{}' is not a 12-digit account id", r.name,
+                              r.account_id));
+  }
+  if (r.max_session_duration < 3600 || r.max_session_duration > 43200) {
+    return Status(
+        ErrorCode::kInvalidParameterValue,
+        fmt::format("auth role '{}': max_session_duration must be 3600..43200 seconds", r.name));
+  }
+  if (r.assume_role_policy.empty()) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("auth role '{}' needs an assume_role_policy", r.name));
+  }
+  if (auto trust = ParsePolicy(r.assume_role_policy, PolicyKind::kResource); !trust.ok()) {
+    return Status(
+        ErrorCode::kInvalidParameterValue,
+        fmt::format("auth role '{}': assume_role_policy: {}", r.name, trust.status().message()));
+  }
+  for (std::size_t i = 0; i < r.policies.size(); ++i) {
+    if (auto p = ParsePolicy(r.policies[i], PolicyKind::kIdentity); !p.ok()) {
+      return Status(
+          ErrorCode::kInvalidParameterValue,
+          fmt::format("auth role '{}': policy {}: {}", r.name, i + 1, p.status().message()));
+    }
+  }
+  return Status::Ok();
 }
 
 Status ValidateResourcePolicy(std::string_view json) {

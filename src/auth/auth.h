@@ -1,16 +1,22 @@
-// Auth: who is calling (SigV4 against configured credentials) and may they do this (identity
-// policies plus the resource's policy), as AWS decides it.
+// Auth: who is calling (SigV4 against configured credentials or STS temporary credentials) and
+// may they do this (identity policies, session policies, the resource's policy), as AWS decides
+// it; and the STS side of it: roles, trust policies, issuing temporary credentials.
 //
 // Authenticate fills the RequestContext from a verified signature; Authorize evaluates an action
-// on a resource ARN for an authenticated context. Both are const and thread-safe; an Auth is
-// immutable after Create. Parsed resource policies are cached by their text (bounded, shared,
-// mutex-protected; hits copy a shared_ptr only).
+// on a resource ARN for an authenticated context. AssumeRole / GetSessionToken issue temporary
+// credentials ("ASIA..." keys) whose session token is self-contained and sealed (session_token.h):
+// Authenticate accepts them by unsealing the X-Amz-Security-Token until they expire. All const
+// and thread-safe; an Auth is immutable after Create except for two bounded caches (parsed
+// resource policies by text, verified sessions by access key id), mutex-protected; hits copy a
+// shared_ptr only.
 //
 // Errors (codes only; the service's table gives the wire form): kMissingAuthenticationToken,
 // kIncompleteSignature, kInvalidClientTokenId, kSignatureDoesNotMatch, kRequestExpired,
-// kAccessDenied. Secrets never appear in messages or logs.
+// kExpiredToken, kAccessDenied, kValidationError, kMalformedPolicyDocument. Secrets never appear
+// in messages or logs.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,11 +39,62 @@ struct UserConfig {
   std::vector<std::string> policies;  // IAM identity policy documents (JSON)
 };
 
+// An IAM role that STS AssumeRole can hand out: arn:aws:iam::<account_id>:role/<name>.
+struct RoleConfig {
+  std::string name;                   // [\w+=,.@-]{1,64}
+  std::string account_id;             // 12 digits
+  std::string assume_role_policy;     // the trust policy (JSON, a resource policy with Principal)
+  std::vector<std::string> policies;  // the role's identity policies (JSON)
+  int max_session_duration = 3600;    // seconds, 3600..43200 as in IAM
+};
+
 struct AuthConfig {
   // Accepted credential-scope regions; empty accepts any (and "*" too).
   std::string region;
   std::vector<std::string> accounts;  // known 12-digit accounts
   std::vector<UserConfig> users;
+  std::vector<RoleConfig> roles;
+  // 32 raw bytes sealing STS session tokens. Anything else (empty): a random key per process,
+  // so temporary credentials die with the process.
+  std::string session_token_key;
+};
+
+// The verified caller of a request (RequestContext::principal).
+struct Principal {
+  enum class Kind { kUser, kRoot, kAssumedRole };
+  Kind kind = Kind::kUser;
+  std::string account_id;
+  std::string arn;  // user or root ARN, or "arn:aws:sts::<acct>:assumed-role/<role>/<session>"
+  std::string unique_id;  // "AIDA..." (user), the account id (root), "AROA...:<session>" (role)
+  std::string name;       // user name, "root", or the role's name
+  std::string role_arn;   // assumed roles: "arn:aws:iam::<acct>:role/<role>"
+  std::string session_name;
+  bool temporary = false;                               // signed with STS temporary credentials
+  std::int64_t expires_ms = 0;                          // temporary credentials: expiry (epoch ms)
+  std::shared_ptr<const std::vector<Policy>> policies;  // the user's or the role's
+  std::shared_ptr<const Policy> session_policy;         // AssumeRole Policy; null = none
+};
+
+// STS temporary credentials.
+struct TemporaryCredentials {
+  std::string access_key_id;  // "ASIA" + 16
+  std::string secret_access_key;
+  std::string session_token;
+  std::int64_t expiration_ms = 0;  // whole seconds
+};
+
+struct AssumeRoleRequest {
+  std::string_view role_arn;
+  std::string_view session_name;
+  std::int64_t duration_seconds = 0;  // 0: the default (3600)
+  std::string_view session_policy;    // "" = none
+  std::string_view external_id;       // "" = none
+};
+
+struct AssumedRole {
+  TemporaryCredentials credentials;
+  std::string assumed_role_id;  // "AROA...:<session>"
+  std::string arn;              // "arn:aws:sts::<acct>:assumed-role/<role>/<session>"
 };
 
 // What an authorization decision is about.
@@ -61,15 +118,39 @@ class Auth {
 
   // kAccessDenied unless policies allow `action` ("sqs:SendMessage") on `resource` for ctx's
   // principal: explicit Deny anywhere wins; same account: identity or resource policy allows;
-  // other account: both allow (and the action must be cross-account grantable).
+  // other account: both allow (and the action must be cross-account grantable). A session policy
+  // (AssumeRole Policy) must allow too: effective permissions are its intersection with the rest.
   Status Authorize(const protocol::RequestContext& ctx, std::string_view action,
                    const Resource& resource) const;
+
+  // STS AssumeRole for the authenticated caller: the role must be configured and its trust policy
+  // (a resource policy on the role ARN, for sts:AssumeRole, with sts:ExternalId and
+  // sts:RoleSessionName in the context) together with the caller's identity policies must allow
+  // it, as Authorize decides (same account: a trust policy naming the caller suffices; naming
+  // the account needs an identity policy too; other accounts: both). Unknown roles and refusals:
+  // kAccessDenied "User: <arn> is not authorized to perform: sts:AssumeRole on resource: <role>".
+  // The account root may not assume roles. kValidationError when the duration exceeds the role's
+  // max_session_duration (or one hour for role chaining); kMalformedPolicyDocument for a session
+  // policy that does not parse. Request syntax (lengths, patterns, 900..43200) is the caller's
+  // job (services/sts).
+  Result<AssumedRole> AssumeRole(const protocol::RequestContext& ctx,
+                                 const AssumeRoleRequest& request) const;
+
+  // STS GetSessionToken: temporary credentials for the calling IAM user (or root: at most one
+  // hour). kAccessDenied when called with temporary credentials. `duration_seconds` 0: 43200.
+  Result<TemporaryCredentials> GetSessionToken(const protocol::RequestContext& ctx,
+                                               std::int64_t duration_seconds) const;
 
  private:
   struct Impl;
   explicit Auth(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Validates one role as Auth::Create does (name, 12-digit account, max_session_duration
+// 3600..43200, a parseable trust policy and identity policies); kInvalidParameterValue with the
+// reason. Configuration loading calls it to fail early, whatever the auth mode.
+Status ValidateRoleConfig(const RoleConfig& role);
 
 // Validates a resource policy document as SQS's SetQueueAttributes does (syntax, elements,
 // operators). kInvalidParameterValue with the reason.

@@ -127,7 +127,8 @@ std::optional<std::int64_t> ParseDateMs(std::string_view s) {
   if (s.empty()) return std::nullopt;
   if (s.find('-') == std::string_view::npos || s.size() < 10) {
     auto n = ParseNumber(s);
-    if (!n) return std::nullopt;
+    // Beyond ±1e15 s the milliseconds overflow int64 (UB; fuzz/regressions/fuzz_policy).
+    if (!n || std::fabs(*n) > 1e15) return std::nullopt;
     return static_cast<std::int64_t>(*n * 1000);
   }
   auto num = [&](std::size_t pos, std::size_t len) -> int {
@@ -233,7 +234,17 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
   if (key == "aws:sourceip") return set(f.source_ip);
   if (key == "aws:securetransport") return set(f.secure_transport ? "true" : "false");
   if (key == "aws:principalaccount") return set(f.principal_account);
-  if (key == "aws:principalarn") return set(f.principal_arn);
+  if (key == "aws:principalarn") return set(f.role_arn.empty() ? f.principal_arn : f.role_arn);
+  if (key == "aws:userid") return set(f.user_id);
+  if (key == "sts:externalid") return set(f.external_id);
+  if (key == "sts:rolesessionname") return set(f.role_session_name);
+  if (key == "aws:principaltype") {
+    if (f.principal_arn.empty()) return false;
+    if (!f.role_arn.empty()) return set("AssumedRole");
+    const bool root = f.principal_arn.size() >= 5 &&
+                      f.principal_arn.substr(f.principal_arn.size() - 5) == ":root";
+    return set(root ? "Account" : "User");
+  }
   if (key == "aws:principalservicename") return set(f.principal_service);
   if (key == "aws:username") return set(f.username);
   if (key == "aws:sourcearn") return set(f.source_arn);
@@ -341,7 +352,9 @@ PrincipalMatch MatchPrincipal(const PrincipalSpec& p, const RequestFacts& f) {
   }
   PrincipalMatch best = PrincipalMatch::kNone;
   for (const auto& a : p.aws) {
-    if (a == f.principal_arn) return PrincipalMatch::kDirect;
+    if (a == f.principal_arn || (!f.role_arn.empty() && a == f.role_arn)) {
+      return PrincipalMatch::kDirect;
+    }
     // "arn:aws:iam::<account>:root" names every principal of the account.
     constexpr std::string_view kPrefix = "arn:aws:iam::";
     if (a.size() == kPrefix.size() + 12 + 5 && a.compare(0, kPrefix.size(), kPrefix) == 0 &&
@@ -607,7 +620,8 @@ Decision Policy::Evaluate(const EvalRequest& req) const {
 
 Result<Policy> ParsePolicy(std::string_view json, PolicyKind kind) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  // Iterative: the recursive parser overflowed the stack on deeply nested input (fuzz/README.md).
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return Invalid(fmt::format("Policy is not valid JSON: {} (offset {})",
                                rapidjson::GetParseError_En(doc.GetParseError()),
@@ -616,7 +630,8 @@ Result<Policy> ParsePolicy(std::string_view json, PolicyKind kind) {
   if (!doc.IsObject()) return Invalid("Policy must be a JSON object");
   Policy policy;
   const JsonValue* statements = nullptr;
-  for (const auto& m : doc.GetObject()) {
+  // Const iteration: clang warns that C++20 finds the non-const member iterators' != ambiguous.
+  for (const auto& m : static_cast<const rapidjson::Document&>(doc).GetObject()) {
     const std::string_view key = Str(m.name);
     if (key == "Version") {
       if (!m.value.IsString() || (Str(m.value) != "2012-10-17" && Str(m.value) != "2008-10-17")) {

@@ -8,7 +8,8 @@
 // Date*, Bool, IpAddress/NotIpAddress and Null operators, the ...IfExists suffix and the
 // ForAnyValue:/ForAllValues: prefixes. Context keys: aws:SourceIp, aws:SourceArn,
 // aws:SourceAccount, aws:SecureTransport, aws:PrincipalAccount, aws:PrincipalArn,
-// aws:PrincipalServiceName, aws:CurrentTime, aws:EpochTime, aws:username.
+// aws:PrincipalServiceName, aws:CurrentTime, aws:EpochTime, aws:username, aws:userid,
+// aws:PrincipalType, sts:ExternalId, sts:RoleSessionName.
 //
 // A parsed Policy is immutable and thread-safe.
 #pragma once
@@ -39,6 +40,12 @@ struct RequestFacts {
   std::int64_t now_ms = 0;
   std::string_view source_arn;      // aws:SourceArn (service principals)
   std::string_view source_account;  // aws:SourceAccount (service principals)
+  // Assumed-role sessions: the role's ARN ("arn:aws:iam::111122223333:role/reader"). A Principal
+  // naming the role matches its sessions directly, and aws:PrincipalArn is the role's ARN.
+  std::string_view role_arn;
+  std::string_view user_id;            // aws:userid ("AIDA...", "AROA...:session", account id)
+  std::string_view external_id;        // sts:ExternalId (AssumeRole trust policy evaluation)
+  std::string_view role_session_name;  // sts:RoleSessionName (AssumeRole trust policy)
 };
 
 struct EvalRequest {

@@ -53,6 +53,11 @@ enum class ErrorCode : unsigned short {
   kInvalidClientTokenId,
   kSignatureDoesNotMatch,
   kRequestExpired,
+  kExpiredToken,  // temporary credentials (STS session token) past their expiry
+  // STS / IAM modelled errors.
+  kValidationError,  // AWS "ValidationError": a request member violates its model constraint
+  kMalformedPolicyDocument,
+  kPackedPolicyTooLarge,
   // Server faults.
   kInternalError,
   kServiceUnavailable,

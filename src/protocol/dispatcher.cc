@@ -14,7 +14,7 @@
 
 namespace sluice::protocol {
 
-struct Dispatcher::State {
+struct Dispatcher::Service {
   ServiceDefinition def;
   std::vector<const Handler*> handlers;  // by operation index in the model
   std::string xml_namespace;
@@ -35,6 +35,25 @@ struct Dispatcher::State {
                 ? RenderJsonError(def.model->metadata(), info, st.message(), request_id)
                 : RenderQueryError(xml_namespace, info, st.message(), request_id));
   }
+
+  bool SupportsJson() const { return def.model != nullptr && def.model->metadata().SupportsJson(); }
+  bool SupportsQuery() const {
+    return def.model != nullptr && def.model->metadata().SupportsQuery();
+  }
+
+  // The operation named `name` when this service has a handler for it, else nullptr.
+  const OperationDef* Find(std::string_view name) const {
+    if (def.model == nullptr) return nullptr;
+    const OperationDef* op = def.model->FindOperation(name);
+    if (op == nullptr || handlers[op - def.model->operations().data()] == nullptr) return nullptr;
+    return op;
+  }
+};
+
+struct Dispatcher::State {
+  std::vector<std::shared_ptr<const Service>> services;  // [0] = default
+  const Service* default_json = nullptr;                 // first service speaking awsJson
+  const Service* default_query = nullptr;                // first service speaking awsQuery
 };
 
 namespace {
@@ -57,33 +76,85 @@ std::string InvalidActionMessage(std::string_view action) {
   return msg;
 }
 
+// The service name of a SigV4 credential "AKID/20240115/us-east-1/sqs/aws4_request"; empty when
+// malformed.
+std::string_view CredentialService(std::string_view credential) {
+  std::size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    pos = credential.find('/', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  const std::size_t end = credential.find('/', pos);
+  if (end == std::string_view::npos) return {};
+  return credential.substr(pos, end - pos);
+}
+
+// The credential scope's service name of a signed request (Authorization header or presigned
+// X-Amz-Credential); empty when the request is not signed. Only used to route ambiguous requests.
+std::string_view ScopeService(const net::HttpRequest& req, const QueryParams* params) {
+  if (const std::string* auth = req.Header("Authorization")) {
+    std::string_view a = *auth;
+    const std::size_t c = a.find("Credential=");
+    if (c == std::string_view::npos) return {};
+    a.remove_prefix(c + 11);
+    return CredentialService(a.substr(0, a.find_first_of(", ")));
+  }
+  if (params != nullptr) {
+    if (const std::string* cred = FindParam(*params, "X-Amz-Credential")) {
+      return CredentialService(*cred);
+    }
+  }
+  return {};
+}
+
+Status Throttled() { return Status(ErrorCode::kRequestThrottled, "Rate exceeded"); }
+
 }  // namespace
 
-Dispatcher::Dispatcher(ServiceDefinition service) {
+Dispatcher::Dispatcher(ServiceDefinition service)
+    : Dispatcher([&] {
+        std::vector<ServiceDefinition> v;
+        v.push_back(std::move(service));
+        return v;
+      }()) {}
+
+Dispatcher::Dispatcher(std::vector<ServiceDefinition> services) {
   auto state = std::make_shared<State>();
-  state->def = std::move(service);
-  if (const ServiceModel* model = state->def.model) {
-    const auto ops = model->operations();
-    state->handlers.assign(ops.size(), nullptr);
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      auto it = state->def.handlers.find(std::string(ops[i].name));
-      if (it != state->def.handlers.end() && it->second) state->handlers[i] = &it->second;
-    }
-    state->xml_namespace = state->def.xml_namespace.empty()
+  if (services.empty()) services.emplace_back();
+  for (ServiceDefinition& def : services) {
+    auto svc = std::make_shared<Service>();
+    svc->def = std::move(def);
+    if (const ServiceModel* model = svc->def.model) {
+      const auto ops = model->operations();
+      svc->handlers.assign(ops.size(), nullptr);
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        auto it = svc->def.handlers.find(std::string(ops[i].name));
+        if (it != svc->def.handlers.end() && it->second) svc->handlers[i] = &it->second;
+      }
+      svc->xml_namespace = svc->def.xml_namespace.empty()
                                ? std::string(model->metadata().xml_namespace)
-                               : state->def.xml_namespace;
-    std::string ns = "com.amazonaws.";
-    for (char c : model->metadata().signing_name) ns += static_cast<char>(c | 0x20);
-    ns += '#';
-    state->json_namespace = std::move(ns);
+                               : svc->def.xml_namespace;
+      std::string ns = "com.amazonaws.";
+      for (char c : model->metadata().signing_name) ns += static_cast<char>(c | 0x20);
+      ns += '#';
+      svc->json_namespace = std::move(ns);
+    } else {
+      svc->xml_namespace = svc->def.xml_namespace;
+    }
+    state->services.push_back(std::move(svc));
+  }
+  for (const auto& s : state->services) {
+    if (state->default_json == nullptr && s->SupportsJson()) state->default_json = s.get();
+    if (state->default_query == nullptr && s->SupportsQuery()) state->default_query = s.get();
   }
   state_ = std::move(state);
 }
 
-const ServiceDefinition& Dispatcher::service() const { return state_->def; }
+const ServiceDefinition& Dispatcher::service() const { return state_->services.front()->def; }
 
 void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
-  const State& st = *state_;
+  const State& state = *state_;
   RequestContext ctx;
   ctx.request_id = NewUuid();
   if (const std::string* host = req.Header("Host")) ctx.host = *host;
@@ -91,82 +162,131 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   ctx.source_ip = req.remote_address;
   ctx.secure = req.secure;
 
-  if (st.def.model == nullptr) {
+  const Service* svc = state.services.front().get();
+  if (svc->def.model == nullptr) {
     ctx.protocol = WireProtocol::kQuery;
     ErrorInfo info = DefaultErrorInfo(ErrorCode::kInternalError, "");
-    respond(
-        RenderQueryError(st.xml_namespace, info, "Service model not configured.", ctx.request_id));
+    respond(RenderQueryError(svc->xml_namespace, info, "Service model not configured.",
+                             ctx.request_id));
     return;
   }
-  const ServiceModel& model = *st.def.model;
-  const ServiceMetadata& md = model.metadata();
 
   const OperationDef* op = nullptr;
   Result<Value> input = Value::Struct();
-  const std::string* target = md.SupportsJson() ? req.Header("X-Amz-Target") : nullptr;
-  const bool json = target != nullptr || !md.SupportsQuery();
-  if (st.def.authenticate) {
-    ctx.protocol = json ? WireProtocol::kJson : WireProtocol::kQuery;
-    if (Status auth = st.def.authenticate(req, ctx); !auth.ok()) {
-      st.RespondError(respond, ctx.protocol, auth, ctx.request_id);
-      return;
+  const std::string* target = state.default_json != nullptr ? req.Header("X-Amz-Target") : nullptr;
+  const bool json = target != nullptr || state.default_query == nullptr;
+  // Runs the service's authentication hook (when set); false when it answered the request.
+  auto authenticate = [&]() {
+    if (!svc->def.authenticate) return true;
+    if (Status auth = svc->def.authenticate(req, ctx); !auth.ok()) {
+      svc->RespondError(respond, ctx.protocol, auth, ctx.request_id);
+      return false;
     }
-  }
+    return true;
+  };
   if (json) {
     ctx.protocol = WireProtocol::kJson;
     std::string_view t = target != nullptr ? std::string_view(*target) : std::string_view();
     std::string_view op_name;
-    if (t.size() > md.target_prefix.size() &&
-        t.substr(0, md.target_prefix.size()) == md.target_prefix &&
-        t[md.target_prefix.size()] == '.') {
-      op_name = t.substr(md.target_prefix.size() + 1);
-      op = model.FindOperation(op_name);
+    svc = state.default_json != nullptr ? state.default_json : svc;
+    for (const auto& s : state.services) {
+      if (!s->SupportsJson()) continue;
+      const std::string_view prefix = s->def.model->metadata().target_prefix;
+      if (t.size() > prefix.size() && t.substr(0, prefix.size()) == prefix &&
+          t[prefix.size()] == '.') {
+        svc = s.get();
+        op_name = t.substr(prefix.size() + 1);
+        op = svc->Find(op_name);
+        break;
+      }
     }
-    if (op == nullptr || st.handlers[op - model.operations().data()] == nullptr) {
+    if (req.rate_limited)
+      return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
+    if (!authenticate()) return;
+    if (op == nullptr) {
       // The service's table gives kInvalidAction's JSON __type (UnknownOperationException).
-      const ErrorInfo info = st.Info(ErrorCode::kInvalidAction);
+      const ErrorInfo info = svc->Info(ErrorCode::kInvalidAction);
       std::string msg = target == nullptr ? std::string("Missing X-Amz-Target header.")
                                           : InvalidActionMessage(op_name.empty() ? t : op_name);
-      respond(RenderJsonError(md, info, msg, ctx.request_id));
+      respond(RenderJsonError(svc->def.model->metadata(), info, msg, ctx.request_id));
       return;
     }
-    input = DecodeJson(model, op->input, req.body);
+    input = DecodeJson(*svc->def.model, op->input, req.body);
   } else {
     ctx.protocol = WireProtocol::kQuery;
+    svc = state.default_query;
     QueryParams params;
     Status parsed = ParseFormEncoded(req.Query(), &params);
     if (parsed.ok() && !req.body.empty() && IsFormOrAbsent(req.Header("Content-Type"))) {
       parsed = ParseFormEncoded(req.body, &params);
     }
+    const std::string* action = parsed.ok() ? FindParam(params, "Action") : nullptr;
+    // Route: the services that know the action; Version, then the credential scope, break ties.
+    const Service* found = nullptr;
+    int matches = 0;
+    if (action != nullptr && !action->empty() && state.services.size() > 1) {
+      for (const auto& s : state.services) {
+        if (s->SupportsQuery() && s->Find(*action) != nullptr) {
+          if (matches++ == 0) found = s.get();
+        }
+      }
+    }
+    if (state.services.size() == 1 || matches == 1) {
+      if (found != nullptr) svc = found;
+    } else {
+      const std::string_view scope = ScopeService(req, parsed.ok() ? &params : nullptr);
+      const std::string* version = matches > 1 ? FindParam(params, "Version") : nullptr;
+      const Service* by_version = nullptr;
+      const Service* by_scope = nullptr;
+      int version_matches = 0;
+      for (const auto& s : state.services) {
+        if (!s->SupportsQuery() || (matches > 1 && s->Find(*action) == nullptr)) continue;
+        const ServiceMetadata& md = s->def.model->metadata();
+        if (version != nullptr && md.api_version == *version) {
+          if (version_matches++ == 0) by_version = s.get();
+        }
+        if (by_scope == nullptr && !scope.empty() && md.signing_name == scope) by_scope = s.get();
+      }
+      if (version_matches == 1) {
+        svc = by_version;
+      } else if (by_scope != nullptr) {
+        svc = by_scope;
+      } else if (found != nullptr) {
+        svc = found;
+      }
+    }
+    if (req.rate_limited)
+      return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
+    if (!authenticate()) return;
     if (!parsed.ok()) {
-      st.RespondError(respond, ctx.protocol, parsed, ctx.request_id);
+      svc->RespondError(respond, ctx.protocol, parsed, ctx.request_id);
       return;
     }
-    const std::string* action = FindParam(params, "Action");
     if (action == nullptr || action->empty()) {
-      st.RespondError(
+      svc->RespondError(
           respond, ctx.protocol,
           Status(ErrorCode::kMissingAction, "The request must contain the parameter Action."),
           ctx.request_id);
       return;
     }
-    op = model.FindOperation(*action);
-    if (op == nullptr || st.handlers[op - model.operations().data()] == nullptr) {
-      st.RespondError(respond, ctx.protocol,
-                      Status(ErrorCode::kInvalidAction, InvalidActionMessage(*action)),
-                      ctx.request_id);
+    op = svc->Find(*action);
+    if (op == nullptr) {
+      svc->RespondError(respond, ctx.protocol,
+                        Status(ErrorCode::kInvalidAction, InvalidActionMessage(*action)),
+                        ctx.request_id);
       return;
     }
-    input = DecodeQuery(model, op->input, params);
+    input = DecodeQuery(*svc->def.model, op->input, params);
   }
+  const ServiceModel& model = *svc->def.model;
   if (!input.ok()) {
-    st.RespondError(respond, ctx.protocol, input.status(), ctx.request_id);
+    svc->RespondError(respond, ctx.protocol, input.status(), ctx.request_id);
     return;
   }
-  if (st.def.prepare_input) {
-    Status prepared = st.def.prepare_input(ctx, op->name, *input);
+  if (svc->def.prepare_input) {
+    Status prepared = svc->def.prepare_input(ctx, op->name, *input);
     if (!prepared.ok()) {
-      st.RespondError(respond, ctx.protocol, prepared, ctx.request_id);
+      svc->RespondError(respond, ctx.protocol, prepared, ctx.request_id);
       return;
     }
   }
@@ -175,21 +295,22 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   const bool path_addressed = !ctx.path.empty() && ctx.path != "/";
   if (Status req_st = CheckRequired(model, op->input, *input, ctx.protocol, path_addressed);
       !req_st.ok()) {
-    st.RespondError(respond, ctx.protocol, req_st, ctx.request_id);
+    svc->RespondError(respond, ctx.protocol, req_st, ctx.request_id);
     return;
   }
 
-  const Handler& handler = *st.handlers[op - model.operations().data()];
-  Reply reply = [state = state_, op, protocol = ctx.protocol, request_id = ctx.request_id,
-                 respond = std::move(respond)](Result<Value> result) {
+  const Handler& handler = *svc->handlers[op - model.operations().data()];
+  // The reply may outlive the Dispatcher: it holds the shared state that owns `svc`.
+  Reply reply = [state = state_, service = svc, op, protocol = ctx.protocol,
+                 request_id = ctx.request_id, respond = std::move(respond)](Result<Value> result) {
     if (!result.ok()) {
-      state->RespondError(respond, protocol, result.status(), request_id);
+      service->RespondError(respond, protocol, result.status(), request_id);
       return;
     }
-    const ServiceModel& m = *state->def.model;
+    const ServiceModel& m = *service->def.model;
     respond(protocol == WireProtocol::kJson
                 ? RenderJsonSuccess(m, *op, *result, request_id)
-                : RenderQuerySuccess(m, *op, *result, state->xml_namespace, request_id));
+                : RenderQuerySuccess(m, *op, *result, service->xml_namespace, request_id));
   };
   handler(ctx, std::move(*input), std::move(reply));
 }

@@ -1,6 +1,7 @@
-// Dispatcher: the HTTP entry point of one AWS service. Picks the wire protocol, decodes the
-// request into a Value following the service model, checks required members, calls the
-// operation's handler, and encodes its Reply (output or error) back onto the wire.
+// Dispatcher: the HTTP entry point of the AWS services on one endpoint. Picks the service and the
+// wire protocol, decodes the request into a Value following the service's model, checks required
+// members, calls the operation's handler, and encodes its Reply (output or error) back onto the
+// wire.
 //
 // Protocol choice: an X-Amz-Target header "<targetPrefix>.<Op>" selects awsJson (for services
 // with a target prefix); otherwise an `Action` parameter (URL query string, or a form body when
@@ -9,11 +10,23 @@
 // UnknownOperationException; an unknown Action answers InvalidAction ("The action X is not valid
 // for this endpoint."); neither header nor Action answers MissingAction in Query form.
 //
+// Several services (SQS, STS, ...): a JSON request goes to the service whose target prefix it
+// carries; a Query request to the one service whose model has the Action (with a handler). When
+// several have it, the `Version` parameter (the model's apiVersion) decides, then the SigV4
+// credential scope's service name ("sqs", "sts"); when none has it, the scope's service, else the
+// first service, answers InvalidAction / MissingAction in its own wire form. The first service is
+// the default. Cost on the hot path: one operation lookup per service (binary search).
+//
+// Requests marked `rate_limited` by the server are answered with the service's kRequestThrottled
+// error ("Rate exceeded") in the detected wire protocol, before authentication and without
+// running the operation.
+//
 // Thread-safety: Handle may be called concurrently from any thread. Replies may arrive on any
 // thread and may outlive the Dispatcher (they hold the shared state).
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "net/http.h"
 #include "protocol/service.h"
@@ -23,14 +36,18 @@ namespace sluice::protocol {
 class Dispatcher {
  public:
   explicit Dispatcher(ServiceDefinition service);
+  // Several services on one endpoint; services[0] is the default. Must not be empty.
+  explicit Dispatcher(std::vector<ServiceDefinition> services);
 
   // Answers every request exactly once through `respond` (possibly later, from the handler's
   // thread). Never throws on client input.
   void Handle(net::HttpRequest&& req, net::Responder respond) const;
 
+  // The default (first) service.
   const ServiceDefinition& service() const;
 
  private:
+  struct Service;
   struct State;
   std::shared_ptr<const State> state_;
 };

@@ -44,6 +44,8 @@ ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace) {
       {ErrorCode::kRequestEntityTooLarge, "RequestEntityTooLarge", "RequestEntityTooLarge", 413,
        true},
       {ErrorCode::kServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", 503, false},
+      // Over the request rate: the common AWS throttling error (SQS has its own).
+      {ErrorCode::kRequestThrottled, "Throttling", "ThrottlingException", 400, true},
       // AWS common authentication errors (auth/), as JSON services name them.
       {ErrorCode::kAccessDenied, "AccessDenied", "AccessDeniedException", 403, true},
       {ErrorCode::kMissingAuthenticationToken, "MissingAuthenticationToken",
@@ -55,6 +57,11 @@ ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace) {
       {ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", "InvalidSignatureException", 403,
        true},
       {ErrorCode::kRequestExpired, "RequestExpired", "RequestExpired", 400, true},
+      {ErrorCode::kExpiredToken, "ExpiredToken", "ExpiredTokenException", 403, true},
+      {ErrorCode::kValidationError, "ValidationError", "ValidationException", 400, true},
+      {ErrorCode::kMalformedPolicyDocument, "MalformedPolicyDocument", "MalformedPolicyDocument",
+       400, true},
+      {ErrorCode::kPackedPolicyTooLarge, "PackedPolicyTooLarge", "PackedPolicyTooLarge", 400, true},
   };
   for (const Row& r : kRows) {
     if (r.code == code) {

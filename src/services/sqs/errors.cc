@@ -96,6 +96,14 @@ constexpr std::array kTable = {
     Row{ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", "InvalidSignatureException",
         403, kSender},
     Row{ErrorCode::kRequestExpired, "RequestExpired", "RequestExpired", 400, kSender},
+    // Temporary credentials past their expiry: 403 like AWS's Query services (IAM, STS, SQS).
+    Row{ErrorCode::kExpiredToken, "ExpiredToken", "ExpiredTokenException", 403, kSender},
+    // STS/IAM errors SQS never raises; listed so every code has a row.
+    Row{ErrorCode::kValidationError, "ValidationError", "ValidationException", 400, kSender},
+    Row{ErrorCode::kMalformedPolicyDocument, "MalformedPolicyDocument", "MalformedPolicyDocument",
+        400, kSender},
+    Row{ErrorCode::kPackedPolicyTooLarge, "PackedPolicyTooLarge", "PackedPolicyTooLarge", 400,
+        kSender},
     // Server faults.
     Row{ErrorCode::kInternalError, "InternalError", "InternalFailure", 500, kReceiver},
     Row{ErrorCode::kServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", 503, kReceiver},

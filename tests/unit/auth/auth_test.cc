@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/session_token.h"
 #include "auth/sigv4.h"
 
 namespace sluice::auth {
@@ -90,7 +91,10 @@ TEST_F(AuthTest, Authenticate) {
   EXPECT_TRUE(ctx.authenticated);
   EXPECT_EQ(ctx.account_id, "111111111111");
   EXPECT_EQ(ctx.principal_arn, "arn:aws:iam::111111111111:user/alice");
-  EXPECT_EQ(ctx.sender_id, "AKALICE");
+  // SenderId / GetCallerIdentity UserId: the user's stable unique id, not the access key.
+  EXPECT_EQ(ctx.sender_id, UniqueId("AIDA", "111111111111", "alice"));
+  ASSERT_TRUE(ctx.principal);
+  EXPECT_EQ(ctx.principal->arn, "arn:aws:iam::111111111111:user/alice");
   EXPECT_EQ(Authn(Signed("AKALICE", "wrong", now())), ErrorCode::kSignatureDoesNotMatch);
   EXPECT_EQ(Authn(Signed("AKNOBODY", "x", now())), ErrorCode::kInvalidClientTokenId);
   EXPECT_EQ(Authn(Signed("AKALICE", "alice-secret", now() - 16 * 60)),

@@ -282,5 +282,27 @@ TEST(Policy, Wildcards) {
   EXPECT_TRUE(WildcardMatch("A?C", "abc", true));
 }
 
+// Found by fuzz/fuzz_policy (fuzz/README.md): deep nesting overflowed the stack of the recursive
+// JSON parser; huge epoch-second dates overflowed the millisecond conversion (UB).
+TEST(Policy, HostileDocumentsAreRejectedWithoutCrashing) {
+  const std::string deep(1'000'000, '[');
+  EXPECT_EQ(ParsePolicy(deep, PolicyKind::kResource).status().code(),
+            ErrorCode::kInvalidParameterValue);
+  const std::string nested = std::string(100'000, '[') + std::string(100'000, ']');
+  EXPECT_FALSE(ParsePolicy(nested, PolicyKind::kIdentity).ok());
+  for (const char* date : {"1e300", "-1e300", "1e16"}) {
+    const std::string doc =
+        Doc(std::string(R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":)") +
+            R"({"DateLessThan":{"aws:CurrentTime":")" + date + R"("}}})");
+    EXPECT_EQ(ParsePolicy(doc, PolicyKind::kIdentity).status().code(),
+              ErrorCode::kInvalidParameterValue)
+        << date;
+  }
+  auto ok = ParsePolicy(Doc(R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":)"
+                            R"({"DateLessThan":{"aws:CurrentTime":"1e15"}}})"),
+                        PolicyKind::kIdentity);
+  EXPECT_TRUE(ok.ok());
+}
+
 }  // namespace
 }  // namespace sluice::auth

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "models/sqs_model.h"
+#include "models/sts_model.h"
 #include "protocol/errors.h"
 
 namespace sluice::protocol {
@@ -416,6 +417,208 @@ TEST_F(DispatcherTest, RandomMutationsNeverCrash) {
     EXPECT_TRUE(a->response.status == 200 || a->response.status == 400) << body;
     EXPECT_NE(a->Header("x-amzn-RequestId"), "<absent>");
   }
+}
+
+// ---- several services on one endpoint ---------------------------------------------------------
+
+// A third, made-up Query service that shares the operation name GetCallerIdentity with STS.
+constexpr ShapeDef kFakeShapes[] = {{.name = "Empty", .type = ShapeType::kStructure}};
+constexpr OperationDef kFakeOps[] = {{"GetCallerIdentity", 0, kNoShape, "GetCallerIdentityResult"}};
+constexpr std::string_view kFakeEnums[] = {""};
+constexpr ServiceMetadata kFakeMetadata = {.service_id = "Fake",
+                                           .api_version = "2099-01-01",
+                                           .protocol = "query",
+                                           .xml_namespace = "urn:fake",
+                                           .signing_name = "fake"};
+const ServiceModel kFakeModel(kFakeMetadata, kFakeShapes, {}, kFakeOps, kFakeEnums);
+
+struct Calls {
+  std::string last;  // "<service>:<operation>"
+  int count = 0;
+};
+
+ServiceDefinition Named(const ServiceModel* model, std::string name, std::vector<std::string> ops,
+                        std::shared_ptr<Calls> calls,
+                        std::function<ErrorInfo(ErrorCode)> errors = nullptr) {
+  ServiceDefinition def;
+  def.model = model;
+  def.error_info = std::move(errors);
+  for (const std::string& op : ops) {
+    def.handlers[op] = [calls, tag = name + ":" + op](const RequestContext&, Value&&, Reply reply) {
+      ++calls->count;
+      calls->last = tag;
+      reply(Value::Struct());
+    };
+  }
+  return def;
+}
+
+ErrorInfo StsLikeErrors(ErrorCode code) {
+  if (code == ErrorCode::kRequestThrottled) return {"Throttling", "sts#Throttling", 400, true};
+  return {};
+}
+
+class MultiServiceTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Calls> calls_ = std::make_shared<Calls>();
+  Dispatcher dispatcher_{[this] {
+    std::vector<ServiceDefinition> v;
+    ServiceDefinition sqs =
+        Named(&models::Sqs(), "sqs", {"SendMessage", "ListQueues"}, calls_, TestErrorInfo);
+    sqs.error_info = [](ErrorCode code) -> ErrorInfo {
+      if (code == ErrorCode::kRequestThrottled) {
+        return {"RequestThrottled", "com.amazonaws.sqs#RequestThrottled", 403, true};
+      }
+      return TestErrorInfo(code);
+    };
+    v.push_back(std::move(sqs));
+    v.push_back(
+        Named(&models::Sts(), "sts", {"GetCallerIdentity", "AssumeRole"}, calls_, StsLikeErrors));
+    v.push_back(Named(&kFakeModel, "fake", {"GetCallerIdentity"}, calls_));
+    return v;
+  }()};
+
+  net::HttpResponse Send(std::string body, std::string scope = "", bool rate_limited = false,
+                         std::string target = "") {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Host", "localhost:9324"}};
+    if (target.empty()) {
+      req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    } else {
+      req.headers.emplace_back("Content-Type", "application/x-amz-json-1.0");
+      req.headers.emplace_back("X-Amz-Target", target);
+    }
+    if (!scope.empty()) {
+      req.headers.emplace_back("Authorization",
+                               "AWS4-HMAC-SHA256 Credential=AKID/20240115/us-east-1/" + scope +
+                                   "/aws4_request, SignedHeaders=host, "
+                                   "Signature=00");
+    }
+    req.body = std::move(body);
+    req.rate_limited = rate_limited;
+    net::HttpResponse out;
+    int answers = 0;
+    dispatcher_.Handle(std::move(req), [&](net::HttpResponse&& r) {
+      ++answers;
+      out = std::move(r);
+    });
+    EXPECT_EQ(answers, 1);
+    return out;
+  }
+};
+
+TEST_F(MultiServiceTest, QueryRoutesByAction) {
+  auto r = Send("Action=GetCallerIdentity&Version=2011-06-15");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(calls_->last, "sts:GetCallerIdentity");
+  EXPECT_NE(r.body.find(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"),
+            std::string::npos)
+      << r.body;
+  r = Send("Action=SendMessage&Version=2012-11-05&QueueUrl=u&MessageBody=m");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(calls_->last, "sqs:SendMessage");
+  EXPECT_NE(r.body.find("xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\""), std::string::npos);
+  // AssumeRole is STS's alone, whatever the Version or scope say.
+  Send("Action=AssumeRole&Version=2012-11-05&RoleArn=a&RoleSessionName=b", "sqs");
+  EXPECT_EQ(calls_->last, "sts:AssumeRole");
+}
+
+TEST_F(MultiServiceTest, AmbiguousActionUsesVersionThenScope) {
+  Send("Action=GetCallerIdentity&Version=2099-01-01");
+  EXPECT_EQ(calls_->last, "fake:GetCallerIdentity");
+  Send("Action=GetCallerIdentity&Version=2011-06-15", "fake");  // Version wins over the scope
+  EXPECT_EQ(calls_->last, "sts:GetCallerIdentity");
+  Send("Action=GetCallerIdentity", "fake");
+  EXPECT_EQ(calls_->last, "fake:GetCallerIdentity");
+  Send("Action=GetCallerIdentity&Version=1999-01-01", "sts");
+  EXPECT_EQ(calls_->last, "sts:GetCallerIdentity");
+  Send("Action=GetCallerIdentity");  // nothing decides: the first service that has it
+  EXPECT_EQ(calls_->last, "sts:GetCallerIdentity");
+  // Presigned credential in the query string.
+  net::HttpRequest req;
+  req.method = "GET";
+  req.target =
+      "/?Action=GetCallerIdentity&X-Amz-Credential=AKID%2F20240115%2Fus-east-1%2Ffake%2Faws4_"
+      "request";
+  dispatcher_.Handle(std::move(req), [](net::HttpResponse&&) {});
+  EXPECT_EQ(calls_->last, "fake:GetCallerIdentity");
+}
+
+TEST_F(MultiServiceTest, UnknownActionAnsweredByTheScopedOrDefaultService) {
+  auto r = Send("Action=Nope&Version=2011-06-15");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("<Code>InvalidAction</Code>"), std::string::npos);
+  EXPECT_NE(r.body.find("xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\""),
+            std::string::npos);  // the default (first) service
+  r = Send("Action=Nope", "sts");
+  EXPECT_NE(r.body.find("<Code>InvalidAction</Code>"), std::string::npos);
+  EXPECT_NE(r.body.find("xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\""), std::string::npos)
+      << r.body;
+  r = Send("Version=2011-06-15", "sts");
+  EXPECT_NE(r.body.find("<Code>MissingAction</Code>"), std::string::npos);
+  EXPECT_NE(r.body.find("sts.amazonaws.com"), std::string::npos);
+  r = Send("Action=GetCallerIdentity&a=%zz", "sts");
+  EXPECT_NE(r.body.find("<Code>MalformedQueryString</Code>"), std::string::npos);
+  EXPECT_NE(r.body.find("sts.amazonaws.com"), std::string::npos);
+  EXPECT_EQ(calls_->count, 0);
+}
+
+TEST_F(MultiServiceTest, JsonRoutesByTargetPrefix) {
+  auto r = Send(R"({"QueueUrl":"u","MessageBody":"m"})", "", false, "AmazonSQS.SendMessage");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(calls_->last, "sqs:SendMessage");
+  // STS speaks no JSON: a foreign target is the JSON service's UnknownOperationException.
+  r = Send("{}", "", false, "AWSSecurityTokenServiceV20110615.GetCallerIdentity");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("UnknownOperationException"), std::string::npos);
+  EXPECT_EQ(calls_->count, 1);
+}
+
+TEST_F(MultiServiceTest, RateLimitedRequestsAreThrottledWithoutRunning) {
+  auto r = Send(R"({"QueueUrl":"u","MessageBody":"m"})", "", true, "AmazonSQS.SendMessage");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(net::FindHeader(r.headers, "x-amzn-query-error") != nullptr
+                ? *net::FindHeader(r.headers, "x-amzn-query-error")
+                : "",
+            "RequestThrottled;Sender");
+  EXPECT_NE(r.body.find("Rate exceeded"), std::string::npos);
+  r = Send("Action=SendMessage&QueueUrl=u&MessageBody=m", "", true);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("<Code>RequestThrottled</Code>"), std::string::npos);
+  r = Send("Action=GetCallerIdentity", "", true);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("<Code>Throttling</Code>"), std::string::npos);
+  EXPECT_NE(r.body.find("sts.amazonaws.com"), std::string::npos);
+  EXPECT_EQ(calls_->count, 0);
+  // The same requests without the flag run.
+  EXPECT_EQ(Send("Action=GetCallerIdentity").status, 200);
+  EXPECT_EQ(calls_->count, 1);
+}
+
+TEST_F(DispatcherTest, RateLimitedSingleServiceRunsNothingAndSkipsAuthentication) {
+  int auth_calls = 0;
+  ServiceDefinition def = MakeService(fake_);
+  def.authenticate = [&auth_calls](const net::HttpRequest&, RequestContext&) {
+    ++auth_calls;
+    return Status::Ok();
+  };
+  Dispatcher d(std::move(def));
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  req.body = "Action=SendMessage&QueueUrl=u&MessageBody=m";
+  req.rate_limited = true;
+  net::HttpResponse out;
+  d.Handle(std::move(req), [&out](net::HttpResponse&& r) { out = std::move(r); });
+  // TestErrorInfo has no row: the protocol layer's default (Throttling, 400).
+  EXPECT_EQ(out.status, 400);
+  EXPECT_NE(out.body.find("<Code>Throttling</Code>"), std::string::npos);
+  EXPECT_EQ(fake_->calls, 0);
+  EXPECT_EQ(auth_calls, 0);
 }
 
 }  // namespace

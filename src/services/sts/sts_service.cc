@@ -1,0 +1,364 @@
+#include "services/sts/sts_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/auth.h"
+#include "auth/policy.h"
+#include "auth/session_token.h"
+#include "models/sts_model.h"
+#include "protocol/model.h"
+
+namespace sluice::sts {
+namespace {
+
+using protocol::Reply;
+using protocol::RequestContext;
+using protocol::ServiceModel;
+using protocol::ShapeDef;
+using protocol::ShapeType;
+using protocol::Value;
+
+constexpr std::string_view kUnsetAccount = "000000000000";
+constexpr std::int64_t kDefaultRoleSeconds = 3600;
+constexpr std::int64_t kDefaultSessionTokenSeconds = 43200;
+constexpr std::int64_t kRootSessionTokenMaxSeconds = 3600;
+// AWS packs session policies (compressed) into the token; the plaintext limit is 2,048 characters.
+// PackedPolicySize is the percentage of that limit used by the policy without insignificant
+// whitespace (an approximation: AWS's packing is not documented).
+constexpr std::size_t kPackedPolicyLimit = 2048;
+
+struct Sts {
+  StsOptions options;
+  auth::SessionSealer sealer{std::string()};  // auth "none" only: a per-process random key
+};
+
+std::string LowerCamel(std::string_view name) {
+  std::string s(name);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+// Matches `value` against a model pattern of the simple form "[class]*" or "[class]+" (class:
+// literals, a-z ranges, \w, \d, escaped literals). *supported is false for anything else (the
+// Unicode ranges of arnType/policy types), which is then not checked.
+bool MatchPattern(std::string_view pattern, std::string_view value, bool* supported) {
+  *supported = false;
+  if (pattern.size() < 3 || pattern.front() != '[' ||
+      (pattern.back() != '*' && pattern.back() != '+') || pattern[pattern.size() - 2] != ']') {
+    return true;
+  }
+  const std::string_view cls = pattern.substr(1, pattern.size() - 3);
+  bool allowed[256] = {};
+  for (std::size_t i = 0; i < cls.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(cls[i]);
+    if (c == '\\') {
+      if (++i >= cls.size()) return true;
+      const char e = cls[i];
+      if (e == 'w' || e == 'd') {
+        for (int x = '0'; x <= '9'; ++x) allowed[x] = true;
+        if (e == 'w') {
+          for (int x = 'a'; x <= 'z'; ++x) allowed[x] = true;
+          for (int x = 'A'; x <= 'Z'; ++x) allowed[x] = true;
+          allowed[static_cast<unsigned char>('_')] = true;
+        }
+        continue;
+      }
+      if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) return true;  // \u, \s, ...
+      c = static_cast<unsigned char>(e);
+    } else if (i + 2 < cls.size() && cls[i + 1] == '-' && cls[i + 2] != '\\') {
+      for (int x = c; x <= static_cast<unsigned char>(cls[i + 2]); ++x) allowed[x] = true;
+      i += 2;
+      continue;
+    }
+    allowed[c] = true;
+  }
+  *supported = true;
+  if (pattern.back() == '+' && value.empty()) return false;
+  for (char c : value) {
+    if (!allowed[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
+// AWS's (Coral) validation of the top-level members against the model's constraints: every
+// violation, in model order, as one ValidationError.
+Status ValidateInput(const ServiceModel& model, protocol::ShapeId input_shape, const Value& input) {
+  if (input_shape == protocol::kNoShape) return Status::Ok();
+  std::vector<std::string> errors;
+  for (const protocol::MemberDef& m : model.members(model.shape(input_shape))) {
+    const ShapeDef& s = model.shape(m.shape);
+    const std::string at = LowerCamel(m.name);
+    const Value* v = input.Get(m.name);
+    if (v == nullptr || v->is_null()) {
+      if (m.required) {
+        errors.push_back(fmt::format(
+            "Value null at '{}' failed to satisfy constraint: Member must not be null", at));
+      }
+      continue;
+    }
+    auto fail = [&](std::string_view shown, std::string_view what) {
+      errors.push_back(fmt::format(
+          "Value '{}' at '{}' failed to satisfy constraint: Member must {}", shown, at, what));
+    };
+    if (s.type == ShapeType::kString && v->is_string()) {
+      const std::string& text = v->as_string();
+      if (s.has_min && static_cast<std::int64_t>(text.size()) < s.min) {
+        fail(text, fmt::format("have length greater than or equal to {}", s.min));
+      }
+      if (s.has_max && static_cast<std::int64_t>(text.size()) > s.max) {
+        fail(text, fmt::format("have length less than or equal to {}", s.max));
+      }
+      bool supported = false;
+      if (!s.pattern.empty() && !MatchPattern(s.pattern, text, &supported) && supported) {
+        fail(text, fmt::format("satisfy regular expression pattern: {}", s.pattern));
+      }
+    } else if ((s.type == ShapeType::kInteger || s.type == ShapeType::kLong) &&
+               v->kind() == Value::Kind::kInt) {
+      const std::string shown = std::to_string(v->as_int());
+      if (s.has_min && v->as_int() < s.min) {
+        fail(shown, fmt::format("have value greater than or equal to {}", s.min));
+      }
+      if (s.has_max && v->as_int() > s.max) {
+        fail(shown, fmt::format("have value less than or equal to {}", s.max));
+      }
+    }
+  }
+  if (errors.empty()) return Status::Ok();
+  std::string msg =
+      fmt::format("{} validation error{} detected: ", errors.size(), errors.size() == 1 ? "" : "s");
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    if (i > 0) msg += "; ";
+    msg += errors[i];
+  }
+  return Status(ErrorCode::kValidationError, std::move(msg));
+}
+
+Status PrepareInput(const RequestContext&, std::string_view operation, Value& input) {
+  const ServiceModel& model = models::Sts();
+  const protocol::OperationDef* op = model.FindOperation(operation);
+  if (op == nullptr) return Status::Ok();
+  return ValidateInput(model, op->input, input);
+}
+
+std::string AccountOf(const Sts& sts, const RequestContext& ctx) {
+  if (ctx.authenticated) return ctx.account_id;
+  if (!ctx.account_id.empty() && ctx.account_id != kUnsetAccount) return ctx.account_id;
+  return sts.options.default_account.empty() ? std::string(kUnsetAccount)
+                                             : sts.options.default_account;
+}
+
+// "arn:partition:service:region:account:resource" with non-empty partition, service and
+// resource (AWS's own check before anything else: "<arn> is invalid").
+bool IsArn(std::string_view arn) {
+  std::size_t parts = 0, start = 0;
+  std::string_view fields[6];
+  while (parts < 5) {
+    const std::size_t colon = arn.find(':', start);
+    if (colon == std::string_view::npos) return false;
+    fields[parts++] = arn.substr(start, colon - start);
+    start = colon + 1;
+  }
+  fields[5] = arn.substr(start);
+  return fields[0] == "arn" && !fields[1].empty() && !fields[2].empty() && !fields[5].empty();
+}
+
+// The policy text without insignificant whitespace (outside strings).
+std::size_t PackedLength(std::string_view json) {
+  std::size_t n = 0;
+  bool in_string = false, escaped = false;
+  for (char c : json) {
+    if (in_string) {
+      ++n;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      ++n;
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      ++n;
+    }
+  }
+  return n;
+}
+
+Value CredentialsValue(auth::TemporaryCredentials&& c) {
+  Value v = Value::Struct();
+  v.Set("AccessKeyId", Value::String(std::move(c.access_key_id)));
+  v.Set("SecretAccessKey", Value::String(std::move(c.secret_access_key)));
+  v.Set("SessionToken", Value::String(std::move(c.session_token)));
+  v.Set("Expiration", Value::Int(c.expiration_ms));
+  return v;
+}
+
+// Auth "none": credentials nobody will verify, shaped like real ones.
+auth::TemporaryCredentials Unchecked(const Sts& sts, auth::SessionClaims& claims,
+                                     std::int64_t duration_seconds) {
+  const std::int64_t now_s = (sts.options.clock ? sts.options.clock->NowMs() : 0) / 1000;
+  claims.access_key_id = auth::NewTemporaryAccessKeyId();
+  claims.secret_access_key = auth::NewSecretAccessKey();
+  claims.issued_ms = now_s * 1000;
+  claims.expires_ms = (now_s + duration_seconds) * 1000;
+  auth::TemporaryCredentials out;
+  out.session_token = sts.sealer.Seal(claims);
+  out.access_key_id = std::move(claims.access_key_id);
+  out.secret_access_key = std::move(claims.secret_access_key);
+  out.expiration_ms = claims.expires_ms;
+  return out;
+}
+
+void GetCallerIdentity(const Sts& sts, const RequestContext& ctx, Value&&, Reply reply) {
+  Value out = Value::Struct();
+  if (ctx.authenticated) {
+    out.Set("UserId", Value::String(ctx.sender_id));
+    out.Set("Account", Value::String(ctx.account_id));
+    out.Set("Arn", Value::String(ctx.principal_arn));
+  } else {
+    const std::string account = AccountOf(sts, ctx);
+    out.Set("UserId", Value::String(account));
+    out.Set("Account", Value::String(account));
+    out.Set("Arn", Value::String(fmt::format("arn:aws:iam::{}:root", account)));
+  }
+  reply(std::move(out));
+}
+
+void AssumeRole(const Sts& sts, const RequestContext& ctx, Value&& input, Reply reply) {
+  const std::string role_arn(input.GetString("RoleArn").value_or(""));
+  const std::string session_name(input.GetString("RoleSessionName").value_or(""));
+  const std::string policy(input.GetString("Policy").value_or(""));
+  const std::string external_id(input.GetString("ExternalId").value_or(""));
+  const std::int64_t duration = input.GetInt("DurationSeconds").value_or(0);
+  if (!IsArn(role_arn)) {
+    return reply(Status(ErrorCode::kValidationError, fmt::format("{} is invalid", role_arn)));
+  }
+  if (const Value* arns = input.Get("PolicyArns");
+      arns != nullptr && arns->is_list() && !arns->items().empty()) {
+    // Sluice has no managed policies; ignoring them would grant more than the caller asked for.
+    return reply(Status(ErrorCode::kValidationError,
+                        "PolicyArns (managed session policies) are not supported by Sluice; pass "
+                        "the session policy inline in Policy."));
+  }
+  std::optional<std::int64_t> packed;
+  if (input.Get("Policy") != nullptr) {
+    auto parsed = auth::ParsePolicy(policy, auth::PolicyKind::kIdentity);
+    if (!parsed.ok()) {
+      const bool json = parsed.status().message().rfind("Policy is not valid JSON", 0) == 0;
+      return reply(
+          Status(ErrorCode::kMalformedPolicyDocument,
+                 json ? std::string("The policy is not in the valid JSON format.")
+                      : fmt::format("Syntax errors in policy: {}", parsed.status().message())));
+    }
+    const std::size_t n = PackedLength(policy);
+    const auto percent =
+        static_cast<std::int64_t>((n * 100 + kPackedPolicyLimit - 1) / kPackedPolicyLimit);
+    if (percent > 100) {
+      return reply(Status(
+          ErrorCode::kPackedPolicyTooLarge,
+          fmt::format("Packed size of session policies consumes {}% of allotted space.", percent)));
+    }
+    packed = percent;
+  }
+  Value out = Value::Struct();
+  Value user = Value::Struct();
+  if (sts.options.auth != nullptr) {
+    auth::AssumeRoleRequest request;
+    request.role_arn = role_arn;
+    request.session_name = session_name;
+    request.duration_seconds = duration;
+    request.session_policy = policy;
+    request.external_id = external_id;
+    auto assumed = sts.options.auth->AssumeRole(ctx, request);
+    if (!assumed.ok()) return reply(assumed.status());
+    out.Set("Credentials", CredentialsValue(std::move(assumed->credentials)));
+    user.Set("AssumedRoleId", Value::String(std::move(assumed->assumed_role_id)));
+    user.Set("Arn", Value::String(std::move(assumed->arn)));
+  } else {
+    // arn:aws:iam::<account>:role/<path/>name: the account and the last path segment.
+    std::string_view rest = role_arn;
+    for (int i = 0; i < 4; ++i) rest.remove_prefix(rest.find(':') + 1);
+    const std::string_view account = rest.substr(0, rest.find(':'));
+    std::string_view name = rest.substr(rest.find(':') + 1);
+    if (const auto slash = name.rfind('/'); slash != std::string_view::npos) {
+      name.remove_prefix(slash + 1);
+    }
+    auth::SessionClaims claims;
+    claims.kind = auth::SessionClaims::Kind::kAssumedRole;
+    claims.account_id = std::string(account.empty() ? AccountOf(sts, ctx) : account);
+    claims.name = std::string(name);
+    claims.session_name = session_name;
+    claims.session_policy = policy;
+    const std::string role_id = auth::UniqueId("AROA", claims.account_id, claims.name);
+    const std::string arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", claims.account_id,
+                                        claims.name, session_name);
+    out.Set("Credentials", CredentialsValue(Unchecked(
+                               sts, claims, duration > 0 ? duration : kDefaultRoleSeconds)));
+    user.Set("AssumedRoleId", Value::String(role_id + ":" + session_name));
+    user.Set("Arn", Value::String(arn));
+  }
+  out.Set("AssumedRoleUser", std::move(user));
+  if (packed) out.Set("PackedPolicySize", Value::Int(*packed));
+  reply(std::move(out));
+}
+
+void GetSessionToken(const Sts& sts, const RequestContext& ctx, Value&& input, Reply reply) {
+  const std::int64_t duration = input.GetInt("DurationSeconds").value_or(0);
+  Value out = Value::Struct();
+  if (sts.options.auth != nullptr) {
+    auto creds = sts.options.auth->GetSessionToken(ctx, duration);
+    if (!creds.ok()) return reply(creds.status());
+    out.Set("Credentials", CredentialsValue(std::move(*creds)));
+  } else {
+    auth::SessionClaims claims;
+    claims.kind = auth::SessionClaims::Kind::kUserSession;
+    claims.account_id = AccountOf(sts, ctx);
+    claims.name = "root";
+    const std::int64_t seconds = std::min(duration > 0 ? duration : kDefaultSessionTokenSeconds,
+                                          kRootSessionTokenMaxSeconds);
+    out.Set("Credentials", CredentialsValue(Unchecked(sts, claims, seconds)));
+  }
+  reply(std::move(out));
+}
+
+using Cmd = void (*)(const Sts&, const RequestContext&, Value&&, Reply);
+
+}  // namespace
+
+protocol::ServiceDefinition MakeStsService(StsOptions options) {
+  auto sts = std::make_shared<Sts>();
+  sts->options = std::move(options);
+  protocol::ServiceDefinition def;
+  def.model = &models::Sts();
+  def.error_info = &StsErrorInfo;
+  def.prepare_input = &PrepareInput;
+  if (const auth::Auth* auth = sts->options.auth) {
+    def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {
+      return auth->Authenticate(req, "sts", ctx);
+    };
+  }
+  static constexpr std::pair<std::string_view, Cmd> kActions[] = {
+      {"AssumeRole", &AssumeRole},
+      {"GetCallerIdentity", &GetCallerIdentity},
+      {"GetSessionToken", &GetSessionToken},
+  };
+  std::shared_ptr<const Sts> shared = std::move(sts);
+  for (const auto& [name, cmd] : kActions) {
+    def.handlers.emplace(std::string(name), [shared, cmd = cmd](const RequestContext& ctx,
+                                                                Value&& input, Reply reply) {
+      cmd(*shared, ctx, std::move(input), std::move(reply));
+    });
+  }
+  return def;
+}
+
+}  // namespace sluice::sts

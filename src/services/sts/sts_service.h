@@ -1,0 +1,47 @@
+// The STS service (AWS Security Token Service, awsQuery only): GetCallerIdentity, AssumeRole and
+// GetSessionToken as a protocol::ServiceDefinition, plus the STS error table.
+//
+// With auth "sigv4" (options.auth set) the caller is the verified principal; AssumeRole checks the
+// role's trust policy and the caller's identity policies (auth::Auth::AssumeRole) and returns
+// temporary credentials that Sluice accepts until they expire. With auth "none" nothing is
+// verified: GetCallerIdentity answers as the root of `default_account`, AssumeRole hands out
+// well-formed credentials for any syntactically valid role ARN (no trust check), which Sluice
+// accepts like any other credentials in that mode. See docs/sts.md.
+//
+// Request validation follows the model's constraints with AWS's ValidationError texts
+// ("1 validation error detected: Value 'x' at 'roleSessionName' failed to satisfy constraint:
+// Member must satisfy regular expression pattern: [\w+=,.@-]*").
+//
+// Thread-safety: the handlers keep no mutable state; they may run concurrently on any thread.
+// `options.auth` and `options.clock` must outlive the returned definition.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "protocol/service.h"
+
+namespace sluice::auth {
+class Auth;
+}  // namespace sluice::auth
+
+namespace sluice::sts {
+
+struct StsOptions {
+  // Auth "none": the account whose root every caller is.
+  std::string default_account = "000000000000";
+  // Auth "sigv4": verifies every request and decides AssumeRole. nullptr: auth "none".
+  const auth::Auth* auth = nullptr;
+  // Time for credential expiry with auth "none" (with auth, Auth's clock). Required then.
+  const Clock* clock = nullptr;
+};
+
+// The service definition, model included (models::Sts()).
+protocol::ServiceDefinition MakeStsService(StsOptions options);
+
+// How each ErrorCode appears on the wire for STS (every code has a row; codes STS never raises
+// render as InternalFailure).
+protocol::ErrorInfo StsErrorInfo(ErrorCode code);
+
+}  // namespace sluice::sts
