@@ -103,9 +103,81 @@ Status ReadStrings(const toml::node* node, const std::string& where,
   return Status::Ok();
 }
 
+// [[auth.roles]]: IAM roles for STS AssumeRole (docs/sts.md). Validated here, whatever the mode.
+Status LoadAuthRoles(const toml::table& t, const std::string& path, Config& config) {
+  const toml::node* roles_node = t.get("roles");
+  if (!roles_node) return Status::Ok();
+  const toml::array* roles = roles_node->as_array();
+  if (!roles) return AuthError("auth.roles must be an array of tables ([[auth.roles]])");
+  Status s;
+  for (const auto& item : *roles) {
+    const toml::table* r = item.as_table();
+    if (!r) return AuthError("auth.roles must be an array of tables ([[auth.roles]])");
+    if (s = CheckKeys(
+            *r, "auth.roles",
+            {"name", "account", "account_id", "assume_role_policy", "assume_role_policy_file",
+             "policies", "policy_files", "max_session_duration"});
+        !s.ok())
+      return s;
+    auth::RoleConfig role;
+    if (s = Read(*r, "auth.roles", "name", role.name); !s.ok()) return s;
+    std::string account, account_id;
+    if (s = Read(*r, "auth.roles", "account", account); !s.ok()) return s;
+    if (s = Read(*r, "auth.roles", "account_id", account_id); !s.ok()) return s;
+    if (!account.empty() && !account_id.empty() && account != account_id) {
+      return AuthError(fmt::format("auth role '{}': account and account_id differ", role.name));
+    }
+    role.account_id = !account_id.empty() ? account_id : account;
+    if (role.account_id.empty()) role.account_id = config.account_id;
+    std::string policy_file;
+    if (s = Read(*r, "auth.roles", "assume_role_policy", role.assume_role_policy); !s.ok()) {
+      return s;
+    }
+    if (s = Read(*r, "auth.roles", "assume_role_policy_file", policy_file); !s.ok()) return s;
+    if (!policy_file.empty()) {
+      if (!role.assume_role_policy.empty()) {
+        return AuthError(fmt::format(
+            "auth role '{}' needs one of assume_role_policy, assume_role_policy_file", role.name));
+      }
+      auto text = ReadTextFile(policy_file, path);
+      if (!text.ok()) {
+        return AuthError(fmt::format("auth role '{}': {}", role.name, text.status().message()));
+      }
+      role.assume_role_policy = std::move(*text);
+    }
+    if (s = ReadStrings(r->get("policies"), "auth.roles.policies", role.policies); !s.ok()) {
+      return s;
+    }
+    std::vector<std::string> files;
+    if (s = ReadStrings(r->get("policy_files"), "auth.roles.policy_files", files); !s.ok()) {
+      return s;
+    }
+    for (const auto& f : files) {
+      auto text = ReadTextFile(f, path);
+      if (!text.ok()) {
+        return AuthError(fmt::format("auth role '{}': {}", role.name, text.status().message()));
+      }
+      role.policies.push_back(std::move(*text));
+    }
+    std::int64_t max_session = role.max_session_duration;
+    if (s = Read(*r, "auth.roles", "max_session_duration", max_session); !s.ok()) return s;
+    if (max_session < 3600 || max_session > 43200) {
+      return AuthError(fmt::format(
+          "auth role '{}': max_session_duration must be 3600..43200 seconds", role.name));
+    }
+    role.max_session_duration = static_cast<int>(max_session);
+    if (s = auth::ValidateRoleConfig(role); !s.ok()) return s;
+    config.auth.roles.push_back(std::move(role));
+  }
+  return Status::Ok();
+}
+
 Status LoadAuthSection(const toml::table& t, const std::string& path, Config& config) {
   Status s;
-  if (s = CheckKeys(t, "auth", {"mode", "region", "accounts", "users"}); !s.ok()) return s;
+  if (s = CheckKeys(t, "auth", {"mode", "region", "accounts", "users", "roles"}); !s.ok()) {
+    return s;
+  }
+  if (s = LoadAuthRoles(t, path, config); !s.ok()) return s;
   if (s = Read(t, "auth", "mode", config.auth_mode); !s.ok()) return s;
   if (config.auth_mode != "none" && config.auth_mode != "sigv4") {
     return AuthError("auth.mode must be \"none\" or \"sigv4\"");
@@ -189,7 +261,94 @@ Status LoadAuthSection(const toml::table& t, const std::string& path, Config& co
   return Status::Ok();
 }
 
+Status ServerError(std::string message) {
+  return Status(ErrorCode::kInvalidParameterValue, std::move(message));
+}
+
+// Relative certificate and key paths are relative to the configuration file's directory.
+std::string RelativeTo(const std::string& name, const std::string& config_path) {
+  std::filesystem::path p(name);
+  if (name.empty() || !p.is_relative()) return name;
+  return (std::filesystem::path(config_path).parent_path() / p).string();
+}
+
+// [server]: TLS and the limits against hostile clients.
+Status ReadServerLimits(const toml::table& t, const std::string& path, Config& config) {
+  Status s;
+  if (s = Read(t, "server", "tls_listen", config.tls_listen); !s.ok()) return s;
+  if (s = Read(t, "server", "admin_tls", config.admin_tls); !s.ok()) return s;
+  if (s = Read(t, "server", "tls_cert_file", config.tls_cert_file); !s.ok()) return s;
+  if (s = Read(t, "server", "tls_key_file", config.tls_key_file); !s.ok()) return s;
+  if (s = Read(t, "server", "tls_min_version", config.tls_min_version); !s.ok()) return s;
+  config.tls_cert_file = RelativeTo(config.tls_cert_file, path);
+  config.tls_key_file = RelativeTo(config.tls_key_file, path);
+  for (auto [key, out] : {std::pair{"max_connections", &config.max_connections},
+                          std::pair{"max_header_bytes", &config.max_header_bytes},
+                          std::pair{"max_body_bytes", &config.max_body_bytes},
+                          std::pair{"idle_timeout_seconds", &config.idle_timeout_seconds},
+                          std::pair{"request_timeout_seconds", &config.request_timeout_seconds},
+                          std::pair{"request_burst", &config.request_burst}}) {
+    if (s = Read(t, "server", key, *out); !s.ok()) return s;
+  }
+  if (const toml::node* rate = t.get("max_requests_per_second")) {
+    if (auto i = rate->value_exact<std::int64_t>()) {
+      config.max_requests_per_second = static_cast<double>(*i);
+    } else if (auto d = rate->value_exact<double>()) {
+      config.max_requests_per_second = *d;
+    } else {
+      return ServerError("configuration key server.max_requests_per_second must be a number");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status ValidateServerConfig(const Config& c) {
+  auto address = [](const std::string& key, const std::string& value, bool off_allowed) {
+    if (off_allowed && value == "off") return Status::Ok();
+    if (auto hp = ParseHostPort(value); !hp.ok()) {
+      return ServerError(fmt::format("server.{}: {}", key, hp.status().message()));
+    }
+    return Status::Ok();
+  };
+  Status s;
+  if (s = address("listen", c.listen, true); !s.ok()) return s;
+  if (!c.tls_listen.empty() && (s = address("tls_listen", c.tls_listen, false), !s.ok())) return s;
+  if (s = address("admin_listen", c.admin_listen, true); !s.ok()) return s;
+  if (c.listen == "off" && c.tls_listen.empty()) {
+    return ServerError(
+        "server.listen is \"off\" and server.tls_listen is empty: at least one API listener must "
+        "be on");
+  }
+  const bool tls = !c.tls_listen.empty() || (c.admin_tls && c.admin_listen != "off");
+  if (tls && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
+    return ServerError(
+        "TLS (server.tls_listen or server.admin_tls) needs server.tls_cert_file and "
+        "server.tls_key_file");
+  }
+  if (c.tls_min_version != "1.2" && c.tls_min_version != "1.3") {
+    return ServerError("server.tls_min_version must be \"1.2\" or \"1.3\"");
+  }
+  struct Range {
+    const char* key;
+    std::int64_t value, min, max;
+  };
+  for (const Range& r : {Range{"max_connections", c.max_connections, 1, 1000000},
+                         Range{"max_header_bytes", c.max_header_bytes, 1024, 1 << 20},
+                         Range{"max_body_bytes", c.max_body_bytes, 1024, std::int64_t{1} << 30},
+                         Range{"idle_timeout_seconds", c.idle_timeout_seconds, 0, 86400},
+                         Range{"request_timeout_seconds", c.request_timeout_seconds, 0, 3600},
+                         Range{"request_burst", c.request_burst, 0, 1000000}}) {
+    if (r.value < r.min || r.value > r.max) {
+      return ServerError(fmt::format("server.{} must be {}..{}", r.key, r.min, r.max));
+    }
+  }
+  if (!(c.max_requests_per_second >= 0 && c.max_requests_per_second <= 1e6)) {
+    return ServerError("server.max_requests_per_second must be 0..1000000 (0 = unlimited)");
+  }
+  return Status::Ok();
+}
 
 Status LoadConfigFile(const std::string& path, Config& config) {
   toml::table root;
@@ -199,7 +358,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return Status(ErrorCode::kInvalidParameterValue,
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
-  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "log", "auth"}); !s.ok())
+  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "log", "auth", "testing"});
+      !s.ok())
     return s;
   Status s;
   auto section = [&](const char* name) -> const toml::table* {
@@ -209,11 +369,15 @@ Status LoadConfigFile(const std::string& path, Config& config) {
   if (const toml::table* t = section("server")) {
     if (s = CheckKeys(
             *t, "server",
-            {"listen", "admin_listen", "public_host", "io_threads", "allow_public_without_auth"});
+            {"listen", "admin_listen", "public_host", "io_threads", "allow_public_without_auth",
+             "tls_listen", "admin_tls", "tls_cert_file", "tls_key_file", "tls_min_version",
+             "max_connections", "max_header_bytes", "max_body_bytes", "idle_timeout_seconds",
+             "request_timeout_seconds", "max_requests_per_second", "request_burst"});
         !s.ok())
       return s;
     if (s = Read(*t, "server", "listen", config.listen); !s.ok()) return s;
     if (s = Read(*t, "server", "admin_listen", config.admin_listen); !s.ok()) return s;
+    if (s = ReadServerLimits(*t, path, config); !s.ok()) return s;
     if (s = Read(*t, "server", "public_host", config.public_host); !s.ok()) return s;
     std::int64_t threads = config.io_threads;
     if (s = Read(*t, "server", "io_threads", threads); !s.ok()) return s;
@@ -224,6 +388,7 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (s = Read(*t, "server", "allow_public_without_auth", config.allow_public_without_auth);
         !s.ok())
       return s;
+    if (s = ValidateServerConfig(config); !s.ok()) return s;
   }
   if (const toml::table* t = section("storage")) {
     if (s = CheckKeys(*t, "storage",
@@ -256,6 +421,17 @@ Status LoadConfigFile(const std::string& path, Config& config) {
   }
   if (const toml::table* t = section("auth")) {
     if (s = LoadAuthSection(*t, path, config); !s.ok()) return s;
+  }
+  if (const toml::table* t = section("testing")) {
+    // End-to-end tests only (docs/sts.md): lets the admin port move the auth clock forward.
+    if (s = CheckKeys(*t, "testing", {"clock"}); !s.ok()) return s;
+    std::string clock = "system";
+    if (s = Read(*t, "testing", "clock", clock); !s.ok()) return s;
+    if (clock != "system" && clock != "adjustable") {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "testing.clock must be \"system\" or \"adjustable\"");
+    }
+    config.testing_adjustable_clock = clock == "adjustable";
   }
   if (const toml::table* t = section("log")) {
     if (s = CheckKeys(*t, "log", {"level"}); !s.ok()) return s;

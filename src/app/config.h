@@ -19,8 +19,21 @@ Result<HostPort> ParseHostPort(const std::string& text);
 
 struct Config {
   // [server]
-  std::string listen = "127.0.0.1:9324";
-  std::string admin_listen = "127.0.0.1:9325";
+  std::string listen = "127.0.0.1:9324";  // plain-HTTP API; "off": none (then tls_listen is needed)
+  std::string tls_listen;                 // HTTPS API, e.g. "0.0.0.0:9443"; empty: none
+  std::string admin_listen = "127.0.0.1:9325";  // "off": no admin port
+  bool admin_tls = false;               // the admin port speaks HTTPS only (the same certificate)
+  std::string tls_cert_file;            // PEM certificate chain (server certificate first)
+  std::string tls_key_file;             // PEM private key, unencrypted
+  std::string tls_min_version = "1.2";  // "1.2" | "1.3"
+  // Limits against hostile or broken clients (docs/network-security.md). 0 seconds = no limit.
+  std::int64_t max_connections = 10000;           // API connections (plain + TLS) open at once
+  std::int64_t max_header_bytes = 16 * 1024;      // request line + headers -> 431
+  std::int64_t max_body_bytes = 4 * 1024 * 1024;  // request body -> 413
+  std::int64_t idle_timeout_seconds = 75;         // keep-alive connection without a request
+  std::int64_t request_timeout_seconds = 30;  // one request (or TLS handshake) must arrive in it
+  double max_requests_per_second = 0;         // per connection; 0 = unlimited
+  std::int64_t request_burst = 0;             // token bucket size; 0 = max(1, rate)
   std::string public_host;  // host[:port] used in queue URLs; empty = the request's Host header
   int io_threads = 2;
   bool allow_public_without_auth = false;  // listen beyond loopback with auth = "none"
@@ -42,10 +55,18 @@ struct Config {
   // secret_access_key, secret_env or secret_file) and never logged.
   std::string auth_mode = "none";
   auth::AuthConfig auth;
+  // [testing] clock = "adjustable": the admin port's POST /testing/clock?advance_seconds=N moves
+  // the clock of auth and STS (credential expiry, signature times) forward. Tests only.
+  bool testing_adjustable_clock = false;
 };
 
 // Reads a TOML file into `config` (only keys present override). Unknown keys are errors, so a
 // typo never silently falls back to a default.
 Status LoadConfigFile(const std::string& path, Config& config);
+
+// The [server] section's consistency: addresses, ranges, at least one API listener, TLS
+// certificate and key when a TLS listener is on. LoadConfigFile runs it; run it again after
+// command-line flags changed the values.
+Status ValidateServerConfig(const Config& config);
 
 }  // namespace sluice::app

@@ -1,11 +1,15 @@
 #include "app/server.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <charconv>
 #include <optional>
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <sstream>
 
 #include "auth/auth.h"
+#include "auth/session_token.h"
 #include "common/clock.h"
 #include "engine/local/local_engine.h"
 #include "engine/rocksdb/rocksdb_store.h"
@@ -23,6 +28,7 @@
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
 #include "services/sqs/sqs_service.h"
+#include "services/sts/sts_service.h"
 
 namespace sluice::app {
 namespace {
@@ -79,31 +85,122 @@ Result<std::optional<std::string>> LoadMasterKey(const Config& config) {
   return std::optional<std::string>(std::move(key));
 }
 
+// [testing] clock = "adjustable": the system clock plus an offset the admin port can move forward
+// (POST /testing/clock?advance_seconds=N), so end-to-end tests can expire STS credentials without
+// waiting. Only auth and STS use it; the queue engine keeps the real clock.
+class AdjustableClock final : public Clock {
+ public:
+  explicit AdjustableClock(Clock& base) : base_(base) {}
+  Millis NowMs() const override { return base_.NowMs() + offset_.load(); }
+  void RunAt(Millis when, std::function<void()> fn) override {
+    base_.RunAt(when - offset_.load(), std::move(fn));
+  }
+  Millis Advance(Millis delta) { return offset_ += delta; }
+  Millis offset() const { return offset_.load(); }
+
+ private:
+  Clock& base_;
+  std::atomic<Millis> offset_{0};
+};
+
+// The admin port's /testing/clock: GET shows the offset, POST ?advance_seconds=N (N >= 0) moves
+// the clock forward.
+net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& req) {
+  if (req.method == "POST") {
+    std::string_view q = req.Query();
+    constexpr std::string_view kParam = "advance_seconds=";
+    const auto at = q.find(kParam);
+    std::int64_t seconds = -1;
+    if (at != std::string_view::npos) {
+      q.remove_prefix(at + kParam.size());
+      q = q.substr(0, q.find('&'));
+      const auto [ptr, ec] = std::from_chars(q.data(), q.data() + q.size(), seconds);
+      if (ec != std::errc() || ptr != q.data() + q.size()) seconds = -1;
+    }
+    if (seconds < 0 || seconds > 10LL * 365 * 86400) {
+      return Text(400, "advance_seconds must be 0..315360000\n");
+    }
+    clock.Advance(seconds * 1000);
+    spdlog::warn("testing clock moved forward by {} s (offset now {} ms)", seconds, clock.offset());
+  }
+  return Text(200, fmt::format("offset_ms={}\n", clock.offset()));
+}
+
+// The limits shared by the API and admin listeners.
+net::HttpServerOptions ServerOptions(const Config& config) {
+  net::HttpServerOptions o;
+  o.max_connections = static_cast<std::size_t>(config.max_connections);
+  o.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
+  o.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
+  o.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  o.request_read_timeout = std::chrono::seconds(config.request_timeout_seconds);
+  o.max_requests_per_second = config.max_requests_per_second;
+  o.request_burst = static_cast<std::uint32_t>(config.request_burst);
+  return o;
+}
+
+net::TlsOptions TlsFor(const Config& config, const HostPort& addr) {
+  net::TlsOptions t;
+  t.host = addr.host;
+  t.port = addr.port;
+  t.cert_chain_file = config.tls_cert_file;
+  t.key_file = config.tls_key_file;
+  t.min_version = config.tls_min_version;
+  return t;
+}
+
+// Every connection is a descriptor: lift the soft limit to the hard one (as nginx's
+// worker_rlimit_nofile or Go's runtime do), and say so when even that is below max_connections.
+void RaiseFileLimit(std::int64_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    const rlim_t before = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) lim.rlim_cur = before;
+  }
+  constexpr std::int64_t kReserve = 256;  // store files, admin port, listeners
+  if (lim.rlim_cur != RLIM_INFINITY &&
+      static_cast<std::int64_t>(lim.rlim_cur) < max_connections + kReserve) {
+    // Loud only when max_connections was chosen; the default must not make `sluice serve` noisy.
+    const bool configured = max_connections != Config{}.max_connections;
+    spdlog::log(configured ? spdlog::level::warn : spdlog::level::info,
+                "the open-file limit ({}) is below server.max_connections ({}) plus a reserve: new "
+                "connections will be refused earlier (raise `ulimit -n`)",
+                lim.rlim_cur, max_connections);
+  }
+}
+
 }  // namespace
 
 int RunServer(const Config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   const auto t0 = std::chrono::steady_clock::now();
 
-  auto api_addr = ParseHostPort(config.listen);
-  auto admin_addr = ParseHostPort(config.admin_listen);
-  if (!api_addr.ok() || !admin_addr.ok()) {
-    spdlog::error("{}", (!api_addr.ok() ? api_addr : admin_addr).status().message());
+  // Listeners: [server] listen ("off" = none), tls_listen (empty = none), admin_listen.
+  if (Status valid = ValidateServerConfig(config); !valid.ok()) {
+    spdlog::error("{}", valid.message());
     return 2;
   }
+  std::optional<HostPort> api_addr, tls_addr, admin_addr;
+  if (config.listen != "off") api_addr = ParseHostPort(config.listen).value();
+  if (!config.tls_listen.empty()) tls_addr = ParseHostPort(config.tls_listen).value();
+  if (config.admin_listen != "off") admin_addr = ParseHostPort(config.admin_listen).value();
   const bool auth_on = config.auth_mode == "sigv4";
-  if (!IsLoopback(api_addr->host) && !auth_on && !config.allow_public_without_auth) {
-    spdlog::error(
-        "refusing to listen on {} without authentication: requests would be accepted from "
-        "anyone. Set server.allow_public_without_auth = true in the configuration to do it "
-        "anyway.",
-        api_addr->host);
-    return 2;
-  }
-  if (!IsLoopback(api_addr->host) && !auth_on) {
+  for (const auto* addr : {&api_addr, &tls_addr}) {
+    if (!addr->has_value() || IsLoopback((*addr)->host) || auth_on) continue;
+    if (!config.allow_public_without_auth) {
+      spdlog::error(
+          "refusing to listen on {} without authentication: requests would be accepted from "
+          "anyone. Set server.allow_public_without_auth = true in the configuration to do it "
+          "anyway.",
+          (*addr)->host);
+      return 2;
+    }
     spdlog::warn("LISTENING ON {} WITH AUTHENTICATION OFF: anyone who can reach it can use it",
-                 api_addr->host);
+                 (*addr)->host);
   }
+  RaiseFileLimit(config.max_connections);
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
@@ -163,52 +260,112 @@ int RunServer(const Config& config) {
   // Auth "sigv4": every request is verified against the configured users, every action
   // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
   std::unique_ptr<auth::Auth> auth;
+  // Auth and STS run on their own clock: the system clock, or an adjustable one for tests.
+  AdjustableClock testing_clock(clock);
+  Clock& auth_clock = config.testing_adjustable_clock ? static_cast<Clock&>(testing_clock) : clock;
+  if (config.testing_adjustable_clock) {
+    spdlog::warn(
+        "testing.clock = \"adjustable\": the admin port can move the auth clock; "
+        "never use this in production");
+  }
   if (auth_on) {
-    auto created = auth::Auth::Create(config.auth, clock);
+    auth::AuthConfig auth_config = config.auth;
+    // STS session tokens are sealed with a key derived from the storage master key, so
+    // temporary credentials survive a restart; without one the key is random per process.
+    auto master = LoadMasterKey(config);
+    if (!master.ok()) {
+      spdlog::error("{}", master.status().message());
+      return 2;
+    }
+    if (master->has_value()) {
+      auth_config.session_token_key = auth::DeriveSessionTokenKey(**master);
+    } else {
+      spdlog::info("no master key: STS temporary credentials will not survive a restart");
+    }
+    auto created = auth::Auth::Create(auth_config, auth_clock);
     if (!created.ok()) {
       spdlog::error("auth: {}", created.status().message());
       return 2;
     }
     auth = std::move(created).value();
     sqs_options.auth = auth.get();
-    spdlog::info("auth sigv4: {} user(s)", config.auth.users.size());
+    spdlog::info("auth sigv4: {} user(s), {} role(s)", config.auth.users.size(),
+                 config.auth.roles.size());
   }
   protocol::ServiceDefinition sqs_service = sqs::MakeSqsService(*engine, sqs_options);
   sqs_service.model = &models::Sqs();
-  protocol::Dispatcher dispatcher(std::move(sqs_service));
+  sts::StsOptions sts_options;
+  sts_options.default_account = config.account_id;
+  sts_options.auth = auth.get();
+  sts_options.clock = &auth_clock;
+  // One endpoint for every service: SQS (the default) and STS, routed by the Dispatcher.
+  std::vector<protocol::ServiceDefinition> services;
+  services.push_back(std::move(sqs_service));
+  services.push_back(sts::MakeStsService(std::move(sts_options)));
+  protocol::Dispatcher dispatcher(std::move(services));
 
-  net::HttpServerOptions api_options;
-  api_options.host = api_addr->host;
-  api_options.port = api_addr->port;
+  // Limits and TLS from [server] (docs/network-security.md). The default body limit, 4 MiB, fits
+  // a 1 MiB batch tripled on the wire (\u00e9 in JSON, %C3%A9 in Query) plus envelope.
+  net::HttpServerOptions api_options = ServerOptions(config);
+  api_options.plain_http = api_addr.has_value();
+  if (api_addr) {
+    api_options.host = api_addr->host;
+    api_options.port = api_addr->port;
+  }
+  if (tls_addr) {
+    api_options.tls = TlsFor(config, *tls_addr);
+  }
   api_options.threads = config.io_threads;
-  // A 1 MiB batch may triple on the wire (\u00e9 in JSON, %C3%A9 in Query) plus envelope.
-  api_options.max_body_bytes = 4 * 1024 * 1024;
   net::HttpServer api(api_options, [&dispatcher](net::HttpRequest&& req, net::Responder respond) {
     dispatcher.Handle(std::move(req), std::move(respond));
   });
 
-  net::HttpServerOptions admin_options;
-  admin_options.host = admin_addr->host;
-  admin_options.port = admin_addr->port;
+  // The admin port: the same timeouts and rate limit, small bodies, few connections; with
+  // admin_tls = true HTTPS only (the API's certificate).
+  net::HttpServerOptions admin_options = ServerOptions(config);
+  admin_options.max_body_bytes = 64 * 1024;
+  admin_options.max_connections = 1024;
+  if (admin_addr && config.admin_tls) {
+    admin_options.plain_http = false;
+    admin_options.tls = TlsFor(config, *admin_addr);
+  } else if (admin_addr) {
+    admin_options.host = admin_addr->host;
+    admin_options.port = admin_addr->port;
+  }
   admin_options.threads = 1;
-  net::HttpServer admin(admin_options, [](net::HttpRequest&& req, net::Responder respond) {
-    const std::string_view path = req.Path();
-    if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
-    respond(Text(404, "not found\n"));
-  });
+  AdjustableClock* adjustable = config.testing_adjustable_clock ? &testing_clock : nullptr;
+  net::HttpServer admin(admin_options,
+                        [adjustable](net::HttpRequest&& req, net::Responder respond) {
+                          if (req.rate_limited) return respond(Text(429, "too many requests\n"));
+                          const std::string_view path = req.Path();
+                          if (path == "/health" || path == "/ready")
+                            return respond(Text(200, "ok\n"));
+                          if (adjustable != nullptr && path == "/testing/clock") {
+                            return respond(TestingClock(*adjustable, req));
+                          }
+                          respond(Text(404, "not found\n"));
+                        });
 
   if (!api.Start()) return 1;
-  if (!admin.Start()) {
+  if (admin_addr && !admin.Start()) {
     api.Stop();
     return 1;
   }
   const auto ready_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count();
-  spdlog::info(
-      "sluice {} serving SQS on http://{}:{} (admin http://{}:{}), store: {}, ready in {} us",
-      SLUICE_VERSION, api_addr->host, api.port(), admin_addr->host, admin.port(), store_description,
-      ready_us);
+  std::vector<std::string> urls;
+  if (api_addr) urls.push_back(fmt::format("http://{}:{}", api_addr->host, api.port()));
+  if (tls_addr) {
+    urls.push_back(fmt::format("https://{}:{} (TLS {}+)", tls_addr->host, api.tls_port(),
+                               config.tls_min_version));
+  }
+  const std::string admin_url =
+      !admin_addr ? std::string("off")
+                  : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
+                                config.admin_tls ? admin.tls_port() : admin.port());
+  spdlog::info("sluice {} serving SQS and STS on {} (admin {}), store: {}, ready in {} us",
+               SLUICE_VERSION, fmt::join(urls, " and "), admin_url, store_description, ready_us);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -73,5 +73,114 @@ sqs delete-queue --queue-url "$url" && ok "delete-queue" || bad "delete-queue ex
 out=$(sqs list-queues --queue-name-prefix "$name") || bad "list-queues exit $?"
 check "list-queues after delete" "$(jpath "$out" 'd.get("QueueUrls", [])')" "[]"
 
+# ---- HTTPS: a second server with its API on TLS only (server.listen = "off"), the committed test CA
+# and certificate (tests/unit/net/data), and the CLI's --ca-bundle.
+if [[ -x "$BIN" ]]; then
+  DATA=$(cd "$HERE/../../unit/net/data" && pwd)
+  tls_port=$(free_port); tls_admin=$(free_port)
+  while [[ "$tls_admin" == "$tls_port" ]]; do tls_admin=$(free_port); done
+  tls_dir=$(mktemp -d /tmp/sluice-cli-tls.XXXXXX)
+  printf '%s\n' '[server]' 'listen = "off"' "tls_listen = \"127.0.0.1:$tls_port\"" \
+    "admin_listen = \"127.0.0.1:$tls_admin\"" "tls_cert_file = \"$DATA/server-cert.pem\"" \
+    "tls_key_file = \"$DATA/server-key.pem\"" >"$tls_dir/sluice.toml"
+  "$BIN" serve --config "$tls_dir/sluice.toml" --ephemeral --log-level warn >"$tls_dir/sluice.log" 2>&1 &
+  tls_pid=$!
+  trap 'kill -TERM $tls_pid 2>/dev/null; sluice_stop; rm -rf "$tls_dir"' EXIT
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$tls_admin/health" 2>/dev/null && break
+    sleep 0.1
+  done
+  tsqs() { timeout -k 5 40 "$AWS" --endpoint-url "https://localhost:$tls_port" --ca-bundle "$DATA/ca.pem" \
+    --output json sqs "$@"; }
+  out=$(tsqs create-queue --queue-name "$name-tls") || bad "https create-queue exit $?"
+  turl=$(jpath "$out" 'd.get("QueueUrl")')
+  check "https create-queue url" "$turl" "https://localhost:$tls_port/000000000000/$name-tls"
+  out=$(tsqs send-message --queue-url "$turl" --message-body "over TLS") || bad "https send-message exit $?"
+  check "https send-message MD5" "$(jpath "$out" 'd.get("MD5OfMessageBody")')" \
+    "$(printf '%s' "over TLS" | md5sum | cut -d' ' -f1)"
+  out=$(tsqs receive-message --queue-url "$turl" --wait-time-seconds 2) || bad "https receive-message exit $?"
+  check "https receive-message body" "$(jpath "$out" 'd["Messages"][0]["Body"]')" "over TLS"
+  # Without the CA bundle the CLI must refuse the certificate.
+  err=$(timeout -k 5 40 "$AWS" --endpoint-url "https://localhost:$tls_port" --output json sqs list-queues 2>&1 >/dev/null)
+  rc=$?
+  if ((rc != 0)) && [[ "$err" == *"SSL"* || "$err" == *"certificate"* ]]; then ok "https without --ca-bundle refused ($rc)"
+  else bad "https without --ca-bundle: rc=$rc err=$err"; fi
+  kill -TERM "$tls_pid" 2>/dev/null; wait "$tls_pid" 2>/dev/null
+fi
+
+# ---------------------------------------------------------------- STS
+out=$(timeout -k 5 40 "$AWS" --endpoint-url "$SLUICE_ENDPOINT" --output json sts get-caller-identity) \
+  || bad "sts get-caller-identity exit $?"
+check "sts get-caller-identity (auth none: the account root)" "$(jpath "$out" 'd["Arn"]')" \
+  "arn:aws:iam::000000000000:root"
+
+# A second server with auth = "sigv4", a role and an adjustable clock: assume-role, use, expire.
+if [[ -x "$BIN" ]]; then
+  sts_dir=$(mktemp -d /tmp/sluice-cli-sts.XXXXXX)
+  trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/cli"},"Action":"sts:AssumeRole"}]}'
+  send_only='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:SendMessage","sqs:GetQueueUrl"],"Resource":"*"}]}'
+  all_sqs='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}'
+  q() { /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+  cat >"$sts_dir/sluice.toml" <<TOML
+[auth]
+mode = "sigv4"
+[[auth.users]]
+name = "cli"
+account = "111111111111"
+access_key_id = "AKIDCLISTS"
+secret_access_key = "cli-sts-secret"
+policies = [$(q "$all_sqs")]
+[[auth.roles]]
+name = "sender"
+account_id = "111111111111"
+assume_role_policy = $(q "$trust")
+policies = [$(q "$send_only")]
+[testing]
+clock = "adjustable"
+TOML
+  sts_port=$(free_port); sts_admin=$(free_port)
+  "$BIN" serve --config "$sts_dir/sluice.toml" --listen "127.0.0.1:$sts_port" \
+    --admin-listen "127.0.0.1:$sts_admin" --ephemeral --log-level warn >"$sts_dir/log" 2>&1 &
+  sts_pid=$!
+  stop_sts() { kill -TERM "$sts_pid" 2>/dev/null; wait "$sts_pid" 2>/dev/null; rm -rf "$sts_dir"; }
+  eval "set -- $(trap -p EXIT)"  # keep the earlier EXIT trap (trap -- 'cmd' EXIT) running too
+  trap "stop_sts; ${3:-}" EXIT
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$sts_admin/health" 2>/dev/null && break
+    sleep 0.1
+  done
+  sts_ep="http://127.0.0.1:$sts_port"
+  as_user() { AWS_ACCESS_KEY_ID=AKIDCLISTS AWS_SECRET_ACCESS_KEY=cli-sts-secret \
+    timeout -k 5 40 "$AWS" --endpoint-url "$sts_ep" --output json "$@"; }
+  out=$(as_user sts get-caller-identity) || bad "sts get-caller-identity (sigv4) exit $?"
+  check "sts get-caller-identity (user)" "$(jpath "$out" 'd["Arn"]')" "arn:aws:iam::111111111111:user/cli"
+  qurl=$(jpath "$(as_user sqs create-queue --queue-name "cli-sts-$$")" 'd["QueueUrl"]')
+  out=$(as_user sts assume-role --role-arn arn:aws:iam::111111111111:role/sender \
+    --role-session-name cli-session --duration-seconds 900) || bad "sts assume-role exit $?"
+  check "sts assume-role arn" "$(jpath "$out" 'd["AssumedRoleUser"]["Arn"]')" \
+    "arn:aws:sts::111111111111:assumed-role/sender/cli-session"
+  as_role() { AWS_ACCESS_KEY_ID=$(jpath "$out" 'd["Credentials"]["AccessKeyId"]') \
+    AWS_SECRET_ACCESS_KEY=$(jpath "$out" 'd["Credentials"]["SecretAccessKey"]') \
+    AWS_SESSION_TOKEN=$(jpath "$out" 'd["Credentials"]["SessionToken"]') \
+    timeout -k 5 40 "$AWS" --endpoint-url "$sts_ep" --output json "$@"; }
+  who=$(as_role sts get-caller-identity) || bad "sts get-caller-identity (role) exit $?"
+  check "sts get-caller-identity (assumed role)" "$(jpath "$who" 'd["Arn"]')" \
+    "arn:aws:sts::111111111111:assumed-role/sender/cli-session"
+  as_role sqs send-message --queue-url "$qurl" --message-body "from the role" >/dev/null \
+    && ok "send-message with assumed-role credentials" || bad "send-message with assumed-role credentials"
+  err=$(as_role sqs create-queue --queue-name "cli-sts-no-$$" 2>&1 >/dev/null)
+  [[ "$err" == *AccessDenied* ]] && ok "the role's policy denies create-queue" || bad "create-queue: $err"
+  err=$(as_user sts assume-role --role-arn arn:aws:iam::111111111111:role/other \
+    --role-session-name x1 2>&1 >/dev/null)
+  [[ "$err" == *AccessDenied* ]] && ok "assume-role of an unknown role is AccessDenied" || bad "unknown role: $err"
+  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$sts_admin/testing/clock?advance_seconds=900" \
+    || bad "advancing the testing clock"
+  err=$(as_role sts get-caller-identity 2>&1 >/dev/null)
+  [[ "$err" == *ExpiredToken* ]] && ok "assumed-role credentials expire" || bad "after expiry: $err"
+  stop_sts
+else
+  bad "sts sigv4 section: no binary at $BIN"
+fi
+
 echo "cli smoke: $failures failure(s)"
 ((failures == 0))

@@ -10,5 +10,6 @@ if [[ ! -d node_modules ]]; then
 fi
 source ../lib/server.sh
 sluice_start "$BIN" || exit 1
+export SLUICE_BIN="$BIN"  # for suites that start servers of their own (test/sts.test.mjs)
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 timeout -k 10 150 node --test --test-concurrency=1 --test-timeout=60000 test/
