@@ -65,6 +65,26 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def wait_for_health(proc, admin_port, log_tail, what="sluice", fail=pytest.fail, timeout=10):
+    """Waits until the server answers GET /health on its (plain HTTP) admin port. Calls `fail`
+    with the end of its log, after killing it, when it exits or does not answer in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            fail(f"{what} exited with {proc.returncode} during startup:\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait(5)
+            fail(f"{what} did not answer /health within {timeout} s:\n{log_tail()}")
+        time.sleep(0.05)
+
+
 class Server:
     def __init__(self, endpoint, port, admin_port=None, proc=None, log_path=None):
         self.endpoint, self.port, self.admin_port, self.proc, self.log_path = \
@@ -97,22 +117,8 @@ def server():
                              "--admin-listen", f"127.0.0.1:{admin}", "--ephemeral", "--log-level", "warn"],
                             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     srv = Server(f"http://127.0.0.1:{port}", port, admin, proc, log.name)
-    deadline = time.monotonic() + 10
-    ready = False
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.exit(f"sluice exited with {proc.returncode} during startup:\n{srv.log_tail()}", returncode=2)
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
-                if r.status == 200:
-                    ready = True
-                    break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    if not ready:
-        proc.kill()
-        pytest.exit(f"sluice did not answer /health within 10 s:\n{srv.log_tail()}", returncode=2)
+    wait_for_health(proc, admin, srv.log_tail,
+                    fail=lambda msg: pytest.exit(msg, returncode=2))
     try:
         yield srv
     finally:
@@ -401,20 +407,7 @@ def auth_server(tmp_path_factory):
                              "--admin-listen", f"127.0.0.1:{admin}", "--ephemeral", "--log-level", "warn"],
                             stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
     srv = Server(f"http://127.0.0.1:{port}", port, admin, proc, str(d / "sluice.log"))
-    deadline = time.monotonic() + 10
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"sluice (auth) exited with {proc.returncode}:\n{srv.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"sluice (auth) did not answer /health:\n{srv.log_tail()}")
-        time.sleep(0.1)
+    wait_for_health(proc, admin, srv.log_tail, "sluice (auth)")
     try:
         yield srv
     finally:

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, REPO, Server, _die_with_parent, _free_port, unique_name
+from conftest import REGION, REPO, Server, _die_with_parent, _free_port, unique_name, wait_for_health
 
 A = "111111111111"
 B = "222222222222"
@@ -98,20 +98,7 @@ class Sluice:
              "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store],
             stdout=self.log, stderr=subprocess.STDOUT, env=env or self.env, preexec_fn=_die_with_parent)
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"sluice exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"sluice did not answer /health:\n{self.log_tail()}")
-            time.sleep(0.05)
+        wait_for_health(self.proc, self.admin, self.log_tail)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

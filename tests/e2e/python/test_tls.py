@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, SSLError
 
-from conftest import REGION, REPO, _die_with_parent, _free_port, unique_name
+from conftest import REGION, REPO, _die_with_parent, _free_port, unique_name, wait_for_health
 
 DATA = REPO / "tests" / "unit" / "net" / "data"
 CA = str(DATA / "ca.pem")
@@ -59,20 +59,7 @@ def start_server(tmp_path, server_lines, extra_sections="", plain=False):
                              "--log-level", "info"], stdout=log, stderr=subprocess.STDOUT,
                             preexec_fn=_die_with_parent)
     srv = TlsServer(proc, log_path, http_port if plain else None, https_port, admin_port)
-    deadline = time.monotonic() + 10
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"sluice (TLS) exited with {proc.returncode}:\n{srv.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"sluice (TLS) did not answer /health:\n{srv.log_tail()}")
-        time.sleep(0.1)
+    wait_for_health(proc, admin_port, srv.log_tail, "sluice (TLS)")
     return srv, log
 
 
