@@ -501,7 +501,22 @@ Status ValidateRoleConfig(const RoleConfig& r) {
 
 Status ValidateResourcePolicy(std::string_view json) {
   auto p = ParsePolicy(json, PolicyKind::kResource);
-  return p.ok() ? Status::Ok() : p.status();
+  if (!p.ok()) return p.status();
+  // SQS's quotas for a queue policy (besides its 8,192 bytes): 20 statements, 50 principals,
+  // 10 conditions.
+  struct Quota {
+    std::size_t count, limit;
+    const char* what;
+  };
+  for (const Quota& q : {Quota{p->statement_count(), 20, "statements"},
+                         Quota{p->principal_count(), 50, "principals"},
+                         Quota{p->condition_count(), 10, "conditions"}}) {
+    if (q.count > q.limit) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    fmt::format("Policy has {} {}; the limit is {}.", q.count, q.what, q.limit));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace sluice::auth

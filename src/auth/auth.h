@@ -153,7 +153,8 @@ class Auth {
 Status ValidateRoleConfig(const RoleConfig& role);
 
 // Validates a resource policy document as SQS's SetQueueAttributes does (syntax, elements,
-// operators). kInvalidParameterValue with the reason.
+// operators, and the quotas: 20 statements, 50 principals, 10 conditions).
+// kInvalidParameterValue with the reason.
 Status ValidateResourcePolicy(std::string_view json);
 
 }  // namespace sluice::auth

@@ -546,6 +546,20 @@ Policy& Policy::operator=(Policy&&) noexcept = default;
 
 std::size_t Policy::statement_count() const { return statements_.size(); }
 
+std::size_t Policy::principal_count() const {
+  std::size_t n = 0;
+  for (const Statement& s : statements_) {
+    n += (s.principal.any ? 1 : 0) + s.principal.aws.size() + s.principal.services.size();
+  }
+  return n;
+}
+
+std::size_t Policy::condition_count() const {
+  std::size_t n = 0;
+  for (const Statement& s : statements_) n += s.conditions.size();
+  return n;
+}
+
 bool WildcardMatch(std::string_view p, std::string_view t, bool ignore_case) {
   auto eq = [ignore_case](char a, char b) {
     return ignore_case ? std::tolower(static_cast<unsigned char>(a)) ==

@@ -72,6 +72,10 @@ class Policy {
 
   Decision Evaluate(const EvalRequest& request) const;
   std::size_t statement_count() const;
+  // Principal entries over all statements ("*" counts one) and condition entries (one per
+  // operator and key) over all statements: SQS limits a queue policy to 50 and 10.
+  std::size_t principal_count() const;
+  std::size_t condition_count() const;
 
  private:
   friend Result<Policy> ParsePolicy(std::string_view json, PolicyKind kind);

@@ -487,6 +487,12 @@ AttributeMap ConfigToAttributes(const QueueConfig& c) {
   return out;
 }
 
+namespace {
+constexpr unsigned kMaxPolicyStatements = 20;  // sqs-semantics.md §1: queue policy quotas
+constexpr std::size_t kMaxPolicyBytes = 8192;
+constexpr std::size_t kMaxPolicyPrincipals = 50;
+}  // namespace
+
 Result<std::string> PolicyAddPermission(std::string_view policy, std::string_view queue_arn,
                                         std::string_view label,
                                         const std::vector<std::string>& account_ids,
@@ -516,6 +522,29 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
     d.AddMember("Statement", rapidjson::Value(rapidjson::kArrayType), a);
   }
   auto& statements = d["Statement"];
+  // AddPermission's OverLimit: "the maximum number of permissions for the queue is reached"
+  // (a queue policy holds at most 20 statements).
+  if (statements.Size() >= kMaxPolicyStatements) {
+    return Status(ErrorCode::kOverLimit,
+                  fmt::format("The queue policy already has the maximum of {} statements.",
+                              kMaxPolicyStatements));
+  }
+  // ... and at most 50 principals.
+  std::size_t principal_count = account_ids.size();
+  for (const auto& s : statements.GetArray()) {
+    if (!s.IsObject() || !s.HasMember("Principal")) continue;
+    const auto& p = s["Principal"];
+    if (!p.IsObject()) {
+      ++principal_count;
+      continue;
+    }
+    for (const auto& m : p.GetObject()) principal_count += m.value.IsArray() ? m.value.Size() : 1;
+  }
+  if (principal_count > kMaxPolicyPrincipals) {
+    return Status(ErrorCode::kOverLimit,
+                  fmt::format("The queue policy would have {} principals; the limit is {}.",
+                              principal_count, kMaxPolicyPrincipals));
+  }
   for (const auto& s : statements.GetArray()) {
     if (s.IsObject() && s.HasMember("Sid") && s["Sid"].IsString() &&
         std::string_view(s["Sid"].GetString(), s["Sid"].GetStringLength()) == label) {
@@ -550,7 +579,12 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
   st.AddMember("Resource",
                rapidjson::Value(queue_arn.data(), static_cast<unsigned>(queue_arn.size()), a), a);
   statements.PushBack(st, a);
-  return ToJson(d);
+  std::string json = ToJson(d);
+  if (json.size() > kMaxPolicyBytes) {
+    return Status(ErrorCode::kOverLimit,
+                  fmt::format("The queue policy would exceed {} bytes.", kMaxPolicyBytes));
+  }
+  return json;
 }
 
 Result<std::string> PolicyRemovePermission(std::string_view policy, std::string_view label) {

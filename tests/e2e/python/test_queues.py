@@ -340,6 +340,26 @@ def test_add_remove_permission(sqs, error, queue):
         assert json.loads(attrs["Policy"]).get("Statement", []) == []
 
 
+def test_policy_quotas(sqs, error, queue):
+    """A queue policy holds at most 20 statements, 50 principals and 10 conditions: AddPermission
+    answers OverLimit (403) at the limit, SetQueueAttributes InvalidAttributeValue beyond it."""
+    for i in range(20):
+        sqs.add_permission(QueueUrl=queue, Label=f"p{i}", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
+    error(sqs.add_permission, "OverLimit", 403, None,
+          QueueUrl=queue, Label="p20", AWSAccountIds=["111122223333"], Actions=["SendMessage"])
+    stmt = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    too_many = json.dumps({"Version": "2012-10-17", "Statement": [stmt] * 21})
+    error(sqs.set_queue_attributes, "InvalidAttributeValue", 400,
+          "Invalid value for the parameter Policy. Reason: Policy has 21 statements; the limit is 20.",
+          QueueUrl=queue, Attributes={"Policy": too_many})
+    principals = dict(stmt, Principal={"AWS": [str(100000000000 + i) for i in range(51)]})
+    error(sqs.set_queue_attributes, "InvalidAttributeValue", 400,
+          "Invalid value for the parameter Policy. Reason: Policy has 51 principals; the limit is 50.",
+          QueueUrl=queue, Attributes={"Policy": json.dumps({"Statement": [principals]})})
+    twenty = json.dumps({"Version": "2012-10-17", "Statement": [stmt] * 20})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": twenty})
+
+
 def test_policy_attribute_set_and_clear(sqs, queue):
     arn = queue_arn(sqs, queue)
     doc = {"Version": "2012-10-17", "Statement": [{"Sid": "s", "Effect": "Allow", "Principal": "*",

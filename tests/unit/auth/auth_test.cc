@@ -191,5 +191,39 @@ TEST(AuthConfigTest, Rejects) {
   EXPECT_TRUE(ValidateResourcePolicy(R"({"Statement":[]})").ok());
 }
 
+// SQS's queue policy quotas: 20 statements, 50 principals, 10 conditions.
+TEST(ResourcePolicyTest, SqsQuotas) {
+  auto policy = [](int statements, int principals_each, int conditions_each) {
+    std::string doc = R"({"Version":"2012-10-17","Statement":[)";
+    for (int s = 0; s < statements; ++s) {
+      if (s > 0) doc += ',';
+      doc += R"({"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Principal":{"AWS":[)";
+      for (int p = 0; p < principals_each; ++p) {
+        doc += (p > 0 ? "," : "") + std::string("\"") + std::to_string(100000000000 + p) + "\"";
+      }
+      doc += "]}";
+      if (conditions_each > 0) {
+        doc += R"(,"Condition":{"StringEquals":{)";
+        for (int c = 0; c < conditions_each; ++c) {
+          doc +=
+              (c > 0 ? "," : "") + std::string("\"aws:SourceArn") + std::to_string(c) + "\":\"x\"";
+        }
+        doc += "}}";
+      }
+      doc += '}';
+    }
+    return doc + "]}";
+  };
+  EXPECT_TRUE(ValidateResourcePolicy(policy(20, 2, 0)).ok());
+  auto statements = ValidateResourcePolicy(policy(21, 1, 0));
+  EXPECT_EQ(statements.code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(statements.message(), "Policy has 21 statements; the limit is 20.");
+  EXPECT_TRUE(ValidateResourcePolicy(policy(5, 10, 2)).ok());
+  EXPECT_EQ(ValidateResourcePolicy(policy(1, 51, 0)).message(),
+            "Policy has 51 principals; the limit is 50.");
+  EXPECT_EQ(ValidateResourcePolicy(policy(1, 1, 11)).message(),
+            "Policy has 11 conditions; the limit is 10.");
+}
+
 }  // namespace
 }  // namespace sluice::auth

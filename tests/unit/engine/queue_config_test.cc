@@ -124,6 +124,30 @@ TEST(QueueConfigTest, RedriveAllowPolicy) {
   EXPECT_FALSE(ParseRedriveAllowPolicy(R"({"redrivePermission":"some"})").ok());
 }
 
+TEST(QueueConfigTest, AddPermissionStopsAtTwentyStatements) {
+  const std::string arn = "arn:aws:sqs:us-east-1:000000000000:q";
+  std::string policy;
+  for (int i = 0; i < 20; ++i) {
+    auto p = PolicyAddPermission(policy, arn, "l" + std::to_string(i), {"111111111111"},
+                                 {"SendMessage"});
+    ASSERT_TRUE(p.ok()) << i;
+    policy = *p;
+  }
+  auto over = PolicyAddPermission(policy, arn, "l20", {"111111111111"}, {"SendMessage"});
+  EXPECT_EQ(over.status().code(), ErrorCode::kOverLimit);
+  // At most 50 principals over the whole policy.
+  std::vector<std::string> accounts(50, "111111111111");
+  auto fifty = PolicyAddPermission("", arn, "many", accounts, {"SendMessage"});
+  ASSERT_TRUE(fifty.ok());
+  EXPECT_EQ(
+      PolicyAddPermission(*fifty, arn, "one", {"111111111111"}, {"SendMessage"}).status().code(),
+      ErrorCode::kOverLimit);
+  // A statement that would take the policy past 8,192 bytes is refused too.
+  std::vector<std::string> actions(300, "ChangeMessageVisibility");
+  EXPECT_EQ(PolicyAddPermission("", arn, "big", {"111111111111"}, actions).status().code(),
+            ErrorCode::kOverLimit);
+}
+
 TEST(QueueConfigTest, Permissions) {
   const std::string arn = "arn:aws:sqs:us-east-1:000000000000:q";
   auto p1 = PolicyAddPermission("", arn, "l1", {"111111111111"}, {"SendMessage"});
