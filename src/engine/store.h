@@ -62,6 +62,17 @@ struct StoredMessage {
   PayloadPtr payload;
 };
 
+// What the engine's index holds of a message whose payload stays in the store
+// (Store::KeepsPayloads): recovery with RecoveryVisitor::on_message_index hands over only this, so
+// a store need not decode (or decrypt into objects) and copy every body and attribute.
+struct StoredMessageIndex {
+  MessageKey key;
+  MessageState state;
+  Millis sent_ms = 0;
+  std::uint64_t body_size = 0;          // body bytes
+  std::optional<std::string> group_id;  // MessageGroupId (FIFO group / fair-queue tenant)
+};
+
 struct StoredQueue {
   std::uint64_t key = 0;  // random per queue incarnation; also binds receipt handles
   QueueId id;
@@ -128,6 +139,10 @@ class Store {
     std::function<void(StoredMoveTask)> on_move_task;
     std::function<void(StoredDedup)> on_dedup;
     std::function<void(std::uint64_t queue_key, std::uint64_t next_seq)> on_next_seq;
+    // Optional. When set, a store whose KeepsPayloads() is true may call it instead of
+    // on_message for each message (same order, same messages), without the payload; a store
+    // that keeps no payloads always calls on_message.
+    std::function<void(StoredMessageIndex)> on_message_index;
   };
   virtual Status Recover(const RecoveryVisitor& visitor) = 0;
 

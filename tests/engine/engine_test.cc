@@ -1311,6 +1311,84 @@ TYPED_TEST(EngineTest, FifoQueueDelayAndLongPoll) {
   EXPECT_EQ(this->Bodies(***w2), (std::vector<std::string>{"y"}));
 }
 
+// AWS: "For FIFO queues, the per-queue delay setting is retroactive"; for standard queues it is
+// not. A FIFO message never received is visible at its sent time plus the queue's current delay.
+TYPED_TEST(EngineTest, FifoQueueDelayIsRetroactive) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  ASSERT_TRUE(this->Create("s").ok());
+  auto set_delay = [&](const std::string& q, const std::string& d) {
+    ASSERT_TRUE(this->engine_->SetQueueAttributes(this->Q(q), {{"DelaySeconds", d}}).ok());
+  };
+  // "r" was received once and is visible again after its visibility timeout: not affected.
+  ASSERT_TRUE(this->SendFifo("f.fifo", "r", "g2", "2").ok());
+  ASSERT_EQ(this->Bodies(this->Receive("f.fifo", 10, 1)), (std::vector<std::string>{"r"}));
+  this->clock_.AdvanceSeconds(1);  // t = 1
+  ASSERT_TRUE(this->SendFifo("f.fifo", "a", "g1", "1").ok());
+  this->Send("s", "x");
+  // Raising the delay hides "a" (visible until now) again until sent time + 60 s.
+  set_delay("f.fifo", "60");
+  set_delay("s", "60");
+  auto attrs = this->Attrs("f.fifo");
+  EXPECT_EQ(attrs["ApproximateNumberOfMessagesDelayed"], "1");
+  EXPECT_EQ(attrs["ApproximateNumberOfMessages"], "1");
+  auto got = this->Receive("f.fifo");
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"r"}));
+  ASSERT_TRUE(this->Delete("f.fifo", got[0].receipt_handle).ok());
+  // Standard queue: not retroactive.
+  EXPECT_EQ(this->Bodies(this->Receive("s")), (std::vector<std::string>{"x"}));
+  this->clock_.AdvanceSeconds(30);  // t = 31
+  EXPECT_TRUE(this->Receive("f.fifo").empty());
+  // Lowering it makes "a" visible at once (sent at t = 1, 1 + 10 <= 31).
+  set_delay("f.fifo", "10");
+  attrs = this->Attrs("f.fifo");
+  EXPECT_EQ(attrs["ApproximateNumberOfMessagesDelayed"], "0");
+  EXPECT_EQ(attrs["ApproximateNumberOfMessages"], "1");
+  // "b" is sent with delay 10 (due t = 41); raising to 20 moves it to t = 51, lowering to 15 to
+  // t = 46: the latest setting counts, in both directions.
+  ASSERT_TRUE(this->SendFifo("f.fifo", "b", "g3", "3").ok());
+  got = this->Receive("f.fifo", 10, 300);
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"a"}));
+  set_delay("f.fifo", "20");
+  this->clock_.AdvanceSeconds(10);  // t = 41
+  EXPECT_TRUE(this->Receive("f.fifo").empty());
+  set_delay("f.fifo", "15");
+  this->clock_.AdvanceSeconds(4);  // t = 45
+  EXPECT_TRUE(this->Receive("f.fifo").empty());
+  this->clock_.AdvanceSeconds(1);  // t = 46
+  // "a" (in flight) kept its visibility timeout; "b" is due.
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo")), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(this->Attrs("f.fifo")["ApproximateNumberOfMessagesNotVisible"], "2");
+}
+
+// Within a group, hiding the head again blocks the group (order is kept), and a long poll parked
+// on a delayed queue is answered when a lowered delay makes messages visible.
+TYPED_TEST(EngineTest, FifoDelayChangeKeepsOrderAndWakesLongPolls) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  ASSERT_TRUE(this->SendFifo("f.fifo", "a1", "g", "1").ok());
+  this->clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(this->SendFifo("f.fifo", "a2", "g", "2").ok());
+  ASSERT_TRUE(this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"DelaySeconds", "10"}}).ok());
+  // a1 due at t = 10, a2 at t = 15.
+  EXPECT_TRUE(this->Receive("f.fifo").empty());
+  auto waiting = this->StartReceive("f.fifo", 10, std::nullopt, 20);
+  EXPECT_FALSE(waiting->has_value());
+  // Lowered to a time still ahead: the parked receive waits for it (a timer, not a send).
+  ASSERT_TRUE(this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"DelaySeconds", "7"}}).ok());
+  EXPECT_FALSE(waiting->has_value());
+  this->clock_.AdvanceSeconds(2);  // t = 7: a1 due, a2 (t = 12) not yet
+  ASSERT_TRUE(waiting->has_value());
+  ASSERT_TRUE((*waiting)->ok());
+  EXPECT_EQ(this->Bodies(***waiting), (std::vector<std::string>{"a1"}));
+  ASSERT_TRUE(this->Delete("f.fifo", (***waiting)[0].receipt_handle).ok());
+  // Lowered to zero: answered at once by SetQueueAttributes.
+  auto w2 = this->StartReceive("f.fifo", 10, std::nullopt, 20);
+  EXPECT_FALSE(w2->has_value());
+  ASSERT_TRUE(this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"DelaySeconds", "0"}}).ok());
+  ASSERT_TRUE(w2->has_value());
+  ASSERT_TRUE((*w2)->ok());
+  EXPECT_EQ(this->Bodies(***w2), (std::vector<std::string>{"a2"}));
+}
+
 TYPED_TEST(EngineTest, FifoDeadLetterQueue) {
   ASSERT_TRUE(this->Create("dlq.fifo", {{"FifoQueue", "true"}}).ok());
   ASSERT_TRUE(this->Create("std-dlq").ok());
@@ -1356,6 +1434,31 @@ TYPED_TEST(EngineTest, FifoDeadLetterQueue) {
   EXPECT_EQ(back[0].group_id, "g");
   EXPECT_EQ(back[0].dedup_id, sent->message_id);
   EXPECT_GT(*back[0].sequence_number, sent->sequence_number);
+}
+
+// A DLQ arrival keeps its receive count, so the FIFO DLQ's delay does not hide it; a move-task
+// arrival is a new, never-received message, so the destination's (retroactive) delay applies.
+TYPED_TEST(EngineTest, FifoDelayAppliesToMoveTaskArrivalsNotDlqArrivals) {
+  ASSERT_TRUE(this->Create("dlq.fifo", {{"FifoQueue", "true"}, {"DelaySeconds", "30"}}).ok());
+  ASSERT_TRUE(this->Create("src.fifo", {{"FifoQueue", "true"},
+                                        {"RedrivePolicy", this->RedrivePolicy("dlq.fifo", 1)}})
+                  .ok());
+  ASSERT_TRUE(this->SendFifo("src.fifo", "p", "g", "1").ok());
+  ASSERT_EQ(this->Bodies(this->Receive("src.fifo", 1, 0)), (std::vector<std::string>{"p"}));
+  this->clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(this->Receive("src.fifo", 10).empty());  // moved to the DLQ
+  auto d = this->Receive("dlq.fifo", 10);
+  ASSERT_EQ(this->Bodies(d), (std::vector<std::string>{"p"}));
+  ASSERT_TRUE(this->ChangeVisibility("dlq.fifo", d[0].receipt_handle, 0).ok());
+  ASSERT_TRUE(
+      this->engine_->SetQueueAttributes(this->Q("src.fifo"), {{"DelaySeconds", "20"}}).ok());
+  auto task =
+      this->engine_->StartMessageMoveTask(this->Arn("dlq.fifo"), std::nullopt, std::nullopt);
+  ASSERT_TRUE(task.ok()) << task.status().message();
+  this->clock_.Advance(0);  // the first move tick
+  EXPECT_TRUE(this->Receive("src.fifo", 10).empty());
+  this->clock_.AdvanceSeconds(20);
+  EXPECT_EQ(this->Bodies(this->Receive("src.fifo", 10)), (std::vector<std::string>{"p"}));
 }
 
 TYPED_TEST(EngineTest, FifoRecoveryKeepsDedupSequenceAndGroups) {
@@ -1534,6 +1637,27 @@ TYPED_TEST(EngineTest, RecoveryRebuildsIndex) {
   if constexpr (!TypeParam::kPersistent)    \
     GTEST_SKIP() << "store keeps no state"; \
   else
+
+// The store keeps each message's send-time visible_at; recovery re-derives it for FIFO messages
+// never received from the sent time and the queue's current DelaySeconds.
+TYPED_TEST(EngineTest, FifoRetroactiveDelaySurvivesRestart) {
+  SKIP_UNLESS_PERSISTENT() {
+    ASSERT_TRUE(this->Create("up.fifo", {{"FifoQueue", "true"}}).ok());
+    ASSERT_TRUE(this->Create("down.fifo", {{"FifoQueue", "true"}, {"DelaySeconds", "100"}}).ok());
+    ASSERT_TRUE(this->SendFifo("up.fifo", "u", "g", "1").ok());
+    ASSERT_TRUE(this->SendFifo("down.fifo", "d", "g", "1").ok());
+    ASSERT_TRUE(
+        this->engine_->SetQueueAttributes(this->Q("up.fifo"), {{"DelaySeconds", "100"}}).ok());
+    ASSERT_TRUE(
+        this->engine_->SetQueueAttributes(this->Q("down.fifo"), {{"DelaySeconds", "0"}}).ok());
+    this->Open();
+    EXPECT_TRUE(this->Receive("up.fifo").empty());
+    EXPECT_EQ(this->Attrs("up.fifo")["ApproximateNumberOfMessagesDelayed"], "1");
+    EXPECT_EQ(this->Bodies(this->Receive("down.fifo")), (std::vector<std::string>{"d"}));
+    this->clock_.AdvanceSeconds(100);
+    EXPECT_EQ(this->Bodies(this->Receive("up.fifo")), (std::vector<std::string>{"u"}));
+  }
+}
 
 TYPED_TEST(EngineTest, RestartKeepsQueuesAttributesTagsAndPolicy) {
   SKIP_UNLESS_PERSISTENT() {

@@ -456,6 +456,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
 
   // Under q->mu.
   void AddRecord(Queue& q, const StoredMessage& m, Millis now);
+  // AddRecord's index part; `payload` is kept in the record (null when the store keeps it).
+  void AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
+                      std::uint64_t body_size, const std::string* group_id, PayloadPtr payload,
+                      Millis now);
+  static Millis FifoDelayedUntil(const Queue& q, Millis sent_ms);
+  void RetimeFifoDelays(Queue& q, Millis now);
   void RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it);
   void Promote(Queue& q, Millis now, Effects& fx);
   void Compact(Queue& q);
@@ -528,40 +534,53 @@ class Impl : public std::enable_shared_from_this<Impl> {
 // ---- index maintenance -------------------------------------------------------------------------
 
 void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
-  Record r;
-  r.sent_ms = m.payload->sent_ms;
-  r.visible_at = m.state.visible_at;
-  r.first_receive_ms = m.state.first_receive_ms;
-  r.last_receive_ms = m.state.last_receive_ms;
-  r.receive_count = m.state.receive_count;
-  r.receive_gen = m.state.receive_gen;
-  r.size = static_cast<std::uint32_t>(m.payload->body.size());
+  PayloadPtr kept;
   if (keep_payloads_) {
-    r.payload = m.payload;
+    kept = m.payload;
   } else {
     cache_.Put(m.key, m.payload);
   }
+  AddIndexRecord(q, m.key.seq, m.state, m.payload->sent_ms, m.payload->body.size(),
+                 m.payload->group_id ? &*m.payload->group_id : nullptr, std::move(kept), now);
+}
+
+void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
+                          std::uint64_t body_size, const std::string* group_id, PayloadPtr payload,
+                          Millis now) {
+  Record r;
+  r.sent_ms = sent_ms;
+  r.visible_at = state.visible_at;
+  r.first_receive_ms = state.first_receive_ms;
+  r.last_receive_ms = state.last_receive_ms;
+  r.receive_count = state.receive_count;
+  r.receive_gen = state.receive_gen;
+  r.size = static_cast<std::uint32_t>(body_size);
+  // FIFO: the queue's DelaySeconds is retroactive (AWS), so a message never received is visible
+  // at its sent time plus the CURRENT delay; the stored visible_at (the delay at send time) is
+  // re-derived here on insert and on recovery (see RetimeFifoDelays).
+  if (q.fifo && r.receive_count == 0) r.visible_at = FifoDelayedUntil(q, r.sent_ms);
+  r.payload = std::move(payload);
   if (r.visible_at <= now) {
     r.where = Where::kVisible;
     ++q.n_visible;
   } else if (r.last_receive_ms > 0) {
     r.where = Where::kInflight;
-    q.inflight.Push(r.visible_at, m.key.seq);
+    q.inflight.Push(r.visible_at, seq);
     ++q.n_inflight;
   } else {
     r.where = Where::kDelayed;
-    q.delayed.Push(r.visible_at, m.key.seq);
+    q.delayed.Push(r.visible_at, seq);
     ++q.n_delayed;
   }
-  q.retention.Push(r.sent_ms, m.key.seq);
+  q.retention.Push(r.sent_ms, seq);
   const Where where = r.where;
-  auto [it, inserted] = q.messages.emplace(m.key.seq, std::move(r));
+  auto [it, inserted] = q.messages.emplace(seq, std::move(r));
   if (!inserted) return;
-  if (!m.payload->group_id) {
-    if (where == Where::kVisible) q.visible.push_back(m.key.seq);
+  if (!group_id) {
+    if (where == Where::kVisible) q.visible.push_back(seq);
     return;
   }
-  auto [git, created] = q.groups.try_emplace(*m.payload->group_id);
+  auto [git, created] = q.groups.try_emplace(*group_id);
   Group& g = git->second;
   if (created) g.name = &git->first;
   it->second.group = &g;  // stable: the group lives while it has live messages
@@ -573,15 +592,49 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   }
   if (q.fifo) {
     // Send order; commits (or recovery) may complete out of order.
-    if (g.seqs.empty() || g.seqs.back() < m.key.seq) {
-      g.seqs.push_back(m.key.seq);
+    if (g.seqs.empty() || g.seqs.back() < seq) {
+      g.seqs.push_back(seq);
     } else {
-      g.seqs.insert(std::upper_bound(g.seqs.begin(), g.seqs.end(), m.key.seq), m.key.seq);
+      g.seqs.insert(std::upper_bound(g.seqs.begin(), g.seqs.end(), seq), seq);
     }
     FifoMaybeReady(q, g);
   } else if (where == Where::kVisible) {
-    FairEnlist(q, g, m.key.seq);
+    FairEnlist(q, g, seq);
   }
+}
+
+Millis Impl::FifoDelayedUntil(const Queue& q, Millis sent_ms) {
+  return sent_ms + Millis{q.config.delay_seconds} * 1000;
+}
+
+// FIFO queue DelaySeconds changed: every message not received yet (delayed, or visible and never
+// received) is visible at its sent time plus the new delay, so it may be hidden again or become
+// visible earlier. Messages in flight, or visible again after a receive (visibility timeout,
+// ChangeMessageVisibility, DLQ arrivals keep their receive count) are not touched. Only the index
+// changes: the store keeps the send-time visible_at, which AddIndexRecord re-derives on recovery.
+void Impl::RetimeFifoDelays(Queue& q, Millis now) {
+  for (auto& [seq, r] : q.messages) {
+    if (r.receive_count != 0 || r.where == Where::kInflight) continue;
+    const Millis at = FifoDelayedUntil(q, r.sent_ms);
+    if (at == r.visible_at) continue;
+    r.visible_at = at;
+    if (r.where == Where::kVisible) {
+      if (at <= now) continue;
+      // Hidden again; its group's ready entry (if any) is dropped lazily by TakeFifo.
+      r.where = Where::kDelayed;
+      --q.n_visible;
+      ++q.n_delayed;
+      q.delayed.Push(at, seq);
+    } else if (at <= now) {
+      r.where = Where::kVisible;
+      --q.n_delayed;
+      ++q.n_visible;
+      Enlist(q, seq, r, false);
+    } else {
+      q.delayed.Push(at, seq);  // the old entry goes stale (visible_at differs)
+    }
+  }
+  Compact(q);
 }
 
 void Impl::PushReady(Queue& q, Group& g, std::uint64_t seq) {
@@ -1179,6 +1232,17 @@ Status Impl::Recover() {
     if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
     AddRecord(q, m, now);
   };
+  if (!keep_payloads_) {
+    // The store keeps the payloads: the index needs only a few fields of each (no bodies).
+    v.on_message_index = [&](StoredMessageIndex m) {
+      auto it = by_key.find(m.key.queue_key);
+      if (it == by_key.end()) return;
+      Queue& q = *it->second;
+      if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
+      AddIndexRecord(q, m.key.seq, m.state, m.sent_ms, m.body_size,
+                     m.group_id ? &*m.group_id : nullptr, nullptr, now);
+    };
+  }
   v.on_dedup = [&](StoredDedup d) {
     auto it = by_key.find(d.queue_key);
     if (it == by_key.end() || d.expires_ms <= now) return;
@@ -1423,6 +1487,7 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
     const Millis now = clock_.NowMs();
     q->modified_ms = now;
     Promote(*q, now, fx);  // a lowered retention period expires old messages now
+    if (fifo && canonical->contains("DelaySeconds")) RetimeFifoDelays(*q, now);
     ServeWaiters(*q, now, fx);
     if (canonical->contains("MessageRetentionPeriod")) q->retention_timer_at = 0;
     ArmTimers(q, now);

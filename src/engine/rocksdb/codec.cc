@@ -142,6 +142,27 @@ class Reader {
     char c = 0;
     return Byte(&c) && c == expected;
   }
+  // Skip* accept exactly what the reading counterparts accept, without copying.
+  bool SkipBytes(std::uint64_t* size = nullptr) {
+    std::uint64_t n = 0;
+    if (!Varint(&n) || n > in_.size()) return false;
+    in_.remove_prefix(n);
+    if (size) *size = n;
+    return true;
+  }
+  bool SkipStringList() {
+    std::uint64_t n = 0;
+    if (!Count(&n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!SkipBytes()) return false;
+    }
+    return true;
+  }
+  bool SkipOptional() {
+    bool present = false;
+    if (!Bool(&present)) return false;
+    return !present || SkipBytes();
+  }
   bool done() const { return in_.empty(); }
 
  private:
@@ -351,6 +372,28 @@ std::optional<MessagePayload> DecodePayloadFields(std::string_view in) {
   if (!r.Bytes(&p.sender_id) || !r.Signed(&p.sent_ms) || !r.Optional(&p.trace_header) ||
       !r.Optional(&p.group_id) || !r.Optional(&p.dedup_id) ||
       !r.Optional(&p.dead_letter_source_arn) || !r.done()) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::optional<PayloadIndexFields> DecodePayloadIndexFields(std::string_view in) {
+  // Same layout and checks as DecodePayloadFields, copying only the group id.
+  Reader r(in);
+  PayloadIndexFields p;
+  std::uint64_t n = 0;
+  if (!r.SkipBytes() || !r.SkipBytes(&p.body_size) || !r.SkipBytes() || !r.Count(&n)) {
+    return std::nullopt;
+  }
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bool binary = false;
+    if (!r.SkipBytes() || !r.SkipBytes() || !r.Bool(&binary) || !r.SkipBytes() ||
+        !r.SkipStringList() || !r.SkipStringList()) {
+      return std::nullopt;
+    }
+  }
+  if (!r.SkipBytes() || !r.Signed(&p.sent_ms) || !r.SkipOptional() || !r.Optional(&p.group_id) ||
+      !r.SkipOptional() || !r.SkipOptional() || !r.done()) {
     return std::nullopt;
   }
   return p;

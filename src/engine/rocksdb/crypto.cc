@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstring>
 #include <memory>
 
 namespace sluice::engine::rocksdb_store {
@@ -46,18 +47,19 @@ bool Seal(std::string_view key, std::string_view aad, std::string_view plaintext
   return ok;
 }
 
-std::optional<std::string> Open(std::string_view key, std::string_view aad,
-                                std::string_view sealed) {
-  if (key.size() != kAeadKeySize || sealed.size() < kAeadOverhead) return std::nullopt;
+bool OpenInto(std::string_view key, std::string_view aad, std::string_view sealed,
+              std::string* plain) {
+  if (key.size() != kAeadKeySize || sealed.size() < kAeadOverhead) return false;
   CtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) return std::nullopt;
+  if (!ctx) return false;
   const std::size_t n = sealed.size() - kAeadOverhead;
   const unsigned char* nonce = U(sealed);
   const unsigned char* ct = nonce + kAeadNonceSize;
   // OpenSSL takes the expected tag through a non-const pointer.
-  std::string tag(sealed.substr(kAeadNonceSize + n));
-  std::string plain(n, '\0');
-  auto* pt = reinterpret_cast<unsigned char*>(plain.data());
+  unsigned char tag[kAeadTagSize];
+  std::memcpy(tag, ct + n, kAeadTagSize);
+  plain->resize(n);
+  auto* pt = reinterpret_cast<unsigned char*>(plain->data());
   int len = 0;
   const bool ok =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
@@ -66,9 +68,16 @@ std::optional<std::string> Open(std::string_view key, std::string_view aad,
       (aad.empty() ||
        EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1) &&
       (n == 0 || EVP_DecryptUpdate(ctx.get(), pt, &len, ct, static_cast<int>(n)) == 1) &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag.data()) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagSize, tag) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), pt + n, &len) == 1;
-  if (!ok) return std::nullopt;
+  if (!ok) plain->clear();
+  return ok;
+}
+
+std::optional<std::string> Open(std::string_view key, std::string_view aad,
+                                std::string_view sealed) {
+  std::string plain;
+  if (!OpenInto(key, aad, sealed, &plain)) return std::nullopt;
   return plain;
 }
 

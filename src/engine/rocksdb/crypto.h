@@ -23,5 +23,9 @@ bool Seal(std::string_view key, std::string_view aad, std::string_view plaintext
 // The plaintext, or nullopt when the key is wrong, the AAD differs or the bytes were altered.
 std::optional<std::string> Open(std::string_view key, std::string_view aad,
                                 std::string_view sealed);
+// Open() into *plain, reusing its capacity (recovery opens every payload into one buffer). False
+// (and *plain cleared) where Open() gives nullopt.
+bool OpenInto(std::string_view key, std::string_view aad, std::string_view sealed,
+              std::string* plain);
 
 }  // namespace sluice::engine::rocksdb_store

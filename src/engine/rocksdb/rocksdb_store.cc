@@ -251,6 +251,17 @@ class RocksDbStoreImpl final : public RocksDbStore {
   Result<std::string> EncodePayloadValue(MessageKey key, const MessagePayload& payload,
                                          const QueueKeys& keys) const;
   Result<MessagePayload> DecodePayloadValue(MessageKey key, std::string_view value) const;
+  // Recovery's cheaper read: only what the engine's index needs. A sealed payload is still
+  // opened (GCM authenticates the whole record) but into *scratch, reused across calls; the data
+  // key of the previous call is kept in *key_cache.
+  struct DataKeyCache {
+    std::uint64_t queue_key = 0;
+    std::uint32_t key_id = 0;
+    std::string data_key;  // empty: nothing cached
+  };
+  Result<PayloadIndexFields> DecodePayloadIndexValue(MessageKey key, std::string_view value,
+                                                     std::string* scratch,
+                                                     DataKeyCache* key_cache) const;
   std::string DataKeyOf(std::uint64_t queue_key, std::uint32_t key_id) const;
   // Under an exclusive keys_mu_: gives the queue a new current data key, whose record then rides
   // along with every commit sealing with it until one is written. False when it cannot (the
@@ -979,6 +990,36 @@ Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
   return std::move(*payload);
 }
 
+Result<PayloadIndexFields> RocksDbStoreImpl::DecodePayloadIndexValue(
+    MessageKey key, std::string_view value, std::string* scratch, DataKeyCache* key_cache) const {
+  if (value.empty()) return Status(ErrorCode::kInternalError, "empty payload record");
+  std::optional<PayloadIndexFields> fields;
+  if (value[0] == kTagV1) {
+    fields = DecodePayloadIndexFields(value.substr(1));
+  } else if (value[0] == kTagSealedV1 || (value[0] == kTagSealedV2 && value.size() >= 5)) {
+    const bool v2 = value[0] == kTagSealedV2;
+    const std::uint32_t key_id = v2 ? GetBigEndian32(value.data() + 1) : 0;
+    if (key_cache->data_key.empty() || key_cache->queue_key != key.queue_key ||
+        key_cache->key_id != key_id) {
+      key_cache->data_key = DataKeyOf(key.queue_key, key_id);
+      key_cache->queue_key = key.queue_key;
+      key_cache->key_id = key_id;
+    }
+    if (key_cache->data_key.empty()) {
+      return Status(ErrorCode::kInternalError, "sealed payload of a queue without its data key");
+    }
+    if (!rocksdb_store::OpenInto(key_cache->data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1),
+                                 scratch)) {
+      return Status(ErrorCode::kInternalError, "payload fails authentication");
+    }
+    fields = DecodePayloadIndexFields(*scratch);
+  } else {
+    return Status(ErrorCode::kInternalError, "payload record of an unknown layout");
+  }
+  if (!fields) return Status(ErrorCode::kInternalError, "malformed payload record");
+  return std::move(*fields);
+}
+
 std::string RocksDbStoreImpl::DataKeyOf(std::uint64_t queue_key, std::uint32_t key_id) const {
   std::shared_lock lock(keys_mu_);
   auto it = queues_.find(queue_key);
@@ -1156,15 +1197,37 @@ Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
   std::vector<WriteOp> cleanup;  // records of deleted queues and messages, left by races
   {  // Messages: the payload record, then the state record, of each message in key order.
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, messages_));
-    std::optional<StoredMessage> current;
+    // The engine's index needs only a few payload fields (this store keeps the payloads), so
+    // with on_message_index no body or attribute is copied; sealed payloads are still opened
+    // (authenticated) into one reused buffer.
+    const bool index_only = static_cast<bool>(visitor.on_message_index);
+    std::string scratch;
+    DataKeyCache key_cache;
+    struct Pending {
+      MessageKey key;
+      MessageState state;
+      PayloadPtr payload;        // !index_only
+      PayloadIndexFields index;  // index_only
+    };
+    std::optional<Pending> current;
+    auto emit = [&] {
+      if (index_only) {
+        visitor.on_message_index(
+            StoredMessageIndex{current->key, current->state, current->index.sent_ms,
+                               current->index.body_size, std::move(current->index.group_id)});
+      } else if (visitor.on_message) {
+        visitor.on_message(
+            StoredMessage{current->key, current->state, std::move(current->payload)});
+      }
+      current.reset();
+    };
     auto emit_without_state = [&] {
       if (!current) return;
       // Never written by this store (a put writes both records atomically): keep the message,
       // visible now, rather than lose it.
       spdlog::warn("storage: message {}/{} has no state record; recovered as visible",
                    current->key.queue_key, current->key.seq);
-      if (visitor.on_message) visitor.on_message(std::move(*current));
-      current.reset();
+      emit();
     };
     it->SeekToFirst();
     while (it->Valid()) {
@@ -1186,14 +1249,28 @@ Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
       }
       if (parsed->kind == MessageRecordKind::kPayload) {
         emit_without_state();
-        auto payload = DecodePayloadValue(key, it->value().ToStringView());
-        if (payload.ok()) {
-          current = StoredMessage{
-              key, {}, std::make_shared<const MessagePayload>(std::move(payload).value())};
+        Status status;
+        if (index_only) {
+          auto fields =
+              DecodePayloadIndexValue(key, it->value().ToStringView(), &scratch, &key_cache);
+          if (fields.ok()) {
+            current = Pending{key, {}, nullptr, std::move(fields).value()};
+          } else {
+            status = fields.status();
+          }
         } else {
+          auto payload = DecodePayloadValue(key, it->value().ToStringView());
+          if (payload.ok()) {
+            current = Pending{
+                key, {}, std::make_shared<const MessagePayload>(std::move(payload).value()), {}};
+          } else {
+            status = payload.status();
+          }
+        }
+        if (!status.ok()) {
           ++lost;
           spdlog::error("storage: recovery loses message {}/{}: {}", key.queue_key, key.seq,
-                        payload.status().message());
+                        status.message());
         }
       } else if (current && current->key.queue_key == key.queue_key &&
                  current->key.seq == key.seq) {
@@ -1204,8 +1281,7 @@ Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
         } else {
           current->state = *state;
         }
-        if (visitor.on_message) visitor.on_message(std::move(*current));
-        current.reset();
+        emit();
       } else {
         emit_without_state();
         cleanup.push_back({WriteOp::Kind::kDelete, kMessagesIdx, it->key().ToString(), {}});

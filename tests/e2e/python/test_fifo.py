@@ -193,3 +193,23 @@ def test_fifo_ten_consumers_hundred_groups(sqs, make_client, make_queue):
     assert total[0] == groups * per_group
     for g in range(groups):
         assert seen[g] == list(range(per_group)), g
+
+
+def test_fifo_queue_delay_is_retroactive(sqs, make_queue):
+    # AWS: "For FIFO queues, the per-queue delay setting is retroactive—changing the setting affects
+    # the delay of messages already in the queue." Messages received before are not affected.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    sqs.send_message(QueueUrl=url, MessageBody="r", MessageGroupId="R")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    assert [m["Body"] for m in got] == ["r"]  # visible again at once, received once
+    sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="A")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "900"})
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+    assert [m["Body"] for m in got] == ["r"]  # "a" is hidden again
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0"})
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+    assert [m["Body"] for m in got] == ["a"]
