@@ -1,7 +1,6 @@
 // AWS SDK for JavaScript v3 over HTTPS: a second Sluice (the binary under test) with its API on TLS only
 // (server.listen = "off"), the committed test CA and certificate of tests/unit/net/data, and a custom
-// https.Agent trusting that CA. The binary: $SLUICE_BIN, else the executable of the server run.sh started
-// (found through the port of SLUICE_ENDPOINT); skipped when neither is available.
+// https.Agent trusting that CA. The binary: $SLUICE_BIN (run.sh exports it); skipped without it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -21,35 +20,6 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 const DATA = path.join(REPO, "tests/unit/net/data");
 const CA = fs.readFileSync(path.join(DATA, "ca.pem"));
 
-// The executable listening on the port of SLUICE_ENDPOINT (Linux /proc), or null.
-function serverBinary() {
-  if (process.env.SLUICE_BIN) return process.env.SLUICE_BIN;
-  const port = Number(new URL(process.env.SLUICE_ENDPOINT ?? "http://x:0").port);
-  if (!port) return null;
-  const inodes = new Set();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try { text = fs.readFileSync(table, "utf8"); } catch { continue; }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[3] === "0A" && parseInt(f[1].split(":")[1], 16) === port) inodes.add(f[9]);
-    }
-  }
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let fds = [];
-    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
-    for (const fd of fds) {
-      let link = "";
-      try { link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m && inodes.has(m[1])) {
-        try { return fs.readlinkSync(`/proc/${pid}/exe`); } catch { return null; }
-      }
-    }
-  }
-  return null;
-}
-
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -58,7 +28,7 @@ function freePort() {
   });
 }
 
-const BIN = serverBinary();
+const BIN = process.env.SLUICE_BIN;  // exported by run.sh
 let proc, dir, httpsPort, adminPort, log = "";
 
 before(async () => {
