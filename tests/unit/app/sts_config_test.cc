@@ -6,23 +6,12 @@
 #include <fstream>
 
 #include "app/config.h"
+#include "config_file_test_util.h"
 
 namespace sluice::app {
 namespace {
 
-class StsConfigFile : public ::testing::Test {
- protected:
-  std::filesystem::path dir_ =
-      std::filesystem::temp_directory_path() / ("sluice-sts-config-" + std::to_string(::getpid()));
-  void SetUp() override { std::filesystem::create_directories(dir_); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  Status Load(const std::string& toml, Config& config) {
-    const auto path = dir_ / "sluice.toml";
-    std::ofstream(path) << toml;
-    return LoadConfigFile(path.string(), config);
-  }
-};
+class StsConfigFile : public ConfigFileTest {};
 
 constexpr char kTrust[] =
     R"('{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}')";
