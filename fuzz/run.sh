@@ -4,6 +4,8 @@
 #   fuzz/run.sh [BUILD_DIR] [SECONDS] [TARGET...]     (defaults: build-fuzz 10, all targets)
 # FUZZ_CORPUS_DIR=dir keeps the working corpora in dir/<target> across runs (make fuzz uses
 # BUILD_DIR/fuzz-corpus); crashing inputs are written to BUILD_DIR/fuzz-artifacts/.
+# FUZZ_SEED=n fixes libFuzzer's seed, so a short run repeats the same inputs (make test uses 1;
+# make fuzz leaves it random).
 # Exit status: non-zero if a regression input or a fuzzing run crashed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,9 +41,10 @@ for t in "${TARGETS[@]}"; do
   [[ -n ${FUZZ_CORPUS_DIR:-} ]] && work=$FUZZ_CORPUS_DIR/$t
   mkdir -p "$work"
   cp -n fuzz/corpus/$t/* "$work/" 2>/dev/null
-  dict=()
-  [[ -f fuzz/dict/$t.dict ]] && dict=(-dict=fuzz/dict/$t.dict)
-  if "$bin" "$work" "${dict[@]}" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+  args=()  # dictionary and seed
+  [[ -f fuzz/dict/$t.dict ]] && args=(-dict=fuzz/dict/$t.dict)
+  [[ -n ${FUZZ_SEED:-} ]] && args+=(-seed="$FUZZ_SEED")
+  if "$bin" "$work" "${args[@]}" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
       -max_len=8192 -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$t-" \
       >"$tmp/$t.log" 2>&1; then
     stats=$(grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' "$tmp/$t.log" |
