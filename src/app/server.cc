@@ -171,6 +171,95 @@ void RaiseFileLimit(std::int64_t max_connections) {
   }
 }
 
+// The queue engine over the configured store: in memory (--ephemeral) or RocksDB in data_dir.
+// Returns 0, or the process exit status after logging why (2: configuration, 1: the store).
+struct OpenedEngine {
+  std::unique_ptr<engine::Engine> engine;
+  std::string description;  // for the startup line
+};
+int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
+  engine::EngineOptions engine_options;
+  engine_options.region = config.region;
+  out.description = "memory (ephemeral)";
+  if (config.ephemeral) {
+    out.engine = engine::NewLocalEngine(clock, engine_options);
+    return 0;
+  }
+  auto key = LoadMasterKey(config);
+  if (!key.ok()) {
+    spdlog::error("{}", key.status().message());
+    return 2;
+  }
+  // Like mkdir -p: a fresh --data-dir may name parents that do not exist yet. A failure here
+  // surfaces as the store's own, clearer error below.
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(config.data_dir, mkdir_error);
+  engine::RocksDbStoreOptions store_options;
+  store_options.data_dir = config.data_dir;
+  store_options.durability =
+      config.durability == "async" ? engine::Durability::kAsync : engine::Durability::kFsync;
+  store_options.master_key = *key;
+  // storage.cache_mb bounds the engine's cache of message payloads (bodies are otherwise read
+  // from the store on delivery); RocksDB's block cache (index, filters, data blocks) gets a
+  // quarter of it, at least 8 MiB.
+  const auto cache_bytes = static_cast<std::size_t>(config.body_cache_mb) << 20;
+  engine_options.payload_cache_bytes = cache_bytes;
+  store_options.block_cache_bytes = std::max<std::size_t>(cache_bytes / 4, std::size_t{8} << 20);
+  auto store = engine::NewRocksDbStore(store_options);
+  if (!store.ok()) {
+    spdlog::error("cannot open the store: {}", store.status().message());
+    return 1;
+  }
+  auto opened = engine::OpenLocalEngine(clock, engine_options, std::move(store).value());
+  if (!opened.ok()) {
+    spdlog::error("cannot recover the store: {}", opened.status().message());
+    return 1;
+  }
+  out.engine = std::move(opened).value();
+  out.description = fmt::format("{} (durability {}{})", config.data_dir, config.durability,
+                                key->has_value() ? ", encrypted" : ", not encrypted");
+  return 0;
+}
+
+// Auth "sigv4" from [auth], on `clock`. Returns 0, or the exit status after logging why.
+int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& out) {
+  auth::AuthConfig auth_config = config.auth;
+  // STS session tokens are sealed with a key derived from the storage master key, so
+  // temporary credentials survive a restart; without one the key is random per process.
+  auto master = LoadMasterKey(config);
+  if (!master.ok()) {
+    spdlog::error("{}", master.status().message());
+    return 2;
+  }
+  if (master->has_value()) {
+    auth_config.session_token_key = auth::DeriveSessionTokenKey(**master);
+  } else {
+    spdlog::info("no master key: STS temporary credentials will not survive a restart");
+  }
+  auto created = auth::Auth::Create(auth_config, clock);
+  if (!created.ok()) {
+    spdlog::error("auth: {}", created.status().message());
+    return 2;
+  }
+  out = std::move(created).value();
+  spdlog::info("auth sigv4: {} user(s), {} role(s)", config.auth.users.size(),
+               config.auth.roles.size());
+  return 0;
+}
+
+// The admin port: /health and /ready; /testing/clock with [testing] clock = "adjustable".
+net::HttpHandler AdminHandler(AdjustableClock* adjustable) {
+  return [adjustable](net::HttpRequest&& req, net::Responder respond) {
+    if (req.rate_limited) return respond(Text(429, "too many requests\n"));
+    const std::string_view path = req.Path();
+    if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
+    if (adjustable != nullptr && path == "/testing/clock") {
+      return respond(TestingClock(*adjustable, req));
+    }
+    respond(Text(404, "not found\n"));
+  };
+}
+
 }  // namespace
 
 int RunServer(const Config& config) {
@@ -211,47 +300,9 @@ int RunServer(const Config& config) {
   signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
-  engine::EngineOptions engine_options;
-  engine_options.region = config.region;
-  std::unique_ptr<engine::Engine> engine;
-  std::string store_description = "memory (ephemeral)";
-  if (config.ephemeral) {
-    engine = engine::NewLocalEngine(clock, engine_options);
-  } else {
-    auto key = LoadMasterKey(config);
-    if (!key.ok()) {
-      spdlog::error("{}", key.status().message());
-      return 2;
-    }
-    // Like mkdir -p: a fresh --data-dir may name parents that do not exist yet. A failure here
-    // surfaces as the store's own, clearer error below.
-    std::error_code mkdir_error;
-    std::filesystem::create_directories(config.data_dir, mkdir_error);
-    engine::RocksDbStoreOptions store_options;
-    store_options.data_dir = config.data_dir;
-    store_options.durability =
-        config.durability == "async" ? engine::Durability::kAsync : engine::Durability::kFsync;
-    store_options.master_key = *key;
-    // storage.cache_mb bounds the engine's cache of message payloads (bodies are otherwise read
-    // from the store on delivery); RocksDB's block cache (index, filters, data blocks) gets a
-    // quarter of it, at least 8 MiB.
-    const auto cache_bytes = static_cast<std::size_t>(config.body_cache_mb) << 20;
-    engine_options.payload_cache_bytes = cache_bytes;
-    store_options.block_cache_bytes = std::max<std::size_t>(cache_bytes / 4, std::size_t{8} << 20);
-    auto store = engine::NewRocksDbStore(store_options);
-    if (!store.ok()) {
-      spdlog::error("cannot open the store: {}", store.status().message());
-      return 1;
-    }
-    auto opened = engine::OpenLocalEngine(clock, engine_options, std::move(store).value());
-    if (!opened.ok()) {
-      spdlog::error("cannot recover the store: {}", opened.status().message());
-      return 1;
-    }
-    engine = std::move(opened).value();
-    store_description = fmt::format("{} (durability {}{})", config.data_dir, config.durability,
-                                    key->has_value() ? ", encrypted" : ", not encrypted");
-  }
+  OpenedEngine opened;
+  if (int status = OpenEngine(config, clock, opened); status != 0) return status;
+  engine::Engine* engine = opened.engine.get();
 
   sqs::SqsOptions sqs_options;
   sqs_options.public_host = config.public_host;
@@ -269,28 +320,8 @@ int RunServer(const Config& config) {
         "never use this in production");
   }
   if (auth_on) {
-    auth::AuthConfig auth_config = config.auth;
-    // STS session tokens are sealed with a key derived from the storage master key, so
-    // temporary credentials survive a restart; without one the key is random per process.
-    auto master = LoadMasterKey(config);
-    if (!master.ok()) {
-      spdlog::error("{}", master.status().message());
-      return 2;
-    }
-    if (master->has_value()) {
-      auth_config.session_token_key = auth::DeriveSessionTokenKey(**master);
-    } else {
-      spdlog::info("no master key: STS temporary credentials will not survive a restart");
-    }
-    auto created = auth::Auth::Create(auth_config, auth_clock);
-    if (!created.ok()) {
-      spdlog::error("auth: {}", created.status().message());
-      return 2;
-    }
-    auth = std::move(created).value();
+    if (int status = MakeAuth(config, auth_clock, auth); status != 0) return status;
     sqs_options.auth = auth.get();
-    spdlog::info("auth sigv4: {} user(s), {} role(s)", config.auth.users.size(),
-                 config.auth.roles.size());
   }
   protocol::ServiceDefinition sqs_service = sqs::MakeSqsService(*engine, sqs_options);
   sqs_service.model = &models::Sqs();
@@ -334,17 +365,7 @@ int RunServer(const Config& config) {
   }
   admin_options.threads = 1;
   AdjustableClock* adjustable = config.testing_adjustable_clock ? &testing_clock : nullptr;
-  net::HttpServer admin(admin_options,
-                        [adjustable](net::HttpRequest&& req, net::Responder respond) {
-                          if (req.rate_limited) return respond(Text(429, "too many requests\n"));
-                          const std::string_view path = req.Path();
-                          if (path == "/health" || path == "/ready")
-                            return respond(Text(200, "ok\n"));
-                          if (adjustable != nullptr && path == "/testing/clock") {
-                            return respond(TestingClock(*adjustable, req));
-                          }
-                          respond(Text(404, "not found\n"));
-                        });
+  net::HttpServer admin(admin_options, AdminHandler(adjustable));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {
@@ -365,7 +386,7 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info("sluice {} serving SQS and STS on {} (admin {}), store: {}, ready in {} us",
-               SLUICE_VERSION, fmt::join(urls, " and "), admin_url, store_description, ready_us);
+               SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
