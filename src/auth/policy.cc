@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 
+#include "common/clock.h"
+
 namespace sluice::auth {
 
 namespace {
@@ -110,15 +112,6 @@ std::optional<double> ParseNumber(std::string_view s) {
   auto [ptr, ec] = std::from_chars(b, s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
-}
-
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 // ISO 8601 ("2024-01-15", "2024-01-15T12:00:00Z", with fractions or a +hh:mm offset) or epoch

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/clock.h"
+
 namespace sluice::auth {
 namespace {
 
@@ -195,16 +197,6 @@ Status IncompleteAuthorization(std::string_view missing) {
   return Status(ErrorCode::kIncompleteSignature,
                 fmt::format("Authorization header requires '{}' parameter. Authorization={}",
                             missing, kAlgorithm));
-}
-
-// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 }  // namespace
