@@ -65,6 +65,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, timeout=5):
+    """SIGTERM (the server drains and exits), then SIGKILL if it has not exited within `timeout` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def wait_for_health(proc, admin_port, log_tail, what="sluice", fail=pytest.fail, timeout=10):
     """Waits until the server answers GET /health on its (plain HTTP) admin port. Calls `fail`
     with the end of its log, after killing it, when it exits or does not answer in time."""
@@ -122,12 +132,7 @@ def server():
     try:
         yield srv
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         log.close()
 
 
@@ -411,9 +416,5 @@ def auth_server(tmp_path_factory):
     try:
         yield srv
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()

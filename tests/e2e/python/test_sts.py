@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, REPO, Server, _die_with_parent, _free_port, unique_name, wait_for_health
+from conftest import REGION, REPO, Server, _die_with_parent, _free_port, stop_process, unique_name, wait_for_health
 
 A = "111111111111"
 B = "222222222222"
@@ -102,12 +102,7 @@ class Sluice:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_process(self.proc, 10)
         self.log.close()
 
     def log_tail(self):

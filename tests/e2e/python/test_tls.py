@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, SSLError
 
-from conftest import REGION, REPO, _die_with_parent, _free_port, unique_name, wait_for_health
+from conftest import REGION, REPO, _die_with_parent, _free_port, stop_process, unique_name, wait_for_health
 
 DATA = REPO / "tests" / "unit" / "net" / "data"
 CA = str(DATA / "ca.pem")
@@ -64,12 +64,7 @@ def start_server(tmp_path, server_lines, extra_sections="", plain=False):
 
 
 def stop_server(srv, log):
-    srv.proc.terminate()
-    try:
-        srv.proc.wait(5)
-    except subprocess.TimeoutExpired:
-        srv.proc.kill()
-        srv.proc.wait(5)
+    stop_process(srv.proc)
     log.close()
 
 
