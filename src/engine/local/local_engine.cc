@@ -1478,6 +1478,7 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
       ApplyAttributes(merged, *canonical);
       if (Status s = ValidateFifoCombination(merged); !s.ok()) return s;
     }
+    const int old_delay = q->config.delay_seconds;
     ApplyAttributes(q->config, *canonical);
     if (canonical->contains("KmsMasterKeyId") && !q->config.kms_master_key_id.empty() &&
         !canonical->contains("SqsManagedSseEnabled")) {
@@ -1487,7 +1488,7 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
     const Millis now = clock_.NowMs();
     q->modified_ms = now;
     Promote(*q, now, fx);  // a lowered retention period expires old messages now
-    if (fifo && canonical->contains("DelaySeconds")) RetimeFifoDelays(*q, now);
+    if (fifo && q->config.delay_seconds != old_delay) RetimeFifoDelays(*q, now);
     ServeWaiters(*q, now, fx);
     if (canonical->contains("MessageRetentionPeriod")) q->retention_timer_at = 0;
     ArmTimers(q, now);
