@@ -274,6 +274,13 @@ def generate(model, names, name, xml_namespace):
             enums += [cstr(e) for e in s["enum"]]
         if s.get("exception"):
             f["exception"] = "true"
+            err = s.get("error", {})
+            if "code" in err:
+                f["error_code"] = cstr(err["code"])
+            if "httpStatusCode" in err:
+                f["error_status"] = num(err["httpStatusCode"])
+            if err.get("senderFault") is False or ("httpStatusCode" in err and err["httpStatusCode"] >= 500):
+                f["error_receiver"] = "true"
         shape_rows.append("    {" + ", ".join(f".{k} = {v}" for k, v in f.items()) + "},")
     op_rows = []
     for oname in sorted(model["operations"]):

@@ -1,4 +1,5 @@
 #include "engine/queue_config.h"
+#include "engine/sqs_errors.h"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -66,12 +67,12 @@ const AttrSpec* FindSpec(std::string_view name) {
 }
 
 Status InvalidValue(std::string_view name) {
-  return Status(ErrorCode::kInvalidAttributeValue,
+  return Status(SqsError::kInvalidAttributeValue,
                 fmt::format("Invalid value for the parameter {}.", name));
 }
 
 Status UnknownAttribute(std::string_view name) {
-  return Status(ErrorCode::kInvalidAttributeName, fmt::format("Unknown Attribute {}.", name));
+  return Status(SqsError::kInvalidAttributeName, fmt::format("Unknown Attribute {}.", name));
 }
 
 std::optional<int> ParseInt(std::string_view s) {
@@ -172,7 +173,7 @@ Result<RedrivePolicy> ParseRedrivePolicy(std::string_view json) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) {
-    return Status(ErrorCode::kInvalidAttributeValue,
+    return Status(SqsError::kInvalidAttributeValue,
                   "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a "
                   "valid JSON map.");
   }
@@ -246,7 +247,7 @@ Result<RedriveAllowPolicy> ParseRedriveAllowPolicy(std::string_view json) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) {
-    return Status(ErrorCode::kInvalidAttributeValue,
+    return Status(SqsError::kInvalidAttributeValue,
                   "Invalid value for the parameter RedriveAllowPolicy. Reason: Redrive allow "
                   "policy is not a valid JSON map.");
   }
@@ -314,19 +315,19 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
     if (!spec || spec->read_only) return UnknownAttribute(name);
     if (spec->create_only && !for_create) {
       if (!fifo) return UnknownAttribute(name);
-      return Status(ErrorCode::kInvalidAttributeValue,
+      return Status(SqsError::kInvalidAttributeValue,
                     fmt::format("Invalid value for the parameter {}. Reason: Modifying queue type "
                                 "is not supported.",
                                 name));
     }
     if (spec->fifo_only && !fifo) {
       if (name == "DeduplicationScope") {
-        return Status(ErrorCode::kInvalidAttributeName,
+        return Status(SqsError::kInvalidAttributeName,
                       "You can specify the DeduplicationScope only when FifoQueue is set to "
                       "true.");
       }
       if (name == "FifoThroughputLimit") {
-        return Status(ErrorCode::kInvalidAttributeName,
+        return Status(SqsError::kInvalidAttributeName,
                       "You can specify the FifoThroughputLimit only when FifoQueue is set to "
                       "true.");
       }
@@ -525,7 +526,7 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
   // AddPermission's OverLimit: "the maximum number of permissions for the queue is reached"
   // (a queue policy holds at most 20 statements).
   if (statements.Size() >= kMaxPolicyStatements) {
-    return Status(ErrorCode::kOverLimit,
+    return Status(SqsError::kOverLimit,
                   fmt::format("The queue policy already has the maximum of {} statements.",
                               kMaxPolicyStatements));
   }
@@ -541,7 +542,7 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
     for (const auto& m : p.GetObject()) principal_count += m.value.IsArray() ? m.value.Size() : 1;
   }
   if (principal_count > kMaxPolicyPrincipals) {
-    return Status(ErrorCode::kOverLimit,
+    return Status(SqsError::kOverLimit,
                   fmt::format("The queue policy would have {} principals; the limit is {}.",
                               principal_count, kMaxPolicyPrincipals));
   }
@@ -581,7 +582,7 @@ Result<std::string> PolicyAddPermission(std::string_view policy, std::string_vie
   statements.PushBack(st, a);
   std::string json = ToJson(d);
   if (json.size() > kMaxPolicyBytes) {
-    return Status(ErrorCode::kOverLimit,
+    return Status(SqsError::kOverLimit,
                   fmt::format("The queue policy would exceed {} bytes.", kMaxPolicyBytes));
   }
   return json;

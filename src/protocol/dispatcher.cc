@@ -18,15 +18,8 @@ struct Dispatcher::Service {
   ServiceDefinition def;
   std::vector<const Handler*> handlers;  // by operation index in the model
   std::string xml_namespace;
-  std::string json_namespace;  // "com.amazonaws.sqs#"
 
-  ErrorInfo Info(ErrorCode code) const {
-    if (def.error_info) {
-      ErrorInfo info = def.error_info(code);
-      if (!info.query_code.empty()) return info;
-    }
-    return DefaultErrorInfo(code, json_namespace);
-  }
+  ErrorInfo Info(ErrorId code) const { return ResolveError(def.errors, code); }
 
   void RespondError(const net::Responder& respond, WireProtocol protocol, const Status& st,
                     std::string_view request_id) const {
@@ -135,10 +128,6 @@ Dispatcher::Dispatcher(std::vector<ServiceDefinition> services) {
       svc->xml_namespace = svc->def.xml_namespace.empty()
                                ? std::string(model->metadata().xml_namespace)
                                : svc->def.xml_namespace;
-      std::string ns = "com.amazonaws.";
-      for (char c : model->metadata().signing_name) ns += static_cast<char>(c | 0x20);
-      ns += '#';
-      svc->json_namespace = std::move(ns);
     } else {
       svc->xml_namespace = svc->def.xml_namespace;
     }
@@ -165,7 +154,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   const Service* svc = state.services.front().get();
   if (svc->def.model == nullptr) {
     ctx.protocol = WireProtocol::kQuery;
-    ErrorInfo info = DefaultErrorInfo(ErrorCode::kInternalError, "");
+    ErrorInfo info = ResolveError(ErrorTable{}, ErrorCode::kInternalError);
     respond(RenderQueryError(svc->xml_namespace, info, "Service model not configured.",
                              ctx.request_id));
     return;

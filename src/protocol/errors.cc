@@ -1,5 +1,7 @@
 #include "protocol/errors.h"
 
+#include <array>
+
 #include "protocol/json_codec.h"
 #include "protocol/query_codec.h"
 #include "protocol/wire_text.h"
@@ -21,55 +23,106 @@ std::string JsonContentType(const ServiceMetadata& md) {
 
 }  // namespace
 
-ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace) {
-  struct Row {
-    ErrorCode code;
-    std::string_view query_code;
-    std::string_view shape;
-    int status;
-    bool sender;
-  };
-  static constexpr Row kRows[] = {
-      {ErrorCode::kInvalidParameterValue, "InvalidParameterValue", "InvalidParameterValueException",
-       400, true},
-      {ErrorCode::kMissingParameter, "MissingParameter", "MissingRequiredParameterException", 400,
-       true},
-      {ErrorCode::kInvalidParameterCombination, "InvalidParameterCombination",
-       "InvalidParameterCombination", 400, true},
-      {ErrorCode::kInvalidAction, "InvalidAction", "UnknownOperationException", 400, true},
-      {ErrorCode::kMissingAction, "MissingAction", "MissingAction", 400, true},
-      {ErrorCode::kMalformedQueryString, "MalformedQueryString", "MalformedQueryString", 400, true},
-      {ErrorCode::kSerialization, "SerializationException", "SerializationException", 400, true},
-      {ErrorCode::kInvalidRequest, "InvalidRequest", "InvalidRequest", 400, true},
-      {ErrorCode::kRequestEntityTooLarge, "RequestEntityTooLarge", "RequestEntityTooLarge", 413,
-       true},
-      {ErrorCode::kServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", 503, false},
-      // Over the request rate: the common AWS throttling error (SQS has its own).
-      {ErrorCode::kRequestThrottled, "Throttling", "ThrottlingException", 400, true},
-      // AWS common authentication errors (auth/), as JSON services name them.
-      {ErrorCode::kAccessDenied, "AccessDenied", "AccessDeniedException", 403, true},
-      {ErrorCode::kMissingAuthenticationToken, "MissingAuthenticationToken",
-       "MissingAuthenticationTokenException", 403, true},
-      {ErrorCode::kIncompleteSignature, "IncompleteSignature", "IncompleteSignatureException", 400,
-       true},
-      {ErrorCode::kInvalidClientTokenId, "InvalidClientTokenId", "UnrecognizedClientException", 403,
-       true},
-      {ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", "InvalidSignatureException", 403,
-       true},
-      {ErrorCode::kRequestExpired, "RequestExpired", "RequestExpired", 400, true},
-      {ErrorCode::kExpiredToken, "ExpiredToken", "ExpiredTokenException", 403, true},
-      {ErrorCode::kValidationError, "ValidationError", "ValidationException", 400, true},
-      {ErrorCode::kMalformedPolicyDocument, "MalformedPolicyDocument", "MalformedPolicyDocument",
-       400, true},
-      {ErrorCode::kPackedPolicyTooLarge, "PackedPolicyTooLarge", "PackedPolicyTooLarge", 400, true},
-  };
-  for (const Row& r : kRows) {
-    if (r.code == code) {
-      return ErrorInfo{std::string(r.query_code),
-                       std::string(json_namespace) + std::string(r.shape), r.status, r.sender};
+const ErrorType& CommonErrorType(ErrorCode code) {
+  // The names AWS's Query services and JSON services use; SQS overrides a few (services/sqs).
+  static constexpr ErrorType kInternal{"InternalFailure", 500, false};
+  static constexpr auto kTable = [] {
+    std::array<ErrorType, static_cast<std::size_t>(ErrorCode::kCount)> t{};
+    auto set = [&t](ErrorCode c, ErrorType type) { t[static_cast<std::size_t>(c)] = type; };
+    set(ErrorCode::kInvalidParameterValue,
+        {"InvalidParameterValue", 400, true, "InvalidParameterValueException"});
+    set(ErrorCode::kMissingParameter,
+        {"MissingParameter", 400, true, "MissingRequiredParameterException"});
+    set(ErrorCode::kInvalidParameterCombination, {"InvalidParameterCombination"});
+    set(ErrorCode::kInvalidAction, {"InvalidAction", 400, true, "UnknownOperationException"});
+    set(ErrorCode::kMissingAction, {"MissingAction"});
+    set(ErrorCode::kMalformedQueryString, {"MalformedQueryString"});
+    set(ErrorCode::kSerialization, {"SerializationException"});
+    set(ErrorCode::kInvalidRequest, {"InvalidRequest"});
+    set(ErrorCode::kRequestEntityTooLarge, {"RequestEntityTooLarge", 413});
+    set(ErrorCode::kValidationError, {"ValidationError", 400, true, "ValidationException"});
+    // Over the request rate: the common AWS throttling error (SQS has its own).
+    set(ErrorCode::kRequestThrottled, {"Throttling", 400, true, "ThrottlingException"});
+    // AWS's common authentication errors (auth/), as JSON services name them.
+    set(ErrorCode::kAccessDenied, {"AccessDenied", 403, true, "AccessDeniedException"});
+    set(ErrorCode::kMissingAuthenticationToken,
+        {"MissingAuthenticationToken", 403, true, "MissingAuthenticationTokenException"});
+    set(ErrorCode::kIncompleteSignature,
+        {"IncompleteSignature", 400, true, "IncompleteSignatureException"});
+    set(ErrorCode::kInvalidClientTokenId,
+        {"InvalidClientTokenId", 403, true, "UnrecognizedClientException"});
+    set(ErrorCode::kSignatureDoesNotMatch,
+        {"SignatureDoesNotMatch", 403, true, "InvalidSignatureException"});
+    set(ErrorCode::kRequestExpired, {"RequestExpired"});
+    // Temporary credentials past their expiry: 403 like AWS's Query services (IAM, STS, SQS).
+    set(ErrorCode::kExpiredToken, {"ExpiredToken", 403, true, "ExpiredTokenException"});
+    set(ErrorCode::kMalformedPolicyDocument, {"MalformedPolicyDocument"});
+    set(ErrorCode::kInternalError, kInternal);
+    set(ErrorCode::kServiceUnavailable, {"ServiceUnavailable", 503, false});
+    return t;
+  }();
+  const auto i = static_cast<std::size_t>(code);
+  if (i >= kTable.size() || kTable[i].code.empty()) return kInternal;
+  return kTable[i];
+}
+
+ErrorInfo ResolveError(const ErrorTable& table, ErrorId code) {
+  const ErrorType* type = code.type();
+  if (type == nullptr) {
+    for (const ErrorOverride& o : table.overrides) {
+      if (o.code == code.common()) {
+        type = &o.wire;
+        break;
+      }
+    }
+    if (type == nullptr) type = &CommonErrorType(code.common());
+  }
+  ErrorInfo info;
+  info.query_code = type->code;
+  info.json_type = table.json_type_prefix;
+  info.json_type += type->json_name.empty() ? type->code : type->json_name;
+  info.http_status = type->http_status;
+  info.sender_fault = type->sender_fault;
+  return info;
+}
+
+std::vector<std::string> ErrorTableProblems(const ServiceModel& model, const ErrorTable& table) {
+  std::vector<std::string> problems;
+  for (const ErrorType* t : table.declared) {
+    const ShapeDef* found = nullptr;
+    for (const ShapeDef& s : model.shapes()) {
+      if (!s.exception) continue;
+      const std::string_view code = s.error_code.empty() ? s.name : s.error_code;
+      if (code == t->code || s.name == t->code ||
+          (!t->json_name.empty() && s.name == t->json_name)) {
+        found = &s;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      problems.push_back(std::string(t->code) + ": not an error of the model");
+      continue;
+    }
+    if (found->error_status != 0 && found->error_status != t->http_status) {
+      problems.push_back(std::string(t->code) + ": HTTP status " + std::to_string(t->http_status) +
+                         ", the model says " + std::to_string(found->error_status));
+    }
+    if (found->error_status != 0 && found->error_receiver == t->sender_fault) {
+      problems.push_back(std::string(t->code) + ": fault differs from the model");
     }
   }
-  return ErrorInfo{"InternalFailure", std::string(json_namespace) + "InternalFailure", 500, false};
+  for (std::size_t i = 0; i < table.overrides.size(); ++i) {
+    const ErrorCode c = table.overrides[i].code;
+    if (c == ErrorCode::kOk || c >= ErrorCode::kService) {
+      problems.push_back("an override names no common code");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (table.overrides[j].code == c) {
+        problems.push_back(std::string(table.overrides[i].wire.code) + ": overridden twice");
+      }
+    }
+  }
+  return problems;
 }
 
 net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorInfo& info,

@@ -2,7 +2,9 @@
 // Stateless; thread-safe.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "net/http.h"
@@ -12,10 +14,20 @@
 
 namespace sluice::protocol {
 
-// A generic ErrorCode -> wire mapping, used when a ServiceDefinition has no error_info or its
-// error_info answers an empty query_code. `json_namespace` prefixes json_type
-// ("com.amazonaws.sqs#"). Services should provide their own table.
-ErrorInfo DefaultErrorInfo(ErrorCode code, std::string_view json_namespace);
+// The default wire form of a common ErrorCode (every value has one; kOk, kService and
+// out-of-range values render as InternalFailure).
+const ErrorType& CommonErrorType(ErrorCode code);
+
+// How `code` appears for the service with `table`: a service's own ErrorType as declared; a common
+// code as the table overrides it, else its default. json_type is the table's prefix plus the
+// type's json_name (or code).
+ErrorInfo ResolveError(const ErrorTable& table, ErrorId code);
+
+// What is wrong with a service's error table, checked against its model (empty: nothing): every
+// declared ErrorType must be an error shape of the model (by the shape's error code, its name or
+// the type's json_name) with the model's HTTP status and fault where the model gives them; every
+// override must name a common code, once.
+std::vector<std::string> ErrorTableProblems(const ServiceModel& model, const ErrorTable& table);
 
 // awsJson error: status from `info`; body {"__type":info.json_type,"message":message};
 // headers Content-Type application/x-amz-json-<json_version>, x-amzn-RequestId, and (for

@@ -73,6 +73,11 @@ struct ShapeDef {
   std::uint16_t first_enum = 0;
   std::uint16_t enum_count = 0;
   bool exception = false;  // an error shape
+  // Error shapes of Query models: the error code (empty: the shape name), HTTP status (0: not
+  // given, 400) and fault as the model's `error` trait gives them.
+  std::string_view error_code = {};
+  std::uint16_t error_status = 0;
+  bool error_receiver = false;
 };
 
 struct OperationDef {

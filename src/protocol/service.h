@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,18 +51,36 @@ struct RequestContext {
 using Reply = std::function<void(Result<Value>)>;
 using Handler = std::function<void(const RequestContext&, Value&& input, Reply)>;
 
-// How an ErrorCode appears on the wire for this service.
+// How an error appears on the wire for one service (resolved by protocol/errors.h ResolveError).
 struct ErrorInfo {
   std::string query_code;  // <Code> in Query, first half of x-amzn-query-error
-  std::string json_type;   // "com.amazonaws.sqs#QueueDoesNotExist"
+  std::string json_type;   // "com.amazonaws.sqs#QueueDoesNotExist", "NotFoundException"
   int http_status = 400;
   bool sender_fault = true;  // Sender or Receiver
+};
+
+// A common ErrorCode that looks different in one service's API (SQS's RequestThrottled 403 for
+// kRequestThrottled, KMS's MalformedPolicyDocumentException).
+struct ErrorOverride {
+  ErrorCode code;
+  ErrorType wire;
+};
+
+// A service's errors, declared once: the ErrorTypes of its own API (every one must exist as an
+// error shape of its model; tests/unit/services checks), and its overrides of the common codes
+// (protocol/errors.cc has their defaults).
+struct ErrorTable {
+  std::span<const ErrorType* const> declared;
+  std::span<const ErrorOverride> overrides;
+  // Prefix of the JSON __type: "com.amazonaws.sqs#" for SQS (recorded from AWS); empty for the
+  // JSON 1.1 services, which answer the bare shape name ("NotFoundException").
+  std::string_view json_type_prefix;
 };
 
 struct ServiceDefinition {
   const ServiceModel* model = nullptr;
   std::unordered_map<std::string, Handler> handlers;  // by operation name ("SendMessage")
-  std::function<ErrorInfo(ErrorCode)> error_info;
+  ErrorTable errors;
   std::string xml_namespace;  // "http://queue.amazonaws.com/doc/2012-11-05/"
   // Optional. Called after decoding and before the required-member check, so the service can fill
   // members carried elsewhere in the request (SQS: QueueUrl from a queue path "/<account>/<name>").

@@ -22,6 +22,7 @@
 #include "engine/digest.h"
 #include "engine/local/local_engine.h"
 #include "engine/rocksdb/rocksdb_store.h"
+#include "engine/sqs_errors.h"
 #include "engine/store.h"
 
 namespace sluice::engine {
@@ -412,9 +413,9 @@ TYPED_TEST(EngineTest, NewQueueAttributesAll) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
   auto bad = this->engine_->GetQueueAttributes(this->Q("q1"), {"Nope"});
-  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidAttributeName);
+  EXPECT_EQ(bad.status().code(), SqsError::kInvalidAttributeName);
   EXPECT_EQ(this->engine_->GetQueueAttributes(this->Q("zz"), {"All"}).status().code(),
-            ErrorCode::kQueueDoesNotExist);
+            SqsError::kQueueDoesNotExist);
 }
 
 TYPED_TEST(EngineTest, CreateIsIdempotentOnGivenAttributes) {
@@ -424,7 +425,7 @@ TYPED_TEST(EngineTest, CreateIsIdempotentOnGivenAttributes) {
   EXPECT_TRUE(this->Create("q", {{"DelaySeconds", "0"}}).ok());
   EXPECT_TRUE(this->Create("q", {{"FifoQueue", "false"}, {"RedrivePolicy", ""}}).ok());
   Status s = this->Create("q", {{"VisibilityTimeout", "61"}});
-  EXPECT_EQ(s.code(), ErrorCode::kQueueNameExists);
+  EXPECT_EQ(s.code(), SqsError::kQueueNameExists);
   EXPECT_EQ(s.message(),
             "A queue already exists with the same name and a different value for attribute "
             "VisibilityTimeout");
@@ -435,10 +436,10 @@ TYPED_TEST(EngineTest, DeleteThenRecreateWaitsSixtySeconds) {
   this->Send("q", "x");
   ASSERT_TRUE(this->engine_->DeleteQueue(this->Q("q")).ok());
   EXPECT_FALSE(this->engine_->QueueExists(this->Q("q")));
-  EXPECT_EQ(this->engine_->DeleteQueue(this->Q("q")).code(), ErrorCode::kQueueDoesNotExist);
-  EXPECT_EQ(this->Create("q").code(), ErrorCode::kQueueDeletedRecently);
+  EXPECT_EQ(this->engine_->DeleteQueue(this->Q("q")).code(), SqsError::kQueueDoesNotExist);
+  EXPECT_EQ(this->Create("q").code(), SqsError::kQueueDeletedRecently);
   this->clock_.AdvanceSeconds(59);
-  EXPECT_EQ(this->Create("q").code(), ErrorCode::kQueueDeletedRecently);
+  EXPECT_EQ(this->Create("q").code(), SqsError::kQueueDeletedRecently);
   this->clock_.AdvanceSeconds(1);
   ASSERT_TRUE(this->Create("q").ok());
   EXPECT_TRUE(this->Receive("q").empty());
@@ -455,17 +456,17 @@ TYPED_TEST(EngineTest, NamesAndFifo) {
 
 TYPED_TEST(EngineTest, AttributeValidation) {
   EXPECT_EQ(this->Create("q", {{"VisibilityTimeout", "43201"}}).code(),
-            ErrorCode::kInvalidAttributeValue);
-  EXPECT_EQ(this->Create("q", {{"Bogus", "1"}}).code(), ErrorCode::kInvalidAttributeName);
+            SqsError::kInvalidAttributeValue);
+  EXPECT_EQ(this->Create("q", {{"Bogus", "1"}}).code(), SqsError::kInvalidAttributeName);
   ASSERT_TRUE(this->Create("q").ok());
   Status s = this->engine_->SetQueueAttributes(this->Q("q"), {{"QueueArn", "x"}});
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeName);
+  EXPECT_EQ(s.code(), SqsError::kInvalidAttributeName);
   EXPECT_EQ(s.message(), "Unknown Attribute QueueArn.");
   s = this->engine_->SetQueueAttributes(this->Q("q"), {{"DelaySeconds", "901"}});
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(s.code(), SqsError::kInvalidAttributeValue);
   EXPECT_EQ(s.message(), "Invalid value for the parameter DelaySeconds.");
   EXPECT_EQ(this->engine_->SetQueueAttributes(this->Q("q"), {{"FifoQueue", "true"}}).code(),
-            ErrorCode::kInvalidAttributeName);
+            SqsError::kInvalidAttributeName);
   const Millis before = this->clock_.NowMs();
   this->clock_.AdvanceSeconds(5);
   ASSERT_TRUE(this->engine_
@@ -587,10 +588,10 @@ TYPED_TEST(EngineTest, SizeLimitAndUnknownQueue) {
   sized.body = "x";
   sized.size = 2000;  // the handler's count includes attributes
   EXPECT_FALSE((*this->SendAll("q", {sized}))[0].ok());
-  EXPECT_EQ(this->SendAll("nope", {ok}).status().code(), ErrorCode::kQueueDoesNotExist);
+  EXPECT_EQ(this->SendAll("nope", {ok}).status().code(), SqsError::kQueueDoesNotExist);
   auto r = this->StartReceive("nope");
   ASSERT_TRUE(r->has_value());
-  EXPECT_EQ((*r)->status().code(), ErrorCode::kQueueDoesNotExist);
+  EXPECT_EQ((*r)->status().code(), SqsError::kQueueDoesNotExist);
 }
 
 TYPED_TEST(EngineTest, VisibilityQueueDefaultAndPerReceive) {
@@ -628,11 +629,11 @@ TYPED_TEST(EngineTest, ChangeVisibility) {
   ASSERT_TRUE(this->ChangeVisibility("q", rh, 0).ok());
   EXPECT_EQ(this->Counts("q"), std::make_tuple(1, 0, 0));
   // Visible again: the old handle is no longer in flight.
-  EXPECT_EQ(this->ChangeVisibility("q", rh, 10).code(), ErrorCode::kMessageNotInflight);
+  EXPECT_EQ(this->ChangeVisibility("q", rh, 10).code(), SqsError::kMessageNotInflight);
   auto r2 = this->Receive("q", 1, 7200);
   ASSERT_EQ(r2.size(), 1u);
   EXPECT_EQ(r2[0].receive_count, 2);
-  EXPECT_EQ(this->ChangeVisibility("q", rh, 10).code(), ErrorCode::kMessageNotInflight);
+  EXPECT_EQ(this->ChangeVisibility("q", rh, 10).code(), SqsError::kMessageNotInflight);
   // The 12 h cap counts from the receive that returned the handle.
   this->clock_.AdvanceSeconds(3600);
   Status cap = this->ChangeVisibility("q", r2[0].receipt_handle, 43200);
@@ -788,20 +789,20 @@ TYPED_TEST(EngineTest, ReceiptHandleTamperingAndCrossQueue) {
   ASSERT_EQ(ra.size(), 1u);
   const std::string rh = ra[0].receipt_handle;
   Status cross = this->Delete("b", rh);
-  EXPECT_EQ(cross.code(), ErrorCode::kReceiptHandleIsInvalid);
+  EXPECT_EQ(cross.code(), SqsError::kReceiptHandleIsInvalid);
   EXPECT_EQ(cross.message(),
             "The input receipt handle \"" + rh + "\" is not a valid receipt handle.");
   std::string forged = rh;
   forged[5] = forged[5] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(this->Delete("a", forged).code(), ErrorCode::kReceiptHandleIsInvalid);
-  EXPECT_EQ(this->Delete("a", "garbage").code(), ErrorCode::kReceiptHandleIsInvalid);
-  EXPECT_EQ(this->ChangeVisibility("a", "garbage", 1).code(), ErrorCode::kReceiptHandleIsInvalid);
+  EXPECT_EQ(this->Delete("a", forged).code(), SqsError::kReceiptHandleIsInvalid);
+  EXPECT_EQ(this->Delete("a", "garbage").code(), SqsError::kReceiptHandleIsInvalid);
+  EXPECT_EQ(this->ChangeVisibility("a", "garbage", 1).code(), SqsError::kReceiptHandleIsInvalid);
   EXPECT_EQ(this->Counts("a"), std::make_tuple(0, 1, 0));
   // A handle of a deleted-and-recreated queue of the same name is foreign too.
   ASSERT_TRUE(this->engine_->DeleteQueue(this->Q("a")).ok());
   this->clock_.AdvanceSeconds(60);
   ASSERT_TRUE(this->Create("a").ok());
-  EXPECT_EQ(this->Delete("a", rh).code(), ErrorCode::kReceiptHandleIsInvalid);
+  EXPECT_EQ(this->Delete("a", rh).code(), SqsError::kReceiptHandleIsInvalid);
 }
 
 TYPED_TEST(EngineTest, OverLimitOnShortPollOnly) {
@@ -811,7 +812,7 @@ TYPED_TEST(EngineTest, OverLimitOnShortPollOnly) {
   EXPECT_EQ(this->Receive("q", 10).size(), 2u);
   auto over = this->StartReceive("q", 1, std::nullopt, 0);
   ASSERT_TRUE(over->has_value());
-  EXPECT_EQ((*over)->status().code(), ErrorCode::kOverLimit);
+  EXPECT_EQ((*over)->status().code(), SqsError::kOverLimit);
   auto lp = this->StartReceive("q", 1, std::nullopt, 2);
   EXPECT_FALSE(lp->has_value());
   this->clock_.AdvanceSeconds(2);
@@ -829,7 +830,7 @@ TYPED_TEST(EngineTest, PurgeAndSixtySecondRule) {
   ASSERT_TRUE(this->engine_->PurgeQueue(this->Q("q")).ok());
   EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 0, 0));
   Status again = this->engine_->PurgeQueue(this->Q("q"));
-  EXPECT_EQ(again.code(), ErrorCode::kPurgeQueueInProgress);
+  EXPECT_EQ(again.code(), SqsError::kPurgeQueueInProgress);
   EXPECT_EQ(again.message(), "Only one PurgeQueue operation on q is allowed every 60 seconds.");
   this->Send("q", "after");
   EXPECT_EQ(this->Receive("q").size(), 1u);
@@ -879,7 +880,7 @@ TYPED_TEST(EngineTest, RedriveAfterMaxReceiveCountKeepsMessage) {
   ASSERT_EQ(sources->size(), 1u);
   EXPECT_EQ((*sources)[0].name, "src");
   EXPECT_EQ(this->engine_->ListDeadLetterSourceQueues(this->Q("nope")).status().code(),
-            ErrorCode::kQueueDoesNotExist);
+            SqsError::kQueueDoesNotExist);
 }
 
 TYPED_TEST(EngineTest, RedriveWakesWaiterOnDlqAndLongPollOnSource) {
@@ -902,8 +903,7 @@ TYPED_TEST(EngineTest, RedrivePolicyValidation) {
   ASSERT_TRUE(this->Create("dlq").ok());
   EXPECT_EQ(this->Create("src", {{"RedrivePolicy", this->RedrivePolicy("dlq", 0)}}).code(),
             ErrorCode::kInvalidParameterValue);
-  EXPECT_EQ(this->Create("src", {{"RedrivePolicy", "{"}}).code(),
-            ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(this->Create("src", {{"RedrivePolicy", "{"}}).code(), SqsError::kInvalidAttributeValue);
   ASSERT_TRUE(this->Create("src").ok());
   ASSERT_TRUE(
       this->engine_
@@ -941,10 +941,10 @@ TYPED_TEST(EngineTest, MoveTaskValidation) {
   EXPECT_EQ(this->engine_->StartMessageMoveTask(this->Arn("nope"), std::nullopt, std::nullopt)
                 .status()
                 .code(),
-            ErrorCode::kResourceNotFound);
+            SqsError::kResourceNotFound);
   ASSERT_TRUE(this->Create("src", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());
   auto bad_dest = this->engine_->StartMessageMoveTask(this->Arn("dlq"), this->Arn("nope"), 5);
-  EXPECT_EQ(bad_dest.status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(bad_dest.status().code(), SqsError::kResourceNotFound);
   EXPECT_EQ(bad_dest.status().message(),
             "The resource that you specified for the DestinationArn parameter doesn't exist.");
   EXPECT_EQ(
@@ -954,7 +954,7 @@ TYPED_TEST(EngineTest, MoveTaskValidation) {
             "Value for parameter TaskHandle is invalid.");
   auto unknown = this->engine_->CancelMessageMoveTask(
       Base64Encode("00000000-0000-4000-8000-000000000000|" + this->Arn("dlq")));
-  EXPECT_EQ(unknown.status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(unknown.status().code(), SqsError::kResourceNotFound);
   EXPECT_EQ(unknown.status().message(), "Task does not exist.");
   EXPECT_EQ(this->engine_->ListMessageMoveTasks(this->Arn("dlq"), 11).status().code(),
             ErrorCode::kInvalidParameterValue);
@@ -1094,25 +1094,25 @@ TYPED_TEST(EngineTest, FifoAttributesAndValidation) {
   EXPECT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
   EXPECT_EQ(
       this->Create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).code(),
-      ErrorCode::kQueueNameExists);
+      SqsError::kQueueNameExists);
   EXPECT_EQ(this->Create("g.fifo", {{"FifoQueue", "true"}, {"DeduplicationScope", "group"}}).code(),
-            ErrorCode::kInvalidAttributeValue);
+            SqsError::kInvalidAttributeValue);
   Status s =
       this->Create("h.fifo", {{"FifoQueue", "true"}, {"FifoThroughputLimit", "perMessageGroupId"}});
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(s.code(), SqsError::kInvalidAttributeValue);
   ASSERT_TRUE(this->Create("h.fifo", {{"FifoQueue", "true"},
                                       {"DeduplicationScope", "messageGroup"},
                                       {"FifoThroughputLimit", "perMessageGroupId"}})
                   .ok());
   EXPECT_EQ(this->engine_->SetQueueAttributes(this->Q("h.fifo"), {{"DeduplicationScope", "queue"}})
                 .code(),
-            ErrorCode::kInvalidAttributeValue);
+            SqsError::kInvalidAttributeValue);
   EXPECT_TRUE(this->engine_
                   ->SetQueueAttributes(this->Q("h.fifo"), {{"DeduplicationScope", "queue"},
                                                            {"FifoThroughputLimit", "perQueue"}})
                   .ok());
   s = this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"FifoQueue", "false"}});
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(s.code(), SqsError::kInvalidAttributeValue);
   EXPECT_EQ(s.message(),
             "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
             "supported.");
@@ -1120,7 +1120,7 @@ TYPED_TEST(EngineTest, FifoAttributesAndValidation) {
   EXPECT_EQ(
       this->engine_->SetQueueAttributes(this->Q("std"), {{"ContentBasedDeduplication", "true"}})
           .code(),
-      ErrorCode::kInvalidAttributeName);
+      SqsError::kInvalidAttributeName);
   // Sends: group required, dedup id or content-based dedup, no per-message delay.
   auto r = this->SendFifo("f.fifo", "x", "g");
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidParameterValue);

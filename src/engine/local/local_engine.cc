@@ -1,4 +1,5 @@
 #include "engine/local/local_engine.h"
+#include "engine/sqs_errors.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -338,7 +339,7 @@ struct MoveTask {
 Status ValidateFifoCombination(const QueueConfig& c) {
   if (c.fifo_queue && c.fifo_throughput_limit == "perMessageGroupId" &&
       c.deduplication_scope != "messageGroup") {
-    return Status(ErrorCode::kInvalidAttributeValue,
+    return Status(SqsError::kInvalidAttributeValue,
                   "Invalid value for the parameter FifoThroughputLimit. Reason: "
                   "perMessageGroupId is only valid when DeduplicationScope is messageGroup.");
   }
@@ -346,11 +347,11 @@ Status ValidateFifoCombination(const QueueConfig& c) {
 }
 
 Status QueueMissing() {
-  return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+  return Status(SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
 }
 
 Status InvalidReceipt(std::string_view rh) {
-  return Status(ErrorCode::kReceiptHandleIsInvalid,
+  return Status(SqsError::kReceiptHandleIsInvalid,
                 fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.", rh));
 }
 
@@ -1324,7 +1325,7 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
         current = ConfigAttribute(existing->config, name).value_or("");
       }
       if (current != value) {
-        return Status(ErrorCode::kQueueNameExists,
+        return Status(SqsError::kQueueNameExists,
                       fmt::format("A queue already exists with the same name and a different "
                                   "value for attribute {}",
                                   name));
@@ -1336,7 +1337,7 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
     std::shared_lock lock(reg_mu_);
     auto d = deleted_.find(id);
     if (d != deleted_.end() && now - d->second < kQuietPeriodMs) {
-      return Status(ErrorCode::kQueueDeletedRecently,
+      return Status(SqsError::kQueueDeletedRecently,
                     "You must wait 60 seconds after deleting a queue before you can create "
                     "another with the same name.");
     }
@@ -1412,7 +1413,7 @@ Result<AttributeMap> Impl::GetQueueAttributes(const QueueId& id,
     if (n == "All") {
       all = true;
     } else if (!IsKnownAttributeName(n)) {
-      return Status(ErrorCode::kInvalidAttributeName, fmt::format("Unknown Attribute {}.", n));
+      return Status(SqsError::kInvalidAttributeName, fmt::format("Unknown Attribute {}.", n));
     }
   }
   QueuePtr q = Find(id);
@@ -1547,7 +1548,7 @@ Status Impl::PurgeQueue(const QueueId& id) {
     const Millis now = clock_.NowMs();
     if (q->purged_ms != 0 && now - q->purged_ms < kQuietPeriodMs) {
       return Status(
-          ErrorCode::kPurgeQueueInProgress,
+          SqsError::kPurgeQueueInProgress,
           fmt::format("Only one PurgeQueue operation on {} is allowed every 60 seconds.", id.name));
     }
     q->purged_ms = now;
@@ -1918,7 +1919,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       if (auto s = self.lock()) s->OnWaiterTimeout(wq, ww);
     });
   } else if (over_limit_error) {
-    done(Status(ErrorCode::kOverLimit,
+    done(Status(SqsError::kOverLimit,
                 fmt::format("The maximum number of in-flight messages ({}) has been reached for "
                             "this queue.",
                             InflightLimit())));
@@ -2019,7 +2020,7 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
       }
       Record& r = it->second;
       if (r.receive_gen != refs[i]->gen || r.where != Where::kInflight) {
-        statuses[i] = Status(ErrorCode::kMessageNotInflight, "The message is not in flight.");
+        statuses[i] = Status(SqsError::kMessageNotInflight, "The message is not in flight.");
         continue;
       }
       const Millis deadline = now + Millis{vt} * 1000;
@@ -2050,7 +2051,7 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
                                                std::optional<int> max_per_second) {
   QueuePtr source = FindByArn(source_arn);
   if (!source) {
-    return Status(ErrorCode::kResourceNotFound,
+    return Status(SqsError::kResourceNotFound,
                   "The resource that you specified for the SourceArn parameter doesn't exist.");
   }
   if (max_per_second && (*max_per_second < 1 || *max_per_second > 500)) {
@@ -2067,7 +2068,7 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
     QueuePtr dest = FindByArn(*dest_arn);
     if (!dest) {
       return Status(
-          ErrorCode::kResourceNotFound,
+          SqsError::kResourceNotFound,
           "The resource that you specified for the DestinationArn parameter doesn't exist.");
     }
     if (dest->fifo != source->fifo) {
@@ -2262,7 +2263,7 @@ Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& 
                               max_results));
   }
   if (!FindByArn(source_arn)) {
-    return Status(ErrorCode::kResourceNotFound,
+    return Status(SqsError::kResourceNotFound,
                   "The resource that you specified for the SourceArn parameter doesn't exist.");
   }
   std::vector<MoveTaskInfo> out;
@@ -2314,7 +2315,7 @@ Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle)
       return t->rec.moved;
     }
   }
-  return Status(ErrorCode::kResourceNotFound, "Task does not exist.");
+  return Status(SqsError::kResourceNotFound, "Task does not exist.");
 }
 
 void Impl::Shutdown() {

@@ -1049,7 +1049,7 @@ std::string RocksDbStoreImpl::LoadOrInitSecret(const std::string& fresh) {
         "storage: the stored receipt secret is unreadable; replacing it (receipt "
         "handles issued before are now invalid)");
   } else if (!s.IsNotFound()) {
-    FromRocks(s, "reading the receipt secret");
+    static_cast<void>(FromRocks(s, "reading the receipt secret"));  // logs the cause
     spdlog::error("storage: using an unsaved receipt secret");
     return fresh;
   }

@@ -18,11 +18,11 @@ Status ValidatePolicyAttribute(const Value& input) {
     if (name != "Policy" || !value.is_string() || value.as_string().empty()) continue;
     // sqs-semantics.md §1: a queue policy holds at most 8,192 bytes.
     if (value.as_string().size() > 8192) {
-      return Status(ErrorCode::kInvalidAttributeValue,
+      return Status(SqsError::kInvalidAttributeValue,
                     "Invalid value for the parameter Policy. Reason: Policy exceeds 8192 bytes.");
     }
     if (Status s = auth::ValidateResourcePolicy(value.as_string()); !s.ok()) {
-      return Status(ErrorCode::kInvalidAttributeValue,
+      return Status(SqsError::kInvalidAttributeValue,
                     fmt::format("Invalid value for the parameter Policy. Reason: {}", s.message()));
     }
   }

@@ -30,11 +30,11 @@ Result<BatchEntries> CheckBatch(const Value& input, std::string_view entry_name)
     for (const Value& e : list->items()) out.entries.push_back(&e);
   }
   if (out.entries.empty()) {
-    return Status(ErrorCode::kEmptyBatchRequest,
+    return Status(SqsError::kEmptyBatchRequest,
                   fmt::format("There should be at least one {} in the request.", entry_name));
   }
   if (out.entries.size() > kMaxBatchEntries) {
-    return Status(ErrorCode::kTooManyEntriesInBatchRequest,
+    return Status(SqsError::kTooManyEntriesInBatchRequest,
                   fmt::format("Maximum number of entries per request are {}. You have sent {}.",
                               kMaxBatchEntries, out.entries.size()));
   }
@@ -43,12 +43,12 @@ Result<BatchEntries> CheckBatch(const Value& input, std::string_view entry_name)
     const std::optional<std::string_view> id = out.entries[i]->GetString("Id");
     if (!id) return MissingParameter(fmt::format("{}.{}.Id", entry_name, i + 1));
     if (!IsValidBatchEntryId(*id)) {
-      return Status(ErrorCode::kInvalidBatchEntryId,
+      return Status(SqsError::kInvalidBatchEntryId,
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");
     }
     if (!seen.insert(*id).second) {
-      return Status(ErrorCode::kBatchEntryIdsNotDistinct, fmt::format("Id {} repeated.", *id));
+      return Status(SqsError::kBatchEntryIdsNotDistinct, fmt::format("Id {} repeated.", *id));
     }
   }
   for (const Value* e : out.entries) out.ids.emplace_back(*e->GetString("Id"));
@@ -136,7 +136,7 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
   std::size_t total = 0;
   for (const Value* e : batch->entries) total += RawMessageSize(*e);
   if (total > kMaxBatchSize) {
-    return reply(Status(ErrorCode::kBatchRequestTooLong,
+    return reply(Status(SqsError::kBatchRequestTooLong,
                         fmt::format("Batch requests cannot be longer than {} bytes. You have sent "
                                     "{} bytes.",
                                     kMaxBatchSize, total)));

@@ -4,9 +4,12 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/sqs_errors.h"
 #include "protocol/service.h"
 
 namespace sluice::sqs {
+
+using engine::SqsError;
 
 // AWS words the missing-queue message differently per protocol (both recorded from AWS).
 inline constexpr char kQueueDoesNotExistJson[] = "The specified queue does not exist.";

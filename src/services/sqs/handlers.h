@@ -15,12 +15,14 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "engine/sqs_errors.h"
 #include "protocol/service.h"
 #include "protocol/value.h"
 #include "services/sqs/sqs_service.h"
 
 namespace sluice::sqs {
 
+using engine::SqsError;
 using protocol::Reply;
 using protocol::RequestContext;
 using protocol::Value;

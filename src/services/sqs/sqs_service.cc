@@ -51,7 +51,7 @@ const std::vector<Action>& Registry() {
 // (handler or engine) raised it.
 Reply WithProtocolWording(protocol::WireProtocol wire, Reply reply) {
   return [wire, reply = std::move(reply)](Result<Value> result) {
-    if (!result.ok() && result.status().code() == ErrorCode::kQueueDoesNotExist) {
+    if (!result.ok() && result.status().code() == SqsError::kQueueDoesNotExist) {
       reply(QueueDoesNotExist(wire));
       return;
     }
@@ -88,7 +88,7 @@ protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions op
   auto sqs = std::make_shared<const Sqs>(Sqs{engine, std::move(options)});
   protocol::ServiceDefinition def;
   def.xml_namespace = kSqsXmlNamespace;
-  def.error_info = &SqsErrorInfo;
+  def.errors = SqsErrorTable();
   def.prepare_input = &FillQueueUrlFromPath;
   if (const auth::Auth* auth = sqs->options.auth) {
     def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {

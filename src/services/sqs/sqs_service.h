@@ -44,8 +44,10 @@ struct SqsOptions {
 // handlers do not depend on the model's internals).
 protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions options);
 
-// How each ErrorCode appears on the wire for SQS (the one error table; see errors.cc).
-protocol::ErrorInfo SqsErrorInfo(ErrorCode code);
+// SQS's errors: engine::SqsError plus its overrides of the common codes (errors.cc).
+const protocol::ErrorTable& SqsErrorTable();
+// How `code` appears on the wire for SQS.
+protocol::ErrorInfo SqsErrorInfo(ErrorId code);
 
 // Metadata of one action in the registry table (for auth and the app; the handler itself is in
 // the ServiceDefinition).

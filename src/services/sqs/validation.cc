@@ -101,7 +101,7 @@ Status InvalidParameterValue(std::string message) {
 Status ValidateMessageBody(std::optional<std::string_view> body, std::string_view param_name) {
   if (!body || body->empty()) return MissingParameter(param_name);
   if (auto bad = FindInvalidCharacter(*body)) {
-    return Status(ErrorCode::kInvalidMessageContents,
+    return Status(SqsError::kInvalidMessageContents,
                   InvalidCharacterMessage(*bad, "the message body"));
   }
   return Status::Ok();
@@ -215,7 +215,7 @@ Result<ParsedAttributes> ParseMessageAttributes(const Value* map) {
             base));
       }
       if (auto bad = FindInvalidCharacter(*string_value)) {
-        return Status(ErrorCode::kInvalidMessageContents,
+        return Status(SqsError::kInvalidMessageContents,
                       InvalidCharacterMessage(
                           *bad, fmt::format("the value of message attribute '{}'", name)));
       }
@@ -277,7 +277,7 @@ Result<std::optional<std::string>> ParseSystemAttributes(const Value* map) {
     }
     if (auto bad = FindInvalidCharacter(*value)) {
       return Status(
-          ErrorCode::kInvalidMessageContents,
+          SqsError::kInvalidMessageContents,
           InvalidCharacterMessage(*bad, "the value of message attribute 'AWSTraceHeader'"));
     }
     trace = std::string(*value);

@@ -10,10 +10,13 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "engine/sqs_errors.h"
 #include "engine/types.h"
 #include "protocol/value.h"
 
 namespace sluice::sqs {
+
+using engine::SqsError;
 
 inline constexpr std::size_t kMaxMessageSize = 1048576;  // body + user attributes
 inline constexpr std::size_t kMaxBatchSize = 1048576;    // sum of the entries' sizes

@@ -264,7 +264,7 @@ void AssumeRole(const Sts& sts, const RequestContext& ctx, Value&& input, Reply 
         static_cast<std::int64_t>((n * 100 + kPackedPolicyLimit - 1) / kPackedPolicyLimit);
     if (percent > 100) {
       return reply(Status(
-          ErrorCode::kPackedPolicyTooLarge,
+          StsError::kPackedPolicyTooLarge,
           fmt::format("Packed size of session policies consumes {}% of allotted space.", percent)));
     }
     packed = percent;
@@ -339,7 +339,7 @@ protocol::ServiceDefinition MakeStsService(StsOptions options) {
   sts->options = std::move(options);
   protocol::ServiceDefinition def;
   def.model = &models::Sts();
-  def.error_info = &StsErrorInfo;
+  def.errors = StsErrorTable();
   def.prepare_input = &PrepareInput;
   if (const auth::Auth* auth = sts->options.auth) {
     def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {

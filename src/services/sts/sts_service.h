@@ -40,8 +40,12 @@ struct StsOptions {
 // The service definition, model included (models::Sts()).
 protocol::ServiceDefinition MakeStsService(StsOptions options);
 
-// How each ErrorCode appears on the wire for STS (every code has a row; codes STS never raises
-// render as InternalFailure).
-protocol::ErrorInfo StsErrorInfo(ErrorCode code);
+// STS's own errors (models/sts.json).
+struct StsError {
+  static constexpr ErrorType kPackedPolicyTooLarge{"PackedPolicyTooLarge"};
+};
+
+// STS's errors: StsError; the common codes keep their defaults.
+const protocol::ErrorTable& StsErrorTable();
 
 }  // namespace sluice::sts

@@ -69,7 +69,7 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<Auth> auth_ = std::move(Auth::Create(Config(), clock_)).value();
   std::int64_t now() const { return clock_.NowMs() / 1000; }
 
-  ErrorCode Authn(const net::HttpRequest& req, protocol::RequestContext* out = nullptr) {
+  ErrorId Authn(const net::HttpRequest& req, protocol::RequestContext* out = nullptr) {
     protocol::RequestContext ctx;
     ctx.source_ip = "127.0.0.1";
     const Status s = auth_->Authenticate(req, "sqs", ctx);

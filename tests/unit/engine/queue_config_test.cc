@@ -1,4 +1,5 @@
 #include "engine/queue_config.h"
+#include "engine/sqs_errors.h"
 
 #include <gtest/gtest.h>
 
@@ -50,7 +51,7 @@ TEST(QueueConfigTest, CanonicalizeRanges) {
         Case{"SqsManagedSseEnabled", "yes"}, Case{"Policy", "not json"}}) {
     auto r = CanonicalizeAttributes({{c.name, c.value}}, false, true);
     ASSERT_FALSE(r.ok()) << c.name << "=" << c.value;
-    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidAttributeValue);
+    EXPECT_EQ(r.status().code(), SqsError::kInvalidAttributeValue);
     EXPECT_EQ(r.status().message(), std::string("Invalid value for the parameter ") + c.name + ".");
   }
 }
@@ -60,7 +61,7 @@ TEST(QueueConfigTest, UnknownAndReadOnlyNames) {
                         "ContentBasedDeduplication"}) {
     auto r = CanonicalizeAttributes({{n, "1"}}, false, false);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidAttributeName);
+    EXPECT_EQ(r.status().code(), SqsError::kInvalidAttributeName);
     EXPECT_EQ(r.status().message(), std::string("Unknown Attribute ") + n + ".");
   }
   auto scope = CanonicalizeAttributes({{"DeduplicationScope", "queue"}}, false, true);
@@ -134,18 +135,18 @@ TEST(QueueConfigTest, AddPermissionStopsAtTwentyStatements) {
     policy = *p;
   }
   auto over = PolicyAddPermission(policy, arn, "l20", {"111111111111"}, {"SendMessage"});
-  EXPECT_EQ(over.status().code(), ErrorCode::kOverLimit);
+  EXPECT_EQ(over.status().code(), SqsError::kOverLimit);
   // At most 50 principals over the whole policy.
   std::vector<std::string> accounts(50, "111111111111");
   auto fifty = PolicyAddPermission("", arn, "many", accounts, {"SendMessage"});
   ASSERT_TRUE(fifty.ok());
   EXPECT_EQ(
       PolicyAddPermission(*fifty, arn, "one", {"111111111111"}, {"SendMessage"}).status().code(),
-      ErrorCode::kOverLimit);
+      SqsError::kOverLimit);
   // A statement that would take the policy past 8,192 bytes is refused too.
   std::vector<std::string> actions(300, "ChangeMessageVisibility");
   EXPECT_EQ(PolicyAddPermission("", arn, "big", {"111111111111"}, actions).status().code(),
-            ErrorCode::kOverLimit);
+            SqsError::kOverLimit);
 }
 
 TEST(QueueConfigTest, Permissions) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 #include "models/sqs_model.h"
@@ -23,24 +24,19 @@ struct Fake {
   int calls = 0;
 };
 
-ErrorInfo TestErrorInfo(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kQueueDoesNotExist:
-      return {"AWS.SimpleQueueService.NonExistentQueue", "com.amazonaws.sqs#QueueDoesNotExist", 400,
-              true};
-    case ErrorCode::kMissingParameter:
-      return {"MissingParameter", "com.amazonaws.sqs#MissingRequiredParameterException", 400, true};
-    case ErrorCode::kInternalError:
-      return {"InternalError", "com.amazonaws.sqs#InternalError", 500, false};
-    default:
-      return {};  // falls back to the protocol layer's defaults
-  }
-}
+// A service error as a service declares it, and one override of a common code.
+constexpr ErrorType kQueueDoesNotExist{"AWS.SimpleQueueService.NonExistentQueue", 400, true,
+                                       "QueueDoesNotExist"};
+constexpr const ErrorType* kTestDeclared[] = {&kQueueDoesNotExist};
+constexpr ErrorOverride kTestOverrides[] = {
+    {ErrorCode::kInternalError, {"InternalError", 500, false}},
+};
+constexpr ErrorTable kTestErrors{kTestDeclared, kTestOverrides, "com.amazonaws.sqs#"};
 
 ServiceDefinition MakeService(std::shared_ptr<Fake> fake) {
   ServiceDefinition def;
   def.model = &models::Sqs();
-  def.error_info = TestErrorInfo;
+  def.errors = kTestErrors;
   def.handlers["SendMessage"] = [fake](const RequestContext& ctx, Value&& in, Reply reply) {
     ++fake->calls;
     fake->last_ctx = ctx;
@@ -59,7 +55,7 @@ ServiceDefinition MakeService(std::shared_ptr<Fake> fake) {
   };
   def.handlers["GetQueueUrl"] = [fake](const RequestContext&, Value&&, Reply reply) {
     ++fake->calls;
-    reply(Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist."));
+    reply(Status(kQueueDoesNotExist, "The specified queue does not exist."));
   };
   def.handlers["ReceiveMessage"] = [fake](const RequestContext&, Value&& in, Reply reply) {
     ++fake->calls;
@@ -325,8 +321,8 @@ TEST_F(DispatcherTest, DefaultErrorInfoWithoutTable) {
   });
   EXPECT_EQ(answer->response.status, 400);
   EXPECT_EQ(answer->Header("x-amzn-query-error"), "SerializationException;Sender");
-  EXPECT_NE(answer->response.body.find("com.amazonaws.sqs#SerializationException"),
-            std::string::npos);
+  // No table: the bare default name, as the JSON 1.1 services answer it.
+  EXPECT_NE(answer->response.body.find(R"("__type":"SerializationException")"), std::string::npos);
 }
 
 // The optional authenticate step runs before decoding, fills the context, and its error is
@@ -376,13 +372,36 @@ TEST(DispatcherAuthenticate, FillsContextOrRejects) {
   EXPECT_EQ(auth_calls, 4);
 }
 
-TEST(ErrorRendering, DefaultsCoverEveryCode) {
-  for (int c = 1; c < static_cast<int>(ErrorCode::kCount); ++c) {
-    const ErrorInfo info = DefaultErrorInfo(static_cast<ErrorCode>(c), "ns#");
-    EXPECT_FALSE(info.query_code.empty());
-    EXPECT_GE(info.http_status, 400);
+TEST(ErrorRendering, DefaultsCoverEveryCommonCode) {
+  std::set<std::string_view> codes;
+  for (int c = 1; c < static_cast<int>(ErrorCode::kService); ++c) {
+    const ErrorType& type = CommonErrorType(static_cast<ErrorCode>(c));
+    SCOPED_TRACE(c);
+    // Only kInternalError itself may fall back to InternalFailure.
+    if (static_cast<ErrorCode>(c) != ErrorCode::kInternalError) {
+      EXPECT_NE(type.code, "InternalFailure");
+    }
+    EXPECT_TRUE(codes.insert(type.code).second) << "two common codes share " << type.code;
+    EXPECT_GE(type.http_status, 400);
+    EXPECT_LT(type.http_status, 600);
+    EXPECT_EQ(type.sender_fault, type.http_status < 500);
+    const ErrorInfo info = ResolveError(ErrorTable{{}, {}, "ns#"}, static_cast<ErrorCode>(c));
     EXPECT_EQ(info.json_type.rfind("ns#", 0), 0u);
   }
+  EXPECT_EQ(CommonErrorType(ErrorCode::kService).code, "InternalFailure");
+  EXPECT_EQ(CommonErrorType(ErrorCode::kCount).code, "InternalFailure");
+}
+
+TEST(ErrorRendering, ServiceTypesAndOverridesWin) {
+  const ErrorInfo own = ResolveError(kTestErrors, kQueueDoesNotExist);
+  EXPECT_EQ(own.query_code, "AWS.SimpleQueueService.NonExistentQueue");
+  EXPECT_EQ(own.json_type, "com.amazonaws.sqs#QueueDoesNotExist");
+  const ErrorInfo overridden = ResolveError(kTestErrors, ErrorCode::kInternalError);
+  EXPECT_EQ(overridden.query_code, "InternalError");
+  EXPECT_EQ(overridden.json_type, "com.amazonaws.sqs#InternalError");
+  EXPECT_FALSE(overridden.sender_fault);
+  const ErrorInfo common = ResolveError(kTestErrors, ErrorCode::kMissingParameter);
+  EXPECT_EQ(common.json_type, "com.amazonaws.sqs#MissingRequiredParameterException");
 }
 
 // Mutations of valid requests: every request is answered exactly once and nothing crashes.
@@ -438,11 +457,10 @@ struct Calls {
 };
 
 ServiceDefinition Named(const ServiceModel* model, std::string name, std::vector<std::string> ops,
-                        std::shared_ptr<Calls> calls,
-                        std::function<ErrorInfo(ErrorCode)> errors = nullptr) {
+                        std::shared_ptr<Calls> calls, ErrorTable errors = {}) {
   ServiceDefinition def;
   def.model = model;
-  def.error_info = std::move(errors);
+  def.errors = errors;
   for (const std::string& op : ops) {
     def.handlers[op] = [calls, tag = name + ":" + op](const RequestContext&, Value&&, Reply reply) {
       ++calls->count;
@@ -453,27 +471,22 @@ ServiceDefinition Named(const ServiceModel* model, std::string name, std::vector
   return def;
 }
 
-ErrorInfo StsLikeErrors(ErrorCode code) {
-  if (code == ErrorCode::kRequestThrottled) return {"Throttling", "sts#Throttling", 400, true};
-  return {};
-}
+constexpr ErrorTable kStsLikeErrors{{}, {}, ""};
+constexpr ErrorOverride kSqsLikeOverrides[] = {
+    {ErrorCode::kInternalError, {"InternalError", 500, false}},
+    {ErrorCode::kRequestThrottled, {"RequestThrottled", 403}},
+};
+constexpr ErrorTable kSqsLikeErrors{kTestDeclared, kSqsLikeOverrides, "com.amazonaws.sqs#"};
 
 class MultiServiceTest : public ::testing::Test {
  protected:
   std::shared_ptr<Calls> calls_ = std::make_shared<Calls>();
   Dispatcher dispatcher_{[this] {
     std::vector<ServiceDefinition> v;
-    ServiceDefinition sqs =
-        Named(&models::Sqs(), "sqs", {"SendMessage", "ListQueues"}, calls_, TestErrorInfo);
-    sqs.error_info = [](ErrorCode code) -> ErrorInfo {
-      if (code == ErrorCode::kRequestThrottled) {
-        return {"RequestThrottled", "com.amazonaws.sqs#RequestThrottled", 403, true};
-      }
-      return TestErrorInfo(code);
-    };
-    v.push_back(std::move(sqs));
     v.push_back(
-        Named(&models::Sts(), "sts", {"GetCallerIdentity", "AssumeRole"}, calls_, StsLikeErrors));
+        Named(&models::Sqs(), "sqs", {"SendMessage", "ListQueues"}, calls_, kSqsLikeErrors));
+    v.push_back(
+        Named(&models::Sts(), "sts", {"GetCallerIdentity", "AssumeRole"}, calls_, kStsLikeErrors));
     v.push_back(Named(&kFakeModel, "fake", {"GetCallerIdentity"}, calls_));
     return v;
   }()};
@@ -614,7 +627,7 @@ TEST_F(DispatcherTest, RateLimitedSingleServiceRunsNothingAndSkipsAuthentication
   req.rate_limited = true;
   net::HttpResponse out;
   d.Handle(std::move(req), [&out](net::HttpResponse&& r) { out = std::move(r); });
-  // TestErrorInfo has no row: the protocol layer's default (Throttling, 400).
+  // kTestErrors has no override: the protocol layer's default (Throttling, 400).
   EXPECT_EQ(out.status, 400);
   EXPECT_NE(out.body.find("<Code>Throttling</Code>"), std::string::npos);
   EXPECT_EQ(fake_->calls, 0);

@@ -1,9 +1,12 @@
 // SendMessageBatch, DeleteMessageBatch, ChangeMessageVisibilityBatch.
 #include <gtest/gtest.h>
 
+#include "engine/sqs_errors.h"
 #include "sqs_test_util.h"
 
 namespace sluice::sqs::testing {
+
+using engine::SqsError;
 namespace {
 
 class BatchTest : public SqsTest {
@@ -50,16 +53,16 @@ TEST_F(BatchTest, SendBatchAllSucceed) {
 
 TEST_F(BatchTest, RequestLevelErrors) {
   ExpectError(Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", List({})}})),
-              ErrorCode::kEmptyBatchRequest,
+              SqsError::kEmptyBatchRequest,
               "There should be at least one SendMessageBatchRequestEntry in the request.");
   ExpectError(Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}})),
-              ErrorCode::kEmptyBatchRequest,
+              SqsError::kEmptyBatchRequest,
               "There should be at least one SendMessageBatchRequestEntry in the request.");
   std::vector<Value> twenty;
   for (int i = 0; i < 20; ++i) twenty.push_back(SendEntry("e" + std::to_string(i), "x"));
   ExpectError(
       Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", Entries(twenty)}})),
-      ErrorCode::kTooManyEntriesInBatchRequest,
+      SqsError::kTooManyEntriesInBatchRequest,
       "Maximum number of entries per request are 10. You have sent 20.");
   const std::string kBadId =
       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "
@@ -68,7 +71,7 @@ TEST_F(BatchTest, RequestLevelErrors) {
                                  std::string("sp ace"), std::string("\xC3\xA9")}) {
     ExpectError(Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)},
                                                  {"Entries", Entries({SendEntry(bad, "x")})}})),
-                ErrorCode::kInvalidBatchEntryId, kBadId);
+                SqsError::kInvalidBatchEntryId, kBadId);
   }
   ExpectError(
       Call(
@@ -80,7 +83,7 @@ TEST_F(BatchTest, RequestLevelErrors) {
   ExpectError(Call("SendMessageBatch",
                    Struct({{"QueueUrl", S(kQueueUrl)},
                            {"Entries", Entries({SendEntry("dup", "x"), SendEntry("dup", "y")})}})),
-              ErrorCode::kBatchEntryIdsNotDistinct, "Id dup repeated.");
+              SqsError::kBatchEntryIdsNotDistinct, "Id dup repeated.");
   EXPECT_TRUE(engine_.sends.empty());
 }
 
@@ -94,7 +97,7 @@ TEST_F(BatchTest, TotalSizeLimit) {
       Call("SendMessageBatch",
            Struct({{"QueueUrl", S(kQueueUrl)},
                    {"Entries", Entries({SendEntry("a", half), SendEntry("b", half + "x")})}})),
-      ErrorCode::kBatchRequestTooLong,
+      SqsError::kBatchRequestTooLong,
       "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.");
 }
 
@@ -164,14 +167,14 @@ TEST_F(BatchTest, EntrySizeLimitText) {
                                                 {"MessageAttributes",
                                                  Map({{"attr", StrAttr("0123456789")}})}})})}}));
   // 1048570 + 4 + 6 + 10 > 1 MiB: over the batch limit first.
-  ExpectError(r, ErrorCode::kBatchRequestTooLong,
+  ExpectError(r, SqsError::kBatchRequestTooLong,
               "Batch requests cannot be longer than 1048576 bytes. You have sent 1048590 bytes.");
 }
 
 TEST_F(BatchTest, AllEntriesInvalidStillChecksTheQueue) {
   auto bad = Struct({{"QueueUrl", S("http://h/000000000000/missing")},
                      {"Entries", Entries({Struct({{"Id", S("x")}})})}});
-  ExpectError(Call("SendMessageBatch", bad), ErrorCode::kQueueDoesNotExist,
+  ExpectError(Call("SendMessageBatch", bad), SqsError::kQueueDoesNotExist,
               "The specified queue does not exist.");
   auto r =
       Call("SendMessageBatch",
@@ -184,7 +187,7 @@ TEST_F(BatchTest, AllEntriesInvalidStillChecksTheQueue) {
 
 TEST_F(BatchTest, DeleteBatch) {
   engine_.handle_status["bad"] =
-      Status(ErrorCode::kReceiptHandleIsInvalid, "The input receipt handle \"bad\" is not valid.");
+      Status(SqsError::kReceiptHandleIsInvalid, "The input receipt handle \"bad\" is not valid.");
   auto r =
       Call("DeleteMessageBatch",
            Struct({{"QueueUrl", S(kQueueUrl)},
@@ -209,14 +212,14 @@ TEST_F(BatchTest, DeleteBatch) {
 
   ExpectError(
       Call("DeleteMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", List({})}})),
-      ErrorCode::kEmptyBatchRequest,
+      SqsError::kEmptyBatchRequest,
       "There should be at least one DeleteMessageBatchRequestEntry in the request.");
   ExpectError(
       Call("DeleteMessageBatch",
            Struct({{"QueueUrl", S(kQueueUrl)},
                    {"Entries", Entries({Struct({{"Id", S("a")}, {"ReceiptHandle", S("x")}}),
                                         Struct({{"Id", S("a")}, {"ReceiptHandle", S("y")}})})}})),
-      ErrorCode::kBatchEntryIdsNotDistinct, "Id a repeated.");
+      SqsError::kBatchEntryIdsNotDistinct, "Id a repeated.");
 }
 
 TEST_F(BatchTest, ChangeVisibilityBatch) {
@@ -254,7 +257,7 @@ TEST_F(BatchTest, ChangeVisibilityBatch) {
   }
   ExpectError(Call("ChangeMessageVisibilityBatch",
                    Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", Entries(eleven)}})),
-              ErrorCode::kTooManyEntriesInBatchRequest,
+              SqsError::kTooManyEntriesInBatchRequest,
               "Maximum number of entries per request are 10. You have sent 11.");
 }
 
@@ -264,7 +267,7 @@ TEST_F(BatchTest, EngineQueueErrorFailsTheWholeBatch) {
            Struct({{"QueueUrl", S("http://h/000000000000/missing")},
                    {"Entries", Entries({Struct({{"Id", S("1")}, {"ReceiptHandle", S("h")}})})}}),
            QueryCtx()),
-      ErrorCode::kQueueDoesNotExist, "The specified queue does not exist for this wsdl version.");
+      SqsError::kQueueDoesNotExist, "The specified queue does not exist for this wsdl version.");
 }
 
 }  // namespace

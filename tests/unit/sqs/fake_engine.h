@@ -11,8 +11,11 @@
 
 #include "common/encoding.h"
 #include "engine/engine.h"
+#include "engine/sqs_errors.h"
 
 namespace sluice::sqs::testing {
+
+using engine::SqsError;
 
 class FakeEngine : public engine::Engine {
  public:
@@ -68,7 +71,7 @@ class FakeEngine : public engine::Engine {
 
   static Status NoQueue() {
     // The engine's own wording; the service rewords it per protocol.
-    return Status(ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+    return Status(SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
   }
 
   // ---- queues --------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class FakeEngine : public engine::Engine {
   Result<std::int64_t> CancelMessageMoveTask(const std::string& handle) override {
     move_cancels.push_back(handle);
     if (handle != "task-1") {
-      return Result<std::int64_t>(ErrorCode::kResourceNotFound, "Task does not exist.");
+      return Result<std::int64_t>(SqsError::kResourceNotFound, "Task does not exist.");
     }
     return std::int64_t{7};
   }

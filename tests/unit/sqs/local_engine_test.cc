@@ -96,7 +96,7 @@ TEST_F(LocalEngineSqsTest, SendReceiveDelete) {
 
   auto bad = Call("DeleteMessage", Struct({{"QueueUrl", S(url)}, {"ReceiptHandle", S("garbage")}}));
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), ErrorCode::kReceiptHandleIsInvalid);
+  EXPECT_EQ(bad.status().code(), SqsError::kReceiptHandleIsInvalid);
 }
 
 TEST_F(LocalEngineSqsTest, VisibilityTimeoutAndChange) {
@@ -217,7 +217,7 @@ TEST_F(LocalEngineSqsTest, QueueLifecycleAndErrors) {
       Call("CreateQueue",
            Struct({{"QueueName", S("life")}, {"Attributes", Map({{"DelaySeconds", S("6")}})}}));
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), ErrorCode::kQueueNameExists);
+  EXPECT_EQ(again.status().code(), SqsError::kQueueNameExists);
 
   auto attrs = Call("GetQueueAttributes",
                     Struct({{"QueueUrl", S(url)}, {"AttributeNames", List({S("All")})}}));
@@ -230,12 +230,12 @@ TEST_F(LocalEngineSqsTest, QueueLifecycleAndErrors) {
       "SetQueueAttributes",
       Struct({{"QueueUrl", S(url)}, {"Attributes", Map({{"VisibilityTimeout", S("43201")}})}}));
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidAttributeValue);
+  EXPECT_EQ(bad.status().code(), SqsError::kInvalidAttributeValue);
 
   ASSERT_TRUE(Call("PurgeQueue", Struct({{"QueueUrl", S(url)}})).ok());
   auto purge = Call("PurgeQueue", Struct({{"QueueUrl", S(url)}}));
   ASSERT_FALSE(purge.ok());
-  EXPECT_EQ(purge.status().code(), ErrorCode::kPurgeQueueInProgress);
+  EXPECT_EQ(purge.status().code(), SqsError::kPurgeQueueInProgress);
 
   ASSERT_TRUE(
       Call("TagQueue", Struct({{"QueueUrl", S(url)}, {"Tags", Map({{"env", S("dev")}})}})).ok());
@@ -246,7 +246,7 @@ TEST_F(LocalEngineSqsTest, QueueLifecycleAndErrors) {
   ASSERT_TRUE(Call("DeleteQueue", Struct({{"QueueUrl", S(url)}})).ok());
   auto gone = Call("GetQueueUrl", Struct({{"QueueName", S("life")}}), QueryCtx());
   ASSERT_FALSE(gone.ok());
-  EXPECT_EQ(gone.status().code(), ErrorCode::kQueueDoesNotExist);
+  EXPECT_EQ(gone.status().code(), SqsError::kQueueDoesNotExist);
   EXPECT_EQ(gone.status().message(), "The specified queue does not exist for this wsdl version.");
   auto send = Call("SendMessage", Struct({{"QueueUrl", S(url)}, {"MessageBody", S("x")}}));
   ASSERT_FALSE(send.ok());

@@ -77,11 +77,11 @@ TEST_F(SendMessageTest, BodyCharacters) {
   ExpectError(
       Call("SendMessage",
            Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S(std::string("bad\x01", 4))}})),
-      ErrorCode::kInvalidMessageContents,
+      SqsError::kInvalidMessageContents,
       std::string("Invalid binary character '#x1' was found in the message body, ") + kAllowedSet);
   ExpectError(
       Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("\xC3(")}})),
-      ErrorCode::kInvalidMessageContents,
+      SqsError::kInvalidMessageContents,
       std::string("Invalid binary character '#xC3' was found in the message body, ") + kAllowedSet);
 }
 
@@ -219,18 +219,18 @@ TEST_F(SendMessageTest, QueueFromRequestPath) {
 }
 
 TEST_F(SendMessageTest, MissingOrMalformedQueue) {
-  ExpectError(Call("SendMessage", Struct({{"MessageBody", S("a")}})), ErrorCode::kQueueDoesNotExist,
+  ExpectError(Call("SendMessage", Struct({{"MessageBody", S("a")}})), SqsError::kQueueDoesNotExist,
               "The specified queue does not exist.");
   ExpectError(Call("SendMessage", Struct({{"MessageBody", S("a")}}), QueryCtx("/")),
-              ErrorCode::kQueueDoesNotExist,
+              SqsError::kQueueDoesNotExist,
               "The specified queue does not exist for this wsdl version.");
   ExpectError(Call("SendMessage", Struct({{"QueueUrl", S("not a url")}, {"MessageBody", S("a")}})),
-              ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+              SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
   // Unknown queue: the engine's error, worded per protocol.
   ExpectError(Call("SendMessage",
                    Struct({{"QueueUrl", S("http://h/000000000000/nope")}, {"MessageBody", S("a")}}),
                    QueryCtx()),
-              ErrorCode::kQueueDoesNotExist,
+              SqsError::kQueueDoesNotExist,
               "The specified queue does not exist for this wsdl version.");
 }
 
@@ -493,12 +493,12 @@ TEST_F(DeleteAndVisibilityTest, DeleteMessage) {
   ExpectError(Call("DeleteMessage", Struct({{"QueueUrl", S(kQueueUrl)}})),
               ErrorCode::kMissingParameter,
               "The request must contain the parameter ReceiptHandle.");
-  engine_.handle_status["bad"] = Status(ErrorCode::kReceiptHandleIsInvalid,
+  engine_.handle_status["bad"] = Status(SqsError::kReceiptHandleIsInvalid,
                                         "The input receipt handle \"bad\" is not a valid receipt "
                                         "handle.");
   ExpectError(
       Call("DeleteMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"ReceiptHandle", S("bad")}})),
-      ErrorCode::kReceiptHandleIsInvalid,
+      SqsError::kReceiptHandleIsInvalid,
       "The input receipt handle \"bad\" is not a valid receipt handle.");
 }
 
@@ -525,11 +525,11 @@ TEST_F(DeleteAndVisibilityTest, ChangeMessageVisibility) {
                    Struct({{"QueueUrl", S(kQueueUrl)}, {"VisibilityTimeout", I(1)}})),
               ErrorCode::kMissingParameter,
               "The request must contain the parameter ReceiptHandle.");
-  engine_.handle_status["gone"] = Status(ErrorCode::kMessageNotInflight, "not in flight");
+  engine_.handle_status["gone"] = Status(SqsError::kMessageNotInflight, "not in flight");
   ExpectError(Call("ChangeMessageVisibility", Struct({{"QueueUrl", S(kQueueUrl)},
                                                       {"ReceiptHandle", S("gone")},
                                                       {"VisibilityTimeout", I(5)}})),
-              ErrorCode::kMessageNotInflight, "not in flight");
+              SqsError::kMessageNotInflight, "not in flight");
 }
 
 TEST_F(DeleteAndVisibilityTest, IntegersGivenAsStringsAreAccepted) {

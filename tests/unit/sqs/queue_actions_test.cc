@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/encoding.h"
+#include "protocol/errors.h"
 #include "sqs_test_util.h"
 
 namespace sluice::sqs::testing {
@@ -43,8 +44,7 @@ TEST_F(QueueActionsTest, RegistryHasAll23Actions) {
   EXPECT_EQ(got, expected);
   EXPECT_EQ(SqsActions().size(), 23u);
   EXPECT_EQ(service_.xml_namespace, "http://queue.amazonaws.com/doc/2012-11-05/");
-  ASSERT_TRUE(service_.error_info);
-  EXPECT_EQ(service_.error_info(ErrorCode::kQueueDoesNotExist).query_code,
+  EXPECT_EQ(protocol::ResolveError(service_.errors, SqsError::kQueueDoesNotExist).query_code,
             "AWS.SimpleQueueService.NonExistentQueue");
   EXPECT_EQ(service_.model, nullptr);
 }
@@ -56,7 +56,7 @@ TEST_F(QueueActionsTest, EveryQueueScopedActionAcceptsThePath) {
     // No QueueUrl, queue addressed by the Query request path: never "does not exist".
     auto r = Call(std::string(a.name), Value::Struct(), QueryCtx("/000000000000/q1"));
     if (!r.ok()) {
-      EXPECT_NE(r.status().code(), ErrorCode::kQueueDoesNotExist) << a.name;
+      EXPECT_NE(r.status().code(), SqsError::kQueueDoesNotExist) << a.name;
     }
   }
 }
@@ -94,10 +94,10 @@ TEST_F(QueueActionsTest, CreateQueue) {
   ExpectError(Call("CreateQueue", Struct({{"QueueName", S("")}})),
               ErrorCode::kInvalidParameterValue,
               "Value for parameter QueueName is invalid. Reason: Must specify a queue name.");
-  engine_.create_status = Status(ErrorCode::kQueueNameExists,
+  engine_.create_status = Status(SqsError::kQueueNameExists,
                                  "A queue already exists with the same name and a different value "
                                  "for attribute DelaySeconds");
-  ExpectError(Call("CreateQueue", Struct({{"QueueName", S("q1")}})), ErrorCode::kQueueNameExists,
+  ExpectError(Call("CreateQueue", Struct({{"QueueName", S("q1")}})), SqsError::kQueueNameExists,
               "A queue already exists with the same name and a different value for attribute "
               "DelaySeconds");
 }
@@ -152,10 +152,10 @@ TEST_F(QueueActionsTest, GetQueueUrl) {
   auto r = Call("GetQueueUrl", Struct({{"QueueName", S("q1")}}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(Str(*r, "QueueUrl"), kQueueUrl);
-  ExpectError(Call("GetQueueUrl", Struct({{"QueueName", S("nope")}})),
-              ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+  ExpectError(Call("GetQueueUrl", Struct({{"QueueName", S("nope")}})), SqsError::kQueueDoesNotExist,
+              "The specified queue does not exist.");
   ExpectError(Call("GetQueueUrl", Struct({{"QueueName", S("nope")}}), QueryCtx()),
-              ErrorCode::kQueueDoesNotExist,
+              SqsError::kQueueDoesNotExist,
               "The specified queue does not exist for this wsdl version.");
   engine_.queues.insert({"999999999999", "shared"});
   r = Call("GetQueueUrl",
@@ -253,7 +253,7 @@ TEST_F(QueueActionsTest, GetAndSetQueueAttributes) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->Get("Attributes"));
   ExpectError(Call("GetQueueAttributes", Struct({{"QueueUrl", S("http://h/000000000000/x")}})),
-              ErrorCode::kQueueDoesNotExist, "The specified queue does not exist.");
+              SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
   // botocore's empty-list form ("AttributeName=") decodes to an empty string.
   ASSERT_TRUE(Call("GetQueueAttributes",
                    Struct({{"QueueUrl", S(kQueueUrl)}, {"AttributeNames", List({S("")})}}))
@@ -276,7 +276,7 @@ TEST_F(QueueActionsTest, DeleteAndPurge) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->entries().empty());
   ExpectError(Call("DeleteQueue", Struct({{"QueueUrl", S(kQueueUrl)}}), QueryCtx()),
-              ErrorCode::kQueueDoesNotExist,
+              SqsError::kQueueDoesNotExist,
               "The specified queue does not exist for this wsdl version.");
 }
 
@@ -460,7 +460,7 @@ TEST_F(QueueActionsTest, CancelMessageMoveTask) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->GetInt("ApproximateNumberOfMessagesMoved").value_or(0), 7);
   ExpectError(Call("CancelMessageMoveTask", Struct({{"TaskHandle", S("other")}})),
-              ErrorCode::kResourceNotFound, "Task does not exist.");
+              SqsError::kResourceNotFound, "Task does not exist.");
   ExpectError(Call("CancelMessageMoveTask", Value::Struct()), ErrorCode::kMissingParameter,
               "The request must contain the parameter TaskHandle.");
 }

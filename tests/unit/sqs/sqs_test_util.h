@@ -9,11 +9,14 @@
 #include <string>
 #include <utility>
 
+#include "engine/sqs_errors.h"
 #include "fake_engine.h"
 #include "protocol/service.h"
 #include "services/sqs/sqs_service.h"
 
 namespace sluice::sqs::testing {
+
+using engine::SqsError;
 
 using protocol::Value;
 
@@ -79,7 +82,7 @@ class SqsTest : public ::testing::Test {
   }
 
   // Expects an error with this code and message.
-  void ExpectError(const Result<Value>& r, ErrorCode code, const std::string& message) {
+  void ExpectError(const Result<Value>& r, ErrorId code, const std::string& message) {
     ASSERT_FALSE(r.ok()) << "expected " << message;
     EXPECT_EQ(r.status().code(), code) << r.status().message();
     EXPECT_EQ(r.status().message(), message);

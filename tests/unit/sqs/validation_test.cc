@@ -61,7 +61,7 @@ TEST(MessageBody, RequiredAndNonEmpty) {
 
 TEST(MessageBody, InvalidCharacterText) {
   const Status s = ValidateMessageBody(std::string("a\x01", 2), "MessageBody");
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidMessageContents);
+  EXPECT_EQ(s.code(), SqsError::kInvalidMessageContents);
   EXPECT_EQ(
       s.message(),
       std::string("Invalid binary character '#x1' was found in the message body, ") + kAllowedSet);
@@ -124,7 +124,7 @@ Status AttrError(const protocol::Value& map) {
 }
 
 void ExpectInvalid(const protocol::Value& map, const std::string& message,
-                   ErrorCode code = ErrorCode::kInvalidParameterValue) {
+                   ErrorId code = ErrorCode::kInvalidParameterValue) {
   const Status s = AttrError(map);
   EXPECT_EQ(s.code(), code) << s.message();
   EXPECT_EQ(s.message(), message);
@@ -214,7 +214,7 @@ TEST(MessageAttributes, ValueAndTypeRules) {
                 std::string("Invalid binary character '#x2' was found in the value of message "
                             "attribute 'x', ") +
                     kAllowedSet,
-                ErrorCode::kInvalidMessageContents);
+                SqsError::kInvalidMessageContents);
   EXPECT_TRUE(AttrError(Map({{"x", StrAttr("v", "String.custom")}})).ok());
   EXPECT_TRUE(AttrError(Map({{"x", StrAttr("-1.5e3", "Number.float")}})).ok());
   EXPECT_TRUE(

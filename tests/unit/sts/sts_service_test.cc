@@ -1,6 +1,7 @@
 // The STS service behind the Dispatcher: model, validation texts, auth "none" and "sigv4"
 // behaviour, the error table.
 #include "services/sts/sts_service.h"
+#include "protocol/errors.h"
 
 #include <gtest/gtest.h>
 
@@ -327,21 +328,30 @@ TEST_F(StsServiceTest, SigV4CallerIdentityAndAssumeRole) {
   EXPECT_EQ(Element(garbled.body, "Code"), "InvalidClientTokenId");
 }
 
-TEST(StsErrors, EveryCodeHasARow) {
-  for (int c = 1; c <= static_cast<int>(ErrorCode::kCount); ++c) {
-    const protocol::ErrorInfo info = StsErrorInfo(static_cast<ErrorCode>(c));
-    EXPECT_FALSE(info.query_code.empty()) << c;
-    EXPECT_GE(info.http_status, 400) << c;
-    EXPECT_EQ(info.json_type.rfind("com.amazonaws.sts#", 0), 0u) << c;
-  }
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kValidationError).query_code, "ValidationError");
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kExpiredToken).http_status, 403);
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kAccessDenied).http_status, 403);
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kRequestThrottled).query_code, "Throttling");
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kMalformedPolicyDocument).query_code,
-            "MalformedPolicyDocument");
-  EXPECT_EQ(StsErrorInfo(ErrorCode::kInternalError).http_status, 500);
-  EXPECT_FALSE(StsErrorInfo(ErrorCode::kInternalError).sender_fault);
+TEST(StsErrors, AgreesWithTheModel) {
+  EXPECT_EQ(protocol::ErrorTableProblems(models::Sts(), StsErrorTable()),
+            std::vector<std::string>{});
+  // The check can fail: a made-up code, a wrong status, a doubled override.
+  static constexpr ErrorType kMadeUp{"NoSuchError"};
+  static constexpr ErrorType kWrongStatus{"PackedPolicyTooLarge", 403};
+  constexpr const ErrorType* kBad[] = {&kMadeUp, &kWrongStatus};
+  constexpr protocol::ErrorOverride kTwice[] = {{ErrorCode::kAccessDenied, {"A"}},
+                                                {ErrorCode::kAccessDenied, {"B"}}};
+  EXPECT_EQ(
+      protocol::ErrorTableProblems(models::Sts(), protocol::ErrorTable{kBad, kTwice, ""}).size(),
+      3u);
+}
+
+TEST(StsErrors, CommonCodesKeepTheQueryServicesNames) {
+  auto info = [](ErrorId code) { return protocol::ResolveError(StsErrorTable(), code); };
+  EXPECT_EQ(info(ErrorCode::kValidationError).query_code, "ValidationError");
+  EXPECT_EQ(info(ErrorCode::kExpiredToken).http_status, 403);
+  EXPECT_EQ(info(ErrorCode::kAccessDenied).http_status, 403);
+  EXPECT_EQ(info(ErrorCode::kRequestThrottled).query_code, "Throttling");
+  EXPECT_EQ(info(ErrorCode::kMalformedPolicyDocument).query_code, "MalformedPolicyDocument");
+  EXPECT_EQ(info(StsError::kPackedPolicyTooLarge).query_code, "PackedPolicyTooLarge");
+  EXPECT_EQ(info(ErrorCode::kInternalError).http_status, 500);
+  EXPECT_FALSE(info(ErrorCode::kInternalError).sender_fault);
 }
 
 }  // namespace
