@@ -272,6 +272,8 @@ def generate(model, names, name, xml_namespace):
             f["first_enum"] = str(len(enums))
             f["enum_count"] = str(len(s["enum"]))
             enums += [cstr(e) for e in s["enum"]]
+        if s.get("sensitive"):
+            f["sensitive"] = "true"
         if s.get("exception"):
             f["exception"] = "true"
             err = s.get("error", {})

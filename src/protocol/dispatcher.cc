@@ -11,6 +11,7 @@
 #include "protocol/json_codec.h"
 #include "protocol/model.h"
 #include "protocol/query_codec.h"
+#include "protocol/validation.h"
 
 namespace sluice::protocol {
 
@@ -18,6 +19,7 @@ struct Dispatcher::Service {
   ServiceDefinition def;
   std::vector<const Handler*> handlers;  // by operation index in the model
   std::string xml_namespace;
+  std::unique_ptr<Validator> validator;  // def.validate_input
 
   ErrorInfo Info(ErrorId code) const { return ResolveError(def.errors, code); }
 
@@ -128,6 +130,7 @@ Dispatcher::Dispatcher(std::vector<ServiceDefinition> services) {
       svc->xml_namespace = svc->def.xml_namespace.empty()
                                ? std::string(model->metadata().xml_namespace)
                                : svc->def.xml_namespace;
+      if (svc->def.validate_input) svc->validator = std::make_unique<Validator>(*model);
     } else {
       svc->xml_namespace = svc->def.xml_namespace;
     }
@@ -282,7 +285,9 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   // A request addressed to a resource path ("/<account>/<queue>") may carry the resource's
   // identifier in the path instead of a required string member: the handler resolves it.
   const bool path_addressed = !ctx.path.empty() && ctx.path != "/";
-  if (Status req_st = CheckRequired(model, op->input, *input, ctx.protocol, path_addressed);
+  if (Status req_st = svc->validator
+                          ? svc->validator->Validate(op->input, *input)
+                          : CheckRequired(model, op->input, *input, ctx.protocol, path_addressed);
       !req_st.ok()) {
     svc->RespondError(respond, ctx.protocol, req_st, ctx.request_id);
     return;

@@ -63,7 +63,7 @@ struct ShapeDef {
   std::string_view key_name = "key";
   std::string_view value_name = "value";
   bool flattened = false;  // shape-level trait (members may add their own)
-  // Constraints, exposed for handlers; not enforced by the protocol layer. For strings, blobs,
+  // Constraints, enforced by protocol/validation.h for services that ask for it. For strings, blobs,
   // lists and maps min/max bound the length/size; for numbers the value.
   bool has_min = false;
   std::int64_t min = 0;
@@ -72,6 +72,7 @@ struct ShapeDef {
   std::string_view pattern = {};  // ECMAScript-ish regex from the model, empty when none
   std::uint16_t first_enum = 0;
   std::uint16_t enum_count = 0;
+  bool sensitive = false;  // never echoed in messages (KMS plaintexts, SSM parameter values)
   bool exception = false;  // an error shape
   // Error shapes of Query models: the error code (empty: the shape name), HTTP status (0: not
   // given, 400) and fault as the model's `error` trait gives them.

@@ -92,6 +92,11 @@ struct ServiceDefinition {
   // Returning a non-ok Status answers the request with that error. Unset: no authentication
   // and no cost.
   std::function<Status(const net::HttpRequest&, RequestContext&)> authenticate;
+  // Validate every request against the model's constraints (protocol/validation.h) after
+  // prepare_input, answering kValidationError as AWS's JSON and Query services do. Off for SQS,
+  // which answers constraint violations with its own codes and texts (and then only the
+  // required-member check runs).
+  bool validate_input = false;
 };
 
 }  // namespace sluice::protocol

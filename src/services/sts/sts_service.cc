@@ -20,9 +20,6 @@ namespace {
 
 using protocol::Reply;
 using protocol::RequestContext;
-using protocol::ServiceModel;
-using protocol::ShapeDef;
-using protocol::ShapeType;
 using protocol::Value;
 
 constexpr std::string_view kUnsetAccount = "000000000000";
@@ -38,114 +35,6 @@ struct Sts {
   StsOptions options;
   auth::SessionSealer sealer{std::string()};  // auth "none" only: a per-process random key
 };
-
-std::string LowerCamel(std::string_view name) {
-  std::string s(name);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
-// Matches `value` against a model pattern of the simple form "[class]*" or "[class]+" (class:
-// literals, a-z ranges, \w, \d, escaped literals). *supported is false for anything else (the
-// Unicode ranges of arnType/policy types), which is then not checked.
-bool MatchPattern(std::string_view pattern, std::string_view value, bool* supported) {
-  *supported = false;
-  if (pattern.size() < 3 || pattern.front() != '[' ||
-      (pattern.back() != '*' && pattern.back() != '+') || pattern[pattern.size() - 2] != ']') {
-    return true;
-  }
-  const std::string_view cls = pattern.substr(1, pattern.size() - 3);
-  bool allowed[256] = {};
-  for (std::size_t i = 0; i < cls.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(cls[i]);
-    if (c == '\\') {
-      if (++i >= cls.size()) return true;
-      const char e = cls[i];
-      if (e == 'w' || e == 'd') {
-        for (int x = '0'; x <= '9'; ++x) allowed[x] = true;
-        if (e == 'w') {
-          for (int x = 'a'; x <= 'z'; ++x) allowed[x] = true;
-          for (int x = 'A'; x <= 'Z'; ++x) allowed[x] = true;
-          allowed[static_cast<unsigned char>('_')] = true;
-        }
-        continue;
-      }
-      if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) return true;  // \u, \s, ...
-      c = static_cast<unsigned char>(e);
-    } else if (i + 2 < cls.size() && cls[i + 1] == '-' && cls[i + 2] != '\\') {
-      for (int x = c; x <= static_cast<unsigned char>(cls[i + 2]); ++x) allowed[x] = true;
-      i += 2;
-      continue;
-    }
-    allowed[c] = true;
-  }
-  *supported = true;
-  if (pattern.back() == '+' && value.empty()) return false;
-  for (char c : value) {
-    if (!allowed[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
-// AWS's (Coral) validation of the top-level members against the model's constraints: every
-// violation, in model order, as one ValidationError.
-Status ValidateInput(const ServiceModel& model, protocol::ShapeId input_shape, const Value& input) {
-  if (input_shape == protocol::kNoShape) return Status::Ok();
-  std::vector<std::string> errors;
-  for (const protocol::MemberDef& m : model.members(model.shape(input_shape))) {
-    const ShapeDef& s = model.shape(m.shape);
-    const std::string at = LowerCamel(m.name);
-    const Value* v = input.Get(m.name);
-    if (v == nullptr || v->is_null()) {
-      if (m.required) {
-        errors.push_back(fmt::format(
-            "Value null at '{}' failed to satisfy constraint: Member must not be null", at));
-      }
-      continue;
-    }
-    auto fail = [&](std::string_view shown, std::string_view what) {
-      errors.push_back(fmt::format(
-          "Value '{}' at '{}' failed to satisfy constraint: Member must {}", shown, at, what));
-    };
-    if (s.type == ShapeType::kString && v->is_string()) {
-      const std::string& text = v->as_string();
-      if (s.has_min && static_cast<std::int64_t>(text.size()) < s.min) {
-        fail(text, fmt::format("have length greater than or equal to {}", s.min));
-      }
-      if (s.has_max && static_cast<std::int64_t>(text.size()) > s.max) {
-        fail(text, fmt::format("have length less than or equal to {}", s.max));
-      }
-      bool supported = false;
-      if (!s.pattern.empty() && !MatchPattern(s.pattern, text, &supported) && supported) {
-        fail(text, fmt::format("satisfy regular expression pattern: {}", s.pattern));
-      }
-    } else if ((s.type == ShapeType::kInteger || s.type == ShapeType::kLong) &&
-               v->kind() == Value::Kind::kInt) {
-      const std::string shown = std::to_string(v->as_int());
-      if (s.has_min && v->as_int() < s.min) {
-        fail(shown, fmt::format("have value greater than or equal to {}", s.min));
-      }
-      if (s.has_max && v->as_int() > s.max) {
-        fail(shown, fmt::format("have value less than or equal to {}", s.max));
-      }
-    }
-  }
-  if (errors.empty()) return Status::Ok();
-  std::string msg =
-      fmt::format("{} validation error{} detected: ", errors.size(), errors.size() == 1 ? "" : "s");
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    if (i > 0) msg += "; ";
-    msg += errors[i];
-  }
-  return Status(ErrorCode::kValidationError, std::move(msg));
-}
-
-Status PrepareInput(const RequestContext&, std::string_view operation, Value& input) {
-  const ServiceModel& model = models::Sts();
-  const protocol::OperationDef* op = model.FindOperation(operation);
-  if (op == nullptr) return Status::Ok();
-  return ValidateInput(model, op->input, input);
-}
 
 std::string AccountOf(const Sts& sts, const RequestContext& ctx) {
   if (ctx.authenticated) return ctx.account_id;
@@ -340,7 +229,7 @@ protocol::ServiceDefinition MakeStsService(StsOptions options) {
   protocol::ServiceDefinition def;
   def.model = &models::Sts();
   def.errors = StsErrorTable();
-  def.prepare_input = &PrepareInput;
+  def.validate_input = true;
   if (const auth::Auth* auth = sts->options.auth) {
     def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {
       return auth->Authenticate(req, "sts", ctx);
