@@ -106,7 +106,7 @@ bool SameSignatureFields(const SigV4Request& a, const SigV4Request& b) {
 const bool kVerbose = std::getenv("FUZZ_VERBOSE") != nullptr;
 
 void Authenticate(const Fixture& f, const net::HttpRequest& req, std::string_view service) {
-  protocol::RequestContext ctx;
+  RequestContext ctx;
   ctx.source_ip = req.remote_address;
   const Status s = f.auth->Authenticate(req, service, ctx);
   if (kVerbose) {
@@ -161,7 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto sts2 = BuildStringToSign(fixed, *sig2);
   if (!sts2.ok() || *sts2 != *sts) return 0;  // the signature text was also part of what is signed
   for (const Fixture* f : {&k2015, &k2024}) {
-    protocol::RequestContext ctx;
+    RequestContext ctx;
     const Status s = f->auth->Authenticate(fixed, sig2->service, ctx);
     const bool known =
         sig2->access_key_id == "AKIDEXAMPLE" || (token_user && sig2->session_token == kToken);

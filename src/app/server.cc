@@ -306,7 +306,6 @@ int RunServer(const Config& config) {
 
   sqs::SqsOptions sqs_options;
   sqs_options.public_host = config.public_host;
-  sqs_options.default_account = config.account_id;
   sqs_options.region = config.region;
   // Auth "sigv4": every request is verified against the configured users, every action
   // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
@@ -326,14 +325,16 @@ int RunServer(const Config& config) {
   protocol::ServiceDefinition sqs_service = sqs::MakeSqsService(*engine, sqs_options);
   sqs_service.model = &models::Sqs();
   sts::StsOptions sts_options;
-  sts_options.default_account = config.account_id;
   sts_options.auth = auth.get();
   sts_options.clock = &auth_clock;
   // One endpoint for every service: SQS (the default) and STS, routed by the Dispatcher.
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(std::move(sqs_service));
   services.push_back(sts::MakeStsService(std::move(sts_options)));
-  protocol::Dispatcher dispatcher(std::move(services));
+  RequestDefaults defaults;
+  defaults.account_id = config.account_id;
+  defaults.region = config.region;
+  protocol::Dispatcher dispatcher(std::move(services), defaults);
 
   // Limits and TLS from [server] (docs/network-security.md). The default body limit, 4 MiB, fits
   // a 1 MiB batch tripled on the wire (\u00e9 in JSON, %C3%A9 in Query) plus envelope.

@@ -175,7 +175,7 @@ struct Auth::Impl {
   }
 
   // The principal behind an authenticated context.
-  std::shared_ptr<const Principal> PrincipalOf(const protocol::RequestContext& ctx) const {
+  std::shared_ptr<const Principal> PrincipalOf(const RequestContext& ctx) const {
     if (!ctx.authenticated) return nullptr;
     if (ctx.principal) return ctx.principal;
     auto it = users.find(ctx.access_key_id);
@@ -216,7 +216,7 @@ struct Auth::Impl {
     return allowed ? Status::Ok() : NotAuthorized(p.arn, action, resource_arn, false);
   }
 
-  RequestFacts FactsOf(const Principal& p, const protocol::RequestContext& ctx) const {
+  RequestFacts FactsOf(const Principal& p, const RequestContext& ctx) const {
     RequestFacts facts;
     facts.principal_arn = p.arn;
     facts.principal_account = p.account_id;
@@ -336,7 +336,7 @@ Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock
 }
 
 Status Auth::Authenticate(const net::HttpRequest& req, std::string_view service,
-                          protocol::RequestContext& ctx) const {
+                          RequestContext& ctx) const {
   auto sig = ParseSigV4(req);
   if (!sig.ok()) return sig.status();
   if (sig->service != service) {
@@ -378,7 +378,7 @@ Status Auth::Authenticate(const net::HttpRequest& req, std::string_view service,
   return Status::Ok();
 }
 
-Status Auth::Authorize(const protocol::RequestContext& ctx, std::string_view action,
+Status Auth::Authorize(const RequestContext& ctx, std::string_view action,
                        const Resource& resource) const {
   const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
   if (!p) return NotAuthorized(ctx.principal_arn, action, resource.arn, false);
@@ -391,7 +391,7 @@ Status Auth::Authorize(const protocol::RequestContext& ctx, std::string_view act
                        resource.cross_account_grantable);
 }
 
-Result<AssumedRole> Auth::AssumeRole(const protocol::RequestContext& ctx,
+Result<AssumedRole> Auth::AssumeRole(const RequestContext& ctx,
                                      const AssumeRoleRequest& request) const {
   constexpr std::string_view kAction = "sts:AssumeRole";
   const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
@@ -446,7 +446,7 @@ Result<AssumedRole> Auth::AssumeRole(const protocol::RequestContext& ctx,
   return out;
 }
 
-Result<TemporaryCredentials> Auth::GetSessionToken(const protocol::RequestContext& ctx,
+Result<TemporaryCredentials> Auth::GetSessionToken(const RequestContext& ctx,
                                                    std::int64_t duration_seconds) const {
   const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
   if (!p) return NotAuthorized(ctx.principal_arn, "sts:GetSessionToken", "*", false);

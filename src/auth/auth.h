@@ -24,9 +24,9 @@
 
 #include "auth/policy.h"
 #include "common/clock.h"
+#include "common/request_context.h"
 #include "common/status.h"
 #include "net/http.h"
-#include "protocol/service.h"
 
 namespace sluice::auth {
 
@@ -114,13 +114,13 @@ class Auth {
   // Verifies the request's SigV4 signature for `service` ("sqs") and fills ctx.account_id,
   // principal_arn, sender_id, access_key_id, signing_region and authenticated.
   Status Authenticate(const net::HttpRequest& req, std::string_view service,
-                      protocol::RequestContext& ctx) const;
+                      RequestContext& ctx) const;
 
   // kAccessDenied unless policies allow `action` ("sqs:SendMessage") on `resource` for ctx's
   // principal: explicit Deny anywhere wins; same account: identity or resource policy allows;
   // other account: both allow (and the action must be cross-account grantable). A session policy
   // (AssumeRole Policy) must allow too: effective permissions are its intersection with the rest.
-  Status Authorize(const protocol::RequestContext& ctx, std::string_view action,
+  Status Authorize(const RequestContext& ctx, std::string_view action,
                    const Resource& resource) const;
 
   // STS AssumeRole for the authenticated caller: the role must be configured and its trust policy
@@ -133,12 +133,11 @@ class Auth {
   // max_session_duration (or one hour for role chaining); kMalformedPolicyDocument for a session
   // policy that does not parse. Request syntax (lengths, patterns, 900..43200) is the caller's
   // job (services/sts).
-  Result<AssumedRole> AssumeRole(const protocol::RequestContext& ctx,
-                                 const AssumeRoleRequest& request) const;
+  Result<AssumedRole> AssumeRole(const RequestContext& ctx, const AssumeRoleRequest& request) const;
 
   // STS GetSessionToken: temporary credentials for the calling IAM user (or root: at most one
   // hour). kAccessDenied when called with temporary credentials. `duration_seconds` 0: 43200.
-  Result<TemporaryCredentials> GetSessionToken(const protocol::RequestContext& ctx,
+  Result<TemporaryCredentials> GetSessionToken(const RequestContext& ctx,
                                                std::int64_t duration_seconds) const;
 
  private:

@@ -1,5 +1,4 @@
 #include "auth/policy.h"
-#include "protocol/wire_text.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -246,7 +245,7 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
   if (key == "aws:currenttime") {
     // ISO 8601 UTC (whole seconds), compared as a date.
     out.clear();
-    protocol::AppendIso8601(f.now_ms / 1000 * 1000, &out);
+    AppendIso8601(f.now_ms / 1000 * 1000, &out);
     return true;
   }
   return false;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace sluice {
 
@@ -28,6 +29,9 @@ constexpr std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
 }
 
 using Millis = std::int64_t;  // milliseconds since the Unix epoch
+
+// "2024-01-15T12:00:00.123Z" (milliseconds always present), appended to *out.
+void AppendIso8601(Millis epoch_ms, std::string* out);
 
 class Clock {
  public:

@@ -46,6 +46,7 @@ struct Dispatcher::Service {
 };
 
 struct Dispatcher::State {
+  RequestDefaults defaults;
   std::vector<std::shared_ptr<const Service>> services;  // [0] = default
   const Service* default_json = nullptr;                 // first service speaking awsJson
   const Service* default_query = nullptr;                // first service speaking awsQuery
@@ -71,11 +72,11 @@ std::string InvalidActionMessage(std::string_view action) {
   return msg;
 }
 
-// The service name of a SigV4 credential "AKID/20240115/us-east-1/sqs/aws4_request"; empty when
-// malformed.
-std::string_view CredentialService(std::string_view credential) {
+// Field `index` (0: key id, 1: date, 2: region, 3: service) of a SigV4 credential
+// "AKID/20240115/us-east-1/sqs/aws4_request"; empty when malformed.
+std::string_view CredentialField(std::string_view credential, int index) {
   std::size_t pos = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < index; ++i) {
     pos = credential.find('/', pos);
     if (pos == std::string_view::npos) return {};
     ++pos;
@@ -85,37 +86,69 @@ std::string_view CredentialService(std::string_view credential) {
   return credential.substr(pos, end - pos);
 }
 
+// The credential of a signed request's Authorization header; empty when there is none.
+std::string_view HeaderCredential(const net::HttpRequest& req) {
+  const std::string* auth = req.Header("Authorization");
+  if (auth == nullptr) return {};
+  std::string_view a = *auth;
+  const std::size_t c = a.find("Credential=");
+  if (c == std::string_view::npos) return {};
+  a.remove_prefix(c + 11);
+  return a.substr(0, a.find_first_of(", "));
+}
+
 // The credential scope's service name of a signed request (Authorization header or presigned
 // X-Amz-Credential); empty when the request is not signed. Only used to route ambiguous requests.
 std::string_view ScopeService(const net::HttpRequest& req, const QueryParams* params) {
-  if (const std::string* auth = req.Header("Authorization")) {
-    std::string_view a = *auth;
-    const std::size_t c = a.find("Credential=");
-    if (c == std::string_view::npos) return {};
-    a.remove_prefix(c + 11);
-    return CredentialService(a.substr(0, a.find_first_of(", ")));
-  }
+  if (req.Header("Authorization") != nullptr) return CredentialField(HeaderCredential(req), 3);
   if (params != nullptr) {
     if (const std::string* cred = FindParam(*params, "X-Amz-Credential")) {
-      return CredentialService(*cred);
+      return CredentialField(*cred, 3);
     }
   }
   return {};
+}
+
+// A region name as AWS spells them ("us-east-1", "eu-central-2", "us-gov-west-1").
+bool LooksLikeRegion(std::string_view r) {
+  if (r.empty() || r.size() > 32) return false;
+  for (char c : r) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// The account and region the request acts in (see dispatcher.h), once authentication has run.
+void SetScope(const RequestDefaults& defaults, const net::HttpRequest& req,
+              const QueryParams* params, RequestContext& ctx) {
+  if (!ctx.authenticated) ctx.account_id = defaults.account_id;
+  std::string_view region = ctx.signing_region;
+  if (region.empty()) {
+    std::string_view credential = HeaderCredential(req);
+    if (credential.empty() && params != nullptr) {
+      if (const std::string* cred = FindParam(*params, "X-Amz-Credential")) credential = *cred;
+    }
+    region = CredentialField(credential, 2);
+  }
+  ctx.region = LooksLikeRegion(region) ? std::string(region) : defaults.region;
 }
 
 Status Throttled() { return Status(ErrorCode::kRequestThrottled, "Rate exceeded"); }
 
 }  // namespace
 
-Dispatcher::Dispatcher(ServiceDefinition service)
-    : Dispatcher([&] {
-        std::vector<ServiceDefinition> v;
-        v.push_back(std::move(service));
-        return v;
-      }()) {}
+Dispatcher::Dispatcher(ServiceDefinition service, RequestDefaults defaults)
+    : Dispatcher(
+          [&] {
+            std::vector<ServiceDefinition> v;
+            v.push_back(std::move(service));
+            return v;
+          }(),
+          std::move(defaults)) {}
 
-Dispatcher::Dispatcher(std::vector<ServiceDefinition> services) {
+Dispatcher::Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults) {
   auto state = std::make_shared<State>();
+  state->defaults = std::move(defaults);
   if (services.empty()) services.emplace_back();
   for (ServiceDefinition& def : services) {
     auto svc = std::make_shared<Service>();
@@ -195,6 +228,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
     if (req.rate_limited)
       return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
     if (!authenticate()) return;
+    SetScope(state.defaults, req, nullptr, ctx);
     if (op == nullptr) {
       // The service's table gives kInvalidAction's JSON __type (UnknownOperationException).
       const ErrorInfo info = svc->Info(ErrorCode::kInvalidAction);
@@ -250,6 +284,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
     if (req.rate_limited)
       return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
     if (!authenticate()) return;
+    SetScope(state.defaults, req, parsed.ok() ? &params : nullptr, ctx);
     if (!parsed.ok()) {
       svc->RespondError(respond, ctx.protocol, parsed, ctx.request_id);
       return;

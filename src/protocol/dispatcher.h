@@ -17,6 +17,10 @@
 // first service, answers InvalidAction / MissingAction in its own wire form. The first service is
 // the default. Cost on the hot path: one operation lookup per service (binary search).
 //
+// Every RequestContext acts in an account and a region: the verified caller's account (auth), else
+// `defaults.account_id`; the region of the request's SigV4 credential scope (Authorization header
+// or presigned X-Amz-Credential, whatever the auth mode), else `defaults.region`.
+//
 // Requests marked `rate_limited` by the server are answered with the service's kRequestThrottled
 // error ("Rate exceeded") in the detected wire protocol, before authentication and without
 // running the operation.
@@ -35,9 +39,9 @@ namespace sluice::protocol {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(ServiceDefinition service);
+  explicit Dispatcher(ServiceDefinition service, RequestDefaults defaults = {});
   // Several services on one endpoint; services[0] is the default. Must not be empty.
-  explicit Dispatcher(std::vector<ServiceDefinition> services);
+  explicit Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults = {});
 
   // Answers every request exactly once through `respond` (possibly later, from the handler's
   // thread). Never throws on client input.

@@ -1,4 +1,5 @@
 #include "protocol/query_codec.h"
+#include "common/clock.h"
 
 #include <algorithm>
 #include <charconv>

@@ -9,41 +9,14 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/request_context.h"
 #include "common/status.h"
 #include "net/http.h"
 #include "protocol/value.h"
 
-namespace sluice::auth {
-struct Principal;  // auth/auth.h: the verified caller; opaque here
-}  // namespace sluice::auth
-
 namespace sluice::protocol {
 
 class ServiceModel;  // protocol/model.h: shapes and operations, generated from the AWS model
-
-enum class WireProtocol { kJson, kQuery };
-
-// Per-request facts every handler may use. Filled by the protocol layer (and later auth/).
-struct RequestContext {
-  std::string request_id;
-  std::string account_id = "000000000000";  // the caller's account
-  // SenderId for messages, GetCallerIdentity's UserId: the IAM user's unique id ("AIDA..."), an
-  // assumed role's "AROA...:<session>", the account for its root. Empty with auth "none".
-  std::string sender_id;
-  std::string source_ip;
-  std::string host;  // Host header as received ("localhost:9324")
-  std::string path;  // request path ("/" or "/000000000000/queue-name")
-  bool secure = false;
-  WireProtocol protocol = WireProtocol::kJson;
-  // Set by ServiceDefinition::authenticate (auth "sigv4"); left empty/false with auth "none".
-  bool authenticated = false;
-  std::string principal_arn;   // "arn:aws:iam::111122223333:user/alice"
-  std::string access_key_id;   // the verified credential
-  std::string signing_region;  // the credential scope's region
-  // The verified caller as auth/ knows it (identity policies, session policy); only auth/ looks
-  // inside. Null with auth "none".
-  std::shared_ptr<const auth::Principal> principal;
-};
 
 // How the handler answers: the output Value (a Struct shaped like the operation's output; an
 // empty Struct for operations without output) or an error Status. Call exactly once, from any

@@ -209,37 +209,6 @@ void AppendDouble(double d, std::string* out) {
   out->append(buf, r.ptr);
 }
 
-void AppendIso8601(std::int64_t epoch_ms, std::string* out) {
-  std::int64_t secs = epoch_ms / 1000;
-  std::int64_t ms = epoch_ms % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  std::int64_t days = secs / 86400;
-  std::int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  // civil_from_days (H. Hinnant).
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                              static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
-                              static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
-                              static_cast<int>(ms));
-  out->append(buf, static_cast<std::size_t>(n));
-}
-
 std::optional<std::int64_t> ParseTimestamp(std::string_view s) {
   if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') &&
       s[13] == ':' && s[16] == ':') {

@@ -24,9 +24,8 @@ bool PercentDecode(std::string_view in, std::string* out);
 // Shortest decimal text that round-trips; "NaN", "Infinity", "-Infinity" for non-finite values.
 void AppendDouble(double d, std::string* out);
 
-// Timestamps travel in Value as milliseconds since the Unix epoch.
-// "2024-01-15T12:00:00.123Z" (milliseconds always present).
-void AppendIso8601(std::int64_t epoch_ms, std::string* out);
+// Timestamps travel in Value as milliseconds since the Unix epoch (written by common/clock.h's
+// AppendIso8601).
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" and epoch seconds ("1705320000",
 // "1705320000.5"); nullopt otherwise.
 std::optional<std::int64_t> ParseTimestamp(std::string_view text);

@@ -70,7 +70,7 @@ Status CheckRequest(const Sqs& sqs, const SqsActionInfo& action, const RequestCo
   if (sqs.options.auth == nullptr) return Status::Ok();
 
   const std::string action_name = fmt::format("sqs:{}", action.name);
-  const std::string account = AccountOf(sqs, ctx);
+  const std::string account = ctx.account_id;
   if (action.queue_scoped) {
     auto id = ResolveQueue(sqs, ctx, input);
     if (!id.ok()) return Status::Ok();  // the handler answers QueueDoesNotExist

@@ -35,12 +35,11 @@ protocol::ErrorInfo SqsErrorInfo(ErrorId code) {
   return protocol::ResolveError(SqsErrorTable(), code);
 }
 
-std::string QueueDoesNotExistMessage(protocol::WireProtocol protocol) {
-  return protocol == protocol::WireProtocol::kQuery ? kQueueDoesNotExistQuery
-                                                    : kQueueDoesNotExistJson;
+std::string QueueDoesNotExistMessage(WireProtocol protocol) {
+  return protocol == WireProtocol::kQuery ? kQueueDoesNotExistQuery : kQueueDoesNotExistJson;
 }
 
-Status QueueDoesNotExist(protocol::WireProtocol protocol) {
+Status QueueDoesNotExist(WireProtocol protocol) {
   return Status(SqsError::kQueueDoesNotExist, QueueDoesNotExistMessage(protocol));
 }
 

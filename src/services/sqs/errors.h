@@ -16,7 +16,7 @@ inline constexpr char kQueueDoesNotExistJson[] = "The specified queue does not e
 inline constexpr char kQueueDoesNotExistQuery[] =
     "The specified queue does not exist for this wsdl version.";
 
-std::string QueueDoesNotExistMessage(protocol::WireProtocol protocol);
-Status QueueDoesNotExist(protocol::WireProtocol protocol);
+std::string QueueDoesNotExistMessage(WireProtocol protocol);
+Status QueueDoesNotExist(WireProtocol protocol);
 
 }  // namespace sluice::sqs

@@ -13,27 +13,16 @@
 namespace sluice::sqs {
 
 namespace {
-// RequestContext's default account: treated as "not set" so a configured account applies when
-// requests are not authenticated.
-constexpr std::string_view kUnsetAccount = "000000000000";
 constexpr std::string_view kDefaultHost = "localhost:9324";
 }  // namespace
 
-std::string AccountOf(const Sqs& sqs, const RequestContext& ctx) {
-  if (ctx.account_id.empty() || ctx.account_id == kUnsetAccount) {
-    return sqs.options.default_account.empty() ? std::string(kUnsetAccount)
-                                               : sqs.options.default_account;
-  }
-  return ctx.account_id;
-}
-
 std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx) {
-  return ctx.sender_id.empty() ? AccountOf(sqs, ctx) : ctx.sender_id;
+  return ctx.sender_id.empty() ? ctx.account_id : ctx.sender_id;
 }
 
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx,
                                      const Value& input) {
-  const std::string default_account = AccountOf(sqs, ctx);
+  const std::string& default_account = ctx.account_id;
   std::optional<engine::QueueId> id;
   if (auto url = NonEmptyString(input, "QueueUrl")) {
     id = ParseQueueUrl(*url, default_account);

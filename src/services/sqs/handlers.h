@@ -24,7 +24,6 @@ namespace sluice::sqs {
 
 using engine::SqsError;
 using protocol::Reply;
-using protocol::RequestContext;
 using protocol::Value;
 
 struct Sqs {
@@ -64,8 +63,6 @@ void CmdListMessageMoveTasks(const Sqs&, const RequestContext&, Value&&, Reply);
 void CmdCancelMessageMoveTask(const Sqs&, const RequestContext&, Value&&, Reply);
 
 // ---- request context ------------------------------------------------------------------------
-// The caller's account; the configured default when the context carries none.
-std::string AccountOf(const Sqs& sqs, const RequestContext& ctx);
 // SenderId recorded on sent messages: the context's sender id, else the caller's account.
 std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
 // The queue a queue-scoped request addresses: QueueUrl when given (any host), else the request

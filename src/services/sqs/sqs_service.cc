@@ -49,7 +49,7 @@ const std::vector<Action>& Registry() {
 
 // Every missing-queue error leaves in the wording of the request's protocol, whichever layer
 // (handler or engine) raised it.
-Reply WithProtocolWording(protocol::WireProtocol wire, Reply reply) {
+Reply WithProtocolWording(WireProtocol wire, Reply reply) {
   return [wire, reply = std::move(reply)](Result<Value> result) {
     if (!result.ok() && result.status().code() == SqsError::kQueueDoesNotExist) {
       reply(QueueDoesNotExist(wire));

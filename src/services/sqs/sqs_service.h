@@ -31,8 +31,6 @@ struct SqsOptions {
   std::string public_host;
   // "http" or "https" for returned queue URLs; empty: "https" when the request came over TLS.
   std::string scheme;
-  // Account used when the request context carries none (auth "none").
-  std::string default_account = "000000000000";
   std::string region = "us-east-1";
   // Auth "sigv4": verifies every request's signature and authorizes every action against the
   // caller's identity policies and the queue's Policy. nullptr (auth "none"): neither. Must

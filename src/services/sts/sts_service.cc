@@ -19,10 +19,8 @@ namespace sluice::sts {
 namespace {
 
 using protocol::Reply;
-using protocol::RequestContext;
 using protocol::Value;
 
-constexpr std::string_view kUnsetAccount = "000000000000";
 constexpr std::int64_t kDefaultRoleSeconds = 3600;
 constexpr std::int64_t kDefaultSessionTokenSeconds = 43200;
 constexpr std::int64_t kRootSessionTokenMaxSeconds = 3600;
@@ -35,13 +33,6 @@ struct Sts {
   StsOptions options;
   auth::SessionSealer sealer{std::string()};  // auth "none" only: a per-process random key
 };
-
-std::string AccountOf(const Sts& sts, const RequestContext& ctx) {
-  if (ctx.authenticated) return ctx.account_id;
-  if (!ctx.account_id.empty() && ctx.account_id != kUnsetAccount) return ctx.account_id;
-  return sts.options.default_account.empty() ? std::string(kUnsetAccount)
-                                             : sts.options.default_account;
-}
 
 // "arn:partition:service:region:account:resource" with non-empty partition, service and
 // resource (AWS's own check before anything else: "<arn> is invalid").
@@ -114,7 +105,7 @@ void GetCallerIdentity(const Sts& sts, const RequestContext& ctx, Value&&, Reply
     out.Set("Account", Value::String(ctx.account_id));
     out.Set("Arn", Value::String(ctx.principal_arn));
   } else {
-    const std::string account = AccountOf(sts, ctx);
+    const std::string account = ctx.account_id;
     out.Set("UserId", Value::String(account));
     out.Set("Account", Value::String(account));
     out.Set("Arn", Value::String(fmt::format("arn:aws:iam::{}:root", account)));
@@ -183,7 +174,7 @@ void AssumeRole(const Sts& sts, const RequestContext& ctx, Value&& input, Reply 
     }
     auth::SessionClaims claims;
     claims.kind = auth::SessionClaims::Kind::kAssumedRole;
-    claims.account_id = std::string(account.empty() ? AccountOf(sts, ctx) : account);
+    claims.account_id = std::string(account.empty() ? ctx.account_id : account);
     claims.name = std::string(name);
     claims.session_name = session_name;
     claims.session_policy = policy;
@@ -210,7 +201,7 @@ void GetSessionToken(const Sts& sts, const RequestContext& ctx, Value&& input, R
   } else {
     auth::SessionClaims claims;
     claims.kind = auth::SessionClaims::Kind::kUserSession;
-    claims.account_id = AccountOf(sts, ctx);
+    claims.account_id = ctx.account_id;
     claims.name = "root";
     const std::int64_t seconds = std::min(duration > 0 ? duration : kDefaultSessionTokenSeconds,
                                           kRootSessionTokenMaxSeconds);

@@ -4,9 +4,9 @@
 // With auth "sigv4" (options.auth set) the caller is the verified principal; AssumeRole checks the
 // role's trust policy and the caller's identity policies (auth::Auth::AssumeRole) and returns
 // temporary credentials that Sluice accepts until they expire. With auth "none" nothing is
-// verified: GetCallerIdentity answers as the root of `default_account`, AssumeRole hands out
-// well-formed credentials for any syntactically valid role ARN (no trust check), which Sluice
-// accepts like any other credentials in that mode. See docs/sts.md.
+// verified: GetCallerIdentity answers as the root of the request's account (the configured
+// default), AssumeRole hands out well-formed credentials for any syntactically valid role ARN (no
+// trust check), which Sluice accepts like any other credentials in that mode. See docs/sts.md.
 //
 // Request validation follows the model's constraints with AWS's ValidationError texts
 // ("1 validation error detected: Value 'x' at 'roleSessionName' failed to satisfy constraint:
@@ -29,8 +29,6 @@ class Auth;
 namespace sluice::sts {
 
 struct StsOptions {
-  // Auth "none": the account whose root every caller is.
-  std::string default_account = "000000000000";
   // Auth "sigv4": verifies every request and decides AssumeRole. nullptr: auth "none".
   const auth::Auth* auth = nullptr;
   // Time for credential expiry with auth "none" (with auth, Auth's clock). Required then.

@@ -69,16 +69,16 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<Auth> auth_ = std::move(Auth::Create(Config(), clock_)).value();
   std::int64_t now() const { return clock_.NowMs() / 1000; }
 
-  ErrorId Authn(const net::HttpRequest& req, protocol::RequestContext* out = nullptr) {
-    protocol::RequestContext ctx;
+  ErrorId Authn(const net::HttpRequest& req, RequestContext* out = nullptr) {
+    RequestContext ctx;
     ctx.source_ip = "127.0.0.1";
     const Status s = auth_->Authenticate(req, "sqs", ctx);
     if (out) *out = ctx;
     return s.code();
   }
 
-  protocol::RequestContext As(std::string_view akid, std::string_view secret) {
-    protocol::RequestContext ctx;
+  RequestContext As(std::string_view akid, std::string_view secret) {
+    RequestContext ctx;
     EXPECT_EQ(Authn(Signed(akid, secret, now()), &ctx), ErrorCode::kOk);
     ctx.source_ip = "127.0.0.1";
     return ctx;
@@ -86,7 +86,7 @@ class AuthTest : public ::testing::Test {
 };
 
 TEST_F(AuthTest, Authenticate) {
-  protocol::RequestContext ctx;
+  RequestContext ctx;
   EXPECT_EQ(Authn(Signed("AKALICE", "alice-secret", now()), &ctx), ErrorCode::kOk);
   EXPECT_TRUE(ctx.authenticated);
   EXPECT_EQ(ctx.account_id, "111111111111");

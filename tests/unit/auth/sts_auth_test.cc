@@ -111,21 +111,21 @@ class StsAuthTest : public ::testing::Test {
   std::unique_ptr<Auth> auth_ = std::move(Auth::Create(Config(), clock_)).value();
   std::int64_t now() const { return clock_.NowMs() / 1000; }
 
-  Result<protocol::RequestContext> Login(std::string_view akid, std::string_view secret,
-                                         std::string_view token = "", const Auth* auth = nullptr) {
-    protocol::RequestContext ctx;
+  Result<RequestContext> Login(std::string_view akid, std::string_view secret,
+                               std::string_view token = "", const Auth* auth = nullptr) {
+    RequestContext ctx;
     ctx.source_ip = "127.0.0.1";
     Status s =
         (auth ? auth : auth_.get())->Authenticate(Signed(akid, secret, now(), token), "sqs", ctx);
     if (!s.ok()) return s;
     return ctx;
   }
-  protocol::RequestContext As(std::string_view akid, std::string_view secret) {
+  RequestContext As(std::string_view akid, std::string_view secret) {
     auto ctx = Login(akid, secret);
     EXPECT_TRUE(ctx.ok()) << ctx.status().message();
-    return ctx.ok() ? *ctx : protocol::RequestContext();
+    return ctx.ok() ? *ctx : RequestContext();
   }
-  Result<AssumedRole> Assume(const protocol::RequestContext& ctx, std::string_view role,
+  Result<AssumedRole> Assume(const RequestContext& ctx, std::string_view role,
                              std::int64_t duration = 0, std::string_view policy = "",
                              std::string_view external_id = "") {
     AssumeRoleRequest r;
@@ -137,7 +137,7 @@ class StsAuthTest : public ::testing::Test {
     return auth_->AssumeRole(ctx, r);
   }
   // Signs in with the assumed role's temporary credentials.
-  Result<protocol::RequestContext> LoginAs(const AssumedRole& a) {
+  Result<RequestContext> LoginAs(const AssumedRole& a) {
     return Login(a.credentials.access_key_id, a.credentials.secret_access_key,
                  a.credentials.session_token);
   }
@@ -247,7 +247,7 @@ TEST_F(StsAuthTest, PresignedRequestsCarryTheTokenInTheQuery) {
     req.target +=
         "&X-Amz-Signature=" +
         SignatureHex(DeriveSigningKey(c.secret_access_key, sig.date, "us-east-1", "sqs"), *sts);
-    protocol::RequestContext ctx;
+    RequestContext ctx;
     const Status st = auth_->Authenticate(req, "sqs", ctx);
     return st.ok() ? ctx.principal_arn : st.message();
   };
@@ -280,7 +280,7 @@ TEST_F(StsAuthTest, TrustPolicyRules) {
   const auto alice = As("AKALICE", "alice-secret");        // no sts:AssumeRole permission
   const auto assumer = As("AKASSUMER", "assumer-secret");  // sts:AssumeRole on *
   const auto bob = As("AKBOB", "bob-secret");              // account B, sts:AssumeRole on *
-  auto code = [&](const protocol::RequestContext& ctx, std::string_view role) {
+  auto code = [&](const RequestContext& ctx, std::string_view role) {
     auto r = Assume(ctx, role);
     return r.ok() ? ErrorCode::kOk : r.status().code();
   };
@@ -314,7 +314,7 @@ TEST_F(StsAuthTest, TrustPolicyRules) {
   EXPECT_EQ(root.status().code(), ErrorCode::kAccessDenied);
   EXPECT_EQ(root.status().message(), "Roles may not be assumed by root accounts.");
   // Unauthenticated contexts never assume anything.
-  EXPECT_EQ(code(protocol::RequestContext(), kReader), ErrorCode::kAccessDenied);
+  EXPECT_EQ(code(RequestContext(), kReader), ErrorCode::kAccessDenied);
 }
 
 TEST_F(StsAuthTest, ExternalIdCondition) {

@@ -327,6 +327,42 @@ TEST_F(DispatcherTest, DefaultErrorInfoWithoutTable) {
 
 // The optional authenticate step runs before decoding, fills the context, and its error is
 // rendered in the request's protocol.
+// Every request acts in an account and a region: the configured defaults, the signing scope's
+// region (signed or presigned, with or without authentication), the verified caller's account.
+TEST(DispatcherScope, AccountAndRegionFromDefaultsAndSigningScope) {
+  auto fake = std::make_shared<Fake>();
+  RequestDefaults defaults;
+  defaults.account_id = "222222222222";
+  defaults.region = "eu-central-1";
+  Dispatcher dispatcher(MakeService(fake), defaults);
+  auto send = [&](std::string authorization, std::string query) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/" + query;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    req.body = "Action=SendMessage&QueueUrl=u&MessageBody=b";
+    dispatcher.Handle(std::move(req), [](net::HttpResponse&&) {});
+    EXPECT_TRUE(fake->last_ctx);
+    return *fake->last_ctx;
+  };
+  RequestContext plain = send("", "");
+  EXPECT_EQ(plain.account_id, "222222222222");
+  EXPECT_EQ(plain.region, "eu-central-1");
+  RequestContext header = send(
+      "AWS4-HMAC-SHA256 Credential=AKID/20240115/ap-south-2/sqs/aws4_request, "
+      "SignedHeaders=host, Signature=00",
+      "");
+  EXPECT_EQ(header.region, "ap-south-2");
+  EXPECT_EQ(header.account_id, "222222222222");
+  RequestContext presigned =
+      send("", "?X-Amz-Credential=AKID%2F20240115%2Fus-west-2%2Fsqs%2Faws4_request");
+  EXPECT_EQ(presigned.region, "us-west-2");
+  // A malformed scope falls back to the default.
+  EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/US_EAST/sqs/aws4_request", "").region,
+            "eu-central-1");
+}
+
 TEST(DispatcherAuthenticate, FillsContextOrRejects) {
   auto fake = std::make_shared<Fake>();
   ServiceDefinition def = MakeService(fake);

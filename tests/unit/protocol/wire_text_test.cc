@@ -1,5 +1,7 @@
 #include "protocol/wire_text.h"
 
+#include "common/clock.h"
+
 #include <gtest/gtest.h>
 
 #include <string>

@@ -179,9 +179,8 @@ TEST(SqsErrorTable, OkAndOutOfRangeRenderAsServerFault) {
 }
 
 TEST(SqsErrorTable, QueueDoesNotExistWordingPerProtocol) {
-  EXPECT_EQ(QueueDoesNotExistMessage(protocol::WireProtocol::kJson),
-            "The specified queue does not exist.");
-  EXPECT_EQ(QueueDoesNotExistMessage(protocol::WireProtocol::kQuery),
+  EXPECT_EQ(QueueDoesNotExistMessage(WireProtocol::kJson), "The specified queue does not exist.");
+  EXPECT_EQ(QueueDoesNotExistMessage(WireProtocol::kQuery),
             "The specified queue does not exist for this wsdl version.");
 }
 

@@ -20,8 +20,7 @@ class LocalEngineSqsTest : public ::testing::Test {
   ~LocalEngineSqsTest() override { engine_->Shutdown(); }
 
   // Calls and expects the reply before returning (short polls).
-  Result<Value> Call(const std::string& op, Value input,
-                     const protocol::RequestContext& ctx = JsonCtx()) {
+  Result<Value> Call(const std::string& op, Value input, const RequestContext& ctx = JsonCtx()) {
     std::optional<Result<Value>> got;
     service_.handlers.at(op)(ctx, std::move(input),
                              [&](Result<Value> r) { got.emplace(std::move(r)); });

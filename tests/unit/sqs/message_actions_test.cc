@@ -462,7 +462,7 @@ TEST_F(ReceiveMessageTest, LongPollRepliesFromTheEngineCallbackLater) {
                           {"WaitTimeSeconds", I(20)},
                           {"MessageAttributeNames", List({S("General")})},
                           {"AttributeNames", List({S("SenderId")})}});
-    protocol::RequestContext ctx = JsonCtx();
+    RequestContext ctx = JsonCtx();
     service_.handlers.at("ReceiveMessage")(ctx, std::move(input),
                                            [&](Result<Value> r) { got.emplace(std::move(r)); });
   }

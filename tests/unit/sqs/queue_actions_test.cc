@@ -123,20 +123,23 @@ class FixedHostTest : public SqsTest {
     SqsOptions o;
     o.public_host = "queues.example.com:8443";
     o.scheme = "https";
-    o.default_account = "123456789012";
     return o;
   }
 };
 
 TEST_F(FixedHostTest, UsesConfiguredHostAndAccount) {
-  auto r = Call("CreateQueue", Struct({{"QueueName", S("jobs")}}));
+  RequestContext ctx = JsonCtx();
+  ctx.account_id = "123456789012";  // the dispatcher's default account
+  auto r = Call("CreateQueue", Struct({{"QueueName", S("jobs")}}), ctx);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(Str(*r, "QueueUrl"), "https://queues.example.com:8443/123456789012/jobs");
   EXPECT_EQ(engine_.created[0].id.account, "123456789012");
   // ElasticMQ-style "/queue/NAME" means the default account.
-  ASSERT_TRUE(Call("SendMessage", Struct({{"QueueUrl", S("http://localhost:9324/queue/jobs")},
-                                          {"MessageBody", S("a")}}))
-                  .ok());
+  ASSERT_TRUE(
+      Call("SendMessage",
+           Struct({{"QueueUrl", S("http://localhost:9324/queue/jobs")}, {"MessageBody", S("a")}}),
+           ctx)
+          .ok());
   EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{"123456789012", "jobs"}));
   EXPECT_EQ(engine_.sends[0].second[0].sender_id, "123456789012");
 }

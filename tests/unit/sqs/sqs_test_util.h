@@ -46,17 +46,17 @@ inline constexpr char kAccount[] = "000000000000";
 inline constexpr char kQueueUrl[] = "http://localhost:9324/000000000000/q1";
 inline constexpr char kFifoUrl[] = "http://localhost:9324/000000000000/f1.fifo";
 
-inline protocol::RequestContext JsonCtx() {
-  protocol::RequestContext ctx;
+inline RequestContext JsonCtx() {
+  RequestContext ctx;
   ctx.request_id = "req-1";
   ctx.host = "localhost:9324";
   ctx.path = "/";
-  ctx.protocol = protocol::WireProtocol::kJson;
+  ctx.protocol = WireProtocol::kJson;
   return ctx;
 }
-inline protocol::RequestContext QueryCtx(std::string path = "/") {
-  protocol::RequestContext ctx = JsonCtx();
-  ctx.protocol = protocol::WireProtocol::kQuery;
+inline RequestContext QueryCtx(std::string path = "/") {
+  RequestContext ctx = JsonCtx();
+  ctx.protocol = WireProtocol::kQuery;
   ctx.path = std::move(path);
   return ctx;
 }
@@ -68,8 +68,7 @@ class SqsTest : public ::testing::Test {
     engine_.queues.insert({kAccount, "f1.fifo"});
   }
 
-  Result<Value> Call(const std::string& op, Value input,
-                     const protocol::RequestContext& ctx = JsonCtx()) {
+  Result<Value> Call(const std::string& op, Value input, const RequestContext& ctx = JsonCtx()) {
     std::optional<Result<Value>> got;
     int calls = 0;
     service_.handlers.at(op)(ctx, std::move(input), [&](Result<Value> r) {

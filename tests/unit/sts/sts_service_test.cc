@@ -99,9 +99,10 @@ class StsServiceTest : public ::testing::Test {
 
   protocol::Dispatcher NoAuth() {
     StsOptions o;
-    o.default_account = "123456789012";
     o.clock = &clock_;
-    return protocol::Dispatcher(MakeStsService(o));
+    RequestDefaults defaults;
+    defaults.account_id = "123456789012";
+    return protocol::Dispatcher(MakeStsService(o), defaults);
   }
 };
 
