@@ -40,6 +40,7 @@ constexpr char kMetaCf[] = "meta";
 constexpr char kMessagesCf[] = "messages";
 constexpr char kMoveTasksCf[] = "move_tasks";
 constexpr char kDedupCf[] = "dedup";
+constexpr char kResourcesCf[] = "resources";
 
 constexpr std::string_view kKeyCheckAad = "sluice/master-key-check";
 constexpr std::string_view kKeyCheckPlain = "sluice master key check v1";
@@ -85,7 +86,14 @@ Status OpenError(std::string message) {
 }
 
 // Column families by index into handles_ (handles change when the DB is reopened).
-enum Cf : int { kDefaultIdx = 0, kMetaIdx = 1, kMessagesIdx = 2, kTasksIdx = 3, kDedupIdx = 4 };
+enum Cf : int {
+  kDefaultIdx = 0,
+  kMetaIdx = 1,
+  kMessagesIdx = 2,
+  kTasksIdx = 3,
+  kDedupIdx = 4,
+  kResourcesIdx = 5
+};
 
 // RocksDB's own log goes to sluice's log, not to a LOG file in the data directory: a full disk
 // must not also break logging (the Debian build of RocksDB even asserts when its file logger
@@ -227,6 +235,11 @@ class RocksDbStoreImpl final : public RocksDbStore {
   Result<PayloadPtr> LoadPayload(MessageKey key) override;
   bool KeepsPayloads() const override { return true; }
 
+  Status LoadResources(
+      const std::function<void(std::string_view key, ResourceRecord record)>& visit) override;
+  Status PutResource(std::string_view key, const ResourceRecord& record) override;
+  Status DeleteResource(std::string_view key) override;
+
   Status Flush() override;
   Status CompactAll() override;
   std::uint64_t DiskBytes() override;
@@ -293,6 +306,7 @@ class RocksDbStoreImpl final : public RocksDbStore {
   rocksdb::ColumnFamilyHandle* messages_ = nullptr;
   rocksdb::ColumnFamilyHandle* tasks_ = nullptr;
   rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
+  rocksdb::ColumnFamilyHandle* resources_ = nullptr;
   // The sequence counter last written per queue (writer thread only, after Start).
   std::unordered_map<std::uint64_t, std::uint64_t> next_seq_written_;
   bool needs_heal_ = false;                                           // writer thread only
@@ -366,10 +380,12 @@ Status RocksDbStoreImpl::OpenDb() {
   // Added after the first release of format 1: created when a directory lacks it
   // (create_missing_column_families).
   descriptors.emplace_back(kDedupCf, BaseCfOptions(cache, false, true));
+  // Added in format 2 with the resource store: created when a directory lacks it.
+  descriptors.emplace_back(kResourcesCf, BaseCfOptions(cache, false));
   for (const auto& name : existing) {
     // Column families unknown to this binary: opened (RocksDB requires it) and left untouched.
     if (name != rocksdb::kDefaultColumnFamilyName && name != kMetaCf && name != kMessagesCf &&
-        name != kMoveTasksCf && name != kDedupCf) {
+        name != kMoveTasksCf && name != kDedupCf && name != kResourcesCf) {
       descriptors.emplace_back(name, BaseCfOptions(cache, false));
     }
   }
@@ -393,6 +409,7 @@ Status RocksDbStoreImpl::OpenDb() {
   messages_ = handles_[2];
   tasks_ = handles_[3];
   dedup_ = handles_[4];
+  resources_ = handles_[5];
   return Status::Ok();
 }
 
@@ -789,7 +806,7 @@ void RocksDbStoreImpl::CloseDb() {
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
-  meta_ = messages_ = tasks_ = dedup_ = nullptr;
+  meta_ = messages_ = tasks_ = dedup_ = resources_ = nullptr;
   rocksdb::Status s = db_->Close();
   if (!s.ok()) spdlog::warn("storage: close: {}", s.ToString());
   db_.reset();
@@ -1147,6 +1164,83 @@ Status RocksDbStoreImpl::PurgeMessages(std::uint64_t queue_key, std::uint64_t be
 
 Status RocksDbStoreImpl::PutMoveTask(const StoredMoveTask& task) {
   return WriteSync({{WriteOp::Kind::kPut, kTasksIdx, task.task_id, EncodeMoveTask(task)}});
+}
+
+// ---- control-plane records
+// ----------------------------------------------------------------------- Value: tag (0x01: secret
+// in clear, 0x02: secret sealed) | BE64 version | BE32 value length | value | secret (sealed: nonce
+// | ciphertext | tag, AAD "sluice/resource/" + key).
+
+namespace {
+constexpr char kResourceClear = 0x01;
+constexpr char kResourceSealed = 0x02;
+std::string ResourceAad(std::string_view key) {
+  std::string aad = "sluice/resource/";
+  aad.append(key);
+  return aad;
+}
+}  // namespace
+
+Status RocksDbStoreImpl::PutResource(std::string_view key, const ResourceRecord& record) {
+  std::string v;
+  const bool seal = options_.master_key.has_value() && !record.secret.empty();
+  v.push_back(seal ? kResourceSealed : kResourceClear);
+  PutBigEndian64(&v, record.version);
+  PutBigEndian32(&v, static_cast<std::uint32_t>(record.value.size()));
+  v.append(record.value);
+  if (seal) {
+    if (!Seal(*options_.master_key, ResourceAad(key), record.secret, &v)) {
+      return Status(ErrorCode::kInternalError, "The store could not seal a record.");
+    }
+  } else {
+    v.append(record.secret);
+  }
+  return WriteSync({{WriteOp::Kind::kPut, kResourcesIdx, std::string(key), std::move(v)}});
+}
+
+Status RocksDbStoreImpl::DeleteResource(std::string_view key) {
+  return WriteSync({{WriteOp::Kind::kDelete, kResourcesIdx, std::string(key), {}}});
+}
+
+Status RocksDbStoreImpl::LoadResources(
+    const std::function<void(std::string_view key, ResourceRecord record)>& visit) {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Recovering();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), resources_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    const std::string_view v = it->value().ToStringView();
+    if (v.size() < 13 || (v[0] != kResourceClear && v[0] != kResourceSealed)) {
+      return Status(
+          ErrorCode::kInternalError,
+          fmt::format("storage: a control-plane record of {} bytes is malformed", v.size()));
+    }
+    ResourceRecord record;
+    record.version = GetBigEndian64(v.data() + 1);
+    const std::uint32_t len = GetBigEndian32(v.data() + 9);
+    if (v.size() < 13 + std::size_t{len}) {
+      return Status(ErrorCode::kInternalError, "storage: a control-plane record is truncated");
+    }
+    record.value = std::string(v.substr(13, len));
+    const std::string_view secret = v.substr(13 + len);
+    if (v[0] == kResourceSealed) {
+      if (!options_.master_key) {
+        return Status(ErrorCode::kInternalError,
+                      "storage: control-plane records are sealed and no master key is set");
+      }
+      auto plain = rocksdb_store::Open(*options_.master_key, ResourceAad(key), secret);
+      if (!plain) {
+        return Status(ErrorCode::kInternalError,
+                      "storage: a sealed control-plane record does not open with the master key");
+      }
+      record.secret = std::move(*plain);
+    } else {
+      record.secret = std::string(secret);
+    }
+    visit(key, std::move(record));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading control-plane records");
+  return Status::Ok();
 }
 
 // ---- reads -------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@
 //   with AES-256-GCM; each queue has its own data keys, rotated every
 //   KmsDataKeyReusePeriodSeconds and wrapped by the master key in meta records. Queue metadata
 //   (attributes, tags) is not sealed. Without a master key nothing is encrypted.
+// - Control-plane records (ResourceLog): one "resources" column family; a record's secret part
+//   (KMS key material) is sealed under the master key with the record's key as AAD.
 // - One process per data directory (RocksDB's LOCK file); a second open is refused.
 #pragma once
 
@@ -29,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "engine/resource_store.h"
 #include "engine/store.h"
 
 namespace rocksdb {
@@ -59,7 +62,10 @@ struct RocksDbStoreOptions {
   rocksdb::Env* env = nullptr;
 };
 
-class RocksDbStore : public Store {
+// Also the ResourceLog of the resource store (engine/resource_store.h): control-plane records live
+// in the "resources" column family, written through the same writer (durable per `durability`),
+// their secrets sealed under the master key when one is configured.
+class RocksDbStore : public Store, public ResourceLog {
  public:
   // Writes the memtables to SST files (and so retires the WAL). Synchronous.
   virtual Status Flush() = 0;
