@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:9324
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps test-deps configure build run test unit asan e2e format clean fuzz-build fuzz
+.PHONY: deps test-deps configure build server run test unit asan e2e format clean fuzz-build fuzz
 
 deps:
 	@tools/install-deps.sh
@@ -21,10 +21,15 @@ test-deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
+# Everything: the server, the tests and the microbenchmarks (make test).
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Just the server: `make run` compiles no test.
+server: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target sluice
+
+run: server
 	$(BUILD)/sluice serve --listen $(LISTEN)
 
 $(ASAN_BUILD)/build.ninja:

@@ -23,8 +23,8 @@
 #include "auth/session_token.h"
 #include "common/clock.h"
 #include "engine/local/local_engine.h"
+#include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
-#include "models/sqs_model.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
 #include "services/sqs/sqs_service.h"
@@ -175,6 +175,9 @@ void RaiseFileLimit(std::int64_t max_connections) {
 // Returns 0, or the process exit status after logging why (2: configuration, 1: the store).
 struct OpenedEngine {
   std::unique_ptr<engine::Engine> engine;
+  // Control-plane records, written through to the engine's RocksDB store (or memory only);
+  // declared after `engine`, so it is destroyed first.
+  std::unique_ptr<engine::ResourceStore> resources;
   std::string description;  // for the startup line
 };
 int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
@@ -183,6 +186,7 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
   out.description = "memory (ephemeral)";
   if (config.ephemeral) {
     out.engine = engine::NewLocalEngine(clock, engine_options);
+    out.resources = engine::OpenResourceStore().value();
     return 0;
   }
   auto key = LoadMasterKey(config);
@@ -210,12 +214,19 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
     spdlog::error("cannot open the store: {}", store.status().message());
     return 1;
   }
+  engine::RocksDbStore* rocks = store->get();  // owned by the engine below
   auto opened = engine::OpenLocalEngine(clock, engine_options, std::move(store).value());
   if (!opened.ok()) {
     spdlog::error("cannot recover the store: {}", opened.status().message());
     return 1;
   }
   out.engine = std::move(opened).value();
+  auto resources = engine::OpenResourceStore(rocks);
+  if (!resources.ok()) {
+    spdlog::error("cannot load the control-plane records: {}", resources.status().message());
+    return 1;
+  }
+  out.resources = std::move(resources).value();
   out.description = fmt::format("{} (durability {}{})", config.data_dir, config.durability,
                                 key->has_value() ? ", encrypted" : ", not encrypted");
   return 0;
@@ -310,7 +321,8 @@ int RunServer(const Config& config) {
   // Auth "sigv4": every request is verified against the configured users, every action
   // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
   std::unique_ptr<auth::Auth> auth;
-  // Auth and STS run on their own clock: the system clock, or an adjustable one for tests.
+  // Auth and the control plane (STS, KMS, SSM) run on their own clock: the system clock, or an
+  // adjustable one for tests.
   AdjustableClock testing_clock(clock);
   Clock& auth_clock = config.testing_adjustable_clock ? static_cast<Clock&>(testing_clock) : clock;
   if (config.testing_adjustable_clock) {
@@ -320,17 +332,16 @@ int RunServer(const Config& config) {
   }
   if (auth_on) {
     if (int status = MakeAuth(config, auth_clock, auth); status != 0) return status;
-    sqs_options.auth = auth.get();
   }
-  protocol::ServiceDefinition sqs_service = sqs::MakeSqsService(*engine, sqs_options);
-  sqs_service.model = &models::Sqs();
-  sts::StsOptions sts_options;
-  sts_options.auth = auth.get();
-  sts_options.clock = &auth_clock;
-  // One endpoint for every service: SQS (the default) and STS, routed by the Dispatcher.
+  services::Platform platform;
+  platform.clock = &auth_clock;
+  platform.auth = auth.get();
+  platform.queues = engine;
+  platform.resources = opened.resources.get();
+  // One endpoint for every service, routed by the Dispatcher; SQS is the default.
   std::vector<protocol::ServiceDefinition> services;
-  services.push_back(std::move(sqs_service));
-  services.push_back(sts::MakeStsService(std::move(sts_options)));
+  services.push_back(sqs::MakeSqsService(platform, sqs_options));
+  services.push_back(sts::MakeStsService(platform));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;

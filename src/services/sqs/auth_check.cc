@@ -54,7 +54,7 @@ Status AuthorizeQueue(const Sqs& sqs, const SqsActionInfo& action, const Request
                       const std::string& action_name, const engine::QueueId& id) {
   const std::string arn = sqs.engine.QueueArn(id);
   const std::string policy = QueuePolicy(sqs, id);
-  return sqs.options.auth->Authorize(
+  return sqs.auth->Authorize(
       ctx, action_name,
       auth::Resource{arn, id.account, policy, /*cross_account_grantable=*/action.cross_account});
 }
@@ -67,7 +67,7 @@ Status CheckRequest(const Sqs& sqs, const SqsActionInfo& action, const RequestCo
   if (sets_attributes) {
     if (Status s = ValidatePolicyAttribute(input); !s.ok()) return s;
   }
-  if (sqs.options.auth == nullptr) return Status::Ok();
+  if (sqs.auth == nullptr) return Status::Ok();
 
   const std::string action_name = fmt::format("sqs:{}", action.name);
   const std::string account = ctx.account_id;
@@ -92,8 +92,8 @@ Status CheckRequest(const Sqs& sqs, const SqsActionInfo& action, const RequestCo
   }
   // Account-level actions (ListQueues, CancelMessageMoveTask): every queue of the account.
   const std::string arn = fmt::format("arn:aws:sqs:{}:{}:*", sqs.options.region, account);
-  return sqs.options.auth->Authorize(ctx, action_name,
-                                     auth::Resource{arn, account, {}, action.cross_account});
+  return sqs.auth->Authorize(ctx, action_name,
+                             auth::Resource{arn, account, {}, action.cross_account});
 }
 
 }  // namespace sluice::sqs

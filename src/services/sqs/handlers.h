@@ -29,6 +29,7 @@ using protocol::Value;
 struct Sqs {
   engine::Engine& engine;
   SqsOptions options;
+  const auth::Auth* auth = nullptr;  // auth "sigv4"; null: "none"
 };
 
 using Cmd = void (*)(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "auth/auth.h"
+#include "models/sqs_model.h"
 #include "services/sqs/auth_check.h"
 #include "services/sqs/errors.h"
 #include "services/sqs/handlers.h"
@@ -84,17 +85,13 @@ const std::vector<SqsActionInfo>& SqsActions() {
   return kInfos;
 }
 
-protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions options) {
-  auto sqs = std::make_shared<const Sqs>(Sqs{engine, std::move(options)});
-  protocol::ServiceDefinition def;
+protocol::ServiceDefinition MakeSqsService(const services::Platform& platform, SqsOptions options) {
+  auto sqs = std::make_shared<const Sqs>(Sqs{*platform.queues, std::move(options), platform.auth});
+  // SQS answers constraint violations with its own codes and texts: no model validation.
+  protocol::ServiceDefinition def =
+      services::DefineService(platform, models::Sqs(), SqsErrorTable(), /*validate_input=*/false);
   def.xml_namespace = kSqsXmlNamespace;
-  def.errors = SqsErrorTable();
   def.prepare_input = &FillQueueUrlFromPath;
-  if (const auth::Auth* auth = sqs->options.auth) {
-    def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {
-      return auth->Authenticate(req, "sqs", ctx);
-    };
-  }
   for (const Action& action : Registry()) {
     Cmd cmd = action.cmd;
     const SqsActionInfo* info = &action.info;  // the registry is static

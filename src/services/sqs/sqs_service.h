@@ -6,7 +6,7 @@
 // output shapes. They never see HTTP, sockets or storage.
 //
 // Thread-safety: the returned handlers may be called concurrently from any thread; they keep no
-// mutable state of their own. `engine` must outlive the returned definition.
+// mutable state of their own. The platform's parts must outlive the returned definition.
 #pragma once
 
 #include <string>
@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "engine/engine.h"
 #include "protocol/service.h"
+#include "services/platform/platform.h"
 
 namespace sluice::auth {
 class Auth;
@@ -32,15 +33,12 @@ struct SqsOptions {
   // "http" or "https" for returned queue URLs; empty: "https" when the request came over TLS.
   std::string scheme;
   std::string region = "us-east-1";
-  // Auth "sigv4": verifies every request's signature and authorizes every action against the
-  // caller's identity policies and the queue's Policy. nullptr (auth "none"): neither. Must
-  // outlive the returned definition.
-  const auth::Auth* auth = nullptr;
 };
 
-// The service definition for SQS. `model` is left null: the app sets it to &models::Sqs() (the
-// handlers do not depend on the model's internals).
-protocol::ServiceDefinition MakeSqsService(engine::Engine& engine, SqsOptions options);
+// The service definition for SQS on `platform`: its queue engine (required) and, with auth
+// "sigv4", its Auth, which verifies every request's signature and authorizes every action
+// against the caller's identity policies and the queue's Policy.
+protocol::ServiceDefinition MakeSqsService(const services::Platform& platform, SqsOptions options);
 
 // SQS's errors: engine::SqsError plus its overrides of the common codes (errors.cc).
 const protocol::ErrorTable& SqsErrorTable();

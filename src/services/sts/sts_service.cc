@@ -30,7 +30,7 @@ constexpr std::int64_t kRootSessionTokenMaxSeconds = 3600;
 constexpr std::size_t kPackedPolicyLimit = 2048;
 
 struct Sts {
-  StsOptions options;
+  services::Platform platform;
   auth::SessionSealer sealer{std::string()};  // auth "none" only: a per-process random key
 };
 
@@ -85,7 +85,7 @@ Value CredentialsValue(auth::TemporaryCredentials&& c) {
 // Auth "none": credentials nobody will verify, shaped like real ones.
 auth::TemporaryCredentials Unchecked(const Sts& sts, auth::SessionClaims& claims,
                                      std::int64_t duration_seconds) {
-  const std::int64_t now_s = (sts.options.clock ? sts.options.clock->NowMs() : 0) / 1000;
+  const std::int64_t now_s = (sts.platform.clock ? sts.platform.clock->NowMs() : 0) / 1000;
   claims.access_key_id = auth::NewTemporaryAccessKeyId();
   claims.secret_access_key = auth::NewSecretAccessKey();
   claims.issued_ms = now_s * 1000;
@@ -151,14 +151,14 @@ void AssumeRole(const Sts& sts, const RequestContext& ctx, Value&& input, Reply 
   }
   Value out = Value::Struct();
   Value user = Value::Struct();
-  if (sts.options.auth != nullptr) {
+  if (sts.platform.auth != nullptr) {
     auth::AssumeRoleRequest request;
     request.role_arn = role_arn;
     request.session_name = session_name;
     request.duration_seconds = duration;
     request.session_policy = policy;
     request.external_id = external_id;
-    auto assumed = sts.options.auth->AssumeRole(ctx, request);
+    auto assumed = sts.platform.auth->AssumeRole(ctx, request);
     if (!assumed.ok()) return reply(assumed.status());
     out.Set("Credentials", CredentialsValue(std::move(assumed->credentials)));
     user.Set("AssumedRoleId", Value::String(std::move(assumed->assumed_role_id)));
@@ -194,8 +194,8 @@ void AssumeRole(const Sts& sts, const RequestContext& ctx, Value&& input, Reply 
 void GetSessionToken(const Sts& sts, const RequestContext& ctx, Value&& input, Reply reply) {
   const std::int64_t duration = input.GetInt("DurationSeconds").value_or(0);
   Value out = Value::Struct();
-  if (sts.options.auth != nullptr) {
-    auto creds = sts.options.auth->GetSessionToken(ctx, duration);
+  if (sts.platform.auth != nullptr) {
+    auto creds = sts.platform.auth->GetSessionToken(ctx, duration);
     if (!creds.ok()) return reply(creds.status());
     out.Set("Credentials", CredentialsValue(std::move(*creds)));
   } else {
@@ -210,35 +210,18 @@ void GetSessionToken(const Sts& sts, const RequestContext& ctx, Value&& input, R
   reply(std::move(out));
 }
 
-using Cmd = void (*)(const Sts&, const RequestContext&, Value&&, Reply);
-
 }  // namespace
 
-protocol::ServiceDefinition MakeStsService(StsOptions options) {
+protocol::ServiceDefinition MakeStsService(const services::Platform& platform) {
   auto sts = std::make_shared<Sts>();
-  sts->options = std::move(options);
-  protocol::ServiceDefinition def;
-  def.model = &models::Sts();
-  def.errors = StsErrorTable();
-  def.validate_input = true;
-  if (const auth::Auth* auth = sts->options.auth) {
-    def.authenticate = [auth](const net::HttpRequest& req, RequestContext& ctx) {
-      return auth->Authenticate(req, "sts", ctx);
-    };
-  }
-  static constexpr std::pair<std::string_view, Cmd> kActions[] = {
+  sts->platform = platform;
+  static constexpr services::Action<Sts> kActions[] = {
       {"AssumeRole", &AssumeRole},
       {"GetCallerIdentity", &GetCallerIdentity},
       {"GetSessionToken", &GetSessionToken},
   };
-  std::shared_ptr<const Sts> shared = std::move(sts);
-  for (const auto& [name, cmd] : kActions) {
-    def.handlers.emplace(std::string(name), [shared, cmd = cmd](const RequestContext& ctx,
-                                                                Value&& input, Reply reply) {
-      cmd(*shared, ctx, std::move(input), std::move(reply));
-    });
-  }
-  return def;
+  return services::DefineService<Sts>(platform, models::Sts(), StsErrorTable(), std::move(sts),
+                                      kActions);
 }
 
 }  // namespace sluice::sts

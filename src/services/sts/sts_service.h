@@ -1,7 +1,7 @@
 // The STS service (AWS Security Token Service, awsQuery only): GetCallerIdentity, AssumeRole and
 // GetSessionToken as a protocol::ServiceDefinition, plus the STS error table.
 //
-// With auth "sigv4" (options.auth set) the caller is the verified principal; AssumeRole checks the
+// With auth "sigv4" (platform.auth set) the caller is the verified principal; AssumeRole checks the
 // role's trust policy and the caller's identity policies (auth::Auth::AssumeRole) and returns
 // temporary credentials that Sluice accepts until they expire. With auth "none" nothing is
 // verified: GetCallerIdentity answers as the root of the request's account (the configured
@@ -13,7 +13,7 @@
 // Member must satisfy regular expression pattern: [\w+=,.@-]*").
 //
 // Thread-safety: the handlers keep no mutable state; they may run concurrently on any thread.
-// `options.auth` and `options.clock` must outlive the returned definition.
+// The platform's parts must outlive the returned definition.
 #pragma once
 
 #include <string>
@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "protocol/service.h"
+#include "services/platform/platform.h"
 
 namespace sluice::auth {
 class Auth;
@@ -28,15 +29,9 @@ class Auth;
 
 namespace sluice::sts {
 
-struct StsOptions {
-  // Auth "sigv4": verifies every request and decides AssumeRole. nullptr: auth "none".
-  const auth::Auth* auth = nullptr;
-  // Time for credential expiry with auth "none" (with auth, Auth's clock). Required then.
-  const Clock* clock = nullptr;
-};
-
-// The service definition, model included (models::Sts()).
-protocol::ServiceDefinition MakeStsService(StsOptions options);
+// The service definition on `platform` (its auth, and its clock for credential expiry with auth
+// "none").
+protocol::ServiceDefinition MakeStsService(const services::Platform& platform);
 
 // STS's own errors (models/sts.json).
 struct StsError {

@@ -15,7 +15,7 @@ class LocalEngineSqsTest : public ::testing::Test {
  protected:
   LocalEngineSqsTest()
       : engine_(engine::NewLocalEngine(clock_, engine::EngineOptions{})),
-        service_(MakeSqsService(*engine_, SqsOptions{})) {}
+        service_(MakeSqsService(services::Platform{.queues = engine_.get()}, SqsOptions{})) {}
 
   ~LocalEngineSqsTest() override { engine_->Shutdown(); }
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/encoding.h"
+#include "models/sqs_model.h"
 #include "protocol/errors.h"
 #include "sqs_test_util.h"
 
@@ -46,7 +47,7 @@ TEST_F(QueueActionsTest, RegistryHasAll23Actions) {
   EXPECT_EQ(service_.xml_namespace, "http://queue.amazonaws.com/doc/2012-11-05/");
   EXPECT_EQ(protocol::ResolveError(service_.errors, SqsError::kQueueDoesNotExist).query_code,
             "AWS.SimpleQueueService.NonExistentQueue");
-  EXPECT_EQ(service_.model, nullptr);
+  EXPECT_EQ(service_.model, &models::Sqs());
 }
 
 TEST_F(QueueActionsTest, EveryQueueScopedActionAcceptsThePath) {

@@ -63,7 +63,8 @@ inline RequestContext QueryCtx(std::string path = "/") {
 
 class SqsTest : public ::testing::Test {
  protected:
-  explicit SqsTest(SqsOptions options = {}) : service_(MakeSqsService(engine_, options)) {
+  explicit SqsTest(SqsOptions options = {})
+      : service_(MakeSqsService(services::Platform{.queues = &engine_}, options)) {
     engine_.queues.insert({kAccount, "q1"});
     engine_.queues.insert({kAccount, "f1.fifo"});
   }

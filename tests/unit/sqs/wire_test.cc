@@ -18,7 +18,8 @@ namespace {
 class WireTest : public ::testing::Test {
  protected:
   WireTest() : engine_(engine::NewLocalEngine(clock_, engine::EngineOptions{})) {
-    protocol::ServiceDefinition def = MakeSqsService(*engine_, SqsOptions{});
+    protocol::ServiceDefinition def =
+        MakeSqsService(services::Platform{.queues = engine_.get()}, SqsOptions{});
     def.model = &models::Sqs();
     dispatcher_ = std::make_unique<protocol::Dispatcher>(std::move(def));
   }

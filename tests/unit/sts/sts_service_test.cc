@@ -98,11 +98,9 @@ class StsServiceTest : public ::testing::Test {
   }
 
   protocol::Dispatcher NoAuth() {
-    StsOptions o;
-    o.clock = &clock_;
     RequestDefaults defaults;
     defaults.account_id = "123456789012";
-    return protocol::Dispatcher(MakeStsService(o), defaults);
+    return protocol::Dispatcher(MakeStsService(services::Platform{.clock = &clock_}), defaults);
   }
 };
 
@@ -275,10 +273,7 @@ auth::AuthConfig AuthConfig() {
 
 TEST_F(StsServiceTest, SigV4CallerIdentityAndAssumeRole) {
   auto auth = std::move(auth::Auth::Create(AuthConfig(), clock_)).value();
-  StsOptions o;
-  o.auth = auth.get();
-  o.clock = &clock_;
-  protocol::Dispatcher d(MakeStsService(o));
+  protocol::Dispatcher d(MakeStsService(services::Platform{.clock = &clock_, .auth = auth.get()}));
 
   auto unsigned_call = Call(d, {{"Action", "GetCallerIdentity"}});
   EXPECT_EQ(unsigned_call.status, 403);
