@@ -203,6 +203,16 @@ TEST_F(SendMessageTest, QueueUrlWithAnyHost) {
   EXPECT_EQ(engine_.sends.size(), 2u);
 }
 
+TEST_F(SendMessageTest, QueueUrlMayBeTheBareQueueName) {
+  ASSERT_TRUE(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}})).ok());
+  ASSERT_EQ(engine_.sends.size(), 1u);
+  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1"}));
+  auto ctx = JsonCtx();
+  ctx.account_id = "111122223333";  // the caller's account, not the default one
+  ExpectError(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}}), ctx),
+              SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
+}
+
 TEST_F(SendMessageTest, QueueFromRequestPath) {
   // Java SDK v1 / GET scripts: Query request sent to the queue URL, no QueueUrl parameter.
   ASSERT_TRUE(
