@@ -407,6 +407,7 @@ Status Impl::PurgeQueue(const QueueId& id) {
   if (!q) return QueueMissing();
   std::uint64_t floor;
   StoredQueue snapshot;
+  StoreBatch dedup;
   {
     std::lock_guard lock(q->mu);
     const Millis now = clock_.NowMs();
@@ -418,11 +419,20 @@ Status Impl::PurgeQueue(const QueueId& id) {
     q->purged_ms = now;
     floor = q->next_seq.load();
     q->purge_floor = floor;
-    ClearMessages(*q);  // FIFO deduplication entries stay
+    ClearMessages(*q);
+    // The FIFO deduplication window goes too: after a purge a message with the same id is
+    // accepted and delivered (AWS).
+    if (store_) {
+      for (auto& [key, entry] : q->dedup) dedup.dedup_deletes.emplace_back(q->key, key);
+    }
+    q->dedup.clear();
+    q->dedup_expiry.clear();
     snapshot = q->Snapshot();
   }
   if (store_) {
     if (Status s = store_->PurgeMessages(q->key, floor); !s.ok()) return s;
+    // Committed (in call order) before any later send's new entry for the same id.
+    if (!dedup.empty()) store_->Commit(std::move(dedup), [](Status) {});
     return store_->PutQueue(snapshot);
   }
   return Status::Ok();

@@ -213,3 +213,15 @@ def test_fifo_queue_delay_is_retroactive(sqs, make_queue):
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0"})
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     assert [m["Body"] for m in got] == ["a"]
+
+
+def test_purge_clears_dedup_window(sqs, make_queue):
+    # AWS: after PurgeQueue a message with the same deduplication id is accepted and delivered
+    # (localstack's AWS-validated test_purge_queue_clears_fifo_deduplication_cache).
+    url = make_queue(fifo=True)
+    first = sqs.send_message(QueueUrl=url, MessageBody="m1", MessageGroupId="g", MessageDeduplicationId="d")
+    sqs.purge_queue(QueueUrl=url)
+    second = sqs.send_message(QueueUrl=url, MessageBody="m2", MessageGroupId="g", MessageDeduplicationId="d")
+    assert second["MessageId"] != first["MessageId"]
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    assert [m["Body"] for m in msgs] == ["m2"]
