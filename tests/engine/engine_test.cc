@@ -1018,6 +1018,21 @@ TYPED_TEST(EngineTest, MoveTaskToDestinationAndCancel) {
   ASSERT_EQ(std::get<0>(this->Counts("dlq")), 5);
   auto handle = this->engine_->StartMessageMoveTask(this->Arn("dlq"), this->Arn("other"), 1);
   ASSERT_TRUE(handle.ok());
+  // AWS's handles are base64 of a small JSON document naming the task and its source.
+  auto doc = Base64Decode(*handle);
+  ASSERT_TRUE(doc.has_value());
+  EXPECT_EQ(doc->rfind("{\"taskId\":\"", 0), 0u) << *doc;
+  EXPECT_NE(doc->find("\"sourceArn\":\"" + this->Arn("dlq") + "\"}"), std::string::npos) << *doc;
+  auto unknown = this->engine_->CancelMessageMoveTask(
+      Base64Encode(R"({"taskId":"00000000-0000-4000-8000-000000000000","sourceArn":")" +
+                   this->Arn("dlq") + "\"}"));
+  EXPECT_EQ(unknown.status().code(), SqsError::kResourceNotFound);
+  for (const std::string bad :
+       {R"({"taskId":"x"})", R"({"sourceArn":"x","taskId":1})", "[]", "x"}) {
+    EXPECT_EQ(this->engine_->CancelMessageMoveTask(Base64Encode(bad)).status().message(),
+              "Value for parameter TaskHandle is invalid.")
+        << bad;
+  }
   this->clock_.Advance(0);
   this->clock_.AdvanceSeconds(1);
   auto moved = this->engine_->CancelMessageMoveTask(*handle);

@@ -122,7 +122,7 @@ Status Impl::Recover() {
   };
   v.on_move_task = [&](StoredMoveTask t) {
     auto task = std::make_shared<MoveTask>();
-    task->handle = Base64Encode(t.task_id + "|" + t.source_arn);
+    task->handle = EncodeMoveTaskHandle(t.task_id, t.source_arn);
     task->rec = std::move(t);
     tasks_[task->rec.source_arn].push_back(task);
     if (task->rec.status == MoveTaskStatus::kRunning) running.push_back(task);

@@ -54,7 +54,7 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
   task->rec.max_per_second = max_per_second;
   task->rec.to_move = to_move;
   task->rec.started_ms = clock_.NowMs();
-  task->handle = Base64Encode(task->rec.task_id + "|" + source->arn);
+  task->handle = EncodeMoveTaskHandle(task->rec.task_id, source->arn);
   {
     std::lock_guard lock(task_mu_);
     auto& list = tasks_[source->arn];
@@ -257,14 +257,10 @@ Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& 
 Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle) {
   const Status invalid(ErrorCode::kInvalidParameterValue,
                        "Value for parameter TaskHandle is invalid.");
-  auto decoded = Base64Decode(task_handle);
+  auto decoded = DecodeMoveTaskHandle(task_handle);
   if (!decoded) return invalid;
-  const auto bar = decoded->find('|');
-  if (bar == std::string::npos || bar == 0 || !ParseQueueArn(decoded->substr(bar + 1))) {
-    return invalid;
-  }
-  const std::string task_id = decoded->substr(0, bar);
-  const std::string source_arn = decoded->substr(bar + 1);
+  const std::string& task_id = decoded->task_id;
+  const std::string& source_arn = decoded->source_arn;
   std::lock_guard lock(task_mu_);
   auto it = tasks_.find(source_arn);
   if (it != tasks_.end()) {
