@@ -352,8 +352,10 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
   for (const auto& [name, value] : given) {
     const AttrSpec* spec = FindSpec(name);
     if (!spec || spec->read_only) return UnknownAttribute(name);
-    if (spec->create_only && !for_create) {
-      if (!fifo) return UnknownAttribute(name);
+    // FifoQueue: a standard queue does not know it (not even "false"); a FIFO queue accepts
+    // "true" again but not a change of type (AWS).
+    if (spec->create_only && !fifo) return UnknownAttribute(name);
+    if (spec->create_only && !for_create && ParseBool(value) != std::optional<bool>(true)) {
       return Status(SqsError::kInvalidAttributeValue,
                     fmt::format("Invalid value for the parameter {}. Reason: Modifying queue type "
                                 "is not supported.",

@@ -423,7 +423,7 @@ TYPED_TEST(EngineTest, CreateIsIdempotentOnGivenAttributes) {
   EXPECT_TRUE(this->Create("q").ok());
   EXPECT_TRUE(this->Create("q", {{"VisibilityTimeout", "060"}}).ok());
   EXPECT_TRUE(this->Create("q", {{"DelaySeconds", "0"}}).ok());
-  EXPECT_TRUE(this->Create("q", {{"FifoQueue", "false"}, {"RedrivePolicy", ""}}).ok());
+  EXPECT_TRUE(this->Create("q", {{"RedrivePolicy", ""}}).ok());
   Status s = this->Create("q", {{"VisibilityTimeout", "61"}});
   EXPECT_EQ(s.code(), SqsError::kQueueNameExists);
   EXPECT_EQ(s.message(),
@@ -451,7 +451,37 @@ TYPED_TEST(EngineTest, NamesAndFifo) {
   EXPECT_EQ(this->Create("q.fifo").code(), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(this->Create("q", {{"FifoQueue", "true"}}).code(), ErrorCode::kInvalidParameterValue);
   EXPECT_TRUE(this->Create("q.fifo", {{"FifoQueue", "true"}}).ok());
-  EXPECT_TRUE(this->Create("q", {{"FifoQueue", "false"}}).ok());
+  EXPECT_TRUE(this->Create("q").ok());
+}
+
+TYPED_TEST(EngineTest, FifoOnlyAttributesOnStandardQueues) {
+  // AWS: a standard queue knows none of the FIFO attributes, not even FifoQueue=false.
+  for (const char* name : {"FifoQueue", "ContentBasedDeduplication"}) {
+    const std::string value = std::string(name) == "FifoQueue" ? "false" : "true";
+    Status s = this->Create("std", {{name, value}});
+    EXPECT_EQ(s.code(), SqsError::kInvalidAttributeName) << name;
+    EXPECT_EQ(s.message(), std::string("Unknown Attribute ") + name + ".");
+  }
+  EXPECT_EQ(this->Create("std", {{"DeduplicationScope", "queue"}}).message(),
+            "You can specify the DeduplicationScope only when FifoQueue is set to true.");
+  EXPECT_EQ(this->Create("std", {{"FifoThroughputLimit", "perQueue"}}).message(),
+            "You can specify the FifoThroughputLimit only when FifoQueue is set to true.");
+  EXPECT_FALSE(this->engine_->QueueExists(this->Q("std")));
+  ASSERT_TRUE(this->Create("std").ok());
+  for (const char* value : {"true", "false"}) {
+    Status s = this->engine_->SetQueueAttributes(this->Q("std"), {{"FifoQueue", value}});
+    EXPECT_EQ(s.code(), SqsError::kInvalidAttributeName) << value;
+    EXPECT_EQ(s.message(), "Unknown Attribute FifoQueue.");
+  }
+  // FIFO: restating FifoQueue=true is accepted; false is a change of type.
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  EXPECT_TRUE(this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"FifoQueue", "true"}}).ok());
+  EXPECT_EQ(this->Attrs("f.fifo")["FifoQueue"], "true");
+  Status s = this->engine_->SetQueueAttributes(this->Q("f.fifo"), {{"FifoQueue", "false"}});
+  EXPECT_EQ(s.code(), SqsError::kInvalidAttributeValue);
+  EXPECT_EQ(s.message(),
+            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+            "supported.");
 }
 
 TYPED_TEST(EngineTest, AttributeValidation) {

@@ -169,7 +169,8 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                     batch ? "cannot be validated" : "are invalid", kMaxMessageSize));
   }
 
-  if (auto group = NonEmptyString(message, "MessageGroupId")) {
+  // An empty MessageGroupId counts as missing on a FIFO queue; a standard queue refuses it.
+  if (auto group = message.GetString("MessageGroupId"); group && (!group->empty() || !fifo)) {
     if (Status s = ValidateFifoToken("MessageGroupId", *group); !s.ok()) return s;
     req.group_id = std::string(*group);
   } else if (fifo) {

@@ -225,3 +225,27 @@ def test_purge_clears_dedup_window(sqs, make_queue):
     assert second["MessageId"] != first["MessageId"]
     msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     assert [m["Body"] for m in msgs] == ["m2"]
+
+
+def test_fifo_only_attributes_on_standard_queue(sqs, error, make_queue, queue):
+    # AWS: a standard queue knows no FIFO attribute, not even FifoQueue=false (InvalidAttributeName);
+    # a FIFO queue accepts FifoQueue=true again but not false.
+    for attrs, message in [({"FifoQueue": "false"}, "Unknown Attribute FifoQueue."),
+                           ({"ContentBasedDeduplication": "false"}, "Unknown Attribute ContentBasedDeduplication."),
+                           ({"DeduplicationScope": "queue"},
+                            "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+                           ({"FifoThroughputLimit": "perQueue"},
+                            "You can specify the FifoThroughputLimit only when FifoQueue is set to true.")]:
+        error(sqs.create_queue, "InvalidAttributeName", 400, message, QueueName=unique_name("std"), Attributes=attrs)
+    for value in ("true", "false"):
+        error(sqs.set_queue_attributes, "InvalidAttributeName", 400, "Unknown Attribute FifoQueue.",
+              QueueUrl=queue, Attributes={"FifoQueue": value})
+    url = make_queue(fifo=True)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "true"})
+    error(sqs.set_queue_attributes, "InvalidAttributeValue", 400,
+          "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+          QueueUrl=url, Attributes={"FifoQueue": "false"})
+    # An empty MessageGroupId is refused on a standard queue (a FIFO queue calls it missing).
+    error(sqs.send_message, "InvalidParameterValue", 400, QueueUrl=queue, MessageBody="x", MessageGroupId="")
+    error(sqs.send_message, "MissingParameter", 400, QueueUrl=url, MessageBody="x", MessageGroupId="",
+          MessageDeduplicationId="d")

@@ -144,6 +144,23 @@ TEST_F(SendMessageTest, StandardQueueGroupAndDedup) {
               "Value " + std::string(129, 'g') +
                   " for parameter MessageGroupId is invalid. Reason: MessageGroupId can only "
                   "include alphanumeric and punctuation characters. 1 to 128 in length.");
+  // An empty group id is not "no group id" (AWS refuses it on a standard queue).
+  ExpectError(
+      Call(
+          "SendMessage",
+          Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}, {"MessageGroupId", S("")}})),
+      ErrorCode::kInvalidParameterValue,
+      "Value  for parameter MessageGroupId is invalid. Reason: MessageGroupId can only "
+      "include alphanumeric and punctuation characters. 1 to 128 in length.");
+  auto batch =
+      Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)},
+                                       {"Entries", List({Struct({{"Id", S("e1")},
+                                                                 {"MessageBody", S("a")},
+                                                                 {"MessageGroupId", S("")}})})}}));
+  ASSERT_TRUE(batch.ok()) << batch.status().message();
+  ASSERT_EQ(batch->Get("Failed")->items().size(), 1u);
+  EXPECT_EQ(Str(batch->Get("Failed")->items()[0], "Code"), "InvalidParameterValue");
+  EXPECT_EQ(engine_.sends.size(), 1u);
   ExpectError(Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)},
                                           {"MessageBody", S("a")},
                                           {"MessageDeduplicationId", S("d1")}})),
