@@ -1176,7 +1176,8 @@ TYPED_TEST(EngineTest, FifoAttributesAndValidation) {
   nogroup.body = "x";
   nogroup.dedup_id = "d";
   auto res = this->SendAll("f.fifo", {nogroup});
-  EXPECT_EQ((*res)[0].status().code(), ErrorCode::kMissingParameter);
+  EXPECT_EQ(res.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(res.status().message(), "The request must contain the parameter MessageGroupId.");
   SendRequest delayed = nogroup;
   delayed.group_id = "g";
   delayed.delay_seconds = 2;
@@ -1292,6 +1293,35 @@ TYPED_TEST(EngineTest, FifoContentBasedAndGroupScopedDedup) {
   EXPECT_NE(x->message_id, y->message_id);
   EXPECT_EQ(x->message_id, z->message_id);
   EXPECT_EQ(this->Receive("m.fifo", 10).size(), 2u);
+}
+
+TYPED_TEST(EngineTest, FifoBatchFailsWholeOnMissingGroupOrDedupId) {
+  // AWS fails the whole SendMessageBatch (not the entry) when an entry lacks MessageGroupId, or
+  // lacks MessageDeduplicationId on a queue without content-based deduplication (recorded).
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  SendRequest ok;
+  ok.body = "ok";
+  ok.group_id = "g";
+  ok.dedup_id = "d1";
+  SendRequest no_dedup = ok;
+  no_dedup.dedup_id.reset();
+  SendRequest no_group = ok;
+  no_group.group_id.reset();
+  no_group.dedup_id = "d2";
+  auto res = this->SendAll("f.fifo", {ok, no_dedup});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(res.status().message(),
+            "The queue should either have ContentBasedDeduplication enabled or "
+            "MessageDeduplicationId provided explicitly");
+  res = this->SendAll("f.fifo", {ok, no_group});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().message(), "The request must contain the parameter MessageGroupId.");
+  EXPECT_EQ(this->Counts("f.fifo"), std::make_tuple(0, 0, 0));
+  // Nothing entered the deduplication window either.
+  auto sent = this->SendFifo("f.fifo", "ok", "g", "d1");
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"ok"}));
 }
 
 TYPED_TEST(EngineTest, FifoBatchDedupWithinBatch) {

@@ -88,79 +88,87 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
   placed.reserve(messages.size());
   StoreBatch extra;
   std::vector<std::pair<std::string, std::uint64_t>> added;  // dedup keys this call created
-  {
-    std::lock_guard lock(q->mu);
-    if (q->deleted.load()) return done(QueueMissing());
-    const QueueConfig& c = q->config;
-    const auto max_size = static_cast<std::size_t>(c.maximum_message_size);
-    const bool per_group = c.deduplication_scope == "messageGroup";
-    ExpireFifoState(*q, now, store_ ? &extra : nullptr);
-    for (SendRequest& req : messages) {
-      const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
-      if (size > max_size) {
-        results.emplace_back(ErrorCode::kInvalidParameterValue,
-                             fmt::format("One or more parameters are invalid. Reason: Message "
-                                         "must be shorter than {} bytes.",
-                                         max_size));
-        continue;
-      }
-      if (req.delay_seconds && *req.delay_seconds != 0) {
-        results.emplace_back(ErrorCode::kInvalidParameterValue,
-                             fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
-                                         "The request include parameter that is not valid for "
-                                         "this queue type.",
-                                         *req.delay_seconds));
-        continue;
-      }
-      if (!req.group_id) {
-        results.emplace_back(ErrorCode::kMissingParameter,
-                             "The request must contain the parameter MessageGroupId.");
-        continue;
-      }
-      if (!req.dedup_id) {
-        if (!c.content_based_deduplication) {
-          results.emplace_back(ErrorCode::kInvalidParameterValue,
-                               "The queue should either have ContentBasedDeduplication enabled "
-                               "or MessageDeduplicationId provided explicitly");
-          continue;
-        }
-        req.dedup_id = Sha256Hex(req.body);
-      }
-      std::string key = per_group ? *req.group_id + "\n" + *req.dedup_id : *req.dedup_id;
-      std::string md5 = Md5Hex(req.body);
-      if (auto d = q->dedup.find(key); d != q->dedup.end()) {
-        // A duplicate within the window: accepted, not enqueued; the original's id and number.
-        results.emplace_back(
-            SendResult{d->second.message_id, std::move(md5), FormatSequenceNumber(d->second.seq)});
-        continue;
-      }
-      auto payload = std::make_shared<MessagePayload>();
-      payload->message_id = NewUuid();
-      payload->md5_of_body = std::move(md5);
-      payload->body = std::move(req.body);
-      payload->attributes = std::move(req.attributes);
-      payload->sender_id = std::move(req.sender_id);
-      payload->sent_ms = now;
-      payload->trace_header = std::move(req.trace_header);
-      payload->group_id = std::move(req.group_id);
-      payload->dedup_id = std::move(req.dedup_id);
-      StoredMessage m;
-      m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
-      m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
-      results.emplace_back(
-          SendResult{payload->message_id, payload->md5_of_body, FormatSequenceNumber(m.key.seq)});
-      const Millis expires = now + kDedupWindowMs;
-      q->dedup.emplace(key, DedupEntry{payload->message_id, m.key.seq, expires});
-      q->dedup_expiry.emplace_back(expires, key);
-      if (store_) {
-        extra.dedup_puts.push_back(
-            StoredDedup{q->key, key, payload->message_id, m.key.seq, expires});
-      }
-      added.emplace_back(std::move(key), m.key.seq);
-      m.payload = std::move(payload);
-      placed.push_back(Placed{q, std::move(m)});
+  // An entry without a group, or without a deduplication id the queue needs, fails the whole
+  // call (AWS fails the whole SendMessageBatch, where SendMessage has one entry anyway).
+  for (const SendRequest& req : messages) {
+    if (!req.group_id) {
+      return done(Status(ErrorCode::kInvalidParameterValue,
+                         "The request must contain the parameter MessageGroupId."));
     }
   }
+  Status rejected;
+  {
+    std::lock_guard lock(q->mu);
+    const QueueConfig& c = q->config;
+    if (q->deleted.load()) {
+      rejected = QueueMissing();
+    } else if (!c.content_based_deduplication &&
+               std::any_of(messages.begin(), messages.end(),
+                           [](const SendRequest& r) { return !r.dedup_id; })) {
+      rejected = Status(ErrorCode::kInvalidParameterValue,
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly");
+    }
+    const auto max_size = static_cast<std::size_t>(c.maximum_message_size);
+    const bool per_group = c.deduplication_scope == "messageGroup";
+    if (rejected.ok()) {
+      ExpireFifoState(*q, now, store_ ? &extra : nullptr);
+      for (SendRequest& req : messages) {
+        const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
+        if (size > max_size) {
+          results.emplace_back(ErrorCode::kInvalidParameterValue,
+                               fmt::format("One or more parameters are invalid. Reason: Message "
+                                           "must be shorter than {} bytes.",
+                                           max_size));
+          continue;
+        }
+        if (req.delay_seconds && *req.delay_seconds != 0) {
+          results.emplace_back(
+              ErrorCode::kInvalidParameterValue,
+              fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
+                          "The request include parameter that is not valid for "
+                          "this queue type.",
+                          *req.delay_seconds));
+          continue;
+        }
+        if (!req.dedup_id) req.dedup_id = Sha256Hex(req.body);  // content-based (checked above)
+        std::string key = per_group ? *req.group_id + "\n" + *req.dedup_id : *req.dedup_id;
+        std::string md5 = Md5Hex(req.body);
+        if (auto d = q->dedup.find(key); d != q->dedup.end()) {
+          // A duplicate within the window: accepted, not enqueued; the original's id and number.
+          results.emplace_back(SendResult{d->second.message_id, std::move(md5),
+                                          FormatSequenceNumber(d->second.seq)});
+          continue;
+        }
+        auto payload = std::make_shared<MessagePayload>();
+        payload->message_id = NewUuid();
+        payload->md5_of_body = std::move(md5);
+        payload->body = std::move(req.body);
+        payload->attributes = std::move(req.attributes);
+        payload->sender_id = std::move(req.sender_id);
+        payload->sent_ms = now;
+        payload->trace_header = std::move(req.trace_header);
+        payload->group_id = std::move(req.group_id);
+        payload->dedup_id = std::move(req.dedup_id);
+        StoredMessage m;
+        m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
+        m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
+        results.emplace_back(
+            SendResult{payload->message_id, payload->md5_of_body, FormatSequenceNumber(m.key.seq)});
+        const Millis expires = now + kDedupWindowMs;
+        q->dedup.emplace(key, DedupEntry{payload->message_id, m.key.seq, expires});
+        q->dedup_expiry.emplace_back(expires, key);
+        if (store_) {
+          extra.dedup_puts.push_back(
+              StoredDedup{q->key, key, payload->message_id, m.key.seq, expires});
+        }
+        added.emplace_back(std::move(key), m.key.seq);
+        m.payload = std::move(payload);
+        placed.push_back(Placed{q, std::move(m)});
+      }
+    }
+  }
+  if (!rejected.ok()) return done(std::move(rejected));
   if (placed.empty()) {
     if (store_ && !extra.empty()) store_->Commit(std::move(extra), [](Status) {});
     return done(std::move(results));

@@ -15,12 +15,6 @@
 namespace sluice::sqs {
 namespace {
 
-bool IsFifo(const engine::QueueId& id) {
-  constexpr std::string_view kSuffix = ".fifo";
-  return id.name.size() >= kSuffix.size() &&
-         id.name.compare(id.name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-}
-
 // Which system attributes ReceiveMessage returns (AttributeNames ∪ MessageSystemAttributeNames).
 // Unknown names are ignored, as AWS ignores names that do not apply to a message.
 struct SystemSelection {
@@ -133,7 +127,7 @@ Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
 Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                                  const engine::QueueId& queue, const Value& message, bool batch,
                                  std::size_t index) {
-  const bool fifo = IsFifo(queue);
+  const bool fifo = IsFifoQueue(queue);
   const std::string body_param =
       batch ? fmt::format("SendMessageBatchRequestEntry.{}.MessageBody", index + 1)
             : std::string("MessageBody");

@@ -82,14 +82,30 @@ def test_fifo_batch_in_order_and_entry_errors(sqs, make_queue):
     url = make_queue(fifo=True)
     r = sqs.send_message_batch(QueueUrl=url, Entries=[
         {"Id": f"e{i}", "MessageBody": f"b{i}", "MessageGroupId": "g", "MessageDeduplicationId": f"d{i}"}
-        for i in range(5)] + [{"Id": "nogroup", "MessageBody": "x", "MessageDeduplicationId": "dx"}])
+        for i in range(5)] + [{"Id": "bad", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "dx",
+                               "MessageAttributes": {"a": {"DataType": "Nope", "StringValue": "v"}}}])
     assert sorted(s["Id"] for s in r["Successful"]) == [f"e{i}" for i in range(5)]
     seq = {s["Id"]: int(s["SequenceNumber"]) for s in r["Successful"]}
     assert [seq[f"e{i}"] for i in range(5)] == sorted(seq.values())
     [f] = r["Failed"]
-    assert f["Id"] == "nogroup" and f["Code"] == "InvalidParameterValue" and f["SenderFault"] is True
+    assert f["Id"] == "bad" and f["Code"] == "InvalidParameterValue" and f["SenderFault"] is True
     msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     assert [m["Body"] for m in msgs] == [f"b{i}" for i in range(5)]
+
+
+def test_fifo_batch_without_group_or_dedup_id_fails_whole(sqs, error, make_queue):
+    # AWS fails the whole request, not the entry (recorded: InvalidParameterValue for both).
+    url = make_queue(fifo=True)
+    good = {"Id": "good", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d1"}
+    error(sqs.send_message_batch, "InvalidParameterValue", 400, "The request must contain the parameter MessageGroupId.",
+          QueueUrl=url, Entries=[good, {"Id": "nogroup", "MessageBody": "y", "MessageDeduplicationId": "d2"}])
+    error(sqs.send_message_batch, "InvalidParameterValue", 400,
+          "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided "
+          "explicitly", QueueUrl=url, Entries=[good, {"Id": "nodedup", "MessageBody": "y", "MessageGroupId": "g"}])
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    cbd = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    r = sqs.send_message_batch(QueueUrl=cbd, Entries=[{"Id": "nodedup", "MessageBody": "y", "MessageGroupId": "g"}])
+    assert [s["Id"] for s in r["Successful"]] == ["nodedup"]
 
 
 def test_fifo_receive_request_attempt_id(sqs, make_queue):
