@@ -183,6 +183,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   RequestContext ctx;
   ctx.request_id = NewUuid();
   if (const std::string* host = req.Header("Host")) ctx.host = *host;
+  if (const std::string* trace = req.Header("X-Amzn-Trace-Id")) ctx.trace_header = *trace;
   ctx.path = std::string(req.Path());
   ctx.source_ip = req.remote_address;
   ctx.secure = req.secure;

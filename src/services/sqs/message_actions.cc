@@ -185,11 +185,18 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
 
   req.body = std::string(*body);
   req.attributes = std::move(attributes->attributes);
+  if (*trace) out.md5_of_system_attributes = engine::Md5OfTraceHeader(**trace);
   req.trace_header = std::move(*trace);
+  // X-Ray: the X-Amzn-Trace-Id header applies to every message of the request that carries no
+  // AWSTraceHeader of its own (the system attribute wins). It is not in the request's
+  // MessageSystemAttributes, so no MD5OfMessageSystemAttributes is answered for it; a value SQS
+  // could not store (a character outside the allowed set) is ignored.
+  if (!req.trace_header && !ctx.trace_header.empty() && !FindInvalidCharacter(ctx.trace_header)) {
+    req.trace_header = ctx.trace_header;
+  }
   req.sender_id = SenderIdOf(sqs, ctx);
   req.size = size;
   out.md5_of_attributes = engine::Md5OfMessageAttributes(req.attributes);
-  if (req.trace_header) out.md5_of_system_attributes = engine::Md5OfTraceHeader(*req.trace_header);
   return out;
 }
 

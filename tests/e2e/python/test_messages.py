@@ -93,6 +93,26 @@ def test_aws_trace_header(sqs, queue):
     assert "MessageAttributes" not in m  # system attributes are not user attributes
 
 
+def test_aws_trace_header_from_http_header(make_client, queue):
+    # X-Ray-instrumented SDKs send X-Amzn-Trace-Id; SQS stores it as every message's AWSTraceHeader
+    # (SendMessage and SendMessageBatch), and a MessageSystemAttributes AWSTraceHeader wins over it.
+    client = make_client()
+
+    def add_trace_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = TRACE
+    client.meta.events.register("before-send.sqs.SendMessage", add_trace_header)
+    client.meta.events.register("before-send.sqs.SendMessageBatch", add_trace_header)
+    r = client.send_message(QueueUrl=queue, MessageBody="traced by header")
+    assert "MD5OfMessageSystemAttributes" not in r
+    client.send_message(QueueUrl=queue, MessageBody="own", MessageSystemAttributes={
+        "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-00000000-000000000000000000000001"}})
+    client.send_message_batch(QueueUrl=queue, Entries=[{"Id": "b", "MessageBody": "batched"}])
+    got = {m["Body"]: m["Attributes"].get("AWSTraceHeader")
+           for m in receive_all(client, queue, 3, AttributeNames=["All"])}
+    assert got == {"traced by header": TRACE, "batched": TRACE,
+                   "own": "Root=1-00000000-000000000000000000000001"}
+
+
 def test_message_system_attribute_names_parameter(sqs, queue):
     if "MessageSystemAttributeNames" not in sqs.meta.service_model.operation_model("ReceiveMessage").input_shape.members:
         pytest.skip("this botocore model predates MessageSystemAttributeNames")

@@ -134,6 +134,22 @@ TEST_F(DispatcherTest, JsonSuccess) {
   EXPECT_EQ(fake_->last_ctx->request_id, a->Header("x-amzn-RequestId"));
 }
 
+TEST_F(DispatcherTest, TraceHeaderReachesTheContext) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.headers = {{"Host", "localhost:9324"},
+                 {"Content-Type", "application/x-www-form-urlencoded"},
+                 {"x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}};
+  req.body = "Action=SendMessage&QueueUrl=u&MessageBody=hi";
+  auto a = Send(std::move(req));
+  EXPECT_EQ(a->response.status, 200);
+  ASSERT_TRUE(fake_->last_ctx);
+  EXPECT_EQ(fake_->last_ctx->trace_header, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1");
+  Json("AmazonSQS.SendMessage", R"({"QueueUrl":"u","MessageBody":"hi"})");
+  EXPECT_EQ(fake_->last_ctx->trace_header, "");
+}
+
 TEST_F(DispatcherTest, JsonNoOutputIsEmptyBody) {
   auto a = Json("AmazonSQS.DeleteMessage", R"({"QueueUrl":"u","ReceiptHandle":"r"})");
   EXPECT_EQ(a->response.status, 200);

@@ -57,6 +57,43 @@ TEST_F(SendMessageTest, Md5VectorsFromTheFactPack) {
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
 }
 
+TEST_F(SendMessageTest, TraceHeaderFromTheHttpHeader) {
+  // X-Ray-instrumented SDKs send X-Amzn-Trace-Id: it becomes every message's AWSTraceHeader
+  // unless the message carries its own (AWS X-Ray guide: the system attribute wins).
+  constexpr char kTrace[] =
+      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+  auto ctx = QueryCtx();
+  ctx.trace_header = kTrace;
+  auto r = Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}}), ctx);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(engine_.sends.back().second[0].trace_header.value_or(""), kTrace);
+  EXPECT_FALSE(r->Get("MD5OfMessageSystemAttributes"));  // nothing was sent in the request
+  r = Call("SendMessage",
+           Struct({{"QueueUrl", S(kQueueUrl)},
+                   {"MessageBody", S("a")},
+                   {"MessageSystemAttributes", Map({{"AWSTraceHeader", StrAttr("Root=own")}})}}),
+           ctx);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(engine_.sends.back().second[0].trace_header.value_or(""), "Root=own");
+  EXPECT_TRUE(r->Get("MD5OfMessageSystemAttributes"));
+  auto batch =
+      Call("SendMessageBatch",
+           Struct({{"QueueUrl", S(kQueueUrl)},
+                   {"Entries", List({Struct({{"Id", S("a")}, {"MessageBody", S("a")}}),
+                                     Struct({{"Id", S("b")}, {"MessageBody", S("b")}})})}}),
+           ctx);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(engine_.sends.back().second.size(), 2u);
+  for (const auto& req : engine_.sends.back().second) {
+    EXPECT_EQ(req.trace_header.value_or(""), kTrace);
+  }
+  // A header SQS could not store (a control character) is ignored, not an error.
+  ctx.trace_header = std::string("Root=1\x01", 7);
+  ASSERT_TRUE(
+      Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}}), ctx).ok());
+  EXPECT_FALSE(engine_.sends.back().second[0].trace_header);
+}
+
 TEST_F(SendMessageTest, SenderIdFromContext) {
   auto ctx = JsonCtx();
   ctx.sender_id = "AIDAEXAMPLE";
