@@ -216,6 +216,8 @@ def test_empty_body(sqs, error, queue):
     {"bad name": {"DataType": "String", "StringValue": "v"}},
     {".lead": {"DataType": "String", "StringValue": "v"}},
     {"a..b": {"DataType": "String", "StringValue": "v"}},
+    {"Invalid-\u00a7-attr": {"DataType": "String", "StringValue": "v"}},
+    {"s": {"DataType": "String", "StringValue": "Invalid-\x08,\x0b"}},  # AWS: not InvalidMessageContents
     {"t": {"DataType": "Integer", "StringValue": "1"}},
     {"n": {"DataType": "Number", "StringValue": "abc"}},
     {"s": {"DataType": "String", "BinaryValue": b"x"}},
@@ -223,6 +225,17 @@ def test_empty_body(sqs, error, queue):
 ])
 def test_invalid_message_attributes(sqs, error, queue, attrs):
     error(sqs.send_message, "InvalidParameterValue", 400, QueueUrl=queue, MessageBody="x", MessageAttributes=attrs)
+
+
+def test_non_ascii_letters_in_attribute_names(sqs, queue):
+    # AWS accepts letters beyond ASCII in names (localstack's AWS-validated
+    # test_send_message_with_invalid_string_attributes sends "attr.1\u00f8\u00df\u00e4").
+    attrs = {"attr.1\u00f8\u00df\u00e4": {"DataType": "String", "StringValue": "Valida"},
+             "\u0438\u043c\u044f": {"DataType": "String", "StringValue": "cyrillic"}}
+    r = sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes=attrs)
+    assert r["MD5OfMessageAttributes"] == md5_of_attributes(attrs)
+    m = receive_one(sqs, queue, MessageAttributeNames=["All"])
+    assert m["MessageAttributes"] == attrs
 
 
 def test_empty_string_attribute_text(sqs, error, queue):

@@ -375,6 +375,17 @@ def test_policy_quotas(sqs, error, queue):
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": twenty})
 
 
+def test_policy_with_template_resource_is_stored(sqs, queue):
+    # AWS stores a policy whose Resource (and ArnEquals value) are not ARNs: users paste templates
+    # (localstack's AWS-validated test_set_queue_policy uses this very document).
+    policy = """{"Version":"2012-10-17","Statement":[{"Effect": "Allow","Principal": { "AWS": "*" },
+      "Action": "sqs:SendMessage","Resource": "'$sqs_queue_arn'",
+      "Condition":{"ArnEquals":{"aws:SourceArn":"'$sns_topic_arn'"}}}]}"""
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": policy})
+    got = json.loads(sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert got == json.loads(policy)
+
+
 def test_policy_attribute_set_and_clear(sqs, queue):
     arn = queue_arn(sqs, queue)
     doc = {"Version": "2012-10-17", "Statement": [{"Sid": "s", "Effect": "Allow", "Principal": "*",
