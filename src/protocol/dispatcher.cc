@@ -290,7 +290,11 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       svc->RespondError(respond, ctx.protocol, parsed, ctx.request_id);
       return;
     }
+    // A request addressed to one of the service's resources by its path (SQS: a queue URL).
+    const bool resource_path =
+        ctx.path != "/" && svc->def.is_resource_path && svc->def.is_resource_path(ctx.path);
     if (action == nullptr || action->empty()) {
+      if (resource_path) return respond(RenderQueryUnknownOperation(ctx.request_id));
       svc->RespondError(
           respond, ctx.protocol,
           Status(ErrorCode::kMissingAction, "The request must contain the parameter Action."),
@@ -298,6 +302,10 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       return;
     }
     op = svc->Find(*action);
+    if (op != nullptr && resource_path && svc->def.resource_action &&
+        !svc->def.resource_action(op->name)) {
+      op = nullptr;  // not an operation of this endpoint
+    }
     if (op == nullptr) {
       svc->RespondError(respond, ctx.protocol,
                         Status(ErrorCode::kInvalidAction, InvalidActionMessage(*action)),

@@ -63,8 +63,8 @@ struct ShapeDef {
   std::string_view key_name = "key";
   std::string_view value_name = "value";
   bool flattened = false;  // shape-level trait (members may add their own)
-  // Constraints, enforced by protocol/validation.h for services that ask for it. For strings, blobs,
-  // lists and maps min/max bound the length/size; for numbers the value.
+  // Constraints, enforced by protocol/validation.h for services that ask for it. For strings,
+  // blobs, lists and maps min/max bound the length/size; for numbers the value.
   bool has_min = false;
   std::int64_t min = 0;
   bool has_max = false;

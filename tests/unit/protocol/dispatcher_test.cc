@@ -244,6 +244,49 @@ TEST_F(DispatcherTest, QueryGetAndPathAddressing) {
             std::string::npos);
 }
 
+TEST_F(DispatcherTest, QueryResourcePaths) {
+  // Without the service's hooks a resource path is just a path.
+  net::HttpRequest plain;
+  plain.method = "GET";
+  plain.target = "/000000000000/q1";
+  auto none = Send(std::move(plain));
+  EXPECT_EQ(none->response.status, 400);
+  EXPECT_NE(none->response.body.find("<Code>MissingAction</Code>"), std::string::npos);
+
+  ServiceDefinition def = MakeService(fake_);
+  def.is_resource_path = [](std::string_view path) { return path.starts_with("/000000000000/"); };
+  def.resource_action = [](std::string_view op) { return op != "GetQueueUrl"; };
+  Dispatcher d(std::move(def));
+  auto send = [&](std::string target) {
+    auto answer = std::make_shared<Answer>();
+    net::HttpRequest req;
+    req.method = "GET";
+    req.target = std::move(target);
+    d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+    return answer;
+  };
+  // AWS: a queue URL without an Action is an unknown operation (404, a bare XML element).
+  auto unknown = send("/000000000000/q1");
+  EXPECT_EQ(unknown->response.status, 404);
+  EXPECT_EQ(unknown->response.body, "<UnknownOperationException/>");
+  EXPECT_EQ(unknown->Header("Content-Type"), "text/xml");
+  EXPECT_EQ(unknown->Header("x-amzn-RequestId").size(), 36u);
+  // An action the resource does not take: InvalidAction, as for an unknown action.
+  auto refused = send("/000000000000/q1?Action=GetQueueUrl&QueueName=x");
+  EXPECT_EQ(refused->response.status, 400);
+  EXPECT_NE(refused->response.body.find("<Code>InvalidAction</Code>"), std::string::npos);
+  EXPECT_NE(refused->response.body.find("<Message>The action GetQueueUrl is not valid for this "
+                                        "endpoint.</Message>"),
+            std::string::npos);
+  EXPECT_EQ(send("/000000000000/q1?Action=SendMessage&MessageBody=x")->response.status, 200);
+  // The service endpoint is unaffected.
+  EXPECT_EQ(send("/?Action=GetQueueUrl&QueueName=x")->response.status, 400);  // the fake's error
+  EXPECT_NE(send("/")->response.body.find("<Code>MissingAction</Code>"), std::string::npos);
+}
+
 TEST_F(DispatcherTest, QueryParamsInUrlAndBody) {
   auto a = Form("/?Action=SendMessage&QueueUrl=from-url", "MessageBody=b&QueueUrl=from-body");
   EXPECT_EQ(a->response.status, 200);
