@@ -409,10 +409,18 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
         continue;
       }
       Record& r = it->second;
-      if (r.receive_gen != refs[i]->gen || r.where != Where::kInflight) {
-        statuses[i] = Status(SqsError::kMessageNotInflight, "The message is not in flight.");
+      // Stale handles (AWS, standard queues): any handle of the message reaches its current
+      // receive, and a message not in flight (its timeout ended, nobody received it since)
+      // answers OK and stays as it is. AWS documents MessageNotInflight but has not been seen to
+      // answer it. FIFO: as for DeleteMessage, only the receive that holds the message may.
+      if (q->fifo && (r.receive_gen != refs[i]->gen || r.where != Where::kInflight)) {
+        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
+                             fmt::format("Value {} for parameter ReceiptHandle is invalid. "
+                                         "Reason: The receipt handle has expired.",
+                                         changes[i].receipt_handle));
         continue;
       }
+      if (r.where != Where::kInflight) continue;
       const Millis deadline = now + Millis{vt} * 1000;
       if (deadline > r.last_receive_ms + Millis{kMaxVisibilityTimeout} * 1000) {
         statuses[i] = Status(ErrorCode::kInvalidParameterValue,

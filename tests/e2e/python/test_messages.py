@@ -475,6 +475,34 @@ def test_change_visibility(sqs, error, queue):
           ReceiptHandle="garbage", VisibilityTimeout=0)
 
 
+def test_change_visibility_with_older_handles(sqs, error, queue, make_queue):
+    # AWS (localstack's AWS-validated test_terminate_visibility_timeout_after_receive and PR 9632):
+    # the first handle of a message received again still changes its visibility; after the timeout
+    # ended and nobody received it, the last handle answers OK (and the message stays visible).
+    sqs.send_message(QueueUrl=queue, MessageBody="old handles")
+    first = receive_one(sqs, queue, VisibilityTimeout=0)
+    receive_one(sqs, queue, VisibilityTimeout=3, WaitTimeSeconds=0)
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    last = receive_one(sqs, queue, VisibilityTimeout=1, WaitTimeSeconds=0)
+    time.sleep(1.2)  # the visibility timeout must end by itself
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=last["ReceiptHandle"], VisibilityTimeout=30)
+    assert approx(sqs, queue) == (1, 0, 0)
+    gone = receive_one(sqs, queue, VisibilityTimeout=30, WaitTimeSeconds=0)
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=gone["ReceiptHandle"])
+    error(sqs.change_message_visibility, "InvalidParameterValue", 400,
+          f"Value {first['ReceiptHandle']} for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+          "or is not available for visibility timeout change.",
+          QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    # FIFO, as its DeleteMessage: only the receive that holds the message.
+    fifo = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    sqs.send_message(QueueUrl=fifo, MessageBody="f", MessageGroupId="g")
+    h1 = receive_one(sqs, fifo, VisibilityTimeout=0)["ReceiptHandle"]
+    receive_one(sqs, fifo, VisibilityTimeout=30, WaitTimeSeconds=0)
+    error(sqs.change_message_visibility, "InvalidParameterValue", 400,
+          f"Value {h1} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+          QueueUrl=fifo, ReceiptHandle=h1, VisibilityTimeout=0)
+
+
 def test_change_visibility_batch(sqs, error, queue):
     sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(3)])
     msgs = receive_all(sqs, queue, 3, VisibilityTimeout=60)
