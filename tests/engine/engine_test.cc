@@ -600,6 +600,45 @@ TYPED_TEST(EngineTest, SendOrderAndBatchLimit) {
   EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 15, 0));
 }
 
+// Standard queues serve in send order, best effort (AWS): a message back from flight keeps its
+// place before messages sent after it.
+TYPED_TEST(EngineTest, MessageBackFromFlightKeepsItsPlace) {
+  ASSERT_TRUE(this->Create("q").ok());
+  this->Send("q", "A");
+  ASSERT_EQ(this->Bodies(this->Receive("q", 1, 3)), (std::vector<std::string>{"A"}));
+  this->Send("q", "B");
+  this->clock_.AdvanceSeconds(3);
+  EXPECT_EQ(this->Bodies(this->Receive("q", 1, 30)), (std::vector<std::string>{"A"}));
+  // Several coming back, by ChangeMessageVisibility and by timeout, in send order.
+  for (const char* m : {"C", "D", "E"}) this->Send("q", m);
+  auto got = this->Receive("q", 3, 5);
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"B", "C", "D"}));
+  ASSERT_TRUE(this->ChangeVisibility("q", got[2].receipt_handle, 0).ok());
+  ASSERT_TRUE(this->ChangeVisibility("q", got[1].receipt_handle, 0).ok());
+  this->Send("q", "F");
+  EXPECT_EQ(this->Bodies(this->Receive("q", 2, 5)), (std::vector<std::string>{"C", "D"}));
+  this->clock_.AdvanceSeconds(5);
+  EXPECT_EQ(this->Bodies(this->Receive("q", 10, 5)),
+            (std::vector<std::string>{"B", "C", "D", "E", "F"}));
+}
+
+TYPED_TEST(EngineTest, FairQueueMessageBackFromFlightKeepsItsPlace) {
+  ASSERT_TRUE(this->Create("q").ok());
+  auto send = [&](const std::string& body, const std::string& group) {
+    SendRequest r;
+    r.body = body;
+    r.group_id = group;
+    auto res = this->SendAll("q", {r});
+    ASSERT_TRUE(res.ok() && (*res)[0].ok());
+  };
+  send("A", "t1");
+  ASSERT_EQ(this->Bodies(this->Receive("q", 1, 3)), (std::vector<std::string>{"A"}));
+  send("B", "t1");
+  send("C", "t2");
+  this->clock_.AdvanceSeconds(3);
+  EXPECT_EQ(this->Bodies(this->Receive("q", 10, 30)), (std::vector<std::string>{"A", "B", "C"}));
+}
+
 TYPED_TEST(EngineTest, SizeLimitAndUnknownQueue) {
   ASSERT_TRUE(this->Create("q", {{"MaximumMessageSize", "1024"}}).ok());
   SendRequest big;
@@ -1264,25 +1303,106 @@ TYPED_TEST(EngineTest, FifoGroupOrderAndLocking) {
   // Deleting b0 releases B.
   ASSERT_TRUE(this->Delete("f.fifo", first[3].receipt_handle).ok());
   EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b1", "b2"}));
-  // a1's visibility ends early but a0 and a2 are still in flight: A stays locked.
+  // a1's visibility ends early, but the group's head a0 is still in flight: A stays locked.
   ASSERT_TRUE(this->ChangeVisibility("f.fifo", first[1].receipt_handle, 0).ok());
   EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
+  // Deleting a0 makes a1 the head, visible again: A is served from it although a2 is still in
+  // flight (AWS: a group is visible again as soon as its first message is).
   ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());
-  EXPECT_TRUE(this->Receive("f.fifo", 10).empty());
-  // Deleting a1 now: its handle expired when it became visible again.
+  auto again = this->Receive("f.fifo", 10);
+  ASSERT_EQ(this->Bodies(again), (std::vector<std::string>{"a1"}));
+  EXPECT_EQ(again[0].receive_count, 2);
+  // a1's first handle expired when it became visible again.
   Status expired = this->Delete("f.fifo", first[1].receipt_handle);
   EXPECT_EQ(expired.code(), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(expired.message(), "Value " + first[1].receipt_handle +
                                    " for parameter ReceiptHandle is invalid. Reason: The receipt "
                                    "handle has expired.");
+  ASSERT_TRUE(this->Delete("f.fifo", again[0].receipt_handle).ok());
   ASSERT_TRUE(this->Delete("f.fifo", first[2].receipt_handle).ok());
-  auto again = this->Receive("f.fifo", 10);
-  ASSERT_EQ(this->Bodies(again), (std::vector<std::string>{"a1"}));
-  EXPECT_EQ(again[0].receive_count, 2);
-  // Visibility timeout expiry also releases the groups; the group with the oldest head first.
+  // Visibility timeout expiry releases B.
   this->clock_.AdvanceSeconds(30);
-  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)),
-            (std::vector<std::string>{"a1", "b1", "b2"}));
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b1", "b2"}));
+}
+
+// AWS serves the groups that were waiting before a group whose messages become visible again
+// (visibility timeout, ChangeMessageVisibility 0, VisibilityTimeout=0): that group goes to the
+// back of the line. The cases are localstack's AWS-validated FIFO tests.
+TYPED_TEST(EngineTest, FifoGroupBackFromFlightGoesToTheBack) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"},
+                                      {"ContentBasedDeduplication", "true"},
+                                      {"VisibilityTimeout", "1"}})
+                  .ok());
+  for (const char* m : {"g1-m1", "g1-m2", "g1-m3", "g1-m4"}) {
+    ASSERT_TRUE(this->SendFifo("f.fifo", m, "g1").ok());
+  }
+  ASSERT_TRUE(this->SendFifo("f.fifo", "g2-m1", "g2").ok());
+  ASSERT_TRUE(this->SendFifo("f.fifo", "g3-m1", "g3").ok());
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 2)), (std::vector<std::string>{"g1-m1", "g1-m2"}));
+  this->clock_.Advance(100);  // g2 is received later than g1 and returns later
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 1)), (std::vector<std::string>{"g2-m1"}));
+  this->clock_.AdvanceSeconds(2);
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10, 0)),
+            (std::vector<std::string>{"g3-m1", "g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1"}));
+}
+
+TYPED_TEST(EngineTest, FifoReceiveWithZeroVisibilitySendsGroupsToTheBack) {
+  ASSERT_TRUE(
+      this->Create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).ok());
+  for (auto [body, group] : std::vector<std::pair<std::string, std::string>>{
+           {"g1-m1", "g1"}, {"g2-m1", "g2"}, {"g2-m2", "g2"}, {"g3-m1", "g3"}, {"g1-m2", "g1"}}) {
+    ASSERT_TRUE(this->SendFifo("f.fifo", body, group).ok());
+  }
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 3, 0)),
+            (std::vector<std::string>{"g1-m1", "g1-m2", "g2-m1"}));
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10, 0)),
+            (std::vector<std::string>{"g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"}));
+}
+
+TYPED_TEST(EngineTest, FifoChangeVisibilityZeroServesTheGroupLast) {
+  ASSERT_TRUE(
+      this->Create("f.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).ok());
+  for (auto [body, group] : std::vector<std::pair<std::string, std::string>>{
+           {"g1-m1", "g1"}, {"g1-m2", "g1"}, {"g2-m1", "g2"}}) {
+    ASSERT_TRUE(this->SendFifo("f.fifo", body, group).ok());
+  }
+  auto got = this->Receive("f.fifo", 2);
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"g1-m1", "g1-m2"}));
+  ASSERT_TRUE(this->ChangeVisibility("f.fifo", got[0].receipt_handle, 0).ok());
+  // g1-m2 is still in flight: only the visible head of g1 comes, after g2.
+  EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 3)), (std::vector<std::string>{"g2-m1", "g1-m1"}));
+}
+
+TYPED_TEST(EngineTest, FifoGroupFreedByDeleteKeepsItsPlace) {
+  auto fill = [&](const std::string& q) {
+    ASSERT_TRUE(
+        this->Create(q, {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}).ok());
+    for (auto [body, group] : std::vector<std::pair<std::string, std::string>>{{"g1-m1", "g1"},
+                                                                               {"g2-m1", "g2"},
+                                                                               {"g1-m2", "g1"},
+                                                                               {"g2-m2", "g2"},
+                                                                               {"g1-m3", "g1"},
+                                                                               {"g1-m4", "g1"},
+                                                                               {"g3-m1", "g3"}}) {
+      ASSERT_TRUE(this->SendFifo(q, body, group).ok());
+    }
+  };
+  // Part of the group deleted: g1-m2 still in flight holds g1 back.
+  fill("a.fifo");
+  auto got = this->Receive("a.fifo", 2);
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"g1-m1", "g1-m2"}));
+  ASSERT_TRUE(this->Delete("a.fifo", got[0].receipt_handle).ok());
+  EXPECT_EQ(this->Bodies(this->Receive("a.fifo", 10)),
+            (std::vector<std::string>{"g2-m1", "g2-m2", "g3-m1"}));
+  // All of it deleted: the group's new head was never received and takes its place by send order
+  // (AWS answered g2, g1, g3 here, where "back of the line" would give g2, g3, g1).
+  fill("b.fifo");
+  got = this->Receive("b.fifo", 2);
+  ASSERT_EQ(this->Bodies(got), (std::vector<std::string>{"g1-m1", "g1-m2"}));
+  ASSERT_TRUE(this->Delete("b.fifo", got[0].receipt_handle).ok());
+  ASSERT_TRUE(this->Delete("b.fifo", got[1].receipt_handle).ok());
+  EXPECT_EQ(this->Bodies(this->Receive("b.fifo", 10)),
+            (std::vector<std::string>{"g2-m1", "g2-m2", "g1-m3", "g1-m4", "g3-m1"}));
 }
 
 TYPED_TEST(EngineTest, FifoSequenceNumbersAndSystemAttributes) {
@@ -1768,7 +1888,9 @@ TYPED_TEST(EngineTest, RecoveryRebuildsIndex) {
     this->Send("q", "new");
     EXPECT_EQ(this->Receive("q").at(0).body, "new");
     this->clock_.AdvanceSeconds(100);
-    EXPECT_EQ(this->Receive("q").at(0).body, "delayed");
+    // The delayed message is due; the others came back from flight, each at its send-order place.
+    EXPECT_EQ(this->Bodies(this->Receive("q", 10)),
+              (std::vector<std::string>{"visible", "delayed", "new"}));
   }
 }
 

@@ -99,9 +99,17 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void Promote(Queue& q, Millis now, Effects& fx);
   void Compact(Queue& q);
   void ClearMessages(Queue& q);
-  void PushReady(Queue& q, Group& g, std::uint64_t seq);
+  // Queues `g` in Queue::ready at `key`, unless it is pinned or queued at a key not above it.
+  void Enqueue(Queue& q, Group& g, ReadyKey key);
+  // Pops the ready heap's top entry; its group when the entry is valid (no longer queued then),
+  // else null (a stale entry; its group is erased if idle).
+  Group* PopReady(Queue& q);
   void FifoMaybeReady(Queue& q, Group& g);
-  void FairEnlist(Queue& q, Group& g, std::uint64_t seq);
+  void FairEnlist(Queue& q, Group& g, std::uint64_t seq, bool back_from_flight);
+  // The oldest visible message without a group (`visible` and `returned`), dropping stale
+  // entries; messages.end() when there is none. PopPlain removes its entry.
+  MessageIt PlainFront(Queue& q);
+  void PopPlain(Queue& q, std::uint64_t seq);
   void Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight);
   void EraseGroupIfIdle(Queue& q, Group& g);
   bool Noisy(const Queue& q, std::size_t inflight) const;

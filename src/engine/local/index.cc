@@ -78,7 +78,7 @@ void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state
     }
     FifoMaybeReady(q, g);
   } else if (where == Where::kVisible) {
-    FairEnlist(q, g, seq);
+    FairEnlist(q, g, seq, false);
   }
 }
 
@@ -116,29 +116,88 @@ void Impl::RetimeFifoDelays(Queue& q, Millis now) {
   Compact(q);
 }
 
-void Impl::PushReady(Queue& q, Group& g, std::uint64_t seq) {
-  g.heap_seq = seq;
-  q.ready.push_back({seq, &g});
+void Impl::Enqueue(Queue& q, Group& g, ReadyKey key) {
+  if (g.pinned || (g.queued && g.key <= key)) return;
+  g.queued = true;
+  g.key = key;
+  ++g.heap_refs;
+  q.ready.push_back({key, &g});
   std::push_heap(q.ready.begin(), q.ready.end(), std::greater<>());
 }
 
-void Impl::FifoMaybeReady(Queue& q, Group& g) {
-  if (g.heap_seq != 0) return;
-  while (!g.seqs.empty() && !q.messages.contains(g.seqs.front())) g.seqs.pop_front();
-  if (g.inflight > 0 || g.seqs.empty()) return;
-  const std::uint64_t head = g.seqs.front();
-  if (q.messages.find(head)->second.where == Where::kVisible) PushReady(q, g, head);
+Group* Impl::PopReady(Queue& q) {
+  std::pop_heap(q.ready.begin(), q.ready.end(), std::greater<>());
+  const ReadyEntry e = q.ready.back();
+  q.ready.pop_back();
+  Group& g = *e.group;
+  --g.heap_refs;
+  if (!g.queued || g.key != e.key) {
+    EraseGroupIfIdle(q, g);
+    return nullptr;
+  }
+  g.queued = false;
+  return &g;
 }
 
-void Impl::FairEnlist(Queue& q, Group& g, std::uint64_t seq) {
-  g.seqs.push_back(seq);
-  if (g.heap_seq == 0) PushReady(q, g, g.seqs.front());
+// A FIFO group is ready when its head (oldest live message) is visible, whatever its later
+// messages do (AWS serves a head back from flight while later messages are still in flight).
+void Impl::FifoMaybeReady(Queue& q, Group& g) {
+  while (!g.seqs.empty() && !q.messages.contains(g.seqs.front())) g.seqs.pop_front();
+  if (g.pinned || g.seqs.empty()) return;
+  const std::uint64_t head = g.seqs.front();
+  const Record& r = q.messages.find(head)->second;
+  if (r.where != Where::kVisible) return;
+  if (r.receive_count == 0) return Enqueue(q, g, ReadyKey{head, 0});
+  // Back from flight (or from a redrive): behind every group waiting now, ahead of later sends.
+  if (g.queued) return;
+  Enqueue(q, g, ReadyKey{q.next_seq.load() - 1, ++q.ready_tick});
+}
+
+void Impl::FairEnlist(Queue& q, Group& g, std::uint64_t seq, bool back_from_flight) {
+  if (back_from_flight && !g.seqs.empty() && seq < g.seqs.back()) {
+    g.seqs.insert(std::upper_bound(g.seqs.begin(), g.seqs.end(), seq), seq);  // keeps its place
+  } else {
+    g.seqs.push_back(seq);
+  }
+  Enqueue(q, g, ReadyKey{g.seqs.front(), 0});
+}
+
+MessageIt Impl::PlainFront(Queue& q) {
+  const MessageIt none = q.messages.end();
+  auto visible = [&](std::uint64_t seq) {
+    auto it = q.messages.find(seq);
+    return it != none && it->second.where == Where::kVisible ? it : none;
+  };
+  MessageIt sent = none;
+  MessageIt back = none;
+  while (!q.visible.empty() && (sent = visible(q.visible.front())) == none) q.visible.pop_front();
+  while (!q.returned.empty() && (back = visible(q.returned.front())) == none) {
+    std::pop_heap(q.returned.begin(), q.returned.end(), std::greater<>());
+    q.returned.pop_back();
+  }
+  if (back == none) return sent;
+  if (sent == none) return back;
+  return sent->first < back->first ? sent : back;
+}
+
+void Impl::PopPlain(Queue& q, std::uint64_t seq) {
+  if (!q.returned.empty() && q.returned.front() == seq) {
+    std::pop_heap(q.returned.begin(), q.returned.end(), std::greater<>());
+    q.returned.pop_back();
+  } else {
+    q.visible.pop_front();
+  }
 }
 
 // A visible record (just promoted from delayed or in flight) joins its candidate list.
 void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight) {
   if (!r.group) {
-    q.visible.push_back(seq);
+    if (was_inflight) {
+      q.returned.push_back(seq);  // keeps its place in send order
+      std::push_heap(q.returned.begin(), q.returned.end(), std::greater<>());
+    } else {
+      q.visible.push_back(seq);
+    }
     return;
   }
   Group& g = *r.group;
@@ -149,7 +208,7 @@ void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_infligh
   if (q.fifo) {
     FifoMaybeReady(q, g);
   } else {
-    FairEnlist(q, g, seq);
+    FairEnlist(q, g, seq, was_inflight);
   }
 }
 
@@ -185,12 +244,14 @@ void Impl::ClearMessages(Queue& q) {
   if (!keep_payloads_) cache_.EraseQueue(q.key);
   q.messages.clear();
   q.visible.clear();
+  q.returned.clear();
   q.delayed.Clear();
   q.inflight.Clear();
   q.retention.Clear();
   q.n_visible = q.n_delayed = q.n_inflight = 0;
   q.groups.clear();
   q.ready.clear();
+  q.ready_tick = 0;
   q.group_live = q.group_inflight = q.active_groups = 0;
   q.attempts.clear();
   q.attempt_expiry.clear();
@@ -227,11 +288,27 @@ void Impl::Promote(Queue& q, Millis now, Effects& fx) {
 
 void Impl::Compact(Queue& q) {
   constexpr std::size_t kSlack = 1024;
-  if (q.visible.size() > 2 * q.n_visible + kSlack) {
-    std::erase_if(q.visible, [&](std::uint64_t seq) {
-      auto it = q.messages.find(seq);
-      return it == q.messages.end() || it->second.where != Where::kVisible;
+  auto stale = [&](std::uint64_t seq) {
+    auto it = q.messages.find(seq);
+    return it == q.messages.end() || it->second.where != Where::kVisible;
+  };
+  if (q.visible.size() > 2 * q.n_visible + kSlack) std::erase_if(q.visible, stale);
+  if (q.returned.size() > 2 * q.n_visible + kSlack) {
+    std::erase_if(q.returned, stale);
+    std::make_heap(q.returned.begin(), q.returned.end(), std::greater<>());
+  }
+  if (q.ready.size() > 2 * q.groups.size() + kSlack) {
+    std::vector<Group*> dropped;
+    std::erase_if(q.ready, [&](const ReadyEntry& e) {
+      if (e.group->queued && e.group->key == e.key) return false;
+      --e.group->heap_refs;
+      dropped.push_back(e.group);
+      return true;
     });
+    std::make_heap(q.ready.begin(), q.ready.end(), std::greater<>());
+    std::sort(dropped.begin(), dropped.end());
+    dropped.erase(std::unique(dropped.begin(), dropped.end()), dropped.end());
+    for (Group* g : dropped) EraseGroupIfIdle(q, *g);
   }
   auto valid = [&](Where w) {
     return [&q, w](const TimedSeq& e) {
@@ -291,49 +368,45 @@ void Impl::Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& 
                 std::vector<Taken>& out) {
   if (q.fifo) return TakeFifo(q, max, visibility_timeout, now, fx, out);
   if (q.group_live > 0) return TakeFair(q, max, visibility_timeout, now, fx, out);
-  while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit() &&
-         !q.visible.empty()) {
-    const std::uint64_t seq = q.visible.front();
-    q.visible.pop_front();
-    auto it = q.messages.find(seq);
-    if (it == q.messages.end() || it->second.where != Where::kVisible) continue;
+  while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit()) {
+    const MessageIt it = PlainFront(q);
+    if (it == q.messages.end()) break;
+    PopPlain(q, it->first);
     TakeRecord(q, it, visibility_timeout, now, fx, out);
   }
 }
 
-// FIFO: serve the ready group whose head is oldest, as many of its messages in order as fit, then
-// the next group. A group is ready when none of its messages is in flight and its head is visible.
+// FIFO: serve the first ready group (see ReadyKey), as many of its messages in order as fit
+// (stopping at one not visible), then the next group. A group is ready when its head is visible.
 void Impl::TakeFifo(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
                     std::vector<Taken>& out) {
   while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit() && !q.ready.empty()) {
-    std::pop_heap(q.ready.begin(), q.ready.end(), std::greater<>());
-    const ReadyEntry e = q.ready.back();
-    q.ready.pop_back();
-    Group& g = *e.group;
-    g.heap_seq = 0;
+    Group* popped = PopReady(q);
+    if (!popped) continue;
+    Group& g = *popped;
     while (!g.seqs.empty() && !q.messages.contains(g.seqs.front())) g.seqs.pop_front();
-    if (g.seqs.empty() || g.inflight > 0 || g.seqs.front() != e.seq) {
-      FifoMaybeReady(q, g);
+    if (g.seqs.empty() || q.messages.find(g.seqs.front())->second.where != Where::kVisible) {
+      FifoMaybeReady(q, g);  // e.g. its head was hidden again by a longer queue delay
       EraseGroupIfIdle(q, g);
       continue;
     }
-    g.heap_seq = kPinned;  // RemoveRecord (DLQ moves) must not erase it while it is served
+    g.pinned = true;  // RemoveRecord (DLQ moves) must not erase or queue it while it is served
     for (std::size_t i = 0;
          i < g.seqs.size() && static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit();
          ++i) {
       auto it = q.messages.find(g.seqs[i]);
       if (it == q.messages.end()) continue;
-      if (it->second.where != Where::kVisible) break;  // delayed: the rest of the group waits
+      if (it->second.where != Where::kVisible) break;  // in flight or delayed: the rest waits
       TakeRecord(q, it, visibility_timeout, now, fx, out);
     }
-    g.heap_seq = 0;
+    g.pinned = false;
     FifoMaybeReady(q, g);
     EraseGroupIfIdle(q, g);
   }
 }
 
 void Impl::EraseGroupIfIdle(Queue& q, Group& g) {
-  if (g.live != 0 || g.heap_seq != 0) return;
+  if (g.live != 0 || g.queued || g.pinned || g.heap_refs != 0) return;
   auto it = q.groups.find(*g.name);
   if (it != q.groups.end()) q.groups.erase(it);
 }
@@ -351,26 +424,21 @@ bool Impl::Noisy(const Queue& q, std::size_t inflight) const {
 
 void Impl::TakeFair(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
                     std::vector<Taken>& out) {
-  std::vector<ReadyEntry> deferred;  // noisy tenants passed over, restored at the end
+  std::vector<Group*> deferred;  // noisy tenants passed over (pinned), restored at the end
   while (static_cast<int>(out.size()) < max && q.n_inflight < InflightLimit()) {
     // Candidate without a group: the oldest visible message of the default tenant.
-    while (!q.visible.empty()) {
-      auto it = q.messages.find(q.visible.front());
-      if (it != q.messages.end() && it->second.where == Where::kVisible) break;
-      q.visible.pop_front();
-    }
-    const bool has_plain = !q.visible.empty();
+    const MessageIt plain = PlainFront(q);
+    const bool has_plain = plain != q.messages.end();
     const bool plain_noisy = has_plain && Noisy(q, (q.n_inflight - q.group_inflight));
     // Candidate group: the oldest non-noisy one, else the oldest noisy one.
     Group* best = nullptr;
     bool best_noisy = false;
     std::size_t first_deferred = deferred.size();
     while (!q.ready.empty()) {
-      std::pop_heap(q.ready.begin(), q.ready.end(), std::greater<>());
-      const ReadyEntry e = q.ready.back();
-      q.ready.pop_back();
-      Group& g = *e.group;
-      g.heap_seq = 0;
+      const ReadyKey popped_key = q.ready.front().key;
+      Group* popped = PopReady(q);
+      if (!popped) continue;
+      Group& g = *popped;
       while (!g.seqs.empty()) {
         auto it = q.messages.find(g.seqs.front());
         if (it != q.messages.end() && it->second.where == Where::kVisible) break;
@@ -380,54 +448,53 @@ void Impl::TakeFair(Queue& q, int max, int visibility_timeout, Millis now, Effec
         EraseGroupIfIdle(q, g);
         continue;
       }
-      if (g.seqs.front() != e.seq) {
-        PushReady(q, g, g.seqs.front());
+      if (g.seqs.front() != popped_key.seq) {
+        Enqueue(q, g, ReadyKey{g.seqs.front(), 0});
         continue;
       }
-      g.heap_seq = kPinned;
+      g.pinned = true;
       if (Noisy(q, g.inflight)) {
-        deferred.push_back(e);
+        deferred.push_back(&g);
         continue;
       }
       best = &g;
       break;
     }
     if (!best && first_deferred < deferred.size()) {
-      best = deferred[first_deferred].group;
+      best = deferred[first_deferred];
       best_noisy = true;
       deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred));
     }
     if (!best && !has_plain) break;
     bool take_plain = false;
     if (has_plain && best) {
-      take_plain = plain_noisy == best_noisy ? q.visible.front() < best->seqs.front() : best_noisy;
+      take_plain = plain_noisy == best_noisy ? plain->first < best->seqs.front() : best_noisy;
     } else {
       take_plain = has_plain;
     }
     if (take_plain) {
       if (best) {
-        best->heap_seq = 0;
-        PushReady(q, *best, best->seqs.front());
+        best->pinned = false;
+        Enqueue(q, *best, ReadyKey{best->seqs.front(), 0});
       }
-      const std::uint64_t seq = q.visible.front();
-      q.visible.pop_front();
-      TakeRecord(q, q.messages.find(seq), visibility_timeout, now, fx, out);
+      PopPlain(q, plain->first);
+      TakeRecord(q, plain, visibility_timeout, now, fx, out);
       continue;
     }
     Group& g = *best;
     const std::uint64_t seq = g.seqs.front();
     g.seqs.pop_front();
     TakeRecord(q, q.messages.find(seq), visibility_timeout, now, fx, out);
-    g.heap_seq = 0;
+    g.pinned = false;
     if (!g.seqs.empty()) {
-      PushReady(q, g, g.seqs.front());
+      Enqueue(q, g, ReadyKey{g.seqs.front(), 0});
     } else {
       EraseGroupIfIdle(q, g);
     }
   }
-  for (const ReadyEntry& e : deferred) {
-    e.group->heap_seq = 0;
-    PushReady(q, *e.group, e.group->seqs.front());
+  for (Group* g : deferred) {
+    g->pinned = false;
+    Enqueue(q, *g, ReadyKey{g->seqs.front(), 0});
   }
 }
 

@@ -144,6 +144,19 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
           if (it == src->messages.end() || it->second.where != Where::kVisible) continue;
           candidates.emplace_back(it->first, nullptr);
         }
+        // Messages back from flight keep their place in send order.
+        if (!src->returned.empty()) {
+          for (std::uint64_t seq : src->returned) {
+            auto it = src->messages.find(seq);
+            if (it != src->messages.end() && it->second.where == Where::kVisible) {
+              candidates.emplace_back(seq, nullptr);
+            }
+          }
+          std::sort(candidates.begin(), candidates.end());
+          if (candidates.size() > static_cast<std::size_t>(budget)) {
+            candidates.resize(static_cast<std::size_t>(budget));
+          }
+        }
       }
       for (auto& [seq, payload] : candidates) {
         payload = CachedPayload(*src, seq, src->messages.find(seq)->second);

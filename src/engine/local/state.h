@@ -55,6 +55,7 @@ struct Record {
 
 // 72 bytes keep the hash-map node (next pointer, key, record) at 88 bytes, a 96-byte malloc chunk.
 static_assert(sizeof(Record) <= 72, "keep the per-message record small; update README");
+using MessageIt = std::unordered_map<std::uint64_t, Record>::iterator;
 
 // Payloads of the most recently stored messages, bounded by bytes; first in, first out (a send is
 // usually received soon after, so the hot path never reads the store). Thread-safe; a leaf lock
@@ -188,23 +189,37 @@ class TimeHeap {
   std::vector<TimedSeq> v_;
 };
 
+// Where a group stands in Queue::ready. A standard queue's tenant: (oldest visible seq, 0). A
+// FIFO group: its head's seq while the head was never received; once the head comes back from
+// flight, (the queue's newest seq, a tick), which puts the group behind every group already
+// waiting and ahead of later sends (AWS serves a group back from flight last).
+struct ReadyKey {
+  std::uint64_t seq = 0;
+  std::uint64_t tick = 0;
+  auto operator<=>(const ReadyKey&) const = default;
+};
+
 // A message group: FIFO ordering unit, or a fair-queue tenant on a standard queue.
 struct Group {
   // FIFO: every live message of the group in seq order (entries of removed messages are skipped
-  // lazily). Standard (fair queue): the group's visible messages, oldest first, like
-  // Queue::visible.
+  // lazily). Standard (fair queue): the group's visible messages, oldest first (a message back
+  // from flight is inserted at its place), like Queue::visible.
   std::deque<std::uint64_t> seqs;
-  std::uint32_t inflight = 0;  // messages of the group in flight
-  std::uint32_t live = 0;      // messages of the group in the queue (any state)
-  std::uint64_t heap_seq = 0;  // its single entry in Queue::ready (0: none; kPinned: being served)
+  std::uint32_t inflight = 0;   // messages of the group in flight
+  std::uint32_t live = 0;       // messages of the group in the queue (any state)
+  std::uint32_t heap_refs = 0;  // entries in Queue::ready naming it (valid or stale)
+  bool queued = false;          // it has a valid entry in Queue::ready, with `key`
+  bool pinned = false;          // being served: no entry is pushed, the group is not erased
+  ReadyKey key;
   const std::string* name = nullptr;  // its key in Queue::groups
 };
-constexpr std::uint64_t kPinned = ~std::uint64_t{0};
 
+// An entry of Queue::ready; valid while its group is queued with the same key (a group whose key
+// went down got a new entry, and the old one is skipped when it surfaces).
 struct ReadyEntry {
-  std::uint64_t seq;
+  ReadyKey key;
   Group* group;
-  bool operator>(const ReadyEntry& o) const { return seq > o.seq; }
+  bool operator>(const ReadyEntry& o) const { return key > o.key; }
 };
 
 struct DedupEntry {
@@ -266,17 +281,21 @@ struct Queue {
 
   std::unordered_map<std::uint64_t, Record> messages;
   std::deque<std::uint64_t> visible;  // send order; entries of non-visible messages are stale
-  TimeHeap delayed;                   // by due time
-  TimeHeap inflight;                  // by visibility deadline
-  TimeHeap retention;                 // by sent time
+  // Messages without a group back from flight, min-heap by seq: they keep their place in send
+  // order (AWS, best effort) instead of joining the end of `visible`.
+  std::vector<std::uint64_t> returned;
+  TimeHeap delayed;    // by due time
+  TimeHeap inflight;   // by visibility deadline
+  TimeHeap retention;  // by sent time
   std::size_t n_visible = 0;
   std::size_t n_delayed = 0;
   std::size_t n_inflight = 0;
 
-  // Message groups (FIFO groups, fair-queue tenants) and the groups ready to serve, by the seq of
-  // their oldest candidate message (min-heap, one entry per group).
+  // Message groups (FIFO groups, fair-queue tenants) and the groups ready to serve, by ReadyKey
+  // (min-heap; one valid entry per group, stale ones skipped lazily).
   std::unordered_map<std::string, Group> groups;
   std::vector<ReadyEntry> ready;
+  std::uint64_t ready_tick = 0;    // orders FIFO groups back from flight
   std::size_t group_live = 0;      // messages with a group
   std::size_t group_inflight = 0;  // of them in flight
   std::size_t active_groups = 0;   // groups with live > 0

@@ -1,6 +1,7 @@
 """FIFO queues (sqs-semantics.md §4): group ordering and locking, deduplication, FIFO-only validation."""
 import hashlib
 import re
+import time
 
 from conftest import unique_name
 from sqs_md5 import md5_of_body
@@ -265,3 +266,42 @@ def test_fifo_only_attributes_on_standard_queue(sqs, error, make_queue, queue):
     error(sqs.send_message, "InvalidParameterValue", 400, QueueUrl=queue, MessageBody="x", MessageGroupId="")
     error(sqs.send_message, "MissingParameter", 400, QueueUrl=url, MessageBody="x", MessageGroupId="",
           MessageDeduplicationId="d")
+
+
+def _bodies(sqs, url, **kwargs):
+    return [m["Body"] for m in sqs.receive_message(QueueUrl=url, **kwargs).get("Messages", [])]
+
+
+def test_group_back_from_flight_goes_to_the_back(sqs, make_queue):
+    # The issue's example, recorded on AWS (localstack's AWS-validated
+    # test_fifo_receive_message_visibility_timeout_shared_in_group): the groups that waited come first.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true", "VisibilityTimeout": "1"})
+    for body in ["g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1", "g3-m1"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    assert _bodies(sqs, url, MaxNumberOfMessages=2) == ["g1-m1", "g1-m2"]
+    assert _bodies(sqs, url, MaxNumberOfMessages=1) == ["g2-m1"]
+    time.sleep(1.5)  # both visibility timeouts end by themselves
+    assert _bodies(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0) == \
+        ["g3-m1", "g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1"]
+
+
+def test_group_received_with_zero_visibility_goes_to_the_back(sqs, make_queue):
+    # localstack's AWS-validated test_fifo_receive_message_with_zero_visibility_timeout.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    for body in ["g1-m1", "g2-m1", "g2-m2", "g3-m1", "g1-m2"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    assert _bodies(sqs, url, MaxNumberOfMessages=3, VisibilityTimeout=0) == ["g1-m1", "g1-m2", "g2-m1"]
+    assert _bodies(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0) == \
+        ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_group_head_made_visible_is_served_after_waiting_groups(sqs, make_queue):
+    # localstack's AWS-validated test_fifo_message_group_visibility_after_terminate_visibility_timeout:
+    # the head is served again although a later message of its group is still in flight.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true", "VisibilityTimeout": "30"})
+    for body in ["g1-m1", "g1-m2", "g2-m1"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    assert _bodies(sqs, url, MaxNumberOfMessages=3) == ["g2-m1", "g1-m1"]

@@ -415,6 +415,16 @@ def test_receive_visibility_timeout(sqs, queue):
 
 # ---------------------------------------------------------------- DeleteMessage(+Batch)
 
+def test_message_back_from_flight_keeps_its_place(sqs, queue):
+    # AWS serves a standard queue best-effort by send time (localstack's AWS-validated
+    # test_inflight_message_requeue): a message back from flight comes before one sent later.
+    sqs.send_message(QueueUrl=queue, MessageBody="A")
+    assert receive_one(sqs, queue, VisibilityTimeout=1)["Body"] == "A"
+    sqs.send_message(QueueUrl=queue, MessageBody="B")
+    time.sleep(1.2)  # the visibility timeout ends by itself
+    assert receive_one(sqs, queue, WaitTimeSeconds=0)["Body"] == "A"
+
+
 def test_delete_message(sqs, queue):
     sqs.send_message(QueueUrl=queue, MessageBody="del")
     m = receive_one(sqs, queue)
