@@ -10,11 +10,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -1760,6 +1762,149 @@ TYPED_TEST(EngineTest, FifoPurgeClearsDedup) {
   // A new window starts with the new message.
   EXPECT_EQ(this->SendFifo("f.fifo", "b again", "g", "d")->message_id, b->message_id);
   EXPECT_EQ(this->Bodies(this->Receive("f.fifo", 10)), (std::vector<std::string>{"b"}));
+}
+
+// Random receives (various visibility timeouts), visibility changes, deletes and clock steps: a
+// receive always serves a group from its oldest live message on, in order, and everything is
+// delivered in the end. Exercises the ready heap's stale entries and keys.
+TYPED_TEST(EngineTest, FifoRandomVisibilityChangesKeepGroupOrder) {
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"},
+                                      {"ContentBasedDeduplication", "true"},
+                                      {"VisibilityTimeout", "3"}})
+                  .ok());
+  constexpr int kGroups = 6;
+  constexpr int kPerGroup = 25;
+  std::map<std::string, std::deque<int>> live;  // group -> indexes not deleted, in send order
+  for (int i = 0; i < kPerGroup; ++i) {
+    for (int g = 0; g < kGroups; ++g) {
+      const std::string group = "g" + std::to_string(g);
+      ASSERT_TRUE(this->SendFifo("f.fifo", group + ":" + std::to_string(i), group).ok());
+      live[group].push_back(i);
+    }
+  }
+  struct Held {
+    std::string handle;
+    std::string group;
+    int index;
+  };
+  std::vector<Held> held;  // handles of earlier receives (some superseded)
+  std::size_t delivered = 0;
+  auto receive = [&](int max, int vt) {
+    std::map<std::string, std::size_t> taken;  // group -> how many this receive returned
+    const Messages got = this->Receive("f.fifo", max, vt);
+    delivered += got.size();
+    for (const auto& m : got) {
+      const auto colon = m.body.find(':');
+      const std::string group = m.body.substr(0, colon);
+      const int index = std::stoi(m.body.substr(colon + 1));
+      std::size_t& k = taken[group];
+      EXPECT_LT(k, live[group].size()) << m.body;
+      if (k < live[group].size()) {
+        EXPECT_EQ(index, live[group][k]) << "out of order: " << m.body;
+      }
+      ++k;
+      held.push_back(Held{m.receipt_handle, group, index});
+    }
+    return got.size();
+  };
+  auto forget = [&](const Held& h) {
+    auto& q = live[h.group];
+    q.erase(std::remove(q.begin(), q.end(), h.index), q.end());
+  };
+  std::mt19937 rng(20240115);
+  for (int step = 0; step < 300 && !this->HasFailure(); ++step) {
+    const unsigned op = rng() % 10;
+    if (op < 4) {
+      receive(1 + static_cast<int>(rng() % 10), static_cast<int>(rng() % 4));
+    } else if (op < 6 && !held.empty()) {
+      (void)this->ChangeVisibility("f.fifo", held[rng() % held.size()].handle,
+                                   static_cast<int>(rng() % 3));
+    } else if (op < 9 && !held.empty()) {
+      const std::size_t i = rng() % held.size();
+      const Held h = held[i];
+      held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+      if (this->Delete("f.fifo", h.handle).ok()) forget(h);  // else: superseded or expired
+    } else {
+      this->clock_.Advance(static_cast<Millis>(rng() % 2500));
+    }
+  }
+  std::size_t deleted = 0;
+  for (const auto& [group, indexes] : live) deleted += kPerGroup - indexes.size();
+  EXPECT_GT(delivered, std::size_t{kGroups * kPerGroup});  // many come back and again
+  EXPECT_GT(deleted, std::size_t{kGroups});
+  // Drain: everything left comes, in order per group.
+  this->clock_.AdvanceSeconds(10);
+  for (int round = 0; round < 200 && !this->HasFailure(); ++round) {
+    held.clear();
+    if (receive(10, 30) == 0) break;
+    for (const Held& h : held) {
+      ASSERT_TRUE(this->Delete("f.fifo", h.handle).ok());
+      forget(h);
+    }
+  }
+  for (const auto& [group, indexes] : live) EXPECT_TRUE(indexes.empty()) << group;
+  EXPECT_EQ(this->Counts("f.fifo"), std::make_tuple(0, 0, 0));
+}
+
+// The same on a standard queue with and without tenants: each receive is in send order (no
+// tenant is noisy here), and every message is delivered in the end.
+TYPED_TEST(EngineTest, RandomVisibilityChangesKeepSendOrder) {
+  ASSERT_TRUE(this->Create("q", {{"VisibilityTimeout", "3"}}).ok());
+  constexpr int kMessages = 120;
+  std::set<int> live;
+  for (int i = 0; i < kMessages; ++i) {
+    SendRequest r;
+    r.body = std::to_string(i);
+    if (i % 3 != 0) r.group_id = "t" + std::to_string(i % 4);
+    auto res = this->SendAll("q", {r});
+    ASSERT_TRUE(res.ok() && (*res)[0].ok());
+    live.insert(i);
+  }
+  std::vector<std::pair<std::string, int>> held;
+  auto receive = [&](int max, int vt) {
+    const Messages got = this->Receive("q", max, vt);
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      const int index = std::stoi(got[k].body);
+      EXPECT_TRUE(live.contains(index)) << index;
+      if (k > 0) {
+        EXPECT_LT(std::stoi(got[k - 1].body), index);
+      }
+      held.emplace_back(got[k].receipt_handle, index);
+    }
+    return got.size();
+  };
+  std::mt19937 rng(7);
+  for (int step = 0; step < 300 && !this->HasFailure(); ++step) {
+    const unsigned op = rng() % 10;
+    if (op < 4) {
+      receive(1 + static_cast<int>(rng() % 3), static_cast<int>(rng() % 4));
+    } else if (op < 6 && !held.empty()) {
+      (void)this->ChangeVisibility("q", held[rng() % held.size()].first,
+                                   static_cast<int>(rng() % 3));
+    } else if (op < 8 && !held.empty()) {
+      const std::size_t i = rng() % held.size();
+      const auto [rh, index] = held[i];
+      held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+      const auto before = std::get<0>(this->Counts("q")) + std::get<1>(this->Counts("q"));
+      ASSERT_TRUE(this->Delete("q", rh).ok());
+      if (std::get<0>(this->Counts("q")) + std::get<1>(this->Counts("q")) < before) {
+        live.erase(index);  // the newest handle deletes; an older one leaves the message
+      }
+    } else {
+      this->clock_.Advance(static_cast<Millis>(rng() % 2500));
+    }
+  }
+  this->clock_.AdvanceSeconds(10);
+  for (int round = 0; round < 200 && !this->HasFailure(); ++round) {
+    held.clear();
+    if (receive(10, 30) == 0) break;
+    for (const auto& [rh, index] : held) {
+      ASSERT_TRUE(this->Delete("q", rh).ok());
+      live.erase(index);
+    }
+  }
+  EXPECT_TRUE(live.empty()) << live.size() << " never delivered";
+  EXPECT_EQ(this->Counts("q"), std::make_tuple(0, 0, 0));
 }
 
 TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
