@@ -27,6 +27,8 @@
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
+#include "services/kms/keys.h"
+#include "services/kms/kms_service.h"
 #include "services/sqs/sqs_service.h"
 #include "services/sts/sts_service.h"
 
@@ -333,15 +335,18 @@ int RunServer(const Config& config) {
   if (auth_on) {
     if (int status = MakeAuth(config, auth_clock, auth); status != 0) return status;
   }
+  kms::Keys keys(*opened.resources, auth_clock);
   services::Platform platform;
   platform.clock = &auth_clock;
   platform.auth = auth.get();
   platform.queues = engine;
   platform.resources = opened.resources.get();
+  platform.keys = &keys;
   // One endpoint for every service, routed by the Dispatcher; SQS is the default.
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
+  services.push_back(kms::MakeKmsService(platform));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -397,7 +402,7 @@ int RunServer(const Config& config) {
       !admin_addr ? std::string("off")
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
-  spdlog::info("sluice {} serving SQS and STS on {} (admin {}), store: {}, ready in {} us",
+  spdlog::info("sluice {} serving SQS, STS and KMS on {} (admin {}), store: {}, ready in {} us",
                SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;

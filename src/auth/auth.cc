@@ -388,7 +388,7 @@ Status Auth::Authorize(const RequestContext& ctx, std::string_view action,
     policy = impl_->ResourcePolicy(resource.policy);
   }
   return impl_->Decide(*p, facts, action, resource.arn, resource.account, policy.get(),
-                       resource.cross_account_grantable);
+                       resource.cross_account_grantable, resource.resource_policy_required);
 }
 
 Result<AssumedRole> Auth::AssumeRole(const RequestContext& ctx,
