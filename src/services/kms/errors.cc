@@ -1,5 +1,7 @@
 #include "services/kms/errors.h"
 
+#include "services/platform/platform.h"
+
 namespace sluice::kms {
 namespace {
 
@@ -29,7 +31,8 @@ constexpr protocol::ErrorOverride kOverrides[] = {
 }  // namespace
 
 const protocol::ErrorTable& KmsErrorTable() {
-  static const protocol::ErrorTable kTable{kDeclared, kOverrides, ""};
+  static const protocol::ErrorTable kTable{kDeclared, kOverrides, "",
+                                           &services::JsonServiceErrors()};
   return kTable;
 }
 

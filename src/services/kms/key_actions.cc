@@ -306,13 +306,13 @@ void PutKeyPolicy(const Kms& kms, const RequestContext& ctx, Value&& input, Repl
         Status(KmsError::kUnsupportedOperation, "Only the default key policy is supported."));
   }
   const std::string policy = StringOf(input, "Policy");
-  auto parsed = auth::ParsePolicy(policy, auth::PolicyKind::kResource);
-  if (!parsed.ok()) {
-    return reply(Status(ErrorCode::kMalformedPolicyDocument, parsed.status().message()));
-  }
   Change(
       kms, ctx, input, "kms:PutKeyPolicy",
       [&](Key& k) {
+        auto parsed = auth::ParsePolicy(policy, auth::PolicyKind::kResource);
+        if (!parsed.ok()) {
+          return Status(ErrorCode::kMalformedPolicyDocument, parsed.status().message());
+        }
         k.policy = policy;
         return Status::Ok();
       },

@@ -332,7 +332,8 @@ Result<Key> Keys::Due(const ResourceScope& scope, Key key) {
 Result<Key> Keys::Find(const ResourceScope& scope, std::string_view key_id, bool allow_alias) {
   auto key = Resolve(scope, key_id, allow_alias);
   if (!key.ok()) return key.status();
-  return Due({key->account, key->region}, std::move(*key));
+  const ResourceScope where{key->account, key->region};  // before *key is moved from
+  return Due(where, std::move(*key));
 }
 
 Result<Key> Keys::Resolve(const ResourceScope& scope, std::string_view key_id, bool allow_alias) {
