@@ -419,6 +419,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
                        const std::vector<std::string>& actions);
   Status RemovePermission(const QueueId& id, const std::string& label);
   std::string QueueArn(const QueueId& id) const { return FormatQueueArn(opt_.region, id); }
+  std::string KmsMasterKeyId(const QueueId& id) {
+    QueuePtr q = Find(id);
+    if (!q) return {};
+    std::lock_guard lock(q->mu);
+    return q->config.kms_master_key_id;
+  }
 
   // Messages.
   void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
@@ -2379,6 +2385,7 @@ class LocalEngine final : public Engine {
     return impl_->RemovePermission(id, label);
   }
   std::string QueueArn(const QueueId& id) const override { return impl_->QueueArn(id); }
+  std::string KmsMasterKeyId(const QueueId& id) override { return impl_->KmsMasterKeyId(id); }
 
   void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) override {
     impl_->Send(id, std::move(messages), std::move(done));

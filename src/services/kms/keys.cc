@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "auth/auth.h"
 #include "auth/policy.h"
 #include "common/aead.h"
 #include "common/ids.h"
@@ -171,6 +172,15 @@ std::string ManagedKeyPolicy(std::string_view service, const ResourceScope& scop
 }
 
 }  // namespace
+
+Status AuthorizeKeyUse(const auth::Auth* auth, const RequestContext& ctx, std::string_view action,
+                       const Key& key, bool cross_account) {
+  if (auth == nullptr) return Status::Ok();
+  const std::string arn = key.Arn();
+  auth::Resource resource{arn, key.account, key.policy, cross_account};
+  resource.resource_policy_required = true;
+  return auth->Authorize(ctx, action, resource);
+}
 
 bool IsKeyId(std::string_view id) {
   if (StartsWith(id, "mrk-")) return id.size() == 36 && IsHex(id.substr(4));

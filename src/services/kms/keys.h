@@ -25,9 +25,14 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/request_context.h"
 #include "common/status.h"
 #include "engine/resource_store.h"
 #include "services/kms/key.h"
+
+namespace sluice::auth {
+class Auth;
+}  // namespace sluice::auth
 
 namespace sluice::kms {
 
@@ -121,6 +126,13 @@ class Keys {
   engine::ResourceStore& store_;
   const Clock& clock_;
 };
+
+// Whether the caller may do `action` ("kms:Decrypt") with `key`: its key policy must allow (KMS's
+// rule: an identity policy alone never grants), together with the caller's identity policies.
+// Ok with auth "none" (auth null). For services that use keys on their callers' behalf (SQS, SSM);
+// AWS managed keys are used through their service, so the caller needs no permission on them.
+Status AuthorizeKeyUse(const auth::Auth* auth, const RequestContext& ctx, std::string_view action,
+                       const Key& key, bool cross_account = true);
 
 // Checks of identifiers and tags that several operations share; AWS's errors and texts.
 bool IsKeyId(std::string_view id);

@@ -19,10 +19,7 @@ std::string CallerArn(const RequestContext& ctx) {
 
 Status AuthorizeKey(const Kms& kms, const RequestContext& ctx, std::string_view action,
                     const Key& key, bool cross_account) {
-  const std::string arn = key.Arn();
-  auth::Resource resource{arn, key.account, key.policy, cross_account};
-  resource.resource_policy_required = true;
-  return services::Authorize(kms.platform, ctx, action, resource);
+  return AuthorizeKeyUse(kms.platform.auth, ctx, action, key, cross_account);
 }
 
 Status AuthorizeAccount(const Kms& kms, const RequestContext& ctx, std::string_view action) {
