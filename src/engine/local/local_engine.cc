@@ -515,7 +515,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void MoveTick(const std::string& source_arn, const std::string& task_id);
   void ScheduleMoveTick(const std::string& source_arn, const std::string& task_id, Millis when);
   void PersistTask(const StoredMoveTask& rec) {
-    if (store_) (void)store_->PutMoveTask(rec);
+    if (store_) NoteIgnoredError("storing a move task's progress", store_->PutMoveTask(rec));
   }
 
   Clock& clock_;
@@ -1077,7 +1077,10 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
 }
 
 void Impl::Finish(const QueuePtr& q, Effects& fx) {
-  if (store_ && !fx.batch.empty()) store_->Commit(std::move(fx.batch), [](Status) {});
+  if (store_ && !fx.batch.empty()) {
+    store_->Commit(std::move(fx.batch),
+                   [](Status st) { NoteIgnoredError("storing receive-side message state", st); });
+  }
   for (Delivery& d : fx.deliveries) Deliver(*q, d);
   if (!fx.dlq_moves.empty()) {
     std::vector<Placed> placed;
@@ -1786,7 +1789,10 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
     }
   }
   if (placed.empty()) {
-    if (store_ && !extra.empty()) store_->Commit(std::move(extra), [](Status) {});
+    if (store_ && !extra.empty()) {
+      store_->Commit(std::move(extra),
+                     [](Status st) { NoteIgnoredError("storing message state changes", st); });
+    }
     return done(std::move(results));
   }
   std::weak_ptr<Queue> wq = q;

@@ -308,7 +308,8 @@ Status Keys::Purge(const ResourceScope& scope, const Key& key) {
   for (const ResourceRecord& r : *aliases) {
     auto alias = DecodeAlias(r);
     if (alias.ok() && alias->target_key_id == key.id) {
-      static_cast<void>(store_.Delete(kAliasKind, scope, r.name, r.version));
+      NoteIgnoredError("deleting an alias of a deleted KMS key",
+                       store_.Delete(kAliasKind, scope, r.name, r.version));
     }
   }
   Status st = store_.Delete(kKeyKind, scope, key.id, engine::kAnyVersion);
@@ -472,7 +473,8 @@ Result<Key> Keys::ManagedKey(const ResourceScope& scope, std::string_view servic
     auto put = store_.Put(kAliasKind, scope, alias_name, std::move(a.value), {}, 0);
     if (put.ok()) return stored;
     // Another request created it first: drop ours and use theirs.
-    static_cast<void>(store_.Delete(kKeyKind, scope, stored->id, engine::kAnyVersion));
+    NoteIgnoredError("deleting a redundant AWS managed key",
+                     store_.Delete(kKeyKind, scope, stored->id, engine::kAnyVersion));
     if (put.status().code() != engine::ResourceError::kConflict) return put.status();
   }
   return Status(ErrorCode::kInternalError, "The AWS managed key could not be created.");
