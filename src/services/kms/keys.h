@@ -25,9 +25,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/request_context.h"
 #include "common/status.h"
 #include "engine/resource_store.h"
 #include "services/kms/key.h"
+#include "services/platform/platform.h"
 
 namespace sluice::kms {
 
@@ -129,5 +131,14 @@ bool IsKeyId(std::string_view id);
 Status CheckTags(const std::vector<std::pair<std::string, std::string>>& tags);
 // The default key policy AWS writes for a key without one, as GetKeyPolicy returns it.
 std::string DefaultKeyPolicy(std::string_view account);
+
+// Authorization of `action` ("kms:Decrypt") on `key` as KMS decides it; Ok with auth "none". The
+// key policy must allow, naming the caller (enough) or its account (then an identity policy must
+// allow too). `via_service` ("ssm") when the caller uses the key through another service: the
+// kms:ViaService condition key is then "<service>.<region>.amazonaws.com", which the key policies
+// of AWS managed keys require for every cryptographic use.
+Status AuthorizeKey(const services::Platform& platform, const RequestContext& ctx,
+                    std::string_view action, const Key& key, bool cross_account = true,
+                    std::string_view via_service = {});
 
 }  // namespace sluice::kms

@@ -17,12 +17,22 @@ std::string CallerArn(const RequestContext& ctx) {
                                    : ctx.principal_arn;
 }
 
-Status AuthorizeKey(const Kms& kms, const RequestContext& ctx, std::string_view action,
-                    const Key& key, bool cross_account) {
+Status AuthorizeKey(const services::Platform& platform, const RequestContext& ctx,
+                    std::string_view action, const Key& key, bool cross_account,
+                    std::string_view via_service) {
   const std::string arn = key.Arn();
+  const std::string via = via_service.empty()
+                              ? std::string()
+                              : fmt::format("{}.{}.amazonaws.com", via_service, key.region);
   auth::Resource resource{arn, key.account, key.policy, cross_account};
   resource.resource_policy_required = true;
-  return services::Authorize(kms.platform, ctx, action, resource);
+  resource.via_service = via;
+  return services::Authorize(platform, ctx, action, resource);
+}
+
+Status AuthorizeKey(const Kms& kms, const RequestContext& ctx, std::string_view action,
+                    const Key& key, bool cross_account) {
+  return AuthorizeKey(kms.platform, ctx, action, key, cross_account);
 }
 
 Status AuthorizeAccount(const Kms& kms, const RequestContext& ctx, std::string_view action) {
