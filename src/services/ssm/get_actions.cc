@@ -122,10 +122,9 @@ void GetParametersByPath(const Ssm& ssm, const RequestContext& ctx, Value&& inpu
   const std::string path(TrimSpaces(StringOf(input, "Path")));
   if (Status st = CheckPath(path, /*describe=*/false); !st.ok()) return reply(st);
   const std::string prefix = PathPrefix(path);
-  // The path's own ARN: "/a/b/" and "/a/b" are parameter/a/b.
-  const std::string path_name =
-      prefix.empty() ? std::string("/") : "/" + prefix.substr(0, prefix.size() - 1);
-  if (Status st = AuthorizeParameter(ssm, ctx, "ssm:GetParametersByPath", path_name); !st.ok()) {
+  // Decided on the path's own ARN as written ("/a/b" is parameter/a/b, "/a/b/" parameter/a/b/):
+  // a policy on "parameter/a/b/*" covers the second only, as on AWS.
+  if (Status st = AuthorizeParameter(ssm, ctx, "ssm:GetParametersByPath", path); !st.ok()) {
     return reply(st);
   }
   auto filters = ParseParameterFilters(input.Get("ParameterFilters"), FilterUse::kByPath);
