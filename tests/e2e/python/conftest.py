@@ -4,7 +4,8 @@ Environment:
   SLUICE_BIN       path of the binary (default: <repo>/build/sluice)
   SLUICE_ENDPOINT  use an already running server (e.g. http://127.0.0.1:9324) instead of starting one
   SLUICE_PROTOCOL  "query" (default; Debian's boto3 1.26 speaks awsQuery) or "json" (AWS JSON 1.0, by
-                   loading the repo's current SQS model through AWS_DATA_PATH)
+                   loading the repo's current SQS model through AWS_DATA_PATH; the SSM tests, JSON
+                   1.1 only, run in this pass with the repo's SSM model)
 """
 import json
 import os
@@ -29,9 +30,11 @@ if PROTOCOL not in ("query", "json"):
 
 # Must happen before botocore creates its loader (i.e. before any session exists).
 if PROTOCOL == "json":
-    _model_dir = HERE / "data" / "sqs" / "2012-11-05"
-    _model_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "models" / "sqs.json", _model_dir / "service-2.json")
+    # SQS in JSON 1.0; SSM's current model too (Debian's lacks ParameterMetadata.ARN and Shared).
+    for _service, _version in (("sqs", "2012-11-05"), ("ssm", "2014-11-06")):
+        _model_dir = HERE / "data" / _service / _version
+        _model_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / "models" / f"{_service}.json", _model_dir / "service-2.json")
     os.environ["AWS_DATA_PATH"] = str(HERE / "data")
 else:
     os.environ.pop("AWS_DATA_PATH", None)
