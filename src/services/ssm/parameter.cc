@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "services/ssm/names.h"
+
 namespace sluice::ssm {
 namespace {
 
@@ -92,7 +94,7 @@ engine::ResourceRecord EncodeParameter(const Parameter& p) {
   w.EndArray();
   w.EndObject();
   engine::ResourceRecord record;
-  record.name = std::string(p.name.empty() || p.name.front() != '/' ? p.name : p.name.substr(1));
+  record.name = std::string(NameKey(p.name));
   record.value.assign(buf.GetString(), buf.GetSize());
   return record;
 }
