@@ -30,6 +30,7 @@
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
 #include "services/sqs/sqs_service.h"
+#include "services/ssm/ssm_service.h"
 #include "services/sts/sts_service.h"
 
 namespace sluice::app {
@@ -347,6 +348,7 @@ int RunServer(const Config& config) {
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
   services.push_back(kms::MakeKmsService(platform));
+  services.push_back(ssm::MakeSsmService(platform));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -402,8 +404,9 @@ int RunServer(const Config& config) {
       !admin_addr ? std::string("off")
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
-  spdlog::info("sluice {} serving SQS, STS and KMS on {} (admin {}), store: {}, ready in {} us",
-               SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
+  spdlog::info(
+      "sluice {} serving SQS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
+      SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -107,6 +107,9 @@ struct Resource {
   // enough) or naming the account (then an identity policy must allow too); an identity policy
   // alone never grants (as AssumeRole's trust policies).
   bool resource_policy_required = false;
+  // KMS keys used through another service: its endpoint name ("ssm.us-east-1.amazonaws.com"),
+  // the kms:ViaService condition key. Empty: a direct call.
+  std::string_view via_service = {};
 };
 
 class Auth {

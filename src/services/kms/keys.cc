@@ -174,11 +174,15 @@ std::string ManagedKeyPolicy(std::string_view service, const ResourceScope& scop
 }  // namespace
 
 Status AuthorizeKeyUse(const auth::Auth* auth, const RequestContext& ctx, std::string_view action,
-                       const Key& key, bool cross_account) {
+                       const Key& key, bool cross_account, std::string_view via_service) {
   if (auth == nullptr) return Status::Ok();
   const std::string arn = key.Arn();
+  const std::string via = via_service.empty()
+                              ? std::string()
+                              : fmt::format("{}.{}.amazonaws.com", via_service, key.region);
   auth::Resource resource{arn, key.account, key.policy, cross_account};
   resource.resource_policy_required = true;
+  resource.via_service = via;
   return auth->Authorize(ctx, action, resource);
 }
 

@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "engine/resource_store.h"
 #include "services/kms/key.h"
+#include "services/platform/platform.h"
 
 namespace sluice::auth {
 class Auth;
@@ -127,13 +128,6 @@ class Keys {
   const Clock& clock_;
 };
 
-// Whether the caller may do `action` ("kms:Decrypt") with `key`: its key policy must allow (KMS's
-// rule: an identity policy alone never grants), together with the caller's identity policies.
-// Ok with auth "none" (auth null). For services that use keys on their callers' behalf (SQS, SSM);
-// AWS managed keys are used through their service, so the caller needs no permission on them.
-Status AuthorizeKeyUse(const auth::Auth* auth, const RequestContext& ctx, std::string_view action,
-                       const Key& key, bool cross_account = true);
-
 // Checks of identifiers and tags that several operations share; AWS's errors and texts.
 bool IsKeyId(std::string_view id);
 // KMS tag rules (CreateKey and TagResource): TagException for duplicate keys, more than 50 tags
@@ -141,5 +135,15 @@ bool IsKeyId(std::string_view id);
 Status CheckTags(const std::vector<std::pair<std::string, std::string>>& tags);
 // The default key policy AWS writes for a key without one, as GetKeyPolicy returns it.
 std::string DefaultKeyPolicy(std::string_view account);
+
+// Authorization of `action` ("kms:Decrypt") on `key` as KMS decides it; Ok with auth "none" (auth
+// null). The key policy must allow, naming the caller (enough) or its account (then an identity
+// policy must allow too): an identity policy alone never grants. `via_service` ("sqs", "ssm")
+// when the caller uses the key through another service: the kms:ViaService condition key is then
+// "<service>.<region>.amazonaws.com", which the key policies of AWS managed keys require for
+// every cryptographic use.
+Status AuthorizeKeyUse(const auth::Auth* auth, const RequestContext& ctx, std::string_view action,
+                       const Key& key, bool cross_account = true,
+                       std::string_view via_service = {});
 
 }  // namespace sluice::kms

@@ -37,8 +37,9 @@ Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::Qu
     st = key.status();
   } else {
     st = kms::Keys::Usable(*key, send ? "GenerateDataKey" : "Decrypt");
-    if (st.ok() && !key->aws_managed) {
-      st = kms::AuthorizeKeyUse(sqs.auth, ctx, send ? "kms:GenerateDataKey" : "kms:Decrypt", *key);
+    if (st.ok()) {
+      st = kms::AuthorizeKeyUse(sqs.auth, ctx, send ? "kms:GenerateDataKey" : "kms:Decrypt", *key,
+                                true, "sqs");
     }
   }
   if (st.ok()) return st;

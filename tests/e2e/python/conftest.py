@@ -4,7 +4,8 @@ Environment:
   SLUICE_BIN       path of the binary (default: <repo>/build/sluice)
   SLUICE_ENDPOINT  use an already running server (e.g. http://127.0.0.1:9324) instead of starting one
   SLUICE_PROTOCOL  "query" (default; Debian's boto3 1.26 speaks awsQuery) or "json" (AWS JSON 1.0, by
-                   loading the repo's current SQS model through AWS_DATA_PATH)
+                   loading the repo's current SQS model through AWS_DATA_PATH; the SSM tests, JSON
+                   1.1 only, run in this pass with the repo's SSM model)
 """
 import json
 import os
