@@ -230,6 +230,12 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
     return 1;
   }
   out.resources = std::move(resources).value();
+  if (!key->has_value()) {
+    spdlog::warn(
+        "no master key (storage.master_key_file or SLUICE_MASTER_KEY): message bodies and KMS key "
+        "material are stored in clear in {}",
+        config.data_dir);
+  }
   out.description = fmt::format("{} (durability {}{})", config.data_dir, config.durability,
                                 key->has_value() ? ", encrypted" : ", not encrypted");
   return 0;
