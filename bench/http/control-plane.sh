@@ -34,7 +34,7 @@ body256=$(head -c 192 /dev/urandom | base64 -w0)
 printf '{"QueueUrl":"%s","MessageBody":"%s"}' "$qurl" "$body256" > "$work/send.json"
 printf '{"KeyId":"%s","Plaintext":"%s"}' "$key" "$plain" > "$work/encrypt.json"
 printf '{"CiphertextBlob":"%s"}' "$blob" > "$work/decrypt.json"
-printf '{"Name":"/bench/queue-url"}' > "$work/get.json"
+printf '{"Name":"/bench/queue-url"}' > "$work/getparameter.json"
 
 declare -A target=([send]=AmazonSQS.SendMessage [encrypt]=TrentService.Encrypt
                    [decrypt]=TrentService.Decrypt [getparameter]=AmazonSSM.GetParameter)
