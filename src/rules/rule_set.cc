@@ -49,6 +49,28 @@ void RuleSet::Snapshot::Build() {
   body_paths.clear();
   body_prefixes.clear();
   max_body_path = 0;
+  // How many patterns list each (scope, path, value): a branch is filed under its most selective
+  // exact field, so a value every rule shares ("source": ["shop"]) does not make every rule a
+  // candidate for every message.
+  StringMap<std::size_t> popularity;
+  auto popularity_key = [](bool attrs, const internal::Field& f, const std::string& k) {
+    std::string key(1, attrs ? 'a' : 'b');
+    key += f.path;
+    key += '\0';
+    key += k;
+    return key;
+  };
+  for (const Entry& e : entries) {
+    if (!e.pattern) continue;
+    const internal::CompiledPattern& p = e.pattern->compiled();
+    for (const internal::Branch& b : p.branches) {
+      for (const auto& f : b.fields) {
+        for (const std::string& k : f->exact_keys) {
+          ++popularity[popularity_key(p.dialect == Dialect::kSnsAttributes, *f, k)];
+        }
+      }
+    }
+  }
   for (std::uint32_t slot = 0; slot < entries.size(); ++slot) {
     const Entry& e = entries[slot];
     by_id[e.id] = slot;
@@ -62,9 +84,15 @@ void RuleSet::Snapshot::Build() {
     std::vector<const internal::Field*> keys;
     for (const internal::Branch& b : p.branches) {
       const internal::Field* best = nullptr;
+      std::size_t best_cost = 0;
       for (const auto& f : b.fields) {
         if (f->exact_keys.empty()) continue;
-        if (!best || f->exact_keys.size() < best->exact_keys.size()) best = f.get();
+        std::size_t cost = 0;
+        for (const std::string& k : f->exact_keys) cost += popularity[popularity_key(attrs, *f, k)];
+        if (!best || cost < best_cost) {
+          best = f.get();
+          best_cost = cost;
+        }
       }
       if (!best) {
         keys.clear();

@@ -70,6 +70,21 @@ TEST(RuleSet, ThousandBodyPatternsEvaluateOnlyCandidates) {
   EXPECT_EQ(stats.evaluated, 1u);
 }
 
+TEST(RuleSet, ValuesEveryRuleSharesAreNotTheIndexKey) {
+  // Every rule also lists "source": ["shop"]; filing them under it would make all 1,000
+  // candidates for every shop event.
+  RuleSet set;
+  for (int i = 0; i < 1000; ++i) {
+    set.Add(Id(i), P("{\"source\": [\"shop\"], \"detail\": {\"customer\": [\"c" +
+                         std::to_string(i) + "\"]}}",
+                     Dialect::kEventBridge));
+  }
+  const ParsedBody body = ParsedBody::Parse(R"({"source": "shop", "detail": {"customer": "c9"}})");
+  MatchStats stats;
+  EXPECT_EQ(set.Match(Message{{}, body.root()}, &stats), std::vector<std::string>{Id(9)});
+  EXPECT_EQ(stats.evaluated, 1u);
+}
+
 TEST(RuleSet, UnindexablePatternsAreEvaluatedForEveryMessage) {
   RuleSet set;
   set.Add("exact", P(R"({"k": ["v"]})", Dialect::kSnsAttributes));
