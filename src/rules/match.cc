@@ -138,9 +138,10 @@ bool Eval(const rapidjson::Value& node, const std::vector<FieldRef>& fields, int
     // Group the fields by the member they continue into; each group must match inside it.
     std::vector<std::pair<rapidjson::SizeType, std::vector<FieldRef>>> groups;
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      const auto& [member, after] = choices[i].options[pick[i]];
+      const rapidjson::SizeType member = choices[i].options[pick[i]].first;
+      const std::string_view after = choices[i].options[pick[i]].second;
       auto it = std::find_if(groups.begin(), groups.end(),
-                             [&](const auto& g) { return g.first == member; });
+                             [member](const auto& g) { return g.first == member; });
       if (it == groups.end()) {
         groups.emplace_back(member, std::vector<FieldRef>());
         it = groups.end() - 1;
