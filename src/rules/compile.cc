@@ -8,9 +8,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstring>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -85,20 +83,13 @@ bool IsReservedInOr(std::string_view name) {
   return std::find(std::begin(kReserved), std::end(kReserved), name) != std::end(kReserved);
 }
 
+// A JSON number as written (RapidJSON has checked its syntax) as a double: out of range is
+// +-inf or 0, as strtod rounds it. The server never calls setlocale, so '.' is the decimal point.
 std::optional<double> ParseNumber(std::string_view text) {
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ptr != text.data() + text.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) {
-    // Overflow: +-inf; underflow: 0. AWS's own limits are far inside either.
-    return text.find_first_of("eE") != std::string_view::npos &&
-                   text.find("e-") == std::string_view::npos &&
-                   text.find("E-") == std::string_view::npos
-               ? (text[0] == '-' ? -std::numeric_limits<double>::infinity()
-                                 : std::numeric_limits<double>::infinity())
-               : 0.0;
-  }
-  if (ec != std::errc()) return std::nullopt;
+  const std::string copy(text);
+  char* end = nullptr;
+  const double v = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || end != copy.c_str() + copy.size()) return std::nullopt;
   return v;
 }
 

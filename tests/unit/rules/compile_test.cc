@@ -266,6 +266,10 @@ TEST(RulesCompile, JsonSyntaxErrors) {
   const std::string eb = Error("this is not json", Dialect::kEventBridge);
   EXPECT_EQ(eb.rfind("Event pattern is not valid. Reason: ", 0), 0u) << eb;
   EXPECT_NE(eb.find("offset 1"), std::string::npos) << eb;
+  // Numbers beyond the double range are refused by the JSON reader (AWS's takes them).
+  EXPECT_EQ(Error(R"({"n": [1e400]})", Dialect::kSnsBody)
+                .rfind("Invalid parameter: FilterPolicy: failed to parse JSON. Number too big", 0),
+            0u);
   // A semantic error ahead of the syntax error is reported, as AWS's streaming parser does.
   EXPECT_EQ(Error(R"({"a": "x", )", Dialect::kEventBridge),
             "Event pattern is not valid. Reason: \"a\" must be an object or an array");

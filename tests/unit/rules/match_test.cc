@@ -219,6 +219,9 @@ const JsonCase kBodyCases[] = {
     {R"({"price_usd": [{"numeric": ["=", 301.5]}]})", R"({"price_usd": "301.5"})", false},
     {R"({"n": [5]})", R"({"n": 5.0})", true},
     {R"({"n": [5]})", R"({"n": "5"})", false},
+    {R"({"n": [{"numeric": [">", 1000000000000000000000000000000]}]})", R"({"n": 1e31})", true},
+    {R"({"n": [{"numeric": [">", 1000000000000000000000000000000]}]})", R"({"n": 1e29})", false},
+
     {R"({"n": ["5"]})", R"({"n": 5})", false},
     // Types.
     {R"({"b": [true]})", R"({"b": true})", true},
@@ -331,6 +334,9 @@ const JsonCase kEventBridgeCases[] = {
     {R"({"detail": {"nothing": [{"numeric": [">", 0]}]}})", kEc2Event, false},
     {R"({"detail": {"nothing": [null]}})", kEc2Event, true},
     {R"({"detail": {"nothing": [{"exists": true}]}})", kEc2Event, true},
+    // ... and numbers, for the string forms too (recorded).
+    {R"({"detail": {"c-count": [{"anything-but": {"prefix": "init"}}]}})", kEc2Event, true},
+    {R"({"detail": {"c-count": [{"anything-but": {"wildcard": "*/dir/*"}}]}})", kEc2Event, true},
     // anything-but needs a value: a missing field does not match (recorded).
     {R"({"detail": {"missing": [{"anything-but": "initializing"}]}})", kEc2Event, false},
     // Keys are case-sensitive; so are operators (an error, tested in compile_test).
