@@ -27,7 +27,10 @@
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
+#include "services/kms/keys.h"
+#include "services/kms/kms_service.h"
 #include "services/sqs/sqs_service.h"
+#include "services/ssm/ssm_service.h"
 #include "services/sts/sts_service.h"
 
 namespace sluice::app {
@@ -227,6 +230,12 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
     return 1;
   }
   out.resources = std::move(resources).value();
+  if (!key->has_value()) {
+    spdlog::warn(
+        "no master key (storage.master_key_file or SLUICE_MASTER_KEY): message bodies and KMS key "
+        "material are stored in clear in {}",
+        config.data_dir);
+  }
   out.description = fmt::format("{} (durability {}{})", config.data_dir, config.durability,
                                 key->has_value() ? ", encrypted" : ", not encrypted");
   return 0;
@@ -333,15 +342,19 @@ int RunServer(const Config& config) {
   if (auth_on) {
     if (int status = MakeAuth(config, auth_clock, auth); status != 0) return status;
   }
+  kms::Keys keys(*opened.resources, auth_clock);
   services::Platform platform;
   platform.clock = &auth_clock;
   platform.auth = auth.get();
   platform.queues = engine;
   platform.resources = opened.resources.get();
+  platform.keys = &keys;
   // One endpoint for every service, routed by the Dispatcher; SQS is the default.
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
+  services.push_back(kms::MakeKmsService(platform));
+  services.push_back(ssm::MakeSsmService(platform));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -397,8 +410,9 @@ int RunServer(const Config& config) {
       !admin_addr ? std::string("off")
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
-  spdlog::info("sluice {} serving SQS and STS on {} (admin {}), store: {}, ready in {} us",
-               SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
+  spdlog::info(
+      "sluice {} serving SQS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
+      SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

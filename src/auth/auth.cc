@@ -382,13 +382,14 @@ Status Auth::Authorize(const RequestContext& ctx, std::string_view action,
                        const Resource& resource) const {
   const std::shared_ptr<const Principal> p = impl_->PrincipalOf(ctx);
   if (!p) return NotAuthorized(ctx.principal_arn, action, resource.arn, false);
-  const RequestFacts facts = impl_->FactsOf(*p, ctx);
+  RequestFacts facts = impl_->FactsOf(*p, ctx);
+  facts.via_service = resource.via_service;
   std::shared_ptr<const Policy> policy;
   if (!resource.policy.empty()) {
     policy = impl_->ResourcePolicy(resource.policy);
   }
   return impl_->Decide(*p, facts, action, resource.arn, resource.account, policy.get(),
-                       resource.cross_account_grantable);
+                       resource.cross_account_grantable, resource.resource_policy_required);
 }
 
 Result<AssumedRole> Auth::AssumeRole(const RequestContext& ctx,

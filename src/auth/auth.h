@@ -103,6 +103,13 @@ struct Resource {
   std::string_view account;             // the owner: "111122223333"
   std::string_view policy;              // the resource policy document; "" = none
   bool cross_account_grantable = true;  // false: never granted to other accounts
+  // KMS key policies: the resource policy must allow, either naming the caller (then it is
+  // enough) or naming the account (then an identity policy must allow too); an identity policy
+  // alone never grants (as AssumeRole's trust policies).
+  bool resource_policy_required = false;
+  // KMS keys used through another service: its endpoint name ("ssm.us-east-1.amazonaws.com"),
+  // the kms:ViaService condition key. Empty: a direct call.
+  std::string_view via_service = {};
 };
 
 class Auth {

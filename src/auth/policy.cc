@@ -230,6 +230,8 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
   if (key == "aws:userid") return set(f.user_id);
   if (key == "sts:externalid") return set(f.external_id);
   if (key == "sts:rolesessionname") return set(f.role_session_name);
+  if (key == "kms:viaservice") return set(f.via_service);
+  if (key == "kms:calleraccount") return set(f.principal_account);
   if (key == "aws:principaltype") {
     if (f.principal_arn.empty()) return false;
     if (!f.role_arn.empty()) return set("AssumedRole");

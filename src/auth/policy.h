@@ -46,6 +46,9 @@ struct RequestFacts {
   std::string_view user_id;            // aws:userid ("AIDA...", "AROA...:session", account id)
   std::string_view external_id;        // sts:ExternalId (AssumeRole trust policy evaluation)
   std::string_view role_session_name;  // sts:RoleSessionName (AssumeRole trust policy)
+  // kms:ViaService: the AWS service a KMS key is used through ("ssm.us-east-1.amazonaws.com"),
+  // for the key policies of AWS managed keys; empty for direct KMS calls.
+  std::string_view via_service;
 };
 
 struct EvalRequest {

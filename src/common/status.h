@@ -132,3 +132,14 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace sluice
+
+namespace sluice {
+
+// For the few places that cannot report a failure to anyone (background store writes whose
+// request has been answered, best-effort cleanups): logs it (the first few of each minute are
+// logged in full) and counts it, so a failing disk or store is never silent. Thread-safe.
+void NoteIgnoredError(std::string_view where, const Status& status);
+// How many errors NoteIgnoredError has seen since the process started.
+std::uint64_t IgnoredErrorCount();
+
+}  // namespace sluice

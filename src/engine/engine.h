@@ -67,6 +67,9 @@ class Engine {
   virtual Status RemovePermission(const QueueId& id, const std::string& label) = 0;
   // "arn:aws:sqs:<region>:<account>:<name>" for a queue, and back.
   virtual std::string QueueArn(const QueueId& id) const = 0;
+  // The queue's KmsMasterKeyId (SSE-KMS), cheaply, for the service's check of the key on every
+  // send and receive; empty when it has none (or there is no such queue).
+  virtual std::string KmsMasterKeyId(const QueueId& id) = 0;
 
   // ---- messages ------------------------------------------------------------------------------
   // One entry result per request, in order. The whole call fails (`done` gets one Status) only

@@ -68,15 +68,15 @@ const ErrorType& CommonErrorType(ErrorCode code) {
 
 ErrorInfo ResolveError(const ErrorTable& table, ErrorId code) {
   const ErrorType* type = code.type();
-  if (type == nullptr) {
-    for (const ErrorOverride& o : table.overrides) {
+  for (const ErrorTable* t = &table; type == nullptr && t != nullptr; t = t->base) {
+    for (const ErrorOverride& o : t->overrides) {
       if (o.code == code.common()) {
         type = &o.wire;
         break;
       }
     }
-    if (type == nullptr) type = &CommonErrorType(code.common());
   }
+  if (type == nullptr) type = &CommonErrorType(code.common());
   ErrorInfo info;
   info.query_code = type->code;
   info.json_type = table.json_type_prefix;

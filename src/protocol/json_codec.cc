@@ -234,7 +234,7 @@ class Encoder {
         bool first = true;
         for (const auto& [name, mv] : v.entries()) {
           if (mv.is_null()) continue;
-          const MemberDef* m = model_.FindMember(s, name);
+          const MemberDef* m = model_.FindOutputMember(s, name);
           if (m == nullptr) continue;
           if (!first) out_->push_back(',');
           first = false;

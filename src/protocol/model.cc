@@ -1,5 +1,10 @@
 #include "protocol/model.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cassert>
+
 #include <algorithm>
 
 namespace sluice::protocol {
@@ -24,6 +29,18 @@ const MemberDef* ServiceModel::FindMember(const ShapeDef& s, std::string_view na
   for (const MemberDef& m : members(s)) {
     if (m.name == name) return &m;
   }
+  return nullptr;
+}
+
+const MemberDef* ServiceModel::FindOutputMember(const ShapeDef& s, std::string_view name) const {
+  const MemberDef* m = FindMember(s, name);
+  if (m != nullptr) return m;
+  static std::atomic<int> logged{0};
+  if (logged.fetch_add(1) < 10) {
+    spdlog::error("protocol: output member {}.{} is not in the {} model; it is not sent", s.name,
+                  name, metadata_.service_id);
+  }
+  assert(false && "an output member the model does not have");
   return nullptr;
 }
 

@@ -133,6 +133,10 @@ class ServiceModel {
   ShapeId FindShape(std::string_view name) const;
   // Member of a structure by model name; nullptr when absent.
   const MemberDef* FindMember(const ShapeDef& s, std::string_view name) const;
+  // FindMember for the encoders: a handler's output member that the model does not have is a bug
+  // (a misspelt name would silently vanish from every response), so debug builds, which the
+  // sanitizer test runs use, abort naming it; release builds log it (the first few times).
+  const MemberDef* FindOutputMember(const ShapeDef& s, std::string_view name) const;
 
  private:
   ServiceMetadata metadata_;

@@ -289,7 +289,7 @@ class XmlEncoder {
     const ShapeDef& s = model_.shape(id);
     for (const auto& [name, mv] : v.entries()) {
       if (mv.is_null()) continue;
-      const MemberDef* m = model_.FindMember(s, name);
+      const MemberDef* m = model_.FindOutputMember(s, name);
       if (m == nullptr) continue;
       Element(m->query_name, m->shape, m->flattened, mv);
     }

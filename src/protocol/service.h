@@ -48,6 +48,9 @@ struct ErrorTable {
   // Prefix of the JSON __type: "com.amazonaws.sqs#" for SQS (recorded from AWS); empty for the
   // JSON 1.1 services, which answer the bare shape name ("NotFoundException").
   std::string_view json_type_prefix;
+  // Overrides shared by a family of services (the JSON 1.1 services answer authentication errors
+  // with 400), consulted after this table's own. Null: none.
+  const ErrorTable* base = nullptr;
 };
 
 struct ServiceDefinition {

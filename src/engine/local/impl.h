@@ -51,6 +51,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
                        const std::vector<std::string>& actions);
   Status RemovePermission(const QueueId& id, const std::string& label);
   std::string QueueArn(const QueueId& id) const { return FormatQueueArn(opt_.region, id); }
+  std::string KmsMasterKeyId(const QueueId& id) {
+    QueuePtr q = Find(id);
+    if (!q) return {};
+    std::lock_guard lock(q->mu);
+    return q->config.kms_master_key_id;
+  }
 
   // Messages.
   void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
@@ -149,7 +155,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void MoveTick(const std::string& source_arn, const std::string& task_id);
   void ScheduleMoveTick(const std::string& source_arn, const std::string& task_id, Millis when);
   void PersistTask(const StoredMoveTask& rec) {
-    if (store_) (void)store_->PutMoveTask(rec);
+    if (store_) NoteIgnoredError("storing a move task's progress", store_->PutMoveTask(rec));
   }
 
   Clock& clock_;

@@ -616,7 +616,10 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
 }
 
 void Impl::Finish(const QueuePtr& q, Effects& fx) {
-  if (store_ && !fx.batch.empty()) store_->Commit(std::move(fx.batch), [](Status) {});
+  if (store_ && !fx.batch.empty()) {
+    store_->Commit(std::move(fx.batch),
+                   [](Status st) { NoteIgnoredError("storing receive-side message state", st); });
+  }
   for (Delivery& d : fx.deliveries) Deliver(*q, d);
   if (!fx.dlq_moves.empty()) {
     std::vector<Placed> placed;

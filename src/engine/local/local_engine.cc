@@ -563,6 +563,7 @@ class LocalEngine final : public Engine {
     return impl_->RemovePermission(id, label);
   }
   std::string QueueArn(const QueueId& id) const override { return impl_->QueueArn(id); }
+  std::string KmsMasterKeyId(const QueueId& id) override { return impl_->KmsMasterKeyId(id); }
 
   void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) override {
     impl_->Send(id, std::move(messages), std::move(done));

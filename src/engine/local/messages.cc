@@ -170,7 +170,10 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
   }
   if (!rejected.ok()) return done(std::move(rejected));
   if (placed.empty()) {
-    if (store_ && !extra.empty()) store_->Commit(std::move(extra), [](Status) {});
+    if (store_ && !extra.empty()) {
+      store_->Commit(std::move(extra),
+                     [](Status st) { NoteIgnoredError("storing message state changes", st); });
+    }
     return done(std::move(results));
   }
   std::weak_ptr<Queue> wq = q;

@@ -27,14 +27,17 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/aead.h"
 #include "common/ids.h"
 #include "engine/rocksdb/codec.h"
-#include "engine/rocksdb/crypto.h"
 
 namespace sluice::engine {
 namespace {
 
 using namespace rocksdb_store;  // NOLINT(google-build-using-namespace): this file's own helpers
+using aead::kAeadKeySize;
+using aead::kAeadOverhead;
+using aead::Seal;
 
 constexpr char kMetaCf[] = "meta";
 constexpr char kMessagesCf[] = "messages";
@@ -490,8 +493,8 @@ Status RocksDbStoreImpl::CheckMasterKey() {
           "storage: data directory {} is encrypted; configure its master key to open it", dir));
     }
     if (value.empty() || value[0] != kTagSealedV1 ||
-        rocksdb_store::Open(*options_.master_key, kKeyCheckAad,
-                            std::string_view(value).substr(1)) != std::string(kKeyCheckPlain)) {
+        aead::Open(*options_.master_key, kKeyCheckAad, std::string_view(value).substr(1)) !=
+            std::string(kKeyCheckPlain)) {
       return OpenError(
           fmt::format("storage: the configured master key is wrong for data directory {}", dir));
     }
@@ -527,7 +530,7 @@ Status RocksDbStoreImpl::LoadQueueKeys() {
       if (!options_.master_key) {
         return OpenError("storage: a queue is encrypted but no master key is configured");
       }
-      auto data_key = rocksdb_store::Open(*options_.master_key, DataKeyAad(*key), wrapped);
+      auto data_key = aead::Open(*options_.master_key, DataKeyAad(*key), wrapped);
       if (!data_key) {
         return OpenError(fmt::format(
             "storage: cannot unwrap the data key of queue {}/{}: wrong master key or damaged "
@@ -555,8 +558,8 @@ Status RocksDbStoreImpl::LoadQueueKeys() {
     if (!options_.master_key) {
       return OpenError("storage: a queue is encrypted but no master key is configured");
     }
-    auto data_key = rocksdb_store::Open(*options_.master_key, DataKeyAad(id->first, id->second),
-                                        record->wrapped);
+    auto data_key =
+        aead::Open(*options_.master_key, DataKeyAad(id->first, id->second), record->wrapped);
     if (!data_key) {
       return OpenError(fmt::format(
           "storage: cannot unwrap data key {} of queue {}: wrong master key or damaged record",
@@ -997,7 +1000,7 @@ Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
     if (data_key.empty()) {
       return Status(ErrorCode::kInternalError, "sealed payload of a queue without its data key");
     }
-    auto plain = rocksdb_store::Open(data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1));
+    auto plain = aead::Open(data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1));
     if (!plain) return Status(ErrorCode::kInternalError, "payload fails authentication");
     payload = DecodePayloadFields(*plain);
   } else {
@@ -1025,8 +1028,8 @@ Result<PayloadIndexFields> RocksDbStoreImpl::DecodePayloadIndexValue(
     if (key_cache->data_key.empty()) {
       return Status(ErrorCode::kInternalError, "sealed payload of a queue without its data key");
     }
-    if (!rocksdb_store::OpenInto(key_cache->data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1),
-                                 scratch)) {
+    if (!aead::OpenInto(key_cache->data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1),
+                        scratch)) {
       return Status(ErrorCode::kInternalError, "payload fails authentication");
     }
     fields = DecodePayloadIndexFields(*scratch);
@@ -1058,8 +1061,7 @@ std::string RocksDbStoreImpl::LoadOrInitSecret(const std::string& fresh) {
   if (s.ok()) {
     if (!value.empty() && value[0] == kTagV1) return value.substr(1);
     if (!value.empty() && value[0] == kTagSealedV1 && options_.master_key) {
-      auto plain =
-          rocksdb_store::Open(*options_.master_key, kSecretAad, std::string_view(value).substr(1));
+      auto plain = aead::Open(*options_.master_key, kSecretAad, std::string_view(value).substr(1));
       if (plain) return *plain;
     }
     spdlog::error(
@@ -1228,7 +1230,7 @@ Status RocksDbStoreImpl::LoadResources(
         return Status(ErrorCode::kInternalError,
                       "storage: control-plane records are sealed and no master key is set");
       }
-      auto plain = rocksdb_store::Open(*options_.master_key, ResourceAad(key), secret);
+      auto plain = aead::Open(*options_.master_key, ResourceAad(key), secret);
       if (!plain) {
         return Status(ErrorCode::kInternalError,
                       "storage: a sealed control-plane record does not open with the master key");

@@ -22,6 +22,20 @@ protocol::ServiceDefinition DefineService(const Platform& platform,
   return def;
 }
 
+const protocol::ErrorTable& JsonServiceErrors() {
+  static constexpr protocol::ErrorOverride kOverrides[] = {
+      {ErrorCode::kAccessDenied, {"AccessDeniedException", 400}},
+      {ErrorCode::kMissingAuthenticationToken, {"MissingAuthenticationTokenException", 400}},
+      {ErrorCode::kInvalidClientTokenId, {"UnrecognizedClientException", 400}},
+      {ErrorCode::kSignatureDoesNotMatch, {"InvalidSignatureException", 400}},
+      {ErrorCode::kIncompleteSignature, {"IncompleteSignatureException", 400}},
+      {ErrorCode::kExpiredToken, {"ExpiredTokenException", 400}},
+      {ErrorCode::kRequestThrottled, {"ThrottlingException", 400}},
+  };
+  static const protocol::ErrorTable kTable{{}, kOverrides, ""};
+  return kTable;
+}
+
 Status Authorize(const Platform& platform, const RequestContext& ctx, std::string_view action,
                  const auth::Resource& resource) {
   if (platform.auth == nullptr) return Status::Ok();

@@ -76,6 +76,11 @@ protocol::ServiceDefinition DefineService(const Platform& platform,
   return def;
 }
 
+// The common errors as AWS's JSON 1.1 (Coral) services answer them: every client error, the
+// authentication and authorization ones included, is HTTP 400 (KMS, SSM, EventBridge). Their
+// error tables use it as their `base`.
+const protocol::ErrorTable& JsonServiceErrors();
+
 // Ok with auth "none"; else what auth::Auth::Authorize decides.
 Status Authorize(const Platform& platform, const RequestContext& ctx, std::string_view action,
                  const auth::Resource& resource);

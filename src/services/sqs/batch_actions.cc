@@ -152,6 +152,8 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
                                     kMaxBatchSize, total)));
   }
 
+  // A key that cannot be used fails the whole batch, as on AWS.
+  if (Status st = CheckQueueKey(sqs, ctx, *id, /*send=*/true); !st.ok()) return reply(st);
   auto outcomes = std::make_shared<Outcomes>(batch->ids);
   auto prepared = std::make_shared<std::vector<PreparedSend>>();
   std::vector<std::size_t> index;  // prepared[k] is entry index[k]

@@ -7,6 +7,12 @@
 #include "common/encoding.h"
 #include "services/sqs/errors.h"
 #include "services/sqs/handlers.h"
+
+#include <fmt/format.h>
+
+#include "common/ids.h"
+#include "services/kms/errors.h"
+#include "services/kms/keys.h"
 #include "services/sqs/queue_url.h"
 #include "services/sqs/validation.h"
 
@@ -24,6 +30,46 @@ bool IsFifoQueue(const engine::QueueId& id) {
 
 std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx) {
   return ctx.sender_id.empty() ? ctx.account_id : ctx.sender_id;
+}
+
+Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id,
+                     bool send) {
+  if (sqs.keys == nullptr) return Status::Ok();
+  const std::string key_id = sqs.engine.KmsMasterKeyId(id);
+  if (key_id.empty()) return Status::Ok();
+  Status st;
+  auto key = sqs.keys->Find({ctx.account_id, ctx.region}, key_id);
+  if (!key.ok()) {
+    st = key.status();
+  } else {
+    st = kms::Keys::Usable(*key, send ? "GenerateDataKey" : "Decrypt");
+    if (st.ok()) {
+      st = kms::AuthorizeKeyUse(sqs.auth, ctx, send ? "kms:GenerateDataKey" : "kms:Decrypt", *key,
+                                true, "sqs");
+    }
+  }
+  if (st.ok()) return st;
+  // SQS answers in its own codes, with what KMS said (as AWS's SDK-style message).
+  const ErrorType* sqs_error = nullptr;
+  std::string_view kms_shape = "KMSInternalException";
+  if (st.code() == kms::KmsError::kNotFound) {
+    sqs_error = &SqsError::kKmsNotFound;
+  } else if (st.code() == kms::KmsError::kDisabled) {
+    sqs_error = &SqsError::kKmsDisabled;
+  } else if (st.code() == kms::KmsError::kInvalidState) {
+    sqs_error = &SqsError::kKmsInvalidState;
+  } else if (st.code() == kms::KmsError::kInvalidKeyUsage) {
+    sqs_error = &SqsError::kKmsInvalidKeyUsage;
+  } else if (st.code() == ErrorCode::kAccessDenied) {
+    sqs_error = &SqsError::kKmsAccessDenied;
+    kms_shape = "AccessDeniedException";
+  } else {
+    return st;
+  }
+  if (st.type() != nullptr) kms_shape = st.type()->code;
+  return Status(*sqs_error, fmt::format("{} (Service: AWSKMS; Status Code: 400; Error Code: {}; "
+                                        "Request ID: {}; Proxy: null)",
+                                        st.message(), kms_shape, NewUuid()));
 }
 
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx,

@@ -20,6 +20,10 @@
 #include "protocol/value.h"
 #include "services/sqs/sqs_service.h"
 
+namespace sluice::kms {
+class Keys;
+}  // namespace sluice::kms
+
 namespace sluice::sqs {
 
 using engine::SqsError;
@@ -30,6 +34,7 @@ struct Sqs {
   engine::Engine& engine;
   SqsOptions options;
   const auth::Auth* auth = nullptr;  // auth "sigv4"; null: "none"
+  kms::Keys* keys = nullptr;         // KMS, for queues with a KmsMasterKeyId; null: not checked
 };
 
 using Cmd = void (*)(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply);
@@ -66,6 +71,12 @@ void CmdCancelMessageMoveTask(const Sqs&, const RequestContext&, Value&&, Reply)
 // ---- request context ------------------------------------------------------------------------
 // SenderId recorded on sent messages: the context's sender id, else the caller's account.
 std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
+// SSE-KMS: Ok when the queue has no KmsMasterKeyId, or when its key exists, is enabled, encrypts,
+// and (auth "sigv4") lets the caller generate data keys (`send`) or decrypt with it. Otherwise
+// SQS's KMS errors (KMS.NotFoundException, KMS.DisabledException, KMS.InvalidStateException,
+// KMS.InvalidKeyUsageException, KMS.AccessDeniedException) carrying KMS's text.
+Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id,
+                     bool send);
 // The queue a queue-scoped request addresses: QueueUrl when given (any host), else the request
 // path "/ACCOUNT/NAME" (Query requests sent to the queue URL). kQueueDoesNotExist otherwise.
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx, const Value& input);

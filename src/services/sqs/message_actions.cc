@@ -219,6 +219,7 @@ void CmdSendMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Re
   if (!id.ok()) return reply(id.status());
   auto prepared = PrepareSend(sqs, ctx, *id, input, /*batch=*/false, 0);
   if (!prepared.ok()) return reply(prepared.status());
+  if (Status st = CheckQueueKey(sqs, ctx, *id, /*send=*/true); !st.ok()) return reply(st);
   std::vector<engine::SendRequest> requests;
   requests.push_back(std::move(prepared->request));
   // The callback keeps only the checksums; the message itself now belongs to the engine.
@@ -273,6 +274,7 @@ void CmdReceiveMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input,
     }
     req.receive_request_attempt_id = std::string(*attempt);
   }
+  if (Status st = CheckQueueKey(sqs, ctx, *id, /*send=*/false); !st.ok()) return reply(st);
   SystemSelection system = SelectSystemAttributes(input);
   AttributeSelection user = SelectMessageAttributes(input);
   // Long polls complete later, on an engine thread: the callback owns everything it uses.

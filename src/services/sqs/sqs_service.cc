@@ -87,7 +87,8 @@ const std::vector<SqsActionInfo>& SqsActions() {
 }
 
 protocol::ServiceDefinition MakeSqsService(const services::Platform& platform, SqsOptions options) {
-  auto sqs = std::make_shared<const Sqs>(Sqs{*platform.queues, std::move(options), platform.auth});
+  auto sqs = std::make_shared<const Sqs>(
+      Sqs{*platform.queues, std::move(options), platform.auth, platform.keys});
   // SQS answers constraint violations with its own codes and texts: no model validation.
   protocol::ServiceDefinition def =
       services::DefineService(platform, models::Sqs(), SqsErrorTable(), /*validate_input=*/false);

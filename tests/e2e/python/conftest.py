@@ -4,7 +4,8 @@ Environment:
   SLUICE_BIN       path of the binary (default: <repo>/build/sluice)
   SLUICE_ENDPOINT  use an already running server (e.g. http://127.0.0.1:9324) instead of starting one
   SLUICE_PROTOCOL  "query" (default; Debian's boto3 1.26 speaks awsQuery) or "json" (AWS JSON 1.0, by
-                   loading the repo's current SQS model through AWS_DATA_PATH)
+                   loading the repo's current SQS model through AWS_DATA_PATH; the SSM tests, JSON
+                   1.1 only, run in this pass with the repo's SSM model)
 """
 import json
 import os
@@ -27,14 +28,15 @@ PROTOCOL = os.environ.get("SLUICE_PROTOCOL", "query").lower()
 if PROTOCOL not in ("query", "json"):
     raise RuntimeError(f"SLUICE_PROTOCOL must be query or json, not {PROTOCOL!r}")
 
-# Must happen before botocore creates its loader (i.e. before any session exists).
-if PROTOCOL == "json":
-    _model_dir = HERE / "data" / "sqs" / "2012-11-05"
-    _model_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "models" / "sqs.json", _model_dir / "service-2.json")
-    os.environ["AWS_DATA_PATH"] = str(HERE / "data")
-else:
-    os.environ.pop("AWS_DATA_PATH", None)
+# Must happen before botocore creates its loader (i.e. before any session exists). KMS and SSM
+# (JSON 1.1 only) always use the repo's current models, which have operations Debian's boto3 1.26
+# lacks; SQS uses it only in the JSON pass (boto3 1.26's own SQS model speaks Query).
+_DATA = HERE / "data" / PROTOCOL
+_MODELS = [("kms", "2014-11-01"), ("ssm", "2014-11-06")] + ([("sqs", "2012-11-05")] if PROTOCOL == "json" else [])
+for _svc, _version in _MODELS:
+    (_DATA / _svc / _version).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "models" / f"{_svc}.json", _DATA / _svc / _version / "service-2.json")
+os.environ["AWS_DATA_PATH"] = str(_DATA)
 for _k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(_k, None)
 os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
@@ -93,6 +95,53 @@ def wait_for_health(proc, admin_port, log_tail, what="sluice", fail=pytest.fail,
             proc.wait(5)
             fail(f"{what} did not answer /health within {timeout} s:\n{log_tail()}")
         time.sleep(0.05)
+
+
+class Sluice:
+    """A server of a test's own: started with a configuration file's text, stoppable, restartable (same data
+    directory), with the adjustable testing clock when the configuration turns it on."""
+
+    def __init__(self, directory, text="", env=None, data_dir=None):
+        self.dir = Path(directory)
+        (self.dir / "sluice.toml").write_text(text)
+        self.env = dict(os.environ)
+        self.env.pop("SLUICE_MASTER_KEY", None)
+        self.env.update(env or {})
+        self.data_dir = data_dir
+        self.proc = None
+        self.start()
+
+    def start(self, env=None):
+        binary = os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
+        self.port, self.admin = _free_port(), _free_port()
+        while self.admin == self.port:
+            self.admin = _free_port()
+        store = ["--data-dir", str(self.data_dir)] if self.data_dir else ["--ephemeral"]
+        self.log = open(self.dir / "sluice.log", "a")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--config", str(self.dir / "sluice.toml"), "--listen", f"127.0.0.1:{self.port}",
+             "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env or self.env, preexec_fn=_die_with_parent)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        wait_for_health(self.proc, self.admin, self.log_tail)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            stop_process(self.proc, 10)
+        self.log.close()
+
+    def restart(self, env=None):
+        self.stop()
+        self.start(env)
+
+    def log_tail(self):
+        return (self.dir / "sluice.log").read_text(errors="replace")[-3000:]
+
+    def advance_clock(self, seconds):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin}/testing/clock?advance_seconds={seconds}",
+                                     method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode()
 
 
 class Server:

@@ -3,7 +3,7 @@ validation), GetSessionToken, temporary credentials used with SQS until they exp
 restart.
 
 STS speaks awsQuery only: the boto3 STS client uses botocore's bundled model in both runs of the suite
-(AWS_DATA_PATH only overrides SQS), while the SQS clients follow SLUICE_PROTOCOL. The servers here are
+(AWS_DATA_PATH overrides only SQS, KMS and SSM), while the SQS clients follow SLUICE_PROTOCOL. The servers here are
 our own (auth = "sigv4", roles, an adjustable clock for expiry); the auth-"none" checks use the
 suite's default server."""
 import json
@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, REPO, Server, _die_with_parent, _free_port, stop_process, unique_name, wait_for_health
+from conftest import REGION, REPO, Server, Sluice, _die_with_parent, _free_port, stop_process, unique_name, wait_for_health
 
 A = "111111111111"
 B = "222222222222"
@@ -71,48 +71,6 @@ def config_text(testing_clock=True):
     if testing_clock:
         lines += ['[testing]', 'clock = "adjustable"', '']
     return "\n".join(lines)
-
-
-class Sluice:
-    """A server of our own: started with a configuration, restartable."""
-
-    def __init__(self, directory, text, env=None, data_dir=None):
-        self.dir = Path(directory)
-        (self.dir / "sluice.toml").write_text(text)
-        self.env = dict(os.environ)
-        self.env.pop("SLUICE_MASTER_KEY", None)
-        self.env.update(env or {})
-        self.data_dir = data_dir
-        self.proc = None
-        self.start()
-
-    def start(self, env=None):
-        binary = os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
-        self.port, self.admin = _free_port(), _free_port()
-        while self.admin == self.port:
-            self.admin = _free_port()
-        store = ["--data-dir", str(self.data_dir)] if self.data_dir else ["--ephemeral"]
-        self.log = open(self.dir / "sluice.log", "a")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--config", str(self.dir / "sluice.toml"), "--listen", f"127.0.0.1:{self.port}",
-             "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env or self.env, preexec_fn=_die_with_parent)
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        wait_for_health(self.proc, self.admin, self.log_tail)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            stop_process(self.proc, 10)
-        self.log.close()
-
-    def log_tail(self):
-        return (self.dir / "sluice.log").read_text(errors="replace")[-3000:]
-
-    def advance_clock(self, seconds):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.admin}/testing/clock?advance_seconds={seconds}",
-                                     method="POST", data=b"")
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.read().decode()
 
 
 @pytest.fixture(scope="module")

@@ -233,6 +233,28 @@ TEST(Policy, AccountPrincipalIsNotDirect) {
   EXPECT_TRUE(RunCase(c).allow_direct);
 }
 
+// The statement AWS writes into the key policy of an AWS managed key (alias/aws/ssm): any principal
+// of the account, but only through the service.
+TEST(Policy, KmsViaServiceAndCallerAccount) {
+  auto p = ParsePolicy(
+      Doc(R"({"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Decrypt"],"Resource":"*",
+              "Condition":{"StringEquals":{"kms:CallerAccount":"111111111111",
+                                           "kms:ViaService":"ssm.us-east-1.amazonaws.com"}}})"),
+      PolicyKind::kResource);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  RequestFacts f;
+  f.principal_arn = "arn:aws:iam::111111111111:user/alice";
+  f.principal_account = "111111111111";
+  const EvalRequest req{"kms:Decrypt", "arn:aws:kms:us-east-1:111111111111:key/k", &f};
+  EXPECT_FALSE(p->Evaluate(req).allow);  // a direct call
+  f.via_service = "sqs.us-east-1.amazonaws.com";
+  EXPECT_FALSE(p->Evaluate(req).allow);
+  f.via_service = "ssm.us-east-1.amazonaws.com";
+  EXPECT_TRUE(p->Evaluate(req).allow_direct);
+  f.principal_account = "222222222222";
+  EXPECT_FALSE(p->Evaluate(req).allow);
+}
+
 TEST(Policy, InvalidDocuments) {
   const std::vector<std::pair<std::string, PolicyKind>> bad = {
       {"not json", PolicyKind::kResource},

@@ -148,6 +148,11 @@ class FakeEngine : public engine::Engine {
     removed_labels.push_back(label);
     return Status::Ok();
   }
+  std::string KmsMasterKeyId(const QueueId& id) override {
+    auto it = kms_keys.find(id);
+    return it == kms_keys.end() ? std::string() : it->second;
+  }
+  std::map<QueueId, std::string> kms_keys;  // the tests program queues' KmsMasterKeyId
   std::string QueueArn(const QueueId& id) const override {
     return "arn:aws:sqs:us-east-1:" + id.account + ":" + id.name;
   }

@@ -4,12 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/rocksdb/crypto.h"
+#include "common/aead.h"
 #include "store_test_util.h"
 
 namespace sluice::engine::rocksdb_store {
 namespace {
 
+using aead::kAeadNonceSize;
+using aead::kAeadOverhead;
+using aead::Open;
+using aead::Seal;
 using engine::testing::SampleMessage;
 using engine::testing::SampleQueue;
 using engine::testing::SampleTask;

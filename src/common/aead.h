@@ -1,4 +1,5 @@
-// AES-256-GCM sealing for encryption at rest (OpenSSL EVP). Thread-safe: no shared state.
+// AES-256-GCM sealing (OpenSSL EVP): encryption at rest, KMS ciphertexts. Thread-safe: no shared
+// state.
 //
 // Sealed layout: nonce (12 random bytes) || ciphertext || tag (16 bytes). The AAD binds a sealed
 // value to where it lives (a message key, a queue key), so records cannot be swapped on disk.
@@ -9,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace sluice::engine::rocksdb_store {
+namespace sluice::aead {
 
 inline constexpr std::size_t kAeadKeySize = 32;
 inline constexpr std::size_t kAeadNonceSize = 12;
@@ -28,4 +29,4 @@ std::optional<std::string> Open(std::string_view key, std::string_view aad,
 bool OpenInto(std::string_view key, std::string_view aad, std::string_view sealed,
               std::string* plain);
 
-}  // namespace sluice::engine::rocksdb_store
+}  // namespace sluice::aead

@@ -1,4 +1,4 @@
-#include "engine/rocksdb/crypto.h"
+#include "common/aead.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-namespace sluice::engine::rocksdb_store {
+namespace sluice::aead {
 namespace {
 
 struct CtxDeleter {
@@ -81,4 +81,4 @@ std::optional<std::string> Open(std::string_view key, std::string_view aad,
   return plain;
 }
 
-}  // namespace sluice::engine::rocksdb_store
+}  // namespace sluice::aead
