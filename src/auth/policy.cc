@@ -683,7 +683,10 @@ Result<Policy> ParsePolicy(std::string_view json, PolicyKind kind) {
         s.has_resource = true;
         s.not_resource = key == "NotResource";
         st = StringList(m.value, key, s.resources);
-        for (std::size_t i = 0; st.ok() && i < s.resources.size(); ++i) {
+        // IAM refuses a resource that is not an ARN in an identity policy; SQS stores such a
+        // queue policy (a pasted template): its statement simply matches nothing.
+        for (std::size_t i = 0; st.ok() && kind == PolicyKind::kIdentity && i < s.resources.size();
+             ++i) {
           st = ValidateResource(s.resources[i]);
         }
       } else if (key == "Principal" || key == "NotPrincipal") {

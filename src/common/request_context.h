@@ -35,6 +35,9 @@ struct RequestContext {
   std::string sender_id;
   std::string source_ip;
   std::string host;  // Host header as received ("localhost:9324")
+  // The X-Amzn-Trace-Id header as received (X-Ray tracing context, "Root=...;Parent=..."); empty
+  // when absent. SQS stores it as sent messages' AWSTraceHeader.
+  std::string trace_header;
   std::string path;  // request path ("/" or "/000000000000/queue-name")
   bool secure = false;
   WireProtocol protocol = WireProtocol::kJson;

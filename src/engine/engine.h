@@ -72,8 +72,10 @@ class Engine {
   virtual std::string KmsMasterKeyId(const QueueId& id) = 0;
 
   // ---- messages ------------------------------------------------------------------------------
-  // One entry result per request, in order. The whole call fails (single Status in every entry
-  // is not used) only when the queue does not exist: then `done` gets that error.
+  // One entry result per request, in order. The whole call fails (`done` gets one Status) only
+  // when the queue does not exist, or on a FIFO queue when an entry lacks a group id, or a
+  // deduplication id the queue needs (no content-based deduplication): AWS fails the whole
+  // SendMessageBatch then (kInvalidParameterValue).
   using SendCallback = std::function<void(Result<std::vector<Result<SendResult>>>)>;
   virtual void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) = 0;
 

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/encoding.h"
+
 namespace sluice::engine {
 namespace {
 
@@ -135,6 +137,43 @@ std::optional<ParsedArn> ParseQueueArn(std::string_view arn) {
   out.queue.account = std::string(arn.substr(c1 + 1, c2 - c1 - 1));
   out.queue.name = std::string(arn.substr(c2 + 1));
   if (out.queue.name.find(':') != std::string::npos) return std::nullopt;
+  return out;
+}
+
+std::string EncodeMoveTaskHandle(std::string_view task_id, std::string_view source_arn) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("taskId");
+  w.String(task_id.data(), static_cast<rapidjson::SizeType>(task_id.size()));
+  w.Key("sourceArn");
+  w.String(source_arn.data(), static_cast<rapidjson::SizeType>(source_arn.size()));
+  w.EndObject();
+  return Base64Encode(std::string_view(sb.GetString(), sb.GetSize()));
+}
+
+std::optional<MoveTaskHandle> DecodeMoveTaskHandle(std::string_view handle) {
+  auto decoded = Base64Decode(handle);
+  if (!decoded) return std::nullopt;
+  MoveTaskHandle out;
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(decoded->data(), decoded->size());
+  if (!d.HasParseError() && d.IsObject()) {
+    auto id = d.FindMember("taskId");
+    auto arn = d.FindMember("sourceArn");
+    if (id == d.MemberEnd() || arn == d.MemberEnd() || !id->value.IsString() ||
+        !arn->value.IsString()) {
+      return std::nullopt;
+    }
+    out.task_id.assign(id->value.GetString(), id->value.GetStringLength());
+    out.source_arn.assign(arn->value.GetString(), arn->value.GetStringLength());
+  } else if (const auto bar = decoded->find('|'); bar != std::string::npos) {
+    out.task_id = decoded->substr(0, bar);
+    out.source_arn = decoded->substr(bar + 1);
+  } else {
+    return std::nullopt;
+  }
+  if (out.task_id.empty() || !ParseQueueArn(out.source_arn)) return std::nullopt;
   return out;
 }
 
@@ -313,8 +352,10 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
   for (const auto& [name, value] : given) {
     const AttrSpec* spec = FindSpec(name);
     if (!spec || spec->read_only) return UnknownAttribute(name);
-    if (spec->create_only && !for_create) {
-      if (!fifo) return UnknownAttribute(name);
+    // FifoQueue: a standard queue does not know it (not even "false"); a FIFO queue accepts
+    // "true" again but not a change of type (AWS).
+    if (spec->create_only && !fifo) return UnknownAttribute(name);
+    if (spec->create_only && !for_create && ParseBool(value) != std::optional<bool>(true)) {
       return Status(SqsError::kInvalidAttributeValue,
                     fmt::format("Invalid value for the parameter {}. Reason: Modifying queue type "
                                 "is not supported.",

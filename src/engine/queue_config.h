@@ -27,6 +27,15 @@ struct ParsedArn {
 };
 std::optional<ParsedArn> ParseQueueArn(std::string_view arn);
 
+// Message move task handles as AWS shapes them: base64 of {"taskId":"<id>","sourceArn":"<arn>"}.
+std::string EncodeMoveTaskHandle(std::string_view task_id, std::string_view source_arn);
+struct MoveTaskHandle {
+  std::string task_id;
+  std::string source_arn;  // an SQS queue ARN
+};
+// nullopt unless `handle` is such a document (or "<id>|<arn>", the form Sluice issued before).
+std::optional<MoveTaskHandle> DecodeMoveTaskHandle(std::string_view handle);
+
 // kInvalidParameterValue when the name is not 1-80 [A-Za-z0-9_-] (plus ".fifo" for FIFO), or
 // when the ".fifo" suffix does not match `fifo`.
 Status ValidateQueueName(std::string_view name, bool fifo);

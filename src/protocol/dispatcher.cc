@@ -183,6 +183,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   RequestContext ctx;
   ctx.request_id = NewUuid();
   if (const std::string* host = req.Header("Host")) ctx.host = *host;
+  if (const std::string* trace = req.Header("X-Amzn-Trace-Id")) ctx.trace_header = *trace;
   ctx.path = std::string(req.Path());
   ctx.source_ip = req.remote_address;
   ctx.secure = req.secure;
@@ -289,7 +290,11 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       svc->RespondError(respond, ctx.protocol, parsed, ctx.request_id);
       return;
     }
+    // A request addressed to one of the service's resources by its path (SQS: a queue URL).
+    const bool resource_path =
+        ctx.path != "/" && svc->def.is_resource_path && svc->def.is_resource_path(ctx.path);
     if (action == nullptr || action->empty()) {
+      if (resource_path) return respond(RenderQueryUnknownOperation(ctx.request_id));
       svc->RespondError(
           respond, ctx.protocol,
           Status(ErrorCode::kMissingAction, "The request must contain the parameter Action."),
@@ -297,6 +302,10 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       return;
     }
     op = svc->Find(*action);
+    if (op != nullptr && resource_path && svc->def.resource_action &&
+        !svc->def.resource_action(op->name)) {
+      op = nullptr;  // not an operation of this endpoint
+    }
     if (op == nullptr) {
       svc->RespondError(respond, ctx.protocol,
                         Status(ErrorCode::kInvalidAction, InvalidActionMessage(*action)),

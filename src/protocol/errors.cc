@@ -172,6 +172,14 @@ net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDe
   return r;
 }
 
+net::HttpResponse RenderQueryUnknownOperation(std::string_view request_id) {
+  net::HttpResponse r;
+  r.status = 404;
+  AddCommonHeaders(&r, "text/xml", request_id);
+  r.body = "<UnknownOperationException/>";
+  return r;
+}
+
 net::HttpResponse RenderQuerySuccess(const ServiceModel& model, const OperationDef& op,
                                      const Value& output, std::string_view xml_namespace,
                                      std::string_view request_id) {

@@ -41,6 +41,10 @@ net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorIn
 net::HttpResponse RenderQueryError(std::string_view xml_namespace, const ErrorInfo& info,
                                    std::string_view message, std::string_view request_id);
 
+// awsQuery answer to a request addressed to a resource path without an Action: 404, text/xml,
+// x-amzn-RequestId, body <UnknownOperationException/> (as AWS answers a GET of a queue URL).
+net::HttpResponse RenderQueryUnknownOperation(std::string_view request_id);
+
 // Success responses. JSON: 200, the output as JSON, or an empty body when the operation has no
 // output shape. Query: 200, text/xml, the <OpResponse> document.
 net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDef& op,

@@ -436,11 +436,17 @@ void EncodeQueryResponse(const ServiceModel& model, const OperationDef& op, cons
   if (op.output != kNoShape) {
     out->push_back('<');
     out->append(op.result_wrapper);
+    const std::size_t open_end = out->size();
     out->push_back('>');
     EncodeXmlMembers(model, op.output, output, out);
-    out->append("</");
-    out->append(op.result_wrapper);
-    out->push_back('>');
+    if (out->size() == open_end + 1) {
+      out->back() = '/';  // nothing inside: <XResult/>, as AWS writes an empty result
+      out->push_back('>');
+    } else {
+      out->append("</");
+      out->append(op.result_wrapper);
+      out->push_back('>');
+    }
   }
   out->append("<ResponseMetadata><RequestId>");
   AppendXmlEscaped(request_id, out);

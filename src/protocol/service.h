@@ -63,6 +63,15 @@ struct ServiceDefinition {
   // Returning a non-ok Status answers the request with that error.
   std::function<Status(const RequestContext&, std::string_view operation, Value& input)>
       prepare_input;
+  // Optional (awsQuery). Whether a request path names one of the service's resources (SQS: a
+  // queue URL's path "/<account>/<queue>"), so that the request is an operation on it. Such a
+  // request without an Action is answered as AWS answers it: 404 with a bare
+  // <UnknownOperationException/> body (not an ErrorResponse).
+  std::function<bool(std::string_view path)> is_resource_path;
+  // Optional (awsQuery, with is_resource_path). Whether an operation may be addressed to a
+  // resource path; one that may not (SQS: CreateQueue, ListQueues) is answered InvalidAction
+  // "The action X is not valid for this endpoint.". Unset: every operation may.
+  std::function<bool(std::string_view operation)> resource_action;
   // Optional (auth). Called for every request once the wire protocol is known and before the
   // body is decoded: verifies who is calling and fills the context's identity members.
   // Returning a non-ok Status answers the request with that error. Unset: no authentication

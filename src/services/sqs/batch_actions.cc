@@ -133,6 +133,16 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
   if (!id.ok()) return reply(id.status());
   auto batch = CheckBatch(input, "SendMessageBatchRequestEntry");
   if (!batch.ok()) return reply(batch.status());
+  // FIFO: an entry without MessageGroupId fails the whole request, with AWS's recorded code
+  // (InvalidParameterValue, where SendMessage says MissingParameter). A missing
+  // MessageDeduplicationId needs the queue's ContentBasedDeduplication: the engine decides.
+  if (IsFifoQueue(*id)) {
+    for (const Value* e : batch->entries) {
+      if (NonEmptyString(*e, "MessageGroupId")) continue;
+      if (!sqs.engine.QueueExists(*id)) return reply(QueueDoesNotExist(ctx.protocol));
+      return reply(InvalidParameterValue("The request must contain the parameter MessageGroupId."));
+    }
+  }
   std::size_t total = 0;
   for (const Value* e : batch->entries) total += RawMessageSize(*e);
   if (total > kMaxBatchSize) {

@@ -22,6 +22,12 @@ namespace {
 constexpr std::string_view kDefaultHost = "localhost:9324";
 }  // namespace
 
+bool IsFifoQueue(const engine::QueueId& id) {
+  constexpr std::string_view kSuffix = ".fifo";
+  return id.name.size() >= kSuffix.size() &&
+         id.name.compare(id.name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
 std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx) {
   return ctx.sender_id.empty() ? ctx.account_id : ctx.sender_id;
 }

@@ -80,6 +80,8 @@ Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::Qu
 // The queue a queue-scoped request addresses: QueueUrl when given (any host), else the request
 // path "/ACCOUNT/NAME" (Query requests sent to the queue URL). kQueueDoesNotExist otherwise.
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx, const Value& input);
+// A FIFO queue's name ends in ".fifo" (FifoQueue is create-only and must match the name).
+bool IsFifoQueue(const engine::QueueId& id);
 // The URL returned for a queue: options' host, else the Host header, else localhost:9324.
 std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id);
 

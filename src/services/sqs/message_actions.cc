@@ -15,12 +15,6 @@
 namespace sluice::sqs {
 namespace {
 
-bool IsFifo(const engine::QueueId& id) {
-  constexpr std::string_view kSuffix = ".fifo";
-  return id.name.size() >= kSuffix.size() &&
-         id.name.compare(id.name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-}
-
 // Which system attributes ReceiveMessage returns (AttributeNames ∪ MessageSystemAttributeNames).
 // Unknown names are ignored, as AWS ignores names that do not apply to a message.
 struct SystemSelection {
@@ -133,7 +127,7 @@ Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
 Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                                  const engine::QueueId& queue, const Value& message, bool batch,
                                  std::size_t index) {
-  const bool fifo = IsFifo(queue);
+  const bool fifo = IsFifoQueue(queue);
   const std::string body_param =
       batch ? fmt::format("SendMessageBatchRequestEntry.{}.MessageBody", index + 1)
             : std::string("MessageBody");
@@ -169,7 +163,8 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                     batch ? "cannot be validated" : "are invalid", kMaxMessageSize));
   }
 
-  if (auto group = NonEmptyString(message, "MessageGroupId")) {
+  // An empty MessageGroupId counts as missing on a FIFO queue; a standard queue refuses it.
+  if (auto group = message.GetString("MessageGroupId"); group && (!group->empty() || !fifo)) {
     if (Status s = ValidateFifoToken("MessageGroupId", *group); !s.ok()) return s;
     req.group_id = std::string(*group);
   } else if (fifo) {
@@ -190,11 +185,18 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
 
   req.body = std::string(*body);
   req.attributes = std::move(attributes->attributes);
+  if (*trace) out.md5_of_system_attributes = engine::Md5OfTraceHeader(**trace);
   req.trace_header = std::move(*trace);
+  // X-Ray: the X-Amzn-Trace-Id header applies to every message of the request that carries no
+  // AWSTraceHeader of its own (the system attribute wins). It is not in the request's
+  // MessageSystemAttributes, so no MD5OfMessageSystemAttributes is answered for it; a value SQS
+  // could not store (a character outside the allowed set) is ignored.
+  if (!req.trace_header && !ctx.trace_header.empty() && !FindInvalidCharacter(ctx.trace_header)) {
+    req.trace_header = ctx.trace_header;
+  }
   req.sender_id = SenderIdOf(sqs, ctx);
   req.size = size;
   out.md5_of_attributes = engine::Md5OfMessageAttributes(req.attributes);
-  if (req.trace_header) out.md5_of_system_attributes = engine::Md5OfTraceHeader(*req.trace_header);
   return out;
 }
 

@@ -13,10 +13,28 @@ bool IsAccountId(std::string_view s) {
   return true;
 }
 
+// A queue name as SQS allows it: 1-80 characters [A-Za-z0-9_-], FIFO names ending in ".fifo".
+bool IsQueueName(std::string_view s) {
+  constexpr std::string_view kFifo = ".fifo";
+  if (s.empty() || s.size() > 80) return false;
+  std::string_view stem = s;
+  if (stem.size() > kFifo.size() && stem.substr(stem.size() - kFifo.size()) == kFifo) {
+    stem.remove_suffix(kFifo.size());
+  }
+  for (char c : stem) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<engine::QueueId> ParseQueueUrl(std::string_view url,
                                              std::string_view default_account) {
+  // AWS accepts the bare queue name (QueueUrl="my-queue"): the caller's queue of that name.
+  if (IsQueueName(url)) return engine::QueueId{std::string(default_account), std::string(url)};
   std::string_view path = url;
   if (const auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
     const std::string_view rest = url.substr(scheme_end + 3);

@@ -13,7 +13,8 @@ namespace sluice::sqs {
 // The queue is named by the last two path segments, so the host never matters and longer paths
 // (LocalStack's "/queue/<region>/ACCOUNT/NAME") work too. ACCOUNT must be 12 digits, or the
 // literal "queue" (ElasticMQ's "/queue/NAME"), which means `default_account`. A query string or
-// fragment is ignored. nullopt when malformed.
+// fragment is ignored. A bare queue name ("my-queue", no '/') names the queue of that name in
+// `default_account`, as AWS accepts it. nullopt when malformed.
 std::optional<engine::QueueId> ParseQueueUrl(std::string_view url,
                                              std::string_view default_account);
 

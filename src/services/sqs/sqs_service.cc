@@ -9,6 +9,7 @@
 #include "services/sqs/auth_check.h"
 #include "services/sqs/errors.h"
 #include "services/sqs/handlers.h"
+#include "services/sqs/queue_url.h"
 
 namespace sluice::sqs {
 namespace {
@@ -93,6 +94,15 @@ protocol::ServiceDefinition MakeSqsService(const services::Platform& platform, S
       services::DefineService(platform, models::Sqs(), SqsErrorTable(), /*validate_input=*/false);
   def.xml_namespace = kSqsXmlNamespace;
   def.prepare_input = &FillQueueUrlFromPath;
+  // A queue URL is an endpoint for the queue's actions only: AWS answers InvalidAction to
+  // CreateQueue and ListQueues sent there, and UnknownOperationException without an Action
+  // (localstack's AWS-validated TestSqsQueryApi). GetQueueUrl is allowed there, as on AWS.
+  def.is_resource_path = [](std::string_view path) {
+    return ParseQueueUrl(path, "000000000000").has_value();
+  };
+  def.resource_action = [](std::string_view operation) {
+    return operation != "CreateQueue" && operation != "ListQueues";
+  };
   for (const Action& action : Registry()) {
     Cmd cmd = action.cmd;
     const SqsActionInfo* info = &action.info;  // the registry is static

@@ -1,6 +1,9 @@
 #include "services/sqs/validation.h"
 
 #include <fmt/format.h>
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 
 namespace sluice::sqs {
@@ -44,40 +47,64 @@ std::string_view BaseType(std::string_view data_type) {
 
 bool HasNonEmptyList(const Value* v) { return v && v->is_list() && !v->items().empty(); }
 
+// Characters (code points) of UTF-8 text: the bytes that are not continuation bytes.
+std::size_t CharacterCount(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return !IsContinuation(static_cast<unsigned char>(c)); }));
+}
+
+// The code point of the multi-byte UTF-8 sequence at s[i] (advancing i past it); nullopt when it
+// is malformed (bad lead byte, missing continuation bytes, overlong).
+std::optional<std::uint32_t> DecodeUtf8(std::string_view s, std::size_t& i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::uint32_t c = 0;
+  std::size_t len = 0;
+  std::uint32_t min = 0;
+  if ((b & 0xE0) == 0xC0) {
+    c = b & 0x1F, len = 2, min = 0x80;
+  } else if ((b & 0xF0) == 0xE0) {
+    c = b & 0x0F, len = 3, min = 0x800;
+  } else if ((b & 0xF8) == 0xF0 && b <= 0xF4) {
+    c = b & 0x07, len = 4, min = 0x10000;
+  } else {
+    return std::nullopt;
+  }
+  if (i + len > s.size()) return std::nullopt;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto cb = static_cast<unsigned char>(s[i + k]);
+    if (!IsContinuation(cb)) return std::nullopt;
+    c = (c << 6) | (cb & 0x3F);
+  }
+  if (c < min) return std::nullopt;  // overlong
+  i += len;
+  return c;  // may be a surrogate or above U+10FFFF: the callers refuse those
+}
+
+// A letter or digit beyond ASCII, by Unicode's categories (glibc's C.UTF-8 classification); where
+// that locale is missing, the Latin letters U+00C0..U+024F without the two operators.
+bool IsUnicodeLetterOrDigit(std::uint32_t c) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  if (utf8 != static_cast<locale_t>(nullptr)) {
+    return iswalnum_l(static_cast<wint_t>(c), utf8) != 0;
+  }
+  return c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7;
+}
+
 }  // namespace
 
 std::optional<std::uint32_t> FindInvalidCharacter(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
   std::size_t i = 0;
-  while (i < n) {
-    const unsigned char b = p[i];
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       if (!IsAllowedCodePoint(b)) return b;
       ++i;
       continue;
     }
-    std::uint32_t c = 0;
-    std::size_t len = 0;
-    std::uint32_t min = 0;
-    if ((b & 0xE0) == 0xC0) {
-      c = b & 0x1F, len = 2, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      c = b & 0x0F, len = 3, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0 && b <= 0xF4) {
-      c = b & 0x07, len = 4, min = 0x10000;
-    } else {
-      return b;  // stray continuation byte or invalid lead byte
-    }
-    if (i + len > n) return b;
-    for (std::size_t k = 1; k < len; ++k) {
-      if (!IsContinuation(p[i + k])) return b;
-      c = (c << 6) | (p[i + k] & 0x3F);
-    }
-    if (c < min) return b;  // overlong encoding
-    if (c >= 0xD800 && c <= 0xDFFF) return c;
-    if (!IsAllowedCodePoint(c)) return c;
-    i += len;
+    // Malformed UTF-8 (stray continuation byte, bad lead byte, truncated, overlong): the byte.
+    const auto c = DecodeUtf8(s, i);
+    if (!c) return b;
+    if (!IsAllowedCodePoint(*c)) return *c;  // surrogates included
   }
   return std::nullopt;
 }
@@ -148,11 +175,20 @@ bool IsValidNumber(std::string_view s) {
 }
 
 bool IsValidAttributeName(std::string_view name) {
-  if (name.empty() || name.size() > 256) return false;
-  if (name.front() == '.' || name.back() == '.') return false;
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
   if (name.find("..") != std::string_view::npos) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.'; });
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < name.size(); ++chars) {
+    const char c = name[i];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      if (!IsAsciiAlnum(c) && c != '_' && c != '-' && c != '.') return false;
+      ++i;
+      continue;
+    }
+    auto cp = DecodeUtf8(name, i);
+    if (!cp || !IsUnicodeLetterOrDigit(*cp)) return false;
+  }
+  return chars <= 256;
 }
 
 Result<ParsedAttributes> ParseMessageAttributes(const Value* map) {
@@ -170,7 +206,7 @@ Result<ParsedAttributes> ParseMessageAttributes(const Value* map) {
       return InvalidParameterValue(
           "The request must contain non-empty message (user) attribute names.");
     }
-    if (name.size() > 256) {
+    if (CharacterCount(name) > 256) {
       return InvalidParameterValue("Message (user) attribute name must be shorter than 256 bytes.");
     }
     if (StartsWithIgnoreCase(name, "AWS.") || StartsWithIgnoreCase(name, "Amazon.")) {
@@ -214,10 +250,10 @@ Result<ParsedAttributes> ParseMessageAttributes(const Value* map) {
             "Message (user) attribute '{}' must contain a non-empty value of type '{}'.", name,
             base));
       }
+      // InvalidParameterValue, where a body with such a character is InvalidMessageContents (AWS).
       if (auto bad = FindInvalidCharacter(*string_value)) {
-        return Status(SqsError::kInvalidMessageContents,
-                      InvalidCharacterMessage(
-                          *bad, fmt::format("the value of message attribute '{}'", name)));
+        return InvalidParameterValue(InvalidCharacterMessage(
+            *bad, fmt::format("the value of message attribute '{}'", name)));
       }
       if (base == "Number" && !IsValidNumber(*string_value)) {
         return InvalidParameterValue(fmt::format(
@@ -276,8 +312,7 @@ Result<std::optional<std::string>> ParseSystemAttributes(const Value* map) {
           "'String'.");
     }
     if (auto bad = FindInvalidCharacter(*value)) {
-      return Status(
-          SqsError::kInvalidMessageContents,
+      return InvalidParameterValue(
           InvalidCharacterMessage(*bad, "the value of message attribute 'AWSTraceHeader'"));
     }
     trace = std::string(*value);

@@ -39,7 +39,8 @@ Status ValidateMessageBody(std::optional<std::string_view> body, std::string_vie
 // significant digits, magnitude between 10^-128 and 10^126 (or zero).
 bool IsValidNumber(std::string_view text);
 
-// A user attribute name: 1-256 chars [A-Za-z0-9_.-], no leading/trailing '.', no "..".
+// A user attribute name: 1-256 characters, each [A-Za-z0-9_.-] or a letter or digit beyond ASCII
+// (AWS accepts "\u00f8\u00df\u00e4", refuses "\u00a7"), no leading/trailing '.', no "..".
 bool IsValidAttributeName(std::string_view name);
 
 // MessageAttributes (a map name -> MessageAttributeValue struct, or null) validated and

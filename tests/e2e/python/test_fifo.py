@@ -1,6 +1,7 @@
 """FIFO queues (sqs-semantics.md §4): group ordering and locking, deduplication, FIFO-only validation."""
 import hashlib
 import re
+import time
 
 from conftest import unique_name
 from sqs_md5 import md5_of_body
@@ -82,14 +83,30 @@ def test_fifo_batch_in_order_and_entry_errors(sqs, make_queue):
     url = make_queue(fifo=True)
     r = sqs.send_message_batch(QueueUrl=url, Entries=[
         {"Id": f"e{i}", "MessageBody": f"b{i}", "MessageGroupId": "g", "MessageDeduplicationId": f"d{i}"}
-        for i in range(5)] + [{"Id": "nogroup", "MessageBody": "x", "MessageDeduplicationId": "dx"}])
+        for i in range(5)] + [{"Id": "bad", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "dx",
+                               "MessageAttributes": {"a": {"DataType": "Nope", "StringValue": "v"}}}])
     assert sorted(s["Id"] for s in r["Successful"]) == [f"e{i}" for i in range(5)]
     seq = {s["Id"]: int(s["SequenceNumber"]) for s in r["Successful"]}
     assert [seq[f"e{i}"] for i in range(5)] == sorted(seq.values())
     [f] = r["Failed"]
-    assert f["Id"] == "nogroup" and f["Code"] == "InvalidParameterValue" and f["SenderFault"] is True
+    assert f["Id"] == "bad" and f["Code"] == "InvalidParameterValue" and f["SenderFault"] is True
     msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     assert [m["Body"] for m in msgs] == [f"b{i}" for i in range(5)]
+
+
+def test_fifo_batch_without_group_or_dedup_id_fails_whole(sqs, error, make_queue):
+    # AWS fails the whole request, not the entry (recorded: InvalidParameterValue for both).
+    url = make_queue(fifo=True)
+    good = {"Id": "good", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d1"}
+    error(sqs.send_message_batch, "InvalidParameterValue", 400, "The request must contain the parameter MessageGroupId.",
+          QueueUrl=url, Entries=[good, {"Id": "nogroup", "MessageBody": "y", "MessageDeduplicationId": "d2"}])
+    error(sqs.send_message_batch, "InvalidParameterValue", 400,
+          "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided "
+          "explicitly", QueueUrl=url, Entries=[good, {"Id": "nodedup", "MessageBody": "y", "MessageGroupId": "g"}])
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    cbd = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    r = sqs.send_message_batch(QueueUrl=cbd, Entries=[{"Id": "nodedup", "MessageBody": "y", "MessageGroupId": "g"}])
+    assert [s["Id"] for s in r["Successful"]] == ["nodedup"]
 
 
 def test_fifo_receive_request_attempt_id(sqs, make_queue):
@@ -213,3 +230,78 @@ def test_fifo_queue_delay_is_retroactive(sqs, make_queue):
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0"})
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     assert [m["Body"] for m in got] == ["a"]
+
+
+def test_purge_clears_dedup_window(sqs, make_queue):
+    # AWS: after PurgeQueue a message with the same deduplication id is accepted and delivered
+    # (localstack's AWS-validated test_purge_queue_clears_fifo_deduplication_cache).
+    url = make_queue(fifo=True)
+    first = sqs.send_message(QueueUrl=url, MessageBody="m1", MessageGroupId="g", MessageDeduplicationId="d")
+    sqs.purge_queue(QueueUrl=url)
+    second = sqs.send_message(QueueUrl=url, MessageBody="m2", MessageGroupId="g", MessageDeduplicationId="d")
+    assert second["MessageId"] != first["MessageId"]
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    assert [m["Body"] for m in msgs] == ["m2"]
+
+
+def test_fifo_only_attributes_on_standard_queue(sqs, error, make_queue, queue):
+    # AWS: a standard queue knows no FIFO attribute, not even FifoQueue=false (InvalidAttributeName);
+    # a FIFO queue accepts FifoQueue=true again but not false.
+    for attrs, message in [({"FifoQueue": "false"}, "Unknown Attribute FifoQueue."),
+                           ({"ContentBasedDeduplication": "false"}, "Unknown Attribute ContentBasedDeduplication."),
+                           ({"DeduplicationScope": "queue"},
+                            "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+                           ({"FifoThroughputLimit": "perQueue"},
+                            "You can specify the FifoThroughputLimit only when FifoQueue is set to true.")]:
+        error(sqs.create_queue, "InvalidAttributeName", 400, message, QueueName=unique_name("std"), Attributes=attrs)
+    for value in ("true", "false"):
+        error(sqs.set_queue_attributes, "InvalidAttributeName", 400, "Unknown Attribute FifoQueue.",
+              QueueUrl=queue, Attributes={"FifoQueue": value})
+    url = make_queue(fifo=True)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "true"})
+    error(sqs.set_queue_attributes, "InvalidAttributeValue", 400,
+          "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+          QueueUrl=url, Attributes={"FifoQueue": "false"})
+    # An empty MessageGroupId is refused on a standard queue (a FIFO queue calls it missing).
+    error(sqs.send_message, "InvalidParameterValue", 400, QueueUrl=queue, MessageBody="x", MessageGroupId="")
+    error(sqs.send_message, "MissingParameter", 400, QueueUrl=url, MessageBody="x", MessageGroupId="",
+          MessageDeduplicationId="d")
+
+
+def _bodies(sqs, url, **kwargs):
+    return [m["Body"] for m in sqs.receive_message(QueueUrl=url, **kwargs).get("Messages", [])]
+
+
+def test_group_back_from_flight_goes_to_the_back(sqs, make_queue):
+    # The issue's example, recorded on AWS (localstack's AWS-validated
+    # test_fifo_receive_message_visibility_timeout_shared_in_group): the groups that waited come first.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true", "VisibilityTimeout": "1"})
+    for body in ["g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1", "g3-m1"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    assert _bodies(sqs, url, MaxNumberOfMessages=2) == ["g1-m1", "g1-m2"]
+    assert _bodies(sqs, url, MaxNumberOfMessages=1) == ["g2-m1"]
+    time.sleep(1.5)  # both visibility timeouts end by themselves
+    assert _bodies(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0) == \
+        ["g3-m1", "g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1"]
+
+
+def test_group_received_with_zero_visibility_goes_to_the_back(sqs, make_queue):
+    # localstack's AWS-validated test_fifo_receive_message_with_zero_visibility_timeout.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    for body in ["g1-m1", "g2-m1", "g2-m2", "g3-m1", "g1-m2"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    assert _bodies(sqs, url, MaxNumberOfMessages=3, VisibilityTimeout=0) == ["g1-m1", "g1-m2", "g2-m1"]
+    assert _bodies(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0) == \
+        ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_group_head_made_visible_is_served_after_waiting_groups(sqs, make_queue):
+    # localstack's AWS-validated test_fifo_message_group_visibility_after_terminate_visibility_timeout:
+    # the head is served again although a later message of its group is still in flight.
+    url = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true", "VisibilityTimeout": "30"})
+    for body in ["g1-m1", "g1-m2", "g2-m1"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[:2])
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    assert _bodies(sqs, url, MaxNumberOfMessages=3) == ["g2-m1", "g1-m1"]

@@ -1,5 +1,6 @@
 """Long polling, the worker loop users write, dead-letter queues, ListDeadLetterSourceQueues and message
 move tasks (DLQ redrive)."""
+import base64
 import json
 import threading
 import time
@@ -340,6 +341,9 @@ def test_move_task_errors_and_cancel(sqs, error, make_queue, move_api):
                       MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
     running = move_api("ListMessageMoveTasks", SourceArn=dlq_arn)["Results"]
     assert len(running) == 1 and running[0]["Status"] == "RUNNING" and running[0]["TaskHandle"] == handle
+    # AWS's handles are base64 of a small JSON document naming the task and its source.
+    doc = json.loads(base64.b64decode(handle))
+    assert set(doc) == {"taskId", "sourceArn"} and doc["sourceArn"] == dlq_arn and doc["taskId"]
     assert running[0]["DestinationArn"] == src_arn and running[0]["MaxNumberOfMessagesPerSecond"] == 1
     error(move_api, "InvalidParameterValue", 400,
           "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",

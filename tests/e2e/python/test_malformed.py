@@ -255,6 +255,26 @@ def test_query_post_to_queue_path_without_queue_url(server, healthy, sqs, queue)
     assert f"<QueueUrl>{queue}</QueueUrl>" in r.text
 
 
+def test_query_get_on_queue_url(server, healthy, queue):
+    # AWS-validated in localstack's TestSqsQueryApi: a queue URL is no endpoint for CreateQueue or
+    # ListQueues; without an Action it answers a bare UnknownOperationException (404), also to a
+    # client asking for JSON; an empty result is written <ReceiveMessageResult/>.
+    path = f"/{ACCOUNT}/{queue.rsplit('/', 1)[1]}"
+    for action, extra in [("CreateQueue", {"QueueName": unique_name("viaget")}), ("ListQueues", {})]:
+        r = query(server, {"Action": action, "Version": "2012-11-05", **extra}, path=path, method="GET")
+        assert_query_error(r, 400, "InvalidAction")
+        assert f"<Message>The action {action} is not valid for this endpoint.</Message>" in r.text, r.text
+    for headers in ({}, {"Accept": "application/json"}):
+        r = request(server, "GET", path, headers=headers)
+        assert r.status == 404 and "<UnknownOperationException" in r.text, (r.status, r.text)
+    r = query(server, {"Action": "ReceiveMessage", "Version": "2012-11-05"}, path=path, method="GET")
+    assert r.status == 200 and "<ReceiveMessageResult/>" in r.text, r.text
+    # The service endpoint itself still lists queues over GET, and answers MissingAction without one.
+    r = query(server, {"Action": "ListQueues", "Version": "2012-11-05"}, method="GET")
+    assert r.status == 200 and "<ListQueuesResponse" in r.text, r.text
+    assert request(server, "GET", "/").status == 400
+
+
 def test_query_path_of_missing_queue(server, healthy):
     r = query(server, {"Action": "SendMessage", "Version": "2012-11-05", "MessageBody": "x"},
               path=f"/{ACCOUNT}/{unique_name('nope')}")

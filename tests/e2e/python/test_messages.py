@@ -93,6 +93,26 @@ def test_aws_trace_header(sqs, queue):
     assert "MessageAttributes" not in m  # system attributes are not user attributes
 
 
+def test_aws_trace_header_from_http_header(make_client, queue):
+    # X-Ray-instrumented SDKs send X-Amzn-Trace-Id; SQS stores it as every message's AWSTraceHeader
+    # (SendMessage and SendMessageBatch), and a MessageSystemAttributes AWSTraceHeader wins over it.
+    client = make_client()
+
+    def add_trace_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = TRACE
+    client.meta.events.register("before-send.sqs.SendMessage", add_trace_header)
+    client.meta.events.register("before-send.sqs.SendMessageBatch", add_trace_header)
+    r = client.send_message(QueueUrl=queue, MessageBody="traced by header")
+    assert "MD5OfMessageSystemAttributes" not in r
+    client.send_message(QueueUrl=queue, MessageBody="own", MessageSystemAttributes={
+        "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-00000000-000000000000000000000001"}})
+    client.send_message_batch(QueueUrl=queue, Entries=[{"Id": "b", "MessageBody": "batched"}])
+    got = {m["Body"]: m["Attributes"].get("AWSTraceHeader")
+           for m in receive_all(client, queue, 3, AttributeNames=["All"])}
+    assert got == {"traced by header": TRACE, "batched": TRACE,
+                   "own": "Root=1-00000000-000000000000000000000001"}
+
+
 def test_message_system_attribute_names_parameter(sqs, queue):
     if "MessageSystemAttributeNames" not in sqs.meta.service_model.operation_model("ReceiveMessage").input_shape.members:
         pytest.skip("this botocore model predates MessageSystemAttributeNames")
@@ -196,6 +216,8 @@ def test_empty_body(sqs, error, queue):
     {"bad name": {"DataType": "String", "StringValue": "v"}},
     {".lead": {"DataType": "String", "StringValue": "v"}},
     {"a..b": {"DataType": "String", "StringValue": "v"}},
+    {"Invalid-\u00a7-attr": {"DataType": "String", "StringValue": "v"}},
+    {"s": {"DataType": "String", "StringValue": "Invalid-\x08,\x0b"}},  # AWS: not InvalidMessageContents
     {"t": {"DataType": "Integer", "StringValue": "1"}},
     {"n": {"DataType": "Number", "StringValue": "abc"}},
     {"s": {"DataType": "String", "BinaryValue": b"x"}},
@@ -203,6 +225,17 @@ def test_empty_body(sqs, error, queue):
 ])
 def test_invalid_message_attributes(sqs, error, queue, attrs):
     error(sqs.send_message, "InvalidParameterValue", 400, QueueUrl=queue, MessageBody="x", MessageAttributes=attrs)
+
+
+def test_non_ascii_letters_in_attribute_names(sqs, queue):
+    # AWS accepts letters beyond ASCII in names (localstack's AWS-validated
+    # test_send_message_with_invalid_string_attributes sends "attr.1\u00f8\u00df\u00e4").
+    attrs = {"attr.1\u00f8\u00df\u00e4": {"DataType": "String", "StringValue": "Valida"},
+             "\u0438\u043c\u044f": {"DataType": "String", "StringValue": "cyrillic"}}
+    r = sqs.send_message(QueueUrl=queue, MessageBody="x", MessageAttributes=attrs)
+    assert r["MD5OfMessageAttributes"] == md5_of_attributes(attrs)
+    m = receive_one(sqs, queue, MessageAttributeNames=["All"])
+    assert m["MessageAttributes"] == attrs
 
 
 def test_empty_string_attribute_text(sqs, error, queue):
@@ -382,6 +415,16 @@ def test_receive_visibility_timeout(sqs, queue):
 
 # ---------------------------------------------------------------- DeleteMessage(+Batch)
 
+def test_message_back_from_flight_keeps_its_place(sqs, queue):
+    # AWS serves a standard queue best-effort by send time (localstack's AWS-validated
+    # test_inflight_message_requeue): a message back from flight comes before one sent later.
+    sqs.send_message(QueueUrl=queue, MessageBody="A")
+    assert receive_one(sqs, queue, VisibilityTimeout=1)["Body"] == "A"
+    sqs.send_message(QueueUrl=queue, MessageBody="B")
+    time.sleep(1.2)  # the visibility timeout ends by itself
+    assert receive_one(sqs, queue, WaitTimeSeconds=0)["Body"] == "A"
+
+
 def test_delete_message(sqs, queue):
     sqs.send_message(QueueUrl=queue, MessageBody="del")
     m = receive_one(sqs, queue)
@@ -440,6 +483,34 @@ def test_change_visibility(sqs, error, queue):
           ReceiptHandle=m2["ReceiptHandle"], VisibilityTimeout=43201)
     error(sqs.change_message_visibility, "ReceiptHandleIsInvalid", 404, QueueUrl=queue,
           ReceiptHandle="garbage", VisibilityTimeout=0)
+
+
+def test_change_visibility_with_older_handles(sqs, error, queue, make_queue):
+    # AWS (localstack's AWS-validated test_terminate_visibility_timeout_after_receive and PR 9632):
+    # the first handle of a message received again still changes its visibility; after the timeout
+    # ended and nobody received it, the last handle answers OK (and the message stays visible).
+    sqs.send_message(QueueUrl=queue, MessageBody="old handles")
+    first = receive_one(sqs, queue, VisibilityTimeout=0)
+    receive_one(sqs, queue, VisibilityTimeout=3, WaitTimeSeconds=0)
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    last = receive_one(sqs, queue, VisibilityTimeout=1, WaitTimeSeconds=0)
+    time.sleep(1.2)  # the visibility timeout must end by itself
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=last["ReceiptHandle"], VisibilityTimeout=30)
+    assert approx(sqs, queue) == (1, 0, 0)
+    gone = receive_one(sqs, queue, VisibilityTimeout=30, WaitTimeSeconds=0)
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=gone["ReceiptHandle"])
+    error(sqs.change_message_visibility, "InvalidParameterValue", 400,
+          f"Value {first['ReceiptHandle']} for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+          "or is not available for visibility timeout change.",
+          QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    # FIFO, as its DeleteMessage: only the receive that holds the message.
+    fifo = make_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    sqs.send_message(QueueUrl=fifo, MessageBody="f", MessageGroupId="g")
+    h1 = receive_one(sqs, fifo, VisibilityTimeout=0)["ReceiptHandle"]
+    receive_one(sqs, fifo, VisibilityTimeout=30, WaitTimeSeconds=0)
+    error(sqs.change_message_visibility, "InvalidParameterValue", 400,
+          f"Value {h1} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+          QueueUrl=fifo, ReceiptHandle=h1, VisibilityTimeout=0)
 
 
 def test_change_visibility_batch(sqs, error, queue):

@@ -163,6 +163,21 @@ def test_foreign_host_queue_url(sqs, queue):
         .endswith(":" + name)
 
 
+def test_queue_name_as_queue_url(sqs, error, queue):
+    # AWS accepts the bare queue name where a QueueUrl is expected (the caller's account and region;
+    # localstack's AWS-validated test_posting_to_queue_via_queue_name).
+    name = queue.rsplit("/", 1)[1]
+    sent = sqs.send_message(QueueUrl=name, MessageBody="by name")
+    sqs.set_queue_attributes(QueueUrl=name, Attributes={"VisibilityTimeout": "7"})
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])["Attributes"] == \
+        {"VisibilityTimeout": "7"}
+    [m] = sqs.receive_message(QueueUrl=name, WaitTimeSeconds=1)["Messages"]
+    assert m["MessageId"] == sent["MessageId"]
+    sqs.delete_message(QueueUrl=name, ReceiptHandle=m["ReceiptHandle"])
+    error(sqs.send_message, "AWS.SimpleQueueService.NonExistentQueue", 400, QueueUrl=unique_name("nope"),
+          MessageBody="x")
+
+
 # ---------------------------------------------------------------- ListQueues
 
 def test_list_queues_prefix_and_pagination(sqs):
@@ -358,6 +373,17 @@ def test_policy_quotas(sqs, error, queue):
           QueueUrl=queue, Attributes={"Policy": json.dumps({"Statement": [principals]})})
     twenty = json.dumps({"Version": "2012-10-17", "Statement": [stmt] * 20})
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": twenty})
+
+
+def test_policy_with_template_resource_is_stored(sqs, queue):
+    # AWS stores a policy whose Resource (and ArnEquals value) are not ARNs: users paste templates
+    # (localstack's AWS-validated test_set_queue_policy uses this very document).
+    policy = """{"Version":"2012-10-17","Statement":[{"Effect": "Allow","Principal": { "AWS": "*" },
+      "Action": "sqs:SendMessage","Resource": "'$sqs_queue_arn'",
+      "Condition":{"ArnEquals":{"aws:SourceArn":"'$sns_topic_arn'"}}}]}"""
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": policy})
+    got = json.loads(sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert got == json.loads(policy)
 
 
 def test_policy_attribute_set_and_clear(sqs, queue):

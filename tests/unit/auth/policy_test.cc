@@ -1,6 +1,8 @@
 // Policy parsing and evaluation: a table of (policy, request) -> decision cases.
 #include "auth/policy.h"
 
+#include "auth/auth.h"
+
 #include <gtest/gtest.h>
 
 // Cases leave trailing fields at their defaults.
@@ -266,8 +268,8 @@ TEST(Policy, InvalidDocuments) {
       {R"({"Statement":[{"Effect":"Allow","Action":"sqs:*"}]})", PolicyKind::kResource},
       {R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"SendMessage"}]})",
        PolicyKind::kResource},
-      {R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:*","Resource":"queue"}]})",
-       PolicyKind::kResource},
+      {R"({"Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"queue"}]})",
+       PolicyKind::kIdentity},
       {R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"sqs:*"}]})",
        PolicyKind::kResource},
       {R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:*","Condition":{"StringFoo":{"a":"b"}}}]})",
@@ -293,6 +295,23 @@ TEST(Policy, InvalidDocuments) {
           .ok());
   EXPECT_TRUE(
       ParsePolicy(R"({"Version":"2012-10-17","Statement":[]})", PolicyKind::kResource).ok());
+}
+
+TEST(Policy, ResourcePolicyKeepsResourcesThatAreNotArns) {
+  // AWS stores a queue policy whose Resource is not an ARN (a pasted template: localstack's
+  // AWS-validated test_set_queue_policy); such a statement matches no request.
+  const std::string doc =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},)"
+      R"("Action":"sqs:SendMessage","Resource":"'$sqs_queue_arn'","Condition":{"ArnEquals":)"
+      R"({"aws:SourceArn":"'$sns_topic_arn'"}}}]})";
+  auto p = ParsePolicy(doc, PolicyKind::kResource);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  RequestFacts facts;
+  facts.principal_arn = "arn:aws:iam::222222222222:user/bob";
+  facts.principal_account = "222222222222";
+  facts.source_arn = "arn:aws:sns:us-east-1:222222222222:t";
+  EXPECT_FALSE(p->Evaluate(EvalRequest{"sqs:SendMessage", kQueue, &facts}).allow);
+  EXPECT_TRUE(ValidateResourcePolicy(doc).ok());
 }
 
 TEST(Policy, Wildcards) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/encoding.h"
+
 namespace sluice::engine {
 namespace {
 
@@ -186,6 +188,25 @@ TEST(QueueConfigTest, Tags) {
   EXPECT_TRUE(ValidateTags({}, fifty).ok());
   EXPECT_TRUE(ValidateTags(fifty, {{"k1", "new"}}).ok());
   EXPECT_FALSE(ValidateTags(fifty, {{"k50", "v"}}).ok());
+}
+
+TEST(QueueConfigTest, MoveTaskHandles) {
+  const std::string arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  const std::string handle = EncodeMoveTaskHandle("task-1", arn);
+  EXPECT_EQ(Base64Decode(handle).value_or(""),
+            R"({"taskId":"task-1","sourceArn":"arn:aws:sqs:us-east-1:000000000000:dlq"})");
+  auto decoded = DecodeMoveTaskHandle(handle);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->task_id, "task-1");
+  EXPECT_EQ(decoded->source_arn, arn);
+  // Handles of tasks started before the JSON form still cancel them.
+  auto legacy = DecodeMoveTaskHandle(Base64Encode("task-2|" + arn));
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->task_id, "task-2");
+  EXPECT_FALSE(DecodeMoveTaskHandle("!!"));
+  EXPECT_FALSE(DecodeMoveTaskHandle(Base64Encode(R"({"taskId":"t","sourceArn":"x"})")));
+  EXPECT_FALSE(DecodeMoveTaskHandle(Base64Encode(R"({"taskId":"","sourceArn":")" + arn + "\"}")));
+  EXPECT_FALSE(DecodeMoveTaskHandle(Base64Encode("|" + arn)));
 }
 
 }  // namespace

@@ -134,6 +134,22 @@ TEST_F(DispatcherTest, JsonSuccess) {
   EXPECT_EQ(fake_->last_ctx->request_id, a->Header("x-amzn-RequestId"));
 }
 
+TEST_F(DispatcherTest, TraceHeaderReachesTheContext) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.headers = {{"Host", "localhost:9324"},
+                 {"Content-Type", "application/x-www-form-urlencoded"},
+                 {"x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}};
+  req.body = "Action=SendMessage&QueueUrl=u&MessageBody=hi";
+  auto a = Send(std::move(req));
+  EXPECT_EQ(a->response.status, 200);
+  ASSERT_TRUE(fake_->last_ctx);
+  EXPECT_EQ(fake_->last_ctx->trace_header, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1");
+  Json("AmazonSQS.SendMessage", R"({"QueueUrl":"u","MessageBody":"hi"})");
+  EXPECT_EQ(fake_->last_ctx->trace_header, "");
+}
+
 TEST_F(DispatcherTest, JsonNoOutputIsEmptyBody) {
   auto a = Json("AmazonSQS.DeleteMessage", R"({"QueueUrl":"u","ReceiptHandle":"r"})");
   EXPECT_EQ(a->response.status, 200);
@@ -226,6 +242,49 @@ TEST_F(DispatcherTest, QueryGetAndPathAddressing) {
   EXPECT_NE(c->response.body.find("<Code>MissingParameter</Code>"), std::string::npos);
   EXPECT_NE(c->response.body.find("The request must contain the parameter QueueUrl."),
             std::string::npos);
+}
+
+TEST_F(DispatcherTest, QueryResourcePaths) {
+  // Without the service's hooks a resource path is just a path.
+  net::HttpRequest plain;
+  plain.method = "GET";
+  plain.target = "/000000000000/q1";
+  auto none = Send(std::move(plain));
+  EXPECT_EQ(none->response.status, 400);
+  EXPECT_NE(none->response.body.find("<Code>MissingAction</Code>"), std::string::npos);
+
+  ServiceDefinition def = MakeService(fake_);
+  def.is_resource_path = [](std::string_view path) { return path.starts_with("/000000000000/"); };
+  def.resource_action = [](std::string_view op) { return op != "GetQueueUrl"; };
+  Dispatcher d(std::move(def));
+  auto send = [&](std::string target) {
+    auto answer = std::make_shared<Answer>();
+    net::HttpRequest req;
+    req.method = "GET";
+    req.target = std::move(target);
+    d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+    return answer;
+  };
+  // AWS: a queue URL without an Action is an unknown operation (404, a bare XML element).
+  auto unknown = send("/000000000000/q1");
+  EXPECT_EQ(unknown->response.status, 404);
+  EXPECT_EQ(unknown->response.body, "<UnknownOperationException/>");
+  EXPECT_EQ(unknown->Header("Content-Type"), "text/xml");
+  EXPECT_EQ(unknown->Header("x-amzn-RequestId").size(), 36u);
+  // An action the resource does not take: InvalidAction, as for an unknown action.
+  auto refused = send("/000000000000/q1?Action=GetQueueUrl&QueueName=x");
+  EXPECT_EQ(refused->response.status, 400);
+  EXPECT_NE(refused->response.body.find("<Code>InvalidAction</Code>"), std::string::npos);
+  EXPECT_NE(refused->response.body.find("<Message>The action GetQueueUrl is not valid for this "
+                                        "endpoint.</Message>"),
+            std::string::npos);
+  EXPECT_EQ(send("/000000000000/q1?Action=SendMessage&MessageBody=x")->response.status, 200);
+  // The service endpoint is unaffected.
+  EXPECT_EQ(send("/?Action=GetQueueUrl&QueueName=x")->response.status, 400);  // the fake's error
+  EXPECT_NE(send("/")->response.body.find("<Code>MissingAction</Code>"), std::string::npos);
 }
 
 TEST_F(DispatcherTest, QueryParamsInUrlAndBody) {

@@ -240,6 +240,17 @@ TEST(QueryEncode, NoOutputOmitsResult) {
             "</DeleteMessageResponse>");
 }
 
+TEST(QueryEncode, EmptyResultIsSelfClosing) {
+  // As AWS writes it (localstack's AWS-validated test_get_send_and_receive_messages).
+  EXPECT_EQ(Xml("ReceiveMessage", Value::Struct()),
+            "<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+            "<ReceiveMessageResult/><ResponseMetadata><RequestId>req-1</RequestId>"
+            "</ResponseMetadata></ReceiveMessageResponse>");
+  Value empty_list = Value::Struct();
+  empty_list.Set("QueueUrls", Value::List());  // a flattened empty list writes no element
+  EXPECT_NE(Xml("ListQueues", empty_list).find("<ListQueuesResult/>"), std::string::npos);
+}
+
 TEST(QueryEncode, ReceiveMessageFlattenedAndEscaped) {
   Value msg = Value::Struct();
   msg.Set("MessageId", Value::String("m"));
@@ -277,10 +288,6 @@ TEST(QueryEncode, ReceiveMessageFlattenedAndEscaped) {
             "</Value></MessageAttribute>"
             "</Message></ReceiveMessageResult><ResponseMetadata><RequestId>req-1</RequestId>"
             "</ResponseMetadata></ReceiveMessageResponse>");
-  EXPECT_EQ(Xml("ReceiveMessage", Value::Struct()),
-            "<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
-            "<ReceiveMessageResult></ReceiveMessageResult><ResponseMetadata><RequestId>req-1"
-            "</RequestId></ResponseMetadata></ReceiveMessageResponse>");
 }
 
 TEST(QueryEncode, BatchAndListResults) {

@@ -57,6 +57,43 @@ TEST_F(SendMessageTest, Md5VectorsFromTheFactPack) {
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
 }
 
+TEST_F(SendMessageTest, TraceHeaderFromTheHttpHeader) {
+  // X-Ray-instrumented SDKs send X-Amzn-Trace-Id: it becomes every message's AWSTraceHeader
+  // unless the message carries its own (AWS X-Ray guide: the system attribute wins).
+  constexpr char kTrace[] =
+      "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+  auto ctx = QueryCtx();
+  ctx.trace_header = kTrace;
+  auto r = Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}}), ctx);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(engine_.sends.back().second[0].trace_header.value_or(""), kTrace);
+  EXPECT_FALSE(r->Get("MD5OfMessageSystemAttributes"));  // nothing was sent in the request
+  r = Call("SendMessage",
+           Struct({{"QueueUrl", S(kQueueUrl)},
+                   {"MessageBody", S("a")},
+                   {"MessageSystemAttributes", Map({{"AWSTraceHeader", StrAttr("Root=own")}})}}),
+           ctx);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(engine_.sends.back().second[0].trace_header.value_or(""), "Root=own");
+  EXPECT_TRUE(r->Get("MD5OfMessageSystemAttributes"));
+  auto batch =
+      Call("SendMessageBatch",
+           Struct({{"QueueUrl", S(kQueueUrl)},
+                   {"Entries", List({Struct({{"Id", S("a")}, {"MessageBody", S("a")}}),
+                                     Struct({{"Id", S("b")}, {"MessageBody", S("b")}})})}}),
+           ctx);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(engine_.sends.back().second.size(), 2u);
+  for (const auto& req : engine_.sends.back().second) {
+    EXPECT_EQ(req.trace_header.value_or(""), kTrace);
+  }
+  // A header SQS could not store (a control character) is ignored, not an error.
+  ctx.trace_header = std::string("Root=1\x01", 7);
+  ASSERT_TRUE(
+      Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}}), ctx).ok());
+  EXPECT_FALSE(engine_.sends.back().second[0].trace_header);
+}
+
 TEST_F(SendMessageTest, SenderIdFromContext) {
   auto ctx = JsonCtx();
   ctx.sender_id = "AIDAEXAMPLE";
@@ -144,6 +181,23 @@ TEST_F(SendMessageTest, StandardQueueGroupAndDedup) {
               "Value " + std::string(129, 'g') +
                   " for parameter MessageGroupId is invalid. Reason: MessageGroupId can only "
                   "include alphanumeric and punctuation characters. 1 to 128 in length.");
+  // An empty group id is not "no group id" (AWS refuses it on a standard queue).
+  ExpectError(
+      Call(
+          "SendMessage",
+          Struct({{"QueueUrl", S(kQueueUrl)}, {"MessageBody", S("a")}, {"MessageGroupId", S("")}})),
+      ErrorCode::kInvalidParameterValue,
+      "Value  for parameter MessageGroupId is invalid. Reason: MessageGroupId can only "
+      "include alphanumeric and punctuation characters. 1 to 128 in length.");
+  auto batch =
+      Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)},
+                                       {"Entries", List({Struct({{"Id", S("e1")},
+                                                                 {"MessageBody", S("a")},
+                                                                 {"MessageGroupId", S("")}})})}}));
+  ASSERT_TRUE(batch.ok()) << batch.status().message();
+  ASSERT_EQ(batch->Get("Failed")->items().size(), 1u);
+  EXPECT_EQ(Str(batch->Get("Failed")->items()[0], "Code"), "InvalidParameterValue");
+  EXPECT_EQ(engine_.sends.size(), 1u);
   ExpectError(Call("SendMessage", Struct({{"QueueUrl", S(kQueueUrl)},
                                           {"MessageBody", S("a")},
                                           {"MessageDeduplicationId", S("d1")}})),
@@ -201,6 +255,16 @@ TEST_F(SendMessageTest, QueueUrlWithAnyHost) {
       Call("SendMessage", Struct({{"QueueUrl", S("/000000000000/q1")}, {"MessageBody", S("a")}}))
           .ok());
   EXPECT_EQ(engine_.sends.size(), 2u);
+}
+
+TEST_F(SendMessageTest, QueueUrlMayBeTheBareQueueName) {
+  ASSERT_TRUE(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}})).ok());
+  ASSERT_EQ(engine_.sends.size(), 1u);
+  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1"}));
+  auto ctx = JsonCtx();
+  ctx.account_id = "111122223333";  // the caller's account, not the default one
+  ExpectError(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}}), ctx),
+              SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
 }
 
 TEST_F(SendMessageTest, QueueFromRequestPath) {

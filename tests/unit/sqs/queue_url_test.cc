@@ -37,10 +37,18 @@ TEST(QueueUrl, IgnoresQueryAndFragment) {
   EXPECT_EQ(Parse("/000000000000/q1#x"), (QueueId{"000000000000", "q1"}));
 }
 
+TEST(QueueUrl, BareQueueNameMeansDefaultAccount) {
+  // AWS accepts QueueUrl="my-queue": the queue of that name in the caller's account.
+  EXPECT_EQ(Parse("q1"), (QueueId{"111122223333", "q1"}));
+  EXPECT_EQ(Parse("My_queue-2.fifo"), (QueueId{"111122223333", "My_queue-2.fifo"}));
+  EXPECT_FALSE(Parse("not a name"));
+  EXPECT_FALSE(Parse("q1?x"));
+  EXPECT_FALSE(Parse(std::string(81, 'a')));
+}
+
 TEST(QueueUrl, RejectsMalformed) {
   EXPECT_FALSE(Parse(""));
   EXPECT_FALSE(Parse("/"));
-  EXPECT_FALSE(Parse("q1"));
   EXPECT_FALSE(Parse("http://localhost:9324"));
   EXPECT_FALSE(Parse("http://localhost:9324/"));
   EXPECT_FALSE(Parse("http://localhost:9324/q1"));

@@ -115,7 +115,25 @@ TEST(AttributeNames, Rules) {
   EXPECT_FALSE(IsValidAttributeName("a."));
   EXPECT_FALSE(IsValidAttributeName("a..b"));
   EXPECT_FALSE(IsValidAttributeName("a b"));
-  EXPECT_FALSE(IsValidAttributeName("caf\xC3\xA9"));
+}
+
+TEST(AttributeNames, NonAsciiLettersAndDigits) {
+  // AWS accepts letters beyond ASCII ("attr.1\u00f8\u00df\u00e4" in localstack's AWS-validated
+  // test_send_message_with_invalid_string_attributes) and refuses other characters ("\u00a7").
+  EXPECT_TRUE(IsValidAttributeName("caf\xC3\xA9"));
+  EXPECT_TRUE(IsValidAttributeName("attr.1\xC3\xB8\xC3\x9F\xC3\xA4"));
+  EXPECT_TRUE(IsValidAttributeName("\xD0\xB8\xD0\xBC\xD1\x8F"));  // Cyrillic
+  EXPECT_TRUE(IsValidAttributeName("\xE5\x90\x8D\xE5\x89\x8D"));  // CJK
+  EXPECT_TRUE(IsValidAttributeName("n\xD9\xA1"));                 // Arabic-Indic digit one
+  EXPECT_FALSE(IsValidAttributeName("Invalid-\xC2\xA7-attr"));    // section sign
+  EXPECT_FALSE(IsValidAttributeName("a\xC3\x97" "b"));               // multiplication sign
+  EXPECT_FALSE(IsValidAttributeName("snow\xE2\x98\x83"));         // snowman
+  EXPECT_FALSE(IsValidAttributeName("a\xC3"));                    // malformed UTF-8
+  // 256 characters, not bytes.
+  std::string long_name;
+  for (int i = 0; i < 256; ++i) long_name += "\xC3\xA9";
+  EXPECT_TRUE(IsValidAttributeName(long_name));
+  EXPECT_FALSE(IsValidAttributeName(long_name + "e"));
 }
 
 Status AttrError(const protocol::Value& map) {
@@ -169,6 +187,7 @@ TEST(MessageAttributes, NameRules) {
                 "The request must contain non-empty message (user) attribute names.");
   ExpectInvalid(Map({{std::string(257, 'a'), StrAttr("v")}}),
                 "Message (user) attribute name must be shorter than 256 bytes.");
+  EXPECT_TRUE(AttrError(Map({{"attr.1\xC3\xB8\xC3\x9F\xC3\xA4", StrAttr("Valida")}})).ok());
   for (const char* reserved : {"AWS.x", "aws.x", "Amazon.x", "AMAZON.y"}) {
     ExpectInvalid(Map({{reserved, StrAttr("v")}}),
                   "You can't use message attribute names beginning with 'AWS.' or 'Amazon'. "
@@ -210,11 +229,17 @@ TEST(MessageAttributes, ValueAndTypeRules) {
   ExpectInvalid(Map({{"x", Struct({{"DataType", S("String")},
                                    {"StringListValues", testing::List({S("a")})}})}}),
                 "Message attribute list values in SendMessage operation are not supported.");
+  // AWS answers InvalidParameterValue here, where a bad body is InvalidMessageContents
+  // (localstack's AWS-validated
+  // test_invalid_string_attributes_cause_invalid_parameter_value_error).
   ExpectInvalid(Map({{"x", StrAttr(std::string("a\x02", 2))}}),
                 std::string("Invalid binary character '#x2' was found in the value of message "
                             "attribute 'x', ") +
-                    kAllowedSet,
-                SqsError::kInvalidMessageContents);
+                    kAllowedSet);
+  ExpectInvalid(Map({{"x", StrAttr(std::string("1\x0b", 2), "Number")}}),
+                std::string("Invalid binary character '#xB' was found in the value of message "
+                            "attribute 'x', ") +
+                    kAllowedSet);
   EXPECT_TRUE(AttrError(Map({{"x", StrAttr("v", "String.custom")}})).ok());
   EXPECT_TRUE(AttrError(Map({{"x", StrAttr("-1.5e3", "Number.float")}})).ok());
   EXPECT_TRUE(
@@ -244,6 +269,9 @@ TEST(SystemAttributes, OnlyAwsTraceHeader) {
   ASSERT_FALSE(binary.ok());
   EXPECT_EQ(binary.status().message(),
             "Message system attribute 'AWSTraceHeader' must be of type 'String'.");
+
+  auto control = Sys(testing::Map({{"AWSTraceHeader", StrAttr(std::string("Root=\x01", 6))}}));
+  EXPECT_EQ(control.status().code(), ErrorCode::kInvalidParameterValue);
 
   auto empty = Sys(testing::Map({{"AWSTraceHeader", StrAttr("")}}));
   ASSERT_FALSE(empty.ok());

@@ -1,0 +1,406 @@
+// engine/local internals: the per-queue index (records, heaps, groups, waiters) and the small
+// types the engine passes between its critical sections and the work done after them. Shared by
+// the local engine's translation units only.
+#pragma once
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "engine/engine.h"
+#include "engine/queue_config.h"
+#include "engine/sqs_errors.h"
+#include "engine/store.h"
+
+namespace sluice::engine::local {
+
+// ---- per-queue index ---------------------------------------------------------------------------
+
+enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
+
+struct Group;
+
+// The in-memory record of one message (72 bytes, plus ~24 bytes of hash-map node and ~40 bytes
+// of deque/heap entries; see README). Without a store that keeps payloads, `payload` holds the
+// message (shared with the store and with receives in progress); with one (Store::KeepsPayloads)
+// it is null and the payload is read from the PayloadCache or the store when the message is
+// delivered or moved.
+struct Record {
+  Millis sent_ms = 0;
+  Millis visible_at = 0;
+  Millis first_receive_ms = 0;
+  Millis last_receive_ms = 0;
+  std::int32_t receive_count = 0;
+  std::uint32_t receive_gen = 0;
+  std::uint32_t size = 0;  // body bytes
+  Where where = Where::kVisible;
+  PayloadPtr payload;
+  Group* group = nullptr;  // its entry in Queue::groups (null: no MessageGroupId)
+
+  MessageState State() const {
+    return MessageState{visible_at, first_receive_ms, last_receive_ms, receive_count, receive_gen};
+  }
+};
+
+// 72 bytes keep the hash-map node (next pointer, key, record) at 88 bytes, a 96-byte malloc chunk.
+static_assert(sizeof(Record) <= 72, "keep the per-message record small; update README");
+using MessageIt = std::unordered_map<std::uint64_t, Record>::iterator;
+
+// Payloads of the most recently stored messages, bounded by bytes; first in, first out (a send is
+// usually received soon after, so the hot path never reads the store). Thread-safe; a leaf lock
+// (taken under a queue mutex, never held across I/O).
+class PayloadCache {
+ public:
+  explicit PayloadCache(std::size_t capacity) : capacity_(capacity) {}
+
+  void Put(MessageKey key, const PayloadPtr& payload) {
+    const std::size_t bytes = Bytes(*payload);
+    if (bytes > capacity_) return;
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = index_.try_emplace(key);
+    if (!inserted) {
+      bytes_ -= it->second->bytes;
+      order_.erase(it->second);
+    }
+    order_.push_back(Entry{key, payload, bytes});
+    it->second = std::prev(order_.end());
+    bytes_ += bytes;
+    while (bytes_ > capacity_) {
+      bytes_ -= order_.front().bytes;
+      index_.erase(order_.front().key);
+      order_.pop_front();
+    }
+  }
+
+  PayloadPtr Get(MessageKey key) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : it->second->payload;
+  }
+
+  void Erase(MessageKey key) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return;
+    bytes_ -= it->second->bytes;
+    order_.erase(it->second);
+    index_.erase(it);
+  }
+
+  void EraseQueue(std::uint64_t queue_key) {
+    std::lock_guard lock(mu_);
+    for (auto it = order_.begin(); it != order_.end();) {
+      if (it->key.queue_key != queue_key) {
+        ++it;
+        continue;
+      }
+      bytes_ -= it->bytes;
+      index_.erase(it->key);
+      it = order_.erase(it);
+    }
+  }
+
+  std::size_t bytes() {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
+
+  // Approximate heap bytes of a payload and its cache entry (capacities: a body parsed from a
+  // request may hold more than its size).
+  static std::size_t Bytes(const MessagePayload& p) {
+    std::size_t n = sizeof(MessagePayload) + 160 + p.body.capacity() + p.message_id.capacity() +
+                    p.md5_of_body.capacity() + p.sender_id.capacity();
+    for (const auto& a : p.attributes) {
+      n += sizeof(a) + a.name.size() + a.data_type.size() + a.value.size();
+      for (const auto& v : a.string_list) n += sizeof(v) + v.size();
+      for (const auto& v : a.binary_list) n += sizeof(v) + v.size();
+    }
+    if (p.trace_header) n += p.trace_header->size();
+    if (p.group_id) n += p.group_id->size();
+    if (p.dedup_id) n += p.dedup_id->size();
+    if (p.dead_letter_source_arn) n += p.dead_letter_source_arn->size();
+    return n;
+  }
+
+ private:
+  struct Entry {
+    MessageKey key;
+    PayloadPtr payload;
+    std::size_t bytes;
+  };
+  struct KeyHash {
+    std::size_t operator()(const MessageKey& k) const {
+      return std::hash<std::uint64_t>()(k.queue_key * 0x9E3779B97F4A7C15ULL ^ k.seq);
+    }
+  };
+  struct KeyEq {
+    bool operator()(const MessageKey& a, const MessageKey& b) const {
+      return a.queue_key == b.queue_key && a.seq == b.seq;
+    }
+  };
+
+  const std::size_t capacity_;
+  std::mutex mu_;
+  std::list<Entry> order_;  // oldest first
+  std::unordered_map<MessageKey, std::list<Entry>::iterator, KeyHash, KeyEq> index_;
+  std::size_t bytes_ = 0;
+};
+
+struct TimedSeq {
+  Millis at;
+  std::uint64_t seq;
+  bool operator>(const TimedSeq& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+// Min-heap by time with lazy deletion: stale entries are skipped when they surface and dropped
+// wholesale by Compact() when they outnumber live ones.
+class TimeHeap {
+ public:
+  void Push(Millis at, std::uint64_t seq) {
+    v_.push_back({at, seq});
+    std::push_heap(v_.begin(), v_.end(), std::greater<>());
+  }
+  bool empty() const { return v_.empty(); }
+  std::size_t size() const { return v_.size(); }
+  const TimedSeq& Top() const { return v_.front(); }
+  void Pop() {
+    std::pop_heap(v_.begin(), v_.end(), std::greater<>());
+    v_.pop_back();
+  }
+  void Clear() { v_.clear(); }
+  template <typename Pred>
+  void Filter(Pred keep) {
+    std::erase_if(v_, [&](const TimedSeq& e) { return !keep(e); });
+    std::make_heap(v_.begin(), v_.end(), std::greater<>());
+  }
+
+ private:
+  std::vector<TimedSeq> v_;
+};
+
+// Where a group stands in Queue::ready. A standard queue's tenant: (oldest visible seq, 0). A
+// FIFO group: its head's seq while the head was never received; once the head comes back from
+// flight, (the queue's newest seq, a tick), which puts the group behind every group already
+// waiting and ahead of later sends (AWS serves a group back from flight last).
+struct ReadyKey {
+  std::uint64_t seq = 0;
+  std::uint64_t tick = 0;
+  auto operator<=>(const ReadyKey&) const = default;
+};
+
+// A message group: FIFO ordering unit, or a fair-queue tenant on a standard queue.
+struct Group {
+  // FIFO: every live message of the group in seq order (entries of removed messages are skipped
+  // lazily). Standard (fair queue): the group's visible messages, oldest first (a message back
+  // from flight is inserted at its place), like Queue::visible.
+  std::deque<std::uint64_t> seqs;
+  std::uint32_t inflight = 0;   // messages of the group in flight
+  std::uint32_t live = 0;       // messages of the group in the queue (any state)
+  std::uint32_t heap_refs = 0;  // entries in Queue::ready naming it (valid or stale)
+  bool queued = false;          // it has a valid entry in Queue::ready, with `key`
+  bool pinned = false;          // being served: no entry is pushed, the group is not erased
+  ReadyKey key;
+  const std::string* name = nullptr;  // its key in Queue::groups
+};
+
+// An entry of Queue::ready; valid while its group is queued with the same key (a group whose key
+// went down got a new entry, and the old one is skipped when it surfaces).
+struct ReadyEntry {
+  ReadyKey key;
+  Group* group;
+  bool operator>(const ReadyEntry& o) const { return key > o.key; }
+};
+
+struct DedupEntry {
+  std::string message_id;
+  std::uint64_t seq = 0;
+  Millis expires_ms = 0;
+};
+
+struct Attempt {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> taken;  // (seq, receive generation)
+  Millis expires_ms = 0;
+};
+
+constexpr Millis kDedupWindowMs = 5 * 60 * 1000;  // dedup interval and ReceiveRequestAttemptId
+// Fair queues: a tenant (message group of a standard queue) is noisy when it has more than
+// kNoisyMinInflight messages in flight and more than kNoisyFactor times the average in-flight
+// count of the other tenants with messages in the queue.
+constexpr std::size_t kNoisyMinInflight = 10;
+constexpr std::size_t kNoisyFactor = 2;
+// SequenceNumber: 10^19 + seq, a 20-digit decimal that sorts numerically and textually.
+constexpr std::uint64_t kSequenceBase = 10'000'000'000'000'000'000ULL;
+
+inline std::string FormatSequenceNumber(std::uint64_t seq) {
+  return std::to_string(kSequenceBase + seq);
+}
+
+struct Waiter;
+using WaiterList = std::list<std::shared_ptr<Waiter>>;
+
+struct Waiter {
+  Engine::ReceiveCallback done;
+  int max_messages = 1;
+  int visibility_timeout = 30;
+  std::string attempt_id;  // FIFO ReceiveRequestAttemptId
+  bool finished = false;
+  WaiterList::iterator pos;
+};
+
+struct Queue {
+  Queue(QueueId qid, std::string qarn, std::uint64_t k)
+      : id(std::move(qid)), arn(std::move(qarn)), key(k) {}
+
+  const QueueId id;
+  const std::string arn;
+  const std::uint64_t key;  // random per incarnation; binds receipt handles
+  bool fifo = false;        // set before the queue is published; FifoQueue is create-only
+  std::atomic<std::uint64_t> next_seq{1};
+  std::atomic<bool> deleted{false};
+
+  std::mutex mu;
+  // Everything below is guarded by mu.
+  QueueConfig config;
+  TagMap tags;
+  Millis created_ms = 0;
+  Millis modified_ms = 0;
+  Millis purged_ms = 0;
+  std::uint64_t purge_floor = 0;  // messages with seq below were purged
+  std::weak_ptr<Queue> dlq;       // resolved RedrivePolicy target
+
+  std::unordered_map<std::uint64_t, Record> messages;
+  std::deque<std::uint64_t> visible;  // send order; entries of non-visible messages are stale
+  // Messages without a group back from flight, min-heap by seq: they keep their place in send
+  // order (AWS, best effort) instead of joining the end of `visible`.
+  std::vector<std::uint64_t> returned;
+  TimeHeap delayed;    // by due time
+  TimeHeap inflight;   // by visibility deadline
+  TimeHeap retention;  // by sent time
+  std::size_t n_visible = 0;
+  std::size_t n_delayed = 0;
+  std::size_t n_inflight = 0;
+
+  // Message groups (FIFO groups, fair-queue tenants) and the groups ready to serve, by ReadyKey
+  // (min-heap; one valid entry per group, stale ones skipped lazily).
+  std::unordered_map<std::string, Group> groups;
+  std::vector<ReadyEntry> ready;
+  std::uint64_t ready_tick = 0;    // orders FIFO groups back from flight
+  std::size_t group_live = 0;      // messages with a group
+  std::size_t group_inflight = 0;  // of them in flight
+  std::size_t active_groups = 0;   // groups with live > 0
+
+  // FIFO: deduplication window and receive attempts, each with its expiry order.
+  std::unordered_map<std::string, DedupEntry> dedup;
+  std::deque<std::pair<Millis, std::string>> dedup_expiry;
+  std::unordered_map<std::string, Attempt> attempts;
+  std::deque<std::pair<Millis, std::string>> attempt_expiry;
+
+  WaiterList waiters;
+  Millis wake_timer_at = 0;       // 0: none scheduled
+  Millis retention_timer_at = 0;  // 0: none scheduled
+
+  StoredQueue Snapshot() const {
+    StoredQueue s;
+    s.key = key;
+    s.id = id;
+    s.attributes = ConfigToAttributes(config);
+    s.tags = tags;
+    s.created_ms = created_ms;
+    s.modified_ms = modified_ms;
+    s.purged_ms = purged_ms;
+    return s;
+  }
+};
+using QueuePtr = std::shared_ptr<Queue>;
+
+struct Taken {
+  std::uint64_t seq;  // also the SequenceNumber of FIFO messages
+  std::uint32_t gen;
+  std::int32_t receive_count;
+  Millis first_receive_ms;
+  PayloadPtr payload;  // null: read from the store when delivered
+};
+
+struct Delivery {
+  Engine::ReceiveCallback done;
+  std::vector<Taken> messages;
+};
+
+// A message leaving its queue for another queue (DLQ move, move task).
+struct Placed {
+  QueuePtr queue;
+  StoredMessage message;
+};
+
+// Work decided under a queue lock and carried out after it is released.
+struct Effects {
+  std::vector<Delivery> deliveries;
+  // DLQ moves: the message for the DLQ with the source's payload (null: read it from the store)
+  // and, at the same index, its key in the source queue.
+  std::vector<std::pair<std::weak_ptr<Queue>, StoredMessage>> dlq_moves;
+  std::vector<MessageKey> dlq_move_sources;
+  StoreBatch batch;
+};
+
+struct MoveTask {
+  StoredMoveTask rec;
+  std::string handle;
+};
+
+// High throughput needs per-group deduplication (sqs-semantics.md §2).
+inline Status ValidateFifoCombination(const QueueConfig& c) {
+  if (c.fifo_queue && c.fifo_throughput_limit == "perMessageGroupId" &&
+      c.deduplication_scope != "messageGroup") {
+    return Status(SqsError::kInvalidAttributeValue,
+                  "Invalid value for the parameter FifoThroughputLimit. Reason: "
+                  "perMessageGroupId is only valid when DeduplicationScope is messageGroup.");
+  }
+  return Status::Ok();
+}
+
+inline Status QueueMissing() {
+  return Status(SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
+}
+
+inline Status InvalidReceipt(std::string_view rh) {
+  return Status(SqsError::kReceiptHandleIsInvalid,
+                fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.", rh));
+}
+
+inline std::string StatusName(MoveTaskStatus s) {
+  switch (s) {
+    case MoveTaskStatus::kRunning:
+      return "RUNNING";
+    case MoveTaskStatus::kCompleted:
+      return "COMPLETED";
+    case MoveTaskStatus::kCancelling:
+      return "CANCELLING";
+    case MoveTaskStatus::kCancelled:
+      return "CANCELLED";
+    case MoveTaskStatus::kFailed:
+      return "FAILED";
+  }
+  return "";
+}
+
+inline std::size_t ComputeSize(const SendRequest& r) {
+  std::size_t n = r.body.size();
+  for (const auto& a : r.attributes) n += a.name.size() + a.data_type.size() + a.value.size();
+  return n;
+}
+
+constexpr int kUnlimitedMovesPerTick = 10000;
+constexpr Millis kMoveTickMs = 1000;
+
+}  // namespace sluice::engine::local
