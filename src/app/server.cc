@@ -22,6 +22,7 @@
 #include "auth/auth.h"
 #include "auth/session_token.h"
 #include "common/clock.h"
+#include "common/memory.h"
 #include "engine/local/local_engine.h"
 #include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
@@ -323,6 +324,9 @@ int RunServer(const Config& config) {
   OpenedEngine opened;
   if (int status = OpenEngine(config, clock, opened); status != 0) return status;
   engine::Engine* engine = opened.engine.get();
+  // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
+  MemoryReclaimer reclaimer(clock);
+  reclaimer.Start();
 
   sqs::SqsOptions sqs_options;
   sqs_options.public_host = config.public_host;

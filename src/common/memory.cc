@@ -1,0 +1,120 @@
+#include "common/memory.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+// malloc_trim and mallinfo2 are glibc's; sanitizers replace the allocator (their mallinfo is
+// empty), so the reclaimer does nothing there.
+#if defined(__SANITIZE_ADDRESS__)
+#define SLUICE_FOREIGN_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
+    __has_feature(thread_sanitizer)
+#define SLUICE_FOREIGN_ALLOCATOR 1
+#endif
+#endif
+#if !defined(SLUICE_FOREIGN_ALLOCATOR) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#define SLUICE_GLIBC_HEAP 1
+#endif
+
+namespace sluice {
+
+MemoryStats ReadMemoryStats() {
+  MemoryStats s;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    unsigned long size = 0;
+    unsigned long resident = 0;
+    if (std::fscanf(f, "%lu %lu", &size, &resident) == 2) {
+      s.resident_bytes = resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    }
+    std::fclose(f);
+  }
+#ifdef SLUICE_GLIBC_HEAP
+  const struct mallinfo2 mi = mallinfo2();
+  s.heap_in_use = mi.uordblks + mi.hblkhd;
+  s.heap_free = mi.fordblks;
+  s.heap_known = true;
+#endif
+  return s;
+}
+
+struct MemoryReclaimer::State {
+  ReclaimPolicy policy;
+  std::atomic<std::size_t> trims{0};
+  std::atomic<std::size_t> slack_after_trim{0};
+};
+
+namespace {
+
+// Resident bytes the allocator does not account as in use: free heap pages still mapped, plus
+// what is not heap at all (code, stacks, maps). Only its growth says something.
+std::size_t Slack(const MemoryStats& m) {
+  return m.resident_bytes > m.heap_in_use ? m.resident_bytes - m.heap_in_use : 0;
+}
+
+bool Reclaim(MemoryReclaimer::State& state) {
+#ifdef SLUICE_GLIBC_HEAP
+  const MemoryStats before = ReadMemoryStats();
+  const ReclaimPolicy& p = state.policy;
+  // Free chunks stay in glibc's lists after a trim (only their pages go), so the free count
+  // cannot tell whether a trim is due; the resident slack beyond the last trim's can.
+  const std::size_t base = state.slack_after_trim.load();
+  const std::size_t grown = Slack(before) > base ? Slack(before) - base : 0;
+  if (grown < p.min_free_bytes || before.heap_free < p.min_free_bytes ||
+      static_cast<double>(grown) <
+          p.min_free_share * static_cast<double>(before.heap_in_use + grown)) {
+    return false;
+  }
+  malloc_trim(0);
+  state.trims.fetch_add(1);
+  const MemoryStats after = ReadMemoryStats();
+  state.slack_after_trim.store(Slack(after));
+  spdlog::debug("memory: returned free heap pages to the system (RSS {} MiB -> {} MiB)",
+                before.resident_bytes >> 20, after.resident_bytes >> 20);
+  return true;
+#else
+  (void)state;
+  return false;
+#endif
+}
+
+}  // namespace
+
+MemoryReclaimer::MemoryReclaimer(Clock& clock, ReclaimPolicy policy)
+    : clock_(clock), state_(std::make_shared<State>()) {
+  state_->policy = policy;
+  state_->slack_after_trim = Slack(ReadMemoryStats());
+}
+
+MemoryReclaimer::~MemoryReclaimer() = default;
+
+void MemoryReclaimer::Start() { Schedule(); }
+
+std::size_t MemoryReclaimer::trims() const { return state_->trims.load(); }
+
+bool MemoryReclaimer::ReclaimIfWorthIt() { return Reclaim(*state_); }
+
+void MemoryReclaimer::Schedule() {
+  std::weak_ptr<State> weak = state_;
+  Clock* clock = &clock_;
+  // The callback must not touch `this`: it may run after the reclaimer is gone. It holds the
+  // state weakly and reschedules itself while the state lives.
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [weak, clock, tick_weak = std::weak_ptr<std::function<void()>>(tick)]() {
+    auto state = weak.lock();
+    if (!state) return;
+    Reclaim(*state);
+    if (auto next = tick_weak.lock()) {
+      clock->RunAt(clock->NowMs() + state->policy.period_ms, [next] { (*next)(); });
+    }
+  };
+  clock_.RunAt(clock_.NowMs() + state_->policy.period_ms, [tick] { (*tick)(); });
+}
+
+}  // namespace sluice
