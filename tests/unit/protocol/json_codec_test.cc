@@ -192,8 +192,7 @@ TEST(JsonEncode, ReceiveMessageOutput) {
   Value mattrs = Value::Map();
   mattrs.Set("blob", std::move(mattr));
   msg.Set("MessageAttributes", std::move(mattrs));
-  msg.Set("MD5OfBody", Value());              // null: omitted
-  msg.Set("NotInModel", Value::String("x"));  // unknown: omitted
+  msg.Set("MD5OfBody", Value());  // null: omitted
   Value out = Value::Struct();
   out.Set("Messages", Value::List()).Append(std::move(msg));
   std::string json;
@@ -201,6 +200,24 @@ TEST(JsonEncode, ReceiveMessageOutput) {
   EXPECT_EQ(json, R"({"Messages":[{"MessageId":"id-1","Body":"he said \"hi\"\n","Attributes":)"
                   R"({"SenderId":"AIDA","SentTimestamp":"1705320000000"},"MessageAttributes":)"
                   R"({"blob":{"DataType":"Binary","BinaryValue":"AQID"}}}]})");
+}
+
+// A member the model does not have is a bug in the service: debug builds stop on it, release
+// builds log it and leave it out.
+TEST(JsonEncode, MemberNotInModel) {
+  Value msg = Value::Struct();
+  msg.Set("MessageId", Value::String("id-1"));
+  msg.Set("NotInModel", Value::String("x"));
+  Value out = Value::Struct();
+  out.Set("Messages", Value::List()).Append(std::move(msg));
+  std::string json;
+#ifdef NDEBUG
+  EncodeJson(models::Sqs(), Output("ReceiveMessage"), out, &json);
+  EXPECT_EQ(json, R"({"Messages":[{"MessageId":"id-1"}]})");
+#else
+  EXPECT_DEATH(EncodeJson(models::Sqs(), Output("ReceiveMessage"), out, &json),
+               "an output member the model does not have");
+#endif
 }
 
 TEST(JsonEncode, EmptyAndScalars) {
