@@ -41,7 +41,7 @@ struct FifoTopicState {
     std::string sequence_number;
     Millis expires_ms = 0;
   };
-  std::map<std::string, Seen> dedup;              // by deduplication key
+  std::map<std::string, Seen> dedup;                  // by deduplication key
   std::deque<std::pair<Millis, std::string>> expiry;  // (expires, key), oldest first
 };
 
@@ -58,7 +58,10 @@ class FifoStates {
 // Parsed filter policies by (scope, text): a Publish consults every subscription's.
 class FilterCache {
  public:
-  Result<std::shared_ptr<const SubscriptionFilter>> Get(std::string_view policy, FilterScope scope);
+  // Errors are not cached: `action` only words them.
+  Result<std::shared_ptr<const SubscriptionFilter>> Get(
+      std::string_view policy, FilterScope scope,
+      FilterAction action = FilterAction::kSetSubscriptionAttributes);
 
  private:
   std::mutex mu_;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "common/encoding.h"
@@ -51,9 +52,9 @@ Result<std::vector<FilterAttribute>> ParseAttributes(const Value* map, std::size
   std::vector<FilterAttribute> out;
   if (map == nullptr) return out;
   if (map->entries().size() > kMaxAttributes) {
-    return ValueInvalid(fmt::format(
-        "Number of message attributes [{}] exceeds the allowed maximum [{}].",
-        map->entries().size(), kMaxAttributes));
+    return ValueInvalid(
+        fmt::format("Number of message attributes [{}] exceeds the allowed maximum [{}].",
+                    map->entries().size(), kMaxAttributes));
   }
   for (const auto& [name, v] : map->entries()) {
     if (!sqs::IsValidAttributeName(name)) {
@@ -136,9 +137,8 @@ Result<PublishedMessage> ParseMessage(const Value& in, const Topic& topic, std::
     }
     for (const auto& member : d.GetObject()) {
       if (!member.value.IsString()) continue;
-      m.per_protocol.emplace(
-          std::string(member.name.GetString(), member.name.GetStringLength()),
-          std::string(member.value.GetString(), member.value.GetStringLength()));
+      m.per_protocol.emplace(std::string(member.name.GetString(), member.name.GetStringLength()),
+                             std::string(member.value.GetString(), member.value.GetStringLength()));
     }
     if (m.per_protocol.count("default") == 0) {
       return InvalidParameter("Message Structure - No default entry in JSON message body");
@@ -205,8 +205,8 @@ Status CheckTopicKey(const Sns& sns, const RequestContext& ctx, const Topic& top
   const engine::ResourceScope scope{topic.account, topic.region};
   auto key = sns.platform.keys->Find(scope, key_id);
   if (!key.ok()) return wrap(key.status());
-  if (Status st = kms::AuthorizeKeyUse(sns.platform.auth, ctx, "kms:GenerateDataKey", *key, true,
-                                       "sns");
+  if (Status st =
+          kms::AuthorizeKeyUse(sns.platform.auth, ctx, "kms:GenerateDataKey", *key, true, "sns");
       !st.ok()) {
     return wrap(st);
   }
@@ -219,6 +219,11 @@ Result<std::vector<Target>> Targets(const Sns& sns, const Topic& topic,
                                     const std::vector<PublishedMessage>& messages) {
   auto subs = ListTopicSubscriptions(sns, topic);
   if (!subs.ok()) return subs.status();
+  std::vector<std::unique_ptr<FilterMessage>> prepared;
+  prepared.reserve(messages.size());
+  for (const PublishedMessage& m : messages) {
+    prepared.push_back(std::make_unique<FilterMessage>(m.attributes, m.message));
+  }
   std::vector<Target> targets;
   for (Subscription& s : *subs) {
     if (s.pending) continue;
@@ -227,11 +232,8 @@ Result<std::vector<Target>> Targets(const Sns& sns, const Topic& topic,
     auto filter = sns.filters->Get(policy, scope.value_or(FilterScope::kMessageAttributes));
     Target t;
     for (std::size_t i = 0; i < messages.size(); ++i) {
-      FilterMessage fm;
-      fm.attributes = &messages[i].attributes;
-      fm.body = messages[i].message;
-      // A stored policy that no longer parses matches nothing.
-      if (filter.ok() && (*filter)->Matches(fm)) t.messages.push_back(i);
+      // A stored policy that no longer compiles matches nothing.
+      if (filter.ok() && (*filter)->Matches(*prepared[i])) t.messages.push_back(i);
     }
     if (t.messages.empty()) continue;
     t.subscription = std::move(s);
@@ -330,8 +332,7 @@ void Publish(const Sns& sns, const RequestContext& ctx, Value&& input, Reply rep
   const std::string phone = StringOf(input, "PhoneNumber");
   const int given = !topic_arn.empty() + !target_arn.empty() + !phone.empty();
   if (given == 0) {
-    return reply(
-        InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter"));
+    return reply(InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter"));
   }
   if (given > 1) {
     return reply(InvalidParameter(
@@ -380,8 +381,8 @@ void PublishBatch(const Sns& sns, const RequestContext& ctx, Value&& input, Repl
   const Value* entries = input.Get("PublishBatchRequestEntries");
   const std::size_t n = entries != nullptr && entries->is_list() ? entries->items().size() : 0;
   if (n == 0) {
-    return reply(Status(SnsError::kEmptyBatchRequest,
-                        "The batch request doesn't contain any entries."));
+    return reply(
+        Status(SnsError::kEmptyBatchRequest, "The batch request doesn't contain any entries."));
   }
   if (n > kMaxBatchEntries) {
     return reply(Status(SnsError::kTooManyEntriesInBatchRequest,
@@ -409,14 +410,13 @@ void PublishBatch(const Sns& sns, const RequestContext& ctx, Value&& input, Repl
     for (const Value& e : entries->items()) {
       auto group = e.GetString("MessageGroupId");
       if (!group || group->empty()) {
-        return reply(
-            InvalidParameter("The MessageGroupId parameter is required for FIFO topics"));
+        return reply(InvalidParameter("The MessageGroupId parameter is required for FIFO topics"));
       }
       auto dedup = e.GetString("MessageDeduplicationId");
       if ((!dedup || dedup->empty()) && !topic->content_based_dedup()) {
-        return reply(InvalidParameter(
-            "The topic should either have ContentBasedDeduplication enabled or "
-            "MessageDeduplicationId provided explicitly"));
+        return reply(
+            InvalidParameter("The topic should either have ContentBasedDeduplication enabled or "
+                             "MessageDeduplicationId provided explicitly"));
       }
     }
   }

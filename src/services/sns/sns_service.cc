@@ -27,14 +27,15 @@ void FifoStates::Forget(const std::string& topic_arn) {
 }
 
 Result<std::shared_ptr<const SubscriptionFilter>> FilterCache::Get(std::string_view policy,
-                                                                   FilterScope scope) {
+                                                                   FilterScope scope,
+                                                                   FilterAction action) {
   std::pair<int, std::string> key{static_cast<int>(scope), std::string(policy)};
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
   }
-  auto filter = MakeSubscriptionFilter(policy, scope);
+  auto filter = MakeSubscriptionFilter(policy, scope, action);
   if (!filter.ok()) return filter.status();
   std::lock_guard lock(mu_);
   if (cache_.size() >= 10'000) cache_.clear();
@@ -70,8 +71,8 @@ void ReplyStatus(const Reply& reply, const Status& status) {
 
 std::string BaseUrl(const Sns& sns, const RequestContext& ctx) {
   const std::string& host = !sns.options.public_host.empty() ? sns.options.public_host
-                            : !ctx.host.empty()               ? ctx.host
-                                                              : std::string("localhost:9324");
+                            : !ctx.host.empty()              ? ctx.host
+                                                             : std::string("localhost:9324");
   return (ctx.secure ? "https://" : "http://") + host;
 }
 
@@ -205,8 +206,7 @@ Result<Subscription> LoadSubscription(const Sns& sns, const RequestContext& ctx,
 Status StoreSubscription(const Sns& sns, Subscription& s, bool create) {
   const engine::ResourceRecord record = EncodeSubscription(s);
   auto v = sns.platform.resources->Put(kSubscriptionKind, {s.topic_account, s.topic_region},
-                                       s.Key(), record.value, {},
-                                       create ? 0 : engine::kAnyVersion);
+                                       s.Key(), record.value, {}, create ? 0 : engine::kAnyVersion);
   if (!v.ok()) return v.status();
   s.version = *v;
   return Status::Ok();

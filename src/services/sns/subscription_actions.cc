@@ -17,10 +17,9 @@ namespace {
 
 constexpr std::size_t kPageSize = 100;
 constexpr Millis kTokenLifetimeMs = 2LL * 24 * 3600 * 1000;  // confirmation tokens: two days
-constexpr std::size_t kMaxFilterPolicyBytes = 256 * 1024;
 
-constexpr std::string_view kProtocols[] = {"http",  "https",  "email",      "email-json", "sms",
-                                           "sqs",   "lambda", "firehose", "application"};
+constexpr std::string_view kProtocols[] = {"http", "https",  "email",    "email-json", "sms",
+                                           "sqs",  "lambda", "firehose", "application"};
 
 bool IsBool(const std::string& v) { return v == "true" || v == "false"; }
 
@@ -149,13 +148,14 @@ Status CheckFilterPolicyLimit(const Sns& sns, const Topic& topic, const std::str
 }
 
 // The filter policy and scope the attributes would leave, checked together.
-Status ValidateFilter(const Sns& sns, const std::map<std::string, std::string>& attributes) {
+Status ValidateFilter(const Sns& sns, const std::map<std::string, std::string>& attributes,
+                      FilterAction action) {
   auto policy = attributes.find("FilterPolicy");
   if (policy == attributes.end() || policy->second.empty()) return Status::Ok();
   auto scope_it = attributes.find("FilterPolicyScope");
   auto scope = ParseFilterScope(scope_it == attributes.end() ? "" : scope_it->second);
   if (!scope) return Status::Ok();  // reported by the scope's own check
-  return sns.filters->Get(policy->second, *scope).status();
+  return sns.filters->Get(policy->second, *scope, action).status();
 }
 
 }  // namespace
@@ -167,26 +167,18 @@ Status ValidateSubscriptionAttribute(const Sns& sns, std::string_view protocol,
       return InvalidParameter(
           fmt::format("RawMessageDelivery: Invalid value [{}]. Must be true or false.", value));
     }
-    if (protocol != "sqs" && protocol != "http" && protocol != "https" &&
-        protocol != "firehose") {
+    if (protocol != "sqs" && protocol != "http" && protocol != "https" && protocol != "firehose") {
       return InvalidParameter(
           fmt::format("Delivery protocol [{}] does not support raw message delivery.", protocol));
     }
   } else if (name == "FilterPolicy") {
-    if (value.size() > kMaxFilterPolicyBytes) {
-      return InvalidParameter("FilterPolicy: Filter policy is too long");
-    }
-    if (!value.empty()) {
-      return sns.filters->Get(value, FilterScope::kMessageAttributes).status().ok()
-                 ? Status::Ok()
-                 : sns.filters->Get(value, FilterScope::kMessageBody).status();
-    }
+    // Checked with the scope it will have, together with FilterPolicyScope (ValidateFilter).
   } else if (name == "FilterPolicyScope") {
     if (!ParseFilterScope(value) || value.empty()) {
-      return InvalidParameter(fmt::format(
-          "FilterPolicyScope: Invalid value [{}]. Please use either MessageBody or "
-          "MessageAttributes",
-          value));
+      return InvalidParameter(
+          fmt::format("FilterPolicyScope: Invalid value [{}]. Please use either MessageBody or "
+                      "MessageAttributes",
+                      value));
     }
   } else if (name == "RedrivePolicy") {
     if (value.empty()) return Status::Ok();
@@ -247,7 +239,9 @@ void Subscribe(const Sns& sns, const RequestContext& ctx, Value&& input, Reply r
   for (const auto& [k, v] : attributes) {
     if (Status st = ValidateSubscriptionAttribute(sns, protocol, k, v); !st.ok()) return reply(st);
   }
-  if (Status st = ValidateFilter(sns, attributes); !st.ok()) return reply(st);
+  if (Status st = ValidateFilter(sns, attributes, FilterAction::kSubscribe); !st.ok()) {
+    return reply(st);
+  }
   const bool return_arn = input.GetBool("ReturnSubscriptionArn").value_or(false);
 
   auto subs = ListTopicSubscriptions(sns, *topic);
@@ -388,9 +382,8 @@ void Unsubscribe(const Sns& sns, const RequestContext& ctx, Value&& input, Reply
 }
 
 void ListSubscriptions(const Sns& sns, const RequestContext& ctx, Value&& input, Reply reply) {
-  if (Status st = AuthorizeAccount(
-          sns, ctx, "sns:ListSubscriptions",
-          fmt::format("arn:aws:sns:{}:{}:*", ctx.region, ctx.account_id));
+  if (Status st = AuthorizeAccount(sns, ctx, "sns:ListSubscriptions",
+                                   fmt::format("arn:aws:sns:{}:{}:*", ctx.region, ctx.account_id));
       !st.ok()) {
     return reply(st);
   }
@@ -458,7 +451,9 @@ void SetSubscriptionAttributes(const Sns& sns, const RequestContext& ctx, Value&
   } else {
     next[name] = value;
   }
-  if (Status st = ValidateFilter(sns, next); !st.ok()) return reply(st);
+  if (Status st = ValidateFilter(sns, next, FilterAction::kSetSubscriptionAttributes); !st.ok()) {
+    return reply(st);
+  }
   if (name == "FilterPolicy" && !value.empty() && sub->Attribute("FilterPolicy").empty()) {
     auto topic = FindTopic(sns, {sub->topic_account, sub->topic_region}, sub->topic_name);
     if (topic.ok() && topic->has_value()) {
