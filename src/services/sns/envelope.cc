@@ -70,7 +70,7 @@ std::string EnvelopeJson(const Envelope& e) {
         w.Key(a.name.data(), static_cast<rapidjson::SizeType>(a.name.size()));
         w.StartObject();
         Str(w, "Type", a.data_type);
-        Str(w, "Value", a.data_type == "Binary" ? Base64Encode(a.value) : a.value);
+        Str(w, "Value", a.data_type.rfind("Binary", 0) == 0 ? Base64Encode(a.value) : a.value);
         w.EndObject();
       }
       w.EndObject();
