@@ -66,7 +66,7 @@ Result<std::string> AddPermission(std::string_view policy, std::string_view topi
                                   std::string_view label, const std::vector<std::string>& accounts,
                                   const std::vector<std::string>& actions) {
   rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
   if (d.HasParseError() || !d.IsObject()) {
     d.SetObject();
     d.AddMember("Version", "2008-10-17", d.GetAllocator());
@@ -109,7 +109,7 @@ Result<std::string> AddPermission(std::string_view policy, std::string_view topi
 
 Result<std::string> RemovePermission(std::string_view policy, std::string_view label) {
   rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("Statement") ||
       !d["Statement"].IsArray()) {
     return std::string(policy);

@@ -154,7 +154,7 @@ std::string RedriveTarget(const Subscription& s) {
   const std::string& policy = s.Attribute("RedrivePolicy");
   if (policy.empty()) return {};
   rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("deadLetterTargetArn") ||
       !d["deadLetterTargetArn"].IsString()) {
     return {};
@@ -348,8 +348,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     t.subject = m.subject;
     t.timestamp = Iso(m.timestamp_ms);
     t.sequence_number = m.sequence_number;
-    t.unsubscribe_url =
-        base_url + "/?Action=Unsubscribe&SubscriptionArn=" + UrlEncode(sub.Arn());
+    t.unsubscribe_url = base_url + "/?Action=Unsubscribe&SubscriptionArn=" + UrlEncode(sub.Arn());
     t.signing_cert_url = base_url + signer.certificate_path();
     t.signature_version = topic.fifo() ? 0 : topic.signature_version();
     // MessageStructure json: the attributes are not part of the delivery.
@@ -429,26 +428,26 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     job->Add();
     auto self = shared_from_this();
     auto kept = std::make_shared<std::vector<engine::SendRequest>>(requests);
-    platform.queues->Send(
-        *queue, std::move(requests),
-        [self, job, sub, kept, tasks = std::move(tasks)](
-            Result<std::vector<Result<engine::SendResult>>> result) mutable {
-          self->workers.Post([self, job, sub, kept, tasks = std::move(tasks),
-                              result = std::move(result)]() mutable {
-            for (std::size_t i = 0; i < kept->size(); ++i) {
-              const Status st = !result.ok()                ? result.status()
-                                : i >= result->size()       ? Status(ErrorCode::kInternalError, "")
-                                : !(*result)[i].ok()        ? (*result)[i].status()
-                                                            : Status::Ok();
-              if (st.ok()) {
-                self->delivered.fetch_add(1);
-              } else {
-                self->SqsFailed(job, sub, std::move((*kept)[i]), st, &tasks[i]);
-              }
-            }
-            job->Release();
-          });
-        });
+    platform.queues->Send(*queue, std::move(requests),
+                          [self, job, sub, kept, tasks = std::move(tasks)](
+                              Result<std::vector<Result<engine::SendResult>>> result) mutable {
+                            self->workers.Post([self, job, sub, kept, tasks = std::move(tasks),
+                                                result = std::move(result)]() mutable {
+                              for (std::size_t i = 0; i < kept->size(); ++i) {
+                                const Status st = !result.ok() ? result.status()
+                                                  : i >= result->size()
+                                                      ? Status(ErrorCode::kInternalError, "")
+                                                  : !(*result)[i].ok() ? (*result)[i].status()
+                                                                       : Status::Ok();
+                                if (st.ok()) {
+                                  self->delivered.fetch_add(1);
+                                } else {
+                                  self->SqsFailed(job, sub, std::move((*kept)[i]), st, &tasks[i]);
+                                }
+                              }
+                              job->Release();
+                            });
+                          });
   }
 
   void Publish(const Topic& topic, const std::string& base_url,
@@ -499,14 +498,15 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     t.endpoint = sub.endpoint;
     t.message_id = NewUuid();
     t.token = sub.token;
-    t.subscribe_url = base_url + "/?Action=ConfirmSubscription&TopicArn=" +
-                      UrlEncode(topic.Arn()) + "&Token=" + UrlEncode(sub.token);
-    t.message = unsubscribe
-                    ? fmt::format("You have chosen to deactivate subscription {}.\nTo cancel this "
+    t.subscribe_url = base_url + "/?Action=ConfirmSubscription&TopicArn=" + UrlEncode(topic.Arn()) +
+                      "&Token=" + UrlEncode(sub.token);
+    t.message = unsubscribe ? fmt::format(
+                                  "You have chosen to deactivate subscription {}.\nTo cancel this "
                                   "operation and restore the subscription, visit the SubscribeURL "
                                   "included in this message.",
                                   sub.Arn())
-                    : fmt::format("You have chosen to subscribe to the topic {}.\nTo confirm the "
+                            : fmt::format(
+                                  "You have chosen to subscribe to the topic {}.\nTo confirm the "
                                   "subscription, visit the SubscribeURL included in this message.",
                                   topic.Arn());
     const Millis now = platform.clock->NowMs();
@@ -550,8 +550,8 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   }
 
   Result<std::optional<Subscription>> LoadSubscription(const DeliveryTask& t) const {
-    auto rec = platform.resources->Get(kSubscriptionKind, t.scope,
-                                       t.topic_name + ":" + t.subscription_id);
+    auto rec =
+        platform.resources->Get(kSubscriptionKind, t.scope, t.topic_name + ":" + t.subscription_id);
     if (!rec.ok()) return rec.status();
     if (!rec->has_value()) return std::optional<Subscription>();
     auto sub = DecodeSubscription(t.scope, **rec);
@@ -615,8 +615,8 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
         TopicDeliveryPolicy(*task), sub ? sub->Attribute("DeliveryPolicy") : std::string());
     req.headers = {{"x-amz-sns-message-type", task->type},
                    {"x-amz-sns-message-id", task->message_id},
-                   {"x-amz-sns-topic-arn", TopicArn(task->scope.region, task->scope.account,
-                                                    task->topic_name)},
+                   {"x-amz-sns-topic-arn",
+                    TopicArn(task->scope.region, task->scope.account, task->topic_name)},
                    {"Content-Type", policy.header_content_type},
                    {"User-Agent", "Amazon Simple Notification Service Agent"}};
     if (task->type != "SubscriptionConfirmation") {
@@ -628,19 +628,19 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     } else {
       req.body = EnvelopeJson(EnvelopeOf(*task));
     }
-    http->Send(std::move(req), [self, task = std::move(*task)](
-                                   Result<net::ClientResponse> result) mutable {
-      Status st = Status::Ok();
-      if (!result.ok()) {
-        st = result.status();
-      } else if (result->status < 200 || result->status > 299) {
-        st = Status(ErrorCode::kServiceUnavailable,
-                    fmt::format("the endpoint answered HTTP {}", result->status));
-      }
-      self->workers.Post([self, task = std::move(task), st]() mutable {
-        self->Outcome(std::move(task), st, false);
-      });
-    });
+    http->Send(std::move(req),
+               [self, task = std::move(*task)](Result<net::ClientResponse> result) mutable {
+                 Status st = Status::Ok();
+                 if (!result.ok()) {
+                   st = result.status();
+                 } else if (result->status < 200 || result->status > 299) {
+                   st = Status(ErrorCode::kServiceUnavailable,
+                               fmt::format("the endpoint answered HTTP {}", result->status));
+                 }
+                 self->workers.Post([self, task = std::move(task), st]() mutable {
+                   self->Outcome(std::move(task), st, false);
+                 });
+               });
   }
 
   // After an attempt: done, another attempt on the schedule, or given up.

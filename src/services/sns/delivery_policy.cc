@@ -63,11 +63,12 @@ Status ParseRetry(const rapidjson::Value& o, std::string_view path, RetryPolicy*
     return Invalid(fmt::format("{}.minDelayTarget must be greater than or equal to 1", path));
   }
   if (p->max_delay_target > kMaxDelay) {
-    return Invalid(fmt::format("{}.maxDelayTarget must be less than or equal to {}", path, kMaxDelay));
+    return Invalid(
+        fmt::format("{}.maxDelayTarget must be less than or equal to {}", path, kMaxDelay));
   }
   if (p->min_delay_target > p->max_delay_target) {
-    return Invalid(fmt::format(
-        "{}.minDelayTarget must be less than or equal to {}.maxDelayTarget", path, path));
+    return Invalid(fmt::format("{}.minDelayTarget must be less than or equal to {}.maxDelayTarget",
+                               path, path));
   }
   for (auto [key, n] : {std::pair{"numNoDelayRetries", p->num_no_delay_retries},
                         {"numMinDelayRetries", p->num_min_delay_retries},
@@ -76,10 +77,10 @@ Status ParseRetry(const rapidjson::Value& o, std::string_view path, RetryPolicy*
   }
   if (p->num_no_delay_retries + p->num_min_delay_retries + p->num_max_delay_retries >
       p->num_retries) {
-    return Invalid(fmt::format(
-        "{}.numRetries must be greater than or equal to the sum of numNoDelayRetries, "
-        "numMinDelayRetries and numMaxDelayRetries",
-        path));
+    return Invalid(
+        fmt::format("{}.numRetries must be greater than or equal to the sum of numNoDelayRetries, "
+                    "numMinDelayRetries and numMaxDelayRetries",
+                    path));
   }
   return Status::Ok();
 }
@@ -89,7 +90,8 @@ Status ParseThrottle(const rapidjson::Value& o, std::string_view path, HttpDeliv
   auto it = o.FindMember("maxReceivesPerSecond");
   if (it != o.MemberEnd() && !it->value.IsNull()) {
     if (!it->value.IsInt() || it->value.GetInt() < 1) {
-      return Invalid(fmt::format("{}.maxReceivesPerSecond must be an integer greater than 0", path));
+      return Invalid(
+          fmt::format("{}.maxReceivesPerSecond must be an integer greater than 0", path));
     }
     p->max_receives_per_second = it->value.GetInt();
   }
@@ -103,9 +105,12 @@ Status ParseRequest(const rapidjson::Value& o, std::string_view path, HttpDelive
     if (!it->value.IsString()) return Invalid(fmt::format("{}.headerContentType", path));
     const std::string type = it->value.GetString();
     // The content types AWS lists for requestPolicy.headerContentType.
-    static constexpr std::string_view kTypes[] = {
-        "text/plain", "application/json", "application/xml", "text/plain; charset=UTF-8",
-        "application/json; charset=UTF-8", "application/xml; charset=UTF-8"};
+    static constexpr std::string_view kTypes[] = {"text/plain",
+                                                  "application/json",
+                                                  "application/xml",
+                                                  "text/plain; charset=UTF-8",
+                                                  "application/json; charset=UTF-8",
+                                                  "application/xml; charset=UTF-8"};
     bool known = false;
     for (std::string_view t : kTypes) known = known || t == type;
     if (!known) {
@@ -126,7 +131,7 @@ Result<TopicPolicy> ParseTopic(std::string_view json) {
   TopicPolicy out;
   if (json.empty()) return out;
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return Invalid("failed to parse JSON");
   for (const auto& m : d.GetObject()) {
     const std::string_view k(m.name.GetString(), m.name.GetStringLength());
@@ -175,7 +180,7 @@ Result<SubscriptionPolicy> ParseSubscription(std::string_view json) {
   SubscriptionPolicy out;
   if (json.empty()) return out;
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return Invalid("failed to parse JSON");
   for (const auto& m : d.GetObject()) {
     const std::string_view k(m.name.GetString(), m.name.GetStringLength());
@@ -306,8 +311,8 @@ std::optional<Millis> RetryDelayMs(const RetryPolicy& p, int retry) {
   i -= p.num_no_delay_retries;
   if (i <= p.num_min_delay_retries) return min_ms;
   i -= p.num_min_delay_retries;
-  const int backoff = p.num_retries - p.num_no_delay_retries - p.num_min_delay_retries -
-                      p.num_max_delay_retries;
+  const int backoff =
+      p.num_retries - p.num_no_delay_retries - p.num_min_delay_retries - p.num_max_delay_retries;
   if (i > backoff) return max_ms;
   // Backoff retry i of `backoff`: from minDelayTarget (i = 1) to maxDelayTarget (i = backoff).
   if (backoff <= 1) return backoff == 1 ? min_ms : max_ms;

@@ -89,7 +89,7 @@ std::string Encode(const DeliveryTask& t) {
 Result<DeliveryTask> Decode(const engine::ResourceScope& scope,
                             const engine::ResourceRecord& record) {
   rapidjson::Document d;
-  d.Parse(record.value.data(), record.value.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(record.value.data(), record.value.size());
   if (d.HasParseError() || !d.IsObject()) {
     return Status(ErrorCode::kInternalError, "a stored SNS delivery is unreadable");
   }

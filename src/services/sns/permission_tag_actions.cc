@@ -11,17 +11,24 @@ namespace sluice::sns {
 namespace {
 
 // The actions AddPermission may grant.
-constexpr std::string_view kTopicActions[] = {
-    "AddPermission",   "DeleteTopic",        "GetDataProtectionPolicy",
-    "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTagsForResource",
-    "Publish",         "PutDataProtectionPolicy", "RemovePermission",
-    "SetTopicAttributes", "Subscribe",       "TagResource",
-    "UntagResource"};
+constexpr std::string_view kTopicActions[] = {"AddPermission",
+                                              "DeleteTopic",
+                                              "GetDataProtectionPolicy",
+                                              "GetTopicAttributes",
+                                              "ListSubscriptionsByTopic",
+                                              "ListTagsForResource",
+                                              "Publish",
+                                              "PutDataProtectionPolicy",
+                                              "RemovePermission",
+                                              "SetTopicAttributes",
+                                              "Subscribe",
+                                              "TagResource",
+                                              "UntagResource"};
 
 bool IsLabel(std::string_view s) {
   return !s.empty() && s.size() <= 80 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -71,9 +78,8 @@ void AddPermission(const Sns& sns, const RequestContext& ctx, Value&& input, Rep
   if (accounts.empty()) return reply(InvalidParameter("AWSAccountId"));
   if (actions.empty()) return reply(InvalidParameter("ActionName"));
   for (const std::string& account : accounts) {
-    if (account.size() != 12 || !std::all_of(account.begin(), account.end(), [](char c) {
-          return c >= '0' && c <= '9';
-        })) {
+    if (account.size() != 12 ||
+        !std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return reply(InvalidParameter(fmt::format("AWSAccountId Reason: {} is not valid", account)));
     }
   }

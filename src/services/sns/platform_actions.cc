@@ -23,8 +23,8 @@ constexpr char kSmsKind[] = "sns.sms";
 constexpr char kSmsAttributes[] = "attributes";
 constexpr std::size_t kPageSize = 100;
 
-constexpr std::string_view kPlatforms[] = {"ADM", "APNS",   "APNS_SANDBOX", "APNS_VOIP",
-                                           "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MPNS", "WNS"};
+constexpr std::string_view kPlatforms[] = {
+    "ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MPNS", "WNS"};
 
 std::string EncodeMap(const std::map<std::string, std::string>& map) {
   rapidjson::StringBuffer buf;
@@ -41,7 +41,7 @@ std::string EncodeMap(const std::map<std::string, std::string>& map) {
 std::map<std::string, std::string> DecodeMap(const std::string& json) {
   std::map<std::string, std::string> out;
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return out;
   for (const auto& m : d.GetObject()) {
     if (m.value.IsString()) out[m.name.GetString()] = m.value.GetString();
@@ -98,13 +98,17 @@ Status EndpointMissing() { return Status(SnsError::kNotFound, "Endpoint does not
 
 Result<ResourceName> ApplicationOf(const RequestContext& ctx, const Value& input) {
   auto r = ParsePlatformArn(ctx, StringOf(input, "PlatformApplicationArn"), "app/");
-  if (!r) return InvalidParameter("PlatformApplicationArn Reason: Wrong number of slashes in relative portion of the ARN.");
+  if (!r)
+    return InvalidParameter(
+        "PlatformApplicationArn Reason: Wrong number of slashes in relative portion of the ARN.");
   return *r;
 }
 
 Result<ResourceName> EndpointOf(const RequestContext& ctx, const Value& input) {
   auto r = ParsePlatformArn(ctx, StringOf(input, "EndpointArn"), "endpoint/");
-  if (!r) return InvalidParameter("EndpointArn Reason: Wrong number of slashes in relative portion of the ARN.");
+  if (!r)
+    return InvalidParameter(
+        "EndpointArn Reason: Wrong number of slashes in relative portion of the ARN.");
   return *r;
 }
 
@@ -171,8 +175,8 @@ void DeletePlatformApplication(const Sns& sns, const RequestContext& ctx, Value&
   for (const engine::ResourceRecord& e : *endpoints) {
     (void)sns.platform.resources->Delete(kEndpointKind, r->scope, e.name, engine::kAnyVersion);
   }
-  Status st = sns.platform.resources->Delete(kApplicationKind, r->scope, r->name,
-                                             engine::kAnyVersion);
+  Status st =
+      sns.platform.resources->Delete(kApplicationKind, r->scope, r->name, engine::kAnyVersion);
   if (!st.ok() && st.code() != engine::ResourceError::kNotFound) return reply(st);
   reply(Value::Struct());
 }
@@ -184,14 +188,15 @@ void ListPlatformApplications(const Sns& sns, const RequestContext& ctx, Value&&
   auto records = sns.platform.resources->List(kApplicationKind, ScopeOf(ctx), {});
   if (!records.ok()) return reply(records.status());
   Value list = Value::List();
-  const std::string next = Page(*records, *after, kPageSize, [&](const engine::ResourceRecord& rec) {
-    std::map<std::string, std::string> attributes = DecodeMap(rec.value);
-    attributes.erase("PlatformCredential");
-    Value item = Value::Struct();
-    item.Set("PlatformApplicationArn", Value::String(ArnOf(ScopeOf(ctx), "app/", rec.name)));
-    item.Set("Attributes", StringMapValue(attributes));
-    list.Append(std::move(item));
-  });
+  const std::string next =
+      Page(*records, *after, kPageSize, [&](const engine::ResourceRecord& rec) {
+        std::map<std::string, std::string> attributes = DecodeMap(rec.value);
+        attributes.erase("PlatformCredential");
+        Value item = Value::Struct();
+        item.Set("PlatformApplicationArn", Value::String(ArnOf(ScopeOf(ctx), "app/", rec.name)));
+        item.Set("Attributes", StringMapValue(attributes));
+        list.Append(std::move(item));
+      });
   Value out = Value::Struct();
   out.Set("PlatformApplications", std::move(list));
   if (!next.empty()) out.Set("NextToken", Value::String(next));
@@ -220,8 +225,7 @@ void SetPlatformApplicationAttributes(const Sns& sns, const RequestContext& ctx,
   ReplyStatus(reply, StoreAttributes(sns, kApplicationKind, *r, *attributes));
 }
 
-void CreatePlatformEndpoint(const Sns& sns, const RequestContext& ctx, Value&& input,
-                            Reply reply) {
+void CreatePlatformEndpoint(const Sns& sns, const RequestContext& ctx, Value&& input, Reply reply) {
   auto app = ApplicationOf(ctx, input);
   if (!app.ok()) return reply(app.status());
   auto app_attributes = LoadAttributes(sns, kApplicationKind, *app, ApplicationMissing());
@@ -282,12 +286,13 @@ void ListEndpointsByPlatformApplication(const Sns& sns, const RequestContext& ct
   auto records = sns.platform.resources->List(kEndpointKind, app->scope, options);
   if (!records.ok()) return reply(records.status());
   Value list = Value::List();
-  const std::string next = Page(*records, *after, kPageSize, [&](const engine::ResourceRecord& rec) {
-    Value item = Value::Struct();
-    item.Set("EndpointArn", Value::String(ArnOf(app->scope, "endpoint/", rec.name)));
-    item.Set("Attributes", StringMapValue(DecodeMap(rec.value)));
-    list.Append(std::move(item));
-  });
+  const std::string next =
+      Page(*records, *after, kPageSize, [&](const engine::ResourceRecord& rec) {
+        Value item = Value::Struct();
+        item.Set("EndpointArn", Value::String(ArnOf(app->scope, "endpoint/", rec.name)));
+        item.Set("Attributes", StringMapValue(DecodeMap(rec.value)));
+        list.Append(std::move(item));
+      });
   Value out = Value::Struct();
   out.Set("Endpoints", std::move(list));
   if (!next.empty()) out.Set("NextToken", Value::String(next));
@@ -414,9 +419,8 @@ void CreateSMSSandboxPhoneNumber(const Sns& sns, const RequestContext& ctx, Valu
 
 void DeleteSMSSandboxPhoneNumber(const Sns& sns, const RequestContext& ctx, Value&& input,
                                  Reply reply) {
-  Status st = sns.platform.resources->Delete(kSmsKind, ScopeOf(ctx),
-                                             "phone:" + StringOf(input, "PhoneNumber"),
-                                             engine::kAnyVersion);
+  Status st = sns.platform.resources->Delete(
+      kSmsKind, ScopeOf(ctx), "phone:" + StringOf(input, "PhoneNumber"), engine::kAnyVersion);
   if (st.code() == engine::ResourceError::kNotFound) {
     return reply(Status(SnsError::kResourceNotFound, "Phone number does not exist"));
   }

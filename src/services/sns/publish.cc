@@ -40,7 +40,7 @@ bool IsValidSubject(std::string_view s) {
 // A String.Array value: a JSON array of strings, numbers, booleans and nulls.
 bool IsStringArray(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (d.HasParseError() || !d.IsArray()) return false;
   for (const auto& v : d.GetArray()) {
     if (v.IsObject() || v.IsArray()) return false;
@@ -131,7 +131,7 @@ Result<PublishedMessage> ParseMessage(const Value& in, const Topic& topic, std::
   if (auto structure = in.GetString("MessageStructure")) {
     if (*structure != "json") return InvalidParameter("MessageStructure");
     rapidjson::Document d;
-    d.Parse(m.message.data(), m.message.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(m.message.data(), m.message.size());
     if (d.HasParseError() || !d.IsObject()) {
       return InvalidParameter("Message Structure - JSON message body failed to parse");
     }

@@ -53,8 +53,8 @@ std::map<std::string, std::string> GetStrMap(const rapidjson::Value& o, const ch
 }
 
 Status Corrupt(std::string_view what) {
-  return Status(ErrorCode::kInternalError, std::string("a stored SNS ") + std::string(what) +
-                                               " is unreadable");
+  return Status(ErrorCode::kInternalError,
+                std::string("a stored SNS ") + std::string(what) + " is unreadable");
 }
 
 const std::string kEmpty;
@@ -117,7 +117,7 @@ engine::ResourceRecord EncodeTopic(const Topic& topic) {
 Result<Topic> DecodeTopic(const engine::ResourceScope& scope,
                           const engine::ResourceRecord& record) {
   rapidjson::Document d;
-  d.Parse(record.value.data(), record.value.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(record.value.data(), record.value.size());
   if (d.HasParseError() || !d.IsObject()) return Corrupt("topic");
   Topic t;
   t.name = GetStr(d, "name");
@@ -172,7 +172,7 @@ engine::ResourceRecord EncodeSubscription(const Subscription& s) {
 Result<Subscription> DecodeSubscription(const engine::ResourceScope& scope,
                                         const engine::ResourceRecord& record) {
   rapidjson::Document d;
-  d.Parse(record.value.data(), record.value.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(record.value.data(), record.value.size());
   if (d.HasParseError() || !d.IsObject()) return Corrupt("subscription");
   Subscription s;
   s.id = GetStr(d, "id");

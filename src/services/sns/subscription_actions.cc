@@ -183,7 +183,7 @@ Status ValidateSubscriptionAttribute(const Sns& sns, std::string_view protocol,
   } else if (name == "RedrivePolicy") {
     if (value.empty()) return Status::Ok();
     rapidjson::Document d;
-    d.Parse(value.data(), value.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(value.data(), value.size());
     if (d.HasParseError() || !d.IsObject()) {
       return InvalidParameter("RedrivePolicy: failed to parse JSON.");
     }
@@ -201,7 +201,7 @@ Status ValidateSubscriptionAttribute(const Sns& sns, std::string_view protocol,
   } else if (name == "ReplayPolicy") {
     if (!value.empty()) {
       rapidjson::Document d;
-      d.Parse(value.data(), value.size());
+      d.Parse<rapidjson::kParseIterativeFlag>(value.data(), value.size());
       if (d.HasParseError() || !d.IsObject()) {
         return InvalidParameter("ReplayPolicy: failed to parse JSON.");
       }

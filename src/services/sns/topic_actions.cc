@@ -63,7 +63,7 @@ Status CheckTopicLimit(const Sns& sns, const engine::ResourceScope& scope, bool 
 
 Status ValidateDataProtectionPolicy(std::string_view policy) {
   rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(policy.data(), policy.size());
   if (d.HasParseError() || !d.IsObject()) {
     return InvalidParameter("DataProtectionPolicy Reason: Failed to parse the policy as JSON");
   }
@@ -91,10 +91,10 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
           "FifoThroughputScope Reason: FifoThroughputScope can only be set for FIFO topics");
     }
     if (value != "Topic" && value != "MessageGroup") {
-      return InvalidParameter(fmt::format(
-          "FifoThroughputScope Reason: Invalid value [{}]. Please use either Topic or "
-          "MessageGroup",
-          value));
+      return InvalidParameter(
+          fmt::format("FifoThroughputScope Reason: Invalid value [{}]. Please use either Topic or "
+                      "MessageGroup",
+                      value));
     }
   } else if (name == "ArchivePolicy") {
     if (!fifo) {
@@ -102,7 +102,7 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
     }
     if (!value.empty()) {
       rapidjson::Document d;
-      d.Parse(value.data(), value.size());
+      d.Parse<rapidjson::kParseIterativeFlag>(value.data(), value.size());
       if (d.HasParseError() || !d.IsObject()) {
         return InvalidParameter("ArchivePolicy Reason: Failed to parse the policy as JSON");
       }
@@ -126,7 +126,8 @@ Status ValidateTopicAttribute(const std::string& name, const std::string& value,
           value));
     }
     if (fifo && value == "Active") {
-      return InvalidParameter("TracingConfig Reason: Active tracing is not supported for FIFO topics");
+      return InvalidParameter(
+          "TracingConfig Reason: Active tracing is not supported for FIFO topics");
     }
   } else if (name == "DeliveryPolicy") {
     return ValidateTopicDeliveryPolicy(value);
@@ -274,9 +275,8 @@ void DeleteTopic(const Sns& sns, const RequestContext& ctx, Value&& input, Reply
 }
 
 void ListTopics(const Sns& sns, const RequestContext& ctx, Value&& input, Reply reply) {
-  if (Status st = AuthorizeAccount(
-          sns, ctx, "sns:ListTopics",
-          fmt::format("arn:aws:sns:{}:{}:*", ctx.region, ctx.account_id));
+  if (Status st = AuthorizeAccount(sns, ctx, "sns:ListTopics",
+                                   fmt::format("arn:aws:sns:{}:{}:*", ctx.region, ctx.account_id));
       !st.ok()) {
     return reply(st);
   }

@@ -163,6 +163,14 @@ def test_publish_errors(sns):
            "The message attribute 'a' must contain non-empty message attribute value for message "
            "attribute type 'String'.", TopicArn=arn, Message="m",
            MessageAttributes={"a": {"DataType": "String", "StringValue": ""}})
+    # Hostile nesting is refused, not a crashed server.
+    deep = "[" * 200_000
+    expect(sns.publish, "InvalidParameter", TopicArn=arn, Message=deep, MessageStructure="json")
+    expect(sns.set_topic_attributes, "InvalidParameter", TopicArn=arn, AttributeName="DeliveryPolicy",
+           AttributeValue=deep)
+    expect(sns.publish, "ParameterValueInvalid", TopicArn=arn, Message="m",
+           MessageAttributes={"a": {"DataType": "String.Array", "StringValue": deep}})
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["TopicArn"] == arn
     expect(sns.subscribe, "InvalidParameter",
            "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon",
            TopicArn=arn, Protocol="carrier-pigeon", Endpoint="x")
