@@ -474,3 +474,37 @@ def test_answered_publishes_survive_kill_9(tmp_path):
         assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsConfirmed"] == "2"
     finally:
         srv.stop()
+
+
+def test_http_retries_survive_a_restart(tmp_path):
+    srv = Sluice(tmp_path, '[testing]\nclock = "adjustable"\n', data_dir=tmp_path / "data")
+    hook = Subscriber()
+    try:
+        sns = sns_client(srv.endpoint)
+        topic = sns.create_topic(Name=name())["TopicArn"]
+        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url,
+                            ReturnSubscriptionArn=True)["SubscriptionArn"]
+        token = json.loads(hook.wait(1)[0][1])["Token"]
+        sns.confirm_subscription(TopicArn=topic, Token=token)
+        assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"] == "false"
+        with hook.cond:
+            hook.status = 500
+        mid = sns.publish(TopicArn=topic, Message="survives")["MessageId"]
+        hook.wait(2)  # the first attempt failed; a retry is due in 20 s
+        srv.proc.kill()
+        srv.proc.wait(5)
+        srv.log.close()
+        with hook.cond:
+            hook.status = 200
+        srv.start()
+        srv.advance_clock(25)
+        reqs = hook.wait(3)
+        assert json.loads(reqs[2][1])["MessageId"] == mid
+        assert reqs[2][0]["x-amz-sns-message-type"] == "Notification"
+        time.sleep(0.3)
+        srv.advance_clock(60)
+        time.sleep(0.3)
+        assert len(hook.requests) == 3  # delivered once: no further retries
+    finally:
+        hook.close()
+        srv.stop()
