@@ -91,11 +91,10 @@ Status LoadSnsSection(const toml::table& t, Config& config) {
     int* out;
     std::int64_t min, max;
   };
-  for (const Bounded& b : {Bounded{"delivery_threads", &config.sns_delivery_threads, 1, 64},
-                           Bounded{"max_connections_per_endpoint",
-                                   &config.sns_max_connections_per_endpoint, 1, 1024},
-                           Bounded{"http_timeout_seconds", &config.sns_http_timeout_seconds, 1,
-                                   300}}) {
+  for (const Bounded& b :
+       {Bounded{"delivery_threads", &config.sns_delivery_threads, 1, 64},
+        Bounded{"max_connections_per_endpoint", &config.sns_max_connections_per_endpoint, 1, 1024},
+        Bounded{"http_timeout_seconds", &config.sns_http_timeout_seconds, 1, 300}}) {
     std::int64_t v = *b.out;
     if (s = Read(t, "sns", b.key, v); !s.ok()) return s;
     if (v < b.min || v > b.max) {
@@ -403,8 +402,7 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return Status(ErrorCode::kInvalidParameterValue,
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
-  if (Status s =
-          CheckKeys(root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing"});
+  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing"});
       !s.ok())
     return s;
   Status s;

@@ -129,8 +129,8 @@ class Client final : public HttpClient {
       asio::post(ioc_, [done = std::move(done), st = url.status()] { done(st); });
       return;
     }
-    std::string origin = (url->tls ? "https://" : "http://") + Lower(url->host) + ":" +
-                         std::to_string(url->port);
+    std::string origin =
+        (url->tls ? "https://" : "http://") + Lower(url->host) + ":" + std::to_string(url->port);
     std::vector<std::function<void()>> start;
     {
       std::lock_guard lock(mu_);
@@ -239,8 +239,8 @@ Exchange::Exchange(Client* client, std::string origin, Pending pending, std::uni
       conn_(std::move(idle)),
       reused_(conn_ != nullptr),
       resolver_(client_->ioc()) {
-  const auto timeout = p_.request.timeout.count() > 0 ? p_.request.timeout
-                                                      : client_->options().request_timeout;
+  const auto timeout =
+      p_.request.timeout.count() > 0 ? p_.request.timeout : client_->options().request_timeout;
   deadline_ = Clock::now() + timeout;
   req_.method_string(p_.request.method);
   req_.target(p_.url.target);
@@ -277,8 +277,8 @@ void Exchange::Resolve() {
   conn_ = std::make_unique<Conn>();
   conn_->tls = p_.url.tls;
   if (conn_->tls) {
-    conn_->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client_->ioc(),
-                                                                            client_->ssl());
+    conn_->secure =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(client_->ioc(), client_->ssl());
   } else {
     conn_->plain = std::make_unique<beast::tcp_stream>(client_->ioc());
   }
@@ -308,11 +308,11 @@ void Exchange::Handshake() {
   if (client_->options().verify_tls) {
     conn_->secure->set_verify_callback(ssl::host_name_verification(p_.url.host));
   }
-  conn_->secure->async_handshake(
-      ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
-        if (ec) return self->Fail("TLS handshake", ec);
-        self->Write();
-      });
+  conn_->secure->async_handshake(ssl::stream_base::client,
+                                 [self = shared_from_this()](beast::error_code ec) {
+                                   if (ec) return self->Fail("TLS handshake", ec);
+                                   self->Write();
+                                 });
 }
 
 void Exchange::Write() {

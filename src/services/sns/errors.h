@@ -47,8 +47,8 @@ struct SnsError {
   static constexpr ErrorType kKmsOptInRequired{"KMSOptInRequired", 403, true, "KMSOptInRequired"};
   static constexpr ErrorType kEndpointDisabled{"EndpointDisabled", 400, true,
                                                "EndpointDisabledException"};
-  static constexpr ErrorType kPlatformApplicationDisabled{
-      "PlatformApplicationDisabled", 400, true, "PlatformApplicationDisabledException"};
+  static constexpr ErrorType kPlatformApplicationDisabled{"PlatformApplicationDisabled", 400, true,
+                                                          "PlatformApplicationDisabledException"};
   static constexpr ErrorType kInvalidState{"InvalidState", 400, true, "InvalidStateException"};
   static constexpr ErrorType kConcurrentAccess{"ConcurrentAccess", 400, true,
                                                "ConcurrentAccessException"};
@@ -63,8 +63,8 @@ struct SnsError {
                                               "InvalidSecurityException"};
 };
 
-// SNS's errors and its overrides of the common codes (AuthorizationError for refusals, InternalError,
-// Throttled, InvalidParameter for values the decoder cannot read).
+// SNS's errors and its overrides of the common codes (AuthorizationError for refusals,
+// InternalError, Throttled, InvalidParameter for values the decoder cannot read).
 const protocol::ErrorTable& SnsErrorTable();
 
 // "Invalid parameter: <what>" (InvalidParameter), the form most SNS refusals take.

@@ -24,7 +24,7 @@ namespace sluice::sns {
 inline constexpr char kDeliveryKind[] = "sns.delivery";
 
 struct DeliveryTask {
-  std::string id;  // unique; the record's name
+  std::string id;               // unique; the record's name
   engine::ResourceScope scope;  // the topic's account and region
   // "Notification", "SubscriptionConfirmation" or "UnsubscribeConfirmation".
   std::string type = "Notification";
@@ -48,8 +48,8 @@ struct DeliveryTask {
   std::optional<std::string> group_id;  // SQS deliveries
   std::optional<std::string> dedup_id;
   // Retry state.
-  int attempts = 0;   // attempts made
-  Millis next_ms = 0;  // when the next attempt is due
+  int attempts = 0;           // attempts made
+  Millis next_ms = 0;         // when the next attempt is due
   std::uint64_t version = 0;  // the record's, for compare-and-set
 
   std::string SubscriptionArn() const;

@@ -101,8 +101,8 @@ class RawServer {
       const std::string request = buf.substr(0, end + 4 + length);
       buf.erase(0, end + 4 + length);
       const std::string body = respond_(request);
-      const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body;
+      const std::string response =
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
       if (send(c, response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
     }
   }
