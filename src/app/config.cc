@@ -62,6 +62,50 @@ Status Read(const toml::table& table, const char* section, const char* key, T& o
                 fmt::format("configuration key {}.{} has the wrong type", section, key));
 }
 
+// [sns]: how deliveries reach HTTP/S endpoints.
+Status LoadSnsSection(const toml::table& t, Config& config) {
+  Status s = CheckKeys(t, "sns",
+                       {"trusted_ca_file", "verify_tls", "allowed_endpoints", "delivery_threads",
+                        "max_connections_per_endpoint", "http_timeout_seconds"});
+  if (!s.ok()) return s;
+  if (s = Read(t, "sns", "trusted_ca_file", config.sns_trusted_ca_file); !s.ok()) return s;
+  if (s = Read(t, "sns", "verify_tls", config.sns_verify_tls); !s.ok()) return s;
+  if (const toml::node* n = t.get("allowed_endpoints")) {
+    const toml::array* list = n->as_array();
+    if (list == nullptr) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "sns.allowed_endpoints must be an array of \"host\" or \"host:port\"");
+    }
+    config.sns_allowed_endpoints.clear();
+    for (const toml::node& item : *list) {
+      auto v = item.value<std::string>();
+      if (!v) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "sns.allowed_endpoints must be an array of strings");
+      }
+      config.sns_allowed_endpoints.push_back(*v);
+    }
+  }
+  struct Bounded {
+    const char* key;
+    int* out;
+    std::int64_t min, max;
+  };
+  for (const Bounded& b :
+       {Bounded{"delivery_threads", &config.sns_delivery_threads, 1, 64},
+        Bounded{"max_connections_per_endpoint", &config.sns_max_connections_per_endpoint, 1, 1024},
+        Bounded{"http_timeout_seconds", &config.sns_http_timeout_seconds, 1, 300}}) {
+    std::int64_t v = *b.out;
+    if (s = Read(t, "sns", b.key, v); !s.ok()) return s;
+    if (v < b.min || v > b.max) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    fmt::format("sns.{} must be {}..{}", b.key, b.min, b.max));
+    }
+    *b.out = static_cast<int>(v);
+  }
+  return Status::Ok();
+}
+
 Status AuthError(std::string message) {
   return Status(ErrorCode::kInvalidParameterValue, std::move(message));
 }
@@ -358,7 +402,7 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return Status(ErrorCode::kInvalidParameterValue,
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
-  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "log", "auth", "testing"});
+  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing"});
       !s.ok())
     return s;
   Status s;
@@ -418,6 +462,9 @@ Status LoadConfigFile(const std::string& path, Config& config) {
         config.account_id.find_first_not_of("0123456789") != std::string::npos) {
       return Status(ErrorCode::kInvalidParameterValue, "sqs.account_id must be 12 digits");
     }
+  }
+  if (const toml::table* t = section("sns")) {
+    if (s = LoadSnsSection(*t, config); !s.ok()) return s;
   }
   if (const toml::table* t = section("auth")) {
     if (s = LoadAuthSection(*t, path, config); !s.ok()) return s;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "auth/auth.h"
 #include "common/status.h"
@@ -48,6 +49,15 @@ struct Config {
   // [sqs]
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
+  // [sns]: deliveries to HTTP/S endpoints (docs/sns.md).
+  std::string sns_trusted_ca_file;  // PEM CA certificates trusted beside the system's
+  bool sns_verify_tls = true;       // false: HTTPS endpoints are not verified (tests only)
+  // Auth "sigv4": endpoints on loopback addresses or on this server are refused unless listed
+  // ("host" or "host:port").
+  std::vector<std::string> sns_allowed_endpoints;
+  int sns_delivery_threads = 2;
+  int sns_max_connections_per_endpoint = 16;
+  int sns_http_timeout_seconds = 15;
   // [log]
   std::string log_level = "info";
   // [auth]: mode "none" (any well-formed request, account from [sqs]) or "sigv4" (signed

@@ -16,7 +16,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "auth/auth.h"
@@ -26,10 +28,14 @@
 #include "engine/local/local_engine.h"
 #include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
+#include "services/sns/delivery.h"
+#include "services/sns/signer.h"
+#include "services/sns/sns_service.h"
 #include "services/sqs/sqs_service.h"
 #include "services/ssm/ssm_service.h"
 #include "services/sts/sts_service.h"
@@ -90,21 +96,46 @@ Result<std::optional<std::string>> LoadMasterKey(const Config& config) {
 }
 
 // [testing] clock = "adjustable": the system clock plus an offset the admin port can move forward
-// (POST /testing/clock?advance_seconds=N), so end-to-end tests can expire STS credentials without
-// waiting. Only auth and STS use it; the queue engine keeps the real clock.
+// (POST /testing/clock?advance_seconds=N), so end-to-end tests can expire STS credentials and move
+// SNS retry schedules without waiting. The control plane (auth, STS, KMS, SSM, SNS) uses it; the
+// queue engine keeps the real clock. Callbacks scheduled with RunAt run when either the real time
+// or an advance reaches them (on the base clock's timer thread).
 class AdjustableClock final : public Clock {
  public:
   explicit AdjustableClock(Clock& base) : base_(base) {}
   Millis NowMs() const override { return base_.NowMs() + offset_.load(); }
   void RunAt(Millis when, std::function<void()> fn) override {
-    base_.RunAt(when - offset_.load(), std::move(fn));
+    {
+      std::lock_guard lock(mu_);
+      timers_.emplace(when, std::move(fn));
+    }
+    base_.RunAt(when - offset_.load(), [this] { RunDue(); });
   }
-  Millis Advance(Millis delta) { return offset_ += delta; }
+  Millis Advance(Millis delta) {
+    const Millis offset = offset_ += delta;
+    base_.RunAt(0, [this] { RunDue(); });
+    return offset;
+  }
   Millis offset() const { return offset_.load(); }
 
  private:
+  void RunDue() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::lock_guard lock(mu_);
+        if (timers_.empty() || timers_.begin()->first > NowMs()) return;
+        fn = std::move(timers_.begin()->second);
+        timers_.erase(timers_.begin());
+      }
+      fn();
+    }
+  }
+
   Clock& base_;
   std::atomic<Millis> offset_{0};
+  std::mutex mu_;
+  std::multimap<Millis, std::function<void()>> timers_;
 };
 
 // The admin port's /testing/clock: GET shows the offset, POST ?advance_seconds=N (N >= 0) moves
@@ -353,12 +384,50 @@ int RunServer(const Config& config) {
   platform.queues = engine;
   platform.resources = opened.resources.get();
   platform.keys = &keys;
+  // SNS: its signing key and certificate (kept in the store), the HTTP client for HTTP/S
+  // endpoints, and the delivery worker, which resumes the outbox before the API opens.
+  auto signer = sns::Signer::Open(*opened.resources);
+  if (!signer.ok()) {
+    spdlog::error("sns: {}", signer.status().message());
+    return 1;
+  }
+  net::HttpClientOptions http_options;
+  http_options.ca_file = config.sns_trusted_ca_file;
+  http_options.verify_tls = config.sns_verify_tls;
+  http_options.max_connections_per_host =
+      static_cast<std::size_t>(config.sns_max_connections_per_endpoint);
+  http_options.request_timeout = std::chrono::seconds(config.sns_http_timeout_seconds);
+  auto http_client = net::NewHttpClient(http_options);
+  if (!http_client.ok()) {
+    spdlog::error("sns: {}", http_client.status().message());
+    return 2;
+  }
+  if (!config.sns_verify_tls) {
+    spdlog::warn("sns.verify_tls = false: HTTPS endpoints are not verified");
+  }
+  sns::DeliveryOptions delivery_options;
+  delivery_options.worker_threads = config.sns_delivery_threads;
+  delivery_options.http_timeout = std::chrono::seconds(config.sns_http_timeout_seconds);
+  sns::Delivery delivery(platform, auth_clock, **signer, http_client->get(), delivery_options);
+  if (Status started = delivery.Start(); !started.ok()) {
+    spdlog::error("sns: cannot resume the deliveries: {}", started.message());
+    return 1;
+  }
+  sns::SnsOptions sns_options;
+  sns_options.public_host = config.public_host;
+  sns_options.allowed_endpoints = config.sns_allowed_endpoints;
+  for (const auto* addr : {&api_addr, &tls_addr}) {
+    if (!addr->has_value()) continue;
+    sns_options.own_addresses.push_back(fmt::format("{}:{}", (*addr)->host, (*addr)->port));
+    sns_options.own_addresses.push_back(fmt::format("localhost:{}", (*addr)->port));
+  }
   // One endpoint for every service, routed by the Dispatcher; SQS is the default.
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
   services.push_back(kms::MakeKmsService(platform));
   services.push_back(ssm::MakeSsmService(platform));
+  services.push_back(sns::MakeSnsService(platform, sns_options, delivery));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -376,7 +445,17 @@ int RunServer(const Config& config) {
     api_options.tls = TlsFor(config, *tls_addr);
   }
   api_options.threads = config.io_threads;
-  net::HttpServer api(api_options, [&dispatcher](net::HttpRequest&& req, net::Responder respond) {
+  // The SNS signing certificate is served at its SigningCertURL on the API port.
+  const std::string cert_path = (*signer)->certificate_path();
+  const std::string cert_pem = (*signer)->certificate_pem();
+  net::HttpServer api(api_options, [&dispatcher, cert_path, cert_pem](net::HttpRequest&& req,
+                                                                      net::Responder respond) {
+    if (req.method == "GET" && req.Path() == cert_path) {
+      net::HttpResponse r;
+      r.headers.emplace_back("Content-Type", "application/x-x509-ca-cert");
+      r.body = cert_pem;
+      return respond(std::move(r));
+    }
     dispatcher.Handle(std::move(req), std::move(respond));
   });
 
@@ -415,7 +494,7 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
+      "sluice {} serving SQS, SNS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;
@@ -424,6 +503,8 @@ int RunServer(const Config& config) {
   engine->Shutdown();  // answers parked long polls
   api.Stop(std::chrono::milliseconds(10000));
   admin.Stop(std::chrono::milliseconds(1000));
+  delivery.Stop();  // what is not delivered yet stays in the outbox
+  (*http_client)->Stop();
   clock.Stop();
   spdlog::info("stopped");
   return 0;

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -202,8 +203,9 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   const std::string* target = state.default_json != nullptr ? req.Header("X-Amz-Target") : nullptr;
   const bool json = target != nullptr || state.default_query == nullptr;
   // Runs the service's authentication hook (when set); false when it answered the request.
-  auto authenticate = [&]() {
-    if (!svc->def.authenticate) return true;
+  // `unsigned_op`: an operation the service lets arrive unsigned, and this request is.
+  auto authenticate = [&](bool unsigned_op = false) {
+    if (!svc->def.authenticate || unsigned_op) return true;
     if (Status auth = svc->def.authenticate(req, ctx); !auth.ok()) {
       svc->RespondError(respond, ctx.protocol, auth, ctx.request_id);
       return false;
@@ -284,7 +286,12 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
     }
     if (req.rate_limited)
       return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
-    if (!authenticate()) return;
+    const bool unsigned_op =
+        action != nullptr && !svc->def.unsigned_operations.empty() &&
+        req.Header("Authorization") == nullptr && FindParam(params, "X-Amz-Signature") == nullptr &&
+        std::find(svc->def.unsigned_operations.begin(), svc->def.unsigned_operations.end(),
+                  *action) != svc->def.unsigned_operations.end();
+    if (!authenticate(unsigned_op)) return;
     SetScope(state.defaults, req, parsed.ok() ? &params : nullptr, ctx);
     if (!parsed.ok()) {
       svc->RespondError(respond, ctx.protocol, parsed, ctx.request_id);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/request_context.h"
 #include "common/status.h"
@@ -77,6 +78,11 @@ struct ServiceDefinition {
   // Returning a non-ok Status answers the request with that error. Unset: no authentication
   // and no cost.
   std::function<Status(const net::HttpRequest&, RequestContext&)> authenticate;
+  // Operations that may arrive unsigned (SNS ConfirmSubscription and Unsubscribe, which the
+  // endpoints of a subscription call through the SubscribeURL and UnsubscribeURL): such a request
+  // skips `authenticate` and reaches the handler with ctx.authenticated false; a signed one is
+  // verified as usual.
+  std::vector<std::string> unsigned_operations;
   // Validate every request against the model's constraints (protocol/validation.h) after
   // prepare_input, answering kValidationError as AWS's JSON and Query services do. Off for SQS,
   // which answers constraint violations with its own codes and texts (and then only the

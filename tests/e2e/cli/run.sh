@@ -208,5 +208,38 @@ check "kms schedule-key-deletion" "$(jpath "$out" 'd["KeyState"]')" "PendingDele
 check "kms generate-random" "$(kms generate-random --number-of-bytes 16 --query Plaintext --output text | base64 -d | wc -c)" "16"
 rm -rf "$tmp"
 
+# ---- SNS (Query): a topic fanning out to an SQS queue
+snsc() { timeout -k 5 40 "$AWS" --endpoint-url "$SLUICE_ENDPOINT" --output json sns "$@"; }
+out=$(snsc create-topic --name "cli-topic-$$") || bad "sns create-topic exit $?"
+topic=$(jpath "$out" 'd["TopicArn"]')
+check "sns create-topic arn" "$topic" "arn:aws:sns:us-east-1:000000000000:cli-topic-$$"
+out=$(sqs create-queue --queue-name "cli-sns-$$") || bad "create-queue exit $?"
+url=$(jpath "$out" 'd["QueueUrl"]')
+qarn="arn:aws:sqs:us-east-1:000000000000:cli-sns-$$"
+out=$(snsc subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint "$qarn" \
+  --attributes '{"RawMessageDelivery":"true","FilterPolicy":"{\"kind\":[\"order\"]}"}' \
+  --return-subscription-arn) || bad "sns subscribe exit $?"
+[[ "$(jpath "$out" 'd["SubscriptionArn"]')" == "$topic:"* ]] && ok "sns subscribe arn" || bad "sns subscribe: $out"
+snsc publish --topic-arn "$topic" --message "cli-order" \
+  --message-attributes '{"kind":{"DataType":"String","StringValue":"order"}}' >/dev/null || bad "sns publish exit $?"
+snsc publish --topic-arn "$topic" --message "cli-refund" \
+  --message-attributes '{"kind":{"DataType":"String","StringValue":"refund"}}' >/dev/null || bad "sns publish exit $?"
+out=$(snsc publish-batch --topic-arn "$topic" --publish-batch-request-entries \
+  'Id=1,Message=batch1,MessageAttributes={kind={DataType=String,StringValue=order}}' \
+  'Id=2,Message=batch2,MessageAttributes={kind={DataType=String,StringValue=other}}') || bad "sns publish-batch exit $?"
+check "sns publish-batch successful" "$(jpath "$out" 'len(d["Successful"])')" "2"
+bodies=""
+for _ in 1 2 3 4 5; do
+  out=$(sqs receive-message --queue-url "$url" --max-number-of-messages 10 --wait-time-seconds 1) || break
+  bodies="$bodies $(jpath "$out" '" ".join(m["Body"] for m in d.get("Messages", []))')"
+  for h in $(jpath "$out" '" ".join(m["ReceiptHandle"] for m in d.get("Messages", []))'); do
+    sqs delete-message --queue-url "$url" --receipt-handle "$h" || bad "delete-message exit $?"
+  done
+done
+check "sns fan-out to sqs, filtered" "$(echo $bodies | tr ' ' '\n' | sort | tr '\n' ' ')" "batch1 cli-order "
+snsc delete-topic --topic-arn "$topic" || bad "sns delete-topic exit $?"
+err=$(snsc get-topic-attributes --topic-arn "$topic" 2>&1 >/dev/null)
+[[ "$err" == *NotFound* ]] && ok "sns deleted topic is NotFound" || bad "sns deleted topic: $err"
+
 echo "cli smoke: $failures failure(s)"
 ((failures == 0))
