@@ -29,6 +29,8 @@
 #include "protocol/dispatcher.h"
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
+#include "services/monitoring/cloudwatch.h"
+#include "services/monitoring/monitoring_service.h"
 #include "services/sqs/sqs_service.h"
 #include "services/ssm/ssm_service.h"
 #include "services/sts/sts_service.h"
@@ -346,15 +348,23 @@ int RunServer(const Config& config) {
   services::Platform platform;
   platform.clock = &auth_clock;
   platform.auth = auth.get();
-  platform.queues = engine;
   platform.resources = opened.resources.get();
   platform.keys = &keys;
+  // CloudWatch on the control-plane clock; SQS sees the engine through its metrics counter.
+  monitoring::CloudWatch cloudwatch(auth_clock, opened.resources.get(), config.region);
+  if (Status st = cloudwatch.Load(); !st.ok()) {
+    spdlog::error("cannot load CloudWatch data: {}", st.message());
+    return 1;
+  }
+  platform.queues = config.sqs_metrics ? &cloudwatch.MeterSqs(*engine, config.account_id) : engine;
+  cloudwatch.Start();
   // One endpoint for every service, routed by the Dispatcher; SQS is the default.
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
   services.push_back(kms::MakeKmsService(platform));
   services.push_back(ssm::MakeSsmService(platform));
+  services.push_back(monitoring::MakeMonitoringService(platform, cloudwatch));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -411,7 +421,8 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
+      "sluice {} serving SQS, STS, KMS, SSM and CloudWatch on {} (admin {}), store: {}, ready in "
+      "{} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;
