@@ -269,12 +269,18 @@ int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& ou
   return 0;
 }
 
-// The admin port: /health and /ready; /testing/clock with [testing] clock = "adjustable".
-net::HttpHandler AdminHandler(AdjustableClock* adjustable) {
-  return [adjustable](net::HttpRequest&& req, net::Responder respond) {
+// The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); /testing/clock with
+// [testing] clock = "adjustable".
+net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatch* cloudwatch) {
+  return [adjustable, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
     const std::string_view path = req.Path();
     if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
+    if (path == "/metrics" && cloudwatch != nullptr) {
+      net::HttpResponse r = Text(200, cloudwatch->PrometheusText());
+      r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
+      return respond(std::move(r));
+    }
     if (adjustable != nullptr && path == "/testing/clock") {
       return respond(TestingClock(*adjustable, req));
     }
@@ -400,7 +406,7 @@ int RunServer(const Config& config) {
   }
   admin_options.threads = 1;
   AdjustableClock* adjustable = config.testing_adjustable_clock ? &testing_clock : nullptr;
-  net::HttpServer admin(admin_options, AdminHandler(adjustable));
+  net::HttpServer admin(admin_options, AdminHandler(adjustable, &cloudwatch));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {

@@ -195,6 +195,27 @@ void CloudWatch::CatchUp() {
   }
 }
 
+std::string CloudWatch::PrometheusText() {
+  std::string out;
+  if (sqs_) sqs_->AppendPrometheus(out);
+  std::map<std::string, int> states{{kStateOk, 0}, {kStateAlarm, 0}, {kStateInsufficient, 0}};
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [scope, alarms] : alarms_) {
+      for (const auto& [name, alarm] : alarms) ++states[alarm.state.value];
+    }
+  }
+  out += "# HELP sluice_cloudwatch_alarms Metric alarms by state.\n";
+  out += "# TYPE sluice_cloudwatch_alarms gauge\n";
+  for (const auto& [state, n] : states) {
+    out += fmt::format("sluice_cloudwatch_alarms{{state=\"{}\"}} {}\n", state, n);
+  }
+  out += "# HELP sluice_cloudwatch_series Metric series held by the CloudWatch store.\n";
+  out += "# TYPE sluice_cloudwatch_series gauge\n";
+  out += fmt::format("sluice_cloudwatch_series {}\n", metrics_.SeriesCount());
+  return out;
+}
+
 // ---- alarms -------------------------------------------------------------------------------------
 
 Status CloudWatch::StoreAlarm(const Scope& scope, const Alarm& alarm) {

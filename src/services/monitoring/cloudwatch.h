@@ -72,6 +72,8 @@ class CloudWatch {
   void Start(Millis interval_ms = 5000);
 
   void CatchUp();
+  // GET /metrics on the admin port: the Prometheus text format (docs/metrics.md).
+  std::string PrometheusText();
   const Clock& clock() const { return clock_; }
   MetricStore& metrics() { return metrics_; }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace sluice::monitoring {
 namespace {
 
@@ -94,6 +96,7 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
     for (auto& [id, c] : queues_) queues.emplace_back(id, c.get());
   }
   std::map<Scope, std::vector<Sample>> out;
+  std::lock_guard totals(totals_mu_);
   static const std::vector<std::string> kGauges = {"ApproximateNumberOfMessages",
                                                    "ApproximateNumberOfMessagesNotVisible",
                                                    "ApproximateNumberOfMessagesDelayed"};
@@ -108,6 +111,12 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
     const std::int64_t size_sum = Take(c->size_sum);
     const std::int64_t size_min = Take(c->size_min, INT64_MAX);
     const std::int64_t size_max = Take(c->size_max, -1);
+    c->total_sent += sent;
+    c->total_received += received;
+    c->total_deleted += deleted;
+    c->total_empty += empty;
+    c->total_size_count += size_count;
+    c->total_size_sum += size_sum;
     auto attrs = engine_.GetQueueAttributes(id, kGauges);
     if (!attrs.ok()) {
       gone.push_back(id);  // deleted behind our back
@@ -151,6 +160,91 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
   }
   for (const engine::QueueId& id : gone) Forget(id);
   return out;
+}
+
+namespace {
+
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void SqsMetrics::AppendPrometheus(std::string& out) {
+  struct Row {
+    std::string labels;
+    std::int64_t sent, received, deleted, empty, size_count, size_sum;
+    double visible, not_visible, delayed;
+  };
+  std::vector<std::pair<engine::QueueId, Counters*>> queues;
+  {
+    std::shared_lock lock(mu_);
+    for (auto& [id, c] : queues_) queues.emplace_back(id, c.get());
+  }
+  static const std::vector<std::string> kGauges = {"ApproximateNumberOfMessages",
+                                                   "ApproximateNumberOfMessagesNotVisible",
+                                                   "ApproximateNumberOfMessagesDelayed"};
+  std::vector<Row> rows;
+  {
+    std::lock_guard totals(totals_mu_);
+    for (auto& [id, c] : queues) {
+      auto attrs = engine_.GetQueueAttributes(id, kGauges);
+      if (!attrs.ok()) continue;
+      const auto now = [](const std::atomic<std::int64_t>& a) {
+        return a.load(std::memory_order_relaxed);
+      };
+      rows.push_back({"queue=\"" + LabelValue(id.name) + "\",account=\"" + LabelValue(id.account) +
+                          "\",region=\"" + LabelValue(region_) + "\"",
+                      c->total_sent + now(c->sent), c->total_received + now(c->received),
+                      c->total_deleted + now(c->deleted), c->total_empty + now(c->empty_receives),
+                      c->total_size_count + now(c->size_count),
+                      c->total_size_sum + now(c->size_sum),
+                      AttributeNumber(*attrs, "ApproximateNumberOfMessages"),
+                      AttributeNumber(*attrs, "ApproximateNumberOfMessagesNotVisible"),
+                      AttributeNumber(*attrs, "ApproximateNumberOfMessagesDelayed")});
+    }
+  }
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const Row& r : rows) out += fmt::format("{}{{{}}} {}\n", name, r.labels, value(r));
+  };
+  family("sluice_sqs_number_of_messages_sent_total", "counter",
+         "Messages added to the queue (CloudWatch NumberOfMessagesSent).",
+         [](const Row& r) { return r.sent; });
+  family("sluice_sqs_number_of_messages_received_total", "counter",
+         "Messages returned by ReceiveMessage (NumberOfMessagesReceived).",
+         [](const Row& r) { return r.received; });
+  family("sluice_sqs_number_of_messages_deleted_total", "counter",
+         "Messages deleted (NumberOfMessagesDeleted).", [](const Row& r) { return r.deleted; });
+  family("sluice_sqs_number_of_empty_receives_total", "counter",
+         "ReceiveMessage calls that returned no message (NumberOfEmptyReceives).",
+         [](const Row& r) { return r.empty; });
+  family("sluice_sqs_sent_message_size_bytes_sum", "counter",
+         "Bytes of the messages sent (SentMessageSize Sum).",
+         [](const Row& r) { return r.size_sum; });
+  family("sluice_sqs_sent_message_size_bytes_count", "counter",
+         "Messages counted in sent_message_size_bytes_sum (SentMessageSize SampleCount).",
+         [](const Row& r) { return r.size_count; });
+  family("sluice_sqs_approximate_number_of_messages_visible", "gauge",
+         "Messages available for retrieval (ApproximateNumberOfMessagesVisible).",
+         [](const Row& r) { return r.visible; });
+  family("sluice_sqs_approximate_number_of_messages_not_visible", "gauge",
+         "Messages in flight (ApproximateNumberOfMessagesNotVisible).",
+         [](const Row& r) { return r.not_visible; });
+  family("sluice_sqs_approximate_number_of_messages_delayed", "gauge",
+         "Messages delayed, not yet available (ApproximateNumberOfMessagesDelayed).",
+         [](const Row& r) { return r.delayed; });
 }
 
 // ---- MeteredEngine ---------------------------------------------------------------------------

@@ -37,17 +37,25 @@ class SqsMetrics {
   // now), grouped by scope.
   std::map<Scope, std::vector<Sample>> Flush(Millis minute);
 
+  // The Prometheus text exposition of every known queue: cumulative counters since start and
+  // the gauges as the engine answers now (docs/metrics.md), appended to `out`.
+  void AppendPrometheus(std::string& out);
+
  private:
   struct Counters {
     std::atomic<std::int64_t> sent{0}, received{0}, deleted{0}, empty_receives{0}, dedup{0};
     std::atomic<std::int64_t> size_count{0}, size_sum{0};
     std::atomic<std::int64_t> size_min{INT64_MAX}, size_max{-1};
     Millis last_active = 0;  // minute of the last flush with activity (flush thread only)
+    // Flushed so far (totals_mu_), for Prometheus' cumulative counters.
+    std::int64_t total_sent = 0, total_received = 0, total_deleted = 0, total_empty = 0;
+    std::int64_t total_size_count = 0, total_size_sum = 0;
   };
   Counters& For(const engine::QueueId& q);
 
   engine::Engine& engine_;
   std::string region_;
+  std::mutex totals_mu_;  // Flush vs AppendPrometheus
   mutable std::shared_mutex mu_;
   std::map<engine::QueueId, std::unique_ptr<Counters>> queues_;
 };

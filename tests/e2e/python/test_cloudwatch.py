@@ -229,3 +229,29 @@ def test_alarm_state_actions_and_delete(srv, cw):
     cw.delete_alarms(AlarmNames=[alarm])
     assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []
     expect(cw.describe_alarms, "InvalidParameterCombination", AlarmNames=["a"], AlarmNamePrefix="a")
+
+
+def test_prometheus_metrics_match_queue_attributes(srv, sqs):
+    import urllib.request
+    parser = pytest.importorskip("prometheus_client.parser", reason="needs Debian's python3-prometheus-client")
+    text_string_to_metric_families = parser.text_string_to_metric_families
+
+    name = f"prom-{uuid.uuid4().hex[:10]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    for i in range(4):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.admin}/metrics", timeout=5) as r:
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = r.read().decode()
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.labels.get("queue") == name:
+                values[s.name] = s.value
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert values["sluice_sqs_approximate_number_of_messages_visible"] == int(attrs["ApproximateNumberOfMessages"]) == 3
+    assert values["sluice_sqs_approximate_number_of_messages_not_visible"] == \
+        int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
+    assert values["sluice_sqs_number_of_messages_sent_total"] == 4
+    assert values["sluice_sqs_number_of_messages_received_total"] == 1
