@@ -36,28 +36,27 @@ double AttributeNumber(const engine::AttributeMap& attrs, const char* name) {
 
 }  // namespace
 
-SqsMetrics::Counters& SqsMetrics::For(const engine::QueueId& q) {
+std::shared_ptr<SqsMetrics::Counters> SqsMetrics::CountersFor(const engine::QueueId& q) {
   {
     std::shared_lock lock(mu_);
     auto it = queues_.find(q);
-    if (it != queues_.end()) return *it->second;
+    if (it != queues_.end()) return it->second;
   }
   std::unique_lock lock(mu_);
   auto& slot = queues_[q];
-  if (!slot) slot = std::make_unique<Counters>();
-  return *slot;
+  if (!slot) slot = std::make_shared<Counters>();
+  return slot;
 }
 
-void SqsMetrics::Touch(const engine::QueueId& q) { For(q); }
+void SqsMetrics::Touch(const engine::QueueId& q) { CountersFor(q); }
 
 void SqsMetrics::Forget(const engine::QueueId& q) {
   std::unique_lock lock(mu_);
   queues_.erase(q);
 }
 
-void SqsMetrics::CountSent(const engine::QueueId& q, std::int64_t messages, std::int64_t dedup,
+void SqsMetrics::CountSent(Counters& c, std::int64_t messages, std::int64_t dedup,
                            const std::vector<std::size_t>& sizes) {
-  Counters& c = For(q);
   c.sent.fetch_add(messages, std::memory_order_relaxed);
   if (dedup != 0) c.dedup.fetch_add(dedup, std::memory_order_relaxed);
   if (sizes.empty()) return;
@@ -76,8 +75,7 @@ void SqsMetrics::CountSent(const engine::QueueId& q, std::int64_t messages, std:
   AtomicMax(c.size_max, hi);
 }
 
-void SqsMetrics::CountReceived(const engine::QueueId& q, std::int64_t messages) {
-  Counters& c = For(q);
+void SqsMetrics::CountReceived(Counters& c, std::int64_t messages) {
   if (messages == 0) {
     c.empty_receives.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -85,15 +83,15 @@ void SqsMetrics::CountReceived(const engine::QueueId& q, std::int64_t messages) 
   }
 }
 
-void SqsMetrics::CountDeleted(const engine::QueueId& q, std::int64_t messages) {
-  For(q).deleted.fetch_add(messages, std::memory_order_relaxed);
+void SqsMetrics::CountDeleted(Counters& c, std::int64_t messages) {
+  c.deleted.fetch_add(messages, std::memory_order_relaxed);
 }
 
 std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
-  std::vector<std::pair<engine::QueueId, Counters*>> queues;
+  std::vector<std::pair<engine::QueueId, std::shared_ptr<Counters>>> queues;
   {
     std::shared_lock lock(mu_);
-    for (auto& [id, c] : queues_) queues.emplace_back(id, c.get());
+    for (auto& [id, c] : queues_) queues.emplace_back(id, c);
   }
   std::map<Scope, std::vector<Sample>> out;
   std::lock_guard totals(totals_mu_);
@@ -187,10 +185,10 @@ void SqsMetrics::AppendPrometheus(std::string& out) {
     std::int64_t sent, received, deleted, empty, size_count, size_sum;
     double visible, not_visible, delayed;
   };
-  std::vector<std::pair<engine::QueueId, Counters*>> queues;
+  std::vector<std::pair<engine::QueueId, std::shared_ptr<Counters>>> queues;
   {
     std::shared_lock lock(mu_);
-    for (auto& [id, c] : queues_) queues.emplace_back(id, c.get());
+    for (auto& [id, c] : queues_) queues.emplace_back(id, c);
   }
   static const std::vector<std::string> kGauges = {"ApproximateNumberOfMessages",
                                                    "ApproximateNumberOfMessagesNotVisible",
@@ -268,14 +266,14 @@ void MeteredEngine::Send(const engine::QueueId& id, std::vector<engine::SendRequ
   sizes.reserve(messages.size());
   for (const engine::SendRequest& m : messages) sizes.push_back(m.size);
   inner_.Send(id, std::move(messages),
-              [this, id, sizes = std::move(sizes), done = std::move(done)](
+              [c = metrics_.CountersFor(id), sizes = std::move(sizes), done = std::move(done)](
                   Result<std::vector<Result<engine::SendResult>>> result) mutable {
                 if (result.ok()) {
                   std::vector<std::size_t> sent;
                   for (std::size_t i = 0; i < result->size() && i < sizes.size(); ++i) {
                     if ((*result)[i].ok()) sent.push_back(sizes[i]);
                   }
-                  metrics_.CountSent(id, static_cast<std::int64_t>(sent.size()), 0, sent);
+                  SqsMetrics::CountSent(*c, static_cast<std::int64_t>(sent.size()), 0, sent);
                 }
                 done(std::move(result));
               });
@@ -284,10 +282,10 @@ void MeteredEngine::Send(const engine::QueueId& id, std::vector<engine::SendRequ
 void MeteredEngine::Receive(const engine::QueueId& id, const engine::ReceiveRequest& request,
                             ReceiveCallback done) {
   inner_.Receive(id, request,
-                 [this, id, done = std::move(done)](
+                 [c = metrics_.CountersFor(id), done = std::move(done)](
                      Result<std::vector<engine::ReceivedMessage>> result) mutable {
                    if (result.ok()) {
-                     metrics_.CountReceived(id, static_cast<std::int64_t>(result->size()));
+                     SqsMetrics::CountReceived(*c, static_cast<std::int64_t>(result->size()));
                    }
                    done(std::move(result));
                  });
@@ -296,11 +294,12 @@ void MeteredEngine::Receive(const engine::QueueId& id, const engine::ReceiveRequ
 void MeteredEngine::Delete(const engine::QueueId& id, std::vector<std::string> receipt_handles,
                            BatchCallback done) {
   inner_.Delete(id, std::move(receipt_handles),
-                [this, id, done = std::move(done)](Result<std::vector<Status>> result) mutable {
+                [c = metrics_.CountersFor(id),
+                 done = std::move(done)](Result<std::vector<Status>> result) mutable {
                   if (result.ok()) {
                     std::int64_t n = 0;
                     for (const Status& st : *result) n += st.ok() ? 1 : 0;
-                    metrics_.CountDeleted(id, n);
+                    SqsMetrics::CountDeleted(*c, n);
                   }
                   done(std::move(result));
                 });

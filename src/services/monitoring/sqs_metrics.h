@@ -26,10 +26,22 @@ class SqsMetrics {
  public:
   SqsMetrics(engine::Engine& engine, std::string region) : engine_(engine), region_(region) {}
 
-  void CountSent(const engine::QueueId& q, std::int64_t messages, std::int64_t dedup,
-                 const std::vector<std::size_t>& sizes);
-  void CountReceived(const engine::QueueId& q, std::int64_t messages);
-  void CountDeleted(const engine::QueueId& q, std::int64_t messages);
+  // One queue's counters; shared so a request in flight keeps them while the queue is deleted.
+  struct Counters {
+    std::atomic<std::int64_t> sent{0}, received{0}, deleted{0}, empty_receives{0}, dedup{0};
+    std::atomic<std::int64_t> size_count{0}, size_sum{0};
+    std::atomic<std::int64_t> size_min{INT64_MAX}, size_max{-1};
+    Millis last_active = 0;  // minute of the last flush with activity (flush thread only)
+    // Flushed so far (totals_mu_), for Prometheus' cumulative counters.
+    std::int64_t total_sent = 0, total_received = 0, total_deleted = 0, total_empty = 0;
+    std::int64_t total_size_count = 0, total_size_sum = 0;
+  };
+  std::shared_ptr<Counters> CountersFor(const engine::QueueId& q);
+
+  static void CountSent(Counters& c, std::int64_t messages, std::int64_t dedup,
+                        const std::vector<std::size_t>& sizes);
+  static void CountReceived(Counters& c, std::int64_t messages);
+  static void CountDeleted(Counters& c, std::int64_t messages);
   void Touch(const engine::QueueId& q);
   void Forget(const engine::QueueId& q);
 
@@ -42,22 +54,11 @@ class SqsMetrics {
   void AppendPrometheus(std::string& out);
 
  private:
-  struct Counters {
-    std::atomic<std::int64_t> sent{0}, received{0}, deleted{0}, empty_receives{0}, dedup{0};
-    std::atomic<std::int64_t> size_count{0}, size_sum{0};
-    std::atomic<std::int64_t> size_min{INT64_MAX}, size_max{-1};
-    Millis last_active = 0;  // minute of the last flush with activity (flush thread only)
-    // Flushed so far (totals_mu_), for Prometheus' cumulative counters.
-    std::int64_t total_sent = 0, total_received = 0, total_deleted = 0, total_empty = 0;
-    std::int64_t total_size_count = 0, total_size_sum = 0;
-  };
-  Counters& For(const engine::QueueId& q);
-
   engine::Engine& engine_;
   std::string region_;
   std::mutex totals_mu_;  // Flush vs AppendPrometheus
   mutable std::shared_mutex mu_;
-  std::map<engine::QueueId, std::unique_ptr<Counters>> queues_;
+  std::map<engine::QueueId, std::shared_ptr<Counters>> queues_;
 };
 
 // The engine as SQS sees it, with every message operation counted into `metrics`.
