@@ -100,7 +100,7 @@ def test_sqs_metrics_count_what_was_sent(srv, cw, sqs):
     def stat(metric, statistic="Sum"):
         r = cw.get_metric_statistics(Namespace="AWS/SQS", MetricName=metric,
                                      Dimensions=[{"Name": "QueueName", "Value": name}],
-                                     StartTime=start, EndTime=end, Period=86400 if False else 3600,
+                                     StartTime=start, EndTime=end, Period=3600,
                                      Statistics=[statistic])
         return sum(dp[statistic] for dp in r["Datapoints"])
 
@@ -255,3 +255,27 @@ def test_prometheus_metrics_match_queue_attributes(srv, sqs):
         int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
     assert values["sluice_sqs_number_of_messages_sent_total"] == 4
     assert values["sluice_sqs_number_of_messages_received_total"] == 1
+
+
+def test_metrics_and_alarms_survive_kill_9(tmp_path):
+    srv = Sluice(tmp_path, "", data_dir=tmp_path / "data")
+    try:
+        client = _session().client("cloudwatch", endpoint_url=srv.endpoint)
+        now = dt.datetime.now(dt.timezone.utc)
+        client.put_metric_data(Namespace="Durable", MetricData=[{"MetricName": "M", "Values": [1, 2, 3]}])
+        client.put_metric_alarm(AlarmName="durable", Namespace="Durable", MetricName="M", Statistic="Sum",
+                                Period=60, EvaluationPeriods=1, Threshold=100,
+                                ComparisonOperator="GreaterThanThreshold")
+        srv.proc.kill()  # SIGKILL: no shutdown path runs
+        srv.proc.wait(5)
+        srv.log.close()
+        srv.start()
+        client = _session().client("cloudwatch", endpoint_url=srv.endpoint)
+        r = client.get_metric_statistics(Namespace="Durable", MetricName="M",
+                                         StartTime=now - dt.timedelta(minutes=5),
+                                         EndTime=now + dt.timedelta(minutes=5), Period=600,
+                                         Statistics=["Sum", "SampleCount"])
+        assert [(d["Sum"], d["SampleCount"]) for d in r["Datapoints"]] == [(6.0, 3.0)]
+        assert [a["AlarmName"] for a in client.describe_alarms()["MetricAlarms"]] == ["durable"]
+    finally:
+        srv.stop()
