@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/engine.h"
 #include "engine/resource_store.h"
@@ -129,7 +130,14 @@ Status CloudWatch::Load() {
     if (!records.ok()) return records.status();
     auto& items = history_[Scope{rs.account, rs.region}];
     for (const engine::ResourceRecord& r : *records) {
-      if (auto h = DecodeHistory(r.value)) items.push_back(std::move(*h));
+      if (r.name.size() == 32) {
+        history_seq_ =
+            std::max<std::uint64_t>(history_seq_, std::strtoull(r.name.c_str() + 16, nullptr, 16));
+      }
+      if (auto h = DecodeHistory(r.value)) {
+        h->record = r.name;
+        items.push_back(std::move(*h));
+      }
     }
     std::stable_sort(items.begin(), items.end(), [](const HistoryItem& a, const HistoryItem& b) {
       return a.timestamp < b.timestamp;
@@ -189,9 +197,7 @@ void CloudWatch::CatchUp() {
     last_compaction_ = Floor(now, kHour);
     (void)metrics_.Compact(now);
     std::lock_guard lock(mu_);
-    for (auto& [scope, items] : history_) {
-      while (!items.empty() && items.front().timestamp < now - kHistoryRetention) items.pop_front();
-    }
+    for (auto& [scope, items] : history_) TrimHistoryLocked(scope, items, now);
   }
 }
 
@@ -232,13 +238,29 @@ Status CloudWatch::StoreAlarm(const Scope& scope, const Alarm& alarm) {
 
 void CloudWatch::AddHistory(const Scope& scope, HistoryItem item) {
   if (resources_ != nullptr) {
-    const std::string name =
+    // Time first, so the store lists them in order; the sequence keeps names unique.
+    std::string name =
         fmt::format("{:016x}{:016x}", static_cast<std::uint64_t>(item.timestamp), ++history_seq_);
-    (void)resources_->Put(kHistoryKind, ResourceScopeOf(scope), name, EncodeHistory(item), "", 0);
+    if (resources_->Put(kHistoryKind, ResourceScopeOf(scope), name, EncodeHistory(item), "", 0)
+            .ok()) {
+      item.record = std::move(name);
+    }
   }
+  const Millis now = item.timestamp;
   auto& items = history_[scope];
   items.push_back(std::move(item));
-  while (items.size() > kHistoryCap) items.pop_front();
+  TrimHistoryLocked(scope, items, now);
+}
+
+void CloudWatch::TrimHistoryLocked(const Scope& scope, std::deque<HistoryItem>& items, Millis now) {
+  while (!items.empty() &&
+         (items.size() > kHistoryCap || items.front().timestamp < now - kHistoryRetention)) {
+    if (resources_ != nullptr && !items.front().record.empty()) {
+      (void)resources_->Delete(kHistoryKind, ResourceScopeOf(scope), items.front().record,
+                               engine::kAnyVersion);
+    }
+    items.pop_front();
+  }
 }
 
 void CloudWatch::EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now,
@@ -279,7 +301,7 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
   (void)StoreAlarm(scope, alarm);
   AddHistory(scope, {alarm.config.name, "StateUpdate",
                      fmt::format("Alarm updated from {} to {}", old.value, t.state),
-                     StateHistoryData(alarm, old.value, old), now});
+                     StateHistoryData(alarm, old.value, old), now, ""});
   if (!alarm.config.actions_enabled) return;
   const std::vector<std::string>& actions = t.state == kStateAlarm ? alarm.config.alarm_actions
                                             : t.state == kStateOk
@@ -330,7 +352,7 @@ void CloudWatch::Deliver(std::vector<Notification> notifications) {
     AddHistory(n.scope, {n.alarm, "Action",
                          st.ok() ? fmt::format("Successfully executed action {}", n.arn)
                                  : fmt::format("Failed to execute action {}", n.arn),
-                         buf.GetString(), now});
+                         buf.GetString(), now, ""});
   }
 }
 
@@ -356,7 +378,7 @@ Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
     Alarm& stored = alarms[name] = std::move(alarm);
     AddHistory(scope, {name, "ConfigurationUpdate",
                        fmt::format("Alarm \"{}\" {}", name, created ? "created" : "updated"),
-                       EncodeAlarm(stored), now});
+                       EncodeAlarm(stored), now, ""});
     EvaluateLocked(scope, stored, now, notifications);
   }
   Deliver(std::move(notifications));
@@ -421,7 +443,7 @@ Status CloudWatch::SetActionsEnabled(const Scope& scope, const std::vector<std::
     it->second.state.config_updated_ms = clock_.NowMs();
     if (Status st = StoreAlarm(scope, it->second); !st.ok()) return st;
     AddHistory(scope, {name, "ConfigurationUpdate", fmt::format("Alarm \"{}\" updated", name),
-                       EncodeAlarm(it->second), clock_.NowMs()});
+                       EncodeAlarm(it->second), clock_.NowMs(), ""});
   }
   return Status::Ok();
 }

@@ -52,6 +52,7 @@ struct HistoryItem {
   std::string summary;
   std::string data;  // JSON
   Millis timestamp = 0;
+  std::string record;  // its name in the resource store ("" when not stored)
 };
 
 class CloudWatch {
@@ -101,6 +102,8 @@ class CloudWatch {
   };
   Status StoreAlarm(const Scope& scope, const Alarm& alarm);
   void AddHistory(const Scope& scope, HistoryItem item);
+  // Drops the oldest items past retention or the cap, from memory and the store (mu_ held).
+  void TrimHistoryLocked(const Scope& scope, std::deque<HistoryItem>& items, Millis now);
   // Evaluates one alarm at `now` (mu_ held); a transition queues its notifications.
   void EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now, std::vector<Notification>& out);
   void TransitionLocked(const Scope& scope, Alarm& alarm, const Transition& t, Millis now,

@@ -188,6 +188,25 @@ TEST_F(CloudWatchTest, AlarmTransitionsNotifyAndRecordHistory) {
   EXPECT_TRUE(cw_->Alarms(kScope).empty());
 }
 
+TEST_F(CloudWatchTest, HistoryIsKeptThirtyDays) {
+  AlarmConfig c;
+  c.name = "old";
+  c.metric = {"App", "M", {}};
+  c.statistic = "Sum";
+  c.comparison = "GreaterThanThreshold";
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_FALSE(cw_->History(kScope).empty());
+  clock_.AdvanceSeconds(31 * 86400);
+  cw_->CatchUp();
+  EXPECT_TRUE(cw_->History(kScope).empty());
+  cw_ = std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1");
+  ASSERT_TRUE(cw_->Load().ok());
+  EXPECT_TRUE(cw_->History(kScope).empty());  // deleted from the store too
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_EQ(cw_->History(kScope).size(), 1u);
+  EXPECT_FALSE(cw_->History(kScope)[0].record.empty());
+}
+
 TEST_F(CloudWatchTest, WithoutNotifierActionsFail) {
   AlarmConfig c;
   c.name = "x";
