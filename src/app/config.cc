@@ -402,7 +402,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return Status(ErrorCode::kInvalidParameterValue,
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
-  if (Status s = CheckKeys(root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing"});
+  if (Status s = CheckKeys(
+          root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring"});
       !s.ok())
     return s;
   Status s;
@@ -479,6 +480,10 @@ Status LoadConfigFile(const std::string& path, Config& config) {
                     "testing.clock must be \"system\" or \"adjustable\"");
     }
     config.testing_adjustable_clock = clock == "adjustable";
+  }
+  if (const toml::table* t = section("monitoring")) {
+    if (s = CheckKeys(*t, "monitoring", {"sqs_metrics"}); !s.ok()) return s;
+    if (s = Read(*t, "monitoring", "sqs_metrics", config.sqs_metrics); !s.ok()) return s;
   }
   if (const toml::table* t = section("log")) {
     if (s = CheckKeys(*t, "log", {"level"}); !s.ok()) return s;

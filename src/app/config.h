@@ -68,6 +68,8 @@ struct Config {
   // [testing] clock = "adjustable": the admin port's POST /testing/clock?advance_seconds=N moves
   // the clock of auth and STS (credential expiry, signature times) forward. Tests only.
   bool testing_adjustable_clock = false;
+  // [monitoring] sqs_metrics: count the AWS/SQS metrics (docs/cloudwatch.md). On by default.
+  bool sqs_metrics = true;
 };
 
 // Reads a TOML file into `config` (only keys present override). Unknown keys are errors, so a

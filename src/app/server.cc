@@ -33,6 +33,8 @@
 #include "protocol/dispatcher.h"
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
+#include "services/monitoring/cloudwatch.h"
+#include "services/monitoring/monitoring_service.h"
 #include "services/sns/delivery.h"
 #include "services/sns/signer.h"
 #include "services/sns/sns_service.h"
@@ -299,12 +301,18 @@ int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& ou
   return 0;
 }
 
-// The admin port: /health and /ready; /testing/clock with [testing] clock = "adjustable".
-net::HttpHandler AdminHandler(AdjustableClock* adjustable) {
-  return [adjustable](net::HttpRequest&& req, net::Responder respond) {
+// The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); /testing/clock with
+// [testing] clock = "adjustable".
+net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatch* cloudwatch) {
+  return [adjustable, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
     const std::string_view path = req.Path();
     if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
+    if (path == "/metrics" && cloudwatch != nullptr) {
+      net::HttpResponse r = Text(200, cloudwatch->PrometheusText());
+      r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
+      return respond(std::move(r));
+    }
     if (adjustable != nullptr && path == "/testing/clock") {
       return respond(TestingClock(*adjustable, req));
     }
@@ -381,9 +389,16 @@ int RunServer(const Config& config) {
   services::Platform platform;
   platform.clock = &auth_clock;
   platform.auth = auth.get();
-  platform.queues = engine;
   platform.resources = opened.resources.get();
   platform.keys = &keys;
+  // CloudWatch on the control-plane clock; SQS sees the engine through its metrics counter.
+  monitoring::CloudWatch cloudwatch(auth_clock, opened.resources.get(), config.region);
+  if (Status st = cloudwatch.Load(); !st.ok()) {
+    spdlog::error("cannot load CloudWatch data: {}", st.message());
+    return 1;
+  }
+  platform.queues = config.sqs_metrics ? &cloudwatch.MeterSqs(*engine, config.account_id) : engine;
+  cloudwatch.Start();
   // SNS: its signing key and certificate (kept in the store), the HTTP client for HTTP/S
   // endpoints, and the delivery worker, which resumes the outbox before the API opens.
   auto signer = sns::Signer::Open(*opened.resources);
@@ -428,6 +443,7 @@ int RunServer(const Config& config) {
   services.push_back(kms::MakeKmsService(platform));
   services.push_back(ssm::MakeSsmService(platform));
   services.push_back(sns::MakeSnsService(platform, sns_options, delivery));
+  services.push_back(monitoring::MakeMonitoringService(platform, cloudwatch));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -473,7 +489,7 @@ int RunServer(const Config& config) {
   }
   admin_options.threads = 1;
   AdjustableClock* adjustable = config.testing_adjustable_clock ? &testing_clock : nullptr;
-  net::HttpServer admin(admin_options, AdminHandler(adjustable));
+  net::HttpServer admin(admin_options, AdminHandler(adjustable, &cloudwatch));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {
@@ -494,7 +510,8 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, SNS, STS, KMS and SSM on {} (admin {}), store: {}, ready in {} us",
+      "sluice {} serving SQS, SNS, STS, KMS, SSM and CloudWatch on {} (admin {}), store: {}, "
+      "ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
   int sig = 0;

@@ -241,5 +241,23 @@ snsc delete-topic --topic-arn "$topic" || bad "sns delete-topic exit $?"
 err=$(snsc get-topic-attributes --topic-arn "$topic" 2>&1 >/dev/null)
 [[ "$err" == *NotFound* ]] && ok "sns deleted topic is NotFound" || bad "sns deleted topic: $err"
 
+# CloudWatch (Query in Debian's awscli): custom metrics, their statistics and listing, an alarm.
+cw() { timeout -k 5 40 "$AWS" --endpoint-url "$SLUICE_ENDPOINT" --output json cloudwatch "$@"; }
+ns="Cli/$$"
+cw put-metric-data --namespace "$ns" \
+  --metric-data '[{"MetricName":"Orders","Dimensions":[{"Name":"Shop","Value":"eu"}],"Values":[1,2,3],"Unit":"Count"}]' \
+  && ok "cloudwatch put-metric-data" || bad "cloudwatch put-metric-data exit $?"
+start=$(date -u -d '-10 min' +%Y-%m-%dT%H:%M:%SZ) end=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)
+out=$(cw get-metric-statistics --namespace "$ns" --metric-name Orders --dimensions Name=Shop,Value=eu \
+  --start-time "$start" --end-time "$end" --period 1200 --statistics Sum Maximum) || bad "get-metric-statistics exit $?"
+check "cloudwatch get-metric-statistics" "$(jpath "$out" '[(p["Sum"], p["Maximum"]) for p in d["Datapoints"]]')" "[(6.0, 3.0)]"
+check "cloudwatch list-metrics" "$(jpath "$(cw list-metrics --namespace "$ns")" '[m["MetricName"] for m in d["Metrics"]]')" "['Orders']"
+cw put-metric-alarm --alarm-name "cli-$$" --namespace "$ns" --metric-name Orders --statistic Sum --period 60 \
+  --evaluation-periods 1 --threshold 5 --comparison-operator GreaterThanThreshold || bad "put-metric-alarm exit $?"
+check "cloudwatch describe-alarms" "$(jpath "$(cw describe-alarms --alarm-names "cli-$$")" '(d["MetricAlarms"][0]["Threshold"], d["MetricAlarms"][0]["ComparisonOperator"])')" \
+  "(5.0, 'GreaterThanThreshold')"
+err=$(cw put-metric-data --namespace AWS/SQS --metric-name X --value 1 2>&1 >/dev/null)
+[[ "$err" == *InvalidParameterValue* ]] && ok "cloudwatch refuses AWS/ namespaces" || bad "AWS/ namespace: $err"
+
 echo "cli smoke: $failures failure(s)"
 ((failures == 0))

@@ -26,6 +26,15 @@ TEST_F(ServerConfigFile, DefaultsAreZeroConfiguration) {
   EXPECT_EQ(from_empty.listen, c.listen);
 }
 
+TEST_F(ServerConfigFile, MonitoringSection) {
+  Config c;
+  EXPECT_TRUE(c.sqs_metrics);
+  ASSERT_TRUE(Load("[monitoring]\nsqs_metrics = false\n", c).ok());
+  EXPECT_FALSE(c.sqs_metrics);
+  Config typo;
+  EXPECT_FALSE(Load("[monitoring]\nsqs_metric = false\n", typo).ok());
+}
+
 TEST_F(ServerConfigFile, ReadsTlsAndLimits) {
   Config c;
   const Status s = Load(R"(

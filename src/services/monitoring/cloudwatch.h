@@ -1,0 +1,137 @@
+// CloudWatch as a library: the metric store, the AWS/SQS metrics collector, the alarms with their
+// history, and the minute clock that drives them. The service's handlers and the app use it.
+//
+// Time: everything runs on the injected clock (the control-plane clock, adjustable in tests).
+// CatchUp() closes every minute that has ended: the SQS counters and gauges of the open minute
+// become its datapoints, then every alarm is evaluated, and once an hour the store is compacted.
+// The app calls it every few seconds (Start) and every CloudWatch request calls it first, so a
+// test that moves the clock sees the closed minute on its next request. When the clock jumps
+// several minutes, the counts since the last close go to the open minute and the skipped minutes
+// have no SQS datapoints.
+//
+// Alarm actions go through an AlarmNotifier (SNS implements it); without one, or for an action
+// that is not an SNS topic, the action is recorded in the alarm history as failed.
+//
+// Thread-safety: every method may be called concurrently.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "services/monitoring/alarm.h"
+#include "services/monitoring/metric_store.h"
+#include "services/monitoring/sqs_metrics.h"
+
+namespace sluice::engine {
+class Engine;
+class ResourceStore;
+}  // namespace sluice::engine
+
+namespace sluice::monitoring {
+
+// What alarm actions publish to; the SNS service implements it.
+class AlarmNotifier {
+ public:
+  virtual ~AlarmNotifier() = default;
+  // Publishes `message` with `subject` to the topic `topic_arn` of `account`. An error: the
+  // action failed (its text goes into the alarm history).
+  virtual Status Publish(std::string_view account, std::string_view topic_arn,
+                         std::string_view subject, std::string_view message) = 0;
+};
+
+struct HistoryItem {
+  std::string alarm_name;
+  std::string type;  // ConfigurationUpdate, StateUpdate, Action
+  std::string summary;
+  std::string data;  // JSON
+  Millis timestamp = 0;
+  std::string record;  // its name in the resource store ("" when not stored)
+};
+
+class CloudWatch {
+ public:
+  // `resources` may be null (memory only). `region`: the region SQS's queues live in.
+  CloudWatch(Clock& clock, engine::ResourceStore* resources, std::string region);
+  ~CloudWatch();
+  CloudWatch(const CloudWatch&) = delete;
+  CloudWatch& operator=(const CloudWatch&) = delete;
+
+  // Loads stored metrics and alarms. Call once before use.
+  Status Load();
+  // The engine SQS should use: `engine` with its message operations counted. Call before use;
+  // `engine` must outlive this object. `seed_account`: whose existing queues emit from the start.
+  engine::Engine& MeterSqs(engine::Engine& engine, std::string_view seed_account);
+  void SetNotifier(AlarmNotifier* notifier);
+  // Calls CatchUp every `interval_ms` of the clock (on the clock's timer thread) until destroyed.
+  void Start(Millis interval_ms = 5000);
+
+  void CatchUp();
+  // GET /metrics on the admin port: the Prometheus text format (docs/metrics.md).
+  std::string PrometheusText();
+  const Clock& clock() const { return clock_; }
+  MetricStore& metrics() { return metrics_; }
+
+  // ---- alarms ---------------------------------------------------------------------------------
+  // Creates or replaces (keeping its state) the alarm, then evaluates it.
+  Status PutAlarm(const Scope& scope, AlarmConfig config);
+  std::vector<Alarm> Alarms(const Scope& scope) const;
+  // Deletes those that exist; the names that do not are returned.
+  Result<std::vector<std::string>> DeleteAlarms(const Scope& scope,
+                                                const std::vector<std::string>& names);
+  // kNotFound-style: false when there is no such alarm.
+  Result<bool> SetAlarmState(const Scope& scope, const std::string& name, const std::string& state,
+                             const std::string& reason, const std::string& reason_data);
+  Status SetActionsEnabled(const Scope& scope, const std::vector<std::string>& names, bool enabled);
+  std::vector<HistoryItem> History(const Scope& scope) const;
+
+ private:
+  struct Notification {
+    std::string account;
+    std::string arn;
+    std::string subject;
+    std::string message;
+    std::string alarm;
+    Scope scope;
+  };
+  Status StoreAlarm(const Scope& scope, const Alarm& alarm);
+  void AddHistory(const Scope& scope, HistoryItem item);
+  // Drops the oldest items past retention or the cap, from memory and the store (mu_ held).
+  void TrimHistoryLocked(const Scope& scope, std::deque<HistoryItem>& items, Millis now);
+  // Evaluates one alarm at `now` (mu_ held); a transition queues its notifications.
+  void EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now, std::vector<Notification>& out);
+  void TransitionLocked(const Scope& scope, Alarm& alarm, const Transition& t, Millis now,
+                        std::vector<Notification>& out);
+  void Deliver(std::vector<Notification> notifications);
+
+  Clock& clock_;
+  engine::ResourceStore* resources_;
+  std::string region_;
+  MetricStore metrics_;
+  std::unique_ptr<SqsMetrics> sqs_;
+  std::unique_ptr<engine::Engine> metered_;
+
+  std::mutex tick_mu_;
+  Millis open_minute_ = 0;
+  Millis last_compaction_ = 0;
+
+  mutable std::mutex mu_;
+  AlarmNotifier* notifier_ = nullptr;
+  std::map<Scope, std::map<std::string, Alarm>> alarms_;
+  std::map<Scope, std::deque<HistoryItem>> history_;
+  std::uint64_t history_seq_ = 0;
+
+  struct Guard {
+    std::mutex mu;
+    CloudWatch* self = nullptr;
+  };
+  std::shared_ptr<Guard> guard_;  // timer callbacks reach this object through it
+};
+
+}  // namespace sluice::monitoring

@@ -1,0 +1,21 @@
+// The errors of the CloudWatch API (models/monitoring.json): Query codes as AWS answers them, the
+// JSON __type (awsQueryCompatible) as the model's shape names.
+#pragma once
+
+#include "common/status.h"
+#include "protocol/service.h"
+
+namespace sluice::monitoring {
+
+struct CwError {
+  static constexpr ErrorType kResourceNotFound{"ResourceNotFound", 404, true, "ResourceNotFound"};
+  static constexpr ErrorType kInvalidNextToken{"InvalidNextToken"};
+  static constexpr ErrorType kInvalidFormat{"InvalidFormat", 400, true, "InvalidFormatFault"};
+  static constexpr ErrorType kLimitExceeded{"LimitExceeded", 400, true, "LimitExceededFault"};
+};
+
+// CloudWatch's errors and its overrides of the common codes (InvalidParameterValue,
+// MissingParameter, InvalidParameterCombination with their JSON shape names; InternalServiceError).
+const protocol::ErrorTable& CloudWatchErrorTable();
+
+}  // namespace sluice::monitoring

@@ -1,0 +1,230 @@
+// CloudWatch as a whole on a fake clock: the AWS/SQS metrics of a local engine, minute closing,
+// alarms that evaluate every minute and notify through the notifier, history and reload.
+#include "services/monitoring/cloudwatch.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "engine/local/local_engine.h"
+#include "engine/resource_store.h"
+
+namespace sluice::monitoring {
+namespace {
+
+constexpr char kAccount[] = "000000000000";
+const Scope kScope{kAccount, "us-east-1"};
+
+struct Published {
+  std::string account, arn, subject, message;
+};
+
+class FakeNotifier final : public AlarmNotifier {
+ public:
+  Status Publish(std::string_view account, std::string_view arn, std::string_view subject,
+                 std::string_view message) override {
+    if (fail) return Status(ErrorCode::kInternalError, "topic gone");
+    sent.push_back(
+        {std::string(account), std::string(arn), std::string(subject), std::string(message)});
+    return Status::Ok();
+  }
+  bool fail = false;
+  std::vector<Published> sent;
+};
+
+class CloudWatchTest : public ::testing::Test {
+ protected:
+  CloudWatchTest()
+      : clock_(1'700'000'040'000),  // a minute boundary
+        engine_(engine::NewLocalEngine(clock_, {})),
+        resources_(engine::OpenResourceStore().value()),
+        cw_(std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1")) {
+    EXPECT_TRUE(cw_->Load().ok());
+    sqs_ = &cw_->MeterSqs(*engine_, kAccount);
+  }
+
+  void Send(const engine::QueueId& q, int n) {
+    std::vector<engine::SendRequest> batch(static_cast<std::size_t>(n));
+    for (auto& m : batch) {
+      m.body = "hello";
+      m.size = 5;
+    }
+    std::promise<void> done;
+    sqs_->Send(q, std::move(batch), [&](auto) { done.set_value(); });
+    done.get_future().wait();
+  }
+  std::size_t Receive(const engine::QueueId& q) {
+    engine::ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = 0;
+    r.visibility_timeout = 600;  // the fake clock moves minutes at a time
+    std::promise<std::size_t> done;
+    sqs_->Receive(q, r, [&](Result<std::vector<engine::ReceivedMessage>> got) {
+      done.set_value(got.ok() ? got->size() : 0);
+    });
+    return done.get_future().get();
+  }
+  double Sum(const std::string& queue, const std::string& metric) {
+    double sum = 0;
+    for (const auto& [ts, p] : cw_->metrics().Points(
+             kScope, SeriesKey{"AWS/SQS", metric, {{"QueueName", queue}}}, 0, INT64_MAX)) {
+      sum += p.agg.sum;
+    }
+    return sum;
+  }
+  void Minute() {
+    clock_.AdvanceSeconds(60);
+    cw_->CatchUp();
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::ResourceStore> resources_;
+  std::unique_ptr<CloudWatch> cw_;
+  engine::Engine* sqs_ = nullptr;
+};
+
+TEST_F(CloudWatchTest, SqsMetricsPerMinute) {
+  const engine::QueueId q{kAccount, "jobs"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {}, {}).ok());
+  Send(q, 3);
+  EXPECT_EQ(Receive(q), 3u);
+  EXPECT_EQ(Receive(q), 0u);  // an empty receive
+  cw_->CatchUp();             // same minute: nothing closed yet
+  EXPECT_EQ(Sum("jobs", "NumberOfMessagesSent"), 0);
+  Minute();
+  EXPECT_EQ(Sum("jobs", "NumberOfMessagesSent"), 3);
+  EXPECT_EQ(Sum("jobs", "NumberOfMessagesReceived"), 3);
+  EXPECT_EQ(Sum("jobs", "NumberOfEmptyReceives"), 1);
+  EXPECT_EQ(Sum("jobs", "ApproximateNumberOfMessagesNotVisible"), 3);
+  EXPECT_EQ(Sum("jobs", "SentMessageSize"), 15);
+  Send(q, 2);
+  Minute();
+  EXPECT_EQ(Sum("jobs", "NumberOfMessagesSent"), 5);
+  auto points = cw_->metrics().Points(
+      kScope, SeriesKey{"AWS/SQS", "ApproximateNumberOfMessagesVisible", {{"QueueName", "jobs"}}},
+      0, INT64_MAX);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[1].second.agg.max, 2);
+  EXPECT_EQ(points[1].first - points[0].first, kMinute);
+}
+
+TEST_F(CloudWatchTest, IdleQueueStopsEmittingAfterSixHours) {
+  const engine::QueueId q{kAccount, "idle"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {}, {}).ok());
+  Minute();
+  const auto count = [&] {
+    return cw_->metrics()
+        .Points(kScope, SeriesKey{"AWS/SQS", "NumberOfMessagesSent", {{"QueueName", "idle"}}}, 0,
+                INT64_MAX)
+        .size();
+  };
+  EXPECT_EQ(count(), 1u);
+  for (int i = 0; i < 6 * 60 + 5; ++i) Minute();
+  const std::size_t after = count();
+  EXPECT_EQ(after, 6u * 60u);
+  Send(q, 1);
+  Minute();
+  EXPECT_EQ(count(), after + 1);
+}
+
+TEST_F(CloudWatchTest, AlarmTransitionsNotifyAndRecordHistory) {
+  FakeNotifier notifier;
+  cw_->SetNotifier(&notifier);
+  const engine::QueueId q{kAccount, "deep"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {}, {}).ok());
+  AlarmConfig c;
+  c.name = "depth";
+  c.metric = {"AWS/SQS", "ApproximateNumberOfMessagesVisible", {{"QueueName", "deep"}}};
+  c.statistic = "Maximum";
+  c.period = 60;
+  c.evaluation_periods = 2;
+  c.datapoints_to_alarm = 2;
+  c.threshold = 1;
+  c.comparison = "GreaterThanThreshold";
+  c.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:ops"};
+  c.ok_actions = {"arn:aws:sns:us-east-1:000000000000:ops", "arn:aws:autoscaling:x"};
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_EQ(cw_->Alarms(kScope)[0].state.value, kStateInsufficient);
+  Send(q, 3);
+  Minute();
+  EXPECT_EQ(cw_->Alarms(kScope)[0].state.value, kStateAlarm);  // 1 datapoint < M: all breaching
+  EXPECT_EQ(notifier.sent.size(), 1u);
+  Minute();
+  EXPECT_EQ(cw_->Alarms(kScope)[0].state.value, kStateAlarm);
+  EXPECT_EQ(notifier.sent.size(), 1u);  // no transition, no notification
+  EXPECT_EQ(Receive(q), 3u);
+  Minute();
+  ASSERT_EQ(cw_->Alarms(kScope)[0].state.value, kStateOk);
+  ASSERT_EQ(notifier.sent.size(), 2u);
+  EXPECT_EQ(notifier.sent[1].arn, "arn:aws:sns:us-east-1:000000000000:ops");
+  EXPECT_NE(notifier.sent[1].message.find("\"NewStateValue\":\"OK\""), std::string::npos);
+  EXPECT_EQ(notifier.sent[1].subject, "OK: \"depth\" in US East (N. Virginia)");
+  std::vector<std::string> summaries;
+  for (const HistoryItem& h : cw_->History(kScope)) summaries.push_back(h.summary);
+  EXPECT_NE(std::find(summaries.begin(), summaries.end(),
+                      "Failed to execute action arn:aws:autoscaling:x"),
+            summaries.end());
+  EXPECT_NE(std::find(summaries.begin(), summaries.end(),
+                      "Successfully executed action arn:aws:sns:us-east-1:000000000000:ops"),
+            summaries.end());
+
+  // Disabled actions: transitions happen, nothing is published.
+  ASSERT_TRUE(cw_->SetActionsEnabled(kScope, {"depth"}, false).ok());
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "depth", kStateAlarm, "test", ""));
+  EXPECT_EQ(notifier.sent.size(), 2u);
+  EXPECT_FALSE(*cw_->SetAlarmState(kScope, "nope", kStateAlarm, "test", ""));
+
+  // Alarms and history survive a restart (the resource store).
+  cw_ = std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1");
+  ASSERT_TRUE(cw_->Load().ok());
+  ASSERT_EQ(cw_->Alarms(kScope).size(), 1u);
+  EXPECT_EQ(cw_->Alarms(kScope)[0].state.value, kStateAlarm);
+  EXPECT_FALSE(cw_->Alarms(kScope)[0].config.actions_enabled);
+  EXPECT_EQ(cw_->History(kScope).size(), summaries.size() + 2);
+  auto missing = cw_->DeleteAlarms(kScope, {"depth", "other"});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(*missing, std::vector<std::string>{"other"});
+  EXPECT_TRUE(cw_->Alarms(kScope).empty());
+}
+
+TEST_F(CloudWatchTest, HistoryIsKeptThirtyDays) {
+  AlarmConfig c;
+  c.name = "old";
+  c.metric = {"App", "M", {}};
+  c.statistic = "Sum";
+  c.comparison = "GreaterThanThreshold";
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_FALSE(cw_->History(kScope).empty());
+  clock_.AdvanceSeconds(31 * 86400);
+  cw_->CatchUp();
+  EXPECT_TRUE(cw_->History(kScope).empty());
+  cw_ = std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1");
+  ASSERT_TRUE(cw_->Load().ok());
+  EXPECT_TRUE(cw_->History(kScope).empty());  // deleted from the store too
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_EQ(cw_->History(kScope).size(), 1u);
+  EXPECT_FALSE(cw_->History(kScope)[0].record.empty());
+}
+
+TEST_F(CloudWatchTest, WithoutNotifierActionsFail) {
+  AlarmConfig c;
+  c.name = "x";
+  c.metric = {"App", "M", {}};
+  c.statistic = "Sum";
+  c.threshold = 0;
+  c.comparison = "GreaterThanOrEqualToThreshold";
+  c.treat_missing_data = "breaching";
+  c.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:ops"};
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  EXPECT_EQ(cw_->Alarms(kScope)[0].state.value, kStateAlarm);
+  const auto history = cw_->History(kScope);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.back().type, "Action");
+  EXPECT_EQ(history.back().summary,
+            "Failed to execute action arn:aws:sns:us-east-1:000000000000:ops");
+  EXPECT_NE(history.back().data.find("SNS is not available"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::monitoring

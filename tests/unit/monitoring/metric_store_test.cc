@@ -1,0 +1,101 @@
+// The metric store: write-through and reload, retention and rollups by age.
+#include "services/monitoring/metric_store.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/resource_store.h"
+
+namespace sluice::monitoring {
+namespace {
+
+const Scope kScope{"000000000000", "us-east-1"};
+const SeriesKey kKey{"App", "Latency", {{"Api", "get"}}};
+constexpr Millis kT0 = 1'700'000'040'000;  // a minute boundary
+
+Sample At(Millis ts, double v) {
+  Sample s;
+  s.key = kKey;
+  s.timestamp = ts;
+  s.agg.AddValue(v);
+  s.unit = "Milliseconds";
+  return s;
+}
+
+TEST(MetricStore, PointsAreAlignedToTheMinuteAndMerged) {
+  MetricStore store(nullptr);
+  ASSERT_TRUE(
+      store.Put(kScope, {At(kT0 + 1'000, 1), At(kT0 + 59'000, 3), At(kT0 + 60'000, 5)}).ok());
+  auto points = store.Points(kScope, kKey, kT0, kT0 + 2 * kMinute);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].first, kT0);
+  EXPECT_EQ(points[0].second.agg.sum, 4);
+  EXPECT_EQ(points[0].second.agg.count, 2);
+  EXPECT_EQ(points[1].second.agg.sum, 5);
+  EXPECT_TRUE(store.Points(kScope, SeriesKey{"App", "Latency", {}}, kT0, kT0 + kHour).empty());
+  EXPECT_TRUE(store.Points(Scope{"111111111111", "us-east-1"}, kKey, kT0, kT0 + kHour).empty());
+}
+
+TEST(MetricStore, WritesThroughAndReloads) {
+  auto resources = engine::OpenResourceStore().value();
+  {
+    MetricStore store(resources.get());
+    ASSERT_TRUE(store.Put(kScope, {At(kT0, 1), At(kT0 + kHour, 2)}).ok());
+    ASSERT_TRUE(store.Put(kScope, {At(kT0, 10)}).ok());
+  }
+  MetricStore again(resources.get());
+  ASSERT_TRUE(again.Load().ok());
+  auto points = again.Points(kScope, kKey, kT0 - kHour, kT0 + 2 * kHour);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].second.agg.sum, 11);
+  EXPECT_EQ(*points[0].second.agg.Percentile(100), 10);
+  EXPECT_EQ(points[0].second.unit, "Milliseconds");
+  EXPECT_EQ(again.SeriesCount(), 1u);
+}
+
+TEST(MetricStore, RetentionRollsUpThenDrops) {
+  auto resources = engine::OpenResourceStore().value();
+  MetricStore store(resources.get());
+  const Millis hour = kT0 - kT0 % kHour;
+  std::vector<Sample> samples;
+  for (int m = 0; m < 60; ++m) samples.push_back(At(hour + m * kMinute, m));
+  ASSERT_TRUE(store.Put(kScope, samples).ok());
+
+  ASSERT_TRUE(store.Compact(hour + 14 * kDay).ok());  // still 1-minute
+  EXPECT_EQ(store.Points(kScope, kKey, hour, hour + kHour).size(), 60u);
+
+  ASSERT_TRUE(store.Compact(hour + 20 * kDay).ok());  // 5-minute points
+  auto five = store.Points(kScope, kKey, hour, hour + kHour);
+  ASSERT_EQ(five.size(), 12u);
+  EXPECT_EQ(five[0].second.agg.sum, 0 + 1 + 2 + 3 + 4);
+  EXPECT_EQ(five[0].second.agg.count, 5);
+  EXPECT_FALSE(five[0].second.agg.Percentile(50).has_value());
+
+  ASSERT_TRUE(store.Compact(hour + 100 * kDay).ok());  // 1-hour points
+  auto hourly = store.Points(kScope, kKey, hour, hour + kHour);
+  ASSERT_EQ(hourly.size(), 1u);
+  EXPECT_EQ(hourly[0].second.agg.sum, 59 * 60 / 2);
+  EXPECT_EQ(hourly[0].second.agg.min, 0);
+  EXPECT_EQ(hourly[0].second.agg.max, 59);
+
+  MetricStore reloaded(resources.get());  // the rollups were written through
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.Points(kScope, kKey, hour, hour + kHour).size(), 1u);
+
+  ASSERT_TRUE(store.Compact(hour + 456 * kDay).ok());  // past retention
+  EXPECT_TRUE(store.Points(kScope, kKey, hour, hour + kHour).empty());
+  EXPECT_EQ(store.SeriesCount(), 0u);
+  MetricStore empty(resources.get());
+  ASSERT_TRUE(empty.Load().ok());
+  EXPECT_EQ(empty.SeriesCount(), 0u);
+}
+
+TEST(MetricStore, ResolutionByAge) {
+  EXPECT_EQ(ResolutionForAge(0), kMinute);
+  EXPECT_EQ(ResolutionForAge(15 * kDay - 1), kMinute);
+  EXPECT_EQ(ResolutionForAge(15 * kDay), 5 * kMinute);
+  EXPECT_EQ(ResolutionForAge(63 * kDay), kHour);
+  EXPECT_EQ(ResolutionForAge(455 * kDay), 0);
+}
+
+}  // namespace
+}  // namespace sluice::monitoring
