@@ -21,6 +21,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "app/alarm_notifier.h"
 #include "auth/auth.h"
 #include "auth/session_token.h"
 #include "common/clock.h"
@@ -443,6 +444,9 @@ int RunServer(const Config& config) {
   services.push_back(kms::MakeKmsService(platform));
   services.push_back(ssm::MakeSsmService(platform));
   services.push_back(sns::MakeSnsService(platform, sns_options, delivery));
+  // Alarm actions publish through SNS's own Publish handler (app/alarm_notifier.h).
+  SnsAlarmNotifier alarm_notifier(services.back().handlers.at("Publish"), auth != nullptr);
+  cloudwatch.SetNotifier(&alarm_notifier);
   services.push_back(monitoring::MakeMonitoringService(platform, cloudwatch));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
@@ -520,7 +524,8 @@ int RunServer(const Config& config) {
   engine->Shutdown();  // answers parked long polls
   api.Stop(std::chrono::milliseconds(10000));
   admin.Stop(std::chrono::milliseconds(1000));
-  delivery.Stop();  // what is not delivered yet stays in the outbox
+  cloudwatch.SetNotifier(nullptr);  // alarms that change from now on notify nobody
+  delivery.Stop();                  // what is not delivered yet stays in the outbox
   (*http_client)->Stop();
   clock.Stop();
   spdlog::info("stopped");
