@@ -24,6 +24,8 @@
 namespace sluice::engine {
 
 struct EngineOptions {
+  // The default region: of QueueIds without one, and of queues a store recorded without one
+  // (stores written before queues had regions); such queues are pinned to it on recovery.
   std::string region = "us-east-1";
   std::size_t max_inflight_per_queue = 120000;  // standard queues; OverLimit on short polls
   // Key for receipt-handle MACs; random per process when empty. (The durable store persists it.)
@@ -47,8 +49,10 @@ class Engine {
                              const TagMap& tags) = 0;
   virtual Status DeleteQueue(const QueueId& id) = 0;
   virtual bool QueueExists(const QueueId& id) = 0;
-  // Queues of `account` whose names start with `prefix`, sorted by name.
-  virtual std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix) = 0;
+  // Queues of `account` in `region` (empty: the default region) whose names start with
+  // `prefix`, sorted by name.
+  virtual std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
+                                          std::string_view prefix) = 0;
   // `names` as requested ("All" expands); unknown names -> kInvalidAttributeName.
   virtual Result<AttributeMap> GetQueueAttributes(const QueueId& id,
                                                   const std::vector<std::string>& names) = 0;
@@ -58,14 +62,16 @@ class Engine {
   virtual Result<TagMap> ListQueueTags(const QueueId& id) = 0;
   // kPurgeQueueInProgress when purged less than 60 s ago.
   virtual Status PurgeQueue(const QueueId& id) = 0;
-  // Queues whose RedrivePolicy targets `dead_letter_queue`, sorted by name.
+  // Queues whose RedrivePolicy targets `dead_letter_queue` (so of its account and region), sorted
+  // by name.
   virtual Result<std::vector<QueueId>> ListDeadLetterSourceQueues(const QueueId& dlq) = 0;
   // Adds / removes a statement (Sid = label) in the queue's Policy attribute.
   virtual Status AddPermission(const QueueId& id, const std::string& label,
                                const std::vector<std::string>& account_ids,
                                const std::vector<std::string>& actions) = 0;
   virtual Status RemovePermission(const QueueId& id, const std::string& label) = 0;
-  // "arn:aws:sqs:<region>:<account>:<name>" for a queue, and back.
+  // "arn:aws:sqs:<region>:<account>:<name>" for a queue (the default region when id.region is
+  // empty). Every ARN the engine takes (RedrivePolicy, move tasks) names the queue's region.
   virtual std::string QueueArn(const QueueId& id) const = 0;
   // The queue's KmsMasterKeyId (SSE-KMS), cheaply, for the service's check of the key on every
   // send and receive; empty when it has none (or there is no such queue).

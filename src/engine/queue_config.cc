@@ -136,6 +136,7 @@ std::optional<ParsedArn> ParseQueueArn(std::string_view arn) {
   out.region = std::string(arn.substr(0, c1));
   out.queue.account = std::string(arn.substr(c1 + 1, c2 - c1 - 1));
   out.queue.name = std::string(arn.substr(c2 + 1));
+  out.queue.region = out.region;
   if (out.queue.name.find(':') != std::string::npos) return std::nullopt;
   return out;
 }

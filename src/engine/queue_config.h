@@ -23,7 +23,7 @@ std::string FormatQueueArn(std::string_view region, const QueueId& id);
 // Region and queue of an SQS queue ARN; nullopt when not one.
 struct ParsedArn {
   std::string region;
-  QueueId queue;
+  QueueId queue;  // with queue.region = region
 };
 std::optional<ParsedArn> ParseQueueArn(std::string_view arn);
 

@@ -1,6 +1,7 @@
 // Domain types of the queue engine. Nothing here knows of HTTP, JSON or XML.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,12 +13,21 @@
 
 namespace sluice::engine {
 
-// A queue is named by its owning account and its name (case-sensitive).
+// A queue is named by its owning account, its region and its name (case-sensitive), as on AWS:
+// the same name may exist in two regions of one account, as two queues.
 struct QueueId {
   std::string account;  // 12 digits
   std::string name;     // 1-80 chars [A-Za-z0-9_-], FIFO names end in ".fifo"
+  // "us-west-2"; empty means the engine's default region (EngineOptions::region). The engine
+  // fills it in every QueueId it returns.
+  std::string region{};
   bool operator==(const QueueId&) const = default;
-  auto operator<=>(const QueueId&) const = default;
+  // By account, then region, then name (so one account's queues of one region are a range).
+  std::strong_ordering operator<=>(const QueueId& o) const {
+    if (auto c = account <=> o.account; c != 0) return c;
+    if (auto c = region <=> o.region; c != 0) return c;
+    return name <=> o.name;
+  }
 };
 
 // Queue attributes as SQS names them ("VisibilityTimeout" -> "30"); values are strings.

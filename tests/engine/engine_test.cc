@@ -519,15 +519,110 @@ TYPED_TEST(EngineTest, AttributeValidation) {
 TYPED_TEST(EngineTest, ListQueuesSortedByPrefix) {
   for (const char* n : {"b2", "a1", "b1", "c"}) ASSERT_TRUE(this->Create(n).ok());
   ASSERT_TRUE(this->engine_->CreateQueue(QueueId{"111111111111", "b0"}, {}, {}).ok());
-  auto all = this->engine_->ListQueues(kAccount, "");
+  auto all = this->engine_->ListQueues(kAccount, "", "");
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].name, "a1");
   EXPECT_EQ(all[3].name, "c");
-  auto b = this->engine_->ListQueues(kAccount, "b");
+  auto b = this->engine_->ListQueues(kAccount, "", "b");
   ASSERT_EQ(b.size(), 2u);
   EXPECT_EQ(b[0].name, "b1");
   EXPECT_EQ(b[1].name, "b2");
-  EXPECT_TRUE(this->engine_->ListQueues(kAccount, "B").empty());
+  EXPECT_TRUE(this->engine_->ListQueues(kAccount, "", "B").empty());
+}
+
+// Queues are scoped by account and region (AWS): the same name in two regions is two queues, with
+// their own ARNs, attributes and messages; a QueueId without a region names the default one.
+TYPED_TEST(EngineTest, QueuesAreScopedByRegion) {
+  const QueueId west{kAccount, "q", "us-west-2"};
+  const QueueId east_explicit{kAccount, "q", "us-east-1"};
+  ASSERT_TRUE(this->Create("q", {{"VisibilityTimeout", "10"}}).ok());
+  EXPECT_TRUE(this->engine_->QueueExists(east_explicit));
+  EXPECT_FALSE(this->engine_->QueueExists(west));
+  // Another region: another queue, so different attributes are no QueueNameExists.
+  ASSERT_TRUE(this->engine_->CreateQueue(west, {{"VisibilityTimeout", "20"}}, {}).ok());
+  EXPECT_EQ(this->engine_->QueueArn(west), "arn:aws:sqs:us-west-2:" + std::string(kAccount) + ":q");
+  EXPECT_EQ(this->Arn("q"), "arn:aws:sqs:us-east-1:" + std::string(kAccount) + ":q");
+
+  auto west_names = this->engine_->ListQueues(kAccount, "us-west-2", "");
+  ASSERT_EQ(west_names.size(), 1u);
+  EXPECT_EQ(west_names[0], west);
+  auto east_names = this->engine_->ListQueues(kAccount, "", "");
+  ASSERT_EQ(east_names.size(), 1u);
+  EXPECT_EQ(east_names[0], east_explicit);  // the engine fills the region in
+  EXPECT_TRUE(this->engine_->ListQueues(kAccount, "eu-west-1", "").empty());
+
+  this->Send("q", "east");
+  auto sent = std::make_shared<Await<Result<std::vector<Result<SendResult>>>>>();
+  SendRequest r;
+  r.body = "west";
+  r.sender_id = "AIDATEST";
+  this->engine_->Send(west, {r}, [sent](auto res) { sent->Set(std::move(res)); });
+  ASSERT_TRUE(sent->Wait().has_value());
+  auto receive_west = [this, &west] {
+    this->Settle();
+    auto out = std::make_shared<Await<Result<Messages>>>();
+    ReceiveRequest req;
+    req.max_messages = 10;
+    req.visibility_timeout = 0;
+    req.wait_seconds = 0;
+    this->engine_->Receive(west, req, [out](Result<Messages> m) { out->Set(std::move(m)); });
+    auto m = out->Wait();
+    EXPECT_TRUE(m.has_value() && m->ok());
+    return m.has_value() && m->ok() ? this->Bodies(**m) : std::vector<std::string>{};
+  };
+  EXPECT_EQ(this->Bodies(this->Receive("q", 10, 0)), std::vector<std::string>{"east"});
+  EXPECT_EQ(receive_west(), std::vector<std::string>{"west"});
+
+  if (TypeParam::kPersistent) {
+    this->Open();  // a restart keeps both, each in its region
+    EXPECT_EQ(this->Attrs("q")["VisibilityTimeout"], "10");
+    auto west_attrs = this->engine_->GetQueueAttributes(west, {"VisibilityTimeout", "QueueArn"});
+    ASSERT_TRUE(west_attrs.ok());
+    EXPECT_EQ((*west_attrs)["VisibilityTimeout"], "20");
+    EXPECT_EQ((*west_attrs)["QueueArn"], this->engine_->QueueArn(west));
+    EXPECT_EQ(receive_west(), std::vector<std::string>{"west"});
+  }
+
+  ASSERT_TRUE(this->engine_->DeleteQueue(west).ok());
+  EXPECT_FALSE(this->engine_->QueueExists(west));
+  EXPECT_EQ(this->Bodies(this->Receive("q", 10, 0)), std::vector<std::string>{"east"});
+}
+
+// A dead-letter queue must be in its source's region (and account); dead-letter sources and move
+// tasks follow the ARNs' regions.
+TYPED_TEST(EngineTest, DeadLetterQueueMustBeInTheSourcesRegion) {
+  Engine& e = *this->engine_;
+  const QueueId west_dlq{kAccount, "dlq", "us-west-2"};
+  const QueueId west_src{kAccount, "src", "us-west-2"};
+  ASSERT_TRUE(this->Create("dlq").ok());
+  ASSERT_TRUE(e.CreateQueue(west_dlq, {}, {}).ok());
+  const std::string east_policy = this->RedrivePolicy("dlq", 3);
+  Status cross = e.CreateQueue(west_src, {{"RedrivePolicy", east_policy}}, {});
+  EXPECT_EQ(cross.code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_NE(cross.message().find("same account and region"), std::string::npos) << cross.message();
+  const std::string west_policy =
+      R"({"deadLetterTargetArn":")" + e.QueueArn(west_dlq) + R"(","maxReceiveCount":3})";
+  ASSERT_TRUE(e.CreateQueue(west_src, {{"RedrivePolicy", west_policy}}, {}).ok());
+  EXPECT_EQ(e.SetQueueAttributes(west_src, {{"RedrivePolicy", east_policy}}).code(),
+            ErrorCode::kInvalidParameterValue);
+
+  auto west_sources = e.ListDeadLetterSourceQueues(west_dlq);
+  ASSERT_TRUE(west_sources.ok());
+  ASSERT_EQ(west_sources->size(), 1u);
+  EXPECT_EQ((*west_sources)[0], west_src);
+  auto east_sources = e.ListDeadLetterSourceQueues(this->Q("dlq"));
+  ASSERT_TRUE(east_sources.ok());
+  EXPECT_TRUE(east_sources->empty());
+
+  // The default region's "dlq" is nobody's dead-letter queue; us-west-2's is.
+  EXPECT_EQ(e.StartMessageMoveTask(this->Arn("dlq"), std::nullopt, std::nullopt).status().code(),
+            ErrorCode::kInvalidParameterValue);
+  auto task = e.StartMessageMoveTask(e.QueueArn(west_dlq), std::nullopt, std::nullopt);
+  ASSERT_TRUE(task.ok()) << task.status().message();
+  auto tasks = e.ListMessageMoveTasks(e.QueueArn(west_dlq), 10);
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 1u);
+  EXPECT_EQ((*tasks)[0].source_arn, e.QueueArn(west_dlq));
 }
 
 TYPED_TEST(EngineTest, Tags) {
@@ -2101,7 +2196,7 @@ TYPED_TEST(EngineTest, RestartKeepsQueuesAttributesTagsAndPolicy) {
     EXPECT_EQ(this->Attrs("f.fifo"), before_f);
     EXPECT_EQ(this->Attrs("dlq"), before_dlq);
     EXPECT_EQ(*this->engine_->ListQueueTags(this->Q("q")), (TagMap{{"team", "a"}}));
-    auto names = this->engine_->ListQueues(kAccount, "");
+    auto names = this->engine_->ListQueues(kAccount, "", "");
     ASSERT_EQ(names.size(), 3u);
     EXPECT_EQ(names[0].name, "dlq");
     EXPECT_EQ(names[1].name, "f.fifo");

@@ -38,7 +38,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   Status CreateQueue(const QueueId& id, const AttributeMap& attributes, const TagMap& tags);
   Status DeleteQueue(const QueueId& id);
   bool QueueExists(const QueueId& id) { return Find(id) != nullptr; }
-  std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix);
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
+                                  std::string_view prefix);
   Result<AttributeMap> GetQueueAttributes(const QueueId& id, const std::vector<std::string>& names);
   Status SetQueueAttributes(const QueueId& id, const AttributeMap& attributes);
   Status TagQueue(const QueueId& id, const TagMap& tags);
@@ -50,7 +51,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
                        const std::vector<std::string>& account_ids,
                        const std::vector<std::string>& actions);
   Status RemovePermission(const QueueId& id, const std::string& label);
-  std::string QueueArn(const QueueId& id) const { return FormatQueueArn(opt_.region, id); }
+  std::string QueueArn(const QueueId& id) const { return FormatQueueArn(RegionOf(id), id); }
   std::string KmsMasterKeyId(const QueueId& id) {
     QueuePtr q = Find(id);
     if (!q) return {};
@@ -77,7 +78,16 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void Shutdown();
 
  private:
+  // A QueueId without a region names a queue of the default region.
+  const std::string& RegionOf(const QueueId& id) const {
+    return id.region.empty() ? opt_.region : id.region;
+  }
+  QueueId Normalized(QueueId id) const {
+    if (id.region.empty()) id.region = opt_.region;
+    return id;
+  }
   QueuePtr Find(const QueueId& id) {
+    if (id.region.empty()) return Find(Normalized(id));
     std::shared_lock lock(reg_mu_);
     auto it = queues_.find(id);
     return it == queues_.end() ? nullptr : it->second;

@@ -25,8 +25,8 @@ namespace local {
 
 QueuePtr Impl::FindByArnLocked(std::string_view arn) const {
   auto parsed = ParseQueueArn(arn);
-  if (!parsed || parsed->region != opt_.region) return nullptr;
-  auto it = queues_.find(parsed->queue);
+  if (!parsed) return nullptr;
+  auto it = queues_.find(parsed->queue);  // the ARN's region names the queue's
   return it == queues_.end() ? nullptr : it->second;
 }
 
@@ -39,17 +39,19 @@ std::uint64_t Impl::NewQueueKey() {
   }
 }
 
-Status Impl::ValidateRedrive(const QueueId& source, bool source_fifo,
+Status Impl::ValidateRedrive(const QueueId& source_id, bool source_fifo,
                              const std::optional<RedrivePolicy>& policy, const std::string& json,
                              QueuePtr* target) {
   if (!policy) return Status::Ok();
+  const QueueId source = Normalized(source_id);
   auto fail = [&](std::string_view reason) {
     return Status(
         ErrorCode::kInvalidParameterValue,
         fmt::format("Value {} for parameter RedrivePolicy is invalid. Reason: {}", json, reason));
   };
   auto parsed = ParseQueueArn(policy->dead_letter_target_arn);
-  if (!parsed || parsed->region != opt_.region || parsed->queue.account != source.account) {
+  // AWS: the dead-letter queue must be in the source's account and region.
+  if (!parsed || parsed->region != source.region || parsed->queue.account != source.account) {
     return fail("Dead-letter target must be in the same account and region as the source.");
   }
   if (parsed->queue == source) return fail("Dead-letter target can't be the source queue.");
@@ -79,7 +81,14 @@ Status Impl::Recover() {
   std::vector<std::shared_ptr<MoveTask>> running;
   const Millis now = clock_.NowMs();
   Store::RecoveryVisitor v;
+  std::vector<QueuePtr> unpinned;  // stored without a region (older stores)
   v.on_queue = [&](StoredQueue s) {
+    const bool pin = s.id.region.empty();
+    s.id = Normalized(std::move(s.id));
+    if (queues_.contains(s.id)) {
+      spdlog::error("recovery: queue {} is stored twice; keeping the first", QueueArn(s.id));
+      return;
+    }
     auto q = std::make_shared<Queue>(s.id, QueueArn(s.id), s.key);
     ApplyAttributes(q->config, s.attributes);
     q->fifo = q->config.fifo_queue;
@@ -89,6 +98,7 @@ Status Impl::Recover() {
     q->purged_ms = s.purged_ms;
     by_key[s.key] = q;
     queues_[s.id] = q;
+    if (pin) unpinned.push_back(q);
   };
   v.on_message = [&](StoredMessage m) {
     auto it = by_key.find(m.key.queue_key);
@@ -129,6 +139,16 @@ Status Impl::Recover() {
   };
   Status s = store_->Recover(v);
   if (!s.ok()) return s;
+  // Queues stored before queues had regions are in the default region, for good: recorded with
+  // it now, so that a later change of the default region does not move them.
+  for (const QueuePtr& q : unpinned) {
+    StoredQueue snapshot;
+    {
+      std::lock_guard lock(q->mu);
+      snapshot = q->Snapshot();
+    }
+    NoteIgnoredError("recording a queue's region", store_->PutQueue(snapshot));
+  }
   for (auto& [source, list] : tasks_) {
     std::sort(list.begin(), list.end(),
               [](const auto& a, const auto& b) { return a->rec.started_ms < b->rec.started_ms; });
@@ -146,7 +166,8 @@ Status Impl::Recover() {
   return Status::Ok();
 }
 
-Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, const TagMap& tags) {
+Status Impl::CreateQueue(const QueueId& given, const AttributeMap& attributes, const TagMap& tags) {
+  const QueueId id = Normalized(given);
   bool fifo = false;
   if (auto it = attributes.find("FifoQueue"); it != attributes.end()) {
     std::string v = it->second;
@@ -234,7 +255,8 @@ Status Impl::CreateQueue(const QueueId& id, const AttributeMap& attributes, cons
   return Status::Ok();
 }
 
-Status Impl::DeleteQueue(const QueueId& id) {
+Status Impl::DeleteQueue(const QueueId& given) {
+  const QueueId id = Normalized(given);
   std::unique_lock meta(meta_mu_);
   QueuePtr q;
   {
@@ -259,11 +281,15 @@ Status Impl::DeleteQueue(const QueueId& id) {
   return stored;
 }
 
-std::vector<QueueId> Impl::ListQueues(std::string_view account, std::string_view prefix) {
+std::vector<QueueId> Impl::ListQueues(std::string_view account, std::string_view region,
+                                      std::string_view prefix) {
   std::vector<QueueId> out;
+  const QueueId from =
+      Normalized(QueueId{std::string(account), std::string(prefix), std::string(region)});
   std::shared_lock lock(reg_mu_);
-  for (auto it = queues_.lower_bound(QueueId{std::string(account), std::string(prefix)});
-       it != queues_.end() && it->first.account == account; ++it) {
+  for (auto it = queues_.lower_bound(from);
+       it != queues_.end() && it->first.account == account && it->first.region == from.region;
+       ++it) {
     if (it->first.name.compare(0, prefix.size(), prefix) != 0) break;
     out.push_back(it->first);
   }
@@ -438,7 +464,8 @@ Status Impl::PurgeQueue(const QueueId& id) {
   return Status::Ok();
 }
 
-Result<std::vector<QueueId>> Impl::ListDeadLetterSourceQueues(const QueueId& dlq) {
+Result<std::vector<QueueId>> Impl::ListDeadLetterSourceQueues(const QueueId& given) {
+  const QueueId dlq = Normalized(given);
   std::vector<QueuePtr> all;
   {
     std::shared_lock lock(reg_mu_);
@@ -533,8 +560,9 @@ class LocalEngine final : public Engine {
   }
   Status DeleteQueue(const QueueId& id) override { return impl_->DeleteQueue(id); }
   bool QueueExists(const QueueId& id) override { return impl_->QueueExists(id); }
-  std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix) override {
-    return impl_->ListQueues(account, prefix);
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
+                                  std::string_view prefix) override {
+    return impl_->ListQueues(account, region, prefix);
   }
   Result<AttributeMap> GetQueueAttributes(const QueueId& id,
                                           const std::vector<std::string>& names) override {

@@ -423,7 +423,7 @@ std::optional<MessageState> DecodeState(std::string_view value) {
 
 std::string EncodeQueue(const StoredQueue& q, std::string_view wrapped_data_key) {
   std::string out;
-  out.push_back(kTagV1);
+  out.push_back(kTagQueueV2);
   PutVarint(&out, q.key);
   PutBytes(&out, q.id.account);
   PutBytes(&out, q.id.name);
@@ -433,16 +433,19 @@ std::string EncodeQueue(const StoredQueue& q, std::string_view wrapped_data_key)
   PutSigned(&out, q.modified_ms);
   PutSigned(&out, q.purged_ms);
   PutBytes(&out, wrapped_data_key);
+  PutBytes(&out, q.id.region);
   return out;
 }
 
 std::optional<StoredQueue> DecodeQueue(std::string_view value, std::string* wrapped_data_key) {
-  Reader r(value);
+  if (value.empty() || (value[0] != kTagV1 && value[0] != kTagQueueV2)) return std::nullopt;
+  const bool with_region = value[0] == kTagQueueV2;
+  Reader r(value.substr(1));
   StoredQueue q;
-  if (!r.Tag(kTagV1) || !r.Varint(&q.key) || !r.Bytes(&q.id.account) || !r.Bytes(&q.id.name) ||
+  if (!r.Varint(&q.key) || !r.Bytes(&q.id.account) || !r.Bytes(&q.id.name) ||
       !r.Map(&q.attributes) || !r.Map(&q.tags) || !r.Signed(&q.created_ms) ||
       !r.Signed(&q.modified_ms) || !r.Signed(&q.purged_ms) || !r.Bytes(wrapped_data_key) ||
-      !r.done()) {
+      (with_region && !r.Bytes(&q.id.region)) || !r.done()) {
     return std::nullopt;
   }
   return q;

@@ -17,9 +17,12 @@
 namespace sluice::engine::rocksdb_store {
 
 // Version of the on-disk format as a whole, stamped in the meta column family.
-// 2: payloads sealed with a key id (kTagSealedV2) and rotated data keys ('k' records). A version-1
-// directory is upgraded in place on open: every version-1 record is a valid version-2 record.
-inline constexpr std::uint32_t kFormatVersion = 2;
+// 2: payloads sealed with a key id (kTagSealedV2) and rotated data keys ('k' records).
+// 3: queue records with a region (kTagQueueV2).
+// Older directories are upgraded in place on open (the stamp alone): every version-1 record is a
+// valid version-2 record, and every version-2 record a valid version-3 one (a queue record
+// without a region is a queue of the default region; the engine then rewrites it with it).
+inline constexpr std::uint32_t kFormatVersion = 3;
 
 // ---- keys --------------------------------------------------------------------------------------
 // meta CF.
@@ -80,6 +83,8 @@ inline constexpr char kTagV1 = 0x01;        // plain record, layout version 1
 inline constexpr char kTagSealedV1 = 0x02;  // payload only: AES-256-GCM sealed v1 payload
 // Payload only (format 2): BE32(key id), then the AES-256-GCM sealed v1 payload under that key.
 inline constexpr char kTagSealedV2 = 0x03;
+// Queue record only (format 3): the v1 queue fields, then bytes region.
+inline constexpr char kTagQueueV2 = 0x02;
 
 std::string EncodeFormatVersion(std::uint32_t version);
 std::optional<std::uint32_t> DecodeFormatVersion(std::string_view value);
@@ -99,7 +104,8 @@ std::optional<PayloadIndexFields> DecodePayloadIndexFields(std::string_view in);
 std::string EncodeState(const MessageState& state);
 std::optional<MessageState> DecodeState(std::string_view value);
 
-// `wrapped_data_key` is empty when the queue is not encrypted.
+// `wrapped_data_key` is empty when the queue is not encrypted. Written as kTagQueueV2 (with the
+// region); a kTagV1 record (format 2 and older) decodes with an empty region.
 std::string EncodeQueue(const StoredQueue& queue, std::string_view wrapped_data_key);
 std::optional<StoredQueue> DecodeQueue(std::string_view value, std::string* wrapped_data_key);
 

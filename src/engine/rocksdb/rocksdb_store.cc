@@ -459,10 +459,11 @@ Status RocksDbStoreImpl::CheckFormatVersion() {
         "supports (version {}); run a newer sluice",
         dir, *version, kFormatVersion));
   }
-  if (*version == 1) {
-    // Format 1 → 2: every format-1 record is a valid format-2 record, so the upgrade is the
-    // stamp alone; from then on binaries that only read format 1 refuse the directory (they
-    // could not open payloads sealed with a key id).
+  if (*version >= 1 && *version < kFormatVersion) {
+    // Format 1 → 2 → 3: every older record is a valid record of the current format, so the
+    // upgrade is the stamp alone; from then on older binaries refuse the directory (they could
+    // not open payloads sealed with a key id, nor queue records with a region, and would drop
+    // those queues' messages as orphans).
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, meta_, kFormatVersionKey, EncodeFormatVersion(kFormatVersion));
@@ -470,13 +471,14 @@ Status RocksDbStoreImpl::CheckFormatVersion() {
       return OpenError(fmt::format("storage: cannot upgrade data directory {} to format {}: {}",
                                    dir, kFormatVersion, s.ToString()));
     }
-    spdlog::info("storage: upgraded {} from storage format version 1 to {}", dir, kFormatVersion);
+    spdlog::info("storage: upgraded {} from storage format version {} to {}", dir, *version,
+                 kFormatVersion);
     return Status::Ok();
   }
   if (*version != kFormatVersion) {
     return OpenError(fmt::format(
         "storage: data directory {} has unknown storage format version {} (this sluice reads "
-        "versions 1 and {})",
+        "versions 1 to {})",
         dir, *version, kFormatVersion));
   }
   return Status::Ok();

@@ -148,7 +148,7 @@ Status CloudWatch::Load() {
 
 engine::Engine& CloudWatch::MeterSqs(engine::Engine& engine, std::string_view seed_account) {
   sqs_ = std::make_unique<SqsMetrics>(engine, region_);
-  for (const engine::QueueId& id : engine.ListQueues(seed_account, "")) sqs_->Touch(id);
+  for (const engine::QueueId& id : engine.ListQueues(seed_account, "", "")) sqs_->Touch(id);
   metered_ = std::make_unique<MeteredEngine>(engine, *sqs_);
   return *metered_;
 }

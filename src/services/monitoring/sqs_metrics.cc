@@ -36,7 +36,15 @@ double AttributeNumber(const engine::AttributeMap& attrs, const char* name) {
 
 }  // namespace
 
-std::shared_ptr<SqsMetrics::Counters> SqsMetrics::CountersFor(const engine::QueueId& q) {
+engine::QueueId SqsMetrics::WithRegion(const engine::QueueId& q) const {
+  if (!q.region.empty()) return q;
+  engine::QueueId full = q;
+  full.region = region_;
+  return full;
+}
+
+std::shared_ptr<SqsMetrics::Counters> SqsMetrics::CountersFor(const engine::QueueId& queue) {
+  const engine::QueueId q = WithRegion(queue);
   {
     std::shared_lock lock(mu_);
     auto it = queues_.find(q);
@@ -52,7 +60,7 @@ void SqsMetrics::Touch(const engine::QueueId& q) { CountersFor(q); }
 
 void SqsMetrics::Forget(const engine::QueueId& q) {
   std::unique_lock lock(mu_);
-  queues_.erase(q);
+  queues_.erase(WithRegion(q));
 }
 
 void SqsMetrics::CountSent(Counters& c, std::int64_t messages, std::int64_t dedup,
@@ -127,7 +135,7 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
     if (active || c->last_active == 0) c->last_active = minute;
     if (minute - c->last_active >= kIdleAfter) continue;  // idle: stops emitting, as on AWS
 
-    std::vector<Sample>& samples = out[Scope{id.account, region_}];
+    std::vector<Sample>& samples = out[Scope{id.account, id.region}];
     auto add = [&](const char* name, double value, const char* unit) {
       Sample s;
       s.key = SeriesKey{"AWS/SQS", name, {{"QueueName", id.name}}};
@@ -203,7 +211,7 @@ void SqsMetrics::AppendPrometheus(std::string& out) {
         return a.load(std::memory_order_relaxed);
       };
       rows.push_back({"queue=\"" + LabelValue(id.name) + "\",account=\"" + LabelValue(id.account) +
-                          "\",region=\"" + LabelValue(region_) + "\"",
+                          "\",region=\"" + LabelValue(id.region) + "\"",
                       c->total_sent + now(c->sent), c->total_received + now(c->received),
                       c->total_deleted + now(c->deleted), c->total_empty + now(c->empty_receives),
                       c->total_size_count + now(c->size_count),

@@ -24,6 +24,7 @@ namespace sluice::monitoring {
 
 class SqsMetrics {
  public:
+  // `region`: the engine's default region, of QueueIds that name none.
   SqsMetrics(engine::Engine& engine, std::string region) : engine_(engine), region_(region) {}
 
   // One queue's counters; shared so a request in flight keeps them while the queue is deleted.
@@ -54,6 +55,8 @@ class SqsMetrics {
   void AppendPrometheus(std::string& out);
 
  private:
+  // Counters are kept by queue with its region filled in, so both forms count as one queue.
+  engine::QueueId WithRegion(const engine::QueueId& q) const;
   engine::Engine& engine_;
   std::string region_;
   std::mutex totals_mu_;  // Flush vs AppendPrometheus
@@ -70,9 +73,9 @@ class MeteredEngine final : public engine::Engine {
                      const engine::TagMap& tags) override;
   Status DeleteQueue(const engine::QueueId& id) override;
   bool QueueExists(const engine::QueueId& id) override { return inner_.QueueExists(id); }
-  std::vector<engine::QueueId> ListQueues(std::string_view account,
+  std::vector<engine::QueueId> ListQueues(std::string_view account, std::string_view region,
                                           std::string_view prefix) override {
-    return inner_.ListQueues(account, prefix);
+    return inner_.ListQueues(account, region, prefix);
   }
   Result<engine::AttributeMap> GetQueueAttributes(const engine::QueueId& id,
                                                   const std::vector<std::string>& names) override {

@@ -204,7 +204,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     auto ref = ParseQueueArn(arn);
     if (!ref) return Status(ErrorCode::kInvalidParameterValue, "not an SQS queue ARN: " + arn);
     engine::Engine& engine = *platform.queues;
-    engine::QueueId id{ref->account, ref->name};
+    engine::QueueId id{ref->account, ref->name, ref->region};
     if (engine.QueueArn(id) != arn || !engine.QueueExists(id)) {
       return Status(ErrorCode::kInvalidParameterValue, "the queue does not exist: " + arn);
     }

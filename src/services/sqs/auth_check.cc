@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "engine/queue_config.h"
 #include "services/sqs/queue_url.h"
 
 namespace sluice::sqs {
@@ -37,19 +38,6 @@ std::string QueuePolicy(const Sqs& sqs, const engine::QueueId& id) {
   return it == attributes->end() ? std::string() : it->second;
 }
 
-// "arn:aws:sqs:<region>:<account>:<name>" -> queue id.
-std::optional<engine::QueueId> QueueFromArn(std::string_view arn) {
-  constexpr std::string_view kPrefix = "arn:aws:sqs:";
-  if (arn.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  arn.remove_prefix(kPrefix.size());
-  const auto c1 = arn.find(':');
-  if (c1 == std::string_view::npos) return std::nullopt;
-  arn.remove_prefix(c1 + 1);
-  const auto c2 = arn.find(':');
-  if (c2 == std::string_view::npos || c2 + 1 == arn.size()) return std::nullopt;
-  return engine::QueueId{std::string(arn.substr(0, c2)), std::string(arn.substr(c2 + 1))};
-}
-
 Status AuthorizeQueue(const Sqs& sqs, const SqsActionInfo& action, const RequestContext& ctx,
                       const std::string& action_name, const engine::QueueId& id) {
   const std::string arn = sqs.engine.QueueArn(id);
@@ -79,7 +67,7 @@ Status CheckRequest(const Sqs& sqs, const SqsActionInfo& action, const RequestCo
   if (action.name == "GetQueueUrl" || action.name == "CreateQueue") {
     auto name = NonEmptyString(input, "QueueName");
     if (!name) return Status::Ok();  // the handler answers the missing parameter
-    engine::QueueId id{account, std::string(*name)};
+    engine::QueueId id{account, std::string(*name), ctx.region};
     if (action.name == "GetQueueUrl") {
       if (auto owner = NonEmptyString(input, "QueueOwnerAWSAccountId")) {
         id.account = std::string(*owner);
@@ -88,10 +76,12 @@ Status CheckRequest(const Sqs& sqs, const SqsActionInfo& action, const RequestCo
     return AuthorizeQueue(sqs, action, ctx, action_name, id);
   }
   if (auto source = NonEmptyString(input, "SourceArn")) {
-    if (auto id = QueueFromArn(*source)) return AuthorizeQueue(sqs, action, ctx, action_name, *id);
+    if (auto parsed = engine::ParseQueueArn(*source)) {
+      return AuthorizeQueue(sqs, action, ctx, action_name, parsed->queue);
+    }
   }
   // Account-level actions (ListQueues, CancelMessageMoveTask): every queue of the account.
-  const std::string arn = fmt::format("arn:aws:sqs:{}:{}:*", sqs.options.region, account);
+  const std::string arn = fmt::format("arn:aws:sqs:{}:{}:*", ctx.region, account);
   return sqs.auth->Authorize(ctx, action_name,
                              auth::Resource{arn, account, {}, action.cross_account});
 }

@@ -74,14 +74,16 @@ Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::Qu
 
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx,
                                      const Value& input) {
-  const std::string& default_account = ctx.account_id;
+  const UrlScope scope{ctx.account_id, ctx.region, sqs.options.region};
   std::optional<engine::QueueId> id;
   if (auto url = NonEmptyString(input, "QueueUrl")) {
-    id = ParseQueueUrl(*url, default_account);
+    id = ParseQueueUrl(*url, scope);
   } else if (!ctx.path.empty() && ctx.path != "/") {
-    id = ParseQueueUrl(ctx.path, default_account);
+    id = ParseQueueUrl(ctx.path, scope);
   }
-  if (!id) return QueueDoesNotExist(ctx.protocol);
+  // Queues are regional: a URL of another region than the request's names no queue here (AWS
+  // answers QueueDoesNotExist when a client of one region uses another region's queue URL).
+  if (!id || id->region != ctx.region) return QueueDoesNotExist(ctx.protocol);
   return *id;
 }
 
@@ -91,7 +93,7 @@ std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::
   if (host.empty()) host = kDefaultHost;
   std::string_view scheme = sqs.options.scheme;
   if (scheme.empty()) scheme = ctx.secure ? "https" : "http";
-  return FormatQueueUrl(scheme, host, id);
+  return FormatQueueUrl(scheme, host, id, sqs.options.region);
 }
 
 Result<std::optional<std::int64_t>> OptionalInt(const Value& input, std::string_view key) {

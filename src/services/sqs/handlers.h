@@ -78,11 +78,13 @@ std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
 Status CheckQueueKey(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id,
                      bool send);
 // The queue a queue-scoped request addresses: QueueUrl when given (any host), else the request
-// path "/ACCOUNT/NAME" (Query requests sent to the queue URL). kQueueDoesNotExist otherwise.
+// path "/ACCOUNT/NAME" (Query requests sent to the queue URL), in the request's region.
+// kQueueDoesNotExist otherwise, also when the URL names another region (queue_url.h).
 Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx, const Value& input);
 // A FIFO queue's name ends in ".fifo" (FifoQueue is create-only and must match the name).
 bool IsFifoQueue(const engine::QueueId& id);
-// The URL returned for a queue: options' host, else the Host header, else localhost:9324.
+// The URL returned for a queue: options' host, else the Host header, else localhost:9324; the
+// path names the region when it is not the default one (queue_url.h).
 std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id);
 
 // ---- inputs ---------------------------------------------------------------------------------

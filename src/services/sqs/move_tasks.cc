@@ -1,6 +1,7 @@
 // Dead-letter redrive tasks: StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask.
 #include <fmt/format.h>
 
+#include "engine/queue_config.h"
 #include "services/sqs/handlers.h"
 #include "services/sqs/validation.h"
 
@@ -40,6 +41,15 @@ Result<std::string> RequireArn(const Value& input, std::string_view member, bool
   return std::string(*arn);
 }
 
+// Queues are regional: an ARN of another region than the request's names no queue here.
+Status CheckArnRegion(const RequestContext& ctx, const std::string& arn, std::string_view member) {
+  auto parsed = engine::ParseQueueArn(arn);
+  if (parsed && parsed->region == ctx.region) return Status::Ok();
+  return Status(
+      SqsError::kResourceNotFound,
+      fmt::format("The resource that you specified for the {} parameter doesn't exist.", member));
+}
+
 std::string_view StatusName(engine::MoveTaskStatus s) {
   switch (s) {
     case engine::MoveTaskStatus::kRunning:
@@ -64,6 +74,10 @@ void CmdStartMessageMoveTask(const Sqs& sqs, const RequestContext& ctx, Value&& 
   if (!source.ok()) return reply(source.status());
   auto destination = RequireArn(input, "DestinationArn", /*required=*/false);
   if (!destination.ok()) return reply(destination.status());
+  if (Status s = CheckArnRegion(ctx, *source, "SourceArn"); !s.ok()) return reply(s);
+  if (!destination->empty()) {
+    if (Status s = CheckArnRegion(ctx, *destination, "DestinationArn"); !s.ok()) return reply(s);
+  }
   auto rate = OptionalInt(input, "MaxNumberOfMessagesPerSecond");
   if (!rate.ok()) return reply(rate.status());
   if (*rate && (**rate < 1 || **rate > 500)) {
@@ -86,6 +100,7 @@ void CmdListMessageMoveTasks(const Sqs& sqs, const RequestContext& ctx, Value&& 
                              Reply reply) {
   auto source = RequireArn(input, "SourceArn", /*required=*/true);
   if (!source.ok()) return reply(source.status());
+  if (Status s = CheckArnRegion(ctx, *source, "SourceArn"); !s.ok()) return reply(s);
   auto max = OptionalInt(input, "MaxResults");
   if (!max.ok()) return reply(max.status());
   if (*max && (**max < 1 || **max > 10)) {
@@ -122,6 +137,13 @@ void CmdCancelMessageMoveTask(const Sqs& sqs, const RequestContext& ctx, Value&&
                               Reply reply) {
   auto handle = NonEmptyString(input, "TaskHandle");
   if (!handle) return reply(MissingParameter("TaskHandle"));
+  // A task of another region's queue is not one of this region's tasks.
+  if (auto decoded = engine::DecodeMoveTaskHandle(*handle)) {
+    auto parsed = engine::ParseQueueArn(decoded->source_arn);
+    if (parsed && parsed->region != ctx.region) {
+      return reply(Status(SqsError::kResourceNotFound, "Task does not exist."));
+    }
+  }
   auto moved = sqs.engine.CancelMessageMoveTask(std::string(*handle));
   if (!moved.ok()) return reply(moved.status());
   Value out = Value::Struct();

@@ -29,7 +29,7 @@ Value QueueUrlOutput(const Sqs& sqs, const RequestContext& ctx, const engine::Qu
 void CmdCreateQueue(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
   auto name = RequireQueueName(input);
   if (!name.ok()) return reply(name.status());
-  const engine::QueueId id{ctx.account_id, std::move(*name)};
+  const engine::QueueId id{ctx.account_id, std::move(*name), ctx.region};
   const engine::AttributeMap attributes = StringMap(input.Get("Attributes"));
   const engine::TagMap tags = StringMap(input.Get("tags"));
   const Status status = sqs.engine.CreateQueue(id, attributes, tags);
@@ -48,14 +48,15 @@ void CmdGetQueueUrl(const Sqs& sqs, const RequestContext& ctx, Value&& input, Re
   if (!name.ok()) return reply(name.status());
   std::string account = ctx.account_id;
   if (auto owner = NonEmptyString(input, "QueueOwnerAWSAccountId")) account = std::string(*owner);
-  const engine::QueueId id{std::move(account), std::move(*name)};
+  const engine::QueueId id{std::move(account), std::move(*name), ctx.region};
   if (!sqs.engine.QueueExists(id)) return reply(QueueDoesNotExist(ctx.protocol));
   reply(QueueUrlOutput(sqs, ctx, id));
 }
 
 void CmdListQueues(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
   const std::string prefix(input.GetString("QueueNamePrefix").value_or(""));
-  const std::vector<engine::QueueId> queues = sqs.engine.ListQueues(ctx.account_id, prefix);
+  const std::vector<engine::QueueId> queues =
+      sqs.engine.ListQueues(ctx.account_id, ctx.region, prefix);
   Value out = Value::Struct();
   const Status status = Paginate(input, queues, sqs, ctx, "QueueUrls", /*always_list=*/false, out);
   if (!status.ok()) return reply(status);

@@ -29,17 +29,46 @@ bool IsQueueName(std::string_view s) {
   return true;
 }
 
+// A region as AWS spells them: lower-case letters, digits and '-', with a '-' and ending in a
+// digit ("us-east-1", "us-gov-west-1", "eu-central-2").
+bool IsRegion(std::string_view s) {
+  if (s.size() < 4 || s.size() > 32 || s.find('-') == std::string_view::npos) return false;
+  if (s.front() < 'a' || s.front() > 'z' || s.back() < '0' || s.back() > '9') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// The region an AWS-style queue host names: "sqs.<region>.…" (current) or "<region>.queue.…"
+// (legacy); empty otherwise.
+std::string_view HostRegion(std::string_view host) {
+  if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  const auto dot1 = host.find('.');
+  if (dot1 == std::string_view::npos) return {};
+  const auto dot2 = host.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos) return {};
+  const std::string_view first = host.substr(0, dot1);
+  const std::string_view second = host.substr(dot1 + 1, dot2 - dot1 - 1);
+  if (first == "sqs" && IsRegion(second)) return second;
+  if (second == "queue" && IsRegion(first)) return first;
+  return {};
+}
+
 }  // namespace
 
-std::optional<engine::QueueId> ParseQueueUrl(std::string_view url,
-                                             std::string_view default_account) {
+std::optional<engine::QueueId> ParseQueueUrl(std::string_view url, const UrlScope& scope) {
   // AWS accepts the bare queue name (QueueUrl="my-queue"): the caller's queue of that name.
-  if (IsQueueName(url)) return engine::QueueId{std::string(default_account), std::string(url)};
+  if (IsQueueName(url)) {
+    return engine::QueueId{std::string(scope.account), std::string(url), std::string(scope.region)};
+  }
   std::string_view path = url;
+  std::string_view host_region;
   if (const auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
     const std::string_view rest = url.substr(scheme_end + 3);
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos) return std::nullopt;
+    host_region = HostRegion(rest.substr(0, slash));
     path = rest.substr(slash);
   }
   if (const auto cut = path.find_first_of("?#"); cut != std::string_view::npos) {
@@ -62,8 +91,16 @@ std::optional<engine::QueueId> ParseQueueUrl(std::string_view url,
   engine::QueueId id;
   if (IsAccountId(account)) {
     id.account = std::string(account);
+    if (segments.size() == 4 && segments[0] == "queue" && IsRegion(segments[1])) {
+      id.region = std::string(segments[1]);  // "/queue/<region>/ACCOUNT/NAME"
+    } else if (!host_region.empty()) {
+      id.region = std::string(host_region);
+    } else {
+      id.region = std::string(scope.default_region);
+    }
   } else if (account == "queue" && segments.size() == 2) {
-    id.account = std::string(default_account);
+    id.account = std::string(scope.account);
+    id.region = std::string(scope.region);
   } else {
     return std::nullopt;
   }
@@ -72,11 +109,14 @@ std::optional<engine::QueueId> ParseQueueUrl(std::string_view url,
 }
 
 std::string FormatQueueUrl(std::string_view scheme, std::string_view host,
-                           const engine::QueueId& id) {
+                           const engine::QueueId& id, std::string_view default_region) {
+  const bool other_region = !id.region.empty() && id.region != default_region;
   std::string url;
-  url.reserve(scheme.size() + host.size() + id.account.size() + id.name.size() + 5);
-  url.append(scheme).append("://").append(host).append("/").append(id.account).append("/");
-  url.append(id.name);
+  url.reserve(scheme.size() + host.size() + id.account.size() + id.name.size() +
+              (other_region ? id.region.size() + 7 : 0) + 5);
+  url.append(scheme).append("://").append(host).append("/");
+  if (other_region) url.append("queue/").append(id.region).append("/");
+  url.append(id.account).append("/").append(id.name);
   return url;
 }
 

@@ -98,7 +98,7 @@ protocol::ServiceDefinition MakeSqsService(const services::Platform& platform, S
   // CreateQueue and ListQueues sent there, and UnknownOperationException without an Action
   // (localstack's AWS-validated TestSqsQueryApi). GetQueueUrl is allowed there, as on AWS.
   def.is_resource_path = [](std::string_view path) {
-    return ParseQueueUrl(path, "000000000000").has_value();
+    return ParseQueueUrl(path, UrlScope{"000000000000", "us-east-1", "us-east-1"}).has_value();
   };
   def.resource_action = [](std::string_view operation) {
     return operation != "CreateQueue" && operation != "ListQueues";

@@ -23,7 +23,7 @@ TEST(QueueConfigTest, QueueNames) {
 }
 
 TEST(QueueConfigTest, Arns) {
-  QueueId id{"000000000000", "q1"};
+  QueueId id{"000000000000", "q1", "us-east-1"};
   const std::string arn = FormatQueueArn("us-east-1", id);
   EXPECT_EQ(arn, "arn:aws:sqs:us-east-1:000000000000:q1");
   auto p = ParseQueueArn(arn);

@@ -17,15 +17,27 @@ namespace sluice::sqs::testing {
 
 using engine::SqsError;
 
+// Orders queue ids as the engine does, a missing region being the default one ("us-east-1"), so
+// that tests may program queues without a region.
+struct SameQueue {
+  static engine::QueueId Normal(engine::QueueId id) {
+    if (id.region.empty()) id.region = "us-east-1";
+    return id;
+  }
+  bool operator()(const engine::QueueId& a, const engine::QueueId& b) const {
+    return Normal(a) < Normal(b);
+  }
+};
+
 class FakeEngine : public engine::Engine {
  public:
   using QueueId = engine::QueueId;
 
   // ---- state the tests program -------------------------------------------------------------
-  std::set<QueueId> queues;
-  std::map<QueueId, engine::AttributeMap> attributes;  // what GetQueueAttributes returns
-  std::map<QueueId, engine::TagMap> tags;
-  std::map<QueueId, std::vector<QueueId>> dead_letter_sources;
+  std::set<QueueId, SameQueue> queues;
+  std::map<QueueId, engine::AttributeMap, SameQueue> attributes;  // what GetQueueAttributes returns
+  std::map<QueueId, engine::TagMap, SameQueue> tags;
+  std::map<QueueId, std::vector<QueueId>, SameQueue> dead_letter_sources;
   std::vector<engine::ReceivedMessage> to_receive;  // handed out by the next Receive
   bool defer_receive = false;
   ReceiveCallback pending_receive;
@@ -88,10 +100,14 @@ class FakeEngine : public engine::Engine {
     return Status::Ok();
   }
   bool QueueExists(const QueueId& id) override { return queues.count(id) > 0; }
-  std::vector<QueueId> ListQueues(std::string_view account, std::string_view prefix) override {
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
+                                  std::string_view prefix) override {
     std::vector<QueueId> out;
     for (const auto& q : queues) {
-      if (q.account == account && q.name.compare(0, prefix.size(), prefix) == 0) out.push_back(q);
+      if (q.account == account && (q.region.empty() ? "us-east-1" : q.region) == region &&
+          q.name.compare(0, prefix.size(), prefix) == 0) {
+        out.push_back(q);
+      }
     }
     return out;
   }
@@ -152,9 +168,10 @@ class FakeEngine : public engine::Engine {
     auto it = kms_keys.find(id);
     return it == kms_keys.end() ? std::string() : it->second;
   }
-  std::map<QueueId, std::string> kms_keys;  // the tests program queues' KmsMasterKeyId
+  std::map<QueueId, std::string, SameQueue> kms_keys;  // the tests program queues' KmsMasterKeyId
   std::string QueueArn(const QueueId& id) const override {
-    return "arn:aws:sqs:us-east-1:" + id.account + ":" + id.name;
+    return "arn:aws:sqs:" + (id.region.empty() ? std::string("us-east-1") : id.region) + ":" +
+           id.account + ":" + id.name;
   }
 
   // ---- messages ------------------------------------------------------------------------------

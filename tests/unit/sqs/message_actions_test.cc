@@ -25,7 +25,7 @@ TEST_F(SendMessageTest, SendsAndAnswersChecksums) {
 
   ASSERT_EQ(engine_.sends.size(), 1u);
   const auto& [id, reqs] = engine_.sends[0];
-  EXPECT_EQ(id, (engine::QueueId{kAccount, "q1"}));
+  EXPECT_EQ(id, (engine::QueueId{kAccount, "q1", "us-east-1"}));
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].body, "hello");
   EXPECT_EQ(reqs[0].sender_id, kAccount);
@@ -260,7 +260,7 @@ TEST_F(SendMessageTest, QueueUrlWithAnyHost) {
 TEST_F(SendMessageTest, QueueUrlMayBeTheBareQueueName) {
   ASSERT_TRUE(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}})).ok());
   ASSERT_EQ(engine_.sends.size(), 1u);
-  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1"}));
+  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1", "us-east-1"}));
   auto ctx = JsonCtx();
   ctx.account_id = "111122223333";  // the caller's account, not the default one
   ExpectError(Call("SendMessage", Struct({{"QueueUrl", S("q1")}, {"MessageBody", S("a")}}), ctx),
@@ -272,14 +272,14 @@ TEST_F(SendMessageTest, QueueFromRequestPath) {
   ASSERT_TRUE(
       Call("SendMessage", Struct({{"MessageBody", S("a")}}), QueryCtx("/000000000000/q1")).ok());
   ASSERT_EQ(engine_.sends.size(), 1u);
-  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1"}));
+  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{kAccount, "q1", "us-east-1"}));
   // QueueUrl wins over the path when both are present.
   ASSERT_TRUE(
       Call("SendMessage",
            Struct({{"QueueUrl", S(kFifoUrl)}, {"MessageBody", S("a")}, {"MessageGroupId", S("g")}}),
            QueryCtx("/000000000000/q1"))
           .ok());
-  EXPECT_EQ(engine_.sends[1].first, (engine::QueueId{kAccount, "f1.fifo"}));
+  EXPECT_EQ(engine_.sends[1].first, (engine::QueueId{kAccount, "f1.fifo", "us-east-1"}));
 }
 
 TEST_F(SendMessageTest, MissingOrMalformedQueue) {

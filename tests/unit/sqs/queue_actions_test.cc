@@ -86,7 +86,7 @@ TEST_F(QueueActionsTest, CreateQueue) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(Str(*r, "QueueUrl"), "http://localhost:9324/000000000000/new-q");
   ASSERT_EQ(engine_.created.size(), 1u);
-  EXPECT_EQ(engine_.created[0].id, (engine::QueueId{kAccount, "new-q"}));
+  EXPECT_EQ(engine_.created[0].id, (engine::QueueId{kAccount, "new-q", "us-east-1"}));
   EXPECT_EQ(engine_.created[0].attributes.at("VisibilityTimeout"), "45");
   EXPECT_EQ(engine_.created[0].tags.at("env"), "dev");
 
@@ -117,6 +117,40 @@ TEST_F(QueueActionsTest, QueueUrlHostAndScheme) {
             "https://sqs.local/000000000000/q1");
 }
 
+// Queues are regional: the request's region (its signing scope's) names where a queue is; the URL
+// of a queue outside the default region names its region in the path.
+TEST_F(QueueActionsTest, QueuesOfOtherRegions) {
+  auto west = JsonCtx();
+  west.region = "us-west-2";
+  auto created = Call("CreateQueue", Struct({{"QueueName", S("w")}}), west);
+  ASSERT_TRUE(created.ok());
+  const std::string url = "http://localhost:9324/queue/us-west-2/000000000000/w";
+  EXPECT_EQ(Str(*created, "QueueUrl"), url);
+  EXPECT_EQ(engine_.created.back().id, (engine::QueueId{kAccount, "w", "us-west-2"}));
+  EXPECT_EQ(Str(*Call("GetQueueUrl", Struct({{"QueueName", S("w")}}), west), "QueueUrl"), url);
+  // Not in the default region, nor through another region's client.
+  ExpectError(Call("GetQueueUrl", Struct({{"QueueName", S("w")}})), SqsError::kQueueDoesNotExist,
+              "The specified queue does not exist.");
+  ExpectError(Call("SendMessage", Struct({{"QueueUrl", S(url)}, {"MessageBody", S("x")}})),
+              SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
+  // The default region's URL through the us-west-2 client names no queue of us-west-2.
+  ExpectError(
+      Call("SendMessage",
+           Struct({{"QueueUrl", S(std::string(kQueueUrl))}, {"MessageBody", S("x")}}), west),
+      SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
+  ASSERT_TRUE(
+      Call("SendMessage", Struct({{"QueueUrl", S(url)}, {"MessageBody", S("x")}}), west).ok());
+  ASSERT_TRUE(Call("SendMessage", Struct({{"QueueUrl", S("w")}, {"MessageBody", S("y")}}), west)
+                  .ok());  // a bare name: the caller's region
+  EXPECT_EQ(engine_.sends.back().first, (engine::QueueId{kAccount, "w", "us-west-2"}));
+  auto listed = Call("ListQueues", Struct({}), west);
+  ASSERT_TRUE(listed.ok());
+  const Value* urls = listed->Get("QueueUrls");
+  ASSERT_TRUE(urls);
+  ASSERT_EQ(urls->items().size(), 1u);
+  EXPECT_EQ(urls->items()[0].as_string(), url);
+}
+
 class FixedHostTest : public SqsTest {
  protected:
   FixedHostTest() : SqsTest(Options()) {}
@@ -141,7 +175,7 @@ TEST_F(FixedHostTest, UsesConfiguredHostAndAccount) {
            Struct({{"QueueUrl", S("http://localhost:9324/queue/jobs")}, {"MessageBody", S("a")}}),
            ctx)
           .ok());
-  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{"123456789012", "jobs"}));
+  EXPECT_EQ(engine_.sends[0].first, (engine::QueueId{"123456789012", "jobs", "us-east-1"}));
   EXPECT_EQ(engine_.sends[0].second[0].sender_id, "123456789012");
 }
 

@@ -73,6 +73,22 @@ TEST(CodecTest, StateQueueTaskVersionRoundTrip) {
   engine::testing::ExpectQueueEq(*dq, q);
   EXPECT_EQ(wrapped, "wrapped-key");
 
+  // A queue record of format 2 and older (tag 0x01, no region) decodes with an empty region: a
+  // queue of the default region.
+  auto no_region = q;
+  no_region.id.region.clear();
+  std::string old = EncodeQueue(no_region, "wrapped-key");
+  ASSERT_EQ(old[0], kTagQueueV2);
+  ASSERT_EQ(old.back(), '\0');  // the empty region's length
+  old[0] = kTagV1;
+  old.pop_back();
+  auto dold = DecodeQueue(old, &wrapped);
+  ASSERT_TRUE(dold);
+  engine::testing::ExpectQueueEq(*dold, no_region);
+  EXPECT_EQ(wrapped, "wrapped-key");
+  old.push_back('\0');  // a region field in a tag-0x01 record is not of that layout
+  EXPECT_FALSE(DecodeQueue(old, &wrapped));
+
   auto t = SampleTask("task-1");
   t.status = MoveTaskStatus::kFailed;
   t.failure_reason = "boom";

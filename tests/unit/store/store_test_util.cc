@@ -27,7 +27,7 @@ TempDir::~TempDir() {
 StoredQueue SampleQueue(std::uint64_t key, const std::string& name) {
   StoredQueue q;
   q.key = key;
-  q.id = {"000000000000", name};
+  q.id = {"000000000000", name, "us-west-2"};
   q.attributes = {{"VisibilityTimeout", "30"}, {"Policy", R"({"Version":"2012-10-17"})"}};
   q.tags = {{"team", "storage"}};
   q.created_ms = 1'700'000'000'000;
