@@ -400,18 +400,20 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   rapidjson::Document d;
   d.Parse(text.data(), text.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  // Const iterators: C++20's reversed operator candidates make the mutable ones' == ambiguous.
+  const rapidjson::Value& cd = d;
   auto str = [&](const char* k) -> std::string {
-    auto it = d.FindMember(k);
-    return it != d.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+    auto it = cd.FindMember(k);
+    return it != cd.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
   };
   auto i64 = [&](const char* k) -> std::int64_t {
-    auto it = d.FindMember(k);
-    return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+    auto it = cd.FindMember(k);
+    return it != cd.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
   };
   auto list = [&](const char* k) {
     std::vector<std::string> out;
-    auto it = d.FindMember(k);
-    if (it != d.MemberEnd() && it->value.IsArray()) {
+    auto it = cd.FindMember(k);
+    if (it != cd.MemberEnd() && it->value.IsArray()) {
       for (const auto& v : it->value.GetArray()) {
         if (v.IsString()) out.emplace_back(v.GetString());
       }
@@ -429,8 +431,8 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   c.name = str("name");
   if (c.name.empty()) return std::nullopt;
   c.description = str("description");
-  auto en = d.FindMember("actions_enabled");
-  c.actions_enabled = en == d.MemberEnd() || !en->value.IsBool() || en->value.GetBool();
+  auto en = cd.FindMember("actions_enabled");
+  c.actions_enabled = en == cd.MemberEnd() || !en->value.IsBool() || en->value.GetBool();
   c.ok_actions = list("ok");
   c.alarm_actions = list("alarm");
   c.insufficient_data_actions = list("insufficient");
@@ -443,8 +445,8 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   c.period = i64("period");
   c.evaluation_periods = i64("n");
   c.datapoints_to_alarm = i64("m");
-  auto th = d.FindMember("threshold");
-  c.threshold = th != d.MemberEnd() && th->value.IsNumber() ? th->value.GetDouble() : 0;
+  auto th = cd.FindMember("threshold");
+  c.threshold = th != cd.MemberEnd() && th->value.IsNumber() ? th->value.GetDouble() : 0;
   c.comparison = str("comparison");
   c.treat_missing_data = str("missing");
   c.evaluate_low_sample_count_percentile = str("low");

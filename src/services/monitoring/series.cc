@@ -194,15 +194,20 @@ std::optional<std::map<Millis, Point>> DecodeChunk(std::string_view text) {
     }
     if (text.empty() || text.front() != ' ') return std::nullopt;
     text.remove_prefix(1);
-    if (!ReadField(text, p.unit) || !ReadDouble(text, n) || n < 0 ||
-        n > static_cast<double>(kMaxValuesPerPoint)) {
+    // Every number must be finite, the timestamp an epoch millisecond (casts of others are
+    // undefined) and n a count.
+    if (!ReadField(text, p.unit) || !ReadDouble(text, n) || !(n >= 0) ||
+        n > static_cast<double>(kMaxValuesPerPoint) || !(std::fabs(ts) < 9.0e18) ||
+        ts != std::floor(ts)) {
       return std::nullopt;
     }
     p.agg.values_complete = complete != 0;
     for (int i = 0; i < static_cast<int>(n); ++i) {
       double v = 0;
       double c = 0;
-      if (!ReadDouble(text, v) || !ReadDouble(text, c)) return std::nullopt;
+      if (!ReadDouble(text, v) || !ReadDouble(text, c) || !std::isfinite(v) || !std::isfinite(c)) {
+        return std::nullopt;
+      }
       p.agg.values[v] += c;
     }
     if (text.empty() || text.front() != '\n') return std::nullopt;
