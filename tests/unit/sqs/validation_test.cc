@@ -126,9 +126,11 @@ TEST(AttributeNames, NonAsciiLettersAndDigits) {
   EXPECT_TRUE(IsValidAttributeName("\xE5\x90\x8D\xE5\x89\x8D"));  // CJK
   EXPECT_TRUE(IsValidAttributeName("n\xD9\xA1"));                 // Arabic-Indic digit one
   EXPECT_FALSE(IsValidAttributeName("Invalid-\xC2\xA7-attr"));    // section sign
-  EXPECT_FALSE(IsValidAttributeName("a\xC3\x97" "b"));               // multiplication sign
-  EXPECT_FALSE(IsValidAttributeName("snow\xE2\x98\x83"));         // snowman
-  EXPECT_FALSE(IsValidAttributeName("a\xC3"));                    // malformed UTF-8
+  EXPECT_FALSE(
+      IsValidAttributeName("a\xC3\x97"
+                           "b"));                          // multiplication sign
+  EXPECT_FALSE(IsValidAttributeName("snow\xE2\x98\x83"));  // snowman
+  EXPECT_FALSE(IsValidAttributeName("a\xC3"));             // malformed UTF-8
   // 256 characters, not bytes.
   std::string long_name;
   for (int i = 0; i < 256; ++i) long_name += "\xC3\xA9";
