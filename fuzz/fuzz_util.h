@@ -61,9 +61,13 @@ inline bool WellFormedXml(std::string_view xml) {
         stack.resize(cut == std::string::npos ? 0 : cut);
         continue;
       }
+      // An empty element (<XResult/>, as AWS writes an empty result) opens nothing.
+      const bool empty_element = !tag.empty() && tag.back() == '/';
+      if (empty_element) tag.remove_suffix(1);
       const std::size_t sp = tag.find(' ');
       const std::string_view name = tag.substr(0, sp);
-      if (name.empty() || tag.back() == '/') return false;
+      if (name.empty() || name.find('/') != std::string_view::npos) return false;
+      if (empty_element) continue;
       if (!stack.empty()) stack.push_back('\0');
       stack.append(name);
       continue;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 
 namespace sluice::monitoring {
@@ -365,8 +366,10 @@ std::string EncodeAlarm(const Alarm& a) {
   w.Int64(c.evaluation_periods);
   Key(w, "m");
   w.Int64(c.datapoints_to_alarm);
+  // As text in the shortest form that reads back exactly: rapidjson's default number parsing is
+  // not exact, and its full-precision mode has undefined behaviour on some inputs.
   Key(w, "threshold");
-  w.Double(c.threshold);
+  Str(w, fmt::format("{}", c.threshold));
   Key(w, "comparison");
   Str(w, c.comparison);
   Key(w, "missing");
@@ -446,7 +449,14 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   c.evaluation_periods = i64("n");
   c.datapoints_to_alarm = i64("m");
   auto th = cd.FindMember("threshold");
-  c.threshold = th != cd.MemberEnd() && th->value.IsNumber() ? th->value.GetDouble() : 0;
+  c.threshold = 0;
+  if (th != cd.MemberEnd() && th->value.IsString()) {
+    const std::string text(th->value.GetString(), th->value.GetStringLength());
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+    c.threshold = v;
+  }
   c.comparison = str("comparison");
   c.treat_missing_data = str("missing");
   c.evaluate_low_sample_count_percentile = str("low");
