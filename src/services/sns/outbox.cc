@@ -5,41 +5,15 @@
 #include <rapidjson/writer.h>
 
 #include "common/encoding.h"
+#include "common/json_record.h"
 #include "services/sns/arn.h"
 
 namespace sluice::sns {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void OptStr(Writer& w, const char* key, const std::optional<std::string>& value) {
-  if (value) Str(w, key, *value);
-}
+using namespace json_record;  // NOLINT(google-build-using-namespace)
 
 bool IsBinary(const FilterAttribute& a) { return a.data_type.rfind("Binary", 0) == 0; }
-
-std::string GetStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-
-std::optional<std::string> GetOptStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsString()) return std::nullopt;
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-}
 
 std::string Encode(const DeliveryTask& t) {
   rapidjson::StringBuffer buf;

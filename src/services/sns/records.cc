@@ -4,53 +4,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_record.h"
 #include "services/sns/arn.h"
 
 namespace sluice::sns {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void StrMap(Writer& w, const char* key, const std::map<std::string, std::string>& map) {
-  w.Key(key);
-  w.StartObject();
-  for (const auto& [k, v] : map) Str(w, k.c_str(), v);
-  w.EndObject();
-}
-
-std::string GetStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-
-std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-}
-
-bool GetBool(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
-
-std::map<std::string, std::string> GetStrMap(const rapidjson::Value& o, const char* key) {
-  std::map<std::string, std::string> out;
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsObject()) return out;
-  for (const auto& m : it->value.GetObject()) {
-    if (!m.value.IsString()) continue;
-    out.emplace(std::string(m.name.GetString(), m.name.GetStringLength()),
-                std::string(m.value.GetString(), m.value.GetStringLength()));
-  }
-  return out;
-}
+using namespace json_record;  // NOLINT(google-build-using-namespace)
 
 Status Corrupt(std::string_view what) {
   return Status(ErrorCode::kInternalError,

@@ -6,30 +6,15 @@
 
 #include <algorithm>
 
+#include "common/json_record.h"
 #include "services/ssm/names.h"
 
 namespace sluice::ssm {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_record;  // NOLINT(google-build-using-namespace)
+
 constexpr int kFormat = 1;
-
-void Str(Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string GetStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-
-std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-}
 
 Status Corrupt() { return Status(ErrorCode::kInternalError, "a stored parameter is unreadable"); }
 
