@@ -56,6 +56,11 @@ class AsyncStoreTest : public ::testing::Test {
     engine_ = NewLocalEngine(clock_, EngineOptions{}, std::move(store));
     EXPECT_TRUE(engine_->CreateQueue(q_, {}, {}).ok());
   }
+  // The engine waits at shutdown for its commits to be answered, as every real store does.
+  ~AsyncStoreTest() override {
+    while (store_->Flush() > 0) {
+    }
+  }
 
   std::optional<Result<std::vector<ReceivedMessage>>> Receive(int wait = 0) {
     std::optional<Result<std::vector<ReceivedMessage>>> out;

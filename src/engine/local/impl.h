@@ -3,6 +3,7 @@
 // order, timers, delivery), messages.cc (send, receive, delete, visibility) and move_tasks.cc.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle);
 
   void Shutdown();
+  // Called by the facade's destructor after Shutdown(): refuses new store commits and waits for
+  // those in flight (see CommitToStore).
+  void DrainCommits();
 
  private:
   // A QueueId without a region names a queue of the default region.
@@ -164,6 +168,11 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<Waiter>& ww);
   void MoveTick(const std::string& source_arn, const std::string& task_id);
   void ScheduleMoveTick(const std::string& source_arn, const std::string& task_id, Millis when);
+  // Every asynchronous store commit goes through CommitToStore: counted until its callback has run
+  // and been destroyed, and refused once the engine is closing. The engine's facade waits for the
+  // count to drop to zero before it lets go of the engine, so a store's writer thread never
+  // holds the last reference and never destroys the engine (and the store with it) itself.
+  void CommitToStore(StoreBatch batch, std::function<void(Status)> done);
   void PersistTask(const StoredMoveTask& rec) {
     if (store_) NoteIgnoredError("storing a move task's progress", store_->PutMoveTask(rec));
   }
@@ -177,6 +186,14 @@ class Impl : public std::enable_shared_from_this<Impl> {
   const bool keep_payloads_;
   PayloadCache cache_;
   std::atomic<bool> shutdown_{false};
+  // Commits in flight (see CommitToStore()); shared with their callbacks, which may outlive a wait.
+  struct CommitDrain {
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0;
+    bool closed = false;
+  };
+  const std::shared_ptr<CommitDrain> drain_ = std::make_shared<CommitDrain>();
 
   std::mutex meta_mu_;  // serializes metadata changes and their store writes
   std::shared_mutex reg_mu_;

@@ -617,8 +617,8 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
 
 void Impl::Finish(const QueuePtr& q, Effects& fx) {
   if (store_ && !fx.batch.empty()) {
-    store_->Commit(std::move(fx.batch),
-                   [](Status st) { NoteIgnoredError("storing receive-side message state", st); });
+    CommitToStore(std::move(fx.batch),
+                  [](Status st) { NoteIgnoredError("storing receive-side message state", st); });
   }
   for (Delivery& d : fx.deliveries) Deliver(*q, d);
   if (!fx.dlq_moves.empty()) {
@@ -679,8 +679,8 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
     }
   }
   batch.deletes = std::move(deletes);
-  store_->Commit(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
-                                    after = std::move(after), insert_all](Status s) mutable {
+  CommitToStore(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
+                                   after = std::move(after), insert_all](Status s) mutable {
     if (s.ok()) insert_all(*self, placed);
     if (after) after(std::move(s));
   });

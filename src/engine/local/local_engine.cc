@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <list>
@@ -458,7 +459,7 @@ Status Impl::PurgeQueue(const QueueId& id) {
   if (store_) {
     if (Status s = store_->PurgeMessages(q->key, floor); !s.ok()) return s;
     // Committed (in call order) before any later send's new entry for the same id.
-    if (!dedup.empty()) store_->Commit(std::move(dedup), [](Status) {});
+    if (!dedup.empty()) CommitToStore(std::move(dedup), [](Status) {});
     return store_->PutQueue(snapshot);
   }
   return Status::Ok();
@@ -547,12 +548,54 @@ void Impl::Shutdown() {
   }
 }
 
+void Impl::CommitToStore(StoreBatch batch, std::function<void(Status)> done) {
+  bool accepted = false;
+  {
+    std::lock_guard lock(drain_->mu);
+    accepted = !drain_->closed;
+    if (accepted) ++drain_->in_flight;
+  }
+  if (!accepted) {
+    return done(Status(ErrorCode::kServiceUnavailable, "The engine is shutting down."));
+  }
+  // Holds the callback; when the store lets go of it (run or not), what the callback captured
+  // (often the engine itself) is released before the count drops.
+  struct Guard {
+    std::function<void(Status)> done;
+    std::shared_ptr<CommitDrain> drain;
+    ~Guard() {
+      done = nullptr;
+      std::lock_guard lock(drain->mu);
+      if (--drain->in_flight == 0) drain->cv.notify_all();
+    }
+  };
+  auto guard = std::make_shared<Guard>();
+  guard->done = std::move(done);
+  guard->drain = drain_;
+  store_->Commit(std::move(batch), [guard](Status s) { guard->done(std::move(s)); });
+}
+
+void Impl::DrainCommits() {
+  std::unique_lock lock(drain_->mu);
+  drain_->closed = true;
+  // A store answers every commit (an error at worst); the bound only keeps a store that has
+  // stopped answering from hanging the shutdown.
+  if (!drain_->cv.wait_for(lock, std::chrono::seconds(30),
+                           [this] { return drain_->in_flight == 0; })) {
+    spdlog::error("engine: {} store commits still unanswered after 30 s at shutdown",
+                  drain_->in_flight);
+  }
+}
+
 // ---- the Engine facade -------------------------------------------------------------------------
 
 class LocalEngine final : public Engine {
  public:
   explicit LocalEngine(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-  ~LocalEngine() override { impl_->Shutdown(); }
+  ~LocalEngine() override {
+    impl_->Shutdown();
+    impl_->DrainCommits();
+  }
 
   Status CreateQueue(const QueueId& id, const AttributeMap& attributes,
                      const TagMap& tags) override {

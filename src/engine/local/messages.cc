@@ -171,8 +171,8 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
   if (!rejected.ok()) return done(std::move(rejected));
   if (placed.empty()) {
     if (store_ && !extra.empty()) {
-      store_->Commit(std::move(extra),
-                     [](Status st) { NoteIgnoredError("storing message state changes", st); });
+      CommitToStore(std::move(extra),
+                    [](Status st) { NoteIgnoredError("storing message state changes", st); });
     }
     return done(std::move(results));
   }
@@ -366,11 +366,11 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
   }
   Finish(q, fx);
   if (store_ && !batch.empty()) {
-    store_->Commit(std::move(batch),
-                   [done = std::move(done), statuses = std::move(statuses)](Status s) mutable {
-                     if (!s.ok()) return done(std::move(s));
-                     done(std::move(statuses));
-                   });
+    CommitToStore(std::move(batch),
+                  [done = std::move(done), statuses = std::move(statuses)](Status s) mutable {
+                    if (!s.ok()) return done(std::move(s));
+                    done(std::move(statuses));
+                  });
     return;
   }
   done(std::move(statuses));
