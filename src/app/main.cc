@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   serve->add_option("--public-host", config.public_host,
                     "host[:port] to put in queue URLs (default: the request's Host header)");
   serve->add_option("--threads", config.io_threads, "io threads (default 2)");
+  serve->add_flag("--test-mode", config.testing_adjustable_clock,
+                  "serve the test-control API on the admin port (move the server's clock "
+                  "forward); never in production");
 
   sluice::bench::BenchOptions bench_options;
   auto* bench = app.add_subcommand("bench", "Load generator for any SQS endpoint (JSON protocol)");

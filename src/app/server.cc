@@ -98,11 +98,12 @@ Result<std::optional<std::string>> LoadMasterKey(const Config& config) {
   return std::optional<std::string>(std::move(key));
 }
 
-// [testing] clock = "adjustable": the system clock plus an offset the admin port can move forward
-// (POST /testing/clock?advance_seconds=N), so end-to-end tests can expire STS credentials and move
-// SNS retry schedules without waiting. The control plane (auth, STS, KMS, SSM, SNS) uses it; the
-// queue engine keeps the real clock. Callbacks scheduled with RunAt run when either the real time
-// or an advance reaches them (on the base clock's timer thread).
+// Test mode (`serve --test-mode` or [testing] clock = "adjustable"): the system clock plus an
+// offset the admin port can move forward (POST /test/clock/advance?seconds=N), so that tests of
+// visibility timeouts, dead-letter queues, retention, STS expiry, SNS retries and alarm periods
+// take milliseconds instead of waiting. Everything runs on it: the queue engine, auth and the
+// control plane. Callbacks scheduled with RunAt run when either the real time or an advance reaches
+// them (on the base clock's timer thread).
 class AdjustableClock final : public Clock {
  public:
   explicit AdjustableClock(Clock& base) : base_(base) {}
@@ -141,22 +142,31 @@ class AdjustableClock final : public Clock {
   std::multimap<Millis, std::function<void()>> timers_;
 };
 
-// The admin port's /testing/clock: GET shows the offset, POST ?advance_seconds=N (N >= 0) moves
-// the clock forward.
-net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& req) {
-  if (req.method == "POST") {
-    std::string_view q = req.Query();
-    constexpr std::string_view kParam = "advance_seconds=";
-    const auto at = q.find(kParam);
-    std::int64_t seconds = -1;
-    if (at != std::string_view::npos) {
-      q.remove_prefix(at + kParam.size());
-      q = q.substr(0, q.find('&'));
-      const auto [ptr, ec] = std::from_chars(q.data(), q.data() + q.size(), seconds);
-      if (ec != std::errc() || ptr != q.data() + q.size()) seconds = -1;
+// The value of `name` in a query string ("" when absent).
+std::string_view QueryParam(std::string_view q, std::string_view name) {
+  while (!q.empty()) {
+    const std::string_view pair = q.substr(0, q.find('&'));
+    q.remove_prefix(std::min(q.size(), pair.size() + 1));
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
     }
+  }
+  return {};
+}
+
+// The test-control API's clock: GET /test/clock shows the offset; POST
+// /test/clock/advance?seconds=N (0 <= N <= ten years) moves the clock forward. The older
+// /testing/clock?advance_seconds=N does the same.
+net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& req,
+                               std::string_view param) {
+  if (req.method == "POST") {
+    const std::string_view text = QueryParam(req.Query(), param);
+    std::int64_t seconds = -1;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) seconds = -1;
     if (seconds < 0 || seconds > 10LL * 365 * 86400) {
-      return Text(400, "advance_seconds must be 0..315360000\n");
+      return Text(400, fmt::format("{} must be 0..315360000\n", param));
     }
     clock.Advance(seconds * 1000);
     spdlog::warn("testing clock moved forward by {} s (offset now {} ms)", seconds, clock.offset());
@@ -241,6 +251,7 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
   store_options.durability =
       config.durability == "async" ? engine::Durability::kAsync : engine::Durability::kFsync;
   store_options.master_key = *key;
+  store_options.clock = &clock;
   // storage.cache_mb bounds the engine's cache of message payloads (bodies are otherwise read
   // from the store on delivery); RocksDB's block cache (index, filters, data blocks) gets a
   // quarter of it, at least 8 MiB.
@@ -302,8 +313,8 @@ int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& ou
   return 0;
 }
 
-// The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); /testing/clock with
-// [testing] clock = "adjustable".
+// The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); in test mode the
+// test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise.
 net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatch* cloudwatch) {
   return [adjustable, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
@@ -314,8 +325,21 @@ net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatc
       r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
       return respond(std::move(r));
     }
-    if (adjustable != nullptr && path == "/testing/clock") {
-      return respond(TestingClock(*adjustable, req));
+    if (path.substr(0, 6) == "/test/" || path.substr(0, 9) == "/testing/") {
+      if (adjustable == nullptr) {
+        return respond(Text(403,
+                            "the test-control API is off: start the server with --test-mode "
+                            "([testing] clock = \"adjustable\"), never in production\n"));
+      }
+      if (path == "/test/clock" || path == "/test/clock/advance") {
+        if (req.method == "POST" && path == "/test/clock") return respond(Text(405, "use GET\n"));
+        if (req.method != "POST" && path == "/test/clock/advance") {
+          return respond(Text(405, "use POST\n"));
+        }
+        return respond(TestingClock(*adjustable, req, "seconds"));
+      }
+      if (path == "/testing/clock")
+        return respond(TestingClock(*adjustable, req, "advance_seconds"));
     }
     respond(Text(404, "not found\n"));
   };
@@ -361,8 +385,18 @@ int RunServer(const Config& config) {
   signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
+  // Everything but the memory reclaimer runs on `control_clock`: the system clock, or in test
+  // mode an adjustable one.
+  AdjustableClock testing_clock(clock);
+  Clock& control_clock =
+      config.testing_adjustable_clock ? static_cast<Clock&>(testing_clock) : clock;
+  if (config.testing_adjustable_clock) {
+    spdlog::warn(
+        "test mode: the admin port can move the server's clock (/test/clock/advance); never use "
+        "this in production");
+  }
   OpenedEngine opened;
-  if (int status = OpenEngine(config, clock, opened); status != 0) return status;
+  if (int status = OpenEngine(config, control_clock, opened); status != 0) return status;
   engine::Engine* engine = opened.engine.get();
   // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
   MemoryReclaimer reclaimer(clock);
@@ -374,26 +408,17 @@ int RunServer(const Config& config) {
   // Auth "sigv4": every request is verified against the configured users, every action
   // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
   std::unique_ptr<auth::Auth> auth;
-  // Auth and the control plane (STS, KMS, SSM) run on their own clock: the system clock, or an
-  // adjustable one for tests.
-  AdjustableClock testing_clock(clock);
-  Clock& auth_clock = config.testing_adjustable_clock ? static_cast<Clock&>(testing_clock) : clock;
-  if (config.testing_adjustable_clock) {
-    spdlog::warn(
-        "testing.clock = \"adjustable\": the admin port can move the auth clock; "
-        "never use this in production");
-  }
   if (auth_on) {
-    if (int status = MakeAuth(config, auth_clock, auth); status != 0) return status;
+    if (int status = MakeAuth(config, control_clock, auth); status != 0) return status;
   }
-  kms::Keys keys(*opened.resources, auth_clock);
+  kms::Keys keys(*opened.resources, control_clock);
   services::Platform platform;
-  platform.clock = &auth_clock;
+  platform.clock = &control_clock;
   platform.auth = auth.get();
   platform.resources = opened.resources.get();
   platform.keys = &keys;
   // CloudWatch on the control-plane clock; SQS sees the engine through its metrics counter.
-  monitoring::CloudWatch cloudwatch(auth_clock, opened.resources.get(), config.region);
+  monitoring::CloudWatch cloudwatch(control_clock, opened.resources.get(), config.region);
   if (Status st = cloudwatch.Load(); !st.ok()) {
     spdlog::error("cannot load CloudWatch data: {}", st.message());
     return 1;
@@ -424,7 +449,7 @@ int RunServer(const Config& config) {
   sns::DeliveryOptions delivery_options;
   delivery_options.worker_threads = config.sns_delivery_threads;
   delivery_options.http_timeout = std::chrono::seconds(config.sns_http_timeout_seconds);
-  sns::Delivery delivery(platform, auth_clock, **signer, http_client->get(), delivery_options);
+  sns::Delivery delivery(platform, control_clock, **signer, http_client->get(), delivery_options);
   if (Status started = delivery.Start(); !started.ok()) {
     spdlog::error("sns: cannot resume the deliveries: {}", started.message());
     return 1;

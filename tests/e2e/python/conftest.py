@@ -101,8 +101,9 @@ class Sluice:
     """A server of a test's own: started with a configuration file's text, stoppable, restartable (same data
     directory), with the adjustable testing clock when the configuration turns it on."""
 
-    def __init__(self, directory, text="", env=None, data_dir=None):
+    def __init__(self, directory, text="", env=None, data_dir=None, args=()):
         self.dir = Path(directory)
+        self.args = list(args)
         (self.dir / "sluice.toml").write_text(text)
         self.env = dict(os.environ)
         self.env.pop("SLUICE_MASTER_KEY", None)
@@ -120,7 +121,7 @@ class Sluice:
         self.log = open(self.dir / "sluice.log", "a")
         self.proc = subprocess.Popen(
             [binary, "serve", "--config", str(self.dir / "sluice.toml"), "--listen", f"127.0.0.1:{self.port}",
-             "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store],
+             "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env or self.env, preexec_fn=_die_with_parent)
         self.endpoint = f"http://127.0.0.1:{self.port}"
         wait_for_health(self.proc, self.admin, self.log_tail)
@@ -138,7 +139,7 @@ class Sluice:
         return (self.dir / "sluice.log").read_text(errors="replace")[-3000:]
 
     def advance_clock(self, seconds):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.admin}/testing/clock?advance_seconds={seconds}",
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin}/test/clock/advance?seconds={seconds}",
                                      method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.read().decode()

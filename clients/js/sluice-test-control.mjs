@@ -1,0 +1,46 @@
+// A client for Sluice's test-control API (docs/test-mode.md), for node:test, Jest or Vitest.
+//
+// Only a server started with `sluice serve --test-mode` serves it, on its admin port (9325 by
+// default); any other server answers 403. Moving the clock forward is how a test checks a
+// 300-second visibility timeout, a dead-letter queue after three failed receives or a 14-day
+// retention period in milliseconds, without sleeping:
+//
+//   import { SluiceTestControl } from "./sluice-test-control.mjs";
+//   const control = new SluiceTestControl("http://127.0.0.1:9325");
+//   await control.advance(300);          // the server's clock is now 300 s ahead
+//   await control.offsetMs();            // -> 300000
+//
+// No dependencies (Node 18+'s fetch), so it can be copied into any test suite.
+
+export class TestControlError extends Error {
+  constructor(status, text) {
+    super(`${status}: ${text.trim()}`);
+    this.name = "TestControlError";
+    this.status = status;
+    this.text = text;
+  }
+}
+
+export class SluiceTestControl {
+  constructor(adminUrl = "http://127.0.0.1:9325") {
+    this.adminUrl = adminUrl.replace(/\/+$/, "");
+  }
+
+  async #call(method, path) {
+    const res = await fetch(this.adminUrl + path, { method });
+    const text = await res.text();
+    if (!res.ok) throw new TestControlError(res.status, text);
+    return Number(text.trim().split("=")[1]); // "offset_ms=N"
+  }
+
+  // Moves the server's clock forward by whole seconds; resolves to the new offset in ms.
+  async advance(seconds) {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new RangeError("seconds must be a non-negative integer");
+    return this.#call("POST", `/test/clock/advance?seconds=${seconds}`);
+  }
+
+  // How far ahead of the real time the server's clock is, in milliseconds.
+  async offsetMs() {
+    return this.#call("GET", "/test/clock");
+  }
+}
