@@ -9,6 +9,7 @@
 //   const control = new SluiceTestControl("http://127.0.0.1:9325");
 //   await control.advance(300);          // the server's clock is now 300 s ahead
 //   await control.offsetMs();            // -> 300000
+//   await control.messages("jobs");      // every message of "jobs", in every state, not received
 //
 // No dependencies (Node 18+'s fetch), so it can be copied into any test suite.
 
@@ -26,10 +27,15 @@ export class SluiceTestControl {
     this.adminUrl = adminUrl.replace(/\/+$/, "");
   }
 
-  async #call(method, path) {
+  async #fetch(method, path) {
     const res = await fetch(this.adminUrl + path, { method });
     const text = await res.text();
     if (!res.ok) throw new TestControlError(res.status, text);
+    return text;
+  }
+
+  async #call(method, path) {
+    const text = await this.#fetch(method, path);
     return Number(text.trim().split("=")[1]); // "offset_ms=N"
   }
 
@@ -42,5 +48,16 @@ export class SluiceTestControl {
   // How far ahead of the real time the server's clock is, in milliseconds.
   async offsetMs() {
     return this.#call("GET", "/test/clock");
+  }
+
+  // Up to maxMessages of a queue's messages, oldest first, in every state ("visible", "in_flight",
+  // "delayed"), without receiving them: objects with State, VisibleAt (when not visible),
+  // MessageId, Body, MD5OfBody, Attributes and MessageAttributes, named as in ReceiveMessage.
+  // Account and region default to the server's.
+  async messages(queueName, { account, region, maxMessages = 100 } = {}) {
+    const params = new URLSearchParams({ name: queueName, max: String(maxMessages) });
+    if (account) params.set("account", account);
+    if (region) params.set("region", region);
+    return JSON.parse(await this.#fetch("GET", `/test/queue/messages?${params}`)).messages;
   }
 }

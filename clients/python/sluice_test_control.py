@@ -9,10 +9,13 @@ an STS expiry or an alarm period in milliseconds, without sleeping::
     control = SluiceTestControl("http://127.0.0.1:9325")
     control.advance(300)      # the server's clock is now 300 s ahead
     control.offset_ms()       # -> 300000
+    control.messages("jobs")  # every message of queue "jobs", in every state, not received
 
 Standard library only, so it can be copied into any test suite.
 """
+import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 __all__ = ["SluiceTestControl", "TestControlError"]
@@ -59,3 +62,16 @@ class SluiceTestControl:
     def offset_ms(self):
         """How far ahead of the real time the server's clock is, in milliseconds."""
         return self._offset(self._call("GET", "/test/clock"))
+
+    def messages(self, queue_name, account=None, region=None, max_messages=100):
+        """Up to max_messages of a queue's messages, oldest first, in every state ("visible",
+        "in_flight", "delayed"), without receiving them: a list of dicts with State, VisibleAt
+        (when not visible), MessageId, Body, MD5OfBody, Attributes and MessageAttributes, named as
+        in ReceiveMessage. Account and region default to the server's."""
+        params = {"name": queue_name, "max": max_messages}
+        if account:
+            params["account"] = account
+        if region:
+            params["region"] = region
+        text = self._call("GET", "/test/queue/messages?" + urllib.parse.urlencode(params))
+        return json.loads(text)["messages"]

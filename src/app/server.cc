@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <charconv>
 #include <optional>
 
 #include <chrono>
@@ -22,6 +21,7 @@
 #include <sstream>
 
 #include "app/alarm_notifier.h"
+#include "app/test_control.h"
 #include "auth/auth.h"
 #include "auth/session_token.h"
 #include "common/clock.h"
@@ -96,82 +96,6 @@ Result<std::optional<std::string>> LoadMasterKey(const Config& config) {
         "the master key must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`");
   }
   return std::optional<std::string>(std::move(key));
-}
-
-// Test mode (`serve --test-mode` or [testing] clock = "adjustable"): the system clock plus an
-// offset the admin port can move forward (POST /test/clock/advance?seconds=N), so that tests of
-// visibility timeouts, dead-letter queues, retention, STS expiry, SNS retries and alarm periods
-// take milliseconds instead of waiting. Everything runs on it: the queue engine, auth and the
-// control plane. Callbacks scheduled with RunAt run when either the real time or an advance reaches
-// them (on the base clock's timer thread).
-class AdjustableClock final : public Clock {
- public:
-  explicit AdjustableClock(Clock& base) : base_(base) {}
-  Millis NowMs() const override { return base_.NowMs() + offset_.load(); }
-  void RunAt(Millis when, std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mu_);
-      timers_.emplace(when, std::move(fn));
-    }
-    base_.RunAt(when - offset_.load(), [this] { RunDue(); });
-  }
-  Millis Advance(Millis delta) {
-    const Millis offset = offset_ += delta;
-    base_.RunAt(0, [this] { RunDue(); });
-    return offset;
-  }
-  Millis offset() const { return offset_.load(); }
-
- private:
-  void RunDue() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::lock_guard lock(mu_);
-        if (timers_.empty() || timers_.begin()->first > NowMs()) return;
-        fn = std::move(timers_.begin()->second);
-        timers_.erase(timers_.begin());
-      }
-      fn();
-    }
-  }
-
-  Clock& base_;
-  std::atomic<Millis> offset_{0};
-  std::mutex mu_;
-  std::multimap<Millis, std::function<void()>> timers_;
-};
-
-// The value of `name` in a query string ("" when absent).
-std::string_view QueryParam(std::string_view q, std::string_view name) {
-  while (!q.empty()) {
-    const std::string_view pair = q.substr(0, q.find('&'));
-    q.remove_prefix(std::min(q.size(), pair.size() + 1));
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      return pair.substr(name.size() + 1);
-    }
-  }
-  return {};
-}
-
-// The test-control API's clock: GET /test/clock shows the offset; POST
-// /test/clock/advance?seconds=N (0 <= N <= ten years) moves the clock forward. The older
-// /testing/clock?advance_seconds=N does the same.
-net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& req,
-                               std::string_view param) {
-  if (req.method == "POST") {
-    const std::string_view text = QueryParam(req.Query(), param);
-    std::int64_t seconds = -1;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) seconds = -1;
-    if (seconds < 0 || seconds > 10LL * 365 * 86400) {
-      return Text(400, fmt::format("{} must be 0..315360000\n", param));
-    }
-    clock.Advance(seconds * 1000);
-    spdlog::warn("testing clock moved forward by {} s (offset now {} ms)", seconds, clock.offset());
-  }
-  return Text(200, fmt::format("offset_ms={}\n", clock.offset()));
 }
 
 // The limits shared by the API and admin listeners.
@@ -315,8 +239,8 @@ int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& ou
 
 // The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); in test mode the
 // test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise.
-net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatch* cloudwatch) {
-  return [adjustable, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
+net::HttpHandler AdminHandler(TestControlOptions test_control, monitoring::CloudWatch* cloudwatch) {
+  return [test_control, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
     const std::string_view path = req.Path();
     if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
@@ -325,22 +249,7 @@ net::HttpHandler AdminHandler(AdjustableClock* adjustable, monitoring::CloudWatc
       r.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
       return respond(std::move(r));
     }
-    if (path.substr(0, 6) == "/test/" || path.substr(0, 9) == "/testing/") {
-      if (adjustable == nullptr) {
-        return respond(Text(403,
-                            "the test-control API is off: start the server with --test-mode "
-                            "([testing] clock = \"adjustable\"), never in production\n"));
-      }
-      if (path == "/test/clock" || path == "/test/clock/advance") {
-        if (req.method == "POST" && path == "/test/clock") return respond(Text(405, "use GET\n"));
-        if (req.method != "POST" && path == "/test/clock/advance") {
-          return respond(Text(405, "use POST\n"));
-        }
-        return respond(TestingClock(*adjustable, req, "seconds"));
-      }
-      if (path == "/testing/clock")
-        return respond(TestingClock(*adjustable, req, "advance_seconds"));
-    }
+    if (auto answer = TestControl(test_control, req)) return respond(std::move(*answer));
     respond(Text(404, "not found\n"));
   };
 }
@@ -517,8 +426,12 @@ int RunServer(const Config& config) {
     admin_options.port = admin_addr->port;
   }
   admin_options.threads = 1;
-  AdjustableClock* adjustable = config.testing_adjustable_clock ? &testing_clock : nullptr;
-  net::HttpServer admin(admin_options, AdminHandler(adjustable, &cloudwatch));
+  TestControlOptions test_control;
+  test_control.clock = config.testing_adjustable_clock ? &testing_clock : nullptr;
+  test_control.engine = engine;
+  test_control.account = config.account_id;
+  test_control.region = config.region;
+  net::HttpServer admin(admin_options, AdminHandler(test_control, &cloudwatch));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {

@@ -105,6 +105,15 @@ class Engine {
   // Returns the number of messages moved so far.
   virtual Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle) = 0;
 
+  // ---- inspection (the test-control API, the console) ---------------------------------------
+  // Up to `max` of the queue's messages in every state, oldest first (send order; FIFO: sequence
+  // order), without changing anything a consumer sees: nothing is received, no visibility or
+  // receive count changes. Costs a scan of the queue's index under its lock: for tools, not for
+  // the request path.
+  virtual Result<std::vector<PeekedMessage>> Peek(const QueueId& id, std::size_t max) {
+    return Status(ErrorCode::kInternalError, "this engine cannot show messages without receiving");
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
   // Answers every waiting long poll (with what is available, usually nothing) and refuses new
   // waits; called on graceful shutdown.

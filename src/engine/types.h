@@ -90,6 +90,14 @@ struct ReceivedMessage {
   std::optional<std::string> dead_letter_source_arn;
 };
 
+// A message as Engine::Peek shows it: its content (no receipt handle) and where it is.
+struct PeekedMessage {
+  enum class State { kVisible, kInFlight, kDelayed };
+  State state = State::kVisible;
+  Millis visible_at_ms = 0;  // in flight or delayed: when it becomes receivable
+  ReceivedMessage message;   // receipt_handle empty; receive_count as consumers left it
+};
+
 struct VisibilityChange {
   std::string receipt_handle;
   int visibility_timeout = 0;  // 0..43200, validated by the handler

@@ -303,6 +303,48 @@ TYPED_TEST(EngineTest, SendReceiveDelete) {
   EXPECT_TRUE(this->Receive("q").empty());
 }
 
+TYPED_TEST(EngineTest, PeekShowsEveryStateAndChangesNothing) {
+  ASSERT_TRUE(this->Create("q", {{"VisibilityTimeout", "30"}}).ok());
+  const std::string first = this->Send("q", "first");
+  this->Send("q", "second");
+  const Millis now = this->clock_.NowMs();
+  this->Send("q", "later", 60);
+  auto got = this->Receive("q", 1);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].body, "first");
+  ASSERT_TRUE(this->tracker_->Settle());
+  const auto counts = this->Counts("q");
+
+  auto peeked = this->engine_->Peek(this->Q("q"), 10);
+  ASSERT_TRUE(peeked.ok()) << peeked.status().message();
+  ASSERT_EQ(peeked->size(), 3u);
+  using State = PeekedMessage::State;
+  EXPECT_EQ((*peeked)[0].message.message_id, first);
+  EXPECT_EQ((*peeked)[0].state, State::kInFlight);
+  EXPECT_EQ((*peeked)[0].visible_at_ms, now + 30'000);
+  EXPECT_EQ((*peeked)[0].message.receive_count, 1);
+  EXPECT_TRUE((*peeked)[0].message.receipt_handle.empty());
+  EXPECT_EQ((*peeked)[1].message.body, "second");
+  EXPECT_EQ((*peeked)[1].state, State::kVisible);
+  EXPECT_EQ((*peeked)[1].message.receive_count, 0);
+  EXPECT_EQ((*peeked)[2].message.body, "later");
+  EXPECT_EQ((*peeked)[2].state, State::kDelayed);
+  EXPECT_EQ((*peeked)[2].visible_at_ms, now + 60'000);
+  auto head = this->engine_->Peek(this->Q("q"), 1);
+  ASSERT_TRUE(head.ok());
+  ASSERT_EQ(head->size(), 1u);
+  EXPECT_EQ((*head)[0].message.body, "first");
+
+  // Nothing a consumer sees changed: same counts, the visible message is still next, with its
+  // first receive.
+  EXPECT_EQ(this->Counts("q"), counts);
+  auto next = this->Receive("q", 10);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].body, "second");
+  EXPECT_EQ(next[0].receive_count, 1);
+  EXPECT_FALSE(this->engine_->Peek(this->Q("missing"), 10).ok());
+}
+
 TYPED_TEST(EngineTest, SendOrderAndBatchLimit) {
   ASSERT_TRUE(this->Create("q").ok());
   for (int i = 0; i < 15; ++i) this->Send("q", "m" + std::to_string(i));

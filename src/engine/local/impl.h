@@ -76,6 +76,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
                                                          int max_results);
   Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle);
 
+  Result<std::vector<PeekedMessage>> Peek(const QueueId& id, std::size_t max);
   void Shutdown();
   // Called by the facade's destructor after Shutdown(): refuses new store commits and waits for
   // those in flight (see CommitToStore).

@@ -548,6 +548,67 @@ void Impl::Shutdown() {
   }
 }
 
+Result<std::vector<PeekedMessage>> Impl::Peek(const QueueId& id, std::size_t max) {
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  struct Pick {
+    std::uint64_t seq;
+    Record record;
+  };
+  std::vector<Pick> picks;
+  bool fifo = false;
+  Millis now = 0;
+  {
+    std::lock_guard lock(q->mu);
+    fifo = q->fifo;
+    now = clock_.NowMs();
+    std::vector<std::uint64_t> seqs;
+    seqs.reserve(q->messages.size());
+    for (const auto& [seq, r] : q->messages) seqs.push_back(seq);
+    const std::size_t n = std::min(max, seqs.size());
+    std::partial_sort(seqs.begin(), seqs.begin() + static_cast<std::ptrdiff_t>(n), seqs.end());
+    picks.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Record& r = q->messages.at(seqs[i]);
+      Pick p{seqs[i], r};
+      p.record.payload = CachedPayload(*q, seqs[i], r);
+      p.record.group = nullptr;  // not read outside the lock
+      picks.push_back(std::move(p));
+    }
+  }
+  std::vector<PeekedMessage> out;
+  out.reserve(picks.size());
+  for (Pick& p : picks) {
+    PayloadPtr payload = p.record.payload ? p.record.payload : FetchPayload({q->key, p.seq});
+    if (!payload) continue;  // deleted meanwhile
+    PeekedMessage pm;
+    const Record& r = p.record;
+    if (r.visible_at <= now) {
+      pm.state = PeekedMessage::State::kVisible;
+    } else {
+      pm.state = r.where == Where::kDelayed ? PeekedMessage::State::kDelayed
+                                            : PeekedMessage::State::kInFlight;
+      pm.visible_at_ms = r.visible_at;
+    }
+    ReceivedMessage& m = pm.message;
+    m.message_id = payload->message_id;
+    m.body = payload->body;
+    m.md5_of_body = payload->md5_of_body;
+    m.attributes = payload->attributes;
+    m.sender_id = payload->sender_id;
+    m.sent_timestamp = payload->sent_ms;
+    m.first_receive_timestamp = r.first_receive_ms;
+    m.receive_count = r.receive_count;
+    m.trace_header = payload->trace_header;
+    m.group_id = payload->group_id;
+    m.dedup_id = payload->dedup_id;
+    if (fifo) m.sequence_number = FormatSequenceNumber(p.seq);
+    m.dead_letter_source_arn = payload->dead_letter_source_arn;
+    out.push_back(std::move(pm));
+  }
+  return out;
+}
+
 void Impl::CommitToStore(StoreBatch batch, std::function<void(Status)> done) {
   bool accepted = false;
   {
@@ -602,6 +663,9 @@ class LocalEngine final : public Engine {
     return impl_->CreateQueue(id, attributes, tags);
   }
   Status DeleteQueue(const QueueId& id) override { return impl_->DeleteQueue(id); }
+  Result<std::vector<PeekedMessage>> Peek(const QueueId& id, std::size_t max) override {
+    return impl_->Peek(id, max);
+  }
   bool QueueExists(const QueueId& id) override { return impl_->QueueExists(id); }
   std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
                                   std::string_view prefix) override {

@@ -133,6 +133,10 @@ class MeteredEngine final : public engine::Engine {
   Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle) override {
     return inner_.CancelMessageMoveTask(task_handle);
   }
+  Result<std::vector<engine::PeekedMessage>> Peek(const engine::QueueId& id,
+                                                  std::size_t max) override {
+    return inner_.Peek(id, max);  // not a receive: counts nothing
+  }
   void Shutdown() override { inner_.Shutdown(); }
 
  private:

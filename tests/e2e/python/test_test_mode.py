@@ -1,6 +1,7 @@
 """The test-control API (docs/test-mode.md) with boto3 and the Python client in clients/python: a
 server started with --test-mode moves its clock forward on request, and the queues follow it
 (visibility timeouts, dead-letter queues, retention, delays); any other server refuses."""
+import json
 import sys
 import urllib.error
 import urllib.request
@@ -36,8 +37,8 @@ def new_queue(sqs, name, **attributes):
     return sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
 
 
-def receive(sqs, url, **kw):
-    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+def receive(sqs, url, max_messages=10, **kw):
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0,
                                AttributeNames=["All"], **kw).get("Messages", [])
 
 
@@ -120,3 +121,52 @@ def test_refused_without_test_mode(server):
     with pytest.raises(TestControlError) as e:
         control.offset_ms()
     assert e.value.status == 403
+
+
+def peek(srv, name, max=None, **params):
+    if max is None:
+        return SluiceTestControl(f"http://127.0.0.1:{srv.admin}").messages(name, **params)
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.admin}/test/queue/messages?name={name}&max={max}",
+                                timeout=5) as r:
+        return json.loads(r.read())["messages"]
+
+
+def test_inspect_messages_in_every_state_without_receiving(srv, sqs, control):
+    url = new_queue(sqs, "tm-inspect", VisibilityTimeout=300)
+    sqs.send_message(QueueUrl=url, MessageBody='{"job": 1}',
+                     MessageAttributes={"kind": {"DataType": "String", "StringValue": "order"}})
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    sqs.send_message(QueueUrl=url, MessageBody="delayed", DelaySeconds=600)
+    first = receive(sqs, url, max_messages=1)
+    assert [m["Body"] for m in first] == ['{"job": 1}']
+    seen = peek(srv, name="tm-inspect")
+    assert [(m["State"], m["Body"]) for m in seen] == [
+        ("in_flight", '{"job": 1}'), ("visible", "second"), ("delayed", "delayed")]
+    assert seen[0]["MessageId"] == first[0]["MessageId"]
+    assert seen[0]["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert seen[0]["MessageAttributes"] == {"kind": {"DataType": "String", "StringValue": "order"}}
+    assert seen[1]["Attributes"]["ApproximateReceiveCount"] == "0"
+    assert "VisibleAt" not in seen[1] and seen[2]["VisibleAt"] > seen[0]["VisibleAt"] - 300_000
+    assert [m["Body"] for m in peek(srv, name="tm-inspect", max=1)] == ['{"job": 1}']
+    # Inspecting changed nothing a consumer sees: the visible message comes next, received once.
+    nxt = receive(sqs, url)
+    assert [(m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in nxt] == [("second", "1")]
+    control.advance(600)
+    assert sorted(m["State"] for m in peek(srv, name="tm-inspect")) == ["visible"] * 3
+
+
+def test_inspect_fifo_and_bad_requests(srv, sqs):
+    url = new_queue(sqs, "tm-inspect.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    seen = peek(srv, name="tm-inspect.fifo", account="000000000000", region="us-east-1")
+    assert [m["Body"] for m in seen] == ["m0", "m1", "m2"]
+    assert all(m["Attributes"]["MessageGroupId"] == "g" for m in seen)
+    seqs = [int(m["Attributes"]["SequenceNumber"]) for m in seen]
+    assert seqs == sorted(seqs)
+    base = f"http://127.0.0.1:{srv.admin}/test/queue/messages"
+    for query, status in [("", 400), ("?name=nope", 404), ("?name=tm-inspect.fifo&max=0", 400),
+                          ("?name=tm-inspect.fifo&max=x", 400), ("?name=tm-inspect.fifo&region=eu-west-1", 404)]:
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(base + query, timeout=5)
+        assert e.value.code == status, query

@@ -67,7 +67,11 @@ test("a dead-letter queue after three failed receives", { skip }, async () => {
     await control.advance(60);
   }
   assert.deepEqual(await receive(src), []);
+  const seen = await control.messages("js-tm-dlq");
+  assert.deepEqual(seen.map((m) => [m.State, m.Body]), [["visible", "poison"]]);
+  assert.ok(seen[0].Attributes.DeadLetterQueueSourceArn.endsWith(":js-tm-src"));
   assert.deepEqual((await receive(dlq)).map((m) => m.Body), ["poison"]);
+  assert.deepEqual((await control.messages("js-tm-dlq")).map((m) => m.State), ["in_flight"]);
 });
 
 test("bad input is refused by the client and the server", { skip }, async () => {

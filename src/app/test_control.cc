@@ -1,0 +1,198 @@
+#include "app/test_control.h"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include "common/encoding.h"
+#include "common/json_record.h"
+
+namespace sluice::app {
+
+void AdjustableClock::RunAt(Millis when, std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    timers_.emplace(when, std::move(fn));
+  }
+  base_.RunAt(when - offset_.load(), [this] { RunDue(); });
+}
+
+Millis AdjustableClock::Advance(Millis delta) {
+  const Millis offset = offset_ += delta;
+  base_.RunAt(0, [this] { RunDue(); });
+  return offset;
+}
+
+void AdjustableClock::RunDue() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(mu_);
+      if (timers_.empty() || timers_.begin()->first > NowMs()) return;
+      fn = std::move(timers_.begin()->second);
+      timers_.erase(timers_.begin());
+    }
+    fn();
+  }
+}
+
+namespace {
+
+net::HttpResponse Answer(int status, std::string body,
+                         std::string_view type = "text/plain; charset=utf-8") {
+  net::HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", std::string(type));
+  r.body = std::move(body);
+  return r;
+}
+
+// The value of `name` in a query string ("" when absent).
+std::string_view QueryParam(std::string_view q, std::string_view name) {
+  while (!q.empty()) {
+    const std::string_view pair = q.substr(0, q.find('&'));
+    q.remove_prefix(std::min(q.size(), pair.size() + 1));
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+// The test-control API's clock: GET /test/clock shows the offset; POST
+// /test/clock/advance?seconds=N (0 <= N <= ten years) moves the clock forward. The older
+// /testing/clock?advance_seconds=N does the same.
+net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& req,
+                               std::string_view param) {
+  if (req.method == "POST") {
+    const std::string_view text = QueryParam(req.Query(), param);
+    std::int64_t seconds = -1;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) seconds = -1;
+    if (seconds < 0 || seconds > 10LL * 365 * 86400) {
+      return Answer(400, fmt::format("{} must be 0..315360000\n", param));
+    }
+    clock.Advance(seconds * 1000);
+    spdlog::warn("testing clock moved forward by {} s (offset now {} ms)", seconds, clock.offset());
+  }
+  return Answer(200, fmt::format("offset_ms={}\n", clock.offset()));
+}
+
+using json_record::Str;
+using json_record::Writer;
+
+const char* StateName(engine::PeekedMessage::State s) {
+  switch (s) {
+    case engine::PeekedMessage::State::kVisible:
+      return "visible";
+    case engine::PeekedMessage::State::kInFlight:
+      return "in_flight";
+    case engine::PeekedMessage::State::kDelayed:
+      return "delayed";
+  }
+  return "visible";
+}
+
+// GET /test/queue/messages?name=NAME[&account=ID][&region=REGION][&max=N]: the queue's messages in
+// every state, oldest first, as JSON, without receiving them (docs/test-mode.md).
+net::HttpResponse QueueMessages(const TestControlOptions& o, const net::HttpRequest& req) {
+  if (req.method != "GET") return Answer(405, "use GET\n");
+  const std::string_view q = req.Query();
+  engine::QueueId id;
+  id.name = std::string(QueryParam(q, "name"));
+  id.account = std::string(QueryParam(q, "account"));
+  id.region = std::string(QueryParam(q, "region"));
+  if (id.account.empty()) id.account = o.account;
+  if (id.region.empty()) id.region = o.region;
+  if (id.name.empty()) return Answer(400, "name is required\n");
+  std::size_t max = 100;
+  if (const std::string_view text = QueryParam(q, "max"); !text.empty()) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), max);
+    if (ec != std::errc() || ptr != text.data() + text.size() || max < 1 || max > 10'000) {
+      return Answer(400, "max must be 1..10000\n");
+    }
+  }
+  auto peeked = o.engine->Peek(id, max);
+  if (!peeked.ok()) return Answer(404, peeked.status().message() + "\n");
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("messages");
+  w.StartArray();
+  for (const engine::PeekedMessage& p : *peeked) {
+    const engine::ReceivedMessage& m = p.message;
+    w.StartObject();
+    Str(w, "State", StateName(p.state));
+    if (p.state != engine::PeekedMessage::State::kVisible) {
+      w.Key("VisibleAt");
+      w.Int64(p.visible_at_ms);
+    }
+    Str(w, "MessageId", m.message_id);
+    Str(w, "Body", m.body);
+    Str(w, "MD5OfBody", m.md5_of_body);
+    w.Key("Attributes");
+    w.StartObject();
+    Str(w, "SenderId", m.sender_id);
+    Str(w, "SentTimestamp", std::to_string(m.sent_timestamp));
+    Str(w, "ApproximateReceiveCount", std::to_string(m.receive_count));
+    if (m.receive_count > 0) {
+      Str(w, "ApproximateFirstReceiveTimestamp", std::to_string(m.first_receive_timestamp));
+    }
+    if (m.group_id) Str(w, "MessageGroupId", *m.group_id);
+    if (m.dedup_id) Str(w, "MessageDeduplicationId", *m.dedup_id);
+    if (m.sequence_number) Str(w, "SequenceNumber", *m.sequence_number);
+    if (m.trace_header) Str(w, "AWSTraceHeader", *m.trace_header);
+    if (m.dead_letter_source_arn) Str(w, "DeadLetterQueueSourceArn", *m.dead_letter_source_arn);
+    w.EndObject();
+    w.Key("MessageAttributes");
+    w.StartObject();
+    for (const engine::MessageAttribute& a : m.attributes) {
+      w.Key(a.name.data(), static_cast<rapidjson::SizeType>(a.name.size()));
+      w.StartObject();
+      Str(w, "DataType", a.data_type);
+      if (a.binary) {
+        Str(w, "BinaryValue", Base64Encode(a.value));
+      } else {
+        Str(w, "StringValue", a.value);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Answer(200, std::string(buf.GetString(), buf.GetSize()), "application/json");
+}
+
+}  // namespace
+
+std::optional<net::HttpResponse> TestControl(const TestControlOptions& o,
+                                             const net::HttpRequest& req) {
+  const std::string_view path = req.Path();
+  if (path.substr(0, 6) != "/test/" && path.substr(0, 9) != "/testing/") return std::nullopt;
+  if (o.clock == nullptr) {
+    return Answer(403,
+                  "the test-control API is off: start the server with --test-mode "
+                  "([testing] clock = \"adjustable\"), never in production\n");
+  }
+  if (path == "/test/clock") {
+    if (req.method == "POST") return Answer(405, "use GET\n");
+    return TestingClock(*o.clock, req, "seconds");
+  }
+  if (path == "/test/clock/advance") {
+    if (req.method != "POST") return Answer(405, "use POST\n");
+    return TestingClock(*o.clock, req, "seconds");
+  }
+  if (path == "/testing/clock") return TestingClock(*o.clock, req, "advance_seconds");
+  if (path == "/test/queue/messages" && o.engine != nullptr) return QueueMessages(o, req);
+  return Answer(404, "not found\n");
+}
+
+}  // namespace sluice::app
