@@ -432,6 +432,7 @@ int RunServer(const Config& config) {
   sns::SnsOptions sns_options;
   sns_options.public_host = config.public_host;
   sns_options.allowed_endpoints = config.sns_allowed_endpoints;
+  sns_options.filter_policy_limit = static_cast<std::size_t>(config.sns_filter_policy_limit);
   for (const auto* addr : {&api_addr, &tls_addr}) {
     if (!addr->has_value()) continue;
     sns_options.own_addresses.push_back(fmt::format("{}:{}", (*addr)->host, (*addr)->port));
