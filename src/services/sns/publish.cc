@@ -214,30 +214,21 @@ Status CheckTopicKey(const Sns& sns, const RequestContext& ctx, const Topic& top
   return Status::Ok();
 }
 
-// The subscriptions each message reaches: confirmed ones whose filter matches.
+// The subscriptions each message reaches: confirmed ones whose filter matches, found through the
+// topic's index (subscription_index.h).
 Result<std::vector<Target>> Targets(const Sns& sns, const Topic& topic,
                                     const std::vector<PublishedMessage>& messages) {
-  auto subs = ListTopicSubscriptions(sns, topic);
-  if (!subs.ok()) return subs.status();
-  std::vector<std::unique_ptr<FilterMessage>> prepared;
-  prepared.reserve(messages.size());
-  for (const PublishedMessage& m : messages) {
-    prepared.push_back(std::make_unique<FilterMessage>(m.attributes, m.message));
-  }
+  std::vector<SubscriptionIndex::MessageView> views;
+  views.reserve(messages.size());
+  for (const PublishedMessage& m : messages) views.push_back({&m.attributes, m.message});
+  auto hits = sns.index->Match(
+      topic.account, topic.region, topic.name, [&] { return ListTopicSubscriptions(sns, topic); },
+      views);
+  if (!hits.ok()) return hits.status();
   std::vector<Target> targets;
-  for (Subscription& s : *subs) {
-    if (s.pending) continue;
-    const std::string& policy = s.Attribute("FilterPolicy");
-    auto scope = ParseFilterScope(s.Attribute("FilterPolicyScope"));
-    auto filter = sns.filters->Get(policy, scope.value_or(FilterScope::kMessageAttributes));
-    Target t;
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      // A stored policy that no longer compiles matches nothing.
-      if (filter.ok() && (*filter)->Matches(*prepared[i])) t.messages.push_back(i);
-    }
-    if (t.messages.empty()) continue;
-    t.subscription = std::move(s);
-    targets.push_back(std::move(t));
+  targets.reserve(hits->size());
+  for (SubscriptionIndex::Hit& h : *hits) {
+    targets.push_back(Target{*h.subscription, std::move(h.messages)});
   }
   return targets;
 }
