@@ -184,6 +184,7 @@ void CloudWatch::CatchUp() {
       (void)metrics_.Put(scope, samples);  // a failed write loses one minute of SQS datapoints
     }
   }
+  for (auto& [scope, samples] : sns_.Flush(open_minute_)) (void)metrics_.Put(scope, samples);
   open_minute_ = minute;
   std::vector<Notification> notifications;
   {
@@ -204,6 +205,7 @@ void CloudWatch::CatchUp() {
 std::string CloudWatch::PrometheusText() {
   std::string out;
   if (sqs_) sqs_->AppendPrometheus(out);
+  sns_.AppendPrometheus(out);
   std::map<std::string, int> states{{kStateOk, 0}, {kStateAlarm, 0}, {kStateInsufficient, 0}};
   {
     std::lock_guard lock(mu_);

@@ -168,9 +168,7 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
   return out;
 }
 
-namespace {
-
-std::string LabelValue(std::string_view v) {
+std::string PrometheusLabelValue(std::string_view v) {
   std::string out;
   for (char ch : v) {
     if (ch == '\\' || ch == '"') {
@@ -184,8 +182,6 @@ std::string LabelValue(std::string_view v) {
   }
   return out;
 }
-
-}  // namespace
 
 void SqsMetrics::AppendPrometheus(std::string& out) {
   struct Row {
@@ -210,8 +206,9 @@ void SqsMetrics::AppendPrometheus(std::string& out) {
       const auto now = [](const std::atomic<std::int64_t>& a) {
         return a.load(std::memory_order_relaxed);
       };
-      rows.push_back({"queue=\"" + LabelValue(id.name) + "\",account=\"" + LabelValue(id.account) +
-                          "\",region=\"" + LabelValue(id.region) + "\"",
+      rows.push_back({"queue=\"" + PrometheusLabelValue(id.name) + "\",account=\"" +
+                          PrometheusLabelValue(id.account) + "\",region=\"" +
+                          PrometheusLabelValue(id.region) + "\"",
                       c->total_sent + now(c->sent), c->total_received + now(c->received),
                       c->total_deleted + now(c->deleted), c->total_empty + now(c->empty_receives),
                       c->total_size_count + now(c->size_count),

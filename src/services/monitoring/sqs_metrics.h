@@ -140,4 +140,7 @@ class MeteredEngine final : public engine::Engine {
   SqsMetrics& metrics_;
 };
 
+// A Prometheus label value escaped (backslash, double quote, newline).
+std::string PrometheusLabelValue(std::string_view v);
+
 }  // namespace sluice::monitoring

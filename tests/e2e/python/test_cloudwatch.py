@@ -1,4 +1,4 @@
-"""CloudWatch end to end with boto3: the AWS/SQS metrics Sluice emits, PutMetricData and the
+"""CloudWatch end to end with boto3: the AWS/SQS and AWS/SNS metrics Sluice emits, PutMetricData and the
 statistics, ListMetrics, GetMetricData, and an alarm on queue depth, all on the server's adjustable
 clock (never sleeping). boto3's CloudWatch model speaks Query in Debian's botocore; the JSON pass
 loads the repo's model with its protocol set to AWS JSON 1.0 (awsQueryCompatible)."""
@@ -256,6 +256,75 @@ def test_prometheus_metrics_match_queue_attributes(srv, sqs):
         int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
     assert values["sluice_sqs_number_of_messages_sent_total"] == 4
     assert values["sluice_sqs_number_of_messages_received_total"] == 1
+
+
+def test_sns_metrics_count_publishes_deliveries_and_filters(srv, cw, sqs):
+    """AWS/SNS by TopicName: published messages and their sizes, deliveries (three SQS queues),
+    failures (a lambda subscription, which this server cannot deliver), and what each kind of
+    filter policy rejected, read back with get_metric_statistics after the clock moves on."""
+    import urllib.request
+    from prometheus_client import parser
+
+    sns = _session().client("sns", endpoint_url=srv.endpoint)
+    name = f"cwsns-{uuid.uuid4().hex[:10]}"
+    arn = sns.create_topic(Name=name)["TopicArn"]
+
+    def subscribe(attributes):
+        url = sqs.create_queue(QueueName=f"{name}-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn, Attributes=attributes)
+
+    subscribe({"FilterPolicy": json.dumps({"kind": ["order"]})})
+    subscribe({"FilterPolicy": json.dumps({"n": [1]}), "FilterPolicyScope": "MessageBody"})
+    subscribe({})
+    sns.subscribe(TopicArn=arn, Protocol="lambda", Endpoint="arn:aws:lambda:us-east-1:000000000000:function:f")
+    srv.advance_clock(MINUTE)  # a fresh minute
+    start = server_now(srv) - dt.timedelta(minutes=5)
+    order = {"kind": {"DataType": "String", "StringValue": "order"}}
+    sizes = []
+    for _ in range(3):  # every queue; the lambda fails
+        sns.publish(TopicArn=arn, Message='{"n": 1}', MessageAttributes=order)
+        sizes.append(len('{"n": 1}') + len("kind") + len("String") + len("order"))
+    for _ in range(2):  # no attributes: the attribute policy rejects it as NoMessageAttributes
+        sns.publish(TopicArn=arn, Message='{"n": 2}')
+        sizes.append(len('{"n": 2}'))
+    sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[{  # both policies reject it
+        "Id": "a", "Message": "plain text",
+        "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "refund"}}}])
+    sizes.append(len("plain text") + len("kind") + len("String") + len("refund"))
+    srv.advance_clock(MINUTE)
+    end = server_now(srv) + dt.timedelta(minutes=1)
+
+    def stat(metric, statistic="Sum"):
+        r = cw.get_metric_statistics(Namespace="AWS/SNS", MetricName=metric,
+                                     Dimensions=[{"Name": "TopicName", "Value": name}],
+                                     StartTime=start, EndTime=end, Period=3600, Statistics=[statistic])
+        return sum(dp[statistic] for dp in r["Datapoints"])
+
+    assert stat("NumberOfMessagesPublished") == 6
+    assert stat("NumberOfNotificationsDelivered") == 3 * 3 + 2 + 1
+    assert stat("NumberOfNotificationsFailed") == 6
+    assert stat("NumberOfNotificationsFilteredOut") == 2 + 2
+    assert stat("NumberOfNotificationsFilteredOut-NoMessageAttributes") == 2
+    assert stat("NumberOfNotificationsFilteredOut-InvalidAttributes") == 0
+    assert stat("PublishSize", "SampleCount") == 6
+    assert stat("PublishSize", "Sum") == sum(sizes)
+    assert stat("PublishSize", "Maximum") == max(sizes)
+    r = cw.get_metric_statistics(Namespace="AWS/SNS", MetricName="PublishSize",
+                                 Dimensions=[{"Name": "TopicName", "Value": name}],
+                                 StartTime=start, EndTime=end, Period=3600, Statistics=["Average"])
+    assert r["Datapoints"][0]["Unit"] == "Bytes"
+    listed = {m["MetricName"] for m in cw.list_metrics(
+        Namespace="AWS/SNS", Dimensions=[{"Name": "TopicName", "Value": name}])["Metrics"]}
+    assert "NumberOfNotificationsFilteredOut-InvalidAttributes" not in listed  # sparse, as on AWS
+    assert {"NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "PublishSize"} <= listed
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.admin}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    values = {s.name: s.value for family in parser.text_string_to_metric_families(text)
+              for s in family.samples if s.labels.get("topic") == name}
+    assert values["sluice_sns_number_of_messages_published_total"] == 6
+    assert values["sluice_sns_number_of_notifications_delivered_total"] == 12
+    assert values["sluice_sns_number_of_notifications_filtered_out_total"] == 6
 
 
 def test_metrics_and_alarms_survive_kill_9(tmp_path):

@@ -109,6 +109,37 @@ TEST_F(CloudWatchTest, SqsMetricsPerMinute) {
   EXPECT_EQ(points[1].first - points[0].first, kMinute);
 }
 
+TEST_F(CloudWatchTest, SnsMetricsPerMinuteAreSparse) {
+  SnsMetrics& sns = cw_->sns_metrics();
+  auto c = sns.CountersFor(kAccount, "us-east-1", "orders");
+  SnsMetrics::CountPublished(*c, 100);
+  SnsMetrics::CountPublished(*c, 300);
+  c->delivered.fetch_add(5);
+  c->filtered_no_attributes.fetch_add(2);
+  Minute();
+  auto points = [&](const std::string& metric) {
+    return cw_->metrics().Points(kScope, SeriesKey{"AWS/SNS", metric, {{"TopicName", "orders"}}}, 0,
+                                 INT64_MAX);
+  };
+  ASSERT_EQ(points("NumberOfMessagesPublished").size(), 1u);
+  EXPECT_EQ(points("NumberOfMessagesPublished")[0].second.agg.sum, 2);
+  EXPECT_EQ(points("NumberOfNotificationsDelivered")[0].second.agg.sum, 5);
+  EXPECT_EQ(points("NumberOfNotificationsFilteredOut-NoMessageAttributes")[0].second.agg.sum, 2);
+  const auto size = points("PublishSize")[0].second.agg;
+  EXPECT_EQ(size.count, 2);
+  EXPECT_EQ(size.sum, 400);
+  EXPECT_EQ(size.min, 100);
+  EXPECT_EQ(size.max, 300);
+  EXPECT_TRUE(points("NumberOfNotificationsFailed").empty());  // nothing counted: no datapoint
+  Minute();                                                    // an idle minute adds nothing
+  EXPECT_EQ(points("NumberOfMessagesPublished").size(), 1u);
+  const std::string text = cw_->PrometheusText();
+  EXPECT_NE(text.find("sluice_sns_number_of_messages_published_total{topic=\"orders\",account=\"" +
+                      std::string(kAccount) + "\",region=\"us-east-1\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(CloudWatchTest, IdleQueueStopsEmittingAfterSixHours) {
   const engine::QueueId q{kAccount, "idle"};
   ASSERT_TRUE(sqs_->CreateQueue(q, {}, {}).ok());

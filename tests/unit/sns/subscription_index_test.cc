@@ -123,6 +123,28 @@ TEST_F(SubscriptionIndexTest, BothScopes) {
   EXPECT_TRUE(Match({{}}, {"not json"}).empty());
 }
 
+// The AWS/SNS FilteredOut metrics: per message, the policies that rejected it, by cause.
+TEST_F(SubscriptionIndexTest, CountsWhatThePoliciesRejected) {
+  store_.push_back(Sub("everything"));
+  store_.push_back(Sub("attr", R"({"kind":["order"]})"));
+  store_.push_back(Sub("body", R"({"n":[1]})", "MessageBody"));
+  FilterCounts counts;
+  std::vector<SubscriptionIndex::MessageView> views;
+  const std::vector<FilterAttribute> order{{"kind", "String", "order"}};
+  const std::vector<FilterAttribute> refund{{"kind", "String", "refund"}};
+  const std::vector<FilterAttribute> none;
+  views.push_back({&order, R"({"n":1})"});  // both match
+  views.push_back({&none, R"({"n":2})"});   // attr: no attributes; body: rejected
+  views.push_back({&refund, "text"});       // both rejected
+  auto hits = index_.Match(
+      "000000000000", "us-east-1", "orders",
+      [this]() -> Result<std::vector<Subscription>> { return store_; }, views, nullptr, &counts);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ(counts.filtered_out, 3);
+  EXPECT_EQ(counts.no_message_attributes, 1);
+  EXPECT_EQ(counts.invalid_attributes, 0);
+}
+
 // What the index is for: 1,000 filtered subscriptions, one message, one full evaluation.
 TEST_F(SubscriptionIndexTest, ThousandFilteredSubscriptionsEvaluateOnlyCandidates) {
   for (int i = 0; i < 1000; ++i) {
