@@ -111,7 +111,15 @@ def test_sqs_metrics_count_what_was_sent(srv, cw, sqs):
     assert stat("SentMessageSize", "Minimum") == 2
     listed = cw.list_metrics(Namespace="AWS/SQS", Dimensions=[{"Name": "QueueName", "Value": name}])["Metrics"]
     names = {m["MetricName"] for m in listed}
-    assert {"NumberOfMessagesSent", "ApproximateNumberOfMessagesVisible", "NumberOfEmptyReceives"} <= names
+    assert {"NumberOfMessagesSent", "ApproximateNumberOfMessagesVisible", "NumberOfEmptyReceives",
+            "ApproximateAgeOfOldestMessage"} <= names
+    # Messages age on the queues' own clock (the system's; the adjustable testing clock moves only
+    # CloudWatch's minutes): seconds since they were sent, a few at most here.
+    r = cw.get_metric_statistics(Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+                                 Dimensions=[{"Name": "QueueName", "Value": name}],
+                                 StartTime=start, EndTime=end, Period=3600, Statistics=["Maximum"])
+    (dp,) = r["Datapoints"]
+    assert dp["Unit"] == "Seconds" and 0 <= dp["Maximum"] < 60
 
 
 def test_put_metric_data_then_statistics(srv, cw):
@@ -256,6 +264,7 @@ def test_prometheus_metrics_match_queue_attributes(srv, sqs):
         int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
     assert values["sluice_sqs_number_of_messages_sent_total"] == 4
     assert values["sluice_sqs_number_of_messages_received_total"] == 1
+    assert 0 <= values["sluice_sqs_approximate_age_of_oldest_message_seconds"] < 60
 
 
 def test_sns_metrics_count_publishes_deliveries_and_filters(srv, cw, sqs):
