@@ -16,9 +16,11 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +95,12 @@ class CloudWatch {
                              const std::string& reason, const std::string& reason_data);
   Status SetActionsEnabled(const Scope& scope, const std::vector<std::string>& names, bool enabled);
   std::vector<HistoryItem> History(const Scope& scope) const;
+  // The alarm's tags (TagResource, UntagResource, ListTagsForResource): nullopt when there is no
+  // such alarm. UpdateAlarmTags stores the edited tags; false when there is no such alarm.
+  using Tags = std::vector<std::pair<std::string, std::string>>;
+  std::optional<Tags> AlarmTags(const Scope& scope, const std::string& name) const;
+  Result<bool> UpdateAlarmTags(const Scope& scope, const std::string& name,
+                               const std::function<Status(Tags&)>& edit);
 
  private:
   struct Notification {

@@ -336,6 +336,68 @@ def test_sns_metrics_count_publishes_deliveries_and_filters(srv, cw, sqs):
     assert values["sluice_sns_number_of_notifications_filtered_out_total"] == 6
 
 
+def test_alarm_tags(srv, cw):
+    name = f"tagged-{uuid.uuid4().hex[:8]}"
+    cw.put_metric_alarm(AlarmName=name, Namespace="App", MetricName="M", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                        Tags=[{"Key": "team", "Value": "shop"}])
+    arn = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "shop"}]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "ops"}])
+    tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert tags == {"team": "ops", "env": "prod"}
+    # Updating the alarm leaves its tags alone (AWS: only TagResource/UntagResource change them).
+    cw.put_metric_alarm(AlarmName=name, Namespace="App", MetricName="M", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=2, ComparisonOperator="GreaterThanThreshold",
+                        Tags=[{"Key": "ignored", "Value": "x"}])
+    assert len(cw.list_tags_for_resource(ResourceARN=arn)["Tags"]) == 2
+    cw.untag_resource(ResourceARN=arn, TagKeys=["team", "absent"])
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "prod"}]
+    expect(cw.tag_resource, "InvalidParameterValue", ResourceARN=arn, Tags=[{"Key": "aws:x", "Value": "1"}])
+    expect(cw.tag_resource, "InvalidParameterValue", ResourceARN=arn,
+           Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    cw.delete_alarms(AlarmNames=[name])
+    expect(cw.list_tags_for_resource, "ResourceNotFoundException", 404, ResourceARN=arn)
+    expect(cw.tag_resource, "ResourceNotFoundException", 404, ResourceARN=arn, Tags=[{"Key": "a", "Value": "b"}])
+    expect(cw.list_tags_for_resource, "InvalidParameterValue", ResourceARN="not-an-arn")
+
+
+def test_dashboards(srv, cw):
+    name = f"dash-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"widgets": [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": "# Orders"}},
+        {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6, "properties": {
+            "metrics": [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "orders"]],
+            "period": 60, "stat": "Maximum", "region": "us-east-1", "title": "Depth"}}]})
+    assert cw.put_dashboard(DashboardName=name, DashboardBody=body)["DashboardValidationMessages"] == []
+    got = cw.get_dashboard(DashboardName=name)
+    assert got["DashboardBody"] == body and got["DashboardName"] == name
+    assert got["DashboardArn"] == f"arn:aws:cloudwatch::000000000000:dashboard/{name}"
+    entries = cw.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]
+    assert [(e["DashboardName"], e["Size"]) for e in entries] == [(name, len(body))]
+    assert "LastModified" in entries[0]
+    # Replaced whole.
+    cw.put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
+    assert cw.get_dashboard(DashboardName=name)["DashboardBody"] == '{"widgets": []}'
+    msg = expect(cw.put_dashboard, "InvalidParameterInput", DashboardName=name, DashboardBody="not json")
+    assert msg["Error"]["Message"] == "The field DashboardBody must be a valid JSON object"
+    msg = expect(cw.put_dashboard, "InvalidParameterInput", DashboardName=name,
+                 DashboardBody=json.dumps({"widgets": [{"type": "chart", "width": 30, "properties": {}},
+                                                       {"type": "text", "properties": {}}]}))
+    text = msg["Error"]["Message"]
+    assert text.startswith("The dashboard body is invalid, there are 3 validation errors:"), text
+    assert '"dataPath": "/widgets/0/type"' in text and '"dataPath": "/widgets/0/width"' in text
+    assert "Should have required property 'markdown'" in text
+    expect(cw.put_dashboard, "InvalidParameterInput", DashboardName="bad name!", DashboardBody='{"widgets": []}')
+    expect(cw.get_dashboard, "ResourceNotFound", 404, DashboardName="absent-" + name)
+    # All or nothing: an unknown name fails the call and deletes nothing.
+    expect(cw.delete_dashboards, "ResourceNotFound", 404, DashboardNames=[name, "absent-" + name])
+    assert cw.get_dashboard(DashboardName=name)["DashboardName"] == name
+    cw.delete_dashboards(DashboardNames=[name])
+    expect(cw.get_dashboard, "ResourceNotFound", 404, DashboardName=name)
+    assert cw.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"] == []
+
+
 def test_metrics_and_alarms_survive_kill_9(tmp_path):
     srv = Sluice(tmp_path, "", data_dir=tmp_path / "data")
     try:
