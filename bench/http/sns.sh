@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SNS Publish next to SQS SendMessage, on the same connections, in one run (AWS Query, 256 B
 # bodies): SendMessage; Publish to a topic with 1 SQS subscription; Publish to a topic with 10 SQS
-# subscriptions (fan-out: deliveries/s = 10 x req/s). Requests are unsigned (auth "none").
-# Usage: bench/http/sns.sh [path/to/sluice]   (REPS=3 DURATION=10 CONNS=8)
+# subscriptions (fan-out: deliveries/s = 10 x req/s); Publish to a topic with 1,000 SQS
+# subscriptions (deliveries/s = 1,000 x req/s); Publish to a topic with 1,000 SQS subscriptions
+# that each have a filter policy ({"customer": ["c<i>"], "total": [{"numeric": [">", 10]}]}),
+# with a message only one of them matches (filter evaluation). Requests are unsigned (auth "none").
+# Usage: bench/http/sns.sh [path/to/sluice]   (REPS=3 DURATION=10 CONNS=8 WORKLOADS="send ...")
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$(realpath "${1:-$HERE/../../build/sluice}")
@@ -11,7 +14,9 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000)); admin=$((port + 1))
-"$BIN" serve --ephemeral --listen 127.0.0.1:$port --admin-listen 127.0.0.1:$admin --log-level warn &
+printf '[sns]\nfilter_policy_limit = 1000\n' > "$work/sluice.toml"
+"$BIN" serve --ephemeral --config "$work/sluice.toml" --listen 127.0.0.1:$port \
+  --admin-listen 127.0.0.1:$admin --log-level warn &
 pid=$!
 until curl -fs "http://127.0.0.1:$admin/health" >/dev/null 2>&1; do sleep 0.05; done
 ep=http://127.0.0.1:$port
@@ -29,13 +34,43 @@ topic() {  # topic NAME SUBSCRIPTIONS -> topic ARN
   done
   echo "$arn"
 }
+# topic_py NAME SUBSCRIPTIONS FILTERED -> topic ARN (one keep-alive connection: 1,000 queues fast)
+topic_py() {
+  python3 - "$ep" "$1" "$2" "$3" <<'PY'
+import http.client, json, re, sys, urllib.parse
+ep, name, n, filtered = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+conn = http.client.HTTPConnection(urllib.parse.urlparse(ep).netloc)
+def q(params):
+    conn.request("POST", "/", urllib.parse.urlencode(params),
+                 {"Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse(); body = r.read().decode()
+    if r.status != 200: sys.exit(body)
+    return body
+arn = re.search("<TopicArn>([^<]*)<", q({"Action": "CreateTopic", "Version": "2010-03-31", "Name": name})).group(1)
+for i in range(n):
+    q({"Action": "CreateQueue", "Version": "2012-11-05", "QueueName": f"{name}-{i}"})
+    p = {"Action": "Subscribe", "Version": "2010-03-31", "TopicArn": arn, "Protocol": "sqs",
+         "Endpoint": f"arn:aws:sqs:us-east-1:000000000000:{name}-{i}",
+         "Attributes.entry.1.key": "RawMessageDelivery", "Attributes.entry.1.value": "true"}
+    if filtered:
+        p["Attributes.entry.2.key"] = "FilterPolicy"
+        p["Attributes.entry.2.value"] = json.dumps({"customer": [f"c{i}"], "total": [{"numeric": [">", 10]}]})
+    q(p)
+print(arn)
+PY
+}
 t1=$(topic one 1)
 t10=$(topic ten 10)
+t1000=$(topic_py thousand 1000 0)
+t1000f=$(topic_py filtered 1000 1)
 body=$(head -c 192 /dev/urandom | base64 -w0)
 printf 'Action=SendMessage&Version=2012-11-05&QueueUrl=%s&MessageBody=%s' "$(enc "$qurl")" "$(enc "$body")" > "$work/send"
 printf 'Action=Publish&Version=2010-03-31&TopicArn=%s&Message=%s' "$(enc "$t1")" "$(enc "$body")" > "$work/publish1"
 printf 'Action=Publish&Version=2010-03-31&TopicArn=%s&Message=%s' "$(enc "$t10")" "$(enc "$body")" > "$work/publish10"
-workloads="send publish1 publish10"
+attrs='MessageAttributes.entry.1.Name=customer&MessageAttributes.entry.1.Value.DataType=String&MessageAttributes.entry.1.Value.StringValue=c7&MessageAttributes.entry.2.Name=total&MessageAttributes.entry.2.Value.DataType=Number&MessageAttributes.entry.2.Value.StringValue=25'
+printf 'Action=Publish&Version=2010-03-31&TopicArn=%s&Message=%s' "$(enc "$t1000")" "$(enc "$body")" > "$work/publish1000"
+printf 'Action=Publish&Version=2010-03-31&TopicArn=%s&Message=%s&%s' "$(enc "$t1000f")" "$(enc "$body")" "$attrs" > "$work/publish1000f"
+workloads=${WORKLOADS:-"send publish1 publish10 publish1000 publish1000f"}
 declare -A rates
 for rep in $(seq "$REPS"); do
   for w in $workloads; do

@@ -64,9 +64,10 @@ Status Read(const toml::table& table, const char* section, const char* key, T& o
 
 // [sns]: how deliveries reach HTTP/S endpoints.
 Status LoadSnsSection(const toml::table& t, Config& config) {
-  Status s = CheckKeys(t, "sns",
-                       {"trusted_ca_file", "verify_tls", "allowed_endpoints", "delivery_threads",
-                        "max_connections_per_endpoint", "http_timeout_seconds"});
+  Status s =
+      CheckKeys(t, "sns",
+                {"trusted_ca_file", "verify_tls", "allowed_endpoints", "delivery_threads",
+                 "max_connections_per_endpoint", "http_timeout_seconds", "filter_policy_limit"});
   if (!s.ok()) return s;
   if (s = Read(t, "sns", "trusted_ca_file", config.sns_trusted_ca_file); !s.ok()) return s;
   if (s = Read(t, "sns", "verify_tls", config.sns_verify_tls); !s.ok()) return s;
@@ -94,7 +95,8 @@ Status LoadSnsSection(const toml::table& t, Config& config) {
   for (const Bounded& b :
        {Bounded{"delivery_threads", &config.sns_delivery_threads, 1, 64},
         Bounded{"max_connections_per_endpoint", &config.sns_max_connections_per_endpoint, 1, 1024},
-        Bounded{"http_timeout_seconds", &config.sns_http_timeout_seconds, 1, 300}}) {
+        Bounded{"http_timeout_seconds", &config.sns_http_timeout_seconds, 1, 300},
+        Bounded{"filter_policy_limit", &config.sns_filter_policy_limit, 1, 100'000}}) {
     std::int64_t v = *b.out;
     if (s = Read(t, "sns", b.key, v); !s.ok()) return s;
     if (v < b.min || v > b.max) {

@@ -58,6 +58,7 @@ struct Config {
   int sns_delivery_threads = 2;
   int sns_max_connections_per_endpoint = 16;
   int sns_http_timeout_seconds = 15;
+  int sns_filter_policy_limit = 200;  // subscriptions with a filter policy per topic (AWS's quota)
   // [log]
   std::string log_level = "info";
   // [auth]: mode "none" (any well-formed request, account from [sqs]) or "sigv4" (signed

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "app/alarm_notifier.h"
+#include "app/sns_meter.h"
 #include "app/test_control.h"
 #include "auth/auth.h"
 #include "auth/session_token.h"
@@ -355,7 +356,10 @@ int RunServer(const Config& config) {
   if (!config.sns_verify_tls) {
     spdlog::warn("sns.verify_tls = false: HTTPS endpoints are not verified");
   }
+  // The AWS/SNS metrics: what SNS and its deliveries count goes to CloudWatch.
+  SnsMeter sns_meter(cloudwatch.sns_metrics());
   sns::DeliveryOptions delivery_options;
+  delivery_options.meter = &sns_meter;
   delivery_options.worker_threads = config.sns_delivery_threads;
   delivery_options.http_timeout = std::chrono::seconds(config.sns_http_timeout_seconds);
   sns::Delivery delivery(platform, control_clock, **signer, http_client->get(), delivery_options);
@@ -365,7 +369,9 @@ int RunServer(const Config& config) {
   }
   sns::SnsOptions sns_options;
   sns_options.public_host = config.public_host;
+  sns_options.meter = &sns_meter;
   sns_options.allowed_endpoints = config.sns_allowed_endpoints;
+  sns_options.filter_policy_limit = static_cast<std::size_t>(config.sns_filter_policy_limit);
   for (const auto* addr : {&api_addr, &tls_addr}) {
     if (!addr->has_value()) continue;
     sns_options.own_addresses.push_back(fmt::format("{}:{}", (*addr)->host, (*addr)->port));

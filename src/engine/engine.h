@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,14 @@ class Engine {
   // The queue's KmsMasterKeyId (SSE-KMS), cheaply, for the service's check of the key on every
   // send and receive; empty when it has none (or there is no such queue).
   virtual std::string KmsMasterKeyId(const QueueId& id) = 0;
+  // How long ago (on the engine's clock) the oldest message the queue holds (visible, in flight
+  // or delayed) was sent, for CloudWatch's ApproximateAgeOfOldestMessage: the oldest among the
+  // messages received fewer than three times when there are any (AWS leaves such "poison pill"
+  // messages out), else the oldest. Nullopt for an empty queue; an error for a missing one.
+  // Engines that cannot tell answer nullopt.
+  virtual Result<std::optional<Millis>> OldestMessageAgeMs(const QueueId& id) {
+    return std::optional<Millis>();
+  }
 
   // ---- messages ------------------------------------------------------------------------------
   // One entry result per request, in order. The whole call fails (`done` gets one Status) only

@@ -53,6 +53,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
                        const std::vector<std::string>& actions);
   Status RemovePermission(const QueueId& id, const std::string& label);
   std::string QueueArn(const QueueId& id) const { return FormatQueueArn(RegionOf(id), id); }
+  Result<std::optional<Millis>> OldestMessageAgeMs(const QueueId& id);
   std::string KmsMasterKeyId(const QueueId& id) {
     QueuePtr q = Find(id);
     if (!q) return {};

@@ -339,6 +339,42 @@ Result<AttributeMap> Impl::GetQueueAttributes(const QueueId& id,
   return out;
 }
 
+Result<std::optional<Millis>> Impl::OldestMessageAgeMs(const QueueId& id) {
+  // AWS leaves out of ApproximateAgeOfOldestMessage the messages received this many times.
+  constexpr std::int32_t kPoisonReceives = 3;
+  QueuePtr q = Find(id);
+  if (!q) return QueueMissing();
+  std::optional<Millis> out;
+  Effects fx;
+  {
+    std::lock_guard lock(q->mu);
+    if (q->deleted.load()) return QueueMissing();
+    const Millis now = clock_.NowMs();
+    Promote(*q, now, fx);
+    // The retention heap's top is the oldest send; entries of messages gone are dropped lazily.
+    while (!q->retention.empty() && !q->messages.contains(q->retention.Top().seq)) {
+      q->retention.Pop();
+    }
+    if (!q->retention.empty()) {
+      const Record& oldest = q->messages.find(q->retention.Top().seq)->second;
+      out = oldest.sent_ms;
+      if (oldest.receive_count >= kPoisonReceives) {
+        // Rare: a scan for the oldest message not received that often.
+        std::optional<Millis> healthy;
+        for (const auto& [seq, r] : q->messages) {
+          if (r.receive_count < kPoisonReceives && (!healthy || r.sent_ms < *healthy)) {
+            healthy = r.sent_ms;
+          }
+        }
+        if (healthy) out = healthy;
+      }
+      out = std::max<Millis>(0, now - *out);
+    }
+  }
+  Finish(q, fx);
+  return out;
+}
+
 Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attributes) {
   std::unique_lock meta(meta_mu_);
   QueuePtr q = Find(id);
@@ -699,6 +735,9 @@ class LocalEngine final : public Engine {
   }
   std::string QueueArn(const QueueId& id) const override { return impl_->QueueArn(id); }
   std::string KmsMasterKeyId(const QueueId& id) override { return impl_->KmsMasterKeyId(id); }
+  Result<std::optional<Millis>> OldestMessageAgeMs(const QueueId& id) override {
+    return impl_->OldestMessageAgeMs(id);
+  }
 
   void Send(const QueueId& id, std::vector<SendRequest> messages, SendCallback done) override {
     impl_->Send(id, std::move(messages), std::move(done));

@@ -184,6 +184,7 @@ void CloudWatch::CatchUp() {
       (void)metrics_.Put(scope, samples);  // a failed write loses one minute of SQS datapoints
     }
   }
+  for (auto& [scope, samples] : sns_.Flush(open_minute_)) (void)metrics_.Put(scope, samples);
   open_minute_ = minute;
   std::vector<Notification> notifications;
   {
@@ -204,6 +205,7 @@ void CloudWatch::CatchUp() {
 std::string CloudWatch::PrometheusText() {
   std::string out;
   if (sqs_) sqs_->AppendPrometheus(out);
+  sns_.AppendPrometheus(out);
   std::map<std::string, int> states{{kStateOk, 0}, {kStateAlarm, 0}, {kStateInsufficient, 0}};
   {
     std::lock_guard lock(mu_);
@@ -367,6 +369,8 @@ Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
     const bool created = it == alarms.end();
     Alarm alarm;
     if (!created) alarm.state = it->second.state;
+    // As on AWS, the tags of an existing alarm change only through TagResource/UntagResource.
+    if (!created) config.tags = it->second.config.tags;
     alarm.config = std::move(config);
     alarm.state.config_updated_ms = now;
     if (created) {
@@ -383,6 +387,30 @@ Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
   }
   Deliver(std::move(notifications));
   return Status::Ok();
+}
+
+std::optional<CloudWatch::Tags> CloudWatch::AlarmTags(const Scope& scope,
+                                                      const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto s = alarms_.find(scope);
+  if (s == alarms_.end()) return std::nullopt;
+  auto it = s->second.find(name);
+  if (it == s->second.end()) return std::nullopt;
+  return it->second.config.tags;
+}
+
+Result<bool> CloudWatch::UpdateAlarmTags(const Scope& scope, const std::string& name,
+                                         const std::function<Status(Tags&)>& edit) {
+  std::lock_guard lock(mu_);
+  auto s = alarms_.find(scope);
+  if (s == alarms_.end()) return false;
+  auto it = s->second.find(name);
+  if (it == s->second.end()) return false;
+  Alarm next = it->second;
+  if (Status st = edit(next.config.tags); !st.ok()) return st;
+  if (Status st = StoreAlarm(scope, next); !st.ok()) return st;
+  it->second = std::move(next);
+  return true;
 }
 
 std::vector<Alarm> CloudWatch::Alarms(const Scope& scope) const {

@@ -2,12 +2,12 @@
 // history, and the minute clock that drives them. The service's handlers and the app use it.
 //
 // Time: everything runs on the injected clock (the control-plane clock, adjustable in tests).
-// CatchUp() closes every minute that has ended: the SQS counters and gauges of the open minute
-// become its datapoints, then every alarm is evaluated, and once an hour the store is compacted.
-// The app calls it every few seconds (Start) and every CloudWatch request calls it first, so a
-// test that moves the clock sees the closed minute on its next request. When the clock jumps
-// several minutes, the counts since the last close go to the open minute and the skipped minutes
-// have no SQS datapoints.
+// CatchUp() closes every minute that has ended: the SQS counters and gauges and the SNS counters
+// of the open minute become its datapoints, then every alarm is evaluated, and once an hour the
+// store is compacted. The app calls it every few seconds (Start) and every CloudWatch request calls
+// it first, so a test that moves the clock sees the closed minute on its next request. When the
+// clock jumps several minutes, the counts since the last close go to the open minute and the
+// skipped minutes have no SQS datapoints.
 //
 // Alarm actions go through an AlarmNotifier (SNS implements it); without one, or for an action
 // that is not an SNS topic, the action is recorded in the alarm history as failed.
@@ -16,9 +16,11 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "common/status.h"
 #include "services/monitoring/alarm.h"
 #include "services/monitoring/metric_store.h"
+#include "services/monitoring/sns_metrics.h"
 #include "services/monitoring/sqs_metrics.h"
 
 namespace sluice::engine {
@@ -69,6 +72,8 @@ class CloudWatch {
   // `engine` must outlive this object. `seed_account`: whose existing queues emit from the start.
   engine::Engine& MeterSqs(engine::Engine& engine, std::string_view seed_account);
   void SetNotifier(AlarmNotifier* notifier);
+  // The AWS/SNS counters SNS reports into (through the app's sns::Meter adapter).
+  SnsMetrics& sns_metrics() { return sns_; }
   // Calls CatchUp every `interval_ms` of the clock (on the clock's timer thread) until destroyed.
   void Start(Millis interval_ms = 5000);
 
@@ -90,6 +95,12 @@ class CloudWatch {
                              const std::string& reason, const std::string& reason_data);
   Status SetActionsEnabled(const Scope& scope, const std::vector<std::string>& names, bool enabled);
   std::vector<HistoryItem> History(const Scope& scope) const;
+  // The alarm's tags (TagResource, UntagResource, ListTagsForResource): nullopt when there is no
+  // such alarm. UpdateAlarmTags stores the edited tags; false when there is no such alarm.
+  using Tags = std::vector<std::pair<std::string, std::string>>;
+  std::optional<Tags> AlarmTags(const Scope& scope, const std::string& name) const;
+  Result<bool> UpdateAlarmTags(const Scope& scope, const std::string& name,
+                               const std::function<Status(Tags&)>& edit);
 
  private:
   struct Notification {
@@ -116,6 +127,7 @@ class CloudWatch {
   MetricStore metrics_;
   std::unique_ptr<SqsMetrics> sqs_;
   std::unique_ptr<engine::Engine> metered_;
+  SnsMetrics sns_;
 
   std::mutex tick_mu_;
   Millis open_minute_ = 0;

@@ -8,6 +8,9 @@ constexpr const ErrorType* kDeclared[] = {
     &CwError::kInvalidNextToken,
     &CwError::kInvalidFormat,
     &CwError::kLimitExceeded,
+    &CwError::kResourceNotFoundException,
+    &CwError::kDashboardInvalidInput,
+    &CwError::kDashboardNotFound,
 };
 
 constexpr protocol::ErrorOverride kOverrides[] = {

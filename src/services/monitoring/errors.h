@@ -12,6 +12,13 @@ struct CwError {
   static constexpr ErrorType kInvalidNextToken{"InvalidNextToken"};
   static constexpr ErrorType kInvalidFormat{"InvalidFormat", 400, true, "InvalidFormatFault"};
   static constexpr ErrorType kLimitExceeded{"LimitExceeded", 400, true, "LimitExceededFault"};
+  // TagResource, UntagResource, ListTagsForResource on a resource that does not exist.
+  static constexpr ErrorType kResourceNotFoundException{"ResourceNotFoundException", 404, true};
+  // Dashboards: an invalid body (PutDashboard), a dashboard that does not exist.
+  static constexpr ErrorType kDashboardInvalidInput{"InvalidParameterInput", 400, true,
+                                                    "DashboardInvalidInputError"};
+  static constexpr ErrorType kDashboardNotFound{"ResourceNotFound", 404, true,
+                                                "DashboardNotFoundError"};
 };
 
 // CloudWatch's errors and its overrides of the common codes (InvalidParameterValue,

@@ -52,5 +52,13 @@ void SetAlarmState(const Cw&, const RequestContext&, Value&&, Reply);
 void EnableAlarmActions(const Cw&, const RequestContext&, Value&&, Reply);
 void DisableAlarmActions(const Cw&, const RequestContext&, Value&&, Reply);
 void DescribeAlarmHistory(const Cw&, const RequestContext&, Value&&, Reply);
+// resource_actions.cc: tags (alarms) and dashboards
+void TagResource(const Cw&, const RequestContext&, Value&&, Reply);
+void UntagResource(const Cw&, const RequestContext&, Value&&, Reply);
+void ListTagsForResource(const Cw&, const RequestContext&, Value&&, Reply);
+void PutDashboard(const Cw&, const RequestContext&, Value&&, Reply);
+void GetDashboard(const Cw&, const RequestContext&, Value&&, Reply);
+void ListDashboards(const Cw&, const RequestContext&, Value&&, Reply);
+void DeleteDashboards(const Cw&, const RequestContext&, Value&&, Reply);
 
 }  // namespace sluice::monitoring

@@ -97,17 +97,24 @@ protocol::ServiceDefinition MakeMonitoringService(const services::Platform& plat
   auto cw = std::make_shared<const Cw>(Cw{platform, cloudwatch});
   static constexpr services::Action<Cw> kActions[] = {
       {"DeleteAlarms", &DeleteAlarms},
+      {"DeleteDashboards", &DeleteDashboards},
       {"DescribeAlarmHistory", &DescribeAlarmHistory},
       {"DescribeAlarms", &DescribeAlarms},
       {"DescribeAlarmsForMetric", &DescribeAlarmsForMetric},
       {"DisableAlarmActions", &DisableAlarmActions},
       {"EnableAlarmActions", &EnableAlarmActions},
+      {"GetDashboard", &GetDashboard},
       {"GetMetricData", &GetMetricData},
       {"GetMetricStatistics", &GetMetricStatistics},
+      {"ListDashboards", &ListDashboards},
       {"ListMetrics", &ListMetrics},
+      {"ListTagsForResource", &ListTagsForResource},
+      {"PutDashboard", &PutDashboard},
       {"PutMetricAlarm", &PutMetricAlarm},
       {"PutMetricData", &PutMetricData},
       {"SetAlarmState", &SetAlarmState},
+      {"TagResource", &TagResource},
+      {"UntagResource", &UntagResource},
   };
   return services::DefineService<Cw>(platform, models::Monitoring(), CloudWatchErrorTable(),
                                      std::move(cw), kActions);

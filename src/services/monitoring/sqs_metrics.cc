@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -131,6 +132,7 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
     const double visible = AttributeNumber(*attrs, "ApproximateNumberOfMessages");
     const double inflight = AttributeNumber(*attrs, "ApproximateNumberOfMessagesNotVisible");
     const double delayed = AttributeNumber(*attrs, "ApproximateNumberOfMessagesDelayed");
+    auto age_ms = engine_.OldestMessageAgeMs(id);
     const bool active = sent + received + deleted + empty > 0 || visible + inflight + delayed > 0;
     if (active || c->last_active == 0) c->last_active = minute;
     if (minute - c->last_active >= kIdleAfter) continue;  // idle: stops emitting, as on AWS
@@ -151,6 +153,10 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
     add("ApproximateNumberOfMessagesVisible", visible, "Count");
     add("ApproximateNumberOfMessagesNotVisible", inflight, "Count");
     add("ApproximateNumberOfMessagesDelayed", delayed, "Count");
+    // As on AWS: whole seconds, and no datapoint while the queue is empty.
+    if (age_ms.ok() && age_ms->has_value()) {
+      add("ApproximateAgeOfOldestMessage", static_cast<double>(**age_ms / 1000), "Seconds");
+    }
     if (id.name.ends_with(".fifo")) {
       add("NumberOfDeduplicatedSentMessages", static_cast<double>(dedup), "Count");
     }
@@ -168,9 +174,7 @@ std::map<Scope, std::vector<Sample>> SqsMetrics::Flush(Millis minute) {
   return out;
 }
 
-namespace {
-
-std::string LabelValue(std::string_view v) {
+std::string PrometheusLabelValue(std::string_view v) {
   std::string out;
   for (char ch : v) {
     if (ch == '\\' || ch == '"') {
@@ -185,13 +189,12 @@ std::string LabelValue(std::string_view v) {
   return out;
 }
 
-}  // namespace
-
 void SqsMetrics::AppendPrometheus(std::string& out) {
   struct Row {
     std::string labels;
     std::int64_t sent, received, deleted, empty, size_count, size_sum;
     double visible, not_visible, delayed;
+    std::optional<double> age;  // seconds; none while the queue is empty
   };
   std::vector<std::pair<engine::QueueId, std::shared_ptr<Counters>>> queues;
   {
@@ -210,15 +213,19 @@ void SqsMetrics::AppendPrometheus(std::string& out) {
       const auto now = [](const std::atomic<std::int64_t>& a) {
         return a.load(std::memory_order_relaxed);
       };
-      rows.push_back({"queue=\"" + LabelValue(id.name) + "\",account=\"" + LabelValue(id.account) +
-                          "\",region=\"" + LabelValue(id.region) + "\"",
+      auto age_ms = engine_.OldestMessageAgeMs(id);
+      std::optional<double> age;
+      if (age_ms.ok() && age_ms->has_value()) age = static_cast<double>(**age_ms / 1000);
+      rows.push_back({"queue=\"" + PrometheusLabelValue(id.name) + "\",account=\"" +
+                          PrometheusLabelValue(id.account) + "\",region=\"" +
+                          PrometheusLabelValue(id.region) + "\"",
                       c->total_sent + now(c->sent), c->total_received + now(c->received),
                       c->total_deleted + now(c->deleted), c->total_empty + now(c->empty_receives),
                       c->total_size_count + now(c->size_count),
                       c->total_size_sum + now(c->size_sum),
                       AttributeNumber(*attrs, "ApproximateNumberOfMessages"),
                       AttributeNumber(*attrs, "ApproximateNumberOfMessagesNotVisible"),
-                      AttributeNumber(*attrs, "ApproximateNumberOfMessagesDelayed")});
+                      AttributeNumber(*attrs, "ApproximateNumberOfMessagesDelayed"), age});
     }
   }
   auto family = [&](const char* name, const char* type, const char* help, auto value) {
@@ -251,6 +258,18 @@ void SqsMetrics::AppendPrometheus(std::string& out) {
   family("sluice_sqs_approximate_number_of_messages_delayed", "gauge",
          "Messages delayed, not yet available (ApproximateNumberOfMessagesDelayed).",
          [](const Row& r) { return r.delayed; });
+  // Only the queues that hold a message: an empty queue has no oldest message (as on AWS, where
+  // the metric has no datapoint then).
+  out +=
+      "# HELP sluice_sqs_approximate_age_of_oldest_message_seconds Age of the oldest message in "
+      "the queue (ApproximateAgeOfOldestMessage).\n"
+      "# TYPE sluice_sqs_approximate_age_of_oldest_message_seconds gauge\n";
+  for (const Row& r : rows) {
+    if (r.age) {
+      out += fmt::format("sluice_sqs_approximate_age_of_oldest_message_seconds{{{}}} {}\n",
+                         r.labels, *r.age);
+    }
+  }
 }
 
 // ---- MeteredEngine ---------------------------------------------------------------------------

@@ -111,6 +111,9 @@ class MeteredEngine final : public engine::Engine {
   std::string KmsMasterKeyId(const engine::QueueId& id) override {
     return inner_.KmsMasterKeyId(id);
   }
+  Result<std::optional<Millis>> OldestMessageAgeMs(const engine::QueueId& id) override {
+    return inner_.OldestMessageAgeMs(id);
+  }
   void Send(const engine::QueueId& id, std::vector<engine::SendRequest> messages,
             SendCallback done) override;
   void Receive(const engine::QueueId& id, const engine::ReceiveRequest& request,
@@ -143,5 +146,8 @@ class MeteredEngine final : public engine::Engine {
   engine::Engine& inner_;
   SqsMetrics& metrics_;
 };
+
+// A Prometheus label value escaped (backslash, double quote, newline).
+std::string PrometheusLabelValue(std::string_view v);
 
 }  // namespace sluice::monitoring

@@ -196,6 +196,23 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
 
   std::atomic<std::uint64_t> delivered{0}, failed{0}, retried{0}, dead_lettered{0};
 
+  // ---- the AWS/SNS metrics ---------------------------------------------------------------------
+
+  static MeteredTopic RefOf(const Subscription& s) {
+    return {s.topic_account, s.topic_region, s.topic_name};
+  }
+  static MeteredTopic RefOf(const DeliveryTask& t) {
+    return {t.scope.account, t.scope.region, t.topic_name};
+  }
+  void CountDelivered(const MeteredTopic& t) {
+    delivered.fetch_add(1);
+    if (options.meter != nullptr) options.meter->Delivered(t, 1);
+  }
+  void CountFailed(const MeteredTopic& t, std::int64_t n = 1) {
+    failed.fetch_add(static_cast<std::uint64_t>(n));
+    if (options.meter != nullptr) options.meter->Failed(t, n);
+  }
+
   // ---- SQS -----------------------------------------------------------------------------------
 
   // Why SNS may not deliver to the queue `arn` for `topic` (a client error), or Ok with its id.
@@ -256,7 +273,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   // waits for the send; `then` runs after it either way.
   void DeadLetter(const Subscription& sub, engine::SendRequest request,
                   const std::shared_ptr<Job>& job, std::function<void()> then) {
-    failed.fetch_add(1);
+    CountFailed(RefOf(sub));
     const std::string target = RedriveTarget(sub);
     Result<engine::QueueId> dlq =
         target.empty() ? Result<engine::QueueId>(ErrorCode::kInvalidParameterValue, "no DLQ")
@@ -275,10 +292,11 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     auto self = shared_from_this();
     platform.queues->Send(
         *dlq, std::move(batch),
-        [self, job, then = std::move(then),
-         target](Result<std::vector<Result<engine::SendResult>>> result) {
-          self->workers.Post([self, job, then, target, result = std::move(result)] {
+        [self, job, then = std::move(then), target,
+         ref = RefOf(sub)](Result<std::vector<Result<engine::SendResult>>> result) {
+          self->workers.Post([self, job, then, target, ref, result = std::move(result)] {
             const bool ok = result.ok() && !result->empty() && (*result)[0].ok();
+            if (self->options.meter != nullptr) self->options.meter->RedrivenToDlq(ref, ok);
             if (ok) {
               self->dead_lettered.fetch_add(1);
             } else {
@@ -440,7 +458,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
                                                   : !(*result)[i].ok() ? (*result)[i].status()
                                                                        : Status::Ok();
                                 if (st.ok()) {
-                                  self->delivered.fetch_add(1);
+                                  self->CountDelivered(RefOf(sub));
                                 } else {
                                   self->SqsFailed(job, sub, std::move((*kept)[i]), st, &tasks[i]);
                                 }
@@ -465,7 +483,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
         }
       } else {
         // lambda, firehose, application, sms: nothing in this server can take them.
-        failed.fetch_add(target.messages.size());
+        CountFailed(RefOf(target.subscription), static_cast<std::int64_t>(target.messages.size()));
       }
     }
     if (!http_tasks->empty()) {
@@ -646,7 +664,11 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   // After an attempt: done, another attempt on the schedule, or given up.
   void Outcome(DeliveryTask task, const Status& st, bool client_error) {
     if (st.ok()) {
-      delivered.fetch_add(1);
+      if (task.type == "Notification") {
+        CountDelivered(RefOf(task));
+      } else {
+        delivered.fetch_add(1);
+      }
       return Forget(task);
     }
     ++task.attempts;
@@ -680,12 +702,12 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     }
     auto sub = LoadSubscription(task);
     if (!sub.ok() || !sub->has_value()) {
-      failed.fetch_add(1);
+      CountFailed(RefOf(task));
       return Forget(task);
     }
     auto request = SqsRequest(**sub, task);
     if (!request.ok()) {
-      failed.fetch_add(1);
+      CountFailed(RefOf(task));
       return Forget(task);
     }
     auto self = shared_from_this();

@@ -34,6 +34,7 @@
 #include "common/status.h"
 #include "services/platform/platform.h"
 #include "services/sns/filter.h"
+#include "services/sns/meter.h"
 #include "services/sns/records.h"
 #include "services/sns/signer.h"
 
@@ -48,6 +49,8 @@ struct DeliveryOptions {
   std::chrono::milliseconds http_timeout{15000};
   // SQS SenderId of the messages SNS delivers.
   std::string sender_id = "AIDAIT2UOQQY3AUEKVGXU";
+  // The AWS/SNS metrics (delivered, failed, dead-lettered notifications); null: not counted.
+  Meter* meter = nullptr;
 };
 
 // A message as its topic accepted it.
@@ -58,6 +61,7 @@ struct PublishedMessage {
   std::map<std::string, std::string> per_protocol;
   std::optional<std::string> subject;
   std::vector<FilterAttribute> attributes;  // sorted by name
+  std::size_t size = 0;                     // body plus attributes, as the 256 KiB limit counts
   std::optional<std::string> group_id;
   std::optional<std::string> dedup_id;
   std::optional<std::string> sequence_number;  // FIFO topics

@@ -25,6 +25,7 @@
 #include "services/sns/filter.h"
 #include "services/sns/records.h"
 #include "services/sns/sns_service.h"
+#include "services/sns/subscription_index.h"
 
 namespace sluice::sns {
 
@@ -55,7 +56,7 @@ class FifoStates {
   std::map<std::string, std::shared_ptr<FifoTopicState>> states_;
 };
 
-// Parsed filter policies by (scope, text): a Publish consults every subscription's.
+// Parsed filter policies by (scope, text), for validating Subscribe and SetSubscriptionAttributes.
 class FilterCache {
  public:
   // Errors are not cached: `action` only words them.
@@ -74,6 +75,8 @@ struct Sns {
   Delivery& delivery;
   std::shared_ptr<FifoStates> fifo = std::make_shared<FifoStates>();
   std::shared_ptr<FilterCache> filters = std::make_shared<FilterCache>();
+  // Confirmed subscriptions by topic, their policies indexed (Publish's matching).
+  std::shared_ptr<SubscriptionIndex> index = std::make_shared<SubscriptionIndex>();
 };
 
 inline engine::ResourceScope ScopeOf(const RequestContext& ctx) {
@@ -119,6 +122,7 @@ Result<std::vector<Subscription>> ListScopeSubscriptions(const Sns& sns,
 // not exist".
 Result<Subscription> LoadSubscription(const Sns& sns, const RequestContext& ctx,
                                       std::string_view arn);
+// Every write of a subscription record goes through these two (they keep sns.index in step).
 Status StoreSubscription(const Sns& sns, Subscription& subscription, bool create);
 Status DeleteSubscription(const Sns& sns, const Subscription& subscription);
 // Validates one subscription attribute for `protocol` (texts as AWS words them).

@@ -150,6 +150,7 @@ Result<PublishedMessage> ParseMessage(const Value& in, const Topic& topic, std::
   m.attributes = std::move(*attributes);
   if (bytes > kMaxMessageBytes) return InvalidParameter("Message too long");
   *size = bytes;
+  m.size = bytes;
   auto group = in.GetString("MessageGroupId");
   auto dedup = in.GetString("MessageDeduplicationId");
   if (topic.fifo()) {
@@ -214,30 +215,25 @@ Status CheckTopicKey(const Sns& sns, const RequestContext& ctx, const Topic& top
   return Status::Ok();
 }
 
-// The subscriptions each message reaches: confirmed ones whose filter matches.
+// The subscriptions each message reaches: confirmed ones whose filter matches, found through the
+// topic's index (subscription_index.h).
 Result<std::vector<Target>> Targets(const Sns& sns, const Topic& topic,
                                     const std::vector<PublishedMessage>& messages) {
-  auto subs = ListTopicSubscriptions(sns, topic);
-  if (!subs.ok()) return subs.status();
-  std::vector<std::unique_ptr<FilterMessage>> prepared;
-  prepared.reserve(messages.size());
-  for (const PublishedMessage& m : messages) {
-    prepared.push_back(std::make_unique<FilterMessage>(m.attributes, m.message));
+  std::vector<SubscriptionIndex::MessageView> views;
+  views.reserve(messages.size());
+  for (const PublishedMessage& m : messages) views.push_back({&m.attributes, m.message});
+  FilterCounts counts;
+  auto hits = sns.index->Match(
+      topic.account, topic.region, topic.name, [&] { return ListTopicSubscriptions(sns, topic); },
+      views, nullptr, &counts);
+  if (!hits.ok()) return hits.status();
+  if (sns.options.meter != nullptr) {
+    sns.options.meter->Filtered({topic.account, topic.region, topic.name}, counts);
   }
   std::vector<Target> targets;
-  for (Subscription& s : *subs) {
-    if (s.pending) continue;
-    const std::string& policy = s.Attribute("FilterPolicy");
-    auto scope = ParseFilterScope(s.Attribute("FilterPolicyScope"));
-    auto filter = sns.filters->Get(policy, scope.value_or(FilterScope::kMessageAttributes));
-    Target t;
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      // A stored policy that no longer compiles matches nothing.
-      if (filter.ok() && (*filter)->Matches(*prepared[i])) t.messages.push_back(i);
-    }
-    if (t.messages.empty()) continue;
-    t.subscription = std::move(s);
-    targets.push_back(std::move(t));
+  targets.reserve(hits->size());
+  for (SubscriptionIndex::Hit& h : *hits) {
+    targets.push_back(Target{*h.subscription, std::move(h.messages)});
   }
   return targets;
 }
@@ -294,6 +290,19 @@ Accepted Accept(const Sns& sns, const Topic& topic, std::vector<PublishedMessage
 void PublishMessages(const Sns& sns, const RequestContext& ctx, const Topic& topic,
                      std::vector<PublishedMessage> messages,
                      std::function<void(Result<Accepted>)> done) {
+  if (sns.options.meter != nullptr) {
+    // NumberOfMessagesPublished and PublishSize, once the publish is answered with success.
+    std::vector<std::size_t> sizes;
+    sizes.reserve(messages.size());
+    for (const PublishedMessage& m : messages) sizes.push_back(m.size);
+    done = [meter = sns.options.meter, ref = MeteredTopic{topic.account, topic.region, topic.name},
+            sizes = std::move(sizes), done = std::move(done)](Result<Accepted> accepted) {
+      if (accepted.ok()) {
+        for (std::size_t bytes : sizes) meter->Published(ref, bytes);
+      }
+      done(std::move(accepted));
+    };
+  }
   std::shared_ptr<FifoTopicState> state = topic.fifo() ? sns.fifo->Get(topic.Arn()) : nullptr;
   std::unique_lock<std::mutex> lock;
   if (state) lock = std::unique_lock(state->mu);

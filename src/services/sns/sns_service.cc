@@ -204,19 +204,24 @@ Result<Subscription> LoadSubscription(const Sns& sns, const RequestContext& ctx,
 }
 
 Status StoreSubscription(const Sns& sns, Subscription& s, bool create) {
-  const engine::ResourceRecord record = EncodeSubscription(s);
-  auto v = sns.platform.resources->Put(kSubscriptionKind, {s.topic_account, s.topic_region},
-                                       s.Key(), record.value, {}, create ? 0 : engine::kAnyVersion);
-  if (!v.ok()) return v.status();
-  s.version = *v;
-  return Status::Ok();
+  return sns.index->Put(s, [&]() -> Status {
+    const engine::ResourceRecord record = EncodeSubscription(s);
+    auto v =
+        sns.platform.resources->Put(kSubscriptionKind, {s.topic_account, s.topic_region}, s.Key(),
+                                    record.value, {}, create ? 0 : engine::kAnyVersion);
+    if (!v.ok()) return v.status();
+    s.version = *v;
+    return Status::Ok();
+  });
 }
 
 Status DeleteSubscription(const Sns& sns, const Subscription& s) {
-  Status st = sns.platform.resources->Delete(kSubscriptionKind, {s.topic_account, s.topic_region},
-                                             s.Key(), engine::kAnyVersion);
-  if (st.code() == engine::ResourceError::kNotFound) return Status::Ok();
-  return st;
+  return sns.index->Erase(s, [&]() -> Status {
+    Status st = sns.platform.resources->Delete(kSubscriptionKind, {s.topic_account, s.topic_region},
+                                               s.Key(), engine::kAnyVersion);
+    if (st.code() == engine::ResourceError::kNotFound) return Status::Ok();
+    return st;
+  });
 }
 
 std::string PageToken(std::string_view after) { return Base64UrlEncode(after); }

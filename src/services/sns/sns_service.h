@@ -19,6 +19,7 @@
 namespace sluice::sns {
 
 class Delivery;
+class Meter;
 
 struct SnsOptions {
   // host[:port] in SubscribeURL, UnsubscribeURL and SigningCertURL; empty: the request's Host.
@@ -34,6 +35,8 @@ struct SnsOptions {
   std::vector<std::string> allowed_endpoints;
   // Auth "sigv4": this server's own addresses ("127.0.0.1:9324"), refused as endpoints.
   std::vector<std::string> own_addresses;
+  // The AWS/SNS metrics (published messages and sizes, filter decisions); null: not counted.
+  Meter* meter = nullptr;
 };
 
 // Requires platform.clock, platform.resources and platform.queues; platform.keys for SSE.

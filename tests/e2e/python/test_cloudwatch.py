@@ -1,4 +1,4 @@
-"""CloudWatch end to end with boto3: the AWS/SQS metrics Sluice emits, PutMetricData and the
+"""CloudWatch end to end with boto3: the AWS/SQS and AWS/SNS metrics Sluice emits, PutMetricData and the
 statistics, ListMetrics, GetMetricData, and an alarm on queue depth, all on the server's adjustable
 clock (never sleeping). boto3's CloudWatch model speaks Query in Debian's botocore; the JSON pass
 loads the repo's model with its protocol set to AWS JSON 1.0 (awsQueryCompatible)."""
@@ -111,7 +111,15 @@ def test_sqs_metrics_count_what_was_sent(srv, cw, sqs):
     assert stat("SentMessageSize", "Minimum") == 2
     listed = cw.list_metrics(Namespace="AWS/SQS", Dimensions=[{"Name": "QueueName", "Value": name}])["Metrics"]
     names = {m["MetricName"] for m in listed}
-    assert {"NumberOfMessagesSent", "ApproximateNumberOfMessagesVisible", "NumberOfEmptyReceives"} <= names
+    assert {"NumberOfMessagesSent", "ApproximateNumberOfMessagesVisible", "NumberOfEmptyReceives",
+            "ApproximateAgeOfOldestMessage"} <= names
+    # Messages age on the queues' own clock (the system's; the adjustable testing clock moves only
+    # CloudWatch's minutes): seconds since they were sent, a few at most here.
+    r = cw.get_metric_statistics(Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+                                 Dimensions=[{"Name": "QueueName", "Value": name}],
+                                 StartTime=start, EndTime=end, Period=3600, Statistics=["Maximum"])
+    (dp,) = r["Datapoints"]
+    assert dp["Unit"] == "Seconds" and 0 <= dp["Maximum"] < 60
 
 
 def test_put_metric_data_then_statistics(srv, cw):
@@ -256,6 +264,138 @@ def test_prometheus_metrics_match_queue_attributes(srv, sqs):
         int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
     assert values["sluice_sqs_number_of_messages_sent_total"] == 4
     assert values["sluice_sqs_number_of_messages_received_total"] == 1
+    assert 0 <= values["sluice_sqs_approximate_age_of_oldest_message_seconds"] < 60
+
+
+def test_sns_metrics_count_publishes_deliveries_and_filters(srv, cw, sqs):
+    """AWS/SNS by TopicName: published messages and their sizes, deliveries (three SQS queues),
+    failures (a lambda subscription, which this server cannot deliver), and what each kind of
+    filter policy rejected, read back with get_metric_statistics after the clock moves on."""
+    import urllib.request
+    from prometheus_client import parser
+
+    sns = _session().client("sns", endpoint_url=srv.endpoint)
+    name = f"cwsns-{uuid.uuid4().hex[:10]}"
+    arn = sns.create_topic(Name=name)["TopicArn"]
+
+    def subscribe(attributes):
+        url = sqs.create_queue(QueueName=f"{name}-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn, Attributes=attributes)
+
+    subscribe({"FilterPolicy": json.dumps({"kind": ["order"]})})
+    subscribe({"FilterPolicy": json.dumps({"n": [1]}), "FilterPolicyScope": "MessageBody"})
+    subscribe({})
+    sns.subscribe(TopicArn=arn, Protocol="lambda", Endpoint="arn:aws:lambda:us-east-1:000000000000:function:f")
+    srv.advance_clock(MINUTE)  # a fresh minute
+    start = server_now(srv) - dt.timedelta(minutes=5)
+    order = {"kind": {"DataType": "String", "StringValue": "order"}}
+    sizes = []
+    for _ in range(3):  # every queue; the lambda fails
+        sns.publish(TopicArn=arn, Message='{"n": 1}', MessageAttributes=order)
+        sizes.append(len('{"n": 1}') + len("kind") + len("String") + len("order"))
+    for _ in range(2):  # no attributes: the attribute policy rejects it as NoMessageAttributes
+        sns.publish(TopicArn=arn, Message='{"n": 2}')
+        sizes.append(len('{"n": 2}'))
+    sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[{  # both policies reject it
+        "Id": "a", "Message": "plain text",
+        "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "refund"}}}])
+    sizes.append(len("plain text") + len("kind") + len("String") + len("refund"))
+    srv.advance_clock(MINUTE)
+    end = server_now(srv) + dt.timedelta(minutes=1)
+
+    def stat(metric, statistic="Sum"):
+        r = cw.get_metric_statistics(Namespace="AWS/SNS", MetricName=metric,
+                                     Dimensions=[{"Name": "TopicName", "Value": name}],
+                                     StartTime=start, EndTime=end, Period=3600, Statistics=[statistic])
+        return sum(dp[statistic] for dp in r["Datapoints"])
+
+    assert stat("NumberOfMessagesPublished") == 6
+    assert stat("NumberOfNotificationsDelivered") == 3 * 3 + 2 + 1
+    assert stat("NumberOfNotificationsFailed") == 6
+    assert stat("NumberOfNotificationsFilteredOut") == 2 + 2
+    assert stat("NumberOfNotificationsFilteredOut-NoMessageAttributes") == 2
+    assert stat("NumberOfNotificationsFilteredOut-InvalidAttributes") == 0
+    assert stat("PublishSize", "SampleCount") == 6
+    assert stat("PublishSize", "Sum") == sum(sizes)
+    assert stat("PublishSize", "Maximum") == max(sizes)
+    r = cw.get_metric_statistics(Namespace="AWS/SNS", MetricName="PublishSize",
+                                 Dimensions=[{"Name": "TopicName", "Value": name}],
+                                 StartTime=start, EndTime=end, Period=3600, Statistics=["Average"])
+    assert r["Datapoints"][0]["Unit"] == "Bytes"
+    listed = {m["MetricName"] for m in cw.list_metrics(
+        Namespace="AWS/SNS", Dimensions=[{"Name": "TopicName", "Value": name}])["Metrics"]}
+    assert "NumberOfNotificationsFilteredOut-InvalidAttributes" not in listed  # sparse, as on AWS
+    assert {"NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "PublishSize"} <= listed
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.admin}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    values = {s.name: s.value for family in parser.text_string_to_metric_families(text)
+              for s in family.samples if s.labels.get("topic") == name}
+    assert values["sluice_sns_number_of_messages_published_total"] == 6
+    assert values["sluice_sns_number_of_notifications_delivered_total"] == 12
+    assert values["sluice_sns_number_of_notifications_filtered_out_total"] == 6
+
+
+def test_alarm_tags(srv, cw):
+    name = f"tagged-{uuid.uuid4().hex[:8]}"
+    cw.put_metric_alarm(AlarmName=name, Namespace="App", MetricName="M", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                        Tags=[{"Key": "team", "Value": "shop"}])
+    arn = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "shop"}]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "ops"}])
+    tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert tags == {"team": "ops", "env": "prod"}
+    # Updating the alarm leaves its tags alone (AWS: only TagResource/UntagResource change them).
+    cw.put_metric_alarm(AlarmName=name, Namespace="App", MetricName="M", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=2, ComparisonOperator="GreaterThanThreshold",
+                        Tags=[{"Key": "ignored", "Value": "x"}])
+    assert len(cw.list_tags_for_resource(ResourceARN=arn)["Tags"]) == 2
+    cw.untag_resource(ResourceARN=arn, TagKeys=["team", "absent"])
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "prod"}]
+    expect(cw.tag_resource, "InvalidParameterValue", ResourceARN=arn, Tags=[{"Key": "aws:x", "Value": "1"}])
+    expect(cw.tag_resource, "InvalidParameterValue", ResourceARN=arn,
+           Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    cw.delete_alarms(AlarmNames=[name])
+    expect(cw.list_tags_for_resource, "ResourceNotFoundException", 404, ResourceARN=arn)
+    expect(cw.tag_resource, "ResourceNotFoundException", 404, ResourceARN=arn, Tags=[{"Key": "a", "Value": "b"}])
+    expect(cw.list_tags_for_resource, "InvalidParameterValue", ResourceARN="not-an-arn")
+
+
+def test_dashboards(srv, cw):
+    name = f"dash-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"widgets": [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": "# Orders"}},
+        {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6, "properties": {
+            "metrics": [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "orders"]],
+            "period": 60, "stat": "Maximum", "region": "us-east-1", "title": "Depth"}}]})
+    assert cw.put_dashboard(DashboardName=name, DashboardBody=body)["DashboardValidationMessages"] == []
+    got = cw.get_dashboard(DashboardName=name)
+    assert got["DashboardBody"] == body and got["DashboardName"] == name
+    assert got["DashboardArn"] == f"arn:aws:cloudwatch::000000000000:dashboard/{name}"
+    entries = cw.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]
+    assert [(e["DashboardName"], e["Size"]) for e in entries] == [(name, len(body))]
+    assert "LastModified" in entries[0]
+    # Replaced whole.
+    cw.put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
+    assert cw.get_dashboard(DashboardName=name)["DashboardBody"] == '{"widgets": []}'
+    msg = expect(cw.put_dashboard, "InvalidParameterInput", DashboardName=name, DashboardBody="not json")
+    assert msg["Error"]["Message"] == "The field DashboardBody must be a valid JSON object"
+    msg = expect(cw.put_dashboard, "InvalidParameterInput", DashboardName=name,
+                 DashboardBody=json.dumps({"widgets": [{"type": "chart", "width": 30, "properties": {}},
+                                                       {"type": "text", "properties": {}}]}))
+    text = msg["Error"]["Message"]
+    assert text.startswith("The dashboard body is invalid, there are 3 validation errors:"), text
+    assert '"dataPath": "/widgets/0/type"' in text and '"dataPath": "/widgets/0/width"' in text
+    assert "Should have required property 'markdown'" in text
+    expect(cw.put_dashboard, "InvalidParameterInput", DashboardName="bad name!", DashboardBody='{"widgets": []}')
+    expect(cw.get_dashboard, "ResourceNotFound", 404, DashboardName="absent-" + name)
+    # All or nothing: an unknown name fails the call and deletes nothing.
+    expect(cw.delete_dashboards, "ResourceNotFound", 404, DashboardNames=[name, "absent-" + name])
+    assert cw.get_dashboard(DashboardName=name)["DashboardName"] == name
+    cw.delete_dashboards(DashboardNames=[name])
+    expect(cw.get_dashboard, "ResourceNotFound", 404, DashboardName=name)
+    assert cw.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"] == []
 
 
 def test_metrics_and_alarms_survive_kill_9(tmp_path):

@@ -53,11 +53,11 @@ class CloudWatchTest : public ::testing::Test {
     sqs_->Send(q, std::move(batch), [&](auto) { done.set_value(); });
     done.get_future().wait();
   }
-  std::size_t Receive(const engine::QueueId& q) {
+  std::size_t Receive(const engine::QueueId& q, int visibility_timeout = 600) {
     engine::ReceiveRequest r;
     r.max_messages = 10;
     r.wait_seconds = 0;
-    r.visibility_timeout = 600;  // the fake clock moves minutes at a time
+    r.visibility_timeout = visibility_timeout;  // 600: the fake clock moves minutes at a time
     std::promise<std::size_t> done;
     sqs_->Receive(q, r, [&](Result<std::vector<engine::ReceivedMessage>> got) {
       done.set_value(got.ok() ? got->size() : 0);
@@ -107,6 +107,69 @@ TEST_F(CloudWatchTest, SqsMetricsPerMinute) {
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(points[1].second.agg.max, 2);
   EXPECT_EQ(points[1].first - points[0].first, kMinute);
+}
+
+// ApproximateAgeOfOldestMessage: whole seconds since the oldest message still held was sent
+// (received or not), leaving out messages received three times or more while others remain; no
+// datapoint for a minute that ends with the queue empty.
+TEST_F(CloudWatchTest, ApproximateAgeOfOldestMessage) {
+  const engine::QueueId q{kAccount, "aging"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {}, {}).ok());
+  auto ages = [&] {
+    std::vector<double> out;
+    for (const auto& [ts, p] : cw_->metrics().Points(
+             kScope,
+             SeriesKey{"AWS/SQS", "ApproximateAgeOfOldestMessage", {{"QueueName", "aging"}}}, 0,
+             INT64_MAX)) {
+      out.push_back(p.agg.max);
+    }
+    return out;
+  };
+  Minute();
+  EXPECT_TRUE(ages().empty());  // empty queue: no datapoint
+  Send(q, 1);                   // the poison pill, sent first
+  clock_.AdvanceSeconds(30);
+  Minute();  // 90 s after the first send
+  EXPECT_EQ(ages(), (std::vector<double>{90}));
+  // Received three times: it no longer counts while a younger message is there.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Receive(q, 0), 1u);
+  Send(q, 1);
+  Minute();
+  EXPECT_EQ(ages().back(), 60);
+  const std::string text = cw_->PrometheusText();
+  EXPECT_NE(text.find("sluice_sqs_approximate_age_of_oldest_message_seconds{queue=\"aging\""),
+            std::string::npos);
+}
+
+TEST_F(CloudWatchTest, SnsMetricsPerMinuteAreSparse) {
+  SnsMetrics& sns = cw_->sns_metrics();
+  auto c = sns.CountersFor(kAccount, "us-east-1", "orders");
+  SnsMetrics::CountPublished(*c, 100);
+  SnsMetrics::CountPublished(*c, 300);
+  c->delivered.fetch_add(5);
+  c->filtered_no_attributes.fetch_add(2);
+  Minute();
+  auto points = [&](const std::string& metric) {
+    return cw_->metrics().Points(kScope, SeriesKey{"AWS/SNS", metric, {{"TopicName", "orders"}}}, 0,
+                                 INT64_MAX);
+  };
+  ASSERT_EQ(points("NumberOfMessagesPublished").size(), 1u);
+  EXPECT_EQ(points("NumberOfMessagesPublished")[0].second.agg.sum, 2);
+  EXPECT_EQ(points("NumberOfNotificationsDelivered")[0].second.agg.sum, 5);
+  EXPECT_EQ(points("NumberOfNotificationsFilteredOut-NoMessageAttributes")[0].second.agg.sum, 2);
+  const auto size = points("PublishSize")[0].second.agg;
+  EXPECT_EQ(size.count, 2);
+  EXPECT_EQ(size.sum, 400);
+  EXPECT_EQ(size.min, 100);
+  EXPECT_EQ(size.max, 300);
+  EXPECT_TRUE(points("NumberOfNotificationsFailed").empty());  // nothing counted: no datapoint
+  Minute();                                                    // an idle minute adds nothing
+  EXPECT_EQ(points("NumberOfMessagesPublished").size(), 1u);
+  const std::string text = cw_->PrometheusText();
+  EXPECT_NE(text.find("sluice_sns_number_of_messages_published_total{topic=\"orders\",account=\"" +
+                      std::string(kAccount) + "\",region=\"us-east-1\"} 2\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(CloudWatchTest, IdleQueueStopsEmittingAfterSixHours) {
