@@ -635,27 +635,36 @@ void GetAccountAuthorizationDetails(const Iam& iam, const RequestContext& ctx, V
           roles.Append(std::move(v));
         }
       }
+      // Customer managed policies, and the AWS managed ones attached in the account.
+      std::vector<const ManagedPolicy*> listed;
       if (wanted("LocalManagedPolicy")) {
-        for (const auto& [k, p] : acct.policies) {
-          const std::string arn = PolicyArn(account, p);
-          Value v = Value::Struct();
-          v.Set("PolicyName", Value::String(p.name));
-          v.Set("PolicyId", Value::String(p.id));
-          v.Set("Arn", Value::String(arn));
-          v.Set("Path", Value::String(p.path));
-          v.Set("DefaultVersionId", Value::String(p.default_version));
-          v.Set("AttachmentCount", Value::Int(Attachments(st, account, arn, false)));
-          v.Set("PermissionsBoundaryUsageCount", Value::Int(0));
-          v.Set("IsAttachable", Value::Bool(true));
-          v.Set("CreateDate", Value::Int(p.create_ms));
-          v.Set("UpdateDate", Value::Int(p.update_ms));
-          Value versions = Value::List();
-          for (const auto& ver : p.versions) {
-            versions.Append(VersionValue(ver, ver.id == p.default_version, true));
-          }
-          v.Set("PolicyVersionList", std::move(versions));
-          policies.Append(std::move(v));
+        for (const auto& [k, p] : acct.policies) listed.push_back(&p);
+      }
+      if (wanted("AWSManagedPolicy")) {
+        for (const auto& [k, p] : AwsManagedPolicies()) {
+          if (Attachments(st, account, PolicyArn(account, p), true) > 0) listed.push_back(&p);
         }
+      }
+      for (const ManagedPolicy* pp : listed) {
+        const ManagedPolicy& p = *pp;
+        const std::string arn = PolicyArn(account, p);
+        Value v = Value::Struct();
+        v.Set("PolicyName", Value::String(p.name));
+        v.Set("PolicyId", Value::String(p.id));
+        v.Set("Arn", Value::String(arn));
+        v.Set("Path", Value::String(p.path));
+        v.Set("DefaultVersionId", Value::String(p.default_version));
+        v.Set("AttachmentCount", Value::Int(Attachments(st, account, arn, false)));
+        v.Set("PermissionsBoundaryUsageCount", Value::Int(0));
+        v.Set("IsAttachable", Value::Bool(true));
+        v.Set("CreateDate", Value::Int(p.create_ms));
+        v.Set("UpdateDate", Value::Int(p.update_ms));
+        Value versions = Value::List();
+        for (const auto& ver : p.versions) {
+          versions.Append(VersionValue(ver, ver.id == p.default_version, true));
+        }
+        v.Set("PolicyVersionList", std::move(versions));
+        policies.Append(std::move(v));
       }
     }
     Value o = Value::Struct();

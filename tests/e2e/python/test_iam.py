@@ -239,6 +239,9 @@ def test_aws_managed_policies(srv, iam, admin_sqs):
     details = iam.get_account_authorization_details(Filter=["User"])["UserDetailList"]
     mine = [u for u in details if u["UserName"] == name][0]
     assert mine["AttachedManagedPolicies"] == [{"PolicyName": "AmazonSQSReadOnlyAccess", "PolicyArn": arn}]
+    listed = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])["Policies"]
+    assert [p["PolicyName"] for p in listed if p["Arn"] == arn] == ["AmazonSQSReadOnlyAccess"]
+    assert listed[0]["PolicyVersionList"][0]["Document"]["Statement"]
 
 
 def test_iam_actions_are_authorized(srv, iam):
