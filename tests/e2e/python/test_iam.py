@@ -229,7 +229,7 @@ def test_aws_managed_policies(srv, iam, admin_sqs):
     assert code_of(ext.send_message, QueueUrl=url, MessageBody="x")[:2] == ("AccessDenied", 403)
     aws = [p["PolicyName"] for p in iam.list_policies(Scope="AWS")["Policies"]]
     assert {"AmazonSQSFullAccess", "AmazonSQSReadOnlyAccess", "AmazonSNSFullAccess", "AmazonSNSReadOnlyAccess",
-            "AmazonSSMReadOnlyAccess"} <= set(aws)
+            "AmazonSSMReadOnlyAccess", "CloudWatchReadOnlyAccess"} <= set(aws)
     local = iam.list_policies(Scope="Local")["Policies"]
     assert all(p["Arn"].startswith(f"arn:aws:iam::{ACCOUNT}:") for p in local)
     attached = [p["PolicyName"] for p in iam.list_policies(OnlyAttached=True)["Policies"]]

@@ -401,3 +401,18 @@ TEST(IamErrors, TableMatchesTheModel) {
 
 }  // namespace
 }  // namespace sluice::iam
+
+namespace sluice::iam {
+namespace {
+
+TEST(AwsManagedPolicies, EveryDocumentParses) {
+  ASSERT_GE(AwsManagedPolicies().size(), 7u);
+  for (const auto& [name, p] : AwsManagedPolicies()) {
+    auto parsed = auth::ParsePolicy(DefaultDocument(p), auth::PolicyKind::kIdentity);
+    EXPECT_TRUE(parsed.ok()) << name << ": " << parsed.status().message();
+    EXPECT_EQ(PolicyArn("111111111111", p), "arn:aws:iam::aws:policy/" + name);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::iam
