@@ -32,62 +32,13 @@
 #include "auth/identity.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "services/iam/records.h"
 
 namespace sluice::engine {
 class ResourceStore;
 }  // namespace sluice::engine
 
 namespace sluice::iam {
-
-using Tags = std::vector<std::pair<std::string, std::string>>;
-
-enum class EntityKind { kUser, kRole, kGroup };
-
-// A user, role or group.
-struct Entity {
-  EntityKind kind = EntityKind::kUser;
-  std::string name;  // as created (names are unique ignoring case)
-  std::string path = "/";
-  std::string id;  // AIDA..., AROA..., AGPA...
-  std::int64_t create_ms = 0;
-  Tags tags;                                           // users and roles
-  std::map<std::string, std::string> inline_policies;  // name -> document
-  std::vector<std::string> attached;                   // managed policy ARNs, in order
-  std::string boundary;                                // policy ARN; "" = none
-  std::vector<std::string> groups;                     // users: their groups' names
-  std::string trust;                                   // roles: the trust policy
-  std::string description;                             // roles
-  std::int64_t max_session = 3600;                     // roles
-};
-
-struct PolicyVersion {
-  std::string id;  // "v1"
-  std::string document;
-  std::int64_t create_ms = 0;
-};
-
-struct ManagedPolicy {
-  std::string name;
-  std::string path = "/";
-  std::string id;  // ANPA...
-  std::string description;
-  std::int64_t create_ms = 0;
-  std::int64_t update_ms = 0;
-  std::string default_version;
-  std::int64_t next_version = 1;
-  std::vector<PolicyVersion> versions;
-  Tags tags;
-  bool aws_managed = false;
-};
-
-struct KeyRecord {
-  std::string id;  // AKIA...
-  std::string account;
-  std::string user;    // the user's name
-  bool active = true;  // "Active" / "Inactive"
-  std::int64_t create_ms = 0;
-  std::string secret;
-};
 
 struct Account {
   std::map<std::string, Entity> users, roles, groups;  // by lower-case name
