@@ -292,14 +292,18 @@ def test_role_assume(srv, iam, admin_sqs):
     assert code_of(temp.send_message, QueueUrl=url, MessageBody="x")[:2] == ("InvalidClientTokenId", 403)
 
 
-def test_restart_keeps_everything(srv, iam, admin_sqs):
+def test_kill_9_keeps_everything(srv, iam, admin_sqs):
     url = admin_sqs.create_queue(QueueName=unique_name("rs"))["QueueUrl"]
     name, creds = new_user_with_key(iam, "restart")
     policy = iam.create_policy(PolicyName=unique_name("rs"), PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
     iam.attach_user_policy(UserName=name, PolicyArn=policy["Policy"]["Arn"])
     before = iam.get_user(UserName=name)["User"]
-    srv.restart()
+    # kill -9: every answered change is already durable.
+    srv.proc.kill()
+    srv.proc.wait(5)
+    srv.log.close()
+    srv.start()
     iam2 = client(srv, "iam", ADMIN)
     assert iam2.get_user(UserName=name)["User"] == before
     ext = client(srv, "sqs", creds)
