@@ -1,9 +1,11 @@
 // Fuzzes IAM policy documents (auth/policy.h): parsing and validation as an identity and as a
-// resource policy, then evaluation against fixed requests (a same-account user, another account,
-// a service principal, anonymous facts). Input: the policy document text.
-// Checks: a "direct" allow is an allow; WildcardMatch matches a literal pattern to itself.
+// resource policy, then evaluation (policy variables included) against fixed requests (a
+// same-account user, another account, a service principal, anonymous facts). Input: the policy
+// document text. Checks: a "direct" allow is an allow; WildcardMatch matches a literal pattern to
+// itself.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,9 @@ const RequestFacts& Facts(int i) {
         f.principal_arn = "arn:aws:iam::111122223333:user/alice";
         f.principal_account = "111122223333";
         f.username = "alice";
+        f.user_id = "AIDAEXAMPLEALICE12345";
+        static const std::map<std::string, std::string> kTags = {{"team", "blue"}, {"Cost", ""}};
+        f.principal_tags = &kTags;
         f.source_ip = "10.1.2.3";
         f.secure_transport = true;
         f.now_ms = 1705320000123;

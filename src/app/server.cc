@@ -33,6 +33,8 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
+#include "services/iam/directory.h"
+#include "services/iam/iam_service.h"
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
 #include "services/monitoring/cloudwatch.h"
@@ -321,6 +323,27 @@ int RunServer(const Config& config) {
   if (auth_on) {
     if (int status = MakeAuth(config, control_clock, auth); status != 0) return status;
   }
+  // IAM: the identities created with the API, beside the configured ones (auth/identity.h).
+  iam::Directory iam_directory(*opened.resources, control_clock);
+  if (Status st = iam_directory.Load(); !st.ok()) {
+    spdlog::error("cannot load the IAM identities: {}", st.message());
+    return 1;
+  }
+  if (auth) {
+    if (Status st = iam_directory.CheckClashes(*auth); !st.ok()) {
+      spdlog::error("auth: {}", st.message());
+      return 2;
+    }
+    auth->SetDirectory(&iam_directory);
+  }
+  if (!config.ephemeral) {
+    if (auto key = LoadMasterKey(config); key.ok() && !key->has_value()) {
+      spdlog::warn(
+          "no master key: the secrets of access keys created with the IAM API are stored in "
+          "clear in {}",
+          config.data_dir);
+    }
+  }
   kms::Keys keys(*opened.resources, control_clock);
   services::Platform platform;
   platform.clock = &control_clock;
@@ -381,6 +404,7 @@ int RunServer(const Config& config) {
   std::vector<protocol::ServiceDefinition> services;
   services.push_back(sqs::MakeSqsService(platform, sqs_options));
   services.push_back(sts::MakeStsService(platform));
+  services.push_back(iam::MakeIamService(platform, iam_directory));
   services.push_back(kms::MakeKmsService(platform));
   services.push_back(ssm::MakeSsmService(platform));
   services.push_back(sns::MakeSnsService(platform, sns_options, delivery));
@@ -458,7 +482,7 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, SNS, STS, KMS, SSM and CloudWatch on {} (admin {}), store: {}, "
+      "sluice {} serving SQS, SNS, STS, IAM, KMS, SSM and CloudWatch on {} (admin {}), store: {}, "
       "ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 

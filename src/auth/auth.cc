@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
+#include "auth/identity.h"
 #include "auth/session_token.h"
 #include "auth/sigv4.h"
 
@@ -67,27 +69,21 @@ struct Auth::Impl {
     std::string session_token;  // static token from the configuration
     std::shared_ptr<const Principal> principal;
   };
-  struct Role {
-    std::string name;
-    std::string account_id;
-    std::string arn;
-    std::string role_id;  // "AROA..."
-    std::shared_ptr<const Policy> trust;
-    std::shared_ptr<const std::vector<Policy>> policies;
-    std::int64_t max_session_seconds = kDefaultRoleSeconds;
-  };
+  using Role = RoleInfo;
   // A verified temporary credential, kept so the token is unsealed once.
   struct Session {
     std::string token;
     std::string secret;
     std::shared_ptr<const Principal> principal;
+    std::uint64_t generation = 0;  // the directory's when verified
   };
 
   const Clock& clock;
+  const IdentityDirectory* directory = nullptr;
   std::string region;
   std::unordered_map<std::string, User> users;  // by access key id
   std::unordered_map<std::string, std::shared_ptr<const Principal>> users_by_name;  // acct/name
-  std::unordered_map<std::string, Role> roles;                                      // by ARN
+  std::unordered_map<std::string, std::shared_ptr<const Role>> roles;               // by ARN
   SessionSealer sealer;
 
   struct TextHash {
@@ -125,9 +121,9 @@ struct Auth::Impl {
   Result<std::shared_ptr<const Principal>> PrincipalOf(const SessionClaims& c) const {
     auto p = std::make_shared<Principal>();
     if (c.kind == SessionClaims::Kind::kAssumedRole) {
-      auto it = roles.find(RoleArn(c.account_id, c.name));
-      if (it == roles.end()) return InvalidToken();
-      const Role& role = it->second;
+      std::shared_ptr<const Role> found = FindRole(c.account_id, c.name);
+      if (!found) return InvalidToken();
+      const Role& role = *found;
       p->kind = Principal::Kind::kAssumedRole;
       p->account_id = role.account_id;
       p->name = role.name;
@@ -137,10 +133,17 @@ struct Auth::Impl {
                            c.session_name);
       p->unique_id = role.role_id + ":" + c.session_name;
       p->policies = role.policies;
+      p->boundary = role.boundary;
+      p->tags = role.tags;
     } else {
       auto it = users_by_name.find(c.account_id + "/" + c.name);
-      if (it == users_by_name.end()) return InvalidToken();
-      *p = *it->second;
+      if (it != users_by_name.end()) {
+        *p = *it->second;
+      } else if (auto user = directory ? directory->FindUser(c.account_id, c.name) : nullptr) {
+        *p = *user;
+      } else {
+        return InvalidToken();
+      }
     }
     if (!c.session_policy.empty()) {
       auto policy = ParsePolicy(c.session_policy, PolicyKind::kIdentity);
@@ -155,10 +158,15 @@ struct Auth::Impl {
   // The verified session for temporary credentials `akid` + `token`.
   Result<std::shared_ptr<const Session>> SessionFor(std::string_view akid,
                                                     std::string_view token) const {
+    const std::uint64_t generation = directory ? directory->Generation() : 0;
     {
       std::lock_guard lock(session_mu);
       if (auto it = sessions.find(akid); it != sessions.end()) {
-        if (ConstantTimeEquals(it->second->token, token)) return it->second;
+        // A session verified before the last identity change is re-derived: its role's
+        // policies may have changed.
+        if (it->second->generation == generation && ConstantTimeEquals(it->second->token, token)) {
+          return it->second;
+        }
       }
     }
     auto claims = sealer.Unseal(token);
@@ -166,12 +174,19 @@ struct Auth::Impl {
     if (!ConstantTimeEquals(claims->access_key_id, akid)) return InvalidToken();
     auto principal = PrincipalOf(*claims);
     if (!principal.ok()) return principal.status();
-    auto session = std::make_shared<const Session>(
-        Session{std::string(token), std::move(claims->secret_access_key), std::move(*principal)});
+    auto session = std::make_shared<const Session>(Session{std::string(token),
+                                                           std::move(claims->secret_access_key),
+                                                           std::move(*principal), generation});
     std::lock_guard lock(session_mu);
     if (sessions.size() >= kSessionCacheLimit) sessions.clear();
     sessions.insert_or_assign(std::string(akid), session);
     return session;
+  }
+
+  // A configured role, else one of the directory's.
+  std::shared_ptr<const Role> FindRole(std::string_view account, std::string_view name) const {
+    if (auto it = roles.find(RoleArn(account, name)); it != roles.end()) return it->second;
+    return directory ? directory->FindRole(account, name) : nullptr;
   }
 
   // The principal behind an authenticated context.
@@ -198,6 +213,12 @@ struct Auth::Impl {
         identity_allow = identity_allow || d.allow;
       }
     }
+    // A permissions boundary caps what identity policies grant (a Deny in it is explicit).
+    if (p.boundary) {
+      const Decision d = p.boundary->Evaluate(req);
+      if (d.deny) return NotAuthorized(p.arn, action, resource_arn, true);
+      identity_allow = identity_allow && d.allow;
+    }
     bool session_allow = true;
     if (p.session_policy) {
       const Decision d = p.session_policy->Evaluate(req);
@@ -223,6 +244,7 @@ struct Auth::Impl {
     facts.username = p.kind == Principal::Kind::kUser ? std::string_view(p.name) : "";
     facts.role_arn = p.role_arn;
     facts.user_id = p.unique_id;
+    facts.principal_tags = p.tags.get();
     facts.source_ip = ctx.source_ip;
     facts.secure_transport = ctx.secure;
     facts.now_ms = clock.NowMs();
@@ -312,7 +334,8 @@ Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock
                     fmt::format("auth role '{}': account {} is not declared in auth.accounts",
                                 r.name, r.account_id));
     }
-    Impl::Role role;
+    auto role_ptr = std::make_shared<Impl::Role>();
+    Impl::Role& role = *role_ptr;
     role.name = r.name;
     role.account_id = r.account_id;
     role.arn = RoleArn(r.account_id, r.name);
@@ -326,7 +349,7 @@ Result<std::unique_ptr<Auth>> Auth::Create(const AuthConfig& config, const Clock
     }
     role.policies = std::move(policies);
     std::string arn = role.arn;
-    if (!impl->roles.emplace(std::move(arn), std::move(role)).second) {
+    if (!impl->roles.emplace(std::move(arn), std::move(role_ptr)).second) {
       return Status(
           ErrorCode::kInvalidParameterValue,
           fmt::format("auth: role {} is configured twice", RoleArn(r.account_id, r.name)));
@@ -343,19 +366,29 @@ Status Auth::Authenticate(const net::HttpRequest& req, std::string_view service,
     return Status(ErrorCode::kSignatureDoesNotMatch,
                   fmt::format("Credential should be scoped to correct service: '{}'. ", service));
   }
-  if (!impl_->region.empty() && sig->region != impl_->region) {
+  // IAM is global: its requests are signed for us-east-1 whatever the server's region.
+  if (!impl_->region.empty() && sig->region != impl_->region &&
+      !(service == "iam" && sig->region == "us-east-1")) {
     return Status(
         ErrorCode::kSignatureDoesNotMatch,
         fmt::format("Credential should be scoped to a valid region, not '{}'. ", sig->region));
   }
   std::string_view secret;
   std::shared_ptr<const Principal> principal;
-  std::shared_ptr<const Impl::Session> session;  // keeps `secret` alive
+  std::shared_ptr<const Impl::Session> session;               // keeps `secret` alive
+  std::optional<IdentityDirectory::AccessKey> directory_key;  // the same
   if (auto it = impl_->users.find(sig->access_key_id); it != impl_->users.end()) {
     const Impl::User& user = it->second;
     if (!ConstantTimeEquals(sig->session_token, user.session_token)) return InvalidToken();
     secret = user.secret;
     principal = user.principal;
+  } else if (auto key = impl_->directory ? impl_->directory->FindAccessKey(sig->access_key_id)
+                                         : std::nullopt) {
+    // An access key created with the IAM API; an inactive one is refused as an unknown one.
+    if (!key->active || !sig->session_token.empty()) return InvalidToken();
+    directory_key = std::move(*key);
+    secret = directory_key->secret;
+    principal = directory_key->principal;
   } else if (sig->access_key_id.rfind("ASIA", 0) == 0 && !sig->session_token.empty()) {
     auto found = impl_->SessionFor(sig->access_key_id, sig->session_token);
     if (!found.ok()) return found.status();
@@ -368,6 +401,7 @@ Status Auth::Authenticate(const net::HttpRequest& req, std::string_view service,
   }
   if (Status s = CheckTime(*sig, impl_->clock.NowMs() / 1000); !s.ok()) return s;
   if (Status s = VerifySignature(req, *sig, secret); !s.ok()) return s;
+  if (directory_key) impl_->directory->NoteKeyUsed(sig->access_key_id, service, sig->region);
   ctx.authenticated = true;
   ctx.account_id = principal->account_id;
   ctx.principal_arn = principal->arn;
@@ -400,10 +434,24 @@ Result<AssumedRole> Auth::AssumeRole(const RequestContext& ctx,
   if (p->kind == Principal::Kind::kRoot) {
     return Status(ErrorCode::kAccessDenied, "Roles may not be assumed by root accounts.");
   }
-  auto it = impl_->roles.find(std::string(request.role_arn));
+  std::shared_ptr<const Impl::Role> found;
+  if (auto it = impl_->roles.find(std::string(request.role_arn)); it != impl_->roles.end()) {
+    found = it->second;
+  } else if (impl_->directory != nullptr) {
+    // arn:aws:iam::<account>:role/<path/><name>: the same account, name and path.
+    constexpr std::string_view kPrefix = "arn:aws:iam::";
+    const std::string_view arn = request.role_arn;
+    if (arn.rfind(kPrefix, 0) == 0 && arn.size() > kPrefix.size() + 18 &&
+        arn.compare(kPrefix.size() + 12, 6, ":role/") == 0) {
+      const std::string_view account = arn.substr(kPrefix.size(), 12);
+      const std::string_view name = arn.substr(arn.rfind('/') + 1);
+      found = impl_->directory->FindRole(account, name);
+      if (found && found->arn != arn) found = nullptr;
+    }
+  }
   // AWS does not reveal whether a role exists: an unknown role is refused like a foreign one.
-  if (it == impl_->roles.end()) return NotAuthorized(p->arn, kAction, request.role_arn, false);
-  const Impl::Role& role = it->second;
+  if (!found) return NotAuthorized(p->arn, kAction, request.role_arn, false);
+  const Impl::Role& role = *found;
   RequestFacts facts = impl_->FactsOf(*p, ctx);
   facts.external_id = request.external_id;
   facts.role_session_name = request.session_name;
@@ -462,6 +510,16 @@ Result<TemporaryCredentials> Auth::GetSessionToken(const RequestContext& ctx,
   claims.account_id = p->account_id;
   claims.name = p->name;
   return impl_->Issue(claims, duration);
+}
+
+void Auth::SetDirectory(const IdentityDirectory* directory) { impl_->directory = directory; }
+
+bool Auth::ConfiguredUser(std::string_view account, std::string_view name) const {
+  return impl_->users_by_name.count(fmt::format("{}/{}", account, name)) > 0;
+}
+
+bool Auth::ConfiguredRole(std::string_view account, std::string_view name) const {
+  return impl_->roles.count(RoleArn(account, name)) > 0;
 }
 
 Status ValidateRoleConfig(const RoleConfig& r) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,7 +74,27 @@ struct Principal {
   std::int64_t expires_ms = 0;                          // temporary credentials: expiry (epoch ms)
   std::shared_ptr<const std::vector<Policy>> policies;  // the user's or the role's
   std::shared_ptr<const Policy> session_policy;         // AssumeRole Policy; null = none
+  // The permissions boundary (IAM users and roles): identity policies grant only what it allows
+  // too. Null = none.
+  std::shared_ptr<const Policy> boundary;
+  // The user's or role's tags (aws:PrincipalTag/<key>). Null = none.
+  std::shared_ptr<const std::map<std::string, std::string>> tags;
 };
+
+// A role STS can hand out sessions of (configured, or created with the IAM API).
+struct RoleInfo {
+  std::string name;
+  std::string account_id;
+  std::string arn;      // "arn:aws:iam::<account>:role/<path><name>"
+  std::string role_id;  // "AROA..."
+  std::shared_ptr<const Policy> trust;
+  std::shared_ptr<const std::vector<Policy>> policies;
+  std::shared_ptr<const Policy> boundary;  // null = none
+  std::shared_ptr<const std::map<std::string, std::string>> tags;
+  std::int64_t max_session_seconds = 3600;
+};
+
+class IdentityDirectory;
 
 // STS temporary credentials.
 struct TemporaryCredentials {
@@ -146,6 +167,15 @@ class Auth {
   // hour). kAccessDenied when called with temporary credentials. `duration_seconds` 0: 43200.
   Result<TemporaryCredentials> GetSessionToken(const RequestContext& ctx,
                                                std::int64_t duration_seconds) const;
+
+  // Identities created through the IAM API (auth/identity.h), consulted after the configured
+  // ones. Set once at start-up, before requests are served; must outlive the Auth.
+  void SetDirectory(const IdentityDirectory* directory);
+
+  // Whether the configuration declares this user (by account and name) or role: the IAM API
+  // refuses to create an entity of the same name (EntityAlreadyExists).
+  bool ConfiguredUser(std::string_view account, std::string_view name) const;
+  bool ConfiguredRole(std::string_view account, std::string_view name) const;
 
  private:
   struct Impl;

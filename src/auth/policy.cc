@@ -240,6 +240,18 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
     return set(root ? "Account" : "User");
   }
   if (key == "aws:principalservicename") return set(f.principal_service);
+  constexpr std::string_view kTag = "aws:principaltag/";
+  if (key.size() > kTag.size() && key.substr(0, kTag.size()) == kTag) {
+    if (f.principal_tags == nullptr) return false;
+    const std::string_view want = key.substr(kTag.size());
+    for (const auto& [k, v] : *f.principal_tags) {
+      if (EqualsIgnoreCase(k, want)) {
+        out.assign(v);
+        return true;
+      }
+    }
+    return false;
+  }
   if (key == "aws:username") return set(f.username);
   if (key == "aws:sourcearn") return set(f.source_arn);
   if (key == "aws:sourceaccount") return set(f.source_account);
@@ -253,9 +265,57 @@ bool LookupKey(const RequestFacts& f, std::string_view key, std::string& out) {
   return false;
 }
 
+// `text` with its policy variables replaced by the request's values; nullopt when one has no
+// value (and no default). Text without "${" is returned as is.
+std::optional<std::string> Substitute(std::string_view text, const RequestFacts& f) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t open = text.find("${", pos);
+    const std::size_t close = open == std::string_view::npos ? open : text.find('}', open);
+    if (close == std::string_view::npos) {
+      out.append(text.substr(pos));
+      break;
+    }
+    out.append(text.substr(pos, open - pos));
+    std::string_view var = text.substr(open + 2, close - open - 2);
+    std::optional<std::string_view> fallback;
+    if (const auto comma = var.find(','); comma != std::string_view::npos) {
+      std::string_view d = var.substr(comma + 1);
+      while (!d.empty() && d.front() == ' ') d.remove_prefix(1);
+      while (!d.empty() && d.back() == ' ') d.remove_suffix(1);
+      if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'')
+        fallback = d.substr(1, d.size() - 2);
+      var = var.substr(0, comma);
+      while (!var.empty() && var.back() == ' ') var.remove_suffix(1);
+    }
+    if (var == "*" || var == "?" || var == "$") {
+      out.append(var);
+    } else {
+      std::string value;
+      if (LookupKey(f, Lower(var), value)) {
+        out.append(value);
+      } else if (fallback) {
+        out.append(*fallback);
+      } else {
+        return std::nullopt;
+      }
+    }
+    pos = close + 1;
+  }
+  return out;
+}
+
+bool HasVariable(std::string_view s) { return s.find("${") != std::string_view::npos; }
+
 // Does request value `v` match policy value `p` (index i) under `c` (positive form)?
-bool MatchOne(const Condition& c, std::string_view v, std::size_t i) {
-  const std::string& p = c.values[i];
+bool MatchOne(const Condition& c, std::string_view v, std::size_t i, const RequestFacts& f) {
+  std::optional<std::string> substituted;
+  if (c.op <= Op::kArnLike && HasVariable(c.values[i])) {
+    substituted = Substitute(c.values[i], f);
+    if (!substituted) return false;
+  }
+  const std::string& p = substituted ? *substituted : c.values[i];
   switch (c.op) {
     case Op::kStringEquals:
       return v == p;
@@ -304,9 +364,9 @@ bool MatchOne(const Condition& c, std::string_view v, std::size_t i) {
   return false;
 }
 
-bool MatchAnyPolicyValue(const Condition& c, std::string_view v) {
+bool MatchAnyPolicyValue(const Condition& c, std::string_view v, const RequestFacts& f) {
   for (std::size_t i = 0; i < c.values.size(); ++i) {
-    if (MatchOne(c, v, i)) return true;
+    if (MatchOne(c, v, i, f)) return true;
   }
   return false;
 }
@@ -324,7 +384,7 @@ bool EvalCondition(const Condition& c, const RequestFacts& facts) {
     return c.negated;
   }
   // Every key we know is single-valued: ForAnyValue and ForAllValues reduce to one test.
-  const bool matched = MatchAnyPolicyValue(c, value);
+  const bool matched = MatchAnyPolicyValue(c, value, facts);
   return c.negated ? !matched : matched;
 }
 
@@ -594,7 +654,13 @@ Decision Policy::Evaluate(const EvalRequest& req) const {
     if (s.has_resource) {
       bool res = false;
       for (const auto& r : s.resources) {
-        if (WildcardMatch(r, req.resource, false)) {
+        if (HasVariable(r)) {
+          const auto expanded = Substitute(r, facts);
+          if (expanded && WildcardMatch(*expanded, req.resource, false)) {
+            res = true;
+            break;
+          }
+        } else if (WildcardMatch(r, req.resource, false)) {
           res = true;
           break;
         }

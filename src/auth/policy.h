@@ -9,12 +9,18 @@
 // ForAnyValue:/ForAllValues: prefixes. Context keys: aws:SourceIp, aws:SourceArn,
 // aws:SourceAccount, aws:SecureTransport, aws:PrincipalAccount, aws:PrincipalArn,
 // aws:PrincipalServiceName, aws:CurrentTime, aws:EpochTime, aws:username, aws:userid,
-// aws:PrincipalType, sts:ExternalId, sts:RoleSessionName.
+// aws:PrincipalType, aws:PrincipalTag/<key>, sts:ExternalId, sts:RoleSessionName.
+//
+// Policy variables in Resource and condition values: ${aws:username}, ${aws:userid},
+// ${aws:PrincipalAccount}, ${aws:PrincipalArn}, ${aws:PrincipalType}, ${aws:PrincipalTag/<key>},
+// ${aws:SourceIp}, ${aws:CurrentTime}, ${aws:EpochTime}, ${*}, ${?}, ${$}, with an optional
+// default (${aws:username, 'none'}); a variable without a value makes the entry match nothing.
 //
 // A parsed Policy is immutable and thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +55,8 @@ struct RequestFacts {
   // kms:ViaService: the AWS service a KMS key is used through ("ssm.us-east-1.amazonaws.com"),
   // for the key policies of AWS managed keys; empty for direct KMS calls.
   std::string_view via_service;
+  // The principal's tags (aws:PrincipalTag/<key>, keys compared ignoring case); null = none.
+  const std::map<std::string, std::string>* principal_tags = nullptr;
 };
 
 struct EvalRequest {

@@ -259,5 +259,12 @@ check "cloudwatch describe-alarms" "$(jpath "$(cw describe-alarms --alarm-names 
 err=$(cw put-metric-data --namespace AWS/SQS --metric-name X --value 1 2>&1 >/dev/null)
 [[ "$err" == *InvalidParameterValue* ]] && ok "cloudwatch refuses AWS/ namespaces" || bad "AWS/ namespace: $err"
 
+# ---- IAM: its own server (auth sigv4, a data directory, a restart), see iam.sh
+if [[ -x "$BIN" ]]; then
+  "$HERE/iam.sh" "$BIN" || failures=$((failures + 1))
+else
+  bad "iam section: no binary at $BIN"
+fi
+
 echo "cli smoke: $failures failure(s)"
 ((failures == 0))

@@ -13,6 +13,6 @@ export PYTHONDONTWRITEBYTECODE=1
 rc=0
 for proto in query json; do
   echo "--- pytest, SLUICE_PROTOCOL=$proto"
-  SLUICE_PROTOCOL=$proto timeout -k 10 300 /usr/bin/python3 -m pytest -q "$@" || rc=1
+  SLUICE_PROTOCOL=$proto timeout -k 10 420 /usr/bin/python3 -m pytest -q "$@" || rc=1
 done
 exit $rc
