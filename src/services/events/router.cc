@@ -586,7 +586,7 @@ struct Router::Core : std::enable_shared_from_this<Core> {
              std::string exhausted;
              if (!f->transient) {
                exhausted.clear();
-             } else if (task.attempts >= tgt.MaxRetries() + 1) {
+             } else if (task.attempts >= tgt.MaxRetries()) {  // attempts made - 1 = retries
                exhausted = "MaximumRetryAttempts";
              } else if (now - task.first_ms >= tgt.MaxAgeSeconds() * 1000) {
                exhausted = "MaximumEventAgeInSeconds";
@@ -602,7 +602,8 @@ struct Router::Core : std::enable_shared_from_this<Core> {
                self->retried.fetch_add(1);
                return self->ScheduleTask(std::move(task));
              }
-             self->DeadLetter(*shared_rule, tgt, task.event_json, *f, task.attempts - 1, exhausted,
+             // Retries made: every attempt but the first.
+             self->DeadLetter(*shared_rule, tgt, task.event_json, *f, task.attempts, exhausted,
                               nullptr);
              self->Forget(task);
            });

@@ -140,12 +140,19 @@ void PutRule(const Events& ev, const RequestContext& ctx, Value&& input, Reply r
   if (!exists.ok()) return reply(exists.status());
   auto tags = TagsOf(ev, input, "Tags");
   if (!tags.ok()) return reply(tags.status());
-  auto existing = ListBusRules(ev, *bus);
-  if (!existing.ok()) return reply(existing.status());
-  const bool known = std::any_of(existing->begin(), existing->end(),
-                                 [&](const Rule& r) { return r.name == name; });
-  if (!known && existing->size() >= ev.options.rule_limit) {
-    return reply(Status(EventsError::kLimitExceeded, kTooMany));
+  // The quota counts the bus's rules; a list bounded by it is enough to tell.
+  auto known = ev.platform.resources->Get(kRuleKind, bus->scope, Rule::RuleKey(bus->name, name));
+  if (!known.ok()) return reply(known.status());
+  if (!known->has_value()) {
+    engine::ResourceStore::ListOptions list;
+    const std::string prefix = bus->name + "\n";
+    list.prefix = prefix;
+    list.limit = ev.options.rule_limit;
+    auto existing = ev.platform.resources->List(kRuleKind, bus->scope, list);
+    if (!existing.ok()) return reply(existing.status());
+    if (existing->size() >= ev.options.rule_limit) {
+      return reply(Status(EventsError::kLimitExceeded, kTooMany));
+    }
   }
   const Millis now = ev.platform.clock->NowMs();
   auto updated = ev.platform.resources->Update(

@@ -7,8 +7,6 @@
 #include <cctype>
 #include <charconv>
 
-#include "services/events/errors.h"
-
 namespace sluice::events {
 namespace {
 
@@ -46,6 +44,10 @@ void AppendEscaped(std::string_view s, std::string* out) {
 }
 
 constexpr std::string_view kReserved = "aws.events.";
+
+Status Invalid(std::string message) {
+  return Status(ErrorCode::kValidationError, std::move(message));
+}
 
 }  // namespace
 

@@ -24,6 +24,93 @@ namespace {
 
 constexpr char kAccount[] = "123456789012";
 
+// The local engine, except that the next `failures` sends fail as a store failure would
+// (kServiceUnavailable): what EventBridge retries.
+class FlakyEngine final : public engine::Engine {
+ public:
+  explicit FlakyEngine(std::unique_ptr<engine::Engine> inner) : inner_(std::move(inner)) {}
+  int failures = 0;
+
+  Status CreateQueue(const engine::QueueId& id, const engine::AttributeMap& a,
+                     const engine::TagMap& t) override {
+    return inner_->CreateQueue(id, a, t);
+  }
+  Status DeleteQueue(const engine::QueueId& id) override { return inner_->DeleteQueue(id); }
+  bool QueueExists(const engine::QueueId& id) override { return inner_->QueueExists(id); }
+  std::vector<engine::QueueId> ListQueues(std::string_view a, std::string_view r,
+                                          std::string_view p) override {
+    return inner_->ListQueues(a, r, p);
+  }
+  Result<engine::AttributeMap> GetQueueAttributes(const engine::QueueId& id,
+                                                  const std::vector<std::string>& n) override {
+    return inner_->GetQueueAttributes(id, n);
+  }
+  Status SetQueueAttributes(const engine::QueueId& id, const engine::AttributeMap& a) override {
+    return inner_->SetQueueAttributes(id, a);
+  }
+  Status TagQueue(const engine::QueueId& id, const engine::TagMap& t) override {
+    return inner_->TagQueue(id, t);
+  }
+  Status UntagQueue(const engine::QueueId& id, const std::vector<std::string>& k) override {
+    return inner_->UntagQueue(id, k);
+  }
+  Result<engine::TagMap> ListQueueTags(const engine::QueueId& id) override {
+    return inner_->ListQueueTags(id);
+  }
+  Status PurgeQueue(const engine::QueueId& id) override { return inner_->PurgeQueue(id); }
+  Result<std::vector<engine::QueueId>> ListDeadLetterSourceQueues(
+      const engine::QueueId& id) override {
+    return inner_->ListDeadLetterSourceQueues(id);
+  }
+  Status AddPermission(const engine::QueueId& id, const std::string& l,
+                       const std::vector<std::string>& a,
+                       const std::vector<std::string>& x) override {
+    return inner_->AddPermission(id, l, a, x);
+  }
+  Status RemovePermission(const engine::QueueId& id, const std::string& l) override {
+    return inner_->RemovePermission(id, l);
+  }
+  std::string QueueArn(const engine::QueueId& id) const override { return inner_->QueueArn(id); }
+  std::string KmsMasterKeyId(const engine::QueueId& id) override {
+    return inner_->KmsMasterKeyId(id);
+  }
+  void Send(const engine::QueueId& id, std::vector<engine::SendRequest> m,
+            SendCallback done) override {
+    if (failures > 0) {
+      --failures;
+      return done(Status(ErrorCode::kServiceUnavailable, "the store is unavailable"));
+    }
+    inner_->Send(id, std::move(m), std::move(done));
+  }
+  void Receive(const engine::QueueId& id, const engine::ReceiveRequest& r,
+               ReceiveCallback done) override {
+    inner_->Receive(id, r, std::move(done));
+  }
+  void Delete(const engine::QueueId& id, std::vector<std::string> h, BatchCallback done) override {
+    inner_->Delete(id, std::move(h), std::move(done));
+  }
+  void ChangeVisibility(const engine::QueueId& id, std::vector<engine::VisibilityChange> c,
+                        BatchCallback done) override {
+    inner_->ChangeVisibility(id, std::move(c), std::move(done));
+  }
+  Result<std::string> StartMessageMoveTask(const std::string& s,
+                                           const std::optional<std::string>& d,
+                                           std::optional<int> m) override {
+    return inner_->StartMessageMoveTask(s, d, m);
+  }
+  Result<std::vector<engine::MoveTaskInfo>> ListMessageMoveTasks(const std::string& s,
+                                                                 int m) override {
+    return inner_->ListMessageMoveTasks(s, m);
+  }
+  Result<std::int64_t> CancelMessageMoveTask(const std::string& t) override {
+    return inner_->CancelMessageMoveTask(t);
+  }
+  void Shutdown() override { inner_->Shutdown(); }
+
+ private:
+  std::unique_ptr<engine::Engine> inner_;
+};
+
 struct Answer {
   int status = 0;
   std::string body;
@@ -39,7 +126,8 @@ class EventsServiceTest : public ::testing::Test {
  protected:
   EventsServiceTest()
       : store_(engine::OpenResourceStore().value()),
-        engine_(engine::NewLocalEngine(clock_, engine::EngineOptions{})) {
+        engine_(std::make_unique<FlakyEngine>(
+            engine::NewLocalEngine(clock_, engine::EngineOptions{}))) {
     platform_.clock = &clock_;
     platform_.resources = store_.get();
     platform_.queues = engine_.get();
@@ -47,6 +135,9 @@ class EventsServiceTest : public ::testing::Test {
     ro.worker_threads = 0;
     router_.emplace(platform_, clock_, ro);
     EXPECT_TRUE(router_->Start().ok());
+    Serve();
+  }
+  void Serve() {
     RequestDefaults defaults;
     defaults.account_id = kAccount;
     EventsOptions options;
@@ -99,7 +190,7 @@ class EventsServiceTest : public ::testing::Test {
 
   FakeClock clock_;
   std::unique_ptr<engine::ResourceStore> store_;
-  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<FlakyEngine> engine_;
   services::Platform platform_;
   std::optional<Router> router_;
   std::optional<protocol::Dispatcher> dispatcher_;
@@ -191,6 +282,55 @@ TEST_F(EventsServiceTest, UndeliverableEventsGoToTheDeadLetterQueue) {
   EXPECT_EQ(attrs["RULE_ARN"], "arn:aws:events:us-east-1:123456789012:rule/r");
   EXPECT_EQ(attrs["ERROR_CODE"], "SQS.NonExistentQueue");
   EXPECT_EQ(router_->counters().dead_lettered, 1u);
+}
+
+TEST_F(EventsServiceTest, TransientFailuresAreRetriedFromTheOutboxAcrossARestart) {
+  const std::string arn = Queue("q");
+  const std::string dlq = Queue("dlq");
+  ASSERT_EQ(Call("PutRule", R"({"Name":"r","EventPattern":"{\"source\":[\"s\"]}"})").status, 200);
+  ASSERT_EQ(Call("PutTargets", R"({"Rule":"r","Targets":[{"Id":"q","Arn":")" + arn +
+                                   R"(","RetryPolicy":{"MaximumRetryAttempts":3},)"
+                                   R"("DeadLetterConfig":{"Arn":")" +
+                                   dlq + R"("}}]})")
+                .status,
+            200);
+  engine_->failures = 2;
+  Answer a = Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(Receive("q").empty());
+  // Answered: the retry is in the store before the answer.
+  auto pending = store_->List("events.delivery", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 1u);
+  // A restart: a new router resumes the outbox.
+  dispatcher_.reset();
+  router_->Stop();
+  router_.reset();
+  RouterOptions ro;
+  ro.worker_threads = 0;
+  router_.emplace(platform_, clock_, ro);
+  ASSERT_TRUE(router_->Start().ok());
+  Serve();
+  clock_.AdvanceSeconds(1);  // the first retry fails again (the second failure)
+  EXPECT_TRUE(Receive("q").empty());
+  clock_.AdvanceSeconds(2);  // the second retry succeeds
+  EXPECT_EQ(Receive("q").size(), 1u);
+  pending = store_->List("events.delivery", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  EXPECT_TRUE(Receive("dlq").empty());
+  // Retries run out: the dead-letter queue, with the condition.
+  engine_->failures = 4;  // the attempt and 3 retries
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  for (int i = 0; i < 10; ++i) clock_.AdvanceSeconds(60);
+  EXPECT_EQ(engine_->failures, 0);
+  EXPECT_TRUE(Receive("q").empty());
+  auto got = Receive("dlq");
+  ASSERT_EQ(got.size(), 1u);
+  std::map<std::string, std::string> attrs;
+  for (const auto& at : got[0].attributes) attrs[at.name] = at.value;
+  EXPECT_EQ(attrs["EXHAUSTED_RETRY_CONDITION"], "MaximumRetryAttempts");
+  EXPECT_EQ(attrs["RETRY_ATTEMPTS"], "3");
 }
 
 TEST_F(EventsServiceTest, SchedulesFireOnTheClock) {
