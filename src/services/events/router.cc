@@ -315,8 +315,10 @@ struct Router::Core : std::enable_shared_from_this<Core> {
                               : result->empty()    ? Status(ErrorCode::kInternalError, "no result")
                               : !(*result)[0].ok() ? (*result)[0].status()
                                                    : Status::Ok();
+                  // Success completes on the engine's thread (no hop: the answer goes out
+                  // sooner); failures, which write the store, on the workers.
+                  if (st.ok()) return then(std::nullopt);
                   self->workers.Post([st, then = std::move(then)] {
-                    if (st.ok()) return then(std::nullopt);
                     then(Failure{st.type() != nullptr ? std::string(st.type()->code)
                                                       : std::string("SQS.InternalError"),
                                  st.message(), IsTransient(st)});
@@ -363,6 +365,7 @@ struct Router::Core : std::enable_shared_from_this<Core> {
                                                : std::string("SNS.Error"),
                           st.message(), IsTransient(st)};
             }
+            if (!f) return then(std::nullopt);
             self->workers.Post([f, then = std::move(then)] { then(f); });
           });
       return;
@@ -469,43 +472,47 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   // Delivers one event to one target of a rule, for Put: the job waits for the delivery, its
   // dead-lettering, or its outbox record.
   void Deliver(const std::shared_ptr<Job>& job, const std::shared_ptr<const Rule>& rule,
-               const Target& target, const rapidjson::Value& event, const BusEvent& e, int hops) {
-    const std::string payload = Payload(*rule, target, event, e.json, e.ingested_ms);
+               const Target& target, const rapidjson::Value& event,
+               const std::shared_ptr<const BusEvent>& e, int hops) {
+    auto payload =
+        std::make_shared<const std::string>(Payload(*rule, target, event, e->json, e->ingested_ms));
     const std::string group_id = target.Nested("SqsParameters", "MessageGroupId").value_or("");
     job->Add();
     auto self = shared_from_this();
-    Invoke(*rule, target.arn, payload, e.id, group_id, hops,
-           [self, job, rule, target, payload, group_id, e, hops](std::optional<Failure> f) {
+    // `target` lives in `rule`, which the callback keeps.
+    const Target* t = &target;
+    Invoke(*rule, target.arn, *payload, e->id, group_id, hops,
+           [self, job, rule, t, payload, group_id, e, hops](std::optional<Failure> f) {
              if (!f) {
                self->delivered.fetch_add(1);
-             } else if (f->transient && target.MaxRetries() > 0) {
-               Task t;
-               t.id = NewUuid();
-               t.scope = rule->scope;
-               t.bus = rule->bus;
-               t.rule = rule->name;
-               t.target_id = target.id;
-               t.target_arn = target.arn;
-               t.event_id = e.id;
-               t.event_json = e.json;
-               t.payload = payload;
-               t.group_id = group_id;
-               t.hops = hops;
-               t.attempts = 1;
-               t.first_ms = e.ingested_ms;
-               t.last_code = f->code;
-               t.last_message = f->message;
-               t.next_ms = self->platform.clock->NowMs() + RetryDelayMs(1);
-               auto v = self->platform.resources->Put(kDeliveryKind, t.scope, t.id, EncodeTask(t),
-                                                      t.payload, 0);
+             } else if (f->transient && t->MaxRetries() > 0) {
+               Task task;
+               task.id = NewUuid();
+               task.scope = rule->scope;
+               task.bus = rule->bus;
+               task.rule = rule->name;
+               task.target_id = t->id;
+               task.target_arn = t->arn;
+               task.event_id = e->id;
+               task.event_json = e->json;
+               task.payload = *payload;
+               task.group_id = group_id;
+               task.hops = hops;
+               task.attempts = 1;
+               task.first_ms = e->ingested_ms;
+               task.last_code = f->code;
+               task.last_message = f->message;
+               task.next_ms = self->platform.clock->NowMs() + RetryDelayMs(1);
+               auto v = self->platform.resources->Put(kDeliveryKind, task.scope, task.id,
+                                                      EncodeTask(task), task.payload, 0);
                if (!v.ok()) {
                  job->Fail(Status(ErrorCode::kInternalError, v.status().message()));
                } else {
                  self->retried.fetch_add(1);
-                 self->ScheduleTask(std::move(t));
+                 self->ScheduleTask(std::move(task));
                }
              } else {
-               self->DeadLetter(*rule, target, e.json, *f, 0,
+               self->DeadLetter(*rule, *t, e->json, *f, 0,
                                 f->transient ? "MaximumRetryAttempts" : "", job);
              }
              job->Release();
@@ -519,8 +526,9 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     auto job = std::make_shared<Job>(std::move(done));
     const std::shared_ptr<BusIndex> idx = *index;
     if (idx->set.size() > 0) {
-      for (const BusEvent& e : events) {
-        const rules::ParsedBody body = rules::ParsedBody::Parse(e.json);
+      for (BusEvent& event : events) {
+        auto e = std::make_shared<const BusEvent>(std::move(event));
+        const rules::ParsedBody body = rules::ParsedBody::Parse(e->json);
         if (body.root() == nullptr) continue;
         for (const std::string& name : idx->set.Match({{}, body.root()})) {
           auto it = idx->rules.find(name);
@@ -688,7 +696,8 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     auto job = std::make_shared<Job>([](const Status& st) {
       if (!st.ok()) NoteIgnoredError("events scheduled delivery", st);
     });
-    for (const Target& target : rule->targets) Deliver(job, rule, target, doc, e, 0);
+    auto shared = std::make_shared<const BusEvent>(std::move(e));
+    for (const Target& target : rule->targets) Deliver(job, rule, target, doc, shared, 0);
     job->Release();
   }
 
