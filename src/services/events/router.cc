@@ -588,7 +588,8 @@ struct Router::Core : std::enable_shared_from_this<Core> {
            [self, shared_rule, tgt, task](std::optional<Failure> f) mutable {
              if (!f) {
                self->delivered.fetch_add(1);
-               return self->Forget(task);
+               // The store write off the engine's thread.
+               return self->workers.Post([self, task] { self->Forget(task); });
              }
              const Millis now = self->platform.clock->NowMs();
              std::string exhausted;
