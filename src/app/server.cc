@@ -33,6 +33,8 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "protocol/dispatcher.h"
+#include "services/events/events_service.h"
+#include "services/events/router.h"
 #include "services/iam/directory.h"
 #include "services/iam/iam_service.h"
 #include "services/kms/keys.h"
@@ -409,9 +411,22 @@ int RunServer(const Config& config) {
   services.push_back(ssm::MakeSsmService(platform));
   services.push_back(sns::MakeSnsService(platform, sns_options, delivery));
   // Alarm actions publish through SNS's own Publish handler (app/alarm_notifier.h).
-  SnsAlarmNotifier alarm_notifier(services.back().handlers.at("Publish"), auth != nullptr);
+  const protocol::Handler sns_publish = services.back().handlers.at("Publish");
+  SnsAlarmNotifier alarm_notifier(sns_publish, auth != nullptr);
   cloudwatch.SetNotifier(&alarm_notifier);
   services.push_back(monitoring::MakeMonitoringService(platform, cloudwatch));
+  // EventBridge: its router delivers to queues, to SNS through SNS's own Publish handler, and to
+  // other buses; it resumes its retries and arms the schedules before the API opens.
+  events::RouterOptions router_options;
+  router_options.worker_threads = config.sns_delivery_threads;
+  router_options.sns_publish = sns_publish;
+  router_options.authenticated = auth != nullptr;
+  events::Router event_router(platform, control_clock, router_options);
+  if (Status started = event_router.Start(); !started.ok()) {
+    spdlog::error("events: cannot resume: {}", started.message());
+    return 1;
+  }
+  services.push_back(events::MakeEventsService(platform, events::EventsOptions{}, event_router));
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -482,7 +497,8 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, SNS, STS, IAM, KMS, SSM and CloudWatch on {} (admin {}), store: {}, "
+      "sluice {} serving SQS, SNS, EventBridge, STS, IAM, KMS, SSM and CloudWatch on {} (admin {}), "
+      "store: {}, "
       "ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
@@ -493,6 +509,7 @@ int RunServer(const Config& config) {
   api.Stop(std::chrono::milliseconds(10000));
   admin.Stop(std::chrono::milliseconds(1000));
   cloudwatch.SetNotifier(nullptr);  // alarms that change from now on notify nobody
+  event_router.Stop();              // retries not made yet stay in the outbox
   delivery.Stop();                  // what is not delivered yet stays in the outbox
   (*http_client)->Stop();
   clock.Stop();

@@ -128,14 +128,21 @@ Result<std::string> RemovePermission(std::string_view policy, std::string_view l
 
 bool QueueAllowsTopic(std::string_view queue_policy, std::string_view queue_arn,
                       std::string_view topic_arn, std::string_view topic_account, Millis now_ms) {
+  return QueueAllowsService(queue_policy, queue_arn, "sns.amazonaws.com", topic_arn, topic_account,
+                            now_ms);
+}
+
+bool QueueAllowsService(std::string_view queue_policy, std::string_view queue_arn,
+                        std::string_view service, std::string_view source_arn,
+                        std::string_view source_account, Millis now_ms) {
   if (queue_policy.empty()) return false;
   static PolicyCache cache;
   const std::shared_ptr<const auth::Policy> policy = cache.Get(queue_policy);
   if (!policy) return false;
   auth::RequestFacts facts;
-  facts.principal_service = "sns.amazonaws.com";
-  facts.source_arn = topic_arn;
-  facts.source_account = topic_account;
+  facts.principal_service = service;
+  facts.source_arn = source_arn;
+  facts.source_account = source_account;
   facts.now_ms = now_ms;
   const auth::Decision d = policy->Evaluate({"sqs:SendMessage", queue_arn, &facts});
   return !d.deny && d.allow;

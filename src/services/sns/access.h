@@ -33,5 +33,10 @@ Result<std::string> RemovePermission(std::string_view policy, std::string_view l
 // (owned by `topic_account`). An empty policy allows nothing.
 bool QueueAllowsTopic(std::string_view queue_policy, std::string_view queue_arn,
                       std::string_view topic_arn, std::string_view topic_account, Millis now_ms);
+// The same for any AWS service principal (`service`: "events.amazonaws.com") acting for
+// `source_arn` (an EventBridge rule) owned by `source_account`.
+bool QueueAllowsService(std::string_view queue_policy, std::string_view queue_arn,
+                        std::string_view service, std::string_view source_arn,
+                        std::string_view source_account, Millis now_ms);
 
 }  // namespace sluice::sns

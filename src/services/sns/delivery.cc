@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/ids.h"
+#include "common/workers.h"
 #include "engine/engine.h"
 #include "engine/resource_store.h"
 #include "net/http_client.h"
@@ -26,87 +27,6 @@ namespace sluice::sns {
 namespace {
 
 constexpr std::size_t kMaxSqsAttributes = 10;
-
-// Runs work on a few threads, or inline when there are none.
-class Workers {
- public:
-  explicit Workers(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
-  }
-  ~Workers() { Stop(); }
-
-  void Post(std::function<void()> fn) {
-    if (threads_.empty()) {
-      if (!stopped_.load()) fn();
-      return;
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (stopped_.load()) return;
-      queue_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
-  void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopped_ = true;
-      queue_.clear();
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_) {
-      if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
-    }
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopped_.load() || !queue_.empty(); });
-        if (stopped_.load()) return;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  std::atomic<bool> stopped_{false};
-  std::vector<std::thread> threads_;
-};
-
-// The pieces of one Publish still under way; `done` runs when the last is released.
-class Job {
- public:
-  explicit Job(std::function<void(Status)> done) : done_(std::move(done)) {}
-  void Add() { pending_.fetch_add(1); }
-  void Fail(const Status& st) {
-    std::lock_guard lock(mu_);
-    if (error_.ok()) error_ = st;
-  }
-  void Release() {
-    if (pending_.fetch_sub(1) != 1) return;
-    Status st;
-    {
-      std::lock_guard lock(mu_);
-      st = error_;
-    }
-    done_(st);
-  }
-
- private:
-  std::atomic<int> pending_{1};
-  std::mutex mu_;
-  Status error_;
-  std::function<void(Status)> done_;
-};
 
 bool IsTransient(const Status& st) {
   return st.code() == ErrorCode::kServiceUnavailable || st.code() == ErrorCode::kInternalError;

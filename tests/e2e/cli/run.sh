@@ -259,6 +259,35 @@ check "cloudwatch describe-alarms" "$(jpath "$(cw describe-alarms --alarm-names 
 err=$(cw put-metric-data --namespace AWS/SQS --metric-name X --value 1 2>&1 >/dev/null)
 [[ "$err" == *InvalidParameterValue* ]] && ok "cloudwatch refuses AWS/ namespaces" || bad "AWS/ namespace: $err"
 
+# ---- EventBridge (JSON 1.1): a bus, a rule with a pattern, a transformed target queue, put-events
+evc() { timeout -k 5 40 "$AWS" --endpoint-url "$SLUICE_ENDPOINT" --output json events "$@"; }
+bus="cli-bus-$$"
+out=$(evc create-event-bus --name "$bus") || bad "events create-event-bus exit $?"
+check "events create-event-bus arn" "$(jpath "$out" 'd["EventBusArn"]')" "arn:aws:events:us-east-1:000000000000:event-bus/$bus"
+out=$(evc put-rule --name paid --event-bus-name "$bus" \
+  --event-pattern '{"source":[{"prefix":"com.cli"}],"detail":{"status":["paid"]}}') || bad "events put-rule exit $?"
+check "events put-rule arn" "$(jpath "$out" 'd["RuleArn"]')" "arn:aws:events:us-east-1:000000000000:rule/$bus/paid"
+out=$(sqs create-queue --queue-name "cli-events-$$") || bad "create-queue exit $?"
+url=$(jpath "$out" 'd["QueueUrl"]')
+qarn="arn:aws:sqs:us-east-1:000000000000:cli-events-$$"
+out=$(evc put-targets --rule paid --event-bus-name "$bus" --targets \
+  "[{\"Id\":\"q\",\"Arn\":\"$qarn\",\"InputTransformer\":{\"InputPathsMap\":{\"id\":\"\$.detail.id\"},\"InputTemplate\":\"\\\"paid <id>\\\"\"}}]") \
+  || bad "events put-targets exit $?"
+check "events put-targets" "$(jpath "$out" 'd["FailedEntryCount"]')" "0"
+out=$(evc put-events --entries "[{\"Source\":\"com.cli.shop\",\"DetailType\":\"Order\",\"EventBusName\":\"$bus\",\"Detail\":\"{\\\"id\\\":\\\"o-7\\\",\\\"status\\\":\\\"paid\\\"}\"},{\"Source\":\"com.cli.shop\",\"DetailType\":\"Order\",\"EventBusName\":\"$bus\",\"Detail\":\"{\\\"id\\\":\\\"o-8\\\",\\\"status\\\":\\\"new\\\"}\"}]") \
+  || bad "events put-events exit $?"
+check "events put-events" "$(jpath "$out" 'd["FailedEntryCount"]')" "0"
+out=$(sqs receive-message --queue-url "$url" --wait-time-seconds 5 --max-number-of-messages 10) || bad "receive exit $?"
+check "events transformed delivery" "$(jpath "$out" '[m["Body"] for m in d.get("Messages", [])]')" "['\"paid o-7\"']"
+out=$(evc test-event-pattern --event-pattern '{"detail":{"n":[{"numeric":[">",1]}]}}' \
+  --event '{"id":"1","detail-type":"x","source":"a","account":"000000000000","time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"n":2}}') \
+  || bad "events test-event-pattern exit $?"
+check "events test-event-pattern" "$(jpath "$out" 'd["Result"]')" "True"
+err=$(evc delete-rule --name paid --event-bus-name "$bus" 2>&1 >/dev/null)
+[[ "$err" == *"Rule can't be deleted since it has targets."* ]] && ok "events delete-rule with targets" || bad "delete-rule: $err"
+err=$(evc describe-event-bus --name "no-bus-$$" 2>&1 >/dev/null)
+[[ "$err" == *ResourceNotFoundException* ]] && ok "events unknown bus" || bad "unknown bus: $err"
+
 # ---- IAM: its own server (auth sigv4, a data directory, a restart), see iam.sh
 if [[ -x "$BIN" ]]; then
   "$HERE/iam.sh" "$BIN" || failures=$((failures + 1))

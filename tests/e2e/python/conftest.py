@@ -28,11 +28,11 @@ PROTOCOL = os.environ.get("SLUICE_PROTOCOL", "query").lower()
 if PROTOCOL not in ("query", "json"):
     raise RuntimeError(f"SLUICE_PROTOCOL must be query or json, not {PROTOCOL!r}")
 
-# Must happen before botocore creates its loader (i.e. before any session exists). KMS and SSM
-# (JSON 1.1 only) always use the repo's current models, which have operations Debian's boto3 1.26
+# Must happen before botocore creates its loader (i.e. before any session exists). KMS, SSM and
+# EventBridge (JSON 1.1 only) always use the repo's current models, which have operations Debian's boto3 1.26
 # lacks; SQS uses it only in the JSON pass (boto3 1.26's own SQS model speaks Query).
 _DATA = HERE / "data" / PROTOCOL
-_MODELS = [("kms", "2014-11-01"), ("ssm", "2014-11-06")] + ([("sqs", "2012-11-05")] if PROTOCOL == "json" else [])
+_MODELS = [("kms", "2014-11-01"), ("ssm", "2014-11-06"), ("events", "2015-10-07")] + ([("sqs", "2012-11-05")] if PROTOCOL == "json" else [])
 for _svc, _version in _MODELS:
     (_DATA / _svc / _version).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / "models" / f"{_svc}.json", _DATA / _svc / _version / "service-2.json")

@@ -1,0 +1,96 @@
+// The EventBridge data plane: each bus's rules indexed in a rules::RuleSet (built from the store
+// on first use, dropped when a rule changes), events matched and delivered to the matching rules'
+// targets, failed deliveries retried durably, and scheduled rules fired on the clock.
+//
+// Delivery (docs/events.md, "Delivery"): Put() delivers to every target before `done` runs, so an
+// answered PutEvents is in every SQS queue, accepted by every SNS topic (SNS's own Publish), and
+// forwarded to every target bus; a delivery that fails for a transient reason is stored in the
+// outbox (kind "events.delivery", durable before `done`) and retried on the injected clock within
+// the target's RetryPolicy; one that cannot succeed (the queue or topic is gone, a policy refuses,
+// a kind of target this server cannot invoke) or runs out of retries goes to the target's
+// DeadLetterConfig queue with AWS's attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
+// EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS), else it is counted as failed.
+//
+// Thread-safe. Start before use, Stop before the platform's parts go away.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/resource_store.h"
+#include "protocol/service.h"
+#include "rules/rule_set.h"
+#include "services/events/records.h"
+#include "services/platform/platform.h"
+
+namespace sluice::events {
+
+struct RouterOptions {
+  int worker_threads = 2;
+  // SNS's Publish handler, for SNS topic targets (empty: they fail as unreachable).
+  protocol::Handler sns_publish;
+  // Auth "sigv4": queue, topic and bus policies are enforced for deliveries.
+  bool authenticated = false;
+  // Forwarding depth between buses (a rule sending to its own bus would loop).
+  int max_hops = 5;
+};
+
+// An event as a bus received it: the envelope's JSON text.
+struct BusEvent {
+  std::string id;
+  std::string json;
+  Millis ingested_ms = 0;
+  std::string replay_name;  // "" not a replay
+};
+
+class Router {
+ public:
+  // `timer` schedules retries and scheduled rules (the platform's clock, which only reads time).
+  Router(const services::Platform& platform, Clock& timer, RouterOptions options);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Resumes the outbox and arms every scheduled rule.
+  Status Start();
+  void Stop();
+
+  // A rule was stored or deleted: its bus's index is rebuilt on next use; a scheduled rule is
+  // (re)armed or disarmed.
+  void RuleChanged(const engine::ResourceScope& scope, const std::string& bus,
+                   const std::string& name);
+
+  // Matches the events on the bus and delivers them. `done` runs once every delivery is durable
+  // (or stored in the outbox); an error only when that could not be made durable.
+  void Put(const engine::ResourceScope& scope, const std::string& bus, std::vector<BusEvent> events,
+           std::function<void(Status)> done, int hops = 0);
+
+  // The names of the enabled rules of the bus the event matches (tests, benchmarks).
+  Result<std::vector<std::string>> Match(const engine::ResourceScope& scope, const std::string& bus,
+                                         const std::string& event_json,
+                                         rules::MatchStats* stats = nullptr);
+
+  struct Counters {
+    std::uint64_t matched = 0;        // (event, rule) pairs
+    std::uint64_t delivered = 0;      // deliveries that reached their target
+    std::uint64_t failed = 0;         // deliveries given up
+    std::uint64_t retried = 0;        // attempts scheduled after a failure
+    std::uint64_t dead_lettered = 0;  // events sent to a dead-letter queue
+    std::uint64_t scheduled = 0;      // scheduled events fired
+  };
+  Counters counters() const;
+
+  struct Core;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+// "2024-01-15T12:00:00Z": the envelope's time (seconds).
+std::string EventTime(Millis ms);
+
+}  // namespace sluice::events
