@@ -497,8 +497,8 @@ int RunServer(const Config& config) {
                   : fmt::format("{}://{}:{}", config.admin_tls ? "https" : "http", admin_addr->host,
                                 config.admin_tls ? admin.tls_port() : admin.port());
   spdlog::info(
-      "sluice {} serving SQS, SNS, EventBridge, STS, IAM, KMS, SSM and CloudWatch on {} (admin {}), "
-      "store: {}, "
+      "sluice {} serving SQS, SNS, EventBridge, STS, IAM, KMS, SSM and CloudWatch on {} "
+      "(admin {}), store: {}, "
       "ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, opened.description, ready_us);
 
