@@ -632,8 +632,12 @@ def main():
     checks.check(not reissued, "a receipt handle names one message only (sequence numbers never reused)",
                  f"{len(reissued)}: {reissued[:3]}")
     checks.check(not regressions, "receive counts never go down", f"{len(regressions)}: {regressions[:5]}")
+    # RocksDB drops the torn tail of the last WAL file after a kill -9 in the middle of a write
+    # ("dropping N bytes; Corruption: truncated record body"): that write was never acknowledged
+    # (the checks above count every acknowledged one). Anything else that says corrupt fails.
     lost_lines = [line for p in server.logs for line in tail(p, 1 << 20).splitlines()
-                  if "recovery loses" in line or "corrupt" in line.lower()]
+                  if ("recovery loses" in line or "corrupt" in line.lower())
+                  and "Corruption: truncated record body" not in line]
     checks.check(not lost_lines, "no record lost or corrupt in recovery (server logs)", "; ".join(lost_lines[:5]))
     if ledger.errors:
         log(f"unexpected API errors ({len(ledger.errors)}): {ledger.errors[:5]}")
