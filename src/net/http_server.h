@@ -64,6 +64,10 @@ class HttpServer {
   // The bound ports (useful with port 0); 0 when that listener is off.
   std::uint16_t port() const;
   std::uint16_t tls_port() const;
+  // Loads the TLS certificate chain and key again from their files (after a renewal): new
+  // connections use them, open ones keep theirs. On failure the old ones stay and it returns
+  // false after logging why. Thread-safe; false too without TLS.
+  bool ReloadTls();
   // Stops accepting, lets in-flight requests finish (up to `grace`), closes idle connections,
   // joins the io threads.
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));

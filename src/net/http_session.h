@@ -93,7 +93,10 @@ struct ServerShared {
   ServerShared(HttpServerOptions o, HttpHandler h) : options(std::move(o)), handler(std::move(h)) {}
   const HttpServerOptions options;
   const HttpHandler handler;
-  SslContextPtr tls_context;  // set by Start before the io threads run; null without TLS
+  // Set by Start before the io threads run; null without TLS. ReloadTls replaces it under
+  // tls_mu; each connection's SSL keeps a reference to the context it started with.
+  std::mutex tls_mu;
+  SslContextPtr tls_context;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
 };
