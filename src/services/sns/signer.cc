@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 
 #include "common/encoding.h"
 #include "common/ids.h"
@@ -92,9 +93,64 @@ struct Signer::Key {
   ~Key() { EVP_PKEY_free(pkey); }
 };
 
-Signer::Signer(std::unique_ptr<Key> key, std::string cert_pem)
-    : key_(std::move(key)), cert_pem_(std::move(cert_pem)) {
+Signer::Signer(std::unique_ptr<Key> key, std::string cert_pem) {
+  Set(std::move(key), std::move(cert_pem));
+  std::call_once(once_, [] {});
+}
+
+Signer::Signer(engine::ResourceStore* store) : store_(store) {}
+
+void Signer::Set(std::unique_ptr<Key> key, std::string cert_pem) {
+  key_ = std::move(key);
+  cert_pem_ = std::move(cert_pem);
   cert_path_ = "/SimpleNotificationService-" + HexEncode(Sha256(cert_pem_)).substr(0, 32) + ".pem";
+}
+
+// The key made and stored at first use (or the one another process stored meanwhile).
+void Signer::Ensure() const {
+  std::call_once(once_, [this] {
+    Signer& self = const_cast<Signer&>(*this);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto loaded = Open(*store_);
+      if (!loaded.ok()) {
+        spdlog::error("sns: cannot load the signing key: {}", loaded.status().message());
+        return;
+      }
+      if ((*loaded)->key_ != nullptr) {
+        self.Set(std::move((*loaded)->key_), std::move((*loaded)->cert_pem_));
+        return;
+      }
+      auto made = MakeKeyAndCertificate();
+      if (!made.ok()) {
+        spdlog::error("sns: cannot make the signing key: {}", made.status().message());
+        return;
+      }
+      auto put = store_->Put(kSigningKind, engine::ResourceScope{"", ""}, kRecordName,
+                             made->cert_pem, made->key_pem, 0);
+      if (put.ok()) {
+        auto key = std::make_unique<Key>();
+        key->pkey = made->key;
+        self.Set(std::move(key), std::move(made->cert_pem));
+        return;
+      }
+      EVP_PKEY_free(made->key);
+      if (put.status().code() != engine::ResourceError::kConflict) {
+        spdlog::error("sns: cannot store the signing key: {}", put.status().message());
+        return;
+      }
+      // Another process stored one first: load it.
+    }
+  });
+}
+
+const std::string& Signer::certificate_pem() const {
+  Ensure();
+  return cert_pem_;
+}
+
+const std::string& Signer::certificate_path() const {
+  Ensure();
+  return cert_path_;
 }
 
 Signer::~Signer() = default;
@@ -117,19 +173,12 @@ Result<std::unique_ptr<Signer>> Signer::Open(engine::ResourceStore& store) {
     if (key->pkey == nullptr) return Failed("the stored key is unreadable");
     return std::unique_ptr<Signer>(new Signer(std::move(key), (*record)->value));
   }
-  auto made = MakeKeyAndCertificate();
-  if (!made.ok()) return made.status();
-  auto key = std::make_unique<Key>();
-  key->pkey = made->key;
-  auto put = store.Put(kSigningKind, global, kRecordName, made->cert_pem, made->key_pem, 0);
-  if (!put.ok()) {
-    if (put.status().code() != engine::ResourceError::kConflict) return put.status();
-    return Open(store);  // another process made one first
-  }
-  return std::unique_ptr<Signer>(new Signer(std::move(key), std::move(made->cert_pem)));
+  return std::unique_ptr<Signer>(new Signer(&store));  // made at first use
 }
 
 std::string Signer::Sign(std::string_view text, int version) const {
+  Ensure();
+  if (key_ == nullptr) return std::string();
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::string sig;
   std::size_t len = 0;
