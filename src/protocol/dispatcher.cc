@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,7 @@ struct Dispatcher::Service {
 
 struct Dispatcher::State {
   RequestDefaults defaults;
+  AccessLog access_log;
   std::vector<std::shared_ptr<const Service>> services;  // [0] = default
   const Service* default_json = nullptr;                 // first service speaking awsJson
   const Service* default_query = nullptr;                // first service speaking awsQuery
@@ -136,6 +138,28 @@ void SetScope(const RequestDefaults& defaults, const net::HttpRequest& req,
 
 Status Throttled() { return Status(ErrorCode::kRequestThrottled, "Rate exceeded"); }
 
+// What the access log says of a request that reached an operation.
+void NoteAccess(std::string_view service, const OperationDef* op, const RequestContext& ctx,
+                const Result<Value>& input, AccessRecord& access) {
+  access.service = std::string(service);
+  if (op != nullptr) access.action = std::string(op->name);
+  access.account = ctx.account_id;
+  access.caller = ctx.principal_arn;
+  if (!input.ok() || !input->is_struct()) return;
+  // The resource: the first identifying member the input has, as the client wrote it.
+  static constexpr std::string_view kResourceMembers[] = {
+      "QueueUrl",  "QueueName",    "TopicArn",    "TargetArn", "SubscriptionArn",
+      "Name",      "KeyId",        "AlarmName",   "UserName",  "RoleName",
+      "PolicyArn", "EventBusName", "ResourceArn", "SourceArn", "TaskHandle"};
+  for (std::string_view member : kResourceMembers) {
+    if (const Value* v = input->Get(member); v != nullptr && v->is_string()) {
+      access.resource = v->as_string().substr(0, 256);
+      return;
+    }
+  }
+  if (!ctx.path.empty() && ctx.path != "/") access.resource = ctx.path.substr(0, 256);
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(ServiceDefinition service, RequestDefaults defaults)
@@ -147,9 +171,11 @@ Dispatcher::Dispatcher(ServiceDefinition service, RequestDefaults defaults)
           }(),
           std::move(defaults)) {}
 
-Dispatcher::Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults) {
+Dispatcher::Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults,
+                       AccessLog access_log) {
   auto state = std::make_shared<State>();
   state->defaults = std::move(defaults);
+  state->access_log = std::move(access_log);
   if (services.empty()) services.emplace_back();
   for (ServiceDefinition& def : services) {
     auto svc = std::make_shared<Service>();
@@ -188,6 +214,23 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   ctx.path = std::string(req.Path());
   ctx.source_ip = req.remote_address;
   ctx.secure = req.secure;
+  // The access log sees the answer on its way out, whichever of the paths below gives it.
+  std::shared_ptr<AccessRecord> access;
+  if (state.access_log) {
+    access = std::make_shared<AccessRecord>();
+    access->request_id = ctx.request_id;
+    access->source_ip = ctx.source_ip;
+    // Holds the shared state: the reply may outlive the Dispatcher.
+    respond = [access, start = std::chrono::steady_clock::now(), state = state_,
+               respond = std::move(respond)](net::HttpResponse&& r) {
+      access->status = r.status;
+      access->latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+      state->access_log(*access);
+      respond(std::move(r));
+    };
+  }
 
   const Service* svc = state.services.front().get();
   if (svc->def.model == nullptr) {
@@ -322,6 +365,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
     input = DecodeQuery(*svc->def.model, op->input, params);
   }
   const ServiceModel& model = *svc->def.model;
+  if (access) NoteAccess(model.metadata().signing_name, op, ctx, input, *access);
   if (!input.ok()) {
     svc->RespondError(respond, ctx.protocol, input.status(), ctx.request_id);
     return;

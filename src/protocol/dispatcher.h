@@ -29,7 +29,10 @@
 // thread and may outlive the Dispatcher (they hold the shared state).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "net/http.h"
@@ -37,11 +40,29 @@
 
 namespace sluice::protocol {
 
+// One answered request, for an access log: what was asked, by whom, and how it went. Never the
+// body, a signature or a secret.
+struct AccessRecord {
+  std::string request_id;
+  std::string service;   // the model's signing name ("sqs", "sns", ...); empty when not found
+  std::string action;    // the operation; empty when the request named none the service has
+  std::string resource;  // QueueUrl, TopicArn, Name, KeyId, ... when the request carries one
+  std::string account;   // the account it acted in
+  std::string caller;    // the verified principal's ARN; empty with auth "none"
+  std::string source_ip;
+  int status = 0;               // the HTTP status answered
+  std::int64_t latency_us = 0;  // from the request's arrival at the dispatcher to its answer
+};
+// Called once per request, on the thread that answers it, before the answer is written.
+using AccessLog = std::function<void(const AccessRecord&)>;
+
 class Dispatcher {
  public:
   explicit Dispatcher(ServiceDefinition service, RequestDefaults defaults = {});
-  // Several services on one endpoint; services[0] is the default. Must not be empty.
-  explicit Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults = {});
+  // Several services on one endpoint; services[0] is the default. Must not be empty. With
+  // `access_log`, every request is reported to it (a clock read and a few copies per request).
+  explicit Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults defaults = {},
+                      AccessLog access_log = nullptr);
 
   // Answers every request exactly once through `respond` (possibly later, from the handler's
   // thread). Never throws on client input.

@@ -134,6 +134,60 @@ TEST_F(DispatcherTest, JsonSuccess) {
   EXPECT_EQ(fake_->last_ctx->request_id, a->Header("x-amzn-RequestId"));
 }
 
+TEST(DispatcherAccessLog, ReportsEveryAnsweredRequestOnce) {
+  auto fake = std::make_shared<Fake>();
+  std::vector<AccessRecord> seen;
+  Dispatcher d(
+      [&] {
+        std::vector<ServiceDefinition> v;
+        v.push_back(MakeService(fake));
+        return v;
+      }(),
+      RequestDefaults{}, [&seen](const AccessRecord& r) { seen.push_back(r); });
+  auto send = [&d](std::string target, std::string body) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                   {"X-Amz-Target", std::move(target)}};
+    req.body = std::move(body);
+    req.remote_address = "10.1.2.3";
+    auto answer = std::make_shared<Answer>();
+    d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+    return answer;
+  };
+  auto ok = send("AmazonSQS.SendMessage",
+                 R"({"QueueUrl":"http://h/000000000000/q1","MessageBody":"secret"})");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].request_id, ok->Header("x-amzn-RequestId"));
+  EXPECT_EQ(seen[0].action, "SendMessage");
+  EXPECT_EQ(seen[0].resource, "http://h/000000000000/q1");
+  EXPECT_EQ(seen[0].account, "000000000000");
+  EXPECT_EQ(seen[0].source_ip, "10.1.2.3");
+  EXPECT_EQ(seen[0].status, 200);
+  EXPECT_GE(seen[0].latency_us, 0);
+  // An error answered before any operation was found, and one from the handler.
+  send("AmazonSQS.NoSuchThing", "{}");
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].action, "");
+  EXPECT_EQ(seen[1].status, 400);
+  send("AmazonSQS.PurgeQueue", R"({"QueueUrl":"http://h/000000000000/q2"})");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2].action, "PurgeQueue");
+  EXPECT_EQ(seen[2].resource, "http://h/000000000000/q2");
+  EXPECT_EQ(seen[2].status, 500);
+  // A parked reply is reported when it is answered, not before.
+  send("AmazonSQS.ReceiveMessage", R"({"QueueUrl":"http://h/000000000000/q3"})");
+  EXPECT_EQ(seen.size(), 3u);
+  fake->parked(Value::Struct());
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[3].action, "ReceiveMessage");
+  EXPECT_EQ(seen[3].status, 200);
+}
+
 TEST_F(DispatcherTest, TraceHeaderReachesTheContext) {
   net::HttpRequest req;
   req.method = "POST";
