@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:9324
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps test-deps configure build server run test unit asan e2e format clean fuzz-build fuzz
+.PHONY: deps test-deps configure build server run test unit asan e2e format clean fuzz-build fuzz package
 
 deps:
 	@tools/install-deps.sh
@@ -31,6 +31,10 @@ server: deps $(BUILD)/build.ninja
 
 run: server
 	$(BUILD)/sluice serve --listen $(LISTEN)
+
+# The Debian package (docs/operations.md): $(BUILD)/package/sluice_VERSION_ARCH.deb.
+package: server
+	tools/package-deb.sh $(BUILD)/sluice $(BUILD)/package
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON \
