@@ -50,6 +50,13 @@ export class SluiceTestControl {
     return this.#call("GET", "/test/clock");
   }
 
+  // Removes all state: every queue and message, topic, key, parameter, alarm, rule and IAM
+  // identity, as a fresh start with an empty data directory would have it. The clock keeps its
+  // offset. Requests that arrive during the reset are answered 503 (SDKs retry them).
+  async reset() {
+    await this.#fetch("POST", "/test/reset");
+  }
+
   // Up to maxMessages of a queue's messages, oldest first, in every state ("visible", "in_flight",
   // "delayed"), without receiving them: objects with State, VisibleAt (when not visible),
   // MessageId, Body, MD5OfBody, Attributes and MessageAttributes, named as in ReceiveMessage.

@@ -63,6 +63,12 @@ class SluiceTestControl:
         """How far ahead of the real time the server's clock is, in milliseconds."""
         return self._offset(self._call("GET", "/test/clock"))
 
+    def reset(self):
+        """Removes all state: every queue and message, topic, key, parameter, alarm, rule and IAM
+        identity, as a fresh start with an empty data directory would have it. The clock keeps
+        its offset. Requests that arrive during the reset are answered 503 (SDKs retry them)."""
+        self._call("POST", "/test/reset")
+
     def messages(self, queue_name, account=None, region=None, max_messages=100):
         """Up to max_messages of a queue's messages, oldest first, in every state ("visible",
         "in_flight", "delayed"), without receiving them: a list of dicts with State, VisibleAt

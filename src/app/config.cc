@@ -488,10 +488,53 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (s = Read(*t, "monitoring", "sqs_metrics", config.sqs_metrics); !s.ok()) return s;
   }
   if (const toml::table* t = section("log")) {
-    if (s = CheckKeys(*t, "log", {"level"}); !s.ok()) return s;
+    if (s = CheckKeys(*t, "log", {"level", "format", "file", "access"}); !s.ok()) return s;
     if (s = Read(*t, "log", "level", config.log_level); !s.ok()) return s;
+    if (s = Read(*t, "log", "format", config.log_format); !s.ok()) return s;
+    if (s = Read(*t, "log", "file", config.log_file); !s.ok()) return s;
+    if (s = Read(*t, "log", "access", config.log_access); !s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// The master key for encryption at rest: 64 hex characters from the configured file, else from
+// SLUICE_MASTER_KEY; nullopt when neither is set. Never logged.
+Result<std::optional<std::string>> LoadMasterKey(const Config& config) {
+  std::string hex;
+  if (!config.master_key_file.empty()) {
+    std::ifstream in(config.master_key_file);
+    if (!in) {
+      return Result<std::optional<std::string>>(
+          ErrorCode::kInvalidParameterValue,
+          fmt::format("cannot read the master key file {}", config.master_key_file));
+    }
+    std::stringstream buf;
+    buf << in.rdbuf();
+    hex = buf.str();
+  } else if (const char* env = std::getenv("SLUICE_MASTER_KEY")) {
+    hex = env;
+  } else {
+    return std::optional<std::string>();
+  }
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string key;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) break;
+    key.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  if (hex.size() != 64 || key.size() != 32) {
+    return Result<std::optional<std::string>>(
+        ErrorCode::kInvalidParameterValue,
+        "the master key must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`");
+  }
+  return std::optional<std::string>(std::move(key));
 }
 
 }  // namespace sluice::app

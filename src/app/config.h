@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct Config {
   int sns_filter_policy_limit = 200;  // subscriptions with a filter policy per topic (AWS's quota)
   // [log]
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" | "json": one JSON object per line
+  std::string log_file;             // empty: stderr; a file is reopened on SIGHUP
+  bool log_access = false;          // one line per API request (logger "access")
   // [auth]: mode "none" (any well-formed request, account from [sqs]) or "sigv4" (signed
   // requests from the users below; policies decide). Secrets are resolved at load time (from
   // secret_access_key, secret_env or secret_file) and never logged.
@@ -81,5 +85,9 @@ Status LoadConfigFile(const std::string& path, Config& config);
 // certificate and key when a TLS listener is on. LoadConfigFile runs it; run it again after
 // command-line flags changed the values.
 Status ValidateServerConfig(const Config& config);
+
+// The master key for encryption at rest: 64 hex characters from [storage] master_key_file, else
+// from SLUICE_MASTER_KEY; nullopt when neither is set. Never logged.
+Result<std::optional<std::string>> LoadMasterKey(const Config& config);
 
 }  // namespace sluice::app

@@ -1,4 +1,4 @@
-// sluice: an AWS-compatible messaging server. Subcommands: serve, bench, version.
+// sluice: an AWS-compatible messaging server. Subcommands: serve, bench, backup, restore, version.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/backup.h"
 #include "app/bench/bench.h"
 #include "app/config.h"
 #include "app/server.h"
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--ephemeral", config.ephemeral, "keep everything in memory only");
   serve->add_option("--data-dir", config.data_dir, "directory of the embedded store (./data)");
   serve->add_option("--log-level", config.log_level, "trace|debug|info|warn|error|off");
+  serve->add_option("--log-format", config.log_format, "text|json");
+  serve->add_option("--log-file", config.log_file, "log to this file (reopened on SIGHUP)");
+  serve->add_flag("--access-log", config.log_access, "log every API request");
   serve->add_option("--public-host", config.public_host,
                     "host[:port] to put in queue URLs (default: the request's Host header)");
   serve->add_option("--threads", config.io_threads, "io threads (default 2)");
@@ -35,12 +39,32 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "Load generator for any SQS endpoint (JSON protocol)");
   sluice::bench::AddBenchOptions(*bench, bench_options);
 
+  sluice::app::BackupOptions backup_options;
+  auto* backup = app.add_subcommand(
+      "backup", "Write a consistent copy of the store (online, through the admin port)");
+  backup->add_option("--to", backup_options.to, "the backup's directory (must not exist)")
+      ->required();
+  backup->add_option("--config", config_file, "TOML configuration file");
+  backup->add_option("--admin", backup_options.admin_url,
+                     "the server's admin address (default: [server] admin_listen)");
+  auto* backup_dir = backup->add_option(
+      "--data-dir", config.data_dir,
+      "back up this data directory directly instead (the server must be stopped)");
+
+  sluice::app::RestoreOptions restore_options;
+  auto* restore = app.add_subcommand("restore", "Turn a backup into a data directory");
+  restore->add_option("--from", restore_options.from, "a directory written by sluice backup")
+      ->required();
+  restore->add_option("--config", config_file, "TOML configuration file");
+  restore->add_option("--data-dir", config.data_dir, "the data directory to restore into");
+  restore->add_flag("--force", restore_options.force, "replace a data directory that holds data");
+
   app.add_subcommand("version", "Print the version");
 
   // Flags override the file: parse once to find --config, load it, then parse again so that
   // explicitly given flags win over file values.
   CLI11_PARSE(app, argc, argv);
-  if (serve->parsed() && !config_file.empty()) {
+  if ((serve->parsed() || backup->parsed() || restore->parsed()) && !config_file.empty()) {
     sluice::app::Config from_file;
     if (auto s = sluice::app::LoadConfigFile(config_file, from_file); !s.ok()) {
       std::fprintf(stderr, "sluice: %s\n", s.message().c_str());
@@ -52,6 +76,11 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) return sluice::app::RunServer(config);
   if (bench->parsed()) return sluice::bench::RunBench(bench_options);
+  if (backup->parsed()) {
+    backup_options.offline = backup_dir->count() > 0;
+    return sluice::app::RunBackup(config, backup_options);
+  }
+  if (restore->parsed()) return sluice::app::RunRestore(config, restore_options);
   std::printf("sluice %s\n", SLUICE_VERSION);
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <string_view>
 
 #include "common/encoding.h"
@@ -118,7 +119,9 @@ net::HttpResponse QueueMessages(const TestControlOptions& o, const net::HttpRequ
       return Answer(400, "max must be 1..10000\n");
     }
   }
-  auto peeked = o.engine->Peek(id, max);
+  engine::Engine* engine = o.engine ? o.engine() : nullptr;
+  if (engine == nullptr) return Answer(503, "resetting\n");
+  auto peeked = engine->Peek(id, max);
   if (!peeked.ok()) return Answer(404, peeked.status().message() + "\n");
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -191,7 +194,20 @@ std::optional<net::HttpResponse> TestControl(const TestControlOptions& o,
     return TestingClock(*o.clock, req, "seconds");
   }
   if (path == "/testing/clock") return TestingClock(*o.clock, req, "advance_seconds");
-  if (path == "/test/queue/messages" && o.engine != nullptr) return QueueMessages(o, req);
+  if (path == "/test/queue/messages" && o.engine) return QueueMessages(o, req);
+  if (path == "/test/reset" && o.reset) {
+    if (req.method != "POST") return Answer(405, "use POST\n");
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status st = o.reset(); !st.ok()) {
+      spdlog::error("test mode: reset failed: {}", st.message());
+      return Answer(st.code() == ErrorCode::kServiceUnavailable ? 503 : 500, st.message() + "\n");
+    }
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    spdlog::warn("test mode: all state reset in {} us", us);
+    return Answer(200, "reset\n");
+  }
   return Answer(404, "not found\n");
 }
 

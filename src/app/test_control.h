@@ -39,8 +39,10 @@ class AdjustableClock final : public Clock {
 
 struct TestControlOptions {
   AdjustableClock* clock = nullptr;  // null: not in test mode, every request is refused (403)
-  engine::Engine* engine =
-      nullptr;          // the engine itself, not a metered one: inspecting counts nothing
+  // The engine itself, not a metered one: inspecting counts nothing. Null while resetting.
+  std::function<engine::Engine*()> engine;
+  // POST /test/reset: every queue, message, topic, key, parameter, alarm, rule and identity gone.
+  std::function<Status()> reset;
   std::string account;  // defaults for the queue parameters
   std::string region;
 };

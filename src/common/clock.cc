@@ -1,5 +1,8 @@
 #include "common/clock.h"
 
+#include <shared_mutex>
+#include <unordered_map>
+
 #include <cstdio>
 
 #include <condition_variable>
@@ -141,6 +144,53 @@ void FakeClock::Advance(Millis delta) {
 std::size_t FakeClock::PendingTimers() const {
   std::lock_guard lock(mu_);
   return timers_.size();
+}
+
+struct ScopedClock::State {
+  std::shared_mutex running;  // shared while a callback runs; exclusive in Close
+  std::mutex mu;
+  bool closed = false;
+  std::uint64_t next_id = 0;
+  std::unordered_map<std::uint64_t, std::function<void()>> pending;
+};
+
+ScopedClock::ScopedClock(Clock& base) : base_(base), state_(std::make_shared<State>()) {}
+
+ScopedClock::~ScopedClock() { Close(); }
+
+void ScopedClock::RunAt(Millis when, std::function<void()> fn) {
+  std::uint64_t id;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->closed) return;
+    id = state_->next_id++;
+    state_->pending.emplace(id, std::move(fn));
+  }
+  base_.RunAt(when, [weak = std::weak_ptr<State>(state_), id] {
+    const std::shared_ptr<State> state = weak.lock();
+    if (!state) return;
+    std::shared_lock running(state->running);
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(state->mu);
+      auto it = state->pending.find(id);
+      if (state->closed || it == state->pending.end()) return;
+      fn = std::move(it->second);
+      state->pending.erase(it);
+    }
+    fn();
+  });
+}
+
+void ScopedClock::Close() {
+  std::unordered_map<std::uint64_t, std::function<void()>> dropped;
+  {
+    std::unique_lock running(state_->running);
+    std::lock_guard lock(state_->mu);
+    state_->closed = true;
+    dropped.swap(state_->pending);
+  }
+  // `dropped` releases what the callbacks captured here, outside the locks.
 }
 
 }  // namespace sluice

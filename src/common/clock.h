@@ -74,4 +74,25 @@ class FakeClock final : public Clock {
   std::multimap<Millis, std::function<void()>> timers_;
 };
 
+// A view of another clock whose callbacks can all be dropped at once: what a group of components
+// built together (app/stack.h) schedules dies with them. After Close() no callback of this clock
+// runs or is running, and what the pending ones captured is released.
+class ScopedClock final : public Clock {
+ public:
+  explicit ScopedClock(Clock& base);
+  ~ScopedClock() override;
+  ScopedClock(const ScopedClock&) = delete;
+  ScopedClock& operator=(const ScopedClock&) = delete;
+  Millis NowMs() const override { return base_.NowMs(); }
+  void RunAt(Millis when, std::function<void()> fn) override;
+  // Drops the pending callbacks and waits for a running one to return. Idempotent; RunAt does
+  // nothing afterwards. Must not be called from one of this clock's callbacks.
+  void Close();
+
+ private:
+  struct State;
+  Clock& base_;
+  std::shared_ptr<State> state_;
+};
+
 }  // namespace sluice

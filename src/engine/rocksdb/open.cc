@@ -1,5 +1,7 @@
 #include "engine/rocksdb/store_impl.h"
 
+#include <rocksdb/utilities/checkpoint.h>
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
@@ -413,6 +415,18 @@ Status RocksDbStoreImpl::CompactAll() {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+Status RocksDbStoreImpl::Checkpoint(const std::string& dir) {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Recovering();
+  rocksdb::Checkpoint* raw = nullptr;
+  if (Status s = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"); !s.ok()) {
+    return s;
+  }
+  const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: the memtables are flushed first, so the copy needs no WAL replay.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0), "checkpoint");
 }
 
 std::uint64_t RocksDbStoreImpl::DiskBytes() {

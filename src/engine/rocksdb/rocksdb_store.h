@@ -74,6 +74,11 @@ class RocksDbStore : public Store, public ResourceLog {
   virtual Status CompactAll() = 0;
   // Bytes of live SST files and WAL files in the data directory.
   virtual std::uint64_t DiskBytes() = 0;
+  // A consistent copy of the whole store (every column family at one point: each write that has
+  // returned is in it) in `dir`, which must not exist; its parent must. Hard links where `dir` is
+  // on the same file system, copies otherwise. Online: writes go on meanwhile. The copy is a data
+  // directory a server opens as it is (with the same master key).
+  virtual Status Checkpoint(const std::string& dir) = 0;
 };
 
 // Opens (creating if missing) the store in options.data_dir. Errors, with a message an operator

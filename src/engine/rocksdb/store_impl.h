@@ -186,6 +186,7 @@ class RocksDbStoreImpl final : public RocksDbStore {
 
   Status Flush() override;
   Status CompactAll() override;
+  Status Checkpoint(const std::string& dir) override;
   std::uint64_t DiskBytes() override;
 
  private:

@@ -101,8 +101,9 @@ class Sluice:
     """A server of a test's own: started with a configuration file's text, stoppable, restartable (same data
     directory), with the adjustable testing clock when the configuration turns it on."""
 
-    def __init__(self, directory, text="", env=None, data_dir=None, args=()):
+    def __init__(self, directory, text="", env=None, data_dir=None, args=(), binary=None):
         self.dir = Path(directory)
+        self.binary = binary
         self.args = list(args)
         (self.dir / "sluice.toml").write_text(text)
         self.env = dict(os.environ)
@@ -113,7 +114,7 @@ class Sluice:
         self.start()
 
     def start(self, env=None):
-        binary = os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
+        binary = self.binary or os.environ.get("SLUICE_BIN") or str(REPO / "build" / "sluice")
         self.port, self.admin = _free_port(), _free_port()
         while self.admin == self.port:
             self.admin = _free_port()
@@ -121,7 +122,8 @@ class Sluice:
         self.log = open(self.dir / "sluice.log", "a")
         self.proc = subprocess.Popen(
             [binary, "serve", "--config", str(self.dir / "sluice.toml"), "--listen", f"127.0.0.1:{self.port}",
-             "--admin-listen", f"127.0.0.1:{self.admin}", "--log-level", "warn", *store, *self.args],
+             "--admin-listen", f"127.0.0.1:{self.admin}",
+             *([] if "--log-level" in self.args else ["--log-level", "warn"]), *store, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env or self.env, preexec_fn=_die_with_parent)
         self.endpoint = f"http://127.0.0.1:{self.port}"
         wait_for_health(self.proc, self.admin, self.log_tail)

@@ -1,12 +1,17 @@
 """The test-control API (docs/test-mode.md) with boto3 and the Python client in clients/python: a
 server started with --test-mode moves its clock forward on request, and the queues follow it
 (visibility timeouts, dead-letter queues, retention, delays); any other server refuses."""
+import concurrent.futures
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 
+import boto3
+import botocore.exceptions
 import pytest
+from botocore.config import Config as BotoConfig
 
 from conftest import REPO, Sluice, PROTOCOL
 
@@ -170,3 +175,97 @@ def test_inspect_fifo_and_bad_requests(srv, sqs):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(base + query, timeout=5)
         assert e.value.code == status, query
+
+
+def aws(endpoint, service):
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                    region_name="us-east-1")
+    return session.client(service, endpoint_url=endpoint, config=BotoConfig(
+        retries={"total_max_attempts": 3, "mode": "standard"}, read_timeout=30, connect_timeout=5))
+
+
+def fill_every_service(endpoint):
+    """One resource of each kind, so that a reset has something to remove everywhere."""
+    sqs = aws(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="rs-orders", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="before the reset")
+    aws(endpoint, "ssm").put_parameter(Name="/rs/queue-url", Value=url, Type="String")
+    topic = aws(endpoint, "sns").create_topic(Name="rs-events")["TopicArn"]
+    aws(endpoint, "sns").subscribe(TopicArn=topic, Protocol="sqs",
+                                   Endpoint="arn:aws:sqs:us-east-1:000000000000:rs-orders")
+    key = aws(endpoint, "kms").create_key()["KeyMetadata"]["KeyId"]
+    aws(endpoint, "kms").create_alias(AliasName="alias/rs", TargetKeyId=key)
+    aws(endpoint, "iam").create_user(UserName="rs-user")
+    aws(endpoint, "cloudwatch").put_metric_alarm(
+        AlarmName="rs-depth", Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": "rs-orders"}], Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
+    aws(endpoint, "events").put_rule(Name="rs-rule", EventPattern='{"source": ["shop"]}')
+    return url
+
+
+def assert_empty(endpoint):
+    sqs = aws(endpoint, "sqs")
+    assert sqs.list_queues().get("QueueUrls", []) == []
+    assert aws(endpoint, "ssm").describe_parameters()["Parameters"] == []
+    assert aws(endpoint, "sns").list_topics()["Topics"] == []
+    assert aws(endpoint, "sns").list_subscriptions()["Subscriptions"] == []
+    assert aws(endpoint, "kms").list_keys()["Keys"] == []
+    assert [a["AliasName"] for a in aws(endpoint, "kms").list_aliases()["Aliases"]
+            if not a["AliasName"].startswith("alias/aws/")] == []
+    assert aws(endpoint, "iam").list_users()["Users"] == []
+    assert aws(endpoint, "cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert aws(endpoint, "events").list_rules()["Rules"] == []
+
+
+def test_reset_removes_all_state(tmp_path):
+    s = Sluice(tmp_path, "", args=["--test-mode"])
+    try:
+        control = SluiceTestControl(f"http://127.0.0.1:{s.admin}")
+        fill_every_service(s.endpoint)
+        control.advance(120)
+        # A long poll parked on the old state is answered (empty) by the reset, not dropped.
+        sqs = aws(s.endpoint, "sqs")
+        url = sqs.create_queue(QueueName="rs-waiting")["QueueUrl"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(sqs.receive_message, QueueUrl=url, WaitTimeSeconds=20)
+            time.sleep(0.3)  # usually lets the poll park first; either order must answer at once
+            control.reset()
+            try:
+                assert waiting.result(timeout=10).get("Messages", []) == []  # parked: answered
+            except botocore.exceptions.ClientError as e:  # came after the reset: no such queue
+                assert "NonExistentQueue" in str(e) or "QueueDoesNotExist" in str(e)
+        assert_empty(s.endpoint)
+        assert control.offset_ms() >= 120_000  # the clock keeps its offset
+        # The same names at once: no QueueDeletedRecently, no leftover message or alias.
+        url = sqs.create_queue(QueueName="rs-orders", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+        assert control.messages("rs-orders") == []
+        fill_every_service(s.endpoint.replace("127.0.0.1", "localhost"))
+    finally:
+        s.stop()
+
+
+def test_reset_of_a_durable_store_survives_a_restart(tmp_path):
+    s = Sluice(tmp_path, "", data_dir=tmp_path / "data", args=["--test-mode"])
+    try:
+        control = SluiceTestControl(f"http://127.0.0.1:{s.admin}")
+        fill_every_service(s.endpoint)
+        control.reset()
+        assert_empty(s.endpoint)
+        url = aws(s.endpoint, "sqs").create_queue(QueueName="after")["QueueUrl"]
+        aws(s.endpoint, "sqs").send_message(QueueUrl=url, MessageBody="kept")
+        s.restart()
+        assert [u.rsplit("/", 1)[1] for u in aws(s.endpoint, "sqs").list_queues()["QueueUrls"]] == ["after"]
+        assert aws(s.endpoint, "ssm").describe_parameters()["Parameters"] == []
+        got = aws(s.endpoint, "sqs").receive_message(QueueUrl=f"{s.endpoint}/000000000000/after")
+        assert [m["Body"] for m in got["Messages"]] == ["kept"]
+    finally:
+        s.stop()
+
+
+def test_reset_refused_without_test_mode(server):
+    req = urllib.request.Request(f"http://127.0.0.1:{server.admin_port}/test/reset", method="POST", data=b"")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 403

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand, GetQueueAttributesCommand, ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { SluiceTestControl, TestControlError } from "../../../../clients/js/sluice-test-control.mjs";
 
 const BIN = process.env.SLUICE_BIN;
@@ -81,4 +81,15 @@ test("bad input is refused by the client and the server", { skip }, async () => 
   assert.equal(res.status, 400);
   const wrong = new SluiceTestControl(`${control.adminUrl}/nowhere`);
   await assert.rejects(wrong.advance(1), (e) => e instanceof TestControlError && e.status === 404);
+});
+
+test("reset removes every queue and message; the same names work again at once", { skip }, async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "js-tm-reset" }));
+  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "old" }));
+  await control.reset();
+  assert.deepEqual((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [], []);
+  await assert.rejects(receive(QueueUrl), (e) => e.name === "QueueDoesNotExist");
+  const again = await sqs.send(new CreateQueueCommand({ QueueName: "js-tm-reset" }));
+  assert.equal(again.QueueUrl, QueueUrl);
+  assert.deepEqual(await receive(QueueUrl), []);
 });
