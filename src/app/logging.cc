@@ -142,7 +142,7 @@ Status SetUpLogging(const Config& config) {
   spdlog::set_default_logger(logger);
   auto access = std::make_shared<spdlog::logger>("access", sink);
   access->set_level(spdlog::level::info);
-  if (!g_json) access->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [access] %v");
+  // (Its own pattern would replace the shared sink's: text access lines start with "access ".)
   spdlog::drop("access");
   spdlog::register_logger(access);
   return Status();
@@ -190,9 +190,10 @@ protocol::AccessLog MakeAccessLog() {
         }
         return clean;
       };
-      fmt::format_to(std::back_inserter(line), "{} {} {} {} {} {} {} status={} latency_us={}",
-                     r.request_id, dash(r.service), dash(r.action), dash(r.resource),
-                     dash(r.account), dash(r.caller), dash(r.source_ip), r.status, r.latency_us);
+      fmt::format_to(std::back_inserter(line),
+                     "access {} {} {} {} {} {} {} status={} latency_us={}", r.request_id,
+                     dash(r.service), dash(r.action), dash(r.resource), dash(r.account),
+                     dash(r.caller), dash(r.source_ip), r.status, r.latency_us);
     }
     logger->info(std::string_view(line.data(), line.size()));
   };

@@ -244,10 +244,13 @@ def test_text_access_log_cannot_be_forged(tmp_path):
             pass
         sqs.list_queues()
         wait_for(lambda: "ListQueues" in s.log_tail(), "the access line")
-        access = [line for line in s.log_tail().splitlines() if "[access]" in line]
+        lines = s.log_tail().splitlines()
+        access = [line for line in lines if "[info] access " in line]
+        assert access and all(line.startswith("[") for line in lines)
+        assert all(line.split("] ", 1)[1].startswith("[") for line in lines)  # "[time] [level] ..." everywhere
         forged = [line for line in access if "GetQueueUrl" in line]
         assert len(forged) == 1 and "status=400" in forged[0] and "x?status=200?forged?[access]?fake" in forged[0]
-        assert not any(line.endswith("fake") for line in s.log_tail().splitlines())
+        assert not any(line.endswith("fake") for line in lines)
     finally:
         s.stop()
 
