@@ -261,7 +261,13 @@ net::HttpHandler AdminHandler(TestControlOptions test_control, monitoring::Cloud
 
 }  // namespace
 
-int RunServer(const Config& config) {
+std::string QueueHost(const Config& config) {
+  if (!config.public_host.empty()) return config.public_host;
+  const std::string& listen = config.listen != "off" ? config.listen : config.tls_listen;
+  return listen.rfind(':', 0) == 0 ? "127.0.0.1" + listen : listen;
+}
+
+int RunServer(const Config& config, const StartHook& before_listen) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -427,6 +433,29 @@ int RunServer(const Config& config) {
     return 1;
   }
   services.push_back(events::MakeEventsService(platform, events::EventsOptions{}, event_router));
+  if (before_listen) {
+    // The same services without authorization: provisioning acts as every account's root.
+    services::Platform op = platform;
+    op.auth = nullptr;
+    StartServices start;
+    start.services.push_back(sqs::MakeSqsService(op, sqs_options));
+    start.services.push_back(iam::MakeIamService(op, iam_directory));
+    start.services.push_back(kms::MakeKmsService(op));
+    start.services.push_back(ssm::MakeSsmService(op));
+    start.services.push_back(sns::MakeSnsService(op, sns_options, delivery));
+    start.services.push_back(monitoring::MakeMonitoringService(op, cloudwatch));
+    start.services.push_back(events::MakeEventsService(op, events::EventsOptions{}, event_router));
+    start.queue_host = QueueHost(config);
+    if (int status = before_listen(std::move(start)); status >= 0) {
+      engine->Shutdown();
+      cloudwatch.SetNotifier(nullptr);
+      event_router.Stop();
+      delivery.Stop();
+      (*http_client)->Stop();
+      clock.Stop();
+      return status;
+    }
+  }
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;

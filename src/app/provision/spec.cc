@@ -1,0 +1,336 @@
+#include "app/provision/spec.h"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <sstream>
+
+namespace sluice::provision {
+namespace {
+
+Status Fail(const std::string& file, const toml::node& node, const std::string& what) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                fmt::format("{}:{}: {}", file, node.source().begin.line, what));
+}
+
+Where At(const std::string& file, const toml::node& node) {
+  return Where{file, static_cast<int>(node.source().begin.line)};
+}
+
+// A table's keys must all be known, so that a typo never silently means "not declared".
+Status CheckKeys(const std::string& file, const toml::table& t, const std::string& section,
+                 const std::set<std::string>& allowed) {
+  for (const auto& [key, value] : t) {
+    if (!allowed.count(std::string(key.str()))) {
+      return Fail(file, value, fmt::format("{}: unknown key '{}'", section, key.str()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadString(const std::string& file, const toml::table& t, const std::string& section,
+                  const char* key, std::string& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  auto v = n->value<std::string>();
+  if (!v) return Fail(file, *n, fmt::format("{}.{} must be a string", section, key));
+  out = *v;
+  return Status::Ok();
+}
+
+// An attribute value as AWS takes it: a string; numbers and booleans as their text; a table or an
+// array (a policy document) as JSON.
+Result<std::string> ValueText(const std::string& file, const toml::node& n,
+                              const std::string& what) {
+  if (auto s = n.value_exact<std::string>()) return *s;
+  if (auto i = n.value_exact<std::int64_t>()) return std::to_string(*i);
+  if (auto b = n.value_exact<bool>()) return std::string(*b ? "true" : "false");
+  if (auto d = n.value_exact<double>()) return fmt::format("{}", *d);
+  if (n.is_table() || n.is_array()) {
+    std::ostringstream out;
+    if (n.is_table()) {
+      out << toml::json_formatter{*n.as_table(), toml::format_flags::none};
+    } else {
+      out << toml::json_formatter{*n.as_array(), toml::format_flags::none};
+    }
+    return out.str();
+  }
+  return Fail(file, n, fmt::format("{} must be a string, number, boolean or table", what));
+}
+
+Status ReadMap(const std::string& file, const toml::table& t, const std::string& section,
+               const char* key, std::map<std::string, std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  const toml::table* m = n->as_table();
+  if (m == nullptr) return Fail(file, *n, fmt::format("{}.{} must be a table", section, key));
+  for (const auto& [k, v] : *m) {
+    auto text = ValueText(file, v, fmt::format("{}.{}.{}", section, key, k.str()));
+    if (!text.ok()) return text.status();
+    out[std::string(k.str())] = std::move(*text);
+  }
+  return Status::Ok();
+}
+
+Status ReadScope(const std::string& file, const toml::table& t, const std::string& section,
+                 const Scope& defaults, Scope& out) {
+  out = defaults;
+  Status s = ReadString(file, t, section, "account", out.account);
+  if (!s.ok()) return s;
+  return ReadString(file, t, section, "region", out.region);
+}
+
+// [[provision.<kind>]]: an array of tables; calls `each` for every table.
+template <typename Each>
+Status ForEachTable(const std::string& file, const toml::table& provision, const char* kind,
+                    Each each) {
+  const toml::node* n = provision.get(kind);
+  if (n == nullptr) return Status::Ok();
+  const toml::array* list = n->as_array();
+  if (list == nullptr) {
+    return Fail(
+        file, *n,
+        fmt::format("provision.{} must be an array of tables ([[provision.{}]])", kind, kind));
+  }
+  for (const toml::node& item : *list) {
+    const toml::table* t = item.as_table();
+    if (t == nullptr) {
+      return Fail(
+          file, item,
+          fmt::format("provision.{} must be an array of tables ([[provision.{}]])", kind, kind));
+    }
+    if (Status s = each(*t); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status ReadQueue(const std::string& file, const toml::table& t, const Scope& defaults,
+                 QueueSpec& q) {
+  const std::string section = "provision.queues";
+  q.at = At(file, t);
+  Status s = CheckKeys(
+      file, t, section,
+      {"name", "account", "region", "fifo", "attributes", "tags", "dead_letter", "url_parameter"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, q.scope); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "name", q.name); !s.ok()) return s;
+  if (q.name.empty()) return Fail(file, t, "provision.queues: every queue needs a name");
+  if (const toml::node* fifo = t.get("fifo")) {
+    auto b = fifo->value_exact<bool>();
+    if (!b) return Fail(file, *fifo, "provision.queues.fifo must be true or false");
+    q.fifo = *b;
+  }
+  if (s = ReadMap(file, t, section, "attributes", q.attributes); !s.ok()) return s;
+  if (s = ReadMap(file, t, section, "tags", q.tags); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "url_parameter", q.url_parameter); !s.ok()) return s;
+  if (q.fifo) q.attributes["FifoQueue"] = "true";
+  if (const toml::node* n = t.get("dead_letter")) {
+    const toml::table* dl = n->as_table();
+    if (dl == nullptr) {
+      return Fail(file, *n,
+                  "provision.queues.dead_letter must be a table: { queue = \"name\", "
+                  "max_receive_count = 3 }");
+    }
+    const std::string dl_section = "provision.queues.dead_letter";
+    if (s = CheckKeys(file, *dl, dl_section, {"queue", "max_receive_count"}); !s.ok()) return s;
+    DeadLetter d;
+    d.at = At(file, *n);
+    if (s = ReadString(file, *dl, dl_section, "queue", d.queue); !s.ok()) return s;
+    const toml::node* count = dl->get("max_receive_count");
+    auto c = count ? count->value_exact<std::int64_t>() : std::nullopt;
+    if (d.queue.empty() || !c) {
+      return Fail(file, *n, "provision.queues.dead_letter needs queue and max_receive_count");
+    }
+    d.max_receive_count = static_cast<int>(std::clamp<std::int64_t>(*c, -1, 1 << 30));
+    if (q.attributes.count("RedrivePolicy")) {
+      return Fail(file, *n, "a queue declares dead_letter or attributes.RedrivePolicy, not both");
+    }
+    q.dead_letter = std::move(d);
+  }
+  return Status::Ok();
+}
+
+Status ReadParameter(const std::string& file, const toml::table& t, const Scope& defaults,
+                     ParameterSpec& p) {
+  const std::string section = "provision.parameters";
+  p.at = At(file, t);
+  Status s =
+      CheckKeys(file, t, section,
+                {"name", "account", "region", "type", "value", "queue_url", "key", "description"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, p.scope); !s.ok()) return s;
+  for (auto [key, out] : {std::pair{"name", &p.name}, std::pair{"type", &p.type},
+                          std::pair{"queue_url", &p.queue_url}, std::pair{"key", &p.key},
+                          std::pair{"description", &p.description}}) {
+    if (s = ReadString(file, t, section, key, *out); !s.ok()) return s;
+  }
+  if (const toml::node* v = t.get("value")) {
+    if (const toml::array* list = v->as_array()) {  // StringList as a TOML array
+      std::string joined;
+      for (const toml::node& item : *list) {
+        auto text = item.value<std::string>();
+        if (!text) return Fail(file, item, "provision.parameters.value: a list of strings");
+        joined += (joined.empty() ? "" : ",") + *text;
+      }
+      p.value = joined;
+    } else {
+      auto text = ValueText(file, *v, "provision.parameters.value");
+      if (!text.ok()) return text.status();
+      p.value = *text;
+    }
+  }
+  if (p.name.empty()) return Fail(file, t, "provision.parameters: every parameter needs a name");
+  if (t.get("value") != nullptr && !p.queue_url.empty()) {
+    return Fail(file, t, "provision.parameters: value or queue_url, not both");
+  }
+  if (t.get("value") == nullptr && p.queue_url.empty()) {
+    return Fail(file, t, "provision.parameters: a parameter needs a value or a queue_url");
+  }
+  return Status::Ok();
+}
+
+Status ReadSubscription(const std::string& file, const toml::table& t, SubscriptionSpec& sub) {
+  const std::string section = "provision.topics.subscriptions";
+  sub.at = At(file, t);
+  Status s = CheckKeys(file, t, section,
+                       {"protocol", "endpoint", "queue", "filter_policy", "filter_policy_scope",
+                        "raw_message_delivery", "attributes"});
+  if (!s.ok()) return s;
+  if (s = ReadString(file, t, section, "protocol", sub.protocol); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "endpoint", sub.endpoint); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "queue", sub.queue); !s.ok()) return s;
+  if (s = ReadMap(file, t, section, "attributes", sub.attributes); !s.ok()) return s;
+  if (!sub.queue.empty() && sub.protocol.empty()) sub.protocol = "sqs";
+  if (sub.protocol.empty() || (sub.endpoint.empty() == sub.queue.empty())) {
+    return Fail(file, t,
+                "provision.topics.subscriptions: a subscription needs a protocol and one of "
+                "endpoint, queue");
+  }
+  for (auto [key, attribute] : {std::pair{"filter_policy", "FilterPolicy"},
+                                std::pair{"filter_policy_scope", "FilterPolicyScope"},
+                                std::pair{"raw_message_delivery", "RawMessageDelivery"}}) {
+    if (const toml::node* n = t.get(key)) {
+      auto text = ValueText(file, *n, section + "." + key);
+      if (!text.ok()) return text.status();
+      sub.attributes[attribute] = *text;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadTopic(const std::string& file, const toml::table& t, const Scope& defaults,
+                 TopicSpec& topic) {
+  const std::string section = "provision.topics";
+  topic.at = At(file, t);
+  Status s = CheckKeys(file, t, section,
+                       {"name", "account", "region", "attributes", "tags", "subscriptions"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, topic.scope); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "name", topic.name); !s.ok()) return s;
+  if (topic.name.empty()) return Fail(file, t, "provision.topics: every topic needs a name");
+  if (s = ReadMap(file, t, section, "attributes", topic.attributes); !s.ok()) return s;
+  if (s = ReadMap(file, t, section, "tags", topic.tags); !s.ok()) return s;
+  return ForEachTable(file, t, "subscriptions", [&](const toml::table& st) {
+    SubscriptionSpec sub;
+    Status r = ReadSubscription(file, st, sub);
+    if (r.ok()) topic.subscriptions.push_back(std::move(sub));
+    return r;
+  });
+}
+
+Result<Spec> FromTable(const toml::table& root, const std::string& file, const Scope& defaults) {
+  Spec spec;
+  spec.file = file;
+  spec.default_scope = defaults;
+  const toml::node* node = root.get("provision");
+  if (node == nullptr) return spec;
+  const toml::table* p = node->as_table();
+  if (p == nullptr) return Fail(file, *node, "provision must be a table");
+  Status s = CheckKeys(file, *p, "provision",
+                       {"account", "region", "prune", "queues", "parameters", "topics"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, *p, "provision", defaults, spec.default_scope); !s.ok()) return s;
+  if (const toml::node* prune = p->get("prune")) {
+    if (auto all = prune->value_exact<bool>()) {
+      if (*all) spec.prune = PrunableKinds();
+    } else if (const toml::array* kinds = prune->as_array()) {
+      for (const toml::node& k : *kinds) {
+        auto kind = k.value<std::string>();
+        if (!kind || !PrunableKinds().count(*kind)) {
+          return Fail(file, k,
+                      "provision.prune lists kinds: \"queues\", \"parameters\", \"topics\"");
+        }
+        spec.prune.insert(*kind);
+      }
+    } else {
+      return Fail(file, *prune,
+                  "provision.prune must be true, false or a list of kinds (\"queues\", ...)");
+    }
+  }
+  const Scope& scope = spec.default_scope;
+  if (s = ForEachTable(file, *p, "queues",
+                       [&](const toml::table& t) {
+                         QueueSpec q;
+                         Status r = ReadQueue(file, t, scope, q);
+                         if (r.ok()) spec.queues.push_back(std::move(q));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  if (s = ForEachTable(file, *p, "parameters",
+                       [&](const toml::table& t) {
+                         ParameterSpec param;
+                         Status r = ReadParameter(file, t, scope, param);
+                         if (r.ok()) spec.parameters.push_back(std::move(param));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  if (s = ForEachTable(file, *p, "topics",
+                       [&](const toml::table& t) {
+                         TopicSpec topic;
+                         Status r = ReadTopic(file, t, scope, topic);
+                         if (r.ok()) spec.topics.push_back(std::move(topic));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  // A queue's url_parameter is a String parameter declared with the queue.
+  for (const QueueSpec& q : spec.queues) {
+    if (q.url_parameter.empty()) continue;
+    ParameterSpec param;
+    param.at = q.at;
+    param.scope = q.scope;
+    param.name = q.url_parameter;
+    param.queue_url = q.name;
+    spec.parameters.push_back(std::move(param));
+  }
+  return spec;
+}
+
+}  // namespace
+
+Result<Spec> ParseSpec(const std::string& text, const std::string& file, const Scope& defaults) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
+  }
+  return FromTable(root, file, defaults);
+}
+
+Result<Spec> LoadSpec(const std::string& file, const Scope& defaults) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    return Status(ErrorCode::kInvalidParameterValue,
+                  fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
+  }
+  return FromTable(root, file, defaults);
+}
+
+}  // namespace sluice::provision
