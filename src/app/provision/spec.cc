@@ -105,6 +105,43 @@ Status ForEachTable(const std::string& file, const toml::table& provision, const
   return Status::Ok();
 }
 
+Status ReadKey(const std::string& file, const toml::table& t, const Scope& defaults, KeySpec& k) {
+  const std::string section = "provision.keys";
+  k.at = At(file, t);
+  Status s = CheckKeys(file, t, section,
+                       {"alias", "account", "region", "description", "key_spec", "key_usage",
+                        "enabled", "rotation", "policy", "tags"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, k.scope); !s.ok()) return s;
+  for (auto [key, out] :
+       {std::pair{"alias", &k.alias}, std::pair{"description", &k.description},
+        std::pair{"key_spec", &k.key_spec}, std::pair{"key_usage", &k.key_usage}}) {
+    if (s = ReadString(file, t, section, key, *out); !s.ok()) return s;
+  }
+  if (k.alias.empty()) {
+    return Fail(file, t, "provision.keys: every key needs an alias (\"alias/name\")");
+  }
+  if (k.alias.rfind("alias/", 0) != 0) k.alias = "alias/" + k.alias;
+  for (auto [key, out] : {std::pair{"enabled", &k.enabled}}) {
+    if (const toml::node* n = t.get(key)) {
+      auto b = n->value_exact<bool>();
+      if (!b) return Fail(file, *n, fmt::format("{}.{} must be true or false", section, key));
+      *out = *b;
+    }
+  }
+  if (const toml::node* n = t.get("rotation")) {
+    auto b = n->value_exact<bool>();
+    if (!b) return Fail(file, *n, "provision.keys.rotation must be true or false");
+    k.rotation = *b;
+  }
+  if (const toml::node* n = t.get("policy")) {
+    auto text = ValueText(file, *n, "provision.keys.policy");
+    if (!text.ok()) return text.status();
+    k.policy = *text;
+  }
+  return ReadMap(file, t, section, "tags", k.tags);
+}
+
 Status ReadQueue(const std::string& file, const toml::table& t, const Scope& defaults,
                  QueueSpec& q) {
   const std::string section = "provision.queues";
@@ -248,7 +285,7 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
   const toml::table* p = node->as_table();
   if (p == nullptr) return Fail(file, *node, "provision must be a table");
   Status s = CheckKeys(file, *p, "provision",
-                       {"account", "region", "prune", "queues", "parameters", "topics"});
+                       {"account", "region", "prune", "keys", "queues", "parameters", "topics"});
   if (!s.ok()) return s;
   if (s = ReadScope(file, *p, "provision", defaults, spec.default_scope); !s.ok()) return s;
   if (const toml::node* prune = p->get("prune")) {
@@ -269,6 +306,15 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
     }
   }
   const Scope& scope = spec.default_scope;
+  if (s = ForEachTable(file, *p, "keys",
+                       [&](const toml::table& t) {
+                         KeySpec k;
+                         Status r = ReadKey(file, t, scope, k);
+                         if (r.ok()) spec.keys.push_back(std::move(k));
+                         return r;
+                       });
+      !s.ok())
+    return s;
   if (s = ForEachTable(file, *p, "queues",
                        [&](const toml::table& t) {
                          QueueSpec q;

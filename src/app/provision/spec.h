@@ -30,6 +30,20 @@ struct Scope {
   bool operator==(const Scope&) const = default;
 };
 
+// A KMS key, known by its alias (a key has no name of its own).
+struct KeySpec {
+  Where at;
+  Scope scope;
+  std::string alias;  // "alias/storefront-dev"
+  std::string description;
+  std::string key_spec = "SYMMETRIC_DEFAULT";
+  std::string key_usage;  // empty: the KMS default for the spec
+  bool enabled = true;
+  std::optional<bool> rotation;  // automatic rotation (symmetric keys); unset: left as it is
+  std::string policy;            // JSON; empty: the default key policy (left as it is)
+  std::map<std::string, std::string> tags;
+};
+
 struct DeadLetter {
   Where at;
   std::string queue;  // a queue of the same account and region, by name
@@ -86,10 +100,13 @@ struct Spec {
   std::string file;
   Scope default_scope;
   std::set<std::string> prune;  // kinds whose undeclared resources are deleted
+  std::vector<KeySpec> keys;
   std::vector<QueueSpec> queues;
   std::vector<ParameterSpec> parameters;
   std::vector<TopicSpec> topics;
-  bool empty() const { return queues.empty() && parameters.empty() && topics.empty(); }
+  bool empty() const {
+    return keys.empty() && queues.empty() && parameters.empty() && topics.empty();
+  }
 };
 
 // Reads the [provision] section of `file` (absent: an empty Spec). Errors name the file and line:

@@ -54,6 +54,12 @@ def test_storefront_exists_after_start(storefront):
         assert attributes(sqs, dlq)["MessageRetentionPeriod"] == "1209600"
         assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"app": "storefront", "env": env}
         assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [url]
+    prod = ssm.get_parameter(Name="/storefront-prod/sqs/domain-queue-url")["Parameter"]["Value"]
+    assert attributes(sqs, prod)["KmsMasterKeyId"] == "alias/storefront-prod"
+    secret = ssm.get_parameter(Name="/storefront-prod/db/password", WithDecryption=True)["Parameter"]
+    assert (secret["Type"], secret["Value"]) == ("SecureString", "change-me")
+    sqs.send_message(QueueUrl=prod, MessageBody="encrypted at rest")
+    assert sqs.receive_message(QueueUrl=prod, WaitTimeSeconds=1)["Messages"][0]["Body"] == "encrypted at rest"
     # The topic delivers order events to the dev queue, raw, filtered by kind.
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:storefront-order-events"
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["DisplayName"] == "Storefront orders"
@@ -134,7 +140,7 @@ def test_plan_shows_what_a_start_would_change(tmp_path):
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 0, done.stderr
     assert "+ queue storefront-dev-domain-operations-dlq (000000000000 us-east-1)\n" in done.stdout
-    assert done.stdout.endswith("Plan: 12 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
+    assert done.stdout.endswith("Plan: 14 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
     srv = Sluice(tmp_path, EXAMPLE, data_dir=tmp_path / "data")
     # While the server runs, its data directory is locked: plan says so.
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))

@@ -93,6 +93,7 @@ std::map<std::string, std::string> QueueAttributes(const Invoker& invoker,
 std::string ParameterValue(const Invoker& invoker, const std::string& name) {
   Value in = Value::Struct();
   in.Set("Name", Value::String(name));
+  in.Set("WithDecryption", Value::Bool(true));
   auto out = invoker.Call("ssm", "GetParameter", Ctx(), std::move(in));
   if (!out.ok()) return "<" + invoker.ErrorName("ssm", out.status()) + ">";
   return std::string(out->Get("Parameter")->GetString("Value").value_or(""));
@@ -263,6 +264,51 @@ filter_policy = { kind = ["placed"] }
     EXPECT_EQ(Ops(MustApply(spec, invoker)),
               "=queue:orders =topic:events "
               "=subscription:events -> arn:aws:sqs:us-east-1:000000000000:orders ");
+  });
+}
+
+TEST(Provision, KeysBeforeTheQueuesAndSecretsThatUseThem) {
+  const std::string toml = R"(
+[[provision.queues]]
+name = "secret-orders"
+attributes = { KmsMasterKeyId = "alias/storefront" }
+[[provision.parameters]]
+name = "/storefront/db/password"
+type = "SecureString"
+value = "hunter2"
+key = "alias/storefront"
+[[provision.keys]]
+alias = "alias/storefront"
+description = "storefront data"
+rotation = true
+)";
+  WithServices([&](const Invoker& invoker) {
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "+key:alias/storefront +queue:secret-orders +parameter:/storefront/db/password ");
+    EXPECT_EQ(ParameterValue(invoker, "/storefront/db/password"), "hunter2");
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "=key:alias/storefront =queue:secret-orders =parameter:/storefront/db/password ");
+    std::string edited = toml;
+    edited.replace(edited.find("storefront data"), 15, "storefront keys");
+    auto changes = MustApply(MustParse(edited), invoker);
+    ASSERT_EQ(changes[0].op, Change::Op::kUpdate);
+    EXPECT_EQ(fmt::format("{}", fmt::join(changes[0].diff, "|")),
+              "Description: \"storefront data\" -> \"storefront keys\"");
+  });
+  // A key that cannot change its spec is an error at its line.
+  WithServices([&](const Invoker& invoker) {
+    MustApply(MustParse("[[provision.keys]]\nalias = \"k\"\n"), invoker);
+    auto disabled =
+        MustApply(MustParse("[[provision.keys]]\nalias = \"k\"\nenabled = false\n"), invoker);
+    ASSERT_EQ(disabled.size(), 1u);
+    EXPECT_EQ(fmt::format("{}", fmt::join(disabled[0].diff, "|")), "Enabled: true -> false");
+    auto r = Apply(MustParse("\n[[provision.keys]]\nalias = \"k\"\nkey_spec = \"HMAC_256\"\n"),
+                   invoker, ApplyOptions{});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(
+        r.status().message().rfind("sluice.toml:2: key 'alias/k' (000000000000 us-east-1): ", 0),
+        0u)
+        << r.status().message();
   });
 }
 
