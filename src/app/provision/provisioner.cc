@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -73,6 +76,56 @@ std::map<std::string, std::string> QueueDefaults(bool fifo) {
   return out;
 }
 
+// A member's value as text, for comparison and diffs: lists sorted (actions and dimensions have
+// no order that matters), numbers as numbers whatever their kind.
+std::string Show(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull:
+      return "(none)";
+    case Value::Kind::kBool:
+      return v.as_bool() ? "true" : "false";
+    case Value::Kind::kInt:
+      return std::to_string(v.as_int());
+    case Value::Kind::kDouble:
+      return fmt::format("{}", v.as_double());
+    case Value::Kind::kString:
+    case Value::Kind::kBlob:
+      return Quote(v.as_string());
+    case Value::Kind::kList: {
+      std::vector<std::string> items;
+      for (const Value& i : v.items()) items.push_back(Show(i));
+      std::sort(items.begin(), items.end());
+      return fmt::format("[{}]", fmt::join(items, ", "));
+    }
+    case Value::Kind::kMap:
+    case Value::Kind::kStruct: {
+      std::vector<std::string> items;
+      for (const auto& [k, e] : v.entries()) items.push_back(fmt::format("{}={}", k, Show(e)));
+      return fmt::format("{{{}}}", fmt::join(items, ", "));
+    }
+  }
+  return "";
+}
+
+// The declared members that differ from `current` ("Threshold: 0 -> 5"). JSON documents compare
+// by content.
+std::vector<std::string> MemberDiff(const Members& declared, const Value& current) {
+  std::vector<std::string> diff;
+  for (const auto& [name, want] : declared) {
+    const Value* now = current.Get(name);
+    const std::string before = now ? Show(*now) : "(none)";
+    const std::string after = Show(want);
+    if (before == after) continue;
+    if (now && now->is_string() && want.is_string() &&
+        SameJson(now->as_string(), want.as_string()) && !now->as_string().empty() &&
+        (now->as_string()[0] == '{' || now->as_string()[0] == '[')) {
+      continue;
+    }
+    diff.push_back(fmt::format("{}: {} -> {}", name, before, after));
+  }
+  return diff;
+}
+
 // Update when something differs (computed before the diff is moved into the record).
 Change::Op OpOf(const std::vector<std::string>& diff) {
   return diff.empty() ? Change::Op::kUnchanged : Change::Op::kUpdate;
@@ -89,9 +142,13 @@ class Run {
     if (s = Queues(); !s.ok()) return s;
     if (s = Parameters(); !s.ok()) return s;
     if (s = Topics(); !s.ok()) return s;
+    if (s = Alarms(); !s.ok()) return s;
+    if (s = Rules(); !s.ok()) return s;
     if (s = PruneQueues(); !s.ok()) return s;
     if (s = PruneParameters(); !s.ok()) return s;
     if (s = PruneTopics(); !s.ok()) return s;
+    if (s = PruneAlarms(); !s.ok()) return s;
+    if (s = PruneRules(); !s.ok()) return s;
     return std::move(changes_);
   }
 
@@ -680,7 +737,263 @@ class Run {
     return Status::Ok();
   }
 
+  // ---- CloudWatch alarms ----
+
+  Status Alarms() {
+    std::set<std::pair<Scope, std::string>> seen;
+    for (const AlarmSpec& a : spec_.alarms) {
+      if (!seen.insert({a.scope, a.name}).second) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      fmt::format("{}: alarm '{}' ({}) is declared twice", a.at.Text(), a.name,
+                                  ScopeText(a.scope)));
+      }
+      if (Status s = Alarm(a); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status Alarm(const AlarmSpec& a) {
+    const std::string what = fmt::format("alarm '{}'", a.name);
+    Value describe = Value::Struct();
+    describe.Set("AlarmNames", StringList({a.name}));
+    auto found = Call(a.at, what, a.scope, "monitoring", "DescribeAlarms", std::move(describe));
+    if (!found.ok()) return found.status();
+    const Value* list = found->Get("MetricAlarms");
+    const bool exists = list != nullptr && !list->items().empty();
+    std::vector<std::string> diff;
+    if (exists) {
+      diff = MemberDiff(a.members, list->items().front());
+      if (diff.empty()) {
+        Record(Change::Op::kUnchanged, "alarm", a.name, a.scope);
+        return Status::Ok();
+      }
+    }
+    // PutMetricAlarm replaces the whole alarm: it becomes exactly the declaration.
+    Value put = Value::Struct();
+    put.Set("AlarmName", Value::String(a.name));
+    for (const auto& [name, v] : a.members) put.Set(name, v);
+    if (auto r = Call(a.at, what, a.scope, "monitoring", "PutMetricAlarm", std::move(put));
+        !r.ok()) {
+      return r.status();
+    }
+    Record(exists ? Change::Op::kUpdate : Change::Op::kCreate, "alarm", a.name, a.scope,
+           std::move(diff));
+    return Status::Ok();
+  }
+
+  // ---- EventBridge rules and their targets ----
+
+  Status Rules() {
+    std::set<std::tuple<Scope, std::string, std::string>> seen;
+    for (const RuleSpec& r : spec_.rules) {
+      if (!seen.insert({r.scope, r.bus, r.name}).second) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      fmt::format("{}: rule '{}' ({}) is declared twice", r.at.Text(), r.name,
+                                  ScopeText(r.scope)));
+      }
+      if (Status s = Rule(r); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status Rule(const RuleSpec& r) {
+    const std::string what = fmt::format("rule '{}'", r.name);
+    const std::string name = r.bus == "default" ? r.name : r.bus + "/" + r.name;
+    Value describe = Value::Struct();
+    describe.Set("Name", Value::String(r.name));
+    describe.Set("EventBusName", Value::String(r.bus));
+    auto found = invoker_.Call("events", "DescribeRule", Ctx(r.scope), std::move(describe));
+    std::vector<std::string> diff;
+    bool exists = true;
+    if (!found.ok()) {
+      if (invoker_.ErrorName("events", found.status()) != "ResourceNotFoundException") {
+        return Failure(r.at, what, r.scope, "events", found.status());
+      }
+      exists = false;
+    } else {
+      Members declared = r.members;
+      if (std::none_of(declared.begin(), declared.end(),
+                       [](const auto& m) { return m.first == "State"; })) {
+        declared.emplace_back("State", Value::String("ENABLED"));
+      }
+      diff = MemberDiff(declared, *found);
+    }
+    if (!exists || !diff.empty()) {
+      Value put = Value::Struct();
+      put.Set("Name", Value::String(r.name));
+      put.Set("EventBusName", Value::String(r.bus));
+      for (const auto& [member, v] : r.members) put.Set(member, v);
+      if (auto p = Call(r.at, what, r.scope, "events", "PutRule", std::move(put)); !p.ok()) {
+        return p.status();
+      }
+    }
+    if (Status s = Targets(r, what, diff); !s.ok()) return s;
+    const Change::Op op = !exists ? Change::Op::kCreate : OpOf(diff);
+    if (!exists) diff.clear();  // a new rule's targets are part of its creation
+    Record(op, "rule", name, r.scope, std::move(diff));
+    return Status::Ok();
+  }
+
+  // The rule's targets become exactly the declared ones.
+  Status Targets(const RuleSpec& r, const std::string& what, std::vector<std::string>& diff) {
+    std::map<std::string, std::string> current;  // id -> Show(target)
+    std::string token;
+    do {
+      Value in = Value::Struct();
+      in.Set("Rule", Value::String(r.name));
+      in.Set("EventBusName", Value::String(r.bus));
+      if (!token.empty()) in.Set("NextToken", Value::String(token));
+      auto page = Call(r.at, what, r.scope, "events", "ListTargetsByRule", std::move(in));
+      if (!page.ok()) return page.status();
+      if (const Value* list = page->Get("Targets")) {
+        for (const Value& t : list->items()) {
+          current[std::string(t.GetString("Id").value_or(""))] = Show(t);
+        }
+      }
+      token = std::string(page->GetString("NextToken").value_or(""));
+    } while (!token.empty());
+    Value put = Value::List();
+    std::set<std::string> declared;
+    for (const TargetSpec& t : r.targets) {
+      const std::string id(t.target.GetString("Id").value_or(""));
+      declared.insert(id);
+      auto it = current.find(id);
+      const std::string want = Show(t.target);
+      if (it != current.end() && it->second == want) continue;
+      diff.push_back(fmt::format("target {}: {} -> {}", id,
+                                 it == current.end() ? "(none)" : it->second, want));
+      put.Append(t.target);
+    }
+    if (!put.items().empty()) {
+      Value in = Value::Struct();
+      in.Set("Rule", Value::String(r.name));
+      in.Set("EventBusName", Value::String(r.bus));
+      in.Set("Targets", std::move(put));
+      auto out = Call(r.at, what, r.scope, "events", "PutTargets", std::move(in));
+      if (!out.ok()) return out.status();
+      if (out->GetInt("FailedEntryCount").value_or(0) > 0) {
+        const Value& failed = out->Get("FailedEntries")->items().front();
+        return Failure(r.at, what, r.scope, "events",
+                       Status(ErrorCode::kInvalidParameterValue,
+                              fmt::format("{}: {}", failed.GetString("ErrorCode").value_or(""),
+                                          failed.GetString("ErrorMessage").value_or(""))));
+      }
+    }
+    std::vector<std::string> remove;
+    for (const auto& [id, shown] : current) {
+      if (declared.count(id)) continue;
+      remove.push_back(id);
+      diff.push_back(fmt::format("target {}: {} -> (none)", id, shown));
+    }
+    if (!remove.empty()) {
+      Value in = Value::Struct();
+      in.Set("Rule", Value::String(r.name));
+      in.Set("EventBusName", Value::String(r.bus));
+      in.Set("Ids", StringList(remove));
+      if (auto out = Call(r.at, what, r.scope, "events", "RemoveTargets", std::move(in));
+          !out.ok()) {
+        return out.status();
+      }
+    }
+    return Status::Ok();
+  }
+
   // ---- prune ----
+
+  Status PruneAlarms() {
+    if (!spec_.prune.count("alarms")) return Status::Ok();
+    std::set<std::pair<Scope, std::string>> declared;
+    for (const AlarmSpec& a : spec_.alarms) declared.insert({a.scope, a.name});
+    for (const Scope& scope : ScopesOf(spec_.alarms)) {
+      std::vector<std::string> names;
+      std::string token;
+      do {
+        Value in = Value::Struct();
+        in.Set("AlarmTypes", StringList({"MetricAlarm"}));
+        if (!token.empty()) in.Set("NextToken", Value::String(token));
+        auto page = Call(PruneWhere(), "prune alarms", scope, "monitoring", "DescribeAlarms",
+                         std::move(in));
+        if (!page.ok()) return page.status();
+        if (const Value* list = page->Get("MetricAlarms")) {
+          for (const Value& a : list->items())
+            names.emplace_back(a.GetString("AlarmName").value_or(""));
+        }
+        token = std::string(page->GetString("NextToken").value_or(""));
+      } while (!token.empty());
+      for (const std::string& name : names) {
+        if (declared.count({scope, name})) continue;
+        Value del = Value::Struct();
+        del.Set("AlarmNames", StringList({name}));
+        auto r = Call(PruneWhere(), fmt::format("prune alarm '{}'", name), scope, "monitoring",
+                      "DeleteAlarms", std::move(del));
+        if (!r.ok()) return r.status();
+        Record(Change::Op::kDelete, "alarm", name, scope);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Rules of the buses the file declares rules on (the default bus always).
+  Status PruneRules() {
+    if (!spec_.prune.count("rules")) return Status::Ok();
+    std::set<std::tuple<Scope, std::string, std::string>> declared;
+    std::set<std::pair<Scope, std::string>> buses{{spec_.default_scope, "default"}};
+    for (const RuleSpec& r : spec_.rules) {
+      declared.insert({r.scope, r.bus, r.name});
+      buses.insert({r.scope, r.bus});
+    }
+    for (const auto& [scope, bus] : buses) {
+      std::vector<std::string> names;
+      std::string token;
+      do {
+        Value in = Value::Struct();
+        in.Set("EventBusName", Value::String(bus));
+        if (!token.empty()) in.Set("NextToken", Value::String(token));
+        auto page = Call(PruneWhere(), "prune rules", scope, "events", "ListRules", std::move(in));
+        if (!page.ok()) return page.status();
+        if (const Value* list = page->Get("Rules")) {
+          for (const Value& r : list->items()) {
+            if (r.GetString("ManagedBy")) continue;  // managed rules belong to their service
+            names.emplace_back(r.GetString("Name").value_or(""));
+          }
+        }
+        token = std::string(page->GetString("NextToken").value_or(""));
+      } while (!token.empty());
+      for (const std::string& name : names) {
+        if (declared.count({scope, bus, name})) continue;
+        const std::string what = fmt::format("prune rule '{}'", name);
+        Value in = Value::Struct();
+        in.Set("Rule", Value::String(name));
+        in.Set("EventBusName", Value::String(bus));
+        auto targets =
+            Call(PruneWhere(), what, scope, "events", "ListTargetsByRule", std::move(in));
+        if (!targets.ok()) return targets.status();
+        std::vector<std::string> ids;
+        if (const Value* list = targets->Get("Targets")) {
+          for (const Value& t : list->items()) ids.emplace_back(t.GetString("Id").value_or(""));
+        }
+        if (!ids.empty()) {
+          Value rm = Value::Struct();
+          rm.Set("Rule", Value::String(name));
+          rm.Set("EventBusName", Value::String(bus));
+          rm.Set("Ids", StringList(ids));
+          if (auto r = Call(PruneWhere(), what, scope, "events", "RemoveTargets", std::move(rm));
+              !r.ok()) {
+            return r.status();
+          }
+        }
+        Value del = Value::Struct();
+        del.Set("Name", Value::String(name));
+        del.Set("EventBusName", Value::String(bus));
+        if (auto r = Call(PruneWhere(), what, scope, "events", "DeleteRule", std::move(del));
+            !r.ok()) {
+          return r.status();
+        }
+        Record(Change::Op::kDelete, "rule", bus == "default" ? name : bus + "/" + name, scope);
+      }
+    }
+    return Status::Ok();
+  }
 
   // The account/region pairs a kind is pruned in: those its declarations name, and the default.
   template <typename Items>

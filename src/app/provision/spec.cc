@@ -142,6 +142,173 @@ Status ReadKey(const std::string& file, const toml::table& t, const Scope& defau
   return ReadMap(file, t, section, "tags", k.tags);
 }
 
+// A resource given as names of another resource of the same scope, or ARNs: a topic's or a queue's
+// name becomes its ARN.
+std::string ArnOf(const std::string& service, const Scope& scope, const std::string& name) {
+  if (name.rfind("arn:", 0) == 0) return name;
+  return fmt::format("arn:aws:{}:{}:{}:{}", service, scope.region, scope.account, name);
+}
+
+enum class Kind { kString, kInt, kDouble, kBool, kTopicList, kDimensions, kJson };
+struct MemberRule {
+  const char* key;     // in the file
+  const char* member;  // in the API
+  Kind kind;
+};
+
+// Reads the keys of `t` that `rules` name into API members.
+Status ReadMembers(const std::string& file, const toml::table& t, const std::string& section,
+                   const Scope& scope, std::initializer_list<MemberRule> rules, Members& out) {
+  using protocol::Value;
+  for (const MemberRule& r : rules) {
+    const toml::node* n = t.get(r.key);
+    if (n == nullptr) continue;
+    const std::string where = section + "." + r.key;
+    switch (r.kind) {
+      case Kind::kString:
+        if (auto v = n->value_exact<std::string>()) {
+          out.emplace_back(r.member, Value::String(*v));
+          continue;
+        }
+        break;
+      case Kind::kJson: {
+        if (!n->is_string() && !n->is_table()) break;
+        auto text = ValueText(file, *n, where);
+        if (!text.ok()) return text.status();
+        out.emplace_back(r.member, Value::String(*text));
+        continue;
+      }
+      case Kind::kInt:
+        if (auto v = n->value_exact<std::int64_t>()) {
+          out.emplace_back(r.member, Value::Int(*v));
+          continue;
+        }
+        break;
+      case Kind::kDouble:
+        if (auto v = n->value<double>()) {
+          out.emplace_back(r.member, Value::Double(*v));
+          continue;
+        }
+        break;
+      case Kind::kBool:
+        if (auto v = n->value_exact<bool>()) {
+          out.emplace_back(r.member, Value::Bool(*v));
+          continue;
+        }
+        break;
+      case Kind::kTopicList: {
+        const toml::array* list = n->as_array();
+        if (list == nullptr) break;
+        Value items = Value::List();
+        for (const toml::node& item : *list) {
+          auto v = item.value<std::string>();
+          if (!v) return Fail(file, item, where + " lists topic names or ARNs");
+          items.Append(Value::String(ArnOf("sns", scope, *v)));
+        }
+        out.emplace_back(r.member, std::move(items));
+        continue;
+      }
+      case Kind::kDimensions: {
+        const toml::table* dims = n->as_table();
+        if (dims == nullptr) break;
+        Value items = Value::List();
+        for (const auto& [k, v] : *dims) {
+          auto text = v.value<std::string>();
+          if (!text) return Fail(file, v, where + " values must be strings");
+          Value d = Value::Struct();
+          d.Set("Name", Value::String(std::string(k.str())));
+          d.Set("Value", Value::String(*text));
+          items.Append(std::move(d));
+        }
+        out.emplace_back(r.member, std::move(items));
+        continue;
+      }
+    }
+    return Fail(file, *n, where + " has the wrong type");
+  }
+  return Status::Ok();
+}
+
+Status ReadAlarm(const std::string& file, const toml::table& t, const Scope& defaults,
+                 AlarmSpec& a) {
+  const std::string section = "provision.alarms";
+  a.at = At(file, t);
+  static const std::initializer_list<MemberRule> kRules = {
+      {"description", "AlarmDescription", Kind::kString},
+      {"namespace", "Namespace", Kind::kString},
+      {"metric", "MetricName", Kind::kString},
+      {"dimensions", "Dimensions", Kind::kDimensions},
+      {"statistic", "Statistic", Kind::kString},
+      {"extended_statistic", "ExtendedStatistic", Kind::kString},
+      {"unit", "Unit", Kind::kString},
+      {"period", "Period", Kind::kInt},
+      {"evaluation_periods", "EvaluationPeriods", Kind::kInt},
+      {"datapoints_to_alarm", "DatapointsToAlarm", Kind::kInt},
+      {"threshold", "Threshold", Kind::kDouble},
+      {"comparison", "ComparisonOperator", Kind::kString},
+      {"treat_missing_data", "TreatMissingData", Kind::kString},
+      {"actions_enabled", "ActionsEnabled", Kind::kBool},
+      {"alarm_actions", "AlarmActions", Kind::kTopicList},
+      {"ok_actions", "OKActions", Kind::kTopicList},
+      {"insufficient_data_actions", "InsufficientDataActions", Kind::kTopicList}};
+  std::set<std::string> allowed{"name", "account", "region"};
+  for (const MemberRule& r : kRules) allowed.insert(r.key);
+  Status s = CheckKeys(file, t, section, allowed);
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, a.scope); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "name", a.name); !s.ok()) return s;
+  if (a.name.empty()) return Fail(file, t, "provision.alarms: every alarm needs a name");
+  return ReadMembers(file, t, section, a.scope, kRules, a.members);
+}
+
+Status ReadRule(const std::string& file, const toml::table& t, const Scope& defaults, RuleSpec& r) {
+  const std::string section = "provision.rules";
+  r.at = At(file, t);
+  static const std::initializer_list<MemberRule> kRules = {
+      {"description", "Description", Kind::kString},
+      {"event_pattern", "EventPattern", Kind::kJson},
+      {"schedule", "ScheduleExpression", Kind::kString},
+      {"state", "State", Kind::kString}};
+  Status s = CheckKeys(file, t, section,
+                       {"name", "account", "region", "bus", "description", "event_pattern",
+                        "schedule", "state", "targets"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, r.scope); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "name", r.name); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "bus", r.bus); !s.ok()) return s;
+  if (r.name.empty()) return Fail(file, t, "provision.rules: every rule needs a name");
+  if (s = ReadMembers(file, t, section, r.scope, kRules, r.members); !s.ok()) return s;
+  return ForEachTable(file, t, "targets", [&](const toml::table& tt) {
+    const std::string ts = "provision.rules.targets";
+    Status st = CheckKeys(file, tt, ts, {"id", "queue", "topic", "arn", "input", "input_path"});
+    if (!st.ok()) return st;
+    std::string id, queue, topic, arn, input, input_path;
+    for (auto [key, out] :
+         {std::pair{"id", &id}, std::pair{"queue", &queue}, std::pair{"topic", &topic},
+          std::pair{"arn", &arn}, std::pair{"input_path", &input_path}}) {
+      if (st = ReadString(file, tt, ts, key, *out); !st.ok()) return st;
+    }
+    if (const toml::node* n = tt.get("input")) {
+      auto text = ValueText(file, *n, ts + ".input");
+      if (!text.ok()) return text.status();
+      input = *text;
+    }
+    if (!queue.empty() + !topic.empty() + !arn.empty() != 1) {
+      return Fail(file, tt, "provision.rules.targets: a target needs one of queue, topic, arn");
+    }
+    if (!queue.empty()) arn = ArnOf("sqs", r.scope, queue);
+    if (!topic.empty()) arn = ArnOf("sns", r.scope, topic);
+    if (id.empty()) id = queue.empty() ? (topic.empty() ? "target" : topic) : queue;
+    TargetSpec target{At(file, tt), protocol::Value::Struct()};
+    target.target.Set("Id", protocol::Value::String(id));
+    target.target.Set("Arn", protocol::Value::String(arn));
+    if (!input.empty()) target.target.Set("Input", protocol::Value::String(input));
+    if (!input_path.empty()) target.target.Set("InputPath", protocol::Value::String(input_path));
+    r.targets.push_back(std::move(target));
+    return Status::Ok();
+  });
+}
+
 Status ReadQueue(const std::string& file, const toml::table& t, const Scope& defaults,
                  QueueSpec& q) {
   const std::string section = "provision.queues";
@@ -284,8 +451,9 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
   if (node == nullptr) return spec;
   const toml::table* p = node->as_table();
   if (p == nullptr) return Fail(file, *node, "provision must be a table");
-  Status s = CheckKeys(file, *p, "provision",
-                       {"account", "region", "prune", "keys", "queues", "parameters", "topics"});
+  Status s = CheckKeys(
+      file, *p, "provision",
+      {"account", "region", "prune", "keys", "queues", "parameters", "topics", "alarms", "rules"});
   if (!s.ok()) return s;
   if (s = ReadScope(file, *p, "provision", defaults, spec.default_scope); !s.ok()) return s;
   if (const toml::node* prune = p->get("prune")) {
@@ -296,7 +464,8 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
         auto kind = k.value<std::string>();
         if (!kind || !PrunableKinds().count(*kind)) {
           return Fail(file, k,
-                      "provision.prune lists kinds: \"queues\", \"parameters\", \"topics\"");
+                      "provision.prune lists kinds: \"queues\", \"parameters\", \"topics\", "
+                      "\"alarms\", \"rules\"");
         }
         spec.prune.insert(*kind);
       }
@@ -338,6 +507,24 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
                          TopicSpec topic;
                          Status r = ReadTopic(file, t, scope, topic);
                          if (r.ok()) spec.topics.push_back(std::move(topic));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  if (s = ForEachTable(file, *p, "alarms",
+                       [&](const toml::table& t) {
+                         AlarmSpec a;
+                         Status r = ReadAlarm(file, t, scope, a);
+                         if (r.ok()) spec.alarms.push_back(std::move(a));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  if (s = ForEachTable(file, *p, "rules",
+                       [&](const toml::table& t) {
+                         RuleSpec rule;
+                         Status r = ReadRule(file, t, scope, rule);
+                         if (r.ok()) spec.rules.push_back(std::move(rule));
                          return r;
                        });
       !s.ok())

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "protocol/value.h"
 
 namespace sluice::provision {
 
@@ -90,9 +91,34 @@ struct TopicSpec {
   std::vector<SubscriptionSpec> subscriptions;
 };
 
+// A resource whose declaration maps onto one API call's members (CloudWatch's PutMetricAlarm,
+// EventBridge's PutRule): the members, in AWS's names, as that call takes them.
+using Members = std::vector<std::pair<std::string, protocol::Value>>;
+
+struct AlarmSpec {
+  Where at;
+  Scope scope;
+  std::string name;
+  Members members;  // PutMetricAlarm's, AlarmName aside
+};
+
+struct TargetSpec {
+  Where at;
+  protocol::Value target;  // EventBridge Target: Id, Arn, Input, InputPath
+};
+
+struct RuleSpec {
+  Where at;
+  Scope scope;
+  std::string name;
+  std::string bus = "default";
+  Members members;  // PutRule's: Description, EventPattern, ScheduleExpression, State
+  std::vector<TargetSpec> targets;
+};
+
 // The kinds `prune` may name.
 inline const std::set<std::string>& PrunableKinds() {
-  static const std::set<std::string> kinds{"queues", "parameters", "topics"};
+  static const std::set<std::string> kinds{"queues", "parameters", "topics", "alarms", "rules"};
   return kinds;
 }
 
@@ -104,8 +130,11 @@ struct Spec {
   std::vector<QueueSpec> queues;
   std::vector<ParameterSpec> parameters;
   std::vector<TopicSpec> topics;
+  std::vector<AlarmSpec> alarms;
+  std::vector<RuleSpec> rules;
   bool empty() const {
-    return keys.empty() && queues.empty() && parameters.empty() && topics.empty();
+    return keys.empty() && queues.empty() && parameters.empty() && topics.empty() &&
+           alarms.empty() && rules.empty();
   }
 };
 

@@ -72,6 +72,26 @@ def test_storefront_exists_after_start(storefront):
     assert [m["Body"] for m in got] == ["order 42"]
 
 
+def test_alarm_and_rule_exist_after_start(storefront):
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+    cw = session.client("cloudwatch", endpoint_url=storefront.endpoint, config=CFG)
+    events = session.client("events", endpoint_url=storefront.endpoint, config=CFG)
+    alarm = cw.describe_alarms(AlarmNames=["storefront-prod-dlq-not-empty"])["MetricAlarms"][0]
+    assert alarm["AlarmActions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:storefront-alerts"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": "storefront-prod-domain-operations-dlq"}]
+    assert alarm["Threshold"] == 0.0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    rule = events.describe_rule(Name="storefront-prod-order-placed")
+    assert json.loads(rule["EventPattern"]) == {"source": ["storefront"], "detail-type": ["OrderPlaced"]}
+    targets = events.list_targets_by_rule(Rule="storefront-prod-order-placed")["Targets"]
+    assert [t["Arn"] for t in targets] == [f"arn:aws:sqs:{REGION}:{ACCOUNT}:storefront-prod-domain-operations"]
+    # An event reaches the queue through the provisioned rule.
+    events.put_events(Entries=[{"Source": "storefront", "DetailType": "OrderPlaced", "Detail": '{"order": 7}'}])
+    sqs, ssm, _ = clients(storefront.endpoint)
+    prod = ssm.get_parameter(Name="/storefront-prod/sqs/domain-queue-url")["Parameter"]["Value"]
+    body = json.loads(sqs.receive_message(QueueUrl=prod, WaitTimeSeconds=5)["Messages"][0]["Body"])
+    assert body["detail"] == {"order": 7}
+
+
 def test_restart_with_an_edited_file_updates_it(storefront):
     edited = EXAMPLE.replace("VisibilityTimeout = 30, ReceiveMessageWaitTimeSeconds = 20",
                              "VisibilityTimeout = 120")
@@ -140,7 +160,7 @@ def test_plan_shows_what_a_start_would_change(tmp_path):
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 0, done.stderr
     assert "+ queue storefront-dev-domain-operations-dlq (000000000000 us-east-1)\n" in done.stdout
-    assert done.stdout.endswith("Plan: 14 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
+    assert done.stdout.endswith("Plan: 17 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
     srv = Sluice(tmp_path, EXAMPLE, data_dir=tmp_path / "data")
     # While the server runs, its data directory is locked: plan says so.
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))

@@ -312,6 +312,63 @@ rotation = true
   });
 }
 
+TEST(Provision, AlarmsAndRulesWithTheirTargets) {
+  const std::string toml = R"(
+[[provision.queues]]
+name = "orders"
+[[provision.topics]]
+name = "alerts"
+[[provision.alarms]]
+name = "orders-backlog"
+namespace = "AWS/SQS"
+metric = "ApproximateNumberOfMessagesVisible"
+dimensions = { QueueName = "orders" }
+statistic = "Maximum"
+period = 60
+evaluation_periods = 1
+threshold = 100
+comparison = "GreaterThanThreshold"
+alarm_actions = ["alerts"]
+[[provision.rules]]
+name = "order-placed"
+event_pattern = { source = ["storefront"], detail-type = ["OrderPlaced"] }
+[[provision.rules.targets]]
+queue = "orders"
+)";
+  WithServices([&](const Invoker& invoker) {
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "+queue:orders +topic:alerts +alarm:orders-backlog +rule:order-placed ");
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "=queue:orders =topic:alerts =alarm:orders-backlog =rule:order-placed ");
+    std::string edited = toml;
+    edited.replace(edited.find("threshold = 100"), 15, "threshold = 5");
+    edited.replace(edited.rfind("queue = \"orders\""), 16, "topic = \"alerts\"");
+    auto changes = MustApply(MustParse(edited), invoker);
+    ASSERT_EQ(changes.size(), 4u);
+    EXPECT_EQ(fmt::format("{}", fmt::join(changes[2].diff, "|")), "Threshold: 100 -> 5");
+    const std::string rule = fmt::format("{}", fmt::join(changes[3].diff, "|"));
+    EXPECT_NE(rule.find("target alerts: (none) -> {Id=\"alerts\", "
+                        "Arn=\"arn:aws:sns:us-east-1:000000000000:alerts\"}"),
+              std::string::npos)
+        << rule;
+    EXPECT_NE(rule.find("target orders: "), std::string::npos) << rule;
+    EXPECT_EQ(Ops(MustApply(MustParse("[provision]\nprune = [\"alarms\", \"rules\"]\n"), invoker)),
+              "-alarm:orders-backlog -rule:order-placed ");
+  });
+  // A bad value is CloudWatch's error, at the alarm's line.
+  WithServices([&](const Invoker& invoker) {
+    auto r = Apply(MustParse("[[provision.alarms]]\nname = \"a\"\nmetric = \"m\"\n"
+                             "namespace = \"n\"\nperiod = 7\nevaluation_periods = 1\n"
+                             "threshold = 1\ncomparison = \"GreaterThanThreshold\"\n"
+                             "statistic = \"Sum\"\n"),
+                   invoker, ApplyOptions{});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message().rfind("sluice.toml:1: alarm 'a' (000000000000 us-east-1): ", 0),
+              0u)
+        << r.status().message();
+  });
+}
+
 class PlanTest : public ::testing::Test {
  protected:
   std::filesystem::path dir_ =
