@@ -309,6 +309,50 @@ Status ReadRule(const std::string& file, const toml::table& t, const Scope& defa
   });
 }
 
+Status ReadPolicy(const std::string& file, const toml::table& t, const Scope& defaults,
+                  PolicySpec& p) {
+  const std::string section = "provision.policies";
+  p.at = At(file, t);
+  Status s = CheckKeys(file, t, section, {"name", "account", "path", "description", "document"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, p.scope); !s.ok()) return s;
+  for (auto [key, out] : {std::pair{"name", &p.name}, std::pair{"path", &p.path},
+                          std::pair{"description", &p.description}}) {
+    if (s = ReadString(file, t, section, key, *out); !s.ok()) return s;
+  }
+  const toml::node* doc = t.get("document");
+  if (p.name.empty() || doc == nullptr) {
+    return Fail(file, t, "provision.policies: a policy needs a name and a document");
+  }
+  auto text = ValueText(file, *doc, section + ".document");
+  if (!text.ok()) return text.status();
+  p.document = *text;
+  return Status::Ok();
+}
+
+Status ReadUser(const std::string& file, const toml::table& t, const Scope& defaults, UserSpec& u) {
+  const std::string section = "provision.users";
+  u.at = At(file, t);
+  Status s =
+      CheckKeys(file, t, section, {"name", "account", "path", "policies", "managed_policies"});
+  if (!s.ok()) return s;
+  if (s = ReadScope(file, t, section, defaults, u.scope); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "name", u.name); !s.ok()) return s;
+  if (s = ReadString(file, t, section, "path", u.path); !s.ok()) return s;
+  if (u.name.empty()) return Fail(file, t, "provision.users: every user needs a name");
+  if (s = ReadMap(file, t, section, "policies", u.inline_policies); !s.ok()) return s;
+  if (const toml::node* n = t.get("managed_policies")) {
+    const toml::array* list = n->as_array();
+    if (list == nullptr) return Fail(file, *n, section + ".managed_policies must be a list");
+    for (const toml::node& item : *list) {
+      auto v = item.value<std::string>();
+      if (!v) return Fail(file, item, section + ".managed_policies lists policy names or ARNs");
+      u.managed_policies.push_back(*v);
+    }
+  }
+  return Status::Ok();
+}
+
 Status ReadQueue(const std::string& file, const toml::table& t, const Scope& defaults,
                  QueueSpec& q) {
   const std::string section = "provision.queues";
@@ -451,9 +495,9 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
   if (node == nullptr) return spec;
   const toml::table* p = node->as_table();
   if (p == nullptr) return Fail(file, *node, "provision must be a table");
-  Status s = CheckKeys(
-      file, *p, "provision",
-      {"account", "region", "prune", "keys", "queues", "parameters", "topics", "alarms", "rules"});
+  Status s = CheckKeys(file, *p, "provision",
+                       {"account", "region", "prune", "keys", "queues", "parameters", "topics",
+                        "alarms", "rules", "policies", "users"});
   if (!s.ok()) return s;
   if (s = ReadScope(file, *p, "provision", defaults, spec.default_scope); !s.ok()) return s;
   if (const toml::node* prune = p->get("prune")) {
@@ -529,6 +573,38 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
                        });
       !s.ok())
     return s;
+  if (s = ForEachTable(file, *p, "policies",
+                       [&](const toml::table& t) {
+                         PolicySpec policy;
+                         Status r = ReadPolicy(file, t, scope, policy);
+                         if (r.ok()) spec.policies.push_back(std::move(policy));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  if (s = ForEachTable(file, *p, "users",
+                       [&](const toml::table& t) {
+                         UserSpec user;
+                         Status r = ReadUser(file, t, scope, user);
+                         if (r.ok()) spec.users.push_back(std::move(user));
+                         return r;
+                       });
+      !s.ok())
+    return s;
+  // A user's managed policy named without an ARN: a declared policy of its account, else an AWS
+  // managed policy ("ReadOnlyAccess").
+  for (UserSpec& u : spec.users) {
+    for (std::string& name : u.managed_policies) {
+      if (name.rfind("arn:", 0) == 0) continue;
+      auto declared =
+          std::find_if(spec.policies.begin(), spec.policies.end(), [&](const PolicySpec& p) {
+            return p.name == name && p.scope.account == u.scope.account;
+          });
+      name = declared != spec.policies.end()
+                 ? fmt::format("arn:aws:iam::{}:policy{}{}", u.scope.account, declared->path, name)
+                 : "arn:aws:iam::aws:policy/" + name;
+    }
+  }
   // A queue's url_parameter is a String parameter declared with the queue.
   for (const QueueSpec& q : spec.queues) {
     if (q.url_parameter.empty()) continue;

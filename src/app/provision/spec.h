@@ -116,6 +116,25 @@ struct RuleSpec {
   std::vector<TargetSpec> targets;
 };
 
+// An IAM customer managed policy (IAM is global: the region is not used).
+struct PolicySpec {
+  Where at;
+  Scope scope;
+  std::string name;
+  std::string path = "/";
+  std::string description;
+  std::string document;  // JSON
+};
+
+struct UserSpec {
+  Where at;
+  Scope scope;
+  std::string name;
+  std::string path = "/";
+  std::map<std::string, std::string> inline_policies;  // name -> JSON document
+  std::vector<std::string> managed_policies;           // ARNs (names of declared policies resolved)
+};
+
 // The kinds `prune` may name.
 inline const std::set<std::string>& PrunableKinds() {
   static const std::set<std::string> kinds{"queues", "parameters", "topics", "alarms", "rules"};
@@ -132,9 +151,11 @@ struct Spec {
   std::vector<TopicSpec> topics;
   std::vector<AlarmSpec> alarms;
   std::vector<RuleSpec> rules;
+  std::vector<PolicySpec> policies;
+  std::vector<UserSpec> users;
   bool empty() const {
     return keys.empty() && queues.empty() && parameters.empty() && topics.empty() &&
-           alarms.empty() && rules.empty();
+           alarms.empty() && rules.empty() && policies.empty() && users.empty();
   }
 };
 

@@ -84,6 +84,11 @@ def test_alarm_and_rule_exist_after_start(storefront):
     assert json.loads(rule["EventPattern"]) == {"source": ["storefront"], "detail-type": ["OrderPlaced"]}
     targets = events.list_targets_by_rule(Rule="storefront-prod-order-placed")["Targets"]
     assert [t["Arn"] for t in targets] == [f"arn:aws:sqs:{REGION}:{ACCOUNT}:storefront-prod-domain-operations"]
+    iam = session.client("iam", endpoint_url=storefront.endpoint, config=CFG)
+    assert iam.get_user(UserName="storefront-worker")["User"]["UserName"] == "storefront-worker"
+    attached = iam.list_attached_user_policies(UserName="storefront-worker")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [f"arn:aws:iam::{ACCOUNT}:policy/storefront-queues"]
+    assert iam.list_user_policies(UserName="storefront-worker")["PolicyNames"] == ["read-parameters"]
     # An event reaches the queue through the provisioned rule.
     events.put_events(Entries=[{"Source": "storefront", "DetailType": "OrderPlaced", "Detail": '{"order": 7}'}])
     sqs, ssm, _ = clients(storefront.endpoint)
@@ -160,7 +165,7 @@ def test_plan_shows_what_a_start_would_change(tmp_path):
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))
     assert done.returncode == 0, done.stderr
     assert "+ queue storefront-dev-domain-operations-dlq (000000000000 us-east-1)\n" in done.stdout
-    assert done.stdout.endswith("Plan: 17 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
+    assert done.stdout.endswith("Plan: 19 to create, 0 to update, 0 to delete, 0 unchanged.\n"), done.stdout
     srv = Sluice(tmp_path, EXAMPLE, data_dir=tmp_path / "data")
     # While the server runs, its data directory is locked: plan says so.
     done = plan(tmp_path, "--data-dir", str(tmp_path / "data"))

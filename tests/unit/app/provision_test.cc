@@ -369,6 +369,34 @@ queue = "orders"
   });
 }
 
+TEST(Provision, IamPoliciesAndUsers) {
+  const std::string toml = R"(
+[[provision.policies]]
+name = "storefront-queues"
+document = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sqs:*", Resource = "*" }] }
+[[provision.users]]
+name = "storefront-worker"
+managed_policies = ["storefront-queues"]
+policies = { read-params = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*"}]}' }
+)";
+  WithServices([&](const Invoker& invoker) {
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "+policy:storefront-queues +user:storefront-worker ");
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "=policy:storefront-queues =user:storefront-worker ");
+    std::string edited = toml;
+    edited.replace(edited.find("\"sqs:*\""), 7, "\"sqs:SendMessage\"");
+    edited.replace(edited.find("policies = { read-params"), 24, "policies = { read-more");
+    auto changes = MustApply(MustParse(edited), invoker);
+    ASSERT_EQ(changes.size(), 2u);
+    EXPECT_EQ(changes[0].op, Change::Op::kUpdate);
+    EXPECT_EQ(fmt::format("{}", fmt::join(changes[1].diff, "|")),
+              "policy read-more: added|policy read-params: removed");
+    EXPECT_EQ(Ops(MustApply(MustParse(edited), invoker)),
+              "=policy:storefront-queues =user:storefront-worker ");
+  });
+}
+
 class PlanTest : public ::testing::Test {
  protected:
   std::filesystem::path dir_ =
