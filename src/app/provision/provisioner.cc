@@ -1193,7 +1193,7 @@ class Run {
     return out;
   }
 
-  Where PruneWhere() const { return Where{spec_.file, 0}; }
+  Where PruneWhere() const { return spec_.prune_at; }
 
   Status PruneQueues() {
     if (!spec_.prune.count("queues")) return Status::Ok();

@@ -500,7 +500,9 @@ Result<Spec> FromTable(const toml::table& root, const std::string& file, const S
                         "alarms", "rules", "policies", "users"});
   if (!s.ok()) return s;
   if (s = ReadScope(file, *p, "provision", defaults, spec.default_scope); !s.ok()) return s;
+  spec.prune_at = Where{file, 0};
   if (const toml::node* prune = p->get("prune")) {
+    spec.prune_at = At(file, *prune);
     if (auto all = prune->value_exact<bool>()) {
       if (*all) spec.prune = PrunableKinds();
     } else if (const toml::array* kinds = prune->as_array()) {

@@ -145,6 +145,7 @@ struct Spec {
   std::string file;
   Scope default_scope;
   std::set<std::string> prune;  // kinds whose undeclared resources are deleted
+  Where prune_at;               // the `prune` line (what deleting names when it fails)
   std::vector<KeySpec> keys;
   std::vector<QueueSpec> queues;
   std::vector<ParameterSpec> parameters;

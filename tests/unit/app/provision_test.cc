@@ -397,6 +397,43 @@ policies = { read-params = '{"Version":"2012-10-17","Statement":[{"Effect":"Allo
   });
 }
 
+TEST(Provision, FifoQueues) {
+  const std::string toml = R"(
+[[provision.queues]]
+name = "orders.fifo"
+fifo = true
+attributes = { ContentBasedDeduplication = true }
+dead_letter = { queue = "orders-dlq.fifo", max_receive_count = 5 }
+[[provision.queues]]
+name = "orders-dlq.fifo"
+fifo = true
+)";
+  WithServices([&](const Invoker& invoker) {
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "+queue:orders-dlq.fifo +queue:orders.fifo ");
+    auto attrs = QueueAttributes(invoker, "orders.fifo");
+    EXPECT_EQ(attrs["FifoQueue"], "true");
+    EXPECT_EQ(attrs["ContentBasedDeduplication"], "true");
+    EXPECT_EQ(Ops(MustApply(MustParse(toml), invoker)),
+              "=queue:orders-dlq.fifo =queue:orders.fifo ");
+    std::string edited = toml;
+    edited.replace(edited.find("attributes = { ContentBasedDeduplication = true }"), 49, "");
+    auto changes = MustApply(MustParse(edited), invoker);
+    EXPECT_EQ(fmt::format("{}", fmt::join(changes[1].diff, "|")),
+              "ContentBasedDeduplication: \"true\" -> \"false\"");
+  });
+  // fifo = true on a name without .fifo is SQS's error, at the queue's line.
+  WithServices([&](const Invoker& invoker) {
+    auto r = Apply(MustParse("[[provision.queues]]\nname = \"plain\"\nfifo = true\n"), invoker,
+                   ApplyOptions{});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(
+        r.status().message().rfind("sluice.toml:1: queue 'plain' (000000000000 us-east-1): ", 0),
+        0u)
+        << r.status().message();
+  });
+}
+
 class PlanTest : public ::testing::Test {
  protected:
   std::filesystem::path dir_ =
