@@ -18,9 +18,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The file's IAM users must not be [auth] users: the IAM API refuses those names
+// (EntityAlreadyExists), and provisioning, which acts without [auth], must refuse them too.
 Result<Spec> SpecOf(const app::Config& config) {
   if (config.config_file.empty()) return Spec{};
-  return LoadSpec(config.config_file, Scope{config.account_id, config.region});
+  auto spec = LoadSpec(config.config_file, Scope{config.account_id, config.region});
+  if (!spec.ok()) return spec;
+  for (const UserSpec& u : spec->users) {
+    for (const auto& configured : config.auth.users) {
+      if (configured.name == u.name && configured.account_id == u.scope.account) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      fmt::format("{}: user '{}' ({}): EntityAlreadyExists: User with name {} "
+                                  "already exists (it is configured in [auth]).",
+                                  u.at.Text(), u.name, u.scope.account, u.name));
+      }
+    }
+  }
+  return spec;
 }
 
 // Whether another process holds the RocksDB LOCK of `dir` (a POSIX record lock on dir/LOCK).

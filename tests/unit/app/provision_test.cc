@@ -517,6 +517,11 @@ TEST_F(PlanTest, ExitsNonZeroWhenSomethingCannotBeApplied) {
   std::string out;
   EXPECT_EQ(Plan("[[provision.queues]]\nname = \"bad name!\"\n", out), 1);
   EXPECT_EQ(out, "");
+  // An IAM user of the file that [auth] configures: refused as the IAM API refuses it.
+  EXPECT_EQ(Plan("[auth]\n[[auth.users]]\nname = \"alice\"\naccess_key_id = \"AKIAALICE\"\n"
+                 "secret_access_key = \"s\"\n\n[[provision.users]]\nname = \"alice\"\n",
+                 out),
+            1);
 }
 
 }  // namespace
