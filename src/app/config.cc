@@ -405,7 +405,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
   if (Status s = CheckKeys(
-          root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring"});
+          root, "",
+          {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring", "provision"});
       !s.ok())
     return s;
   Status s;
@@ -494,6 +495,7 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (s = Read(*t, "log", "file", config.log_file); !s.ok()) return s;
     if (s = Read(*t, "log", "access", config.log_access); !s.ok()) return s;
   }
+  config.config_file = path;
   return Status::Ok();
 }
 

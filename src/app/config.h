@@ -75,6 +75,9 @@ struct Config {
   bool testing_adjustable_clock = false;
   // [monitoring] sqs_metrics: count the AWS/SQS metrics (docs/cloudwatch.md). On by default.
   bool sqs_metrics = true;
+  // [provision]: resources declared in the file, applied at every start (docs/provisioning.md).
+  // The section is read by app/provision from `config_file` (the file LoadConfigFile read).
+  std::string config_file;
 };
 
 // Reads a TOML file into `config` (only keys present override). Unknown keys are errors, so a

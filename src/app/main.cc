@@ -1,4 +1,5 @@
-// sluice: an AWS-compatible messaging server. Subcommands: serve, bench, backup, restore, version.
+// sluice: an AWS-compatible messaging server. Subcommands: serve, plan, bench, backup, restore,
+// version.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -9,6 +10,7 @@
 #include "app/backup.h"
 #include "app/bench/bench.h"
 #include "app/config.h"
+#include "app/provision/plan.h"
 #include "app/server.h"
 
 int main(int argc, char** argv) {
@@ -34,6 +36,18 @@ int main(int argc, char** argv) {
   serve->add_flag("--test-mode", config.testing_adjustable_clock,
                   "serve the test-control API on the admin port (move the server's clock "
                   "forward); never in production");
+
+  // `sluice plan`: what a start would provision, without changing anything.
+  std::string plan_log_level = "error";
+  auto* plan = app.add_subcommand(
+      "plan",
+      "Print what a start with --config would create, update or delete (docs/provisioning.md)");
+  plan->add_option("--config", config_file, "TOML configuration file")->required();
+  plan->add_option("--data-dir", config.data_dir, "directory of the embedded store (./data)");
+  plan->add_flag("--ephemeral", config.ephemeral, "plan against an empty, in-memory state");
+  plan->add_option("--listen", config.listen, "the API address queue URLs are built on");
+  plan->add_option("--public-host", config.public_host, "host[:port] to put in queue URLs");
+  plan->add_option("--log-level", plan_log_level, "trace|debug|info|warn|error|off (error)");
 
   sluice::bench::BenchOptions bench_options;
   auto* bench = app.add_subcommand("bench", "Load generator for any SQS endpoint (JSON protocol)");
@@ -64,7 +78,8 @@ int main(int argc, char** argv) {
   // Flags override the file: parse once to find --config, load it, then parse again so that
   // explicitly given flags win over file values.
   CLI11_PARSE(app, argc, argv);
-  if ((serve->parsed() || backup->parsed() || restore->parsed()) && !config_file.empty()) {
+  if ((serve->parsed() || plan->parsed() || backup->parsed() || restore->parsed()) &&
+      !config_file.empty()) {
     sluice::app::Config from_file;
     if (auto s = sluice::app::LoadConfigFile(config_file, from_file); !s.ok()) {
       std::fprintf(stderr, "sluice: %s\n", s.message().c_str());
@@ -74,7 +89,13 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
   }
 
-  if (serve->parsed()) return sluice::app::RunServer(config);
+  if (serve->parsed()) {
+    return sluice::app::RunServer(config, sluice::provision::ApplyAtStart(config));
+  }
+  if (plan->parsed()) {
+    config.log_level = plan_log_level;
+    return sluice::provision::Plan(config, stdout);
+  }
   if (bench->parsed()) return sluice::bench::RunBench(bench_options);
   if (backup->parsed()) {
     backup_options.offline = backup_dir->count() > 0;

@@ -86,17 +86,21 @@ void RaiseFileLimit(std::int64_t max_connections) {
 // never changes and requests reach it without a lock.
 class Serving {
  public:
-  Serving(const Config& config, Clock& clock, std::vector<std::string> own_addresses)
-      : config_(config), clock_(clock), own_addresses_(std::move(own_addresses)) {}
+  Serving(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
+          StartHook hook)
+      : config_(config),
+        clock_(clock),
+        own_addresses_(std::move(own_addresses)),
+        hook_(std::move(hook)) {}
 
-  int Build() {
+  // False with the exit status to stop with (a failure, or the hook's decision).
+  bool Build(int* status) {
     std::unique_ptr<Stack> built;
-    if (int status = Stack::Build(config_, clock_, own_addresses_, built); status != 0) {
-      return status;
-    }
+    *status = Stack::Build(config_, clock_, own_addresses_, hook_, built);
+    if (!built) return false;
     stack_ = std::move(built);
     fixed_ = stack_.get();
-    return 0;
+    return true;
   }
 
   // The API's handler: straight to the stack, or in test mode through the lock, holding the
@@ -161,7 +165,8 @@ class Serving {
       }
     }
     std::unique_ptr<Stack> built;
-    if (Stack::Build(config_, clock_, own_addresses_, built) != 0) {
+    Stack::Build(config_, clock_, own_addresses_, hook_, built);
+    if (!built) {
       return Status(ErrorCode::kInternalError, "cannot build the new state (see the server log)");
     }
     std::lock_guard lock(mu_);
@@ -193,6 +198,7 @@ class Serving {
   const Config& config_;
   Clock& clock_;
   const std::vector<std::string> own_addresses_;
+  const StartHook hook_;
   std::mutex mu_;
   std::shared_ptr<Stack> stack_;
   Stack* fixed_ = nullptr;  // the stack when it can never change
@@ -245,7 +251,13 @@ net::HttpHandler AdminHandler(TestControlOptions test_control, Serving& serving,
 
 }  // namespace
 
-int RunServer(const Config& config) {
+std::string QueueHost(const Config& config) {
+  if (!config.public_host.empty()) return config.public_host;
+  const std::string& listen = config.listen != "off" ? config.listen : config.tls_listen;
+  return listen.rfind(':', 0) == 0 ? "127.0.0.1" + listen : listen;
+}
+
+int RunServer(const Config& config, const StartHook& before_listen) {
   if (Status logging = SetUpLogging(config); !logging.ok()) {
     spdlog::error("{}", logging.message());
     return 2;
@@ -304,8 +316,9 @@ int RunServer(const Config& config) {
     own_addresses.push_back(fmt::format("{}:{}", (*addr)->host, (*addr)->port));
     own_addresses.push_back(fmt::format("localhost:{}", (*addr)->port));
   }
-  Serving serving(config, control_clock, std::move(own_addresses));
-  if (int status = serving.Build(); status != 0) return status;
+  // Provisioning (before_listen) runs at every build: at start, and after a test-mode reset.
+  Serving serving(config, control_clock, std::move(own_addresses), before_listen);
+  if (int status = 0; !serving.Build(&status)) return status;
   // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
   MemoryReclaimer reclaimer(clock);
   reclaimer.Start();

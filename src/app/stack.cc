@@ -14,6 +14,7 @@
 #include "app/alarm_notifier.h"
 #include "app/backup.h"
 #include "app/logging.h"
+#include "app/server.h"
 #include "app/sns_meter.h"
 #include "auth/auth.h"
 #include "auth/session_token.h"
@@ -66,7 +67,8 @@ struct Stack::Parts {
 
   int OpenStores(const Config& config);
   int MakeAuth(const Config& config);
-  int BuildServices(const Config& config, std::vector<std::string> own_addresses);
+  int BuildServices(const Config& config, std::vector<std::string> own_addresses,
+                    const StartHook& hook);
 };
 
 // The queue engine over the configured store: in memory (--ephemeral) or RocksDB in data_dir.
@@ -156,7 +158,8 @@ int Stack::Parts::MakeAuth(const Config& config) {
   return 0;
 }
 
-int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> own_addresses) {
+int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> own_addresses,
+                                const StartHook& hook) {
   // Auth "sigv4": every request is verified against the configured users, every action
   // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
   if (config.auth_mode == "sigv4") {
@@ -258,6 +261,22 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
     return 1;
   }
   services.push_back(events::MakeEventsService(platform, events::EventsOptions{}, *event_router));
+  if (hook) {
+    // The same services without authorization: provisioning acts as every account's root. A
+    // service added above must be added here too to be provisioned.
+    services::Platform op = platform;
+    op.auth = nullptr;
+    StartServices start;
+    start.services.push_back(sqs::MakeSqsService(op, sqs_options));
+    start.services.push_back(iam::MakeIamService(op, *iam_directory));
+    start.services.push_back(kms::MakeKmsService(op));
+    start.services.push_back(ssm::MakeSsmService(op));
+    start.services.push_back(sns::MakeSnsService(op, sns_options, *delivery));
+    start.services.push_back(monitoring::MakeMonitoringService(op, *cloudwatch));
+    start.services.push_back(events::MakeEventsService(op, events::EventsOptions{}, *event_router));
+    start.queue_host = QueueHost(config);
+    if (int status = hook(std::move(start)); status >= 0) return -status - 1;
+  }
   RequestDefaults defaults;
   defaults.account_id = config.account_id;
   defaults.region = config.region;
@@ -269,12 +288,14 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
 Stack::Stack() = default;
 
 int Stack::Build(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
-                 std::unique_ptr<Stack>& out) {
+                 const StartHook& hook, std::unique_ptr<Stack>& out) {
   std::unique_ptr<Stack> stack(new Stack());
   stack->parts_ = std::make_unique<Parts>(clock);
   if (int status = stack->parts_->OpenStores(config); status != 0) return status;
-  if (int status = stack->parts_->BuildServices(config, std::move(own_addresses)); status != 0) {
-    return status;
+  // BuildServices: > 0 a failure's exit status, < 0 the hook's decision to stop with -status-1.
+  if (int status = stack->parts_->BuildServices(config, std::move(own_addresses), hook);
+      status != 0) {
+    return status > 0 ? status : -status - 1;
   }
   out = std::move(stack);
   return 0;

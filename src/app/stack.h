@@ -5,6 +5,7 @@
 // reclaimer live outside it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "net/http.h"
+#include "protocol/service.h"
 
 namespace sluice::engine {
 class Engine;
@@ -23,14 +25,24 @@ class CloudWatch;
 
 namespace sluice::app {
 
+// What a start hands to its hook once every service is built and before the API opens
+// (provisioning, docs/provisioning.md): the services as the operator drives them (no
+// authorization: the operator acts as every account's root) and the host queue URLs are built on.
+struct StartServices {
+  std::vector<protocol::ServiceDefinition> services;
+  std::string queue_host;
+};
+// Returns -1 to go on serving, else the exit status to stop with (after stopping what started).
+using StartHook = std::function<int(StartServices&&)>;
+
 class Stack {
  public:
-  // Opens the stores (memory, or RocksDB in config.data_dir) and builds every service on
-  // `clock`. `own_addresses` are the API's host:port forms (SNS refuses to call itself over
-  // HTTP). Returns 0, or the process exit status after logging why (2: configuration, 1: the
-  // store).
+  // Opens the stores (memory, or RocksDB in config.data_dir), builds every service on `clock`,
+  // then runs `hook` (provisioning) when set. `own_addresses` are the API's host:port forms (SNS
+  // refuses to call itself over HTTP). Sets `out` and returns 0; or leaves `out` empty and
+  // returns the exit status: after logging why (2: configuration, 1: the store), or the hook's.
   static int Build(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
-                   std::unique_ptr<Stack>& out);
+                   const StartHook& hook, std::unique_ptr<Stack>& out);
   // Stops the workers if Stop was not called, drops pending timers, closes the stores.
   ~Stack();
   Stack(const Stack&) = delete;

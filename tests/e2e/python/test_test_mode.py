@@ -269,3 +269,25 @@ def test_reset_refused_without_test_mode(server):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=5)
     assert e.value.code == 403
+
+
+def test_reset_returns_to_the_provisioned_state(tmp_path):
+    """A reset rebuilds the state as a start does: what [provision] declares is there again, the
+    rest is gone."""
+    s = Sluice(tmp_path, '[provision]\n[[provision.queues]]\nname = "declared"\n'
+                         'attributes = { VisibilityTimeout = 45 }\nurl_parameter = "/app/declared-url"\n',
+               args=["--test-mode"])
+    try:
+        control = SluiceTestControl(f"http://127.0.0.1:{s.admin}")
+        sqs = aws(s.endpoint, "sqs")
+        declared = sqs.get_queue_url(QueueName="declared")["QueueUrl"]
+        sqs.send_message(QueueUrl=declared, MessageBody="gone after the reset")
+        sqs.create_queue(QueueName="undeclared")
+        control.reset()
+        names = [u.rsplit("/", 1)[1] for u in sqs.list_queues()["QueueUrls"]]
+        assert names == ["declared"]
+        attrs = sqs.get_queue_attributes(QueueUrl=declared, AttributeNames=["All"])["Attributes"]
+        assert attrs["VisibilityTimeout"] == "45" and attrs["ApproximateNumberOfMessages"] == "0"
+        assert aws(s.endpoint, "ssm").get_parameter(Name="/app/declared-url")["Parameter"]["Value"] == declared
+    finally:
+        s.stop()
