@@ -16,6 +16,8 @@
 #include "app/logging.h"
 #include "app/stack.h"
 #include "app/test_control.h"
+#include "auth/auth.h"
+#include "auth/session_token.h"
 #include "common/clock.h"
 #include "common/memory.h"
 #include "engine/engine.h"
@@ -82,21 +84,48 @@ void RaiseFileLimit(std::int64_t max_connections) {
   }
 }
 
+// Auth "sigv4" from [auth]. Returns 0, or the exit status after logging why.
+int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& auth) {
+  auth::AuthConfig auth_config = config.auth;
+  // STS session tokens are sealed with a key derived from the storage master key, so
+  // temporary credentials survive a restart; without one the key is random per process.
+  auto master = LoadMasterKey(config);
+  if (!master.ok()) {
+    spdlog::error("{}", master.status().message());
+    return 2;
+  }
+  if (master->has_value()) {
+    auth_config.session_token_key = auth::DeriveSessionTokenKey(**master);
+  } else {
+    spdlog::info("no master key: STS temporary credentials will not survive a restart");
+  }
+  auto created = auth::Auth::Create(auth_config, clock);
+  if (!created.ok()) {
+    spdlog::error("auth: {}", created.status().message());
+    return 2;
+  }
+  auth = std::move(created).value();
+  spdlog::info("auth sigv4: {} user(s), {} role(s)", config.auth.users.size(),
+               config.auth.roles.size());
+  return 0;
+}
+
 // The stack the listeners serve. In test mode POST /test/reset replaces it (Reset); otherwise it
 // never changes and requests reach it without a lock.
 class Serving {
  public:
-  Serving(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
-          StartHook hook)
+  Serving(const Config& config, Clock& clock, auth::Auth* auth,
+          std::vector<std::string> own_addresses, StartHook hook)
       : config_(config),
         clock_(clock),
+        auth_(auth),
         own_addresses_(std::move(own_addresses)),
         hook_(std::move(hook)) {}
 
   // False with the exit status to stop with (a failure, or the hook's decision).
   bool Build(int* status) {
     std::unique_ptr<Stack> built;
-    *status = Stack::Build(config_, clock_, own_addresses_, hook_, built);
+    *status = Stack::Build(config_, clock_, auth_, own_addresses_, hook_, built);
     if (!built) return false;
     stack_ = std::move(built);
     fixed_ = stack_.get();
@@ -165,7 +194,7 @@ class Serving {
       }
     }
     std::unique_ptr<Stack> built;
-    Stack::Build(config_, clock_, own_addresses_, hook_, built);
+    Stack::Build(config_, clock_, auth_, own_addresses_, hook_, built);
     if (!built) {
       return Status(ErrorCode::kInternalError, "cannot build the new state (see the server log)");
     }
@@ -197,6 +226,7 @@ class Serving {
 
   const Config& config_;
   Clock& clock_;
+  auth::Auth* const auth_;
   const std::vector<std::string> own_addresses_;
   const StartHook hook_;
   std::mutex mu_;
@@ -317,7 +347,13 @@ int RunServer(const Config& config, const StartHook& before_listen) {
     own_addresses.push_back(fmt::format("localhost:{}", (*addr)->port));
   }
   // Provisioning (before_listen) runs at every build: at start, and after a test-mode reset.
-  Serving serving(config, control_clock, std::move(own_addresses), before_listen);
+  // Auth "sigv4": every request is verified against the configured users, every action
+  // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
+  std::unique_ptr<auth::Auth> auth;
+  if (auth_on) {
+    if (int status = MakeAuth(config, control_clock, auth); status != 0) return status;
+  }
+  Serving serving(config, control_clock, auth.get(), std::move(own_addresses), before_listen);
   if (int status = 0; !serving.Build(&status)) return status;
   // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
   MemoryReclaimer reclaimer(clock);

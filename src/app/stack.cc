@@ -50,7 +50,7 @@ struct Stack::Parts {
   engine::RocksDbStore* rocks = nullptr;  // the engine's store, when durable (owned by it)
   // Control-plane records, written through to the engine's RocksDB store (or memory only).
   std::unique_ptr<engine::ResourceStore> resources;
-  std::unique_ptr<auth::Auth> auth;
+  auth::Auth* auth = nullptr;  // the server's (it outlives stacks); null with auth "none"
   std::unique_ptr<iam::Directory> iam_directory;
   std::unique_ptr<kms::Keys> keys;
   services::Platform platform;
@@ -66,7 +66,6 @@ struct Stack::Parts {
   bool stopped = false;
 
   int OpenStores(const Config& config);
-  int MakeAuth(const Config& config);
   int BuildServices(const Config& config, std::vector<std::string> own_addresses,
                     const StartHook& hook);
 };
@@ -132,39 +131,8 @@ int Stack::Parts::OpenStores(const Config& config) {
   return 0;
 }
 
-// Auth "sigv4" from [auth]. Returns 0, or the exit status after logging why.
-int Stack::Parts::MakeAuth(const Config& config) {
-  auth::AuthConfig auth_config = config.auth;
-  // STS session tokens are sealed with a key derived from the storage master key, so
-  // temporary credentials survive a restart; without one the key is random per process.
-  auto master = LoadMasterKey(config);
-  if (!master.ok()) {
-    spdlog::error("{}", master.status().message());
-    return 2;
-  }
-  if (master->has_value()) {
-    auth_config.session_token_key = auth::DeriveSessionTokenKey(**master);
-  } else {
-    spdlog::info("no master key: STS temporary credentials will not survive a restart");
-  }
-  auto created = auth::Auth::Create(auth_config, clock);
-  if (!created.ok()) {
-    spdlog::error("auth: {}", created.status().message());
-    return 2;
-  }
-  auth = std::move(created).value();
-  spdlog::info("auth sigv4: {} user(s), {} role(s)", config.auth.users.size(),
-               config.auth.roles.size());
-  return 0;
-}
-
 int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> own_addresses,
                                 const StartHook& hook) {
-  // Auth "sigv4": every request is verified against the configured users, every action
-  // authorized by their policies and the queue's Policy. Nullptr ("none") costs nothing.
-  if (config.auth_mode == "sigv4") {
-    if (int status = MakeAuth(config); status != 0) return status;
-  }
   // IAM: the identities created with the API, beside the configured ones (auth/identity.h).
   iam_directory = std::make_unique<iam::Directory>(*resources, clock);
   if (Status st = iam_directory->Load(); !st.ok()) {
@@ -176,11 +144,11 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
       spdlog::error("auth: {}", st.message());
       return 2;
     }
-    auth->SetDirectory(iam_directory.get());
+    auth->SetDirectory(iam_directory.get());  // until this stack goes (~Stack)
   }
   keys = std::make_unique<kms::Keys>(*resources, clock);
   platform.clock = &clock;
-  platform.auth = auth.get();
+  platform.auth = auth;
   platform.resources = resources.get();
   platform.keys = keys.get();
   // CloudWatch; SQS sees the engine through its metrics counter.
@@ -287,10 +255,12 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
 
 Stack::Stack() = default;
 
-int Stack::Build(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
-                 const StartHook& hook, std::unique_ptr<Stack>& out) {
+int Stack::Build(const Config& config, Clock& clock, auth::Auth* auth,
+                 std::vector<std::string> own_addresses, const StartHook& hook,
+                 std::unique_ptr<Stack>& out) {
   std::unique_ptr<Stack> stack(new Stack());
   stack->parts_ = std::make_unique<Parts>(clock);
+  stack->parts_->auth = auth;
   if (int status = stack->parts_->OpenStores(config); status != 0) return status;
   // BuildServices: > 0 a failure's exit status, < 0 the hook's decision to stop with -status-1.
   if (int status = stack->parts_->BuildServices(config, std::move(own_addresses), hook);
@@ -305,6 +275,7 @@ Stack::~Stack() {
   if (!parts_) return;
   Stop();
   parts_->clock.Close();
+  if (parts_->auth != nullptr) parts_->auth->SetDirectory(nullptr);
 }
 
 void Stack::Handle(net::HttpRequest&& req, net::Responder respond) {

@@ -16,6 +16,9 @@
 #include "net/http.h"
 #include "protocol/service.h"
 
+namespace sluice::auth {
+class Auth;
+}
 namespace sluice::engine {
 class Engine;
 }
@@ -41,8 +44,11 @@ class Stack {
   // then runs `hook` (provisioning) when set. `own_addresses` are the API's host:port forms (SNS
   // refuses to call itself over HTTP). Sets `out` and returns 0; or leaves `out` empty and
   // returns the exit status: after logging why (2: configuration, 1: the store), or the hook's.
-  static int Build(const Config& config, Clock& clock, std::vector<std::string> own_addresses,
-                   const StartHook& hook, std::unique_ptr<Stack>& out);
+  // `auth` (auth "sigv4"; null: "none") outlives the stack: it consults the stack's IAM
+  // directory until the stack goes.
+  static int Build(const Config& config, Clock& clock, auth::Auth* auth,
+                   std::vector<std::string> own_addresses, const StartHook& hook,
+                   std::unique_ptr<Stack>& out);
   // Stops the workers if Stop was not called, drops pending timers, closes the stores.
   ~Stack();
   Stack(const Stack&) = delete;
