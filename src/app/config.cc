@@ -405,7 +405,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
   if (Status s = CheckKeys(
-          root, "", {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring"});
+          root, "",
+          {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring", "console"});
       !s.ok())
     return s;
   Status s;
@@ -486,6 +487,11 @@ Status LoadConfigFile(const std::string& path, Config& config) {
   if (const toml::table* t = section("monitoring")) {
     if (s = CheckKeys(*t, "monitoring", {"sqs_metrics"}); !s.ok()) return s;
     if (s = Read(*t, "monitoring", "sqs_metrics", config.sqs_metrics); !s.ok()) return s;
+  }
+  if (const toml::table* t = section("console")) {
+    if (s = CheckKeys(*t, "console", {"enabled", "require_login"}); !s.ok()) return s;
+    if (s = Read(*t, "console", "enabled", config.console_enabled); !s.ok()) return s;
+    if (s = Read(*t, "console", "require_login", config.console_require_login); !s.ok()) return s;
   }
   if (const toml::table* t = section("log")) {
     if (s = CheckKeys(*t, "log", {"level"}); !s.ok()) return s;

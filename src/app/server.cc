@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "app/alarm_notifier.h"
+#include "app/console/console.h"
 #include "app/sns_meter.h"
 #include "app/test_control.h"
 #include "auth/auth.h"
@@ -243,9 +244,11 @@ int MakeAuth(const Config& config, Clock& clock, std::unique_ptr<auth::Auth>& ou
 }
 
 // The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); in test mode the
-// test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise.
-net::HttpHandler AdminHandler(TestControlOptions test_control, monitoring::CloudWatch* cloudwatch) {
-  return [test_control, cloudwatch](net::HttpRequest&& req, net::Responder respond) {
+// test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise; the web console
+// at / (docs/console.md) unless it is off (null).
+net::HttpHandler AdminHandler(TestControlOptions test_control, monitoring::CloudWatch* cloudwatch,
+                              console::Console* web_console) {
+  return [test_control, cloudwatch, web_console](net::HttpRequest&& req, net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
     const std::string_view path = req.Path();
     if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
@@ -255,6 +258,9 @@ net::HttpHandler AdminHandler(TestControlOptions test_control, monitoring::Cloud
       return respond(std::move(r));
     }
     if (auto answer = TestControl(test_control, req)) return respond(std::move(*answer));
+    if (web_console != nullptr && console::Console::Handles(path)) {
+      return web_console->Handle(std::move(req), std::move(respond));
+    }
     respond(Text(404, "not found\n"));
   };
 }
@@ -458,10 +464,10 @@ int RunServer(const Config& config) {
     dispatcher.Handle(std::move(req), std::move(respond));
   });
 
-  // The admin port: the same timeouts and rate limit, small bodies, few connections; with
+  // The admin port: the same timeouts and rate limit, bodies up to 1 MiB, few connections; with
   // admin_tls = true HTTPS only (the API's certificate).
   net::HttpServerOptions admin_options = ServerOptions(config);
-  admin_options.max_body_bytes = 64 * 1024;
+  admin_options.max_body_bytes = 1024 * 1024;  // the console sends test messages
   admin_options.max_connections = 1024;
   if (admin_addr && config.admin_tls) {
     admin_options.plain_http = false;
@@ -476,7 +482,24 @@ int RunServer(const Config& config) {
   test_control.engine = engine;
   test_control.account = config.account_id;
   test_control.region = config.region;
-  net::HttpServer admin(admin_options, AdminHandler(test_control, &cloudwatch));
+  // The web console runs its requests through the dispatcher, signed as the logged-in user.
+  console::ConsoleOptions console_options;
+  console_options.access =
+      console::ChooseAccess(!admin_addr || IsLoopback(admin_addr->host), auth_on,
+                            config.console_require_login, &console_options.off_reason);
+  console_options.dispatch = [&dispatcher](net::HttpRequest&& req, net::Responder respond) {
+    dispatcher.Handle(std::move(req), std::move(respond));
+  };
+  console_options.auth = auth.get();
+  console_options.engine = engine;
+  console_options.clock = &control_clock;
+  console_options.account = config.account_id;
+  console_options.region = config.region;
+  console_options.test_mode = config.testing_adjustable_clock;
+  console::Console web_console(std::move(console_options));
+  net::HttpServer admin(
+      admin_options,
+      AdminHandler(test_control, &cloudwatch, config.console_enabled ? &web_console : nullptr));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {
