@@ -171,9 +171,10 @@ test("a read-only user sees queues but cannot purge", async () => step("read-onl
   await page.getByRole("heading", { name: "orders", exact: true }).waitFor();
   await page.getByRole("button", { name: "Purge" }).click();
   await status().getByText(/AccessDenied/).waitFor();
-  // The message is still there.
+  // The message is still there (in flight since the last receive): the peek shows it.
   await page.getByRole("button", { name: "Refresh" }).click();
   await page.getByRole("heading", { name: "orders", exact: true }).waitFor();
+  await page.locator("tr", { hasText: '"order": 42' }).getByText("in flight").waitFor();
 }));
 
 test("topics, alarms and dashboards pages answer", async () => step("other-pages", async () => {
