@@ -15,7 +15,8 @@ shift $(( $# >= 2 ? 2 : $# ))
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(fuzz_http_request fuzz_query_decoder fuzz_json_decoder fuzz_policy
                                fuzz_sigv4 fuzz_validation fuzz_filter_policy fuzz_metric_records
-                               fuzz_dashboard_body fuzz_iam_records fuzz_event_inputs)
+                               fuzz_dashboard_body fuzz_iam_records fuzz_event_inputs
+                               fuzz_console_session)
 ARTIFACTS=$BUILD/fuzz-artifacts
 mkdir -p "$ARTIFACTS"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -8,7 +8,8 @@ BUILD_PKGS="cmake ninja-build ccache g++ pkg-config libboost1.74-dev librocksdb-
   libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev
   libbenchmark-dev libssl-dev libpcre2-dev"
 TEST_PKGS="python3 python3-boto3 python3-pytest python3-prometheus-client awscli nodejs npm curl openssl
-  clang-14 libclang-rt-14-dev llvm-14"  # clang/compiler-rt: fuzz/ (libFuzzer); llvm: symbolizer
+  clang-14 libclang-rt-14-dev llvm-14 chromium"  # clang/compiler-rt: fuzz/ (libFuzzer); llvm:
+# symbolizer; chromium: the console's browser tests (tests/e2e/console, playwright-core)
 want="$BUILD_PKGS"
 [[ "${1:-}" == "--test" ]] && want="$want $TEST_PKGS"
 
@@ -28,8 +29,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ "${1:-}" == "--test" && -f tests/e2e/js/package-lock.json ]]; then
-  if [[ ! -d tests/e2e/js/node_modules ]] || [[ tests/e2e/js/package-lock.json -nt tests/e2e/js/node_modules ]]; then
-    (cd tests/e2e/js && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+if [[ "${1:-}" == "--test" ]]; then
+  for d in tests/e2e/js tests/e2e/console; do
+    [[ -f $d/package-lock.json ]] || continue
+    if [[ ! -d $d/node_modules ]] || [[ $d/package-lock.json -nt $d/node_modules ]]; then
+      (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
 fi

@@ -404,9 +404,9 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     return Status(ErrorCode::kInvalidParameterValue,
                   fmt::format("{}: {} (line {})", path, e.description(), e.source().begin.line));
   }
-  if (Status s = CheckKeys(
-          root, "",
-          {"server", "storage", "sqs", "sns", "log", "auth", "testing", "monitoring", "provision"});
+  if (Status s = CheckKeys(root, "",
+                           {"server", "storage", "sqs", "sns", "log", "auth", "testing",
+                            "monitoring", "provision", "console"});
       !s.ok())
     return s;
   Status s;
@@ -487,6 +487,11 @@ Status LoadConfigFile(const std::string& path, Config& config) {
   if (const toml::table* t = section("monitoring")) {
     if (s = CheckKeys(*t, "monitoring", {"sqs_metrics"}); !s.ok()) return s;
     if (s = Read(*t, "monitoring", "sqs_metrics", config.sqs_metrics); !s.ok()) return s;
+  }
+  if (const toml::table* t = section("console")) {
+    if (s = CheckKeys(*t, "console", {"enabled", "require_login"}); !s.ok()) return s;
+    if (s = Read(*t, "console", "enabled", config.console_enabled); !s.ok()) return s;
+    if (s = Read(*t, "console", "require_login", config.console_require_login); !s.ok()) return s;
   }
   if (const toml::table* t = section("log")) {
     if (s = CheckKeys(*t, "log", {"level", "format", "file", "access"}); !s.ok()) return s;

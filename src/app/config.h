@@ -73,6 +73,10 @@ struct Config {
   // [testing] clock = "adjustable": the admin port's POST /testing/clock?advance_seconds=N moves
   // the clock of auth and STS (credential expiry, signature times) forward. Tests only.
   bool testing_adjustable_clock = false;
+  // [console] (docs/console.md): the web console on the admin port; require_login asks for an
+  // access key even on loopback with auth "none" (which then refuses the console).
+  bool console_enabled = true;
+  bool console_require_login = false;
   // [monitoring] sqs_metrics: count the AWS/SQS metrics (docs/cloudwatch.md). On by default.
   bool sqs_metrics = true;
   // [provision]: resources declared in the file, applied at every start (docs/provisioning.md).

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "app/console/console.h"
 #include "app/logging.h"
 #include "app/stack.h"
 #include "app/test_control.h"
@@ -235,13 +236,15 @@ class Serving {
 };
 
 // The admin port: /health and /ready; /metrics (Prometheus, docs/metrics.md); in test mode the
-// test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise.
+// test-control API (/test/..., docs/test-mode.md), refused with 403 otherwise; the web console
+// at / (docs/console.md) unless it is off (null).
 // POST /backup with the backup directory as the body (docs/operations.md) writes a consistent
 // online copy of the store, only when the admin port listens on loopback: the path is the
 // server's, and it runs as the server's user.
-net::HttpHandler AdminHandler(TestControlOptions test_control, Serving& serving,
-                              bool loopback_only) {
-  return [test_control, &serving, loopback_only](net::HttpRequest&& req, net::Responder respond) {
+net::HttpHandler AdminHandler(TestControlOptions test_control, Serving& serving, bool loopback_only,
+                              console::Console* web_console) {
+  return [test_control, &serving, loopback_only, web_console](net::HttpRequest&& req,
+                                                              net::Responder respond) {
     if (req.rate_limited) return respond(Text(429, "too many requests\n"));
     const std::string_view path = req.Path();
     if (path == "/health" || path == "/ready") return respond(Text(200, "ok\n"));
@@ -275,6 +278,9 @@ net::HttpHandler AdminHandler(TestControlOptions test_control, Serving& serving,
       return respond(std::move(r));
     }
     if (auto answer = TestControl(test_control, req)) return respond(std::move(*answer));
+    if (web_console != nullptr && console::Console::Handles(path)) {
+      return web_console->Handle(std::move(req), std::move(respond));
+    }
     respond(Text(404, "not found\n"));
   };
 }
@@ -371,13 +377,14 @@ int RunServer(const Config& config, const StartHook& before_listen) {
     api_options.tls = TlsFor(config, *tls_addr);
   }
   api_options.threads = config.io_threads;
-  net::HttpServer api(api_options, serving.ApiHandler(test_mode));
+  const net::HttpHandler api_handler = serving.ApiHandler(test_mode);
+  net::HttpServer api(api_options, api_handler);
 
-  // The admin port: the same timeouts and rate limit, small bodies, few connections; with
+  // The admin port: the same timeouts and rate limit, bodies up to 1 MiB, few connections; with
   // admin_tls = true HTTPS only (the API's certificate). One thread: the test-control API's
-  // reset and inspection never run at the same time.
+  // reset, inspection and the console's peek never run at the same time.
   net::HttpServerOptions admin_options = ServerOptions(config);
-  admin_options.max_body_bytes = 64 * 1024;
+  admin_options.max_body_bytes = 1024 * 1024;  // the console sends test messages
   admin_options.max_connections = 1024;
   if (admin_addr && config.admin_tls) {
     admin_options.plain_http = false;
@@ -396,9 +403,24 @@ int RunServer(const Config& config, const StartHook& before_listen) {
   test_control.reset = [&serving] { return serving.Reset(); };
   test_control.account = config.account_id;
   test_control.region = config.region;
+  // The web console runs its requests through the API's own handler, signed as the logged-in
+  // user.
+  console::ConsoleOptions console_options;
+  console_options.access =
+      console::ChooseAccess(!admin_addr || IsLoopback(admin_addr->host), auth_on,
+                            config.console_require_login, &console_options.off_reason);
+  console_options.dispatch = api_handler;
+  console_options.auth = auth.get();
+  console_options.engine = test_control.engine;
+  console_options.clock = &control_clock;
+  console_options.account = config.account_id;
+  console_options.region = config.region;
+  console_options.test_mode = config.testing_adjustable_clock;
+  console::Console web_console(std::move(console_options));
   net::HttpServer admin(
       admin_options,
-      AdminHandler(test_control, serving, admin_addr.has_value() && IsLoopback(admin_addr->host)));
+      AdminHandler(test_control, serving, admin_addr.has_value() && IsLoopback(admin_addr->host),
+                   config.console_enabled ? &web_console : nullptr));
 
   if (!api.Start()) return 1;
   if (admin_addr && !admin.Start()) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "app/console/peek_json.h"
 #include "common/encoding.h"
 #include "common/json_record.h"
 
@@ -88,18 +89,6 @@ net::HttpResponse TestingClock(AdjustableClock& clock, const net::HttpRequest& r
 using json_record::Str;
 using json_record::Writer;
 
-const char* StateName(engine::PeekedMessage::State s) {
-  switch (s) {
-    case engine::PeekedMessage::State::kVisible:
-      return "visible";
-    case engine::PeekedMessage::State::kInFlight:
-      return "in_flight";
-    case engine::PeekedMessage::State::kDelayed:
-      return "delayed";
-  }
-  return "visible";
-}
-
 // GET /test/queue/messages?name=NAME[&account=ID][&region=REGION][&max=N]: the queue's messages in
 // every state, oldest first, as JSON, without receiving them (docs/test-mode.md).
 net::HttpResponse QueueMessages(const TestControlOptions& o, const net::HttpRequest& req) {
@@ -127,49 +116,7 @@ net::HttpResponse QueueMessages(const TestControlOptions& o, const net::HttpRequ
   Writer w(buf);
   w.StartObject();
   w.Key("messages");
-  w.StartArray();
-  for (const engine::PeekedMessage& p : *peeked) {
-    const engine::ReceivedMessage& m = p.message;
-    w.StartObject();
-    Str(w, "State", StateName(p.state));
-    if (p.state != engine::PeekedMessage::State::kVisible) {
-      w.Key("VisibleAt");
-      w.Int64(p.visible_at_ms);
-    }
-    Str(w, "MessageId", m.message_id);
-    Str(w, "Body", m.body);
-    Str(w, "MD5OfBody", m.md5_of_body);
-    w.Key("Attributes");
-    w.StartObject();
-    Str(w, "SenderId", m.sender_id);
-    Str(w, "SentTimestamp", std::to_string(m.sent_timestamp));
-    Str(w, "ApproximateReceiveCount", std::to_string(m.receive_count));
-    if (m.receive_count > 0) {
-      Str(w, "ApproximateFirstReceiveTimestamp", std::to_string(m.first_receive_timestamp));
-    }
-    if (m.group_id) Str(w, "MessageGroupId", *m.group_id);
-    if (m.dedup_id) Str(w, "MessageDeduplicationId", *m.dedup_id);
-    if (m.sequence_number) Str(w, "SequenceNumber", *m.sequence_number);
-    if (m.trace_header) Str(w, "AWSTraceHeader", *m.trace_header);
-    if (m.dead_letter_source_arn) Str(w, "DeadLetterQueueSourceArn", *m.dead_letter_source_arn);
-    w.EndObject();
-    w.Key("MessageAttributes");
-    w.StartObject();
-    for (const engine::MessageAttribute& a : m.attributes) {
-      w.Key(a.name.data(), static_cast<rapidjson::SizeType>(a.name.size()));
-      w.StartObject();
-      Str(w, "DataType", a.data_type);
-      if (a.binary) {
-        Str(w, "BinaryValue", Base64Encode(a.value));
-      } else {
-        Str(w, "StringValue", a.value);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
+  console::WritePeekedMessages(w, *peeked);
   w.EndObject();
   return Answer(200, std::string(buf.GetString(), buf.GetSize()), "application/json");
 }

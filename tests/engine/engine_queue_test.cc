@@ -345,6 +345,26 @@ TYPED_TEST(EngineTest, PeekShowsEveryStateAndChangesNothing) {
   EXPECT_FALSE(this->engine_->Peek(this->Q("missing"), 10).ok());
 }
 
+// A queue of over 50,000 messages is peeked from its head, not scanned: the oldest messages
+// still come first after the very first ones were received and deleted.
+TYPED_TEST(EngineTest, PeekOfABigQueueReadsItsHead) {
+  ASSERT_TRUE(this->Create("q").ok());
+  for (int b = 0; b < 51; ++b) {
+    std::vector<SendRequest> batch(1000);
+    for (int i = 0; i < 1000; ++i)
+      batch[static_cast<std::size_t>(i)].body = std::to_string(b * 1000 + i);
+    auto res = this->SendAll("q", batch);
+    ASSERT_TRUE(res.ok());
+  }
+  auto got = this->Receive("q", 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& m : got) ASSERT_TRUE(this->Delete("q", m.receipt_handle).ok());
+  auto peeked = this->engine_->Peek(this->Q("q"), 5);
+  ASSERT_TRUE(peeked.ok());
+  ASSERT_EQ(peeked->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ((*peeked)[i].message.body, std::to_string(i + 3));
+}
+
 TYPED_TEST(EngineTest, SendOrderAndBatchLimit) {
   ASSERT_TRUE(this->Create("q").ok());
   for (int i = 0; i < 15; ++i) this->Send("q", "m" + std::to_string(i));

@@ -599,8 +599,28 @@ Result<std::vector<PeekedMessage>> Impl::Peek(const QueueId& id, std::size_t max
     fifo = q->fifo;
     now = clock_.NowMs();
     std::vector<std::uint64_t> seqs;
-    seqs.reserve(q->messages.size());
-    for (const auto& [seq, r] : q->messages) seqs.push_back(seq);
+    // A big queue: the head only, probing sequence numbers upward from the oldest message's (the
+    // retention heap's top; stale entries of messages gone are dropped as OldestMessageAgeMs
+    // does), within a budget; a queue with many gaps there falls back to the scan below.
+    constexpr std::size_t kScanBelow = 50'000;
+    if (q->messages.size() > kScanBelow) {
+      while (!q->retention.empty() && !q->messages.contains(q->retention.Top().seq)) {
+        q->retention.Pop();
+      }
+      if (!q->retention.empty()) {
+        const std::uint64_t end = q->next_seq.load();
+        std::size_t budget = 4 * max + 10'000;
+        for (std::uint64_t seq = q->retention.Top().seq; seq < end && budget > 0; ++seq, --budget) {
+          if (q->messages.contains(seq)) seqs.push_back(seq);
+          if (seqs.size() == max) break;
+        }
+      }
+      if (seqs.size() < max && seqs.size() < q->messages.size()) seqs.clear();
+    }
+    if (seqs.empty()) {
+      seqs.reserve(q->messages.size());
+      for (const auto& [seq, r] : q->messages) seqs.push_back(seq);
+    }
     const std::size_t n = std::min(max, seqs.size());
     std::partial_sort(seqs.begin(), seqs.begin() + static_cast<std::ptrdiff_t>(n), seqs.end());
     picks.reserve(n);
