@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
                     "admin address HOST:PORT for /health (default 127.0.0.1:9325)");
   serve->add_flag("--ephemeral", config.ephemeral, "keep everything in memory only");
   serve->add_option("--data-dir", config.data_dir, "directory of the embedded store (./data)");
+  serve->add_option("--backend", config.backend,
+                    "storage backend: embedded (default) or postgres (docs/postgres.md)");
+  serve->add_option("--postgres-url", config.postgres_url,
+                    "PostgreSQL URL for --backend postgres (postgresql://user@host:5432/db)");
   serve->add_option("--log-level", config.log_level, "trace|debug|info|warn|error|off");
   serve->add_option("--public-host", config.public_host,
                     "host[:port] to put in queue URLs (default: the request's Host header)");

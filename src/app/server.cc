@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/memory.h"
 #include "engine/local/local_engine.h"
+#include "engine/postgres/pg_engine.h"
 #include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_client.h"
@@ -161,6 +162,29 @@ int OpenEngine(const Config& config, Clock& clock, OpenedEngine& out) {
   engine::EngineOptions engine_options;
   engine_options.region = config.region;
   out.description = "memory (ephemeral)";
+  if (config.backend != "embedded" && config.backend != "postgres") {
+    spdlog::error("storage.backend must be \"embedded\" or \"postgres\", not \"{}\"",
+                  config.backend);
+    return 2;
+  }
+  if (config.backend == "postgres") {
+    engine::PgEngineOptions pg;
+    pg.url = config.postgres_url;
+    if (pg.url.empty()) {
+      spdlog::error("storage.backend \"postgres\" needs storage.postgres_url (--postgres-url)");
+      return 2;
+    }
+    auto opened = engine::OpenPgEngine(clock, engine_options, pg);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the PostgreSQL backend: {}", opened.status().message());
+      return 1;
+    }
+    out.engine = std::move(opened).value();
+    // Not shared between nodes yet (docs/postgres.md): control-plane records in memory.
+    out.resources = engine::OpenResourceStore().value();
+    out.description = "PostgreSQL";
+    return 0;
+  }
   if (config.ephemeral) {
     out.engine = engine::NewLocalEngine(clock, engine_options);
     out.resources = engine::OpenResourceStore().value();

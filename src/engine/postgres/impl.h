@@ -39,8 +39,9 @@ struct Waiter {
   ReceiveRequest request;  // wait_seconds 0: each attempt is a short poll
   std::mutex mu;
   bool finished = false;
-  bool busy = false;   // an attempt is under way
-  bool again = false;  // woken while busy: try once more
+  bool busy = false;    // an attempt is under way
+  bool again = false;   // woken while busy: try once more
+  bool queued = false;  // an attempt is posted and has not started: wakes coalesce
 };
 
 Status ApplySchema(Conn& c, const std::string& schema);

@@ -609,6 +609,7 @@ void Impl::Park(const QueueId& id, std::uint64_t qkey, const ReceiveRequest& r, 
 void Impl::Attempt(const std::shared_ptr<Waiter>& w) {
   {
     std::lock_guard lock(w->mu);
+    w->queued = false;
     if (w->finished) return;
     if (w->busy) {
       w->again = true;
@@ -660,6 +661,15 @@ void Impl::Wake(std::uint64_t qkey) {
   std::shared_ptr<Impl> self = weak_from_this().lock();
   if (!self) return;
   for (auto& w : ws) {
+    {
+      std::lock_guard lock(w->mu);
+      if (w->finished || w->queued) continue;
+      if (w->busy) {
+        w->again = true;
+        continue;
+      }
+      w->queued = true;
+    }
     Post([self, w] { self->Attempt(w); });
   }
 }
