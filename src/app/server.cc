@@ -362,7 +362,7 @@ int RunServer(const Config& config) {
     }
     auth->SetDirectory(&iam_directory);
   }
-  if (!config.ephemeral) {
+  if (!config.ephemeral && config.backend != "postgres") {  // postgres: identities in memory
     if (auto key = LoadMasterKey(config); key.ok() && !key->has_value()) {
       spdlog::warn(
           "no master key: the secrets of access keys created with the IAM API are stored in "
