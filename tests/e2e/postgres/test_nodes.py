@@ -58,6 +58,8 @@ class Node:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        self.log.close()
+        os.unlink(self.log.name)
 
 
 @pytest.fixture(scope="module")
