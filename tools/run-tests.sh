@@ -18,6 +18,19 @@ suite() {  # suite NAME COMMAND...
   else failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED"; fi
 }
 
+# A private PostgreSQL cluster (tools/pg-fixture.sh) for the suites that run on PostgreSQL: the
+# engine suite's Postgres configuration and the e2e pass against a node on PostgreSQL. Stopped
+# and removed on exit.
+if pg_env=$(tools/pg-fixture.sh start); then
+  eval "$pg_env"
+  export SLUICE_TEST_PG_URL
+  trap 'tools/pg-fixture.sh stop "$SLUICE_PG_FIXTURE_DIR"' EXIT
+  echo "PostgreSQL test cluster: $SLUICE_TEST_PG_URL"
+else
+  echo "PostgreSQL test cluster did not start: the PostgreSQL suites will be skipped"
+  failed=$((failed + 1)); failures+=("postgres fixture")
+fi
+
 if command -v clang-format >/dev/null && [[ -d .git ]]; then
   suite "clang-format" bash -c "clang-format --dry-run --Werror \$(git ls-files '*.cc' '*.h')"
 fi

@@ -440,7 +440,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
   }
   if (const toml::table* t = section("storage")) {
     if (s = CheckKeys(*t, "storage",
-                      {"ephemeral", "data_dir", "durability", "master_key_file", "cache_mb"});
+                      {"ephemeral", "data_dir", "durability", "master_key_file", "cache_mb",
+                       "backend", "postgres_url"});
         !s.ok())
       return s;
     if (s = Read(*t, "storage", "master_key_file", config.master_key_file); !s.ok()) return s;
@@ -453,6 +454,8 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (s = Read(*t, "storage", "ephemeral", config.ephemeral); !s.ok()) return s;
     if (s = Read(*t, "storage", "data_dir", config.data_dir); !s.ok()) return s;
     if (s = Read(*t, "storage", "durability", config.durability); !s.ok()) return s;
+    if (s = Read(*t, "storage", "backend", config.backend); !s.ok()) return s;
+    if (s = Read(*t, "storage", "postgres_url", config.postgres_url); !s.ok()) return s;
     if (config.durability != "fsync" && config.durability != "async") {
       return Status(ErrorCode::kInvalidParameterValue,
                     "storage.durability must be \"fsync\" or \"async\"");

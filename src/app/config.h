@@ -42,6 +42,11 @@ struct Config {
   // [storage]
   bool ephemeral = false;
   std::string data_dir = "./data";
+  // "embedded" (the local engine over RocksDB in data_dir, or memory) or "postgres" (queues and
+  // messages in the PostgreSQL database postgres_url names, shared by every node;
+  // docs/postgres.md).
+  std::string backend = "embedded";
+  std::string postgres_url;
   std::string durability = "fsync";  // "fsync" | "async"
   // Encryption at rest: a file holding the 32-byte master key as 64 hex characters. The
   // environment variable SLUICE_MASTER_KEY (same format) is used when no file is configured.

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
                     "admin address HOST:PORT for /health (default 127.0.0.1:9325)");
   serve->add_flag("--ephemeral", config.ephemeral, "keep everything in memory only");
   serve->add_option("--data-dir", config.data_dir, "directory of the embedded store (./data)");
+  serve->add_option("--backend", config.backend,
+                    "storage backend: embedded (default) or postgres (docs/postgres.md)");
+  serve->add_option("--postgres-url", config.postgres_url,
+                    "PostgreSQL URL for --backend postgres (postgresql://user@host:5432/db)");
   serve->add_option("--log-level", config.log_level, "trace|debug|info|warn|error|off");
   serve->add_option("--log-format", config.log_format, "text|json");
   serve->add_option("--log-file", config.log_file, "log to this file (reopened on SIGHUP)");

@@ -163,6 +163,10 @@ class Serving {
   // built; the old one answers its parked long polls, finishes the requests it holds (up to
   // 30 s), stops and closes its store, whose files are then removed.
   Status Reset() {
+    if (config_.backend == "postgres") {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "reset is not built for the PostgreSQL backend yet: use a fresh database");
+    }
     std::shared_ptr<Stack> old;
     {
       std::lock_guard lock(mu_);

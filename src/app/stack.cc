@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 #include "auth/session_token.h"
 #include "engine/local/local_engine.h"
+#include "engine/postgres/pg_engine.h"
 #include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_client.h"
@@ -75,6 +76,29 @@ int Stack::Parts::OpenStores(const Config& config) {
   engine::EngineOptions engine_options;
   engine_options.region = config.region;
   description = "memory (ephemeral)";
+  if (config.backend != "embedded" && config.backend != "postgres") {
+    spdlog::error("storage.backend must be \"embedded\" or \"postgres\", not \"{}\"",
+                  config.backend);
+    return 2;
+  }
+  if (config.backend == "postgres") {
+    engine::PgEngineOptions pg;
+    pg.url = config.postgres_url;
+    if (pg.url.empty()) {
+      spdlog::error("storage.backend \"postgres\" needs storage.postgres_url (--postgres-url)");
+      return 2;
+    }
+    auto opened = engine::OpenPgEngine(clock, engine_options, pg);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the PostgreSQL backend: {}", opened.status().message());
+      return 1;
+    }
+    engine = std::move(opened).value();
+    // Not shared between nodes yet (docs/postgres.md): control-plane records in memory.
+    resources = engine::OpenResourceStore().value();
+    description = "PostgreSQL";
+    return 0;
+  }
   if (config.ephemeral) {
     engine = engine::NewLocalEngine(clock, engine_options);
     resources = engine::OpenResourceStore().value();
@@ -298,7 +322,10 @@ const std::string& Stack::description() const { return parts_->description; }
 Status Stack::Backup(const std::string& dir) {
   if (parts_->rocks == nullptr) {
     return Status(ErrorCode::kInvalidParameterValue,
-                  "nothing to back up: this server keeps everything in memory (--ephemeral)");
+                  parts_->description == "PostgreSQL"
+                      ? "sluice backup copies the embedded store; back up PostgreSQL with its own "
+                        "tools (pg_dump, pg_basebackup)"
+                      : "nothing to back up: this server keeps everything in memory (--ephemeral)");
   }
   return WriteBackup(*parts_->rocks, dir);
 }

@@ -147,7 +147,10 @@ std::optional<net::HttpResponse> TestControl(const TestControlOptions& o,
     const auto t0 = std::chrono::steady_clock::now();
     if (Status st = o.reset(); !st.ok()) {
       spdlog::error("test mode: reset failed: {}", st.message());
-      return Answer(st.code() == ErrorCode::kServiceUnavailable ? 503 : 500, st.message() + "\n");
+      const int status = st.code() == ErrorCode::kServiceUnavailable      ? 503
+                         : st.code() == ErrorCode::kInvalidParameterValue ? 400
+                                                                          : 500;
+      return Answer(status, st.message() + "\n");
     }
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)

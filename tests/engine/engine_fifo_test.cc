@@ -425,6 +425,7 @@ TYPED_TEST(EngineTest, FifoDelayChangeKeepsOrderAndWakesLongPolls) {
 }
 
 TYPED_TEST(EngineTest, FifoDeadLetterQueue) {
+  SKIP_IF_LACKS("move tasks");
   ASSERT_TRUE(this->Create("dlq.fifo", {{"FifoQueue", "true"}}).ok());
   ASSERT_TRUE(this->Create("std-dlq").ok());
   // Types must match.
@@ -474,6 +475,7 @@ TYPED_TEST(EngineTest, FifoDeadLetterQueue) {
 // A DLQ arrival keeps its receive count, so the FIFO DLQ's delay does not hide it; a move-task
 // arrival is a new, never-received message, so the destination's (retroactive) delay applies.
 TYPED_TEST(EngineTest, FifoDelayAppliesToMoveTaskArrivalsNotDlqArrivals) {
+  SKIP_IF_LACKS("move tasks");
   ASSERT_TRUE(this->Create("dlq.fifo", {{"FifoQueue", "true"}, {"DelaySeconds", "30"}}).ok());
   ASSERT_TRUE(this->Create("src.fifo", {{"FifoQueue", "true"},
                                         {"RedrivePolicy", this->RedrivePolicy("dlq.fifo", 1)}})
@@ -726,6 +728,7 @@ TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
 // ---- fair queues (standard queues with MessageGroupId) ------------------------------------------
 
 TYPED_TEST(EngineTest, FairQueueFavoursQuietTenants) {
+  SKIP_IF_LACKS("fair queues");
   ASSERT_TRUE(this->Create("fair").ok());
   auto send = [&](const std::string& body, const std::string& group) {
     SendRequest r;

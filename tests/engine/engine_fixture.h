@@ -9,6 +9,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -26,8 +27,10 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/ids.h"
 #include "engine/digest.h"
 #include "engine/local/local_engine.h"
+#include "engine/postgres/pg_engine.h"
 #include "engine/rocksdb/rocksdb_store.h"
 #include "engine/sqs_errors.h"
 #include "engine/store.h"
@@ -169,6 +172,55 @@ struct WithRocksDb {
   };
 };
 
+// The PostgreSQL engine over a private schema of the database SLUICE_TEST_PG_URL names (the
+// test runner starts one with tools/pg-fixture.sh); every test gets a fresh schema, dropped at
+// the end. Without the variable the tests are skipped, visibly. A restart opens a new engine on
+// the same schema. Work runs on the caller's thread (no workers), so results are synchronous.
+struct WithPostgres {
+  static constexpr bool kPersistent = true;
+  static constexpr const char* kName = "Postgres";
+  // Features the PostgreSQL engine does not have yet: tests of them are skipped, naming them.
+  static constexpr const char* kMissing[] = {"move tasks", "in-flight limit", "fair queues"};
+  struct Backend {
+    Backend() {
+      const char* url = std::getenv("SLUICE_TEST_PG_URL");
+      if (url && *url) this->url = url;
+      schema = "t_" + HexEncode(RandomBytes(6));
+    }
+    ~Backend() {
+      if (url.empty()) return;
+      PGconn* c = PQconnectdb(url.c_str());
+      if (PQstatus(c) == CONNECTION_OK) {
+        PQclear(PQexec(
+            c, ("SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema + " CASCADE")
+                   .c_str()));
+      }
+      PQfinish(c);
+    }
+    std::unique_ptr<Engine> OpenEngine(Clock& clock, EngineOptions o,
+                                       const std::shared_ptr<CommitTracker>&) {
+      if (url.empty()) return nullptr;
+      PgEngineOptions pg;
+      pg.url = url;
+      pg.schema = schema;
+      pg.worker_threads = 0;
+      pg.max_connections = 4;
+      auto e = OpenPgEngine(clock, std::move(o), pg);
+      if (!e.ok()) {
+        ADD_FAILURE() << "PostgreSQL engine: " << e.status().message();
+        return nullptr;
+      }
+      return std::move(e).value();
+    }
+    std::string url;
+    std::string schema;
+  };
+  static std::string SkipReason(const Backend& b) {
+    return b.url.empty() ? "SLUICE_TEST_PG_URL is not set (tools/pg-fixture.sh starts a server)"
+                         : "";
+  }
+};
+
 // A callback's result, set on any thread; Wait() blocks until it is set (generous timeout).
 template <typename T>
 class Await {
@@ -228,6 +280,20 @@ template <typename Config>
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest() { Open(); }
+  void SetUp() override {
+    if constexpr (requires { Config::SkipReason(backend_); }) {
+      if (std::string why = Config::SkipReason(backend_); !why.empty()) GTEST_SKIP() << why;
+    }
+  }
+  // True (and the caller skips, naming the feature) when this engine lacks `feature`.
+  bool Lacks(std::string_view feature) {
+    if constexpr (requires { Config::kMissing; }) {
+      for (const char* f : Config::kMissing) {
+        if (feature == f) return true;
+      }
+    }
+    return false;
+  }
   ~EngineTest() override {
     Settle();
     engine_.reset();
@@ -239,7 +305,11 @@ class EngineTest : public ::testing::Test {
     engine_.reset();
     EngineOptions o;
     o.max_inflight_per_queue = max_inflight;
-    engine_ = NewLocalEngine(clock_, o, backend_.Open(clock_, tracker_));
+    if constexpr (requires { backend_.OpenEngine(clock_, o, tracker_); }) {
+      engine_ = backend_.OpenEngine(clock_, o, tracker_);
+    } else {
+      engine_ = NewLocalEngine(clock_, o, backend_.Open(clock_, tracker_));
+    }
   }
 
   // Waits for every commit issued so far (and what their callbacks changed in the index).
@@ -381,9 +451,9 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-using Configs =
-    ::testing::Types<NoStore, WithMemoryStore, WithRocksDb<Durability::kFsync, false>,
-                     WithRocksDb<Durability::kAsync, false>, WithRocksDb<Durability::kAsync, true>>;
+using Configs = ::testing::Types<NoStore, WithMemoryStore, WithRocksDb<Durability::kFsync, false>,
+                                 WithRocksDb<Durability::kAsync, false>,
+                                 WithRocksDb<Durability::kAsync, true>, WithPostgres>;
 class ConfigNames {
  public:
   template <typename T>
@@ -392,5 +462,10 @@ class ConfigNames {
   }
 };
 TYPED_TEST_SUITE(EngineTest, Configs, ConfigNames);
+
+// Skips the test when the engine under test does not have `feature` yet (named in the output).
+#define SKIP_IF_LACKS(feature) \
+  if (this->Lacks(feature))    \
+  GTEST_SKIP() << "not built on " << TypeParam::kName << " yet: " << (feature)
 
 }  // namespace sluice::engine::engine_suite

@@ -208,6 +208,7 @@ TYPED_TEST(EngineTest, QueuesAreScopedByRegion) {
 // A dead-letter queue must be in its source's region (and account); dead-letter sources and move
 // tasks follow the ARNs' regions.
 TYPED_TEST(EngineTest, DeadLetterQueueMustBeInTheSourcesRegion) {
+  SKIP_IF_LACKS("move tasks");
   Engine& e = *this->engine_;
   const QueueId west_dlq{kAccount, "dlq", "us-west-2"};
   const QueueId west_src{kAccount, "src", "us-west-2"};
@@ -711,6 +712,7 @@ TYPED_TEST(EngineTest, ReceiptHandleTamperingAndCrossQueue) {
 }
 
 TYPED_TEST(EngineTest, OverLimitOnShortPollOnly) {
+  SKIP_IF_LACKS("in-flight limit");
   this->Open(/*max_inflight=*/2);
   ASSERT_TRUE(this->Create("q").ok());
   for (int i = 0; i < 4; ++i) this->Send("q", "m");
@@ -838,6 +840,7 @@ TYPED_TEST(EngineTest, RedriveAllowPolicy) {
 // ---- move tasks --------------------------------------------------------------------------------
 
 TYPED_TEST(EngineTest, MoveTaskValidation) {
+  SKIP_IF_LACKS("move tasks");
   ASSERT_TRUE(this->Create("dlq").ok());
   ASSERT_TRUE(this->Create("plain").ok());
   auto r = this->engine_->StartMessageMoveTask(this->Arn("dlq"), std::nullopt, std::nullopt);
@@ -866,6 +869,7 @@ TYPED_TEST(EngineTest, MoveTaskValidation) {
 }
 
 TYPED_TEST(EngineTest, MoveTaskBackToSourcesWithRate) {
+  SKIP_IF_LACKS("move tasks");
   ASSERT_TRUE(this->Create("dlq").ok());
   ASSERT_TRUE(this->Create("a", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());
   ASSERT_TRUE(this->Create("b", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());
@@ -914,6 +918,7 @@ TYPED_TEST(EngineTest, MoveTaskBackToSourcesWithRate) {
 }
 
 TYPED_TEST(EngineTest, MoveTaskToDestinationAndCancel) {
+  SKIP_IF_LACKS("move tasks");
   ASSERT_TRUE(this->Create("dlq").ok());
   ASSERT_TRUE(this->Create("src", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());
   ASSERT_TRUE(this->Create("other").ok());

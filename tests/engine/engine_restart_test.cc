@@ -235,6 +235,7 @@ TYPED_TEST(EngineTest, RestartKeepsFifoDedupWindowAndSequence) {
 }
 
 TYPED_TEST(EngineTest, RestartResumesRunningMoveTask) {
+  SKIP_IF_LACKS("move tasks");
   SKIP_UNLESS_PERSISTENT() {
     ASSERT_TRUE(this->Create("dlq").ok());
     ASSERT_TRUE(this->Create("src", {{"RedrivePolicy", this->RedrivePolicy("dlq", 1)}}).ok());

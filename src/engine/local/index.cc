@@ -633,11 +633,7 @@ void Impl::Finish(const QueuePtr& q, Effects& fx) {
       // deduplication id becomes the original MessageId and the enqueue time restarts
       // (sqs-semantics.md §4).
       auto payload = std::make_shared<MessagePayload>(*source);
-      payload->dead_letter_source_arn = q->arn;
-      if (q->fifo) {
-        payload->dedup_id = payload->message_id;
-        payload->sent_ms = m.state.visible_at;  // the move time
-      }
+      RewriteForDeadLetter(*payload, q->arn, q->fifo, m.state.visible_at);  // at the move time
       m.payload = std::move(payload);
       m.key = MessageKey{dlq->key, dlq->next_seq.fetch_add(1)};
       placed.push_back(Placed{std::move(dlq), std::move(m)});

@@ -45,32 +45,15 @@ Status Impl::ValidateRedrive(const QueueId& source_id, bool source_fifo,
                              QueuePtr* target) {
   if (!policy) return Status::Ok();
   const QueueId source = Normalized(source_id);
-  auto fail = [&](std::string_view reason) {
-    return Status(
-        ErrorCode::kInvalidParameterValue,
-        fmt::format("Value {} for parameter RedrivePolicy is invalid. Reason: {}", json, reason));
-  };
-  auto parsed = ParseQueueArn(policy->dead_letter_target_arn);
-  // AWS: the dead-letter queue must be in the source's account and region.
-  if (!parsed || parsed->region != source.region || parsed->queue.account != source.account) {
-    return fail("Dead-letter target must be in the same account and region as the source.");
-  }
-  if (parsed->queue == source) return fail("Dead-letter target can't be the source queue.");
-  QueuePtr dlq = Find(parsed->queue);
-  if (!dlq) return fail("Dead letter target does not exist.");
+  auto target_id = RedriveTarget(source, *policy, json);
+  if (!target_id.ok()) return target_id.status();
+  QueuePtr dlq = Find(*target_id);
+  const std::string source_arn = QueueArn(source);
+  if (!dlq) return CheckRedriveTarget(source_fifo, source_arn, json, nullptr);
   {
     std::lock_guard lock(dlq->mu);
-    if (dlq->config.fifo_queue != source_fifo) {
-      return fail(source_fifo
-                      ? "Dead-letter queue of a FIFO queue must also be a FIFO queue."
-                      : "Dead-letter queue of a standard queue must also be a standard queue.");
-    }
-    const std::string source_arn = QueueArn(source);
-    if (dlq->config.redrive_allow_policy && !dlq->config.redrive_allow_policy->Allows(source_arn)) {
-      return fail(fmt::format(
-          "Queue {} is not allowed to use {} as a dead-letter queue by its RedriveAllowPolicy.",
-          source_arn, dlq->arn));
-    }
+    const DeadLetterInfo info{dlq->config.fifo_queue, dlq->arn, dlq->config.redrive_allow_policy};
+    if (Status s = CheckRedriveTarget(source_fifo, source_arn, json, &info); !s.ok()) return s;
   }
   *target = std::move(dlq);
   return Status::Ok();
@@ -169,23 +152,11 @@ Status Impl::Recover() {
 
 Status Impl::CreateQueue(const QueueId& given, const AttributeMap& attributes, const TagMap& tags) {
   const QueueId id = Normalized(given);
-  bool fifo = false;
-  if (auto it = attributes.find("FifoQueue"); it != attributes.end()) {
-    std::string v = it->second;
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    fifo = v == "true";
-  }
-  if (Status s = ValidateQueueName(id.name, fifo); !s.ok()) return s;
-  auto canonical = CanonicalizeAttributes(attributes, fifo, true);
-  if (!canonical.ok()) return canonical.status();
-  if (Status s = ValidateTags({}, tags); !s.ok()) return s;
-  QueueConfig config;
-  ApplyAttributes(config, *canonical);
-  if (Status s = ValidateFifoCombination(config); !s.ok()) return s;
-  if (!config.kms_master_key_id.empty() && !canonical->contains("SqsManagedSseEnabled")) {
-    config.sqs_managed_sse_enabled = false;
-  }
+  auto plan = PlanCreateQueue(id, attributes, tags);
+  if (!plan.ok()) return plan.status();
+  const bool fifo = plan->fifo;
+  const AttributeMap* canonical = &plan->canonical;
+  QueueConfig config = std::move(plan->config);
 
   std::lock_guard meta(meta_mu_);
   QueuePtr dlq;
@@ -199,34 +170,12 @@ Status Impl::CreateQueue(const QueueId& given, const AttributeMap& attributes, c
   const Millis now = clock_.NowMs();
   if (QueuePtr existing = Find(id)) {
     std::lock_guard lock(existing->mu);
-    for (const auto& [name, value] : *canonical) {
-      // Compared even where GetQueueAttributes would omit them (standard FifoQueue, reuse
-      // period without a KMS key).
-      std::string current;
-      if (name == "KmsDataKeyReusePeriodSeconds") {
-        current = std::to_string(existing->config.kms_data_key_reuse_period_seconds);
-      } else if (name == "FifoQueue") {
-        current = existing->config.fifo_queue ? "true" : "false";
-      } else {
-        current = ConfigAttribute(existing->config, name).value_or("");
-      }
-      if (current != value) {
-        return Status(SqsError::kQueueNameExists,
-                      fmt::format("A queue already exists with the same name and a different "
-                                  "value for attribute {}",
-                                  name));
-      }
-    }
-    return Status::Ok();
+    return CompareForCreate(existing->config, *canonical);
   }
   {
     std::shared_lock lock(reg_mu_);
     auto d = deleted_.find(id);
-    if (d != deleted_.end() && now - d->second < kQuietPeriodMs) {
-      return Status(SqsError::kQueueDeletedRecently,
-                    "You must wait 60 seconds after deleting a queue before you can create "
-                    "another with the same name.");
-    }
+    if (d != deleted_.end() && InQuietPeriod(d->second, now)) return DeletedRecentlyError();
   }
   auto q = std::make_shared<Queue>(id, QueueArn(id), NewQueueKey());
   q->fifo = fifo;
@@ -340,8 +289,6 @@ Result<AttributeMap> Impl::GetQueueAttributes(const QueueId& id,
 }
 
 Result<std::optional<Millis>> Impl::OldestMessageAgeMs(const QueueId& id) {
-  // AWS leaves out of ApproximateAgeOfOldestMessage the messages received this many times.
-  constexpr std::int32_t kPoisonReceives = 3;
   QueuePtr q = Find(id);
   if (!q) return QueueMissing();
   std::optional<Millis> out;
@@ -407,11 +354,7 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
       if (Status s = ValidateFifoCombination(merged); !s.ok()) return s;
     }
     const int old_delay = q->config.delay_seconds;
-    ApplyAttributes(q->config, *canonical);
-    if (canonical->contains("KmsMasterKeyId") && !q->config.kms_master_key_id.empty() &&
-        !canonical->contains("SqsManagedSseEnabled")) {
-      q->config.sqs_managed_sse_enabled = false;
-    }
+    ApplySetAttributes(q->config, *canonical);
     if (canonical->contains("RedrivePolicy")) q->dlq = dlq;
     const Millis now = clock_.NowMs();
     q->modified_ms = now;
@@ -474,11 +417,7 @@ Status Impl::PurgeQueue(const QueueId& id) {
   {
     std::lock_guard lock(q->mu);
     const Millis now = clock_.NowMs();
-    if (q->purged_ms != 0 && now - q->purged_ms < kQuietPeriodMs) {
-      return Status(
-          SqsError::kPurgeQueueInProgress,
-          fmt::format("Only one PurgeQueue operation on {} is allowed every 60 seconds.", id.name));
-    }
+    if (InQuietPeriod(q->purged_ms, now)) return PurgeInProgressError(id.name);
     q->purged_ms = now;
     floor = q->next_seq.load();
     q->purge_floor = floor;

@@ -30,30 +30,11 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
   std::vector<Placed> placed;
   placed.reserve(messages.size());
   for (SendRequest& req : messages) {
-    const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
-    if (size > max_size) {
-      results.emplace_back(ErrorCode::kInvalidParameterValue,
-                           fmt::format("One or more parameters are invalid. Reason: Message must "
-                                       "be shorter than {} bytes.",
-                                       max_size));
+    if (auto bad = CheckStandardEntry(req, max_size, default_delay)) {
+      results.emplace_back(std::move(*bad));
       continue;
     }
     const int delay = req.delay_seconds.value_or(default_delay);
-    if (delay < 0 || delay > kMaxDelaySeconds) {
-      results.emplace_back(ErrorCode::kInvalidParameterValue,
-                           fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
-                                       "Must be >= 0 and <= 900, if provided.",
-                                       delay));
-      continue;
-    }
-    if (req.dedup_id) {
-      results.emplace_back(
-          ErrorCode::kInvalidParameterValue,
-          fmt::format("Value {} for parameter MessageDeduplicationId is invalid. Reason: The "
-                      "request include parameter that is not valid for this queue type.",
-                      *req.dedup_id));
-      continue;
-    }
     auto payload = std::make_shared<MessagePayload>();
     payload->message_id = NewUuid();
     payload->md5_of_body = Md5Hex(req.body);
@@ -88,51 +69,23 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
   placed.reserve(messages.size());
   StoreBatch extra;
   std::vector<std::pair<std::string, std::uint64_t>> added;  // dedup keys this call created
-  // An entry without a group, or without a deduplication id the queue needs, fails the whole
-  // call (AWS fails the whole SendMessageBatch, where SendMessage has one entry anyway).
-  for (const SendRequest& req : messages) {
-    if (!req.group_id) {
-      return done(Status(ErrorCode::kInvalidParameterValue,
-                         "The request must contain the parameter MessageGroupId."));
-    }
-  }
   Status rejected;
   {
     std::lock_guard lock(q->mu);
     const QueueConfig& c = q->config;
-    if (q->deleted.load()) {
-      rejected = QueueMissing();
-    } else if (!c.content_based_deduplication &&
-               std::any_of(messages.begin(), messages.end(),
-                           [](const SendRequest& r) { return !r.dedup_id; })) {
-      rejected = Status(ErrorCode::kInvalidParameterValue,
-                        "The queue should either have ContentBasedDeduplication enabled or "
-                        "MessageDeduplicationId provided explicitly");
-    }
+    // An entry without a group, or without a deduplication id the queue needs, fails the whole
+    // call (AWS fails the whole SendMessageBatch, where SendMessage has one entry anyway).
+    rejected = q->deleted.load() ? QueueMissing()
+                                 : CheckFifoBatch(messages, c.content_based_deduplication);
     const auto max_size = static_cast<std::size_t>(c.maximum_message_size);
-    const bool per_group = c.deduplication_scope == "messageGroup";
     if (rejected.ok()) {
       ExpireFifoState(*q, now, store_ ? &extra : nullptr);
       for (SendRequest& req : messages) {
-        const std::size_t size = req.size != 0 ? req.size : ComputeSize(req);
-        if (size > max_size) {
-          results.emplace_back(ErrorCode::kInvalidParameterValue,
-                               fmt::format("One or more parameters are invalid. Reason: Message "
-                                           "must be shorter than {} bytes.",
-                                           max_size));
+        if (auto bad = CheckFifoEntry(req, max_size)) {
+          results.emplace_back(std::move(*bad));
           continue;
         }
-        if (req.delay_seconds && *req.delay_seconds != 0) {
-          results.emplace_back(
-              ErrorCode::kInvalidParameterValue,
-              fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
-                          "The request include parameter that is not valid for "
-                          "this queue type.",
-                          *req.delay_seconds));
-          continue;
-        }
-        if (!req.dedup_id) req.dedup_id = Sha256Hex(req.body);  // content-based (checked above)
-        std::string key = per_group ? *req.group_id + "\n" + *req.dedup_id : *req.dedup_id;
+        std::string key = FifoDedupKey(req, c);
         std::string md5 = Md5Hex(req.body);
         if (auto d = q->dedup.find(key); d != q->dedup.end()) {
           // A duplicate within the window: accepted, not enqueued; the original's id and number.
@@ -312,10 +265,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       if (auto s = self.lock()) s->OnWaiterTimeout(wq, ww);
     });
   } else if (over_limit_error) {
-    done(Status(SqsError::kOverLimit,
-                fmt::format("The maximum number of in-flight messages ({}) has been reached for "
-                            "this queue.",
-                            InflightLimit())));
+    done(OverLimitError(InflightLimit()));
   }
 }
 
@@ -344,10 +294,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
       if (q->fifo &&
           (r.receive_gen != ref->gen || r.where != Where::kInflight || r.visible_at <= now)) {
         // FIFO: only the receive that holds the message may delete it.
-        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
-                             fmt::format("Value {} for parameter ReceiptHandle is invalid. "
-                                         "Reason: The receipt handle has expired.",
-                                         handles[i]));
+        statuses[i] = ReceiptHandleExpired(handles[i]);
         continue;
       }
       // A stale handle of a message received again since: OK, as on AWS (the stale handle does
@@ -396,19 +343,12 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
       if (!refs[i]) continue;
       const int vt = changes[i].visibility_timeout;
       if (vt < 0 || vt > kMaxVisibilityTimeout) {
-        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
-                             fmt::format("Value {} for parameter VisibilityTimeout is invalid. "
-                                         "Reason: Must be between 0 and 43200.",
-                                         vt));
+        statuses[i] = VisibilityOutOfRange(vt);
         continue;
       }
       auto it = q->messages.find(refs[i]->seq);
       if (it == q->messages.end()) {
-        statuses[i] = Status(
-            ErrorCode::kInvalidParameterValue,
-            fmt::format("Value {} for parameter ReceiptHandle is invalid. Reason: Message does "
-                        "not exist or is not available for visibility timeout change.",
-                        changes[i].receipt_handle));
+        statuses[i] = MessageNotAvailableForVisibility(changes[i].receipt_handle);
         continue;
       }
       Record& r = it->second;
@@ -417,20 +357,13 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
       // answers OK and stays as it is. AWS documents MessageNotInflight but has not been seen to
       // answer it. FIFO: as for DeleteMessage, only the receive that holds the message may.
       if (q->fifo && (r.receive_gen != refs[i]->gen || r.where != Where::kInflight)) {
-        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
-                             fmt::format("Value {} for parameter ReceiptHandle is invalid. "
-                                         "Reason: The receipt handle has expired.",
-                                         changes[i].receipt_handle));
+        statuses[i] = ReceiptHandleExpired(changes[i].receipt_handle);
         continue;
       }
       if (r.where != Where::kInflight) continue;
       const Millis deadline = now + Millis{vt} * 1000;
       if (deadline > r.last_receive_ms + Millis{kMaxVisibilityTimeout} * 1000) {
-        statuses[i] = Status(ErrorCode::kInvalidParameterValue,
-                             fmt::format("Value {} for parameter VisibilityTimeout is invalid. "
-                                         "Reason: Total VisibilityTimeout for the message is "
-                                         "beyond the limit [43200 seconds].",
-                                         vt));
+        statuses[i] = VisibilityBeyondLimit(vt);
         continue;
       }
       r.visible_at = deadline;

@@ -283,7 +283,7 @@ Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle)
         return Status(ErrorCode::kInvalidParameterValue,
                       fmt::format("Task is not running (status {}); only running tasks can be "
                                   "cancelled.",
-                                  StatusName(t->rec.status)));
+                                  MoveTaskStatusName(t->rec.status)));
       }
       t->rec.status = MoveTaskStatus::kCancelled;
       PersistTask(t->rec);

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "engine/engine.h"
 #include "engine/queue_config.h"
+#include "engine/queue_rules.h"
 #include "engine/sqs_errors.h"
 #include "engine/store.h"
 
@@ -233,18 +234,11 @@ struct Attempt {
   Millis expires_ms = 0;
 };
 
-constexpr Millis kDedupWindowMs = 5 * 60 * 1000;  // dedup interval and ReceiveRequestAttemptId
 // Fair queues: a tenant (message group of a standard queue) is noisy when it has more than
 // kNoisyMinInflight messages in flight and more than kNoisyFactor times the average in-flight
 // count of the other tenants with messages in the queue.
 constexpr std::size_t kNoisyMinInflight = 10;
 constexpr std::size_t kNoisyFactor = 2;
-// SequenceNumber: 10^19 + seq, a 20-digit decimal that sorts numerically and textually.
-constexpr std::uint64_t kSequenceBase = 10'000'000'000'000'000'000ULL;
-
-inline std::string FormatSequenceNumber(std::uint64_t seq) {
-  return std::to_string(kSequenceBase + seq);
-}
 
 struct Waiter;
 using WaiterList = std::list<std::shared_ptr<Waiter>>;
@@ -357,48 +351,6 @@ struct MoveTask {
   StoredMoveTask rec;
   std::string handle;
 };
-
-// High throughput needs per-group deduplication (sqs-semantics.md §2).
-inline Status ValidateFifoCombination(const QueueConfig& c) {
-  if (c.fifo_queue && c.fifo_throughput_limit == "perMessageGroupId" &&
-      c.deduplication_scope != "messageGroup") {
-    return Status(SqsError::kInvalidAttributeValue,
-                  "Invalid value for the parameter FifoThroughputLimit. Reason: "
-                  "perMessageGroupId is only valid when DeduplicationScope is messageGroup.");
-  }
-  return Status::Ok();
-}
-
-inline Status QueueMissing() {
-  return Status(SqsError::kQueueDoesNotExist, "The specified queue does not exist.");
-}
-
-inline Status InvalidReceipt(std::string_view rh) {
-  return Status(SqsError::kReceiptHandleIsInvalid,
-                fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.", rh));
-}
-
-inline std::string StatusName(MoveTaskStatus s) {
-  switch (s) {
-    case MoveTaskStatus::kRunning:
-      return "RUNNING";
-    case MoveTaskStatus::kCompleted:
-      return "COMPLETED";
-    case MoveTaskStatus::kCancelling:
-      return "CANCELLING";
-    case MoveTaskStatus::kCancelled:
-      return "CANCELLED";
-    case MoveTaskStatus::kFailed:
-      return "FAILED";
-  }
-  return "";
-}
-
-inline std::size_t ComputeSize(const SendRequest& r) {
-  std::size_t n = r.body.size();
-  for (const auto& a : r.attributes) n += a.name.size() + a.data_type.size() + a.value.size();
-  return n;
-}
 
 constexpr int kUnlimitedMovesPerTick = 10000;
 constexpr Millis kMoveTickMs = 1000;

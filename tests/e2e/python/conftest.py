@@ -3,6 +3,7 @@
 Environment:
   SLUICE_BIN       path of the binary (default: <repo>/build/sluice)
   SLUICE_ENDPOINT  use an already running server (e.g. http://127.0.0.1:9324) instead of starting one
+  SLUICE_SERVE_ARGS  storage arguments of the session's server instead of --ephemeral
   SLUICE_PROTOCOL  "query" (default; Debian's boto3 1.26 speaks awsQuery) or "json" (AWS JSON 1.0, by
                    loading the repo's current SQS model through AWS_DATA_PATH; the SSM tests, JSON
                    1.1 only, run in this pass with the repo's SSM model)
@@ -10,6 +11,7 @@ Environment:
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -175,8 +177,10 @@ def server():
     while admin == port:
         admin = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="sluice-e2e-py-", suffix=".log", delete=False)
+    # SLUICE_SERVE_ARGS replaces --ephemeral (e.g. "--backend postgres --postgres-url URL").
+    store = shlex.split(os.environ.get("SLUICE_SERVE_ARGS", "")) or ["--ephemeral"]
     proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
-                             "--admin-listen", f"127.0.0.1:{admin}", "--ephemeral", "--log-level", "warn"],
+                             "--admin-listen", f"127.0.0.1:{admin}", *store, "--log-level", "warn"],
                             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     srv = Server(f"http://127.0.0.1:{port}", port, admin, proc, log.name)
     wait_for_health(proc, admin, srv.log_tail,

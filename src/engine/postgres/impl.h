@@ -1,0 +1,148 @@
+// engine/postgres internals: the engine implementation. Queue operations are in queues.cc,
+// message operations and long polls in messages.cc, the schema in schema.cc.
+#pragma once
+
+#include <atomic>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/workers.h"
+#include "engine/postgres/pg.h"
+#include "engine/postgres/pg_engine.h"
+#include "engine/queue_config.h"
+#include "engine/queue_rules.h"
+#include "engine/receipt_handle.h"
+
+namespace sluice::engine::pg {
+
+// A queue row.
+struct QRow {
+  std::uint64_t key = 0;
+  QueueId id;
+  bool fifo = false;
+  QueueConfig config;
+  TagMap tags;
+  Millis created_ms = 0, modified_ms = 0, purged_ms = 0;
+};
+
+// A parked long poll.
+struct Waiter {
+  Engine::ReceiveCallback done;
+  QueueId id;
+  std::uint64_t qkey = 0;
+  ReceiveRequest request;  // wait_seconds 0: each attempt is a short poll
+  std::mutex mu;
+  bool finished = false;
+  bool busy = false;    // an attempt is under way
+  bool again = false;   // woken while busy: try once more
+  bool queued = false;  // an attempt is posted and has not started: wakes coalesce
+};
+
+Status ApplySchema(Conn& c, const std::string& schema);
+
+class Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(Clock& clock, EngineOptions opt, PgEngineOptions pg);
+  ~Impl();
+  Status Start();  // schema, secret, listener
+  void Shutdown();
+  // Stops the LISTEN thread and the workers (joined; queued work is dropped).
+  void Stop();
+
+  // Queues (queues.cc).
+  Status CreateQueue(const QueueId& id, const AttributeMap& attributes, const TagMap& tags);
+  Status DeleteQueue(const QueueId& id);
+  bool QueueExists(const QueueId& id);
+  std::vector<QueueId> ListQueues(std::string_view account, std::string_view region,
+                                  std::string_view prefix);
+  Result<AttributeMap> GetQueueAttributes(const QueueId& id, const std::vector<std::string>& names);
+  Status SetQueueAttributes(const QueueId& id, const AttributeMap& attributes);
+  Status TagQueue(const QueueId& id, const TagMap& tags);
+  Status UntagQueue(const QueueId& id, const std::vector<std::string>& keys);
+  Result<TagMap> ListQueueTags(const QueueId& id);
+  Status PurgeQueue(const QueueId& id);
+  Result<std::vector<QueueId>> ListDeadLetterSourceQueues(const QueueId& dlq);
+  Status AddPermission(const QueueId& id, const std::string& label,
+                       const std::vector<std::string>& account_ids,
+                       const std::vector<std::string>& actions);
+  Status RemovePermission(const QueueId& id, const std::string& label);
+  std::string QueueArn(const QueueId& id) const { return FormatQueueArn(RegionOf(id), id); }
+  std::string KmsMasterKeyId(const QueueId& id);
+  Result<std::optional<Millis>> OldestMessageAgeMs(const QueueId& id);
+
+  // Messages (messages.cc).
+  void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
+  void Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done);
+  void Delete(const QueueId& id, std::vector<std::string> handles, Engine::BatchCallback done);
+  void ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> changes,
+                        Engine::BatchCallback done);
+  Result<std::vector<PeekedMessage>> Peek(const QueueId& id, std::size_t max);
+
+ private:
+  const std::string& RegionOf(const QueueId& id) const {
+    return id.region.empty() ? opt_.region : id.region;
+  }
+  QueueId Normalized(QueueId id) const {
+    if (id.region.empty()) id.region = opt_.region;
+    return id;
+  }
+  // Runs blocking work on the workers (inline without threads).
+  void Post(std::function<void()> fn) { workers_.Post(std::move(fn)); }
+
+  // queues.cc
+  Result<std::optional<QRow>> LoadQueue(Conn& c, const QueueId& id, bool for_update);
+  Result<std::optional<QRow>> LoadQueueByKey(Conn& c, std::uint64_t key);
+  Status ValidateRedrive(Conn& c, const QueueId& source, bool fifo,
+                         const std::optional<RedrivePolicy>& policy, const std::string& json);
+  Status StoreQueue(Conn& c, const QRow& q);  // attributes, tags, modified time
+  template <typename F>
+  Status ModifyQueue(const QueueId& id, F&& change);
+
+  // messages.cc
+  Status SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
+                      std::vector<Result<SendResult>>& results);
+  Status SendFifo(Conn& c, const QueueId& id, std::vector<SendRequest>& messages,
+                  std::vector<Result<SendResult>>& results);
+  // One receive attempt without waiting: the messages taken (possibly none).
+  Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r);
+  // Sets *dlq_key when messages moved (its waiters are woken once committed).
+  Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
+  Status ExpireRetention(Conn& c, const QRow& q, Millis now);
+  Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
+                                                int vt, Millis now);
+  ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
+
+  // Long polls.
+  void Park(const QueueId& id, std::uint64_t qkey, const ReceiveRequest& r, int wait_s,
+            Engine::ReceiveCallback done);
+  void Attempt(const std::shared_ptr<Waiter>& w);
+  void Wake(std::uint64_t qkey);             // this node's waiters on the queue try again
+  void Notify(Conn& c, std::uint64_t qkey);  // and every other node's (NOTIFY)
+  void ArmWakeTimer(Conn& c, std::uint64_t qkey, Millis now);
+  void Listen();
+
+  Clock& clock_;
+  const EngineOptions opt_;
+  const PgEngineOptions pgopt_;
+  Pool pool_;
+  std::unique_ptr<ReceiptCodec> codec_;
+  std::string channel_;  // NOTIFY channel
+  std::string node_;     // this node's id in notifications
+  std::atomic<bool> shutdown_{false};
+
+  std::mutex wmu_;
+  std::map<std::uint64_t, std::list<std::shared_ptr<Waiter>>> waiters_;  // by queue key
+  std::map<std::uint64_t, Millis> wake_timers_;  // queue key -> earliest pending wake timer
+
+  std::atomic<bool> stop_listen_{false};
+  std::thread listener_;
+  Workers workers_;
+};
+
+}  // namespace sluice::engine::pg

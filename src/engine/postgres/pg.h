@@ -1,0 +1,147 @@
+// engine/postgres internals: a thin libpq layer. A bounded pool of connections (acquire times
+// out), statements prepared once per connection by name, text-format parameters (arrays as
+// PostgreSQL array literals), errors as Status: a lost or refused connection is
+// kServiceUnavailable (the pool reconnects on the next acquire), any other database error
+// kInternalError. Every call blocks: callers run off the io threads.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sluice::engine::pg {
+
+// A parameter: a value in text form, or SQL NULL.
+using Param = std::optional<std::string>;
+using Params = std::vector<Param>;
+
+// {"a","b\"c"}: a PostgreSQL array literal of text elements (nullopt: NULL).
+std::string ArrayLiteral(const std::vector<Param>& items);
+// Length-prefixed encoding of a string map (queue attributes, tags) in one text column.
+std::string EncodeMap(const std::map<std::string, std::string>& m);
+std::map<std::string, std::string> DecodeMap(std::string_view s);
+
+class Rows {
+ public:
+  explicit Rows(PGresult* r = nullptr) : r_(r) {}
+  ~Rows() {
+    if (r_) PQclear(r_);
+  }
+  Rows(Rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Rows& operator=(Rows&& o) noexcept {
+    std::swap(r_, o.r_);
+    return *this;
+  }
+  int size() const { return r_ ? PQntuples(r_) : 0; }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  std::string str(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col),
+                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
+  }
+  std::optional<std::string> opt(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return str(row, col);
+  }
+  std::int64_t i64(int row, int col) const {
+    return null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+  }
+  bool boolean(int row, int col) const { return PQgetvalue(r_, row, col)[0] == 't'; }
+
+ private:
+  PGresult* r_;
+};
+
+struct Statement {
+  const char* name;  // unique per statement
+  const char* sql;
+};
+
+class Conn {
+ public:
+  Conn(PGconn* c, std::string schema) : c_(c), schema_(std::move(schema)) {}
+  ~Conn() { PQfinish(c_); }
+  // Runs a prepared statement (prepared on first use on this connection).
+  Result<Rows> Exec(const Statement& st, const Params& params);
+  // Runs SQL text without parameters (BEGIN, COMMIT, DDL).
+  Result<Rows> Run(std::string_view sql);
+  bool broken() const { return broken_ || PQstatus(c_) != CONNECTION_OK; }
+  PGconn* raw() { return c_; }
+
+ private:
+  Status Fail(const char* what, PGresult* r);
+  PGconn* c_;
+  std::string schema_;
+  std::set<std::string> prepared_;
+  bool broken_ = false;
+};
+
+class Pool;
+// A connection borrowed from the pool; returned (or dropped when broken) on destruction.
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Conn> c) : pool_(pool), c_(std::move(c)) {}
+  Lease(Lease&&) = default;
+  ~Lease();
+  Conn* operator->() { return c_.get(); }
+  Conn& operator*() { return *c_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Conn> c_;
+};
+
+struct PoolOptions {
+  std::string url;     // libpq connection string or URL
+  std::string schema;  // search_path of every connection ("" : public)
+  int max_connections = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+  int connect_timeout_s = 3;
+};
+
+class Pool {
+ public:
+  explicit Pool(PoolOptions o) : o_(std::move(o)) {}
+  ~Pool();
+  // A connection, opened when none is idle and fewer than max_connections exist; waits up to
+  // acquire_timeout for one to be returned. kServiceUnavailable when the database is unreachable.
+  Result<Lease> Acquire();
+  // A new connection outside the pool (the LISTEN connection).
+  Result<std::unique_ptr<Conn>> Connect() const;
+  const PoolOptions& options() const { return o_; }
+
+ private:
+  friend class Lease;
+  void Return(std::unique_ptr<Conn> c);
+  PoolOptions o_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Conn>> idle_;
+  int open_ = 0;
+};
+
+// Runs `body` in a transaction (BEGIN ... COMMIT, ROLLBACK when body fails).
+template <typename F>
+Status InTransaction(Conn& c, F&& body) {
+  if (auto r = c.Run("BEGIN"); !r.ok()) return r.status();
+  Status s = body();
+  if (!s.ok()) {
+    (void)c.Run("ROLLBACK");
+    return s;
+  }
+  if (auto r = c.Run("COMMIT"); !r.ok()) return r.status();
+  return Status::Ok();
+}
+
+}  // namespace sluice::engine::pg
