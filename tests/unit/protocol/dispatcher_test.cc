@@ -182,7 +182,9 @@ TEST(DispatcherAccessLog, ReportsEveryAnsweredRequestOnce) {
   // A parked reply is reported when it is answered, not before.
   send("AmazonSQS.ReceiveMessage", R"({"QueueUrl":"http://h/000000000000/q3"})");
   EXPECT_EQ(seen.size(), 3u);
-  fake->parked(Value::Struct());
+  Reply parked = std::move(fake->parked);
+  fake->parked = nullptr;  // the reply holds the dispatcher's state, which holds `fake`
+  parked(Value::Struct());
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[3].action, "ReceiveMessage");
   EXPECT_EQ(seen[3].status, 200);
