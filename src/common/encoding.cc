@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 namespace sluice {
 namespace {
@@ -41,12 +43,54 @@ std::optional<std::string> DecodeUnpadded(std::string_view in, char c62, char c6
   return out;
 }
 
-std::string Digest(const EVP_MD* md, std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out;
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, md, nullptr);
-  return std::string(reinterpret_cast<const char*>(out.data()), len);
+// A digest algorithm fetched once (OpenSSL 3 looks `EVP_md5()` up in its provider tables on every
+// use otherwise) and one context per thread for it: hashing a message body is on the send path.
+class Digester {
+ public:
+  explicit Digester(const char* name) : md_(EVP_MD_fetch(nullptr, name, nullptr)) {}
+  ~Digester() { EVP_MD_free(md_); }
+  Digester(const Digester&) = delete;
+  Digester& operator=(const Digester&) = delete;
+
+  std::string Digest(std::string_view bytes) const {
+    struct Ctx {
+      EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+      ~Ctx() { EVP_MD_CTX_free(ctx); }
+    };
+    thread_local Ctx local;
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out;
+    unsigned int len = 0;
+    if (md_ == nullptr || local.ctx == nullptr ||
+        EVP_DigestInit_ex2(local.ctx, md_, nullptr) != 1 ||
+        EVP_DigestUpdate(local.ctx, bytes.data(), bytes.size()) != 1 ||
+        EVP_DigestFinal_ex(local.ctx, out.data(), &len) != 1) {
+      std::abort();  // only on allocation failure or a crippled OpenSSL build
+    }
+    return std::string(reinterpret_cast<const char*>(out.data()), len);
+  }
+
+ private:
+  EVP_MD* md_;
+};
+
+const Digester& Md5() {
+  static const Digester d("MD5");
+  return d;
 }
+
+const Digester& Sha256Digester() {
+  static const Digester d("SHA256");
+  return d;
+}
+
+std::uint64_t LoadWord(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
 
 }  // namespace
 
@@ -115,17 +159,37 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
-std::string Md5Hex(std::string_view bytes) { return HexEncode(Digest(EVP_md5(), bytes)); }
-std::string Sha256Hex(std::string_view bytes) { return HexEncode(Digest(EVP_sha256(), bytes)); }
-std::string Sha256(std::string_view bytes) { return Digest(EVP_sha256(), bytes); }
+std::string Md5Hex(std::string_view bytes) { return HexEncode(Md5().Digest(bytes)); }
+std::string Sha256Hex(std::string_view bytes) { return HexEncode(Sha256Digester().Digest(bytes)); }
+std::string Sha256(std::string_view bytes) { return Sha256Digester().Digest(bytes); }
 
-bool IsValidUtf8(std::string_view s) {
+std::size_t PrintableAsciiPrefix(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = LoadWord(s.data() + i);
+    // A byte >= 0x80, or a byte < 0x20 (the classic "has less than" test, exact for existence).
+    if (((w & kHighBits) | ((w - kOnes * 0x20) & ~w & kHighBits)) != 0) break;
+  }
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80) break;
+    ++i;
+  }
+  return i;
+}
+
+bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == s.size(); }
+
+std::size_t FindInvalidUtf8(std::string_view s) {
   std::size_t i = 0;
   const std::size_t n = s.size();
   while (i < n) {
     const unsigned char c = s[i];
     if (c < 0x80) {
       ++i;
+      // ASCII runs a word at a time.
+      while (i + 8 <= n && (LoadWord(s.data() + i) & kHighBits) == 0) i += 8;
       continue;
     }
     int len;
@@ -140,21 +204,21 @@ bool IsValidUtf8(std::string_view s) {
       len = 4;
       cp = c & 0x07;
     } else {
-      return false;
+      return i;
     }
-    if (i + len > n) return false;
+    if (i + len > n) return i;
     for (int k = 1; k < len; ++k) {
       const unsigned char cc = s[i + k];
-      if ((cc & 0xc0) != 0x80) return false;
+      if ((cc & 0xc0) != 0x80) return i;
       cp = (cp << 6) | (cc & 0x3f);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
+      return i;
     }
     i += len;
   }
-  return true;
+  return n;
 }
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // Byte encodings shared by every layer: base64, hex, MD5/SHA-256 digests, UTF-8 checks.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,5 +24,11 @@ std::string Sha256(std::string_view bytes);  // raw 32 bytes
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// The offset of the first byte of `s` that starts no well-formed UTF-8 sequence, or s.size().
+std::size_t FindInvalidUtf8(std::string_view s);
+
+// The length of the longest prefix of `s` whose bytes are all printable ASCII (0x20 to 0x7F),
+// read a machine word at a time: the fast path of character checks over mostly-ASCII text.
+std::size_t PrintableAsciiPrefix(std::string_view s);
 
 }  // namespace sluice

@@ -32,14 +32,14 @@ std::string NewUuid() {
   }
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  std::size_t o = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 15]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
   }
-  return out;
+  return std::string(out, sizeof out);
 }
 
 std::string RandomBytes(std::size_t n) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
+
 namespace sluice::sqs {
 namespace {
 
@@ -95,6 +97,8 @@ bool IsUnicodeLetterOrDigit(std::uint32_t c) {
 std::optional<std::uint32_t> FindInvalidCharacter(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    i += PrintableAsciiPrefix(s.substr(i));  // the common case, a word at a time
+    if (i == s.size()) break;
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       if (!IsAllowedCodePoint(b)) return b;

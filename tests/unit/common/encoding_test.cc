@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace sluice {
 namespace {
 
@@ -22,6 +27,45 @@ TEST(EncodingTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+}
+
+TEST(EncodingTest, FindInvalidUtf8GivesTheOffsetPastAsciiRuns) {
+  const std::string ascii(37, 'a');
+  EXPECT_EQ(FindInvalidUtf8(ascii), ascii.size());
+  // The bad byte at every position relative to the word-sized steps.
+  for (std::size_t at = 0; at < 20; ++at) {
+    std::string s = std::string(at, 'x') + "\xff" + std::string(11, 'y');
+    EXPECT_EQ(FindInvalidUtf8(s), at) << at;
+    std::string ok = std::string(at, 'x') + "caf\xc3\xa9" + std::string(11, 'y');
+    EXPECT_EQ(FindInvalidUtf8(ok), ok.size()) << at;
+  }
+}
+
+TEST(EncodingTest, PrintableAsciiPrefixStopsAtTheFirstOtherByte) {
+  EXPECT_EQ(PrintableAsciiPrefix(""), 0u);
+  EXPECT_EQ(PrintableAsciiPrefix(std::string(40, ' ')), 40u);
+  EXPECT_EQ(PrintableAsciiPrefix(std::string(19, '~') + "\x7f"), 20u);  // DEL counts as printable
+  for (std::size_t at = 0; at < 20; ++at) {
+    for (char bad : {'\0', '\t', '\x1f', '\x80', '\xff'}) {
+      std::string s = std::string(at, 'a') + bad + std::string(9, 'b');
+      EXPECT_EQ(PrintableAsciiPrefix(s), at) << at << " " << int(bad);
+    }
+  }
+}
+
+TEST(EncodingTest, DigestsFromManyThreadsAgree) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&wrong] {
+      for (int i = 0; i < 200; ++i) {
+        if (Md5Hex("hello") != "5d41402abc4b2a76b9719d911017c592") ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace

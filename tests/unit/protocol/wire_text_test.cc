@@ -36,6 +36,22 @@ TEST(WireText, XmlEscaping) {
   EXPECT_EQ(Xml("\xE0\x80\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
 }
 
+TEST(WireText, JsonStringsEscapeAtEveryOffsetOfTheWordScan) {
+  // The plain-run scan reads 8 bytes at a time: each special byte at each offset still escapes.
+  const std::pair<std::string, std::string> cases[] = {{"\"", "\\\""},
+                                                       {"\\", "\\\\"},
+                                                       {"\n", "\\n"},
+                                                       {std::string(1, '\x01'), "\\u0001"},
+                                                       {"\xC3\xA9", "\xC3\xA9"}};
+  for (const auto& [raw, escaped] : cases) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      const std::string head(at, 'x');
+      const std::string tail(13, 'y');
+      EXPECT_EQ(Json(head + raw + tail), "\"" + head + escaped + tail + "\"") << at;
+    }
+  }
+}
+
 TEST(WireText, JsonStrings) {
   EXPECT_EQ(Json("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(Json("\n\r\t\x01"), "\"\\n\\r\\t\\u0001\"");
