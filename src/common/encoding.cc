@@ -1,6 +1,7 @@
 #include "common/encoding.h"
 
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 
 #include <array>
 #include <cstdint>
@@ -72,11 +73,6 @@ class Digester {
  private:
   EVP_MD* md_;
 };
-
-const Digester& Md5() {
-  static const Digester d("MD5");
-  return d;
-}
 
 const Digester& Sha256Digester() {
   static const Digester d("SHA256");
@@ -150,16 +146,27 @@ std::optional<std::string> Base64UrlDecode(std::string_view in) {
 
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '\0');
+  char* o = out.data();
   for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+    *o++ = kHex[c >> 4];
+    *o++ = kHex[c & 15];
   }
   return out;
 }
 
-std::string Md5Hex(std::string_view bytes) { return HexEncode(Md5().Digest(bytes)); }
+std::string Md5Hex(std::string_view bytes) {
+  // OpenSSL's one-shot MD5 on the stack: every message body is hashed at send, and the EVP
+  // interface costs as much again as the hash itself for a 256-byte body (context set-up and
+  // teardown). The low-level call is deprecated in OpenSSL 3 but kept, and MD5 here is AWS's
+  // checksum, not a security primitive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  unsigned char digest[MD5_DIGEST_LENGTH];
+  MD5(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+#pragma GCC diagnostic pop
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
 std::string Sha256Hex(std::string_view bytes) { return HexEncode(Sha256Digester().Digest(bytes)); }
 std::string Sha256(std::string_view bytes) { return Sha256Digester().Digest(bytes); }
 
