@@ -15,32 +15,40 @@ constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// The 6-bit value of a base64 character in the alphabet whose last two are c62 and c63.
-int B64Value(unsigned char c, char c62, char c63) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == static_cast<unsigned char>(c62)) return 62;
-  if (c == static_cast<unsigned char>(c63)) return 63;
-  return -1;
-}
+// The 6-bit value of each byte in the alphabet whose last two are c62 and c63, -1 elsewhere.
+struct B64Table {
+  std::array<std::int8_t, 256> value{};
+  constexpr B64Table(char c62, char c63) {
+    for (auto& v : value) v = -1;
+    for (int i = 0; i < 26; ++i) {
+      value['A' + i] = static_cast<std::int8_t>(i);
+      value['a' + i] = static_cast<std::int8_t>(26 + i);
+    }
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<std::int8_t>(52 + i);
+    value[static_cast<unsigned char>(c62)] = 62;
+    value[static_cast<unsigned char>(c63)] = 63;
+  }
+};
+constexpr B64Table kB64Values('+', '/');
+constexpr B64Table kB64UrlValues('-', '_');
 
 // Decodes unpadded base64 text; trailing bits that do not fill a byte are dropped.
-std::optional<std::string> DecodeUnpadded(std::string_view in, char c62, char c63) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
+std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& table) {
+  std::string out(in.size() * 3 / 4, '\0');
+  char* o = out.data();
   std::uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
-    const int v = B64Value(c, c62, c63);
+    const int v = table.value[c];
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      *o++ = static_cast<char>((acc >> bits) & 0xff);
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
@@ -120,12 +128,12 @@ std::string Base64Encode(std::string_view in) {
 std::optional<std::string> Base64Decode(std::string_view in) {
   while (!in.empty() && in.back() == '=') in.remove_suffix(1);
   if (in.size() % 4 == 1) return std::nullopt;
-  return DecodeUnpadded(in, '+', '/');
+  return DecodeUnpadded(in, kB64Values);
 }
 
 std::string Base64UrlEncode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
+  std::string out((in.size() * 4 + 2) / 3, '\0');
+  char* o = out.data();
   std::uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
@@ -133,15 +141,15 @@ std::string Base64UrlEncode(std::string_view in) {
     bits += 8;
     while (bits >= 6) {
       bits -= 6;
-      out.push_back(kB64Url[(acc >> bits) & 63]);
+      *o++ = kB64Url[(acc >> bits) & 63];
     }
   }
-  if (bits > 0) out.push_back(kB64Url[(acc << (6 - bits)) & 63]);
+  if (bits > 0) *o++ = kB64Url[(acc << (6 - bits)) & 63];
   return out;
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view in) {
-  return DecodeUnpadded(in, '-', '_');
+  return DecodeUnpadded(in, kB64UrlValues);
 }
 
 std::string HexEncode(std::string_view bytes) {

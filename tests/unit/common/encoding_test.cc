@@ -19,6 +19,24 @@ TEST(EncodingTest, Base64RoundTrip) {
   EXPECT_FALSE(Base64Decode("A").has_value());
 }
 
+TEST(EncodingTest, Base64UrlRoundTripsEveryLengthAndByte) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string in = bytes.substr(n * 5 % 200, n);
+    const std::string text = Base64UrlEncode(in);
+    EXPECT_EQ(text.size(), (n * 4 + 2) / 3) << n;
+    EXPECT_EQ(text.find_first_of("+/="), std::string::npos) << n;
+    ASSERT_TRUE(Base64UrlDecode(text).has_value()) << n;
+    EXPECT_EQ(*Base64UrlDecode(text), in) << n;
+    EXPECT_EQ(*Base64Decode(Base64Encode(in)), in) << n;
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  EXPECT_FALSE(Base64UrlDecode("ab+c").has_value());  // the standard alphabet's characters
+  EXPECT_FALSE(Base64Decode("ab-c").has_value());
+  EXPECT_FALSE(Base64UrlDecode(std::string("ab\0c", 4)).has_value());
+}
+
 TEST(EncodingTest, Md5Vector) { EXPECT_EQ(Md5Hex("hello"), "5d41402abc4b2a76b9719d911017c592"); }
 
 TEST(EncodingTest, Utf8Validation) {
