@@ -24,6 +24,7 @@
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_client.h"
 #include "protocol/dispatcher.h"
+#include "services/events/archives.h"
 #include "services/events/events_service.h"
 #include "services/events/router.h"
 #include "services/iam/directory.h"
@@ -247,12 +248,20 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
   router_options.worker_threads = config.sns_delivery_threads;
   router_options.sns_publish = sns_publish;
   router_options.authenticated = auth != nullptr;
+  router_options.http = http_client.get();
   event_router = std::make_unique<events::Router>(platform, clock, router_options);
   if (Status started = event_router->Start(); !started.ok()) {
     spdlog::error("events: cannot resume: {}", started.message());
     return 1;
   }
-  services.push_back(events::MakeEventsService(platform, events::EventsOptions{}, *event_router));
+  if (Status resumed = events::ResumeReplays(platform, *event_router); !resumed.ok()) {
+    spdlog::error("events: cannot resume the replays: {}", resumed.message());
+    return 1;
+  }
+  // API destinations: the same outbound rules as SNS's HTTP/S endpoints ([sns] allowed_endpoints).
+  events::EventsOptions events_options;
+  events_options.endpoints = {sns_options.allowed_endpoints, sns_options.own_addresses};
+  services.push_back(events::MakeEventsService(platform, events_options, *event_router));
   if (hook) {
     // The same services without authorization: provisioning acts as every account's root. A
     // service added above must be added here too to be provisioned.
@@ -265,7 +274,7 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
     start.services.push_back(ssm::MakeSsmService(op));
     start.services.push_back(sns::MakeSnsService(op, sns_options, *delivery));
     start.services.push_back(monitoring::MakeMonitoringService(op, *cloudwatch));
-    start.services.push_back(events::MakeEventsService(op, events::EventsOptions{}, *event_router));
+    start.services.push_back(events::MakeEventsService(op, events_options, *event_router));
     start.queue_host = QueueHost(config);
     if (int status = hook(std::move(start)); status >= 0) return -status - 1;
   }
