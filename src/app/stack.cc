@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/alarm_events.h"
 #include "app/alarm_notifier.h"
 #include "app/backup.h"
 #include "app/logging.h"
@@ -63,6 +64,7 @@ struct Stack::Parts {
   std::unique_ptr<sns::Delivery> delivery;
   std::unique_ptr<SnsAlarmNotifier> alarm_notifier;
   std::unique_ptr<events::Router> event_router;
+  std::unique_ptr<EventsAlarmSink> alarm_events;
   std::unique_ptr<protocol::Dispatcher> dispatcher;
   std::string description;  // the store, for the startup line
   bool stopped = false;
@@ -258,6 +260,9 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
     spdlog::error("events: cannot resume the replays: {}", resumed.message());
     return 1;
   }
+  // Alarm state changes go to the default bus of the alarm's account (app/alarm_events.h).
+  alarm_events = std::make_unique<EventsAlarmSink>(*event_router, clock);
+  cloudwatch->SetEventSink(alarm_events.get());
   // API destinations: the same outbound rules as SNS's HTTP/S endpoints ([sns] allowed_endpoints).
   events::EventsOptions events_options;
   events_options.endpoints = {sns_options.allowed_endpoints, sns_options.own_addresses};
@@ -348,8 +353,9 @@ void Stack::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   if (p.cloudwatch) p.cloudwatch->SetNotifier(nullptr);  // alarms that change notify nobody
-  if (p.event_router) p.event_router->Stop();            // retries not made yet stay in the outbox
-  if (p.delivery) p.delivery->Stop();  // what is not delivered yet stays in the outbox
+  if (p.cloudwatch) p.cloudwatch->SetEventSink(nullptr);
+  if (p.event_router) p.event_router->Stop();  // retries not made yet stay in the outbox
+  if (p.delivery) p.delivery->Stop();          // what is not delivered yet stays in the outbox
   if (p.http_client) p.http_client->Stop();
 }
 
