@@ -92,13 +92,16 @@ Value ConnectionSummary(const Connection& c) {
   return out;
 }
 
-Value ConnectionStateOutput(const Connection& c, std::string_view state) {
+// The answer of Create (without LastAuthorizedTime), Update, Delete and DeauthorizeConnection.
+Value ConnectionStateOutput(const Connection& c, std::string_view state, bool authorized = true) {
   Value out = Value::Struct();
   out.Set("ConnectionArn", Value::String(c.arn));
   out.Set("ConnectionState", Value::String(std::string(state)));
   out.Set("CreationTime", Value::Int(c.created_ms));
   out.Set("LastModifiedTime", Value::Int(c.modified_ms));
-  if (c.authorized_ms > 0) out.Set("LastAuthorizedTime", Value::Int(c.authorized_ms));
+  if (authorized && c.authorized_ms > 0) {
+    out.Set("LastAuthorizedTime", Value::Int(c.authorized_ms));
+  }
   return out;
 }
 
@@ -253,7 +256,7 @@ void CreateConnection(const Events& ev, const RequestContext& ctx, Value&& input
     return reply(st);
   }
   reply(ConnectionStateOutput(
-      c, c.auth_type == "OAUTH_CLIENT_CREDENTIALS" ? "AUTHORIZING" : "CREATING"));
+      c, c.auth_type == "OAUTH_CLIENT_CREDENTIALS" ? "AUTHORIZING" : "CREATING", false));
 }
 
 void DescribeConnection(const Events& ev, const RequestContext& ctx, Value&& input, Reply reply) {
