@@ -24,6 +24,7 @@ class Endpoint:
         self.requests = []
         self.cond = threading.Condition()
         self.status = {}
+        self.auth_by_path = {}  # first path segment -> expected Authorization
         self.expected_auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         outer = self
 
@@ -41,8 +42,18 @@ class Endpoint:
                     for prefix, s in outer.status.items():
                         if path.path.startswith(prefix):
                             status = s
-                if self.headers.get("Authorization") != outer.expected_auth:
+                expected = outer.auth_by_path.get(path.path.split("/")[1], outer.expected_auth)
+                if self.headers.get("Authorization") != expected:
                     status = 403
+                if path.path == "/token" and status == 200:  # an OAuth client-credentials endpoint
+                    answer = json.dumps({"access_token": "tok-orders", "token_type": "Bearer",
+                                         "expires_in": 3600}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -252,6 +263,33 @@ def test_5xx_is_retried_then_dead_lettered_and_400_is_not_retried(srv, ev, sqs, 
     assert "EXHAUSTED_RETRY_CONDITION" not in attrs
     srv.advance_clock(10)
     assert len(hook.on("/bad")) == 1
+
+
+def test_oauth_client_credentials_fetch_a_token_then_send_it(ev, hook):
+    client_auth = "Basic " + base64.b64encode(b"client-1:csecret").decode()
+    hook.auth_by_path["token"] = client_auth
+    name = "oauth-" + uid()
+    created = ev.create_connection(Name=name, AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters={
+        "OAuthParameters": {"ClientParameters": {"ClientID": "client-1", "ClientSecret": "csecret"},
+                            "AuthorizationEndpoint": f"{hook.base}/token", "HttpMethod": "POST",
+                            "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "orders"}]}}})
+    assert created["ConnectionState"] == "AUTHORIZING"
+    d = ev.describe_connection(Name=name)
+    assert d["AuthParameters"]["OAuthParameters"]["ClientParameters"] == {"ClientID": "client-1"}
+    assert "csecret" not in json.dumps(d, default=str)
+    arn = ev.create_api_destination(Name="d-" + uid(), ConnectionArn=created["ConnectionArn"],
+                                    InvocationEndpoint=f"{hook.base}/oauth", HttpMethod="POST")["ApiDestinationArn"]
+    hook.auth_by_path["oauth"] = "Bearer tok-orders"
+    source = "com.oauth." + uid()
+    rule_to(ev, source, {"Id": "api", "Arn": arn})
+    put(ev, source, 3)
+    got = hook.wait("/oauth", 3)
+    assert all(r["headers"]["authorization"] == "Bearer tok-orders" for r in got), got
+    tokens = hook.on("/token")
+    assert 1 <= len(tokens) <= 3  # the first calls, made together, may each ask for one
+    assert tokens[-1]["headers"]["authorization"] == client_auth
+    assert urllib.parse.parse_qs(tokens[-1]["body"].decode()) == {"grant_type": ["client_credentials"],
+                                                                   "scope": ["orders"]}
 
 
 def test_answered_events_survive_kill_9(tmp_path, hook):
