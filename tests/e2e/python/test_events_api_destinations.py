@@ -341,5 +341,12 @@ def test_loopback_endpoints_are_refused_with_auth(tmp_path):
                                   InvocationEndpoint="http://127.0.0.2:8080/hook", HttpMethod="POST")
         ev.create_api_destination(Name="public", ConnectionArn=conn["ConnectionArn"],
                                   InvocationEndpoint="https://partner.example.com/hook", HttpMethod="POST")
+        # The same guard for SNS's HTTP subscriptions (services/platform/endpoint_guard.h).
+        sns = client(s.endpoint, "sns", akid, secret)
+        topic = sns.create_topic(Name="guarded")["TopicArn"]
+        expect(sns.subscribe, "InvalidParameter",
+               "Invalid parameter: Endpoint Reason: Endpoints on a loopback address or on this server are not allowed",
+               TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.1:9/x")
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.2:8080/hook")
     finally:
         s.stop()
