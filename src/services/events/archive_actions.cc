@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "rules/pattern.h"
 #include "services/events/archives.h"
@@ -264,9 +265,7 @@ void DeleteArchive(const Events& ev, const RequestContext& ctx, Value&& input, R
   }
   ev.router.ArchiveChanged(scope, a->bus);
   // Its events go with it.
-  Archive gone = *a;
-  gone.retention_days = 1;
-  SweepArchive(*ev.platform.resources, gone, ev.platform.clock->NowMs() + 2 * 86'400'000LL * 36500);
+  RemoveArchived(*ev.platform.resources, *a, std::numeric_limits<Millis>::max());
   reply(Value::Struct());
 }
 

@@ -180,7 +180,10 @@ std::string WithReplayName(std::string_view event_json, std::string_view replay_
 
 std::size_t SweepArchive(engine::ResourceStore& store, const Archive& archive, Millis now) {
   if (archive.retention_days <= 0) return 0;
-  const Millis cutoff = now - archive.retention_days * 86'400'000;
+  return RemoveArchived(store, archive, now - archive.retention_days * 86'400'000);
+}
+
+std::size_t RemoveArchived(engine::ResourceStore& store, const Archive& archive, Millis cutoff) {
   const std::string prefix = ArchivedPrefix(archive.name);
   std::size_t removed = 0;
   while (true) {

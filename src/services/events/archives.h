@@ -84,6 +84,8 @@ std::string WithReplayName(std::string_view event_json, std::string_view replay_
 
 // Removes the archive's events older than its retention (on `now`); returns how many went.
 std::size_t SweepArchive(engine::ResourceStore& store, const Archive& archive, Millis now);
+// Removes the archive's events whose time is before `cutoff` (all of them: the maximum).
+std::size_t RemoveArchived(engine::ResourceStore& store, const Archive& archive, Millis cutoff);
 
 // Runs (or resumes) the replay `name` on the router's workers.
 void RunReplay(const services::Platform& platform, Router& router, engine::ResourceScope scope,

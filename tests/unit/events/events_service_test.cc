@@ -499,6 +499,22 @@ TEST_F(EventsServiceTest, ArchivesKeepMatchesAndReplaysReachTheNamedRulesOnly) {
   a = Call("DescribeArchive", R"({"ArchiveName":"arch"})");
   EXPECT_EQ(a.doc["EventCount"].GetInt64(), 1);
   EXPECT_EQ(Call("CancelReplay", R"({"ReplayName":"rp"})").type(), "IllegalStatusException");
+  // Deleting the archive deletes its events.
+  ASSERT_EQ(Call("PutEvents",
+                 R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{\"keep\":true}"}]})")
+                .status,
+            200);
+  auto kept = store_->List("events.archived", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 2u);
+  ASSERT_EQ(
+      Call("CreateArchive", R"({"ArchiveName":"other","EventSourceArn":")" + bus + R"("})").status,
+      200);
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  ASSERT_EQ(Call("DeleteArchive", R"({"ArchiveName":"other"})").status, 200);
+  kept = store_->List("events.archived", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 2u);
   clock_.AdvanceSeconds(2 * 86400);
   a = Call("DescribeArchive", R"({"ArchiveName":"arch"})");
   EXPECT_EQ(a.doc["EventCount"].GetInt64(), 0);
