@@ -1,7 +1,9 @@
 // Fuzzes EventBridge's own parsers (services/events): schedule expressions (Schedule::Parse and
 // Next) and target input (JSONPath, InputTransformer validation and InputTemplate rendering).
 // Input: byte 0 selects: 's' = the rest is a schedule expression; anything else = the rest is
-// "<key>=<path>\n...\n\n<template>" (InputPathsMap lines, an empty line, the template).
+// "<key>=<path>\n...\n\n<template>" (InputPathsMap lines, an empty line, the template); 'o' = the
+// rest is an OAuth token endpoint's answer, a stored HTTP-parameters record and an ARN (API
+// destinations: OAuthAccessToken, DecodeHttpParts, the ARN name parsers, BuildInvocation).
 // Checks: a schedule's next firing is after the time asked and asking again from just before it
 // gives it back; parsing and rendering are deterministic; a path that parses selects the same
 // value twice.
@@ -12,6 +14,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
+#include "services/events/api_destinations.h"
 #include "services/events/schedule.h"
 #include "services/events/transform.h"
 
@@ -67,6 +70,26 @@ void FuzzTemplate(std::string_view text) {
   FUZZ_CHECK(once == RenderTemplate(paths, rest, ctx));
 }
 
+void FuzzApiDestination(std::string_view text) {
+  auto token = OAuthAccessToken(text);
+  FUZZ_CHECK(token == OAuthAccessToken(text));
+  FUZZ_CHECK(!token || !token->empty());
+  const HttpParts parts = DecodeHttpParts(text);
+  const HttpParts again = DecodeHttpParts(EncodeHttpParts(parts));
+  FUZZ_CHECK(again.path == parts.path && again.headers == parts.headers &&
+             again.query == parts.query);
+  auto name = ApiDestinationName(text);
+  if (name) FUZZ_CHECK(!name->empty() && name->find('/') == std::string::npos);
+  FUZZ_CHECK(ConnectionName(text) == ConnectionName(text));
+  ApiDestination d;
+  d.endpoint = std::string(text);
+  d.method = "POST";
+  Connection c;
+  c.auth_type = "BASIC";
+  const Invocation inv = BuildInvocation(d, c, parts, "{}", "");
+  FUZZ_CHECK(inv.body == "{}");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -76,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   input.remove_prefix(1);
   if (selector == 's') {
     FuzzSchedule(input);
+  } else if (selector == 'o') {
+    FuzzApiDestination(input);
   } else {
     FuzzTemplate(input);
   }

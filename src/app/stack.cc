@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/alarm_events.h"
 #include "app/alarm_notifier.h"
 #include "app/backup.h"
 #include "app/logging.h"
@@ -24,6 +25,7 @@
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_client.h"
 #include "protocol/dispatcher.h"
+#include "services/events/archives.h"
 #include "services/events/events_service.h"
 #include "services/events/router.h"
 #include "services/iam/directory.h"
@@ -62,6 +64,7 @@ struct Stack::Parts {
   std::unique_ptr<sns::Delivery> delivery;
   std::unique_ptr<SnsAlarmNotifier> alarm_notifier;
   std::unique_ptr<events::Router> event_router;
+  std::unique_ptr<EventsAlarmSink> alarm_events;
   std::unique_ptr<protocol::Dispatcher> dispatcher;
   std::string description;  // the store, for the startup line
   bool stopped = false;
@@ -247,12 +250,23 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
   router_options.worker_threads = config.sns_delivery_threads;
   router_options.sns_publish = sns_publish;
   router_options.authenticated = auth != nullptr;
+  router_options.http = http_client.get();
   event_router = std::make_unique<events::Router>(platform, clock, router_options);
   if (Status started = event_router->Start(); !started.ok()) {
     spdlog::error("events: cannot resume: {}", started.message());
     return 1;
   }
-  services.push_back(events::MakeEventsService(platform, events::EventsOptions{}, *event_router));
+  if (Status resumed = events::ResumeReplays(platform, *event_router); !resumed.ok()) {
+    spdlog::error("events: cannot resume the replays: {}", resumed.message());
+    return 1;
+  }
+  // Alarm state changes go to the default bus of the alarm's account (app/alarm_events.h).
+  alarm_events = std::make_unique<EventsAlarmSink>(*event_router, clock);
+  cloudwatch->SetEventSink(alarm_events.get());
+  // API destinations: the same outbound rules as SNS's HTTP/S endpoints ([sns] allowed_endpoints).
+  events::EventsOptions events_options;
+  events_options.endpoints = {sns_options.allowed_endpoints, sns_options.own_addresses};
+  services.push_back(events::MakeEventsService(platform, events_options, *event_router));
   if (hook) {
     // The same services without authorization: provisioning acts as every account's root. A
     // service added above must be added here too to be provisioned.
@@ -265,7 +279,7 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
     start.services.push_back(ssm::MakeSsmService(op));
     start.services.push_back(sns::MakeSnsService(op, sns_options, *delivery));
     start.services.push_back(monitoring::MakeMonitoringService(op, *cloudwatch));
-    start.services.push_back(events::MakeEventsService(op, events::EventsOptions{}, *event_router));
+    start.services.push_back(events::MakeEventsService(op, events_options, *event_router));
     start.queue_host = QueueHost(config);
     if (int status = hook(std::move(start)); status >= 0) return -status - 1;
   }
@@ -339,8 +353,9 @@ void Stack::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   if (p.cloudwatch) p.cloudwatch->SetNotifier(nullptr);  // alarms that change notify nobody
-  if (p.event_router) p.event_router->Stop();            // retries not made yet stay in the outbox
-  if (p.delivery) p.delivery->Stop();  // what is not delivered yet stays in the outbox
+  if (p.cloudwatch) p.cloudwatch->SetEventSink(nullptr);
+  if (p.event_router) p.event_router->Stop();  // retries not made yet stay in the outbox
+  if (p.delivery) p.delivery->Stop();          // what is not delivered yet stays in the outbox
   if (p.http_client) p.http_client->Stop();
 }
 

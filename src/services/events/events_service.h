@@ -11,6 +11,7 @@
 
 #include "protocol/service.h"
 #include "services/events/router.h"
+#include "services/platform/endpoint_guard.h"
 #include "services/platform/platform.h"
 
 namespace sluice::events {
@@ -22,6 +23,13 @@ struct EventsOptions {
   std::size_t target_limit = 5;                // targets per rule
   std::size_t tag_limit = 50;                  // tags per resource
   std::size_t max_entries_bytes = 256 * 1024;  // PutEvents, all entries
+  std::size_t connection_limit = 3000;         // per account and region
+  std::size_t api_destination_limit = 3000;    // per account and region
+  std::size_t archive_limit = 10000;           // per account and region
+  std::size_t concurrent_replay_limit = 10;    // replays under way per account and region
+  // Auth "sigv4": API destination endpoints on a loopback address or on this server are refused
+  // unless allowed (services/platform/endpoint_guard.h).
+  services::EndpointGuard endpoints;
 };
 
 // Requires platform.clock, platform.resources and platform.queues; `router` must be started by

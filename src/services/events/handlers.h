@@ -103,5 +103,27 @@ void RemoveTargets(const Events&, const RequestContext&, Value&&, Reply);
 void ListTargetsByRule(const Events&, const RequestContext&, Value&&, Reply);
 // put_events.cc
 void PutEvents(const Events&, const RequestContext&, Value&&, Reply);
+// archive_actions.cc
+void CreateArchive(const Events&, const RequestContext&, Value&&, Reply);
+void DescribeArchive(const Events&, const RequestContext&, Value&&, Reply);
+void ListArchives(const Events&, const RequestContext&, Value&&, Reply);
+void UpdateArchive(const Events&, const RequestContext&, Value&&, Reply);
+void DeleteArchive(const Events&, const RequestContext&, Value&&, Reply);
+void StartReplay(const Events&, const RequestContext&, Value&&, Reply);
+void DescribeReplay(const Events&, const RequestContext&, Value&&, Reply);
+void ListReplays(const Events&, const RequestContext&, Value&&, Reply);
+void CancelReplay(const Events&, const RequestContext&, Value&&, Reply);
+// connection_actions.cc
+void CreateConnection(const Events&, const RequestContext&, Value&&, Reply);
+void DescribeConnection(const Events&, const RequestContext&, Value&&, Reply);
+void ListConnections(const Events&, const RequestContext&, Value&&, Reply);
+void UpdateConnection(const Events&, const RequestContext&, Value&&, Reply);
+void DeleteConnection(const Events&, const RequestContext&, Value&&, Reply);
+void DeauthorizeConnection(const Events&, const RequestContext&, Value&&, Reply);
+void CreateApiDestination(const Events&, const RequestContext&, Value&&, Reply);
+void DescribeApiDestination(const Events&, const RequestContext&, Value&&, Reply);
+void ListApiDestinations(const Events&, const RequestContext&, Value&&, Reply);
+void UpdateApiDestination(const Events&, const RequestContext&, Value&&, Reply);
+void DeleteApiDestination(const Events&, const RequestContext&, Value&&, Reply);
 
 }  // namespace sluice::events

@@ -151,6 +151,7 @@ void PutEvents(const Events& ev, const RequestContext& ctx, Value&& input, Reply
     BusEvent e;
     e.id = NewUuid();
     e.ingested_ms = now;
+    e.time_ms = time;
     e.json = Envelope(e.id, entry, ctx, time, detail);
     r.event_id = e.id;
     Group& g = groups[key];

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -18,7 +19,10 @@
 #include "common/json_record.h"
 #include "common/workers.h"
 #include "engine/engine.h"
+#include "net/http_client.h"
 #include "rules/pattern.h"
+#include "services/events/api_destinations.h"
+#include "services/events/archives.h"
 #include "services/events/schedule.h"
 #include "services/events/transform.h"
 #include "services/sns/access.h"
@@ -58,6 +62,7 @@ struct Task {
   std::string event_json;  // the event (the dead-letter queue gets it)
   std::string payload;     // what the target receives (the record's secret part)
   std::string group_id;
+  std::string http;  // API destinations: the resolved HttpParameters (EncodeHttpParts)
   int hops = 0;
   int attempts = 0;  // attempts made
   Millis first_ms = 0;
@@ -76,6 +81,7 @@ std::string EncodeTask(const Task& t) {
   Str(w, "event_id", t.event_id);
   Str(w, "event", t.event_json);
   Str(w, "group_id", t.group_id);
+  Str(w, "http", t.http);
   Str(w, "last_code", t.last_code);
   Str(w, "last_message", t.last_message);
   w.Key("hops");
@@ -105,6 +111,7 @@ std::optional<Task> DecodeTask(const engine::ResourceScope& scope,
   t.event_id = GetStr(d, "event_id");
   t.event_json = GetStr(d, "event");
   t.group_id = GetStr(d, "group_id");
+  t.http = GetStr(d, "http");
   t.last_code = GetStr(d, "last_code");
   t.last_message = GetStr(d, "last_message");
   t.hops = static_cast<int>(GetInt(d, "hops"));
@@ -193,6 +200,9 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   struct BusIndex {
     rules::RuleSet set;
     std::unordered_map<std::string, std::shared_ptr<const Rule>> rules;  // by name
+    rules::RuleSet archive_set;                                          // archives with a pattern
+    std::vector<std::string> archive_all;                                // archives without one
+    bool empty() const { return set.size() == 0 && archive_set.size() == 0 && archive_all.empty(); }
   };
   std::mutex index_mu;
   std::unordered_map<std::string, std::shared_ptr<BusIndex>> indexes;
@@ -202,6 +212,15 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   std::mutex schedule_mu;
   std::unordered_map<std::string, std::uint64_t> armed;  // rule key -> generation
   std::uint64_t next_generation = 1;
+
+  // ---- API destinations ----------------------------------------------------------------------
+  struct RateWindow {
+    Millis second = -1;  // the clock's second counted
+    std::int64_t used = 0;
+  };
+  std::mutex api_mu;
+  std::unordered_map<std::string, RateWindow> rates;          // by destination ARN
+  std::unordered_map<std::string, std::string> oauth_tokens;  // by connection ARN
 
   // ---- retries -------------------------------------------------------------------------------
   std::atomic<std::uint64_t> matched{0}, delivered{0}, failed{0}, retried{0}, dead_lettered{0},
@@ -234,6 +253,20 @@ struct Router::Core : std::enable_shared_from_this<Core> {
       index->rules.emplace(std::move(name), std::make_shared<const Rule>(std::move(*rule)));
     }
     index->set.Reset(std::move(patterns));
+    auto archives = platform.resources->List(kArchiveKind, scope, {});
+    if (!archives.ok()) return archives.status();
+    std::vector<std::pair<std::string, std::shared_ptr<const rules::Pattern>>> archive_patterns;
+    for (const engine::ResourceRecord& r : *archives) {
+      auto a = DecodeArchive(scope, r);
+      if (!a.ok() || a->bus != bus || a->state != "ENABLED") continue;
+      if (a->pattern.empty()) {
+        index->archive_all.push_back(a->name);
+        continue;
+      }
+      auto pattern = rules::Pattern::Compile(a->pattern, rules::Dialect::kEventBridge);
+      if (pattern.ok()) archive_patterns.emplace_back(a->name, std::move(*pattern));
+    }
+    index->archive_set.Reset(std::move(archive_patterns));
     std::lock_guard lock(index_mu);
     if (generations[key] == generation) indexes[key] = index;
     return index;
@@ -395,7 +428,11 @@ struct Router::Core : std::enable_shared_from_this<Core> {
       rapidjson::Document doc;
       doc.Parse(payload.data(), payload.size());
       std::vector<BusEvent> forwarded;
-      forwarded.push_back(BusEvent{event_id, payload, platform.clock->NowMs(), {}});
+      BusEvent f;
+      f.id = event_id;
+      f.json = payload;
+      f.ingested_ms = platform.clock->NowMs();
+      forwarded.push_back(std::move(f));
       Put(
           bus->scope, bus->name, std::move(forwarded),
           [then = std::move(then)](Status st) {
@@ -477,6 +514,29 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     auto payload =
         std::make_shared<const std::string>(Payload(*rule, target, event, e->json, e->ingested_ms));
     const std::string group_id = target.Nested("SqsParameters", "MessageGroupId").value_or("");
+    if (ApiDestinationName(target.arn)) {
+      // An HTTP call: durable in the outbox before the answer, made afterwards.
+      Task task;
+      task.id = NewUuid();
+      task.scope = rule->scope;
+      task.bus = rule->bus;
+      task.rule = rule->name;
+      task.target_id = target.id;
+      task.target_arn = target.arn;
+      task.event_id = e->id;
+      task.event_json = e->json;
+      task.payload = *payload;
+      task.http = EncodeHttpParts(ResolveHttpParameters(target.value.Get("HttpParameters"), event));
+      task.hops = hops;
+      task.first_ms = e->ingested_ms;
+      task.next_ms = platform.clock->NowMs();
+      auto v = platform.resources->Put(kDeliveryKind, task.scope, task.id, EncodeTask(task),
+                                       task.payload, 0);
+      if (!v.ok()) return job->Fail(Status(ErrorCode::kInternalError, v.status().message()));
+      auto self = shared_from_this();
+      workers.Post([self, task = std::move(task)]() mutable { self->Retry(std::move(task)); });
+      return;
+    }
     job->Add();
     auto self = shared_from_this();
     // `target` lives in `rule`, which the callback keeps.
@@ -519,20 +579,40 @@ struct Router::Core : std::enable_shared_from_this<Core> {
            });
   }
 
+  // Keeps the event in every archive of the bus it matches, durably (the job fails otherwise).
+  void ArchiveEvent(const engine::ResourceScope& scope, const BusIndex& idx, const BusEvent& e,
+                    const rules::ParsedBody& body, const std::shared_ptr<Job>& job) {
+    std::vector<std::string> names = idx.archive_all;
+    if (idx.archive_set.size() > 0) {
+      for (std::string& n : idx.archive_set.Match({{}, body.root()})) names.push_back(std::move(n));
+    }
+    const Millis time = e.time_ms > 0 ? e.time_ms : e.ingested_ms;
+    for (const std::string& name : names) {
+      auto v = platform.resources->Put(kArchivedKind, scope, ArchivedKey(name, time, e.id), e.json,
+                                       "", engine::kAnyVersion);
+      if (!v.ok()) job->Fail(Status(ErrorCode::kInternalError, v.status().message()));
+    }
+  }
+
   void Put(const engine::ResourceScope& scope, const std::string& bus, std::vector<BusEvent> events,
            std::function<void(Status)> done, int hops) {
     auto index = Index(scope, bus);
     if (!index.ok()) return done(index.status());
     auto job = std::make_shared<Job>(std::move(done));
     const std::shared_ptr<BusIndex> idx = *index;
-    if (idx->set.size() > 0) {
+    if (!idx->empty()) {
       for (BusEvent& event : events) {
         auto e = std::make_shared<const BusEvent>(std::move(event));
         const rules::ParsedBody body = rules::ParsedBody::Parse(e->json);
         if (body.root() == nullptr) continue;
+        if (e->replay_name.empty()) ArchiveEvent(scope, *idx, *e, body, job);
         for (const std::string& name : idx->set.Match({{}, body.root()})) {
           auto it = idx->rules.find(name);
           if (it == idx->rules.end()) continue;
+          if (e->only_rules && std::find(e->only_rules->begin(), e->only_rules->end(), name) ==
+                                   e->only_rules->end()) {
+            continue;
+          }
           matched.fetch_add(1);
           for (const Target& target : it->second->targets) {
             Deliver(job, it->second, target, *body.root(), e, hops);
@@ -584,38 +664,165 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     auto self = shared_from_this();
     auto shared_rule = std::make_shared<const Rule>(std::move(*rule));
     const Target tgt = *target;
+    auto after = [self, shared_rule, tgt, task](std::optional<Failure> f) mutable {
+      if (!f) {
+        self->delivered.fetch_add(1);
+        // The store write off the engine's thread.
+        return self->workers.Post([self, task] { self->Forget(task); });
+      }
+      const Millis now = self->platform.clock->NowMs();
+      std::string exhausted;
+      if (!f->transient) {
+        exhausted.clear();
+      } else if (task.attempts >= tgt.MaxRetries()) {  // attempts made - 1 = retries
+        exhausted = "MaximumRetryAttempts";
+      } else if (now - task.first_ms >= tgt.MaxAgeSeconds() * 1000) {
+        exhausted = "MaximumEventAgeInSeconds";
+      } else {
+        ++task.attempts;
+        task.last_code = f->code;
+        task.last_message = f->message;
+        task.next_ms = now + RetryDelayMs(task.attempts);
+        auto v = self->platform.resources->Put(kDeliveryKind, task.scope, task.id, EncodeTask(task),
+                                               task.payload, engine::kAnyVersion);
+        if (!v.ok()) NoteIgnoredError("events outbox update", v.status());
+        self->retried.fetch_add(1);
+        return self->ScheduleTask(std::move(task));
+      }
+      // Retries made: every attempt but the first.
+      self->DeadLetter(*shared_rule, tgt, task.event_json, *f, task.attempts, exhausted, nullptr);
+      self->Forget(task);
+    };
+    if (ApiDestinationName(task.target_arn)) return InvokeApi(task, std::move(after));
     Invoke(*shared_rule, task.target_arn, task.payload, task.event_id, task.group_id, task.hops,
-           [self, shared_rule, tgt, task](std::optional<Failure> f) mutable {
-             if (!f) {
-               self->delivered.fetch_add(1);
-               // The store write off the engine's thread.
-               return self->workers.Post([self, task] { self->Forget(task); });
-             }
-             const Millis now = self->platform.clock->NowMs();
-             std::string exhausted;
-             if (!f->transient) {
-               exhausted.clear();
-             } else if (task.attempts >= tgt.MaxRetries()) {  // attempts made - 1 = retries
-               exhausted = "MaximumRetryAttempts";
-             } else if (now - task.first_ms >= tgt.MaxAgeSeconds() * 1000) {
-               exhausted = "MaximumEventAgeInSeconds";
-             } else {
-               ++task.attempts;
-               task.last_code = f->code;
-               task.last_message = f->message;
-               task.next_ms = now + RetryDelayMs(task.attempts);
-               auto v = self->platform.resources->Put(kDeliveryKind, task.scope, task.id,
-                                                      EncodeTask(task), task.payload,
-                                                      engine::kAnyVersion);
-               if (!v.ok()) NoteIgnoredError("events outbox update", v.status());
-               self->retried.fetch_add(1);
-               return self->ScheduleTask(std::move(task));
-             }
-             // Retries made: every attempt but the first.
-             self->DeadLetter(*shared_rule, tgt, task.event_json, *f, task.attempts, exhausted,
-                              nullptr);
-             self->Forget(task);
-           });
+           std::move(after));
+  }
+
+  // ---- API destinations ----------------------------------------------------------------------
+
+  // Calls the API destination for `task`; `then` gets the outcome. Over the destination's rate
+  // the task waits for the next second of the clock (no attempt counted).
+  void InvokeApi(Task task, std::function<void(std::optional<Failure>)> then) {
+    auto arn = sns::ParseArn(task.target_arn);
+    auto name = ApiDestinationName(task.target_arn);
+    if (!arn || !name) return then(Failure{"InvalidArn", "not an API destination ARN"});
+    const engine::ResourceScope scope{arn->account, arn->region};
+    auto rec = platform.resources->Get(kApiDestinationKind, scope, *name);
+    if (!rec.ok()) return then(Failure{"InternalError", rec.status().message(), true});
+    std::optional<ApiDestination> dest;
+    if (rec->has_value()) {
+      auto d = DecodeApiDestination(scope, **rec);
+      if (d.ok() && d->arn == task.target_arn) dest = std::move(*d);
+    }
+    if (!dest) {
+      return then(Failure{"ResourceNotFoundException",
+                          fmt::format("The API destination {} does not exist.", task.target_arn)});
+    }
+    auto cname = ConnectionName(dest->connection_arn);
+    auto crec = platform.resources->Get(kConnectionKind, scope, cname.value_or(""));
+    if (!crec.ok()) return then(Failure{"InternalError", crec.status().message(), true});
+    std::optional<Connection> conn;
+    if (crec->has_value()) {
+      auto c = DecodeConnection(scope, **crec);
+      if (c.ok() && c->arn == dest->connection_arn) conn = std::move(*c);
+    }
+    if (!conn) {
+      return then(Failure{"ResourceNotFoundException",
+                          fmt::format("The connection {} does not exist.", dest->connection_arn)});
+    }
+    if (conn->state != "AUTHORIZED") {
+      return then(Failure{"ConnectionDeauthorized",
+                          fmt::format("The connection {} is {}.", conn->arn, conn->state)});
+    }
+    if (options.http == nullptr) {
+      return then(Failure{"SDK_CLIENT_ERROR", "HTTP deliveries are not available", true});
+    }
+    const Millis now = platform.clock->NowMs();
+    {
+      std::lock_guard lock(api_mu);
+      RateWindow& w = rates[dest->arn];
+      if (w.second != now / 1000) w = RateWindow{now / 1000, 0};
+      if (w.used >= dest->rate_limit) {
+        task.next_ms = (now / 1000 + 1) * 1000;
+        return ScheduleTask(std::move(task));  // `then` is dropped: this is not an attempt
+      }
+      ++w.used;
+    }
+    std::string bearer;
+    if (conn->auth_type == "OAUTH_CLIENT_CREDENTIALS") {
+      std::lock_guard lock(api_mu);
+      auto it = oauth_tokens.find(conn->arn);
+      if (it == oauth_tokens.end()) {
+        return FetchToken(std::move(*conn), std::move(*dest), std::move(task), std::move(then));
+      }
+      bearer = it->second;
+    }
+    Call(*dest, *conn, task, bearer, std::move(then));
+  }
+
+  void FetchToken(Connection conn, ApiDestination dest, Task task,
+                  std::function<void(std::optional<Failure>)> then) {
+    const Invocation inv = OAuthTokenRequest(conn);
+    net::ClientRequest req;
+    req.method = inv.method;
+    req.url = inv.url;
+    req.headers = inv.headers;
+    req.body = inv.body;
+    req.timeout = options.http_timeout;
+    auto self = shared_from_this();
+    options.http->Send(std::move(req), [self, conn = std::move(conn), dest = std::move(dest),
+                                        task = std::move(task), then = std::move(then)](
+                                           Result<net::ClientResponse> r) mutable {
+      self->workers.Post([self, conn = std::move(conn), dest = std::move(dest),
+                          task = std::move(task), then = std::move(then),
+                          r = std::move(r)]() mutable {
+        std::optional<std::string> token;
+        if (r.ok() && r->status >= 200 && r->status < 300) token = OAuthAccessToken(r->body);
+        if (!token) {
+          return then(
+              Failure{"OAuthTokenFailure",
+                      r.ok() ? fmt::format("The authorization endpoint answered {}.", r->status)
+                             : r.status().message(),
+                      true});
+        }
+        {
+          std::lock_guard lock(self->api_mu);
+          self->oauth_tokens[conn.arn] = *token;
+        }
+        self->Call(dest, conn, task, *token, std::move(then));
+      });
+    });
+  }
+
+  void Call(const ApiDestination& dest, const Connection& conn, const Task& task,
+            const std::string& bearer, std::function<void(std::optional<Failure>)> then) {
+    const Invocation inv =
+        BuildInvocation(dest, conn, DecodeHttpParts(task.http), task.payload, bearer);
+    net::ClientRequest req;
+    req.method = inv.method;
+    req.url = inv.url;
+    req.headers = inv.headers;
+    req.body = inv.body;
+    req.timeout = options.http_timeout;
+    auto self = shared_from_this();
+    const bool oauth = conn.auth_type == "OAUTH_CLIENT_CREDENTIALS";
+    const std::string conn_arn = conn.arn;
+    options.http->Send(std::move(req), [self, then = std::move(then), oauth,
+                                        conn_arn](Result<net::ClientResponse> r) mutable {
+      std::optional<Failure> f;
+      if (!r.ok()) {
+        f = Failure{"SDK_CLIENT_ERROR", r.status().message(), true};
+      } else if (r->status < 200 || r->status >= 300) {
+        f = Failure{std::to_string(r->status),
+                    fmt::format("The API destination answered HTTP {}.", r->status),
+                    RetriedStatus(r->status)};
+        if (oauth && r->status == 401) {  // the token may have expired: fetch another
+          std::lock_guard lock(self->api_mu);
+          self->oauth_tokens.erase(conn_arn);
+        }
+      }
+      self->workers.Post([f, then = std::move(then)] { then(f); });
+    });
   }
 
   // ---- schedules -----------------------------------------------------------------------------
@@ -746,6 +953,17 @@ void Router::RuleChanged(const engine::ResourceScope& scope, const std::string& 
                          const std::string& name) {
   core_->Invalidate(scope, bus);
   core_->Arm(scope, bus, name);
+}
+
+void Router::ArchiveChanged(const engine::ResourceScope& scope, const std::string& bus) {
+  core_->Invalidate(scope, bus);
+}
+
+void Router::Post(std::function<void()> fn) { core_->workers.Post(std::move(fn)); }
+
+void Router::ConnectionChanged(const std::string& connection_arn) {
+  std::lock_guard lock(core_->api_mu);
+  core_->oauth_tokens.erase(connection_arn);
 }
 
 void Router::Put(const engine::ResourceScope& scope, const std::string& bus,

@@ -14,6 +14,7 @@
 // Thread-safe. Start before use, Stop before the platform's parts go away.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,10 @@
 #include "services/events/records.h"
 #include "services/platform/platform.h"
 
+namespace sluice::net {
+class HttpClient;
+}  // namespace sluice::net
+
 namespace sluice::events {
 
 struct RouterOptions {
@@ -37,6 +42,9 @@ struct RouterOptions {
   bool authenticated = false;
   // Forwarding depth between buses (a rule sending to its own bus would loop).
   int max_hops = 5;
+  // API destination invocations (null: they fail, are retried, then dead-lettered).
+  net::HttpClient* http = nullptr;
+  std::chrono::milliseconds http_timeout{5000};  // AWS's limit for an API destination's answer
 };
 
 // An event as a bus received it: the envelope's JSON text.
@@ -44,7 +52,10 @@ struct BusEvent {
   std::string id;
   std::string json;
   Millis ingested_ms = 0;
-  std::string replay_name;  // "" not a replay
+  Millis time_ms = 0;       // the envelope's time (archives order by it); 0: ingested_ms
+  std::string replay_name;  // "" not a replay (replayed events are not archived again)
+  // A replay's Destination.FilterArns: only these rules (by name) receive it; null: every rule.
+  std::shared_ptr<const std::vector<std::string>> only_rules;
 };
 
 class Router {
@@ -64,8 +75,17 @@ class Router {
   void RuleChanged(const engine::ResourceScope& scope, const std::string& bus,
                    const std::string& name);
 
-  // Matches the events on the bus and delivers them. `done` runs once every delivery is durable
-  // (or stored in the outbox); an error only when that could not be made durable.
+  // An archive of the bus was created, changed or deleted: the bus's index is rebuilt.
+  void ArchiveChanged(const engine::ResourceScope& scope, const std::string& bus);
+  // Runs `fn` on the router's workers (replays).
+  void Post(std::function<void()> fn);
+
+  // A connection was updated, deauthorized or deleted: its OAuth token is fetched again.
+  void ConnectionChanged(const std::string& connection_arn);
+
+  // Matches the events on the bus, archives them (archives.h) and delivers them. `done` runs once
+  // every delivery and archive write is durable (or stored in the outbox); an error only when that
+  // could not be made durable.
   void Put(const engine::ResourceScope& scope, const std::string& bus, std::vector<BusEvent> events,
            std::function<void(Status)> done, int hops = 0);
 

@@ -153,6 +153,11 @@ engine::Engine& CloudWatch::MeterSqs(engine::Engine& engine, std::string_view se
   return *metered_;
 }
 
+void CloudWatch::SetEventSink(AlarmEventSink* sink) {
+  std::lock_guard lock(mu_);
+  event_sink_ = sink;
+}
+
 void CloudWatch::SetNotifier(AlarmNotifier* notifier) {
   std::lock_guard lock(mu_);
   notifier_ = notifier;
@@ -304,6 +309,9 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
   AddHistory(scope, {alarm.config.name, "StateUpdate",
                      fmt::format("Alarm updated from {} to {}", old.value, t.state),
                      StateHistoryData(alarm, old.value, old), now, ""});
+  // The state change event (no action: an empty arn), whether actions are enabled or not.
+  out.push_back(
+      {scope.account, "", "", AlarmStateChangeDetail(alarm, old), alarm.config.name, scope});
   if (!alarm.config.actions_enabled) return;
   const std::vector<std::string>& actions = t.state == kStateAlarm ? alarm.config.alarm_actions
                                             : t.state == kStateOk
@@ -319,12 +327,21 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
 void CloudWatch::Deliver(std::vector<Notification> notifications) {
   if (notifications.empty()) return;
   AlarmNotifier* notifier = nullptr;
+  AlarmEventSink* sink = nullptr;
   {
     std::lock_guard lock(mu_);
     notifier = notifier_;
+    sink = event_sink_;
   }
   std::vector<std::pair<Notification, Status>> results;
   for (Notification& n : notifications) {
+    if (n.arn.empty()) {  // a state change event
+      if (sink == nullptr) continue;
+      Status st = sink->AlarmStateChanged(n.account, n.scope.region,
+                                          AlarmArn(n.scope.region, n.account, n.alarm), n.message);
+      if (!st.ok()) NoteIgnoredError("alarm state change event", st);
+      continue;
+    }
     Status st = Status::Ok();
     if (!n.arn.starts_with("arn:aws:sns:")) {
       st = Status(ErrorCode::kInvalidParameterValue,

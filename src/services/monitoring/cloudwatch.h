@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "services/monitoring/alarm.h"
+#include "services/monitoring/alarm_events.h"
 #include "services/monitoring/metric_store.h"
 #include "services/monitoring/sns_metrics.h"
 #include "services/monitoring/sqs_metrics.h"
@@ -72,6 +73,8 @@ class CloudWatch {
   // `engine` must outlive this object. `seed_account`: whose existing queues emit from the start.
   engine::Engine& MeterSqs(engine::Engine& engine, std::string_view seed_account);
   void SetNotifier(AlarmNotifier* notifier);
+  // Where alarm state changes go as events (EventBridge's default bus); null: nowhere.
+  void SetEventSink(AlarmEventSink* sink);
   // The AWS/SNS counters SNS reports into (through the app's sns::Meter adapter).
   SnsMetrics& sns_metrics() { return sns_; }
   // Calls CatchUp every `interval_ms` of the clock (on the clock's timer thread) until destroyed.
@@ -135,6 +138,7 @@ class CloudWatch {
 
   mutable std::mutex mu_;
   AlarmNotifier* notifier_ = nullptr;
+  AlarmEventSink* event_sink_ = nullptr;
   std::map<Scope, std::map<std::string, Alarm>> alarms_;
   std::map<Scope, std::deque<HistoryItem>> history_;
   std::uint64_t history_seq_ = 0;

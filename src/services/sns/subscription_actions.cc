@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "net/http_client.h"
+#include "services/platform/endpoint_guard.h"
 #include "services/sns/arn.h"
 #include "services/sns/delivery_policy.h"
 #include "services/sns/handlers.h"
@@ -39,19 +40,6 @@ bool IsPhoneNumber(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// A host that names this machine without saying so: a loopback address, "localhost", the
-// unspecified address.
-bool IsLoopbackHost(std::string host) {
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (host == "localhost" || host.ends_with(".localhost") || host == "::1" || host == "::" ||
-      host == "0.0.0.0" || host == "0" || host.rfind("127.", 0) == 0 ||
-      host.rfind("::ffff:127.", 0) == 0) {
-    return true;
-  }
-  return false;
-}
-
 Status ValidateEndpoint(const Sns& sns, const RequestContext& ctx, const std::string& protocol,
                         const std::string& endpoint) {
   if (endpoint.empty()) return InvalidParameter("Endpoint");
@@ -61,18 +49,11 @@ Status ValidateEndpoint(const Sns& sns, const RequestContext& ctx, const std::st
     if (!scheme_ok || !url.ok()) {
       return InvalidParameter("Endpoint must match the specified protocol");
     }
-    if (sns.platform.auth != nullptr) {
-      const std::string host_port = fmt::format("{}:{}", url->host, url->port);
-      const auto& allowed = sns.options.allowed_endpoints;
-      const bool listed = std::find(allowed.begin(), allowed.end(), url->host) != allowed.end() ||
-                          std::find(allowed.begin(), allowed.end(), host_port) != allowed.end();
-      const auto& own = sns.options.own_addresses;
-      const bool self = std::find(own.begin(), own.end(), host_port) != own.end() ||
-                        (!ctx.host.empty() && (ctx.host == host_port || ctx.host == url->host));
-      if (!listed && (self || IsLoopbackHost(url->host))) {
-        return InvalidParameter(
-            "Endpoint Reason: Endpoints on a loopback address or on this server are not allowed");
-      }
+    if (sns.platform.auth != nullptr &&
+        services::EndpointRefused({sns.options.allowed_endpoints, sns.options.own_addresses},
+                                  url->host, url->port, ctx.host)) {
+      return InvalidParameter(
+          "Endpoint Reason: Endpoints on a loopback address or on this server are not allowed");
     }
   } else if (protocol == "email" || protocol == "email-json") {
     if (endpoint.find('@') == std::string::npos) return InvalidParameter("Email address");

@@ -14,6 +14,7 @@
 #include "engine/local/local_engine.h"
 #include "engine/resource_store.h"
 #include "models/events_model.h"
+#include "net/http_client.h"
 #include "protocol/dispatcher.h"
 #include "protocol/errors.h"
 #include "services/events/errors.h"
@@ -122,6 +123,20 @@ struct Answer {
   std::string message() const { return Str("message"); }
 };
 
+// An HTTP client that answers at once with `status` and keeps every request.
+class FakeHttp final : public net::HttpClient {
+ public:
+  int status = 200;
+  std::vector<net::ClientRequest> requests;
+  void Send(net::ClientRequest request, net::ClientCallback done) override {
+    requests.push_back(request);
+    net::ClientResponse r;
+    r.status = status;
+    done(std::move(r));
+  }
+  void Stop() override {}
+};
+
 class EventsServiceTest : public ::testing::Test {
  protected:
   EventsServiceTest()
@@ -133,6 +148,7 @@ class EventsServiceTest : public ::testing::Test {
     platform_.queues = engine_.get();
     RouterOptions ro;
     ro.worker_threads = 0;
+    ro.http = &http_;
     router_.emplace(platform_, clock_, ro);
     EXPECT_TRUE(router_->Start().ok());
     Serve();
@@ -189,6 +205,7 @@ class EventsServiceTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  FakeHttp http_;
   std::unique_ptr<engine::ResourceStore> store_;
   std::unique_ptr<FlakyEngine> engine_;
   services::Platform platform_;
@@ -354,6 +371,159 @@ TEST_F(EventsServiceTest, SchedulesFireOnTheClock) {
   ASSERT_EQ(Call("DeleteRule", R"({"Name":"tick","Force":true})").status, 200);
   clock_.AdvanceSeconds(600);
   EXPECT_TRUE(Receive("ticks").empty());
+}
+
+TEST_F(EventsServiceTest, ApiDestinationsCallAtTheRateOfTheClockWithAuthAndSecretsStayHidden) {
+  Answer a =
+      Call("CreateConnection", R"({"Name":"c","AuthorizationType":"BASIC","AuthParameters":{)"
+                               R"("BasicAuthParameters":{"Username":"u","Password":"p"}}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const std::string conn = a.Str("ConnectionArn");
+  a = Call("DescribeConnection", R"({"Name":"c"})");
+  EXPECT_EQ(a.body.find("\"p\""), std::string::npos) << a.body;
+  a = Call("CreateApiDestination",
+           R"({"Name":"d","ConnectionArn":")" + conn +
+               R"(","InvocationEndpoint":"https://partner.example.com/orders/*",)"
+               R"("HttpMethod":"PUT","InvocationRateLimitPerSecond":5})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const std::string dest = a.Str("ApiDestinationArn");
+  ASSERT_EQ(Call("PutRule", R"({"Name":"r","EventPattern":"{\"source\":[\"s\"]}"})").status, 200);
+  a = Call("PutTargets", R"({"Rule":"r","Targets":[{"Id":"api","Arn":")" + dest +
+                             R"(","HttpParameters":{"PathParameterValues":["$.detail.id"],)"
+                             R"("QueryStringParameters":{"k":"v w"}}}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  for (int i = 0; i < 12; i += 6) {
+    std::string entries;
+    for (int j = i; j < i + 6; ++j) {
+      entries += std::string(entries.empty() ? "" : ",") +
+                 R"({"Source":"s","DetailType":"d","Detail":"{\"id\":\"o-)" + std::to_string(j) +
+                 R"(\"}"})";
+    }
+    ASSERT_EQ(Call("PutEvents", R"({"Entries":[)" + entries + "]}").status, 200);
+  }
+  // 5 per second of the clock.
+  ASSERT_EQ(http_.requests.size(), 5u);
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(http_.requests.size(), 10u);
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(http_.requests.size(), 12u);
+  const net::ClientRequest& r = http_.requests[0];
+  EXPECT_EQ(r.method, "PUT");
+  EXPECT_EQ(r.url, "https://partner.example.com/orders/o-0?k=v%20w");
+  const std::string* auth = net::FindHeader(r.headers, "Authorization");
+  ASSERT_NE(auth, nullptr);
+  EXPECT_EQ(*auth, "Basic dTpw");
+  rapidjson::Document body;
+  body.Parse(r.body.c_str());
+  EXPECT_STREQ(body["detail"]["id"].GetString(), "o-0");
+  auto pending = store_->List("events.delivery", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  // 5xx: retried; 400: dead-lettered at once.
+  const std::string dlq = Queue("dlq");
+  a = Call("PutTargets", R"({"Rule":"r","Targets":[{"Id":"api","Arn":")" + dest +
+                             R"(","RetryPolicy":{"MaximumRetryAttempts":1},)"
+                             R"("DeadLetterConfig":{"Arn":")" +
+                             dlq + R"("}}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  http_.status = 500;
+  clock_.AdvanceSeconds(1);
+  http_.requests.clear();
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  EXPECT_EQ(http_.requests.size(), 1u);
+  EXPECT_TRUE(Receive("dlq").empty());
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(http_.requests.size(), 2u);
+  auto got = Receive("dlq");
+  ASSERT_EQ(got.size(), 1u);
+  std::map<std::string, std::string> attrs;
+  for (const auto& at : got[0].attributes) attrs[at.name] = at.value;
+  EXPECT_EQ(attrs["ERROR_CODE"], "500");
+  EXPECT_EQ(attrs["RETRY_ATTEMPTS"], "1");
+  http_.status = 400;
+  clock_.AdvanceSeconds(1);
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  EXPECT_EQ(http_.requests.size(), 3u);
+  EXPECT_EQ(Receive("dlq").size(), 1u);
+  clock_.AdvanceSeconds(60);
+  EXPECT_EQ(http_.requests.size(), 3u);
+}
+
+TEST_F(EventsServiceTest, ArchivesKeepMatchesAndReplaysReachTheNamedRulesOnly) {
+  Queue("a");
+  Queue("b");
+  for (const char* q : {"a", "b"}) {
+    ASSERT_EQ(Call("PutRule",
+                   std::string(R"({"Name":")") + q + R"(","EventPattern":"{\"source\":[\"s\"]}"})")
+                  .status,
+              200);
+    ASSERT_EQ(Call("PutTargets", std::string(R"({"Rule":")") + q +
+                                     R"(","Targets":[{"Id":"q","Arn":"arn:aws:sqs:us-east-1:)" +
+                                     kAccount + ":" + q + R"("}]})")
+                  .status,
+              200);
+  }
+  const std::string bus =
+      "arn:aws:events:us-east-1:" + std::string(kAccount) + ":event-bus/default";
+  Answer a = Call("CreateArchive", R"({"ArchiveName":"arch","EventSourceArn":")" + bus +
+                                       R"(","EventPattern":"{\"detail\":{\"keep\":[true]}}",)"
+                                       R"("RetentionDays":1})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const std::string archive = a.Str("ArchiveArn");
+  const std::int64_t start = clock_.NowMs();
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{\"keep\":true}"},)"
+                    R"({"Source":"s","DetailType":"d","Detail":"{\"keep\":false}"}]})");
+  EXPECT_EQ(Receive("a").size(), 2u);
+  EXPECT_EQ(Receive("b").size(), 2u);
+  a = Call("DescribeArchive", R"({"ArchiveName":"arch"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.doc["EventCount"].GetInt64(), 1);
+  clock_.AdvanceSeconds(60);
+  a = Call("StartReplay",
+           R"({"ReplayName":"rp","EventSourceArn":")" + archive + R"(","EventStartTime":)" +
+               std::to_string(start / 1000 - 1) + R"(,"EventEndTime":)" +
+               std::to_string(clock_.NowMs() / 1000) + R"(,"Destination":{"Arn":")" + bus +
+               R"(","FilterArns":["arn:aws:events:us-east-1:123456789012:rule/a"]}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.Str("State"), "STARTING");
+  a = Call("DescribeReplay", R"({"ReplayName":"rp"})");
+  EXPECT_EQ(a.Str("State"), "COMPLETED") << a.body;
+  auto got = Receive("a");
+  ASSERT_EQ(got.size(), 1u);
+  rapidjson::Document d;
+  d.Parse(got[0].body.c_str());
+  EXPECT_STREQ(d["replay-name"].GetString(), "rp");
+  EXPECT_TRUE(d["detail"]["keep"].GetBool());
+  EXPECT_TRUE(Receive("b").empty());
+  // Replayed events are not archived again; retention applies on the clock.
+  a = Call("DescribeArchive", R"({"ArchiveName":"arch"})");
+  EXPECT_EQ(a.doc["EventCount"].GetInt64(), 1);
+  EXPECT_EQ(Call("CancelReplay", R"({"ReplayName":"rp"})").type(), "IllegalStatusException");
+  // Deleting the archive deletes its events.
+  ASSERT_EQ(Call("PutEvents",
+                 R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{\"keep\":true}"}]})")
+                .status,
+            200);
+  auto kept = store_->List("events.archived", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 2u);
+  ASSERT_EQ(
+      Call("CreateArchive", R"({"ArchiveName":"other","EventSourceArn":")" + bus + R"("})").status,
+      200);
+  Call("PutEvents", R"({"Entries":[{"Source":"s","DetailType":"d","Detail":"{}"}]})");
+  ASSERT_EQ(Call("DeleteArchive", R"({"ArchiveName":"other"})").status, 200);
+  kept = store_->List("events.archived", {kAccount, "us-east-1"}, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 2u);
+  clock_.AdvanceSeconds(2 * 86400);
+  a = Call("DescribeArchive", R"({"ArchiveName":"arch"})");
+  EXPECT_EQ(a.doc["EventCount"].GetInt64(), 0);
+  EXPECT_EQ(Call("StartReplay", R"({"ReplayName":"rp","EventSourceArn":")" + archive +
+                                    R"(","EventStartTime":1,"EventEndTime":2,)"
+                                    R"("Destination":{"Arn":")" +
+                                    bus + R"("}})")
+                .type(),
+            "ResourceAlreadyExistsException");
 }
 
 }  // namespace
