@@ -349,7 +349,10 @@ HttpParts DecodeHttpParts(std::string_view json) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return parts;
-  if (auto it = d.FindMember("path"); it != d.MemberEnd() && it->value.IsArray()) {
+  // Through a const reference: clang's C++20 mode finds rapidjson's mutable iterator comparison
+  // ambiguous (-Wambiguous-reversed-operator).
+  const rapidjson::Value& obj = d;
+  if (auto it = obj.FindMember("path"); it != obj.MemberEnd() && it->value.IsArray()) {
     for (const auto& p : it->value.GetArray()) {
       if (p.IsString()) parts.path.emplace_back(p.GetString(), p.GetStringLength());
     }
@@ -444,8 +447,9 @@ std::optional<std::string> OAuthAccessToken(std::string_view response_body) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(response_body.data(), response_body.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto it = d.FindMember("access_token");
-  if (it == d.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
+  const rapidjson::Value& obj = d;  // const: see DecodeHttpParts
+  auto it = obj.FindMember("access_token");
+  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
     return std::nullopt;
   }
   return std::string(it->value.GetString(), it->value.GetStringLength());
