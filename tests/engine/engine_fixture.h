@@ -205,6 +205,7 @@ struct WithPostgres {
       pg.schema = schema;
       pg.worker_threads = 0;
       pg.max_connections = 4;
+      pg.sweep_interval_ms = 0;  // no thread beside the test's
       auto e = OpenPgEngine(clock, std::move(o), pg);
       if (!e.ok()) {
         ADD_FAILURE() << "PostgreSQL engine: " << e.status().message();

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -32,18 +33,51 @@ class PgSchema {
     if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, sql.c_str()));
     PQfinish(c);
   }
+  // The first column of the first row of a query, as a number (-1 on failure).
+  long long Number(const std::string& sql) {
+    long long out = -1;
+    PGconn* c = PQconnectdb(TestUrl().c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        out = std::atoll(PQgetvalue(r, 0, 0));
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
+  // Waits (bounded) until `sql` counts `want`: a background thread's work, observed.
+  bool WaitFor(const std::string& sql, long long want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Number(sql) == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
   const std::string& name() const { return name_; }
 
  private:
   std::string name_;
 };
 
-Result<std::unique_ptr<Engine>> Open(Clock& clock, const std::string& schema) {
+Result<std::unique_ptr<Engine>> Open(Clock& clock, const std::string& schema,
+                                     int sweep_interval_ms = 0) {
   PgEngineOptions pg;
   pg.url = TestUrl();
   pg.schema = schema;
   pg.worker_threads = 0;
+  pg.sweep_interval_ms = sweep_interval_ms;
   return OpenPgEngine(clock, EngineOptions{}, pg);
+}
+
+void SendOne(Engine& e, const QueueId& q) {
+  SendRequest r;
+  r.body = "m";
+  Result<std::vector<Result<SendResult>>> sent = Status(ErrorCode::kInternalError, "unset");
+  e.Send(q, {r}, [&](auto res) { sent = std::move(res); });
+  ASSERT_TRUE(sent.ok());
 }
 
 TEST(PgEngine, UnreachableDatabaseFailsFast) {
@@ -104,6 +138,36 @@ TEST(PgEngine, TwoNodesShareQueuesMessagesAndHandles) {
   auto attrs = (*a)->GetQueueAttributes(q, {"ApproximateNumberOfMessagesNotVisible"});
   ASSERT_TRUE(attrs.ok());
   EXPECT_EQ((*attrs)["ApproximateNumberOfMessagesNotVisible"], "0");
+}
+
+// Messages past the retention period go without anyone reading the queue, swept by exactly one
+// node; when that node goes, another takes over.
+TEST(PgEngine, OneNodeSweepsAndAnotherTakesOver) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  const QueueId q{"000000000000", "swept"};
+  const std::string rows = "SELECT count(*) FROM " + schema.name() + ".messages";
+  const std::string holders =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = "
+      "hashtext('sluice-sweep:" +
+      schema.name() + "')::oid";
+  auto a = Open(clock, schema.name(), 10);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(schema.WaitFor(holders, 1));  // node A sweeps
+  auto b = Open(clock, schema.name(), 10);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*a)->CreateQueue(q, {{"MessageRetentionPeriod", "60"}}, {}).ok());
+  SendOne(**b, q);
+  EXPECT_EQ(schema.Number(rows), 1);
+  clock.AdvanceSeconds(61);
+  EXPECT_TRUE(schema.WaitFor(rows, 0));
+  EXPECT_EQ(schema.Number(holders), 1);  // one node at a time
+  a->reset();                            // node A goes: B takes over
+  SendOne(**b, q);
+  clock.AdvanceSeconds(61);
+  EXPECT_TRUE(schema.WaitFor(rows, 0));
+  EXPECT_EQ(schema.Number(holders), 1);
 }
 
 }  // namespace
