@@ -4,7 +4,9 @@
 # 1. the boto3 queue, message and FIFO suites against one node on PostgreSQL (query and JSON
 #    passes; tests of features not built on PostgreSQL yet deselected by name below);
 # 2. test_nodes.py: two and more nodes on one database (long polls woken across nodes, no
-#    message handed out twice by concurrent receives on two nodes).
+#    message handed out twice by concurrent receives on two nodes);
+# 3. test_kill.py: three nodes, one killed with kill -9 mid-way under load and restarted: every
+#    answered send is received (standard: at least once; FIFO: exactly once, in order per group).
 # Each part gets a fresh database. Usage: tests/e2e/postgres/run.sh [path/to/sluice]
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,4 +38,8 @@ url=$(fresh_db)
 echo "--- nodes on one PostgreSQL"
 (cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   -c /dev/null --rootdir "$HERE" test_nodes.py) || rc=1
+url=$(fresh_db)
+echo "--- three nodes, one killed with kill -9"
+(cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+  -c /dev/null --rootdir "$HERE" test_kill.py) || rc=1
 exit $rc
