@@ -5,7 +5,8 @@
 #   tools/pg-fixture.sh start        prints shell assignments (eval them):
 #                                      SLUICE_TEST_PG_URL=postgresql://...  SLUICE_PG_FIXTURE_DIR=...
 #   tools/pg-fixture.sh stop DIR     stops the cluster started in DIR and removes DIR
-#   tools/pg-fixture.sh run CMD...   starts, runs CMD with SLUICE_TEST_PG_URL set, stops
+#   tools/pg-fixture.sh run CMD...   starts, runs CMD with SLUICE_TEST_PG_URL (and
+#                                    SLUICE_PG_FIXTURE_DIR: tests that stop and start it) set, stops
 #
 # SLUICE_PG_FIXTURE_OPTS adds server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
 # (tools/pg-bench.sh profiles with it).
@@ -58,7 +59,7 @@ case "${1:-}" in
   run)
     shift
     eval "$(start)"
-    export SLUICE_TEST_PG_URL
+    export SLUICE_TEST_PG_URL SLUICE_PG_FIXTURE_DIR
     trap 'stop "$SLUICE_PG_FIXTURE_DIR"' EXIT
     "$@"
     ;;

@@ -6,7 +6,9 @@
 # 2. test_nodes.py: two and more nodes on one database (long polls woken across nodes, no
 #    message handed out twice by concurrent receives on two nodes);
 # 3. test_kill.py: three nodes, one killed with kill -9 mid-way under load and restarted: every
-#    answered send is received (standard: at least once; FIFO: exactly once, in order per group).
+#    answered send is received (standard: at least once; FIFO: exactly once, in order per group);
+# 4. test_restart.py: PostgreSQL stopped and started under load (503 while down, recovery, nothing
+#    answered lost).
 # Each part gets a fresh database. Usage: tests/e2e/postgres/run.sh [path/to/sluice]
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,4 +44,9 @@ url=$(fresh_db)
 echo "--- three nodes, one killed with kill -9"
 (cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
   -c /dev/null --rootdir "$HERE" test_kill.py) || rc=1
+# Last: it stops and starts the cluster itself.
+url=$(fresh_db)
+echo "--- PostgreSQL stopped and started under load"
+(cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+  -c /dev/null --rootdir "$HERE" test_restart.py) || rc=1
 exit $rc
