@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "engine/postgres/pg_engine.h"
+#include "engine/sqs_errors.h"
 
 namespace sluice::engine {
 namespace {
@@ -63,13 +66,14 @@ class PgSchema {
 };
 
 Result<std::unique_ptr<Engine>> Open(Clock& clock, const std::string& schema,
-                                     int sweep_interval_ms = 0) {
+                                     int sweep_interval_ms = 0,
+                                     EngineOptions options = EngineOptions{}) {
   PgEngineOptions pg;
   pg.url = TestUrl();
   pg.schema = schema;
   pg.worker_threads = 0;
   pg.sweep_interval_ms = sweep_interval_ms;
-  return OpenPgEngine(clock, EngineOptions{}, pg);
+  return OpenPgEngine(clock, std::move(options), pg);
 }
 
 void SendOne(Engine& e, const QueueId& q) {
@@ -168,6 +172,42 @@ TEST(PgEngine, OneNodeSweepsAndAnotherTakesOver) {
   clock.AdvanceSeconds(61);
   EXPECT_TRUE(schema.WaitFor(rows, 0));
   EXPECT_EQ(schema.Number(holders), 1);
+}
+
+// The in-flight limit (the engine suite's OverLimitOnShortPollOnly, on PostgreSQL): a receive
+// takes no more than the room left; at the limit a short poll answers OverLimit and a long poll
+// waits, answering empty at its deadline.
+TEST(PgEngine, OverLimitOnShortPollOnly) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  EngineOptions o;
+  o.max_inflight_per_queue = 2;
+  auto e = Open(clock, schema.name(), 0, o);
+  ASSERT_TRUE(e.ok());
+  const QueueId q{"000000000000", "limited"};
+  ASSERT_TRUE((*e)->CreateQueue(q, {}, {}).ok());
+  for (int i = 0; i < 4; ++i) SendOne(**e, q);
+  auto receive = [&](int wait) {
+    auto out = std::make_shared<std::optional<Result<std::vector<ReceivedMessage>>>>();
+    ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = wait;
+    (*e)->Receive(q, r, [out](auto res) { *out = std::move(res); });
+    return out;
+  };
+  auto first = receive(0);
+  ASSERT_TRUE(first->has_value() && (*first)->ok());
+  EXPECT_EQ((**first)->size(), 2u);
+  auto over = receive(0);
+  ASSERT_TRUE(over->has_value());
+  EXPECT_EQ((*over)->status().code(), SqsError::kOverLimit);
+  auto lp = receive(2);
+  EXPECT_FALSE(lp->has_value());
+  clock.AdvanceSeconds(2);
+  ASSERT_TRUE(lp->has_value());
+  ASSERT_TRUE((*lp)->ok());
+  EXPECT_TRUE((**lp)->empty());
 }
 
 }  // namespace

@@ -124,7 +124,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   Status SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
                   std::vector<Result<SendResult>>& results);
   // One receive attempt without waiting: the messages taken (possibly none).
-  Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r);
+  // A standard queue at its in-flight limit takes nothing and sets *over_limit.
+  Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r,
+                                                    bool* over_limit = nullptr);
   // Sets *dlq_key when messages moved (its waiters are woken once committed).
   Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
   Status ExpireRetention(Conn& c, const QRow& q, Millis now);
@@ -164,6 +166,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::map<QueueId, CacheEntry> cache_;
   std::uint64_t cache_epoch_ = 0;  // bumped by ForgetQueues: a load racing it is not kept
   std::map<std::uint64_t, Millis> expired_at_;  // queue key -> last retention sweep (clock)
+  // Queue key -> (counted at, messages in flight): counted at most once a second per queue and
+  // node (a bounded count), plus what this node took since.
+  std::map<std::uint64_t, std::pair<Millis, std::size_t>> inflight_;
 
   std::mutex wmu_;
   std::map<std::uint64_t, std::list<std::shared_ptr<Waiter>>> waiters_;  // by queue key

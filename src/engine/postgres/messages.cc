@@ -423,7 +423,8 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
 }
 
 Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
-                                                        const ReceiveRequest& req) {
+                                                        const ReceiveRequest& req,
+                                                        bool* over_limit) {
   auto c = pool_.Acquire();
   if (!c.ok()) return c.status();
   auto loaded = CachedQueue(**c, id);
@@ -461,10 +462,47 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
     auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
     if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
   }
-  auto r = (*c)->Exec({"m_receive", sql.c_str()},
-                      {std::to_string(q.key), Str(now), Str(max), Str(now + Millis{vt} * 1000),
-                       Str(cap), Str(now - Millis{q.config.message_retention_period} * 1000)});
+  // The in-flight limit (standard queues): the messages in flight, counted (up to the limit) at
+  // most once a second per queue on this node, plus what this node took since; a receive takes
+  // no more than the room left.
+  const std::size_t limit = opt_.max_inflight_per_queue;
+  std::size_t room = static_cast<std::size_t>(max);
+  if (limit > 0) {
+    std::optional<std::size_t> inflight;
+    {
+      std::lock_guard lock(cmu_);
+      if (auto it = inflight_.find(q.key);
+          it != inflight_.end() && now >= it->second.first && now - it->second.first < 1000) {
+        inflight = it->second.second;
+      }
+    }
+    if (!inflight) {
+      auto n = (*c)->Exec({"m_inflight",
+                           "SELECT count(*) FROM (SELECT 1 FROM messages WHERE qkey = $1 AND "
+                           "visible_at > $2 AND receive_count > 0 LIMIT $3) x"},
+                          {std::to_string(q.key), Str(now), std::to_string(limit)});
+      if (!n.ok()) return n.status();
+      inflight = static_cast<std::size_t>(n->i64(0, 0));
+      std::lock_guard lock(cmu_);
+      inflight_[q.key] = {now, *inflight};
+    }
+    if (*inflight >= limit) {
+      if (over_limit) *over_limit = true;
+      return std::vector<ReceivedMessage>{};
+    }
+    room = std::min(room, limit - *inflight);
+  }
+  auto r = (*c)->Exec(
+      {"m_receive", sql.c_str()},
+      {std::to_string(q.key), Str(now), std::to_string(room), Str(now + Millis{vt} * 1000),
+       Str(cap), Str(now - Millis{q.config.message_retention_period} * 1000)});
   if (!r.ok()) return r.status();
+  if (limit > 0 && r->size() > 0) {
+    std::lock_guard lock(cmu_);
+    if (auto it = inflight_.find(q.key); it != inflight_.end()) {
+      it->second.second += static_cast<std::size_t>(r->size());
+    }
+  }
   std::vector<std::pair<std::int64_t, int>> order;
   for (int i = 0; i < r->size(); ++i) order.emplace_back(r->i64(i, 0), i);
   std::sort(order.begin(), order.end());
@@ -585,7 +623,8 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
   Post([self = shared_from_this(), id, request, done = std::move(done)]() mutable {
     ReceiveRequest once = request;
     once.wait_seconds = 0;
-    auto taken = self->TakeMessages(id, once);
+    bool over_limit = false;
+    auto taken = self->TakeMessages(id, once, &over_limit);
     if (!taken.ok() || !taken->empty()) return done(std::move(taken));
     int wait = 0;
     std::uint64_t qkey = 0;
@@ -598,6 +637,11 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       wait = request.wait_seconds.value_or((*q)->config.receive_message_wait_time_seconds);
       qkey = (*q)->key;
       if (wait > 0) self->ArmWakeTimer(**c, qkey, self->clock_.NowMs());
+    }
+    // At the in-flight limit a short poll answers OverLimit; a long poll waits (answering empty
+    // at its deadline unless messages become free), as the embedded engine does.
+    if (wait <= 0 && over_limit) {
+      return done(OverLimitError(self->opt_.max_inflight_per_queue));
     }
     if (wait <= 0) return done(std::vector<ReceivedMessage>{});
     self->Park(id, qkey, once, wait, std::move(done));
