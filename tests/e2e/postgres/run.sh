@@ -25,7 +25,7 @@ fresh_db() {  # prints the URL of a new, empty database
 }
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-# Not built on PostgreSQL yet: message move tasks, fair queues, the in-flight limit. Too slow
+# Not built on PostgreSQL yet: message move tasks, fair queues, FIFO queues' in-flight limit. Too slow
 # there yet: 10,000 FIFO messages over 100 groups (a FIFO receive reads every group's head, so it
 # costs O(backlog); on a loaded 2-core machine it passes in ~45 s alone and times out beside load).
 DESELECT="not move and not Move and not fair and not Fair and not overlimit and not OverLimit and not in_flight_limit and not ten_consumers_hundred_groups"
