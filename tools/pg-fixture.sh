@@ -5,8 +5,11 @@
 #   tools/pg-fixture.sh start        prints shell assignments (eval them):
 #                                      SLUICE_TEST_PG_URL=postgresql://...  SLUICE_PG_FIXTURE_DIR=...
 #   tools/pg-fixture.sh stop DIR     stops the cluster started in DIR and removes DIR
-#   tools/pg-fixture.sh run CMD...   starts, runs CMD with SLUICE_TEST_PG_URL set, stops
+#   tools/pg-fixture.sh run CMD...   starts, runs CMD with SLUICE_TEST_PG_URL (and
+#                                    SLUICE_PG_FIXTURE_DIR: tests that stop and start it) set, stops
 #
+# SLUICE_PG_FIXTURE_OPTS adds server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
+# (tools/pg-bench.sh profiles with it).
 # Uses Debian's PostgreSQL (/usr/lib/postgresql/<version>/bin, package postgresql). As root the
 # server runs as the `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
@@ -37,7 +40,7 @@ start() {
   port=$(free_port)
   # Tests open many short-lived databases; no fsync needed for a throwaway cluster.
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${SLUICE_PG_FIXTURE_OPTS:-}" >/dev/null ||
     { cat "$dir/server.log" >&2; exit 1; }
   echo "SLUICE_TEST_PG_URL=postgresql://postgres@127.0.0.1:$port/postgres"
   echo "SLUICE_PG_FIXTURE_DIR=$dir"
@@ -56,7 +59,7 @@ case "${1:-}" in
   run)
     shift
     eval "$(start)"
-    export SLUICE_TEST_PG_URL
+    export SLUICE_TEST_PG_URL SLUICE_PG_FIXTURE_DIR
     trap 'stop "$SLUICE_PG_FIXTURE_DIR"' EXIT
     "$@"
     ;;

@@ -180,7 +180,7 @@ struct WithPostgres {
   static constexpr bool kPersistent = true;
   static constexpr const char* kName = "Postgres";
   // Features the PostgreSQL engine does not have yet: tests of them are skipped, naming them.
-  static constexpr const char* kMissing[] = {"move tasks", "in-flight limit", "fair queues"};
+  static constexpr const char* kMissing[] = {"move tasks", "fair queues"};
   struct Backend {
     Backend() {
       const char* url = std::getenv("SLUICE_TEST_PG_URL");
@@ -205,6 +205,7 @@ struct WithPostgres {
       pg.schema = schema;
       pg.worker_threads = 0;
       pg.max_connections = 4;
+      pg.sweep_interval_ms = 0;  // no thread beside the test's
       auto e = OpenPgEngine(clock, std::move(o), pg);
       if (!e.ok()) {
         ADD_FAILURE() << "PostgreSQL engine: " << e.status().message();

@@ -6,11 +6,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <optional>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "engine/postgres/pg_engine.h"
+#include "engine/sqs_errors.h"
 
 namespace sluice::engine {
 namespace {
@@ -32,18 +36,52 @@ class PgSchema {
     if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, sql.c_str()));
     PQfinish(c);
   }
+  // The first column of the first row of a query, as a number (-1 on failure).
+  long long Number(const std::string& sql) {
+    long long out = -1;
+    PGconn* c = PQconnectdb(TestUrl().c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        out = std::atoll(PQgetvalue(r, 0, 0));
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
+  // Waits (bounded) until `sql` counts `want`: a background thread's work, observed.
+  bool WaitFor(const std::string& sql, long long want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Number(sql) == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
   const std::string& name() const { return name_; }
 
  private:
   std::string name_;
 };
 
-Result<std::unique_ptr<Engine>> Open(Clock& clock, const std::string& schema) {
+Result<std::unique_ptr<Engine>> Open(Clock& clock, const std::string& schema,
+                                     int sweep_interval_ms = 0,
+                                     EngineOptions options = EngineOptions{}) {
   PgEngineOptions pg;
   pg.url = TestUrl();
   pg.schema = schema;
   pg.worker_threads = 0;
-  return OpenPgEngine(clock, EngineOptions{}, pg);
+  pg.sweep_interval_ms = sweep_interval_ms;
+  return OpenPgEngine(clock, std::move(options), pg);
+}
+
+void SendOne(Engine& e, const QueueId& q) {
+  SendRequest r;
+  r.body = "m";
+  Result<std::vector<Result<SendResult>>> sent = Status(ErrorCode::kInternalError, "unset");
+  e.Send(q, {r}, [&](auto res) { sent = std::move(res); });
+  ASSERT_TRUE(sent.ok());
 }
 
 TEST(PgEngine, UnreachableDatabaseFailsFast) {
@@ -104,6 +142,72 @@ TEST(PgEngine, TwoNodesShareQueuesMessagesAndHandles) {
   auto attrs = (*a)->GetQueueAttributes(q, {"ApproximateNumberOfMessagesNotVisible"});
   ASSERT_TRUE(attrs.ok());
   EXPECT_EQ((*attrs)["ApproximateNumberOfMessagesNotVisible"], "0");
+}
+
+// Messages past the retention period go without anyone reading the queue, swept by exactly one
+// node; when that node goes, another takes over.
+TEST(PgEngine, OneNodeSweepsAndAnotherTakesOver) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  const QueueId q{"000000000000", "swept"};
+  const std::string rows = "SELECT count(*) FROM " + schema.name() + ".messages";
+  const std::string holders =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = "
+      "hashtext('sluice-sweep:" +
+      schema.name() + "')::oid";
+  auto a = Open(clock, schema.name(), 10);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(schema.WaitFor(holders, 1));  // node A sweeps
+  auto b = Open(clock, schema.name(), 10);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*a)->CreateQueue(q, {{"MessageRetentionPeriod", "60"}}, {}).ok());
+  SendOne(**b, q);
+  EXPECT_EQ(schema.Number(rows), 1);
+  clock.AdvanceSeconds(61);
+  EXPECT_TRUE(schema.WaitFor(rows, 0));
+  EXPECT_EQ(schema.Number(holders), 1);  // one node at a time
+  a->reset();                            // node A goes: B takes over
+  SendOne(**b, q);
+  clock.AdvanceSeconds(61);
+  EXPECT_TRUE(schema.WaitFor(rows, 0));
+  EXPECT_EQ(schema.Number(holders), 1);
+}
+
+// The in-flight limit (the engine suite's OverLimitOnShortPollOnly, on PostgreSQL): a receive
+// takes no more than the room left; at the limit a short poll answers OverLimit and a long poll
+// waits, answering empty at its deadline.
+TEST(PgEngine, OverLimitOnShortPollOnly) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  EngineOptions o;
+  o.max_inflight_per_queue = 2;
+  auto e = Open(clock, schema.name(), 0, o);
+  ASSERT_TRUE(e.ok());
+  const QueueId q{"000000000000", "limited"};
+  ASSERT_TRUE((*e)->CreateQueue(q, {}, {}).ok());
+  for (int i = 0; i < 4; ++i) SendOne(**e, q);
+  auto receive = [&](int wait) {
+    auto out = std::make_shared<std::optional<Result<std::vector<ReceivedMessage>>>>();
+    ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = wait;
+    (*e)->Receive(q, r, [out](auto res) { *out = std::move(res); });
+    return out;
+  };
+  auto first = receive(0);
+  ASSERT_TRUE(first->has_value() && (*first)->ok());
+  EXPECT_EQ((**first)->size(), 2u);
+  auto over = receive(0);
+  ASSERT_TRUE(over->has_value());
+  EXPECT_EQ((*over)->status().code(), SqsError::kOverLimit);
+  auto lp = receive(2);
+  EXPECT_FALSE(lp->has_value());
+  clock.AdvanceSeconds(2);
+  ASSERT_TRUE(lp->has_value());
+  ASSERT_TRUE((*lp)->ok());
+  EXPECT_TRUE((**lp)->empty());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <list>
 #include <map>
 #include <memory>
@@ -45,6 +46,11 @@ struct Waiter {
 };
 
 Status ApplySchema(Conn& c, const std::string& schema);
+
+// How long a node serves a queue's configuration from its cache (AWS: attribute changes may take
+// up to 60 s to propagate; here a change by another node arrives through NOTIFY within
+// milliseconds, and this bounds the staleness when a notification is lost).
+constexpr std::chrono::milliseconds kQueueCacheTtl{1000};
 
 class Impl : public std::enable_shared_from_this<Impl> {
  public:
@@ -97,7 +103,15 @@ class Impl : public std::enable_shared_from_this<Impl> {
 
   // queues.cc
   Result<std::optional<QRow>> LoadQueue(Conn& c, const QueueId& id, bool for_update);
+  // The queue's row from this node's cache (docs/postgres.md: at most kQueueCacheTtl old;
+  // cleared by this node's writes and by other nodes' through NOTIFY), read when missing or
+  // stale. Null: no such queue (never cached).
+  Result<std::shared_ptr<const QRow>> CachedQueue(Conn& c, const QueueId& id);
+  void ForgetQueues();  // clears the cache
+  // Clears every node's cache once the transaction on `c` commits (this node's at once).
+  void ConfigChanged(Conn& c);
   Result<std::optional<QRow>> LoadQueueByKey(Conn& c, std::uint64_t key);
+  Result<std::vector<QRow>> AllQueues(Conn& c);
   Status ValidateRedrive(Conn& c, const QueueId& source, bool fifo,
                          const std::optional<RedrivePolicy>& policy, const std::string& json);
   Status StoreQueue(Conn& c, const QRow& q);  // attributes, tags, modified time
@@ -107,13 +121,16 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // messages.cc
   Status SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
                       std::vector<Result<SendResult>>& results);
-  Status SendFifo(Conn& c, const QueueId& id, std::vector<SendRequest>& messages,
+  Status SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
                   std::vector<Result<SendResult>>& results);
   // One receive attempt without waiting: the messages taken (possibly none).
-  Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r);
+  // A standard queue at its in-flight limit takes nothing and sets *over_limit.
+  Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r,
+                                                    bool* over_limit = nullptr);
   // Sets *dlq_key when messages moved (its waiters are woken once committed).
   Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
   Status ExpireRetention(Conn& c, const QRow& q, Millis now);
+  Status MaybeExpireRetention(Conn& c, const QRow& q, Millis now);  // at most once a second
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
                                                 int vt, Millis now);
   ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
@@ -126,7 +143,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void Notify(Conn& c, std::uint64_t qkey);  // and every other node's (NOTIFY)
   void ArmWakeTimer(Conn& c, std::uint64_t qkey, Millis now);
   void Listen();
+  void Sweeper();             // the sweeper thread (pg_engine.cc)
+  Status SweepOnce(Conn& c);  // one pass over every queue
+ public:
+  bool sweeping() const { return sweeping_.load(); }  // this node holds the sweep lock
 
+ private:
   Clock& clock_;
   const EngineOptions opt_;
   const PgEngineOptions pgopt_;
@@ -136,12 +158,26 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::string node_;     // this node's id in notifications
   std::atomic<bool> shutdown_{false};
 
+  std::mutex cmu_;
+  struct CacheEntry {
+    std::shared_ptr<const QRow> row;
+    std::chrono::steady_clock::time_point loaded;
+  };
+  std::map<QueueId, CacheEntry> cache_;
+  std::uint64_t cache_epoch_ = 0;  // bumped by ForgetQueues: a load racing it is not kept
+  std::map<std::uint64_t, Millis> expired_at_;  // queue key -> last retention sweep (clock)
+  // Queue key -> (counted at, messages in flight): counted at most once a second per queue and
+  // node (a bounded count), plus what this node took since.
+  std::map<std::uint64_t, std::pair<Millis, std::size_t>> inflight_;
+
   std::mutex wmu_;
   std::map<std::uint64_t, std::list<std::shared_ptr<Waiter>>> waiters_;  // by queue key
   std::map<std::uint64_t, Millis> wake_timers_;  // queue key -> earliest pending wake timer
 
   std::atomic<bool> stop_listen_{false};
   std::thread listener_;
+  std::thread sweeper_;
+  std::atomic<bool> sweeping_{false};
   Workers workers_;
 };
 

@@ -122,14 +122,31 @@ struct NewRows {
   bool empty() const { return seq.empty(); }
 };
 
-// Inserts rows with explicit sequence numbers (one round trip for a batch).
+// Inserts rows with explicit sequence numbers, or (NULL) numbers from the shared sequence
+// (standard queues), in one round trip for a batch.
 const Statement kInsertRows{
     "m_insert",
     "INSERT INTO messages (qkey, seq, visible_at, sent_ms, message_id, body, md5, attrs, "
     "sender_id, trace_header, group_id, dedup_id, dlq_source, receive_count, first_receive_ms, "
-    "last_receive_ms) SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], "
-    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
-    "$12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[])"};
+    "last_receive_ms) SELECT $1, coalesce(u.s, nextval('message_seq')), u.v, u.t, u.i, u.b, u.m, "
+    "u.a, u.snd, u.tr, u.g, u.d, u.dl, u.rc, u.fr, u.lr FROM unnest($2::bigint[], $3::bigint[], "
+    "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
+    "$11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[]) WITH "
+    "ORDINALITY AS u(s, v, t, i, b, m, a, snd, tr, g, d, dl, rc, fr, lr, o) ORDER BY u.o"};
+
+// A standard send in one statement: the queue row is key-share locked (a concurrent DeleteQueue
+// waits for it, and no row lands in a deleted queue), sequence numbers come from the shared
+// sequence (no lock on the queue row, so senders never wait for each other), and other nodes'
+// parked receives are notified at commit. Answers the rows inserted (0: the queue is gone).
+const Statement kSendStandard{
+    "m_send",
+    "WITH q AS (SELECT qkey FROM queues WHERE qkey = $1 FOR KEY SHARE), ins AS (INSERT INTO "
+    "messages (qkey, seq, visible_at, sent_ms, message_id, body, md5, attrs, sender_id, "
+    "trace_header, group_id, dedup_id, dlq_source) SELECT q.qkey, nextval('message_seq'), u.v, "
+    "$2, u.i, u.b, u.m, u.a, u.snd, u.tr, u.g, NULL, NULL FROM q, unnest($3::bigint[], "
+    "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH "
+    "ORDINALITY AS u(v, i, b, m, a, snd, tr, g, o) ORDER BY u.o RETURNING 1) SELECT count(*), "
+    "CASE WHEN $11 <> '' THEN pg_notify($11, $12) END FROM ins"};
 
 // Reserves `n` sequence numbers of a queue (locks its row until commit): the first one.
 Result<std::uint64_t> ReserveSeqs(Conn& c, std::uint64_t qkey, std::size_t n) {
@@ -176,14 +193,14 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
     Status s = [&]() -> Status {
       auto c = self->pool_.Acquire();
       if (!c.ok()) return c.status();
-      auto q = self->LoadQueue(**c, id, false);
+      auto q = self->CachedQueue(**c, id);
       if (!q.ok()) return q.status();
       if (!*q) return QueueMissing();
-      Status sent = (*q)->fifo ? self->SendFifo(**c, id, messages, results)
+      Status sent = (*q)->fifo ? self->SendFifo(**c, **q, messages, results)
                                : self->SendStandard(**c, **q, messages, results);
+      if (sent.code() == SqsError::kQueueDoesNotExist) self->ForgetQueues();
       if (!sent.ok()) return sent;
       qkey = (*q)->key;
-      self->Notify(**c, qkey);
       return Status::Ok();
     }();
     if (!s.ok()) return done(std::move(s));
@@ -196,69 +213,62 @@ Status Impl::SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& mess
                           std::vector<Result<SendResult>>& results) {
   const Millis now = clock_.NowMs();
   const auto max_size = static_cast<std::size_t>(q.config.maximum_message_size);
-  std::vector<MessagePayload> payloads;
-  std::vector<Millis> visible;
-  std::vector<std::size_t> slot;  // result index of each payload
+  std::vector<Param> visible, ids, bodies, md5s, attrs, senders, traces, groups;
   for (SendRequest& req : messages) {
     if (auto bad = CheckStandardEntry(req, max_size, q.config.delay_seconds)) {
       results.emplace_back(std::move(*bad));
       continue;
     }
-    MessagePayload p;
-    p.message_id = NewUuid();
-    p.md5_of_body = Md5Hex(req.body);
-    p.body = std::move(req.body);
-    p.attributes = std::move(req.attributes);
-    p.sender_id = std::move(req.sender_id);
-    p.sent_ms = now;
-    p.trace_header = std::move(req.trace_header);
-    p.group_id = std::move(req.group_id);
-    visible.push_back(now + Millis{req.delay_seconds.value_or(q.config.delay_seconds)} * 1000);
-    results.emplace_back(SendResult{p.message_id, p.md5_of_body, ""});
-    payloads.push_back(std::move(p));
+    std::string id = NewUuid();
+    std::string md5 = Md5Hex(req.body);
+    results.emplace_back(SendResult{id, md5, ""});
+    visible.push_back(Str(now + Millis{req.delay_seconds.value_or(q.config.delay_seconds)} * 1000));
+    ids.push_back(std::move(id));
+    md5s.push_back(std::move(md5));
+    bodies.push_back(std::move(req.body));
+    attrs.push_back(EncodeAttributes(req.attributes));
+    senders.push_back(std::move(req.sender_id));
+    traces.push_back(std::move(req.trace_header));
+    groups.push_back(std::move(req.group_id));
   }
-  if (payloads.empty()) return Status::Ok();
-  return InTransaction(c, [&]() -> Status {
-    auto first = ReserveSeqs(c, q.key, payloads.size());
-    if (!first.ok()) return first.status();
-    NewRows rows;
-    for (std::size_t i = 0; i < payloads.size(); ++i) {
-      rows.Add(*first + i, visible[i], payloads[i], MessageState{});
-    }
-    auto r = c.Exec(kInsertRows, rows.Bind(q.key));
-    return r.ok() ? Status::Ok() : r.status();
-  });
+  if (ids.empty()) return Status::Ok();
+  auto r = c.Exec(kSendStandard,
+                  {std::to_string(q.key), Str(now), ArrayLiteral(visible), ArrayLiteral(ids),
+                   ArrayLiteral(bodies), ArrayLiteral(md5s), ArrayLiteral(attrs),
+                   ArrayLiteral(senders), ArrayLiteral(traces), ArrayLiteral(groups),
+                   pgopt_.listen ? channel_ : std::string(), fmt::format("{}:{}", q.key, node_)});
+  if (!r.ok()) return r.status();
+  if (r->i64(0, 0) == 0) return QueueMissing();
+  return Status::Ok();
 }
 
-Status Impl::SendFifo(Conn& c, const QueueId& id, std::vector<SendRequest>& messages,
+Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
                       std::vector<Result<SendResult>>& results) {
   const Millis now = clock_.NowMs();
+  if (Status s = CheckFifoBatch(messages, q.config.content_based_deduplication); !s.ok()) {
+    return s;
+  }
   return InTransaction(c, [&]() -> Status {
     // The queue row's lock orders this node's and every other node's FIFO sends: deduplication
     // and sequence numbers follow one order.
-    auto loaded = LoadQueue(c, id, true);
-    if (!loaded.ok()) return loaded.status();
-    if (!*loaded) return QueueMissing();
-    const QRow& q = **loaded;
-    if (Status s = CheckFifoBatch(messages, q.config.content_based_deduplication); !s.ok()) {
-      return s;
-    }
     const std::string k = std::to_string(q.key);
-    if (auto r = c.Exec({"d_expire", "DELETE FROM dedup WHERE qkey = $1 AND expires_ms <= $2"},
-                        {k, Str(now)});
-        !r.ok()) {
-      return r.status();
-    }
+    auto locked =
+        c.Exec({"q_lock_seq", "SELECT next_seq FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
+    if (!locked.ok()) return locked.status();
+    if (locked->size() == 0) return QueueMissing();
+    const auto next_seq = static_cast<std::uint64_t>(locked->i64(0, 0));
     std::vector<std::string> keys;
     std::vector<Param> key_params;
     for (SendRequest& req : messages) {
       keys.push_back(FifoDedupKey(req, q.config));
       key_params.emplace_back(keys.back());
     }
+    // Expired entries go, the live ones of this batch are read: one round trip.
     auto found = c.Exec({"d_find",
+                         "WITH x AS (DELETE FROM dedup WHERE qkey = $1 AND expires_ms <= $3) "
                          "SELECT key, message_id, seq FROM dedup WHERE qkey = $1 AND key = "
-                         "ANY($2::text[])"},
-                        {k, ArrayLiteral(key_params)});
+                         "ANY($2::text[]) AND expires_ms > $3"},
+                        {k, ArrayLiteral(key_params), Str(now)});
     if (!found.ok()) return found.status();
     std::map<std::string, std::pair<std::string, std::uint64_t>> dedup;
     for (int i = 0; i < found->size(); ++i) {
@@ -295,13 +305,11 @@ Status Impl::SendFifo(Conn& c, const QueueId& id, std::vector<SendRequest>& mess
       payloads.push_back(std::move(p));
     }
     if (payloads.empty()) return Status::Ok();
-    auto first = ReserveSeqs(c, q.key, payloads.size());
-    if (!first.ok()) return first.status();
     NewRows rows;
     std::vector<Param> dkeys, dids, dseqs;
     std::map<std::string, std::uint64_t> seq_of_id;
     for (std::size_t i = 0; i < payloads.size(); ++i) {
-      const std::uint64_t seq = *first + i;
+      const std::uint64_t seq = next_seq + i;
       rows.Add(seq, now + Millis{q.config.delay_seconds} * 1000, payloads[i], MessageState{});
       results[slots[i]]->sequence_number = FormatSequenceNumber(seq);
       seq_of_id[payloads[i].message_id] = seq;
@@ -317,12 +325,20 @@ Status Impl::SendFifo(Conn& c, const QueueId& id, std::vector<SendRequest>& mess
       dids.emplace_back(d->second.first);
       dseqs.emplace_back(std::to_string(seq_of_id[d->second.first]));
     }
-    if (auto r = c.Exec(kInsertRows, rows.Bind(q.key)); !r.ok()) return r.status();
-    auto r = c.Exec({"d_insert",
-                     "INSERT INTO dedup (qkey, key, message_id, seq, expires_ms) SELECT $1, k, i, "
-                     "s, $5 FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(k, i, s)"},
-                    {k, ArrayLiteral(dkeys), ArrayLiteral(dids), ArrayLiteral(dseqs),
-                     Str(now + kDedupWindowMs)});
+    // The rows, their deduplication entries, the queue's counter and the notification: one
+    // round trip.
+    Params params = rows.Bind(q.key);
+    params.insert(params.end(),
+                  {ArrayLiteral(dkeys), ArrayLiteral(dids), ArrayLiteral(dseqs),
+                   Str(now + kDedupWindowMs), std::to_string(next_seq + payloads.size()),
+                   pgopt_.listen ? channel_ : std::string(), fmt::format("{}:{}", q.key, node_)});
+    static const std::string sql = fmt::format(
+        "WITH m AS ({}), d AS (INSERT INTO dedup (qkey, key, message_id, seq, expires_ms) SELECT "
+        "$1, k, i, s, $20 FROM unnest($17::text[], $18::text[], $19::bigint[]) AS u(k, i, s)), "
+        "q AS (UPDATE queues SET next_seq = $21 WHERE qkey = $1) SELECT CASE WHEN $22 <> '' "
+        "THEN pg_notify($22, $23) END",
+        kInsertRows.sql);
+    auto r = c.Exec({"f_send", sql.c_str()}, params);
     return r.ok() ? Status::Ok() : r.status();
   });
 }
@@ -337,6 +353,16 @@ Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
                    "WHERE qkey = $1 AND sent_ms <= $2 FOR UPDATE SKIP LOCKED)"},
                   {std::to_string(q.key), Str(cutoff)});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
+  {
+    std::lock_guard lock(cmu_);
+    Millis& last = expired_at_[q.key];
+    if (last != 0 && now >= last && now - last < 1000) return Status::Ok();
+    last = now;
+  }
+  return ExpireRetention(c, q, now);
 }
 
 // Moves visible messages received maxReceiveCount times to the dead-letter queue (when it
@@ -356,7 +382,9 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
     auto dlq = LoadQueue(c, q.config.redrive_policy->dead_letter_queue, false);
     if (!dlq.ok()) return dlq.status();
     if (!*dlq) return Status::Ok();  // no dead-letter queue: delivered normally
-    auto first = ReserveSeqs(c, (*dlq)->key, static_cast<std::size_t>(r->size()));
+    // FIFO: the queue's counter; standard: the shared sequence (NULL below).
+    Result<std::uint64_t> first = std::uint64_t{0};
+    if ((*dlq)->fifo) first = ReserveSeqs(c, (*dlq)->key, static_cast<std::size_t>(r->size()));
     if (!first.ok()) return first.status();
     NewRows rows;
     std::vector<Param> seqs;
@@ -380,6 +408,9 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
       rows.Add(*first + static_cast<std::uint64_t>(i), now, p, st);
       seqs.emplace_back(r->str(i, 0));
     }
+    if (!(*dlq)->fifo) {
+      for (Param& seq : rows.seq) seq.reset();
+    }
     if (auto ins = c.Exec(kInsertRows, rows.Bind((*dlq)->key)); !ins.ok()) return ins.status();
     auto del = c.Exec(
         {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
@@ -392,24 +423,32 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
 }
 
 Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
-                                                        const ReceiveRequest& req) {
+                                                        const ReceiveRequest& req,
+                                                        bool* over_limit) {
   auto c = pool_.Acquire();
   if (!c.ok()) return c.status();
-  auto loaded = LoadQueue(**c, id, false);
+  auto loaded = CachedQueue(**c, id);
   if (!loaded.ok()) return loaded.status();
   if (!*loaded) return QueueMissing();
   const QRow& q = **loaded;
   const Millis now = clock_.NowMs();
   const int vt = req.visibility_timeout.value_or(q.config.visibility_timeout);
   const int max = std::max(1, req.max_messages);
-  if (Status s = ExpireRetention(**c, q, now); !s.ok()) return s;
+  // Expired messages are never handed out (the receive filters them); their rows go at most
+  // once a second per queue and node, and by the sweep.
+  if (Status s = q.fifo ? ExpireRetention(**c, q, now) : MaybeExpireRetention(**c, q, now);
+      !s.ok()) {
+    return s;
+  }
   std::uint64_t dlq_key = 0;
   if (Status s = RedriveExpired(**c, q, now, 100, &dlq_key); !s.ok()) return s;
   if (dlq_key != 0) Wake(dlq_key);
   if (q.fifo) return TakeFifo(**c, q, req, vt, now);
+  // "sent_ms + 0": the retention filter must not steer the plan to the sent_ms index (which reads
+  // the whole backlog and sorts it); the scan walks the primary key in seq order.
   static const std::string sql = fmt::format(
       "WITH c AS (SELECT seq FROM messages WHERE qkey = $1 AND visible_at <= $2 AND "
-      "receive_count < $5 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
+      "receive_count < $5 AND sent_ms + 0 > $6 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
       "UPDATE messages m SET visible_at = $4, receive_count = m.receive_count + 1, "
       "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
       "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
@@ -420,12 +459,50 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
   // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
   int cap = INT_MAX;
   if (q.config.redrive_policy) {
-    auto dlq = LoadQueue(**c, q.config.redrive_policy->dead_letter_queue, false);
+    auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
     if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
   }
-  auto r = (*c)->Exec({"m_receive", sql.c_str()}, {std::to_string(q.key), Str(now), Str(max),
-                                                   Str(now + Millis{vt} * 1000), Str(cap)});
+  // The in-flight limit (standard queues): the messages in flight, counted (up to the limit) at
+  // most once a second per queue on this node, plus what this node took since; a receive takes
+  // no more than the room left.
+  const std::size_t limit = opt_.max_inflight_per_queue;
+  std::size_t room = static_cast<std::size_t>(max);
+  if (limit > 0) {
+    std::optional<std::size_t> inflight;
+    {
+      std::lock_guard lock(cmu_);
+      if (auto it = inflight_.find(q.key);
+          it != inflight_.end() && now >= it->second.first && now - it->second.first < 1000) {
+        inflight = it->second.second;
+      }
+    }
+    if (!inflight) {
+      auto n = (*c)->Exec({"m_inflight",
+                           "SELECT count(*) FROM (SELECT 1 FROM messages WHERE qkey = $1 AND "
+                           "visible_at > $2 AND receive_count > 0 LIMIT $3) x"},
+                          {std::to_string(q.key), Str(now), std::to_string(limit)});
+      if (!n.ok()) return n.status();
+      inflight = static_cast<std::size_t>(n->i64(0, 0));
+      std::lock_guard lock(cmu_);
+      inflight_[q.key] = {now, *inflight};
+    }
+    if (*inflight >= limit) {
+      if (over_limit) *over_limit = true;
+      return std::vector<ReceivedMessage>{};
+    }
+    room = std::min(room, limit - *inflight);
+  }
+  auto r = (*c)->Exec(
+      {"m_receive", sql.c_str()},
+      {std::to_string(q.key), Str(now), std::to_string(room), Str(now + Millis{vt} * 1000),
+       Str(cap), Str(now - Millis{q.config.message_retention_period} * 1000)});
   if (!r.ok()) return r.status();
+  if (limit > 0 && r->size() > 0) {
+    std::lock_guard lock(cmu_);
+    if (auto it = inflight_.find(q.key); it != inflight_.end()) {
+      it->second.second += static_cast<std::size_t>(r->size());
+    }
+  }
   std::vector<std::pair<std::int64_t, int>> order;
   for (int i = 0; i < r->size(); ++i) order.emplace_back(r->i64(i, 0), i);
   std::sort(order.begin(), order.end());
@@ -546,19 +623,25 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
   Post([self = shared_from_this(), id, request, done = std::move(done)]() mutable {
     ReceiveRequest once = request;
     once.wait_seconds = 0;
-    auto taken = self->TakeMessages(id, once);
+    bool over_limit = false;
+    auto taken = self->TakeMessages(id, once, &over_limit);
     if (!taken.ok() || !taken->empty()) return done(std::move(taken));
     int wait = 0;
     std::uint64_t qkey = 0;
     if (!self->shutdown_.load()) {
       auto c = self->pool_.Acquire();
       if (!c.ok()) return done(c.status());
-      auto q = self->LoadQueue(**c, id, false);
+      auto q = self->CachedQueue(**c, id);
       if (!q.ok()) return done(q.status());
       if (!*q) return done(QueueMissing());
       wait = request.wait_seconds.value_or((*q)->config.receive_message_wait_time_seconds);
       qkey = (*q)->key;
       if (wait > 0) self->ArmWakeTimer(**c, qkey, self->clock_.NowMs());
+    }
+    // At the in-flight limit a short poll answers OverLimit; a long poll waits (answering empty
+    // at its deadline unless messages become free), as the embedded engine does.
+    if (wait <= 0 && over_limit) {
+      return done(OverLimitError(self->opt_.max_inflight_per_queue));
     }
     if (wait <= 0) return done(std::vector<ReceivedMessage>{});
     self->Park(id, qkey, once, wait, std::move(done));
@@ -715,7 +798,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
         done = std::move(done)]() mutable {
     auto c = self->pool_.Acquire();
     if (!c.ok()) return done(c.status());
-    auto loaded = self->LoadQueue(**c, id, false);
+    auto loaded = self->CachedQueue(**c, id);
     if (!loaded.ok()) return done(loaded.status());
     if (!*loaded) return done(QueueMissing());
     const QRow& q = **loaded;
@@ -733,8 +816,33 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
     }
     const std::string k = std::to_string(q.key);
     const Millis now = self->clock_.NowMs();
+    // A stale handle (received again since) matches no row: OK, and the message stays. Written
+    // as "seq = ANY" so that every plan, the generic one included, probes the primary key.
+    const Statement del{"m_delete_gen",
+                        "DELETE FROM messages m WHERE m.qkey = $1 AND m.seq = ANY($2::bigint[]) "
+                        "AND m.receive_gen = ($3::int[])[array_position($2::bigint[], m.seq)]"};
+    if (!q.fifo) {  // one statement, no transaction
+      if (!seqs.empty()) {
+        // One entry per message, its newest handle (the only one that can still match).
+        std::map<std::string, std::uint32_t> newest;
+        for (const auto& ref : refs) {
+          if (!ref) continue;
+          std::uint32_t& g = newest[std::to_string(ref->seq)];
+          g = std::max(g, ref->gen);
+        }
+        seqs.clear();
+        gens.clear();
+        for (const auto& [seq, gen] : newest) {
+          seqs.emplace_back(seq);
+          gens.emplace_back(std::to_string(gen));
+        }
+        auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
+        if (!d.ok()) return done(d.status());
+      }
+      return done(std::move(statuses));
+    }
     Status s = InTransaction(**c, [&]() -> Status {
-      if (q.fifo) {
+      {
         // Only the receive that holds a message may delete it.
         auto r = (*c)->Exec({"m_lock_seqs",
                              "SELECT seq, receive_gen, visible_at, receive_count FROM messages "
@@ -760,20 +868,14 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
         }
       }
       if (seqs.empty()) return Status::Ok();
-      // A stale handle (received again since) matches no row: OK, and the message stays.
-      auto d = (*c)->Exec(
-          {"m_delete",
-           "DELETE FROM messages m USING unnest($2::bigint[], $3::int[]) AS h(seq, gen) WHERE "
-           "m.qkey = $1 AND m.seq = h.seq AND m.receive_gen = h.gen"},
-          {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
-      return d.ok() ? Status::Ok() : d.status();
+      auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
+      if (!d.ok()) return d.status();
+      // A delete can unlock a group that parked receives wait for (sent at commit).
+      self->Notify(**c, q.key);
+      return Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
-    if (q.fifo) {
-      // A delete can unlock a group that parked receives wait for.
-      self->Notify(**c, q.key);
-      self->Wake(q.key);
-    }
+    self->Wake(q.key);
     done(std::move(statuses));
   });
 }
@@ -784,7 +886,7 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
         done = std::move(done)]() mutable {
     auto c = self->pool_.Acquire();
     if (!c.ok()) return done(c.status());
-    auto loaded = self->LoadQueue(**c, id, false);
+    auto loaded = self->CachedQueue(**c, id);
     if (!loaded.ok()) return done(loaded.status());
     if (!*loaded) return done(QueueMissing());
     const QRow& q = **loaded;

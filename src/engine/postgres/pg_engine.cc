@@ -27,6 +27,7 @@ Impl::~Impl() { Stop(); }
 void Impl::Stop() {
   stop_listen_.store(true);
   if (listener_.joinable()) listener_.join();
+  if (sweeper_.joinable()) sweeper_.join();
   workers_.Stop();
 }
 
@@ -48,6 +49,55 @@ Status Impl::Start() {
   }
   codec_ = std::make_unique<ReceiptCodec>(secret);
   if (pgopt_.listen) listener_ = std::thread([this] { Listen(); });
+  if (pgopt_.sweep_interval_ms > 0) sweeper_ = std::thread([this] { Sweeper(); });
+  return Status::Ok();
+}
+
+// The sweeper: on its own connection, tries the sweep lock each turn until it holds it, then
+// sweeps each turn. The lock is the session's: it goes with the connection (a node killed, a
+// connection lost), and the first other node to try next takes over.
+void Impl::Sweeper() {
+  const std::string key = "sluice-sweep:" + pgopt_.schema;
+  std::unique_ptr<Conn> conn;
+  while (!stop_listen_.load()) {
+    for (int waited = 0; waited < pgopt_.sweep_interval_ms && !stop_listen_.load(); waited += 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (stop_listen_.load()) break;
+    if (conn && conn->broken()) {
+      conn.reset();
+      sweeping_.store(false);
+    }
+    if (!conn) {
+      auto c = pool_.Connect();
+      if (!c.ok()) continue;
+      conn = std::move(c).value();
+    }
+    if (!sweeping_.load()) {
+      auto r = conn->Exec({"sweep_lock", "SELECT pg_try_advisory_lock(hashtext($1))"}, {key});
+      if (!r.ok() || !r->boolean(0, 0)) continue;
+      spdlog::info("postgres: this node runs the retention sweeps now");
+      sweeping_.store(true);
+    }
+    if (Status s = SweepOnce(*conn); !s.ok()) {
+      spdlog::warn("postgres: sweep: {}", s.message());
+    }
+  }
+}
+
+Status Impl::SweepOnce(Conn& c) {
+  const Millis now = clock_.NowMs();
+  auto queues = AllQueues(c);
+  if (!queues.ok()) return queues.status();
+  for (const QRow& q : *queues) {
+    if (stop_listen_.load()) return Status::Ok();
+    if (Status s = ExpireRetention(c, q, now); !s.ok()) return s;
+  }
+  for (const Statement& st :
+       {Statement{"sweep_dedup", "DELETE FROM dedup WHERE expires_ms <= $1"},
+        Statement{"sweep_attempts", "DELETE FROM attempts WHERE expires_ms <= $1"}}) {
+    if (auto r = c.Exec(st, {std::to_string(now)}); !r.ok()) return r.status();
+  }
   return Status::Ok();
 }
 
@@ -93,6 +143,7 @@ void Impl::Listen() {
             std::lock_guard lock(wmu_);
             for (const auto& [k, l] : waiters_) keys.push_back(k);
           }
+          if (reconnect) ForgetQueues();  // configuration changes may have been missed too
           reconnect = true;
           for (auto k : keys) Wake(k);
         }
@@ -119,6 +170,10 @@ void Impl::Listen() {
       PQfreemem(note);
       const std::size_t colon = payload.find(':');
       if (colon == std::string::npos || payload.substr(colon + 1) == node_) continue;
+      if (payload.starts_with("c:")) {  // another node changed or deleted a queue
+        ForgetQueues();
+        continue;
+      }
       Wake(std::strtoull(payload.c_str(), nullptr, 10));
     }
     if (PQstatus(conn->raw()) != CONNECTION_OK) conn.reset();

@@ -20,6 +20,11 @@ struct PgEngineOptions {
   int worker_threads = 4;
   // LISTEN for other nodes' sends so that parked long polls wake at once.
   bool listen = true;
+  // How often the sweeper runs (0: never): it deletes messages past their queue's retention
+  // period and expired deduplication and receive-attempt entries. Exactly one node sweeps (a
+  // session advisory lock on its own connection); when that node dies its session ends, the
+  // lock is released and another node's sweeper takes over at its next turn.
+  int sweep_interval_ms = 1000;
 };
 
 // Connects, applies the schema migrations (under an advisory lock) and starts the LISTEN thread.

@@ -51,12 +51,57 @@ Result<std::optional<QRow>> Impl::LoadQueue(Conn& c, const QueueId& given, bool 
   return std::optional<QRow>(ToQueue(*r, 0));
 }
 
+Result<std::shared_ptr<const QRow>> Impl::CachedQueue(Conn& c, const QueueId& given) {
+  const QueueId id = Normalized(given);
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard lock(cmu_);
+    if (auto it = cache_.find(id); it != cache_.end()) {
+      if (now - it->second.loaded < kQueueCacheTtl) return it->second.row;
+      cache_.erase(it);
+    }
+    epoch = cache_epoch_;
+  }
+  auto q = LoadQueue(c, id, false);
+  if (!q.ok()) return q.status();
+  if (!*q) return std::shared_ptr<const QRow>();
+  auto row = std::make_shared<const QRow>(std::move(**q));
+  std::lock_guard lock(cmu_);
+  if (epoch == cache_epoch_) {
+    if (cache_.size() > 10000) cache_.clear();  // bounded: many queues just reload
+    cache_[id] = CacheEntry{row, now};
+  }
+  return row;
+}
+
+void Impl::ForgetQueues() {
+  std::lock_guard lock(cmu_);
+  cache_.clear();
+  ++cache_epoch_;
+}
+
+void Impl::ConfigChanged(Conn& c) {
+  ForgetQueues();
+  if (!pgopt_.listen) return;
+  (void)c.Exec({"notify", "SELECT pg_notify($1, $2)"}, {channel_, "c:" + node_});
+}
+
 Result<std::optional<QRow>> Impl::LoadQueueByKey(Conn& c, std::uint64_t key) {
   static const std::string sql = fmt::format("SELECT {} FROM queues WHERE qkey = $1", kQueueCols);
   auto r = c.Exec({"q_get_key", sql.c_str()}, {std::to_string(key)});
   if (!r.ok()) return r.status();
   if (r->size() == 0) return std::optional<QRow>();
   return std::optional<QRow>(ToQueue(*r, 0));
+}
+
+Result<std::vector<QRow>> Impl::AllQueues(Conn& c) {
+  static const std::string sql = fmt::format("SELECT {} FROM queues", kQueueCols);
+  auto r = c.Exec({"q_all", sql.c_str()}, {});
+  if (!r.ok()) return r.status();
+  std::vector<QRow> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back(ToQueue(*r, i));
+  return out;
 }
 
 Status Impl::StoreQueue(Conn& c, const QRow& q) {
@@ -88,13 +133,17 @@ template <typename F>
 Status Impl::ModifyQueue(const QueueId& id, F&& change) {
   auto c = pool_.Acquire();
   if (!c.ok()) return c.status();
-  return InTransaction(**c, [&]() -> Status {
+  Status st = InTransaction(**c, [&]() -> Status {
     auto q = LoadQueue(**c, id, true);
     if (!q.ok()) return q.status();
     if (!*q) return QueueMissing();
     if (Status s = change(**c, **q); !s.ok()) return s;
-    return StoreQueue(**c, **q);
+    if (Status s = StoreQueue(**c, **q); !s.ok()) return s;
+    ConfigChanged(**c);
+    return Status::Ok();
   });
+  ForgetQueues();  // also after a failure: the cache may hold what the change replaced
+  return st;
 }
 
 Status Impl::CreateQueue(const QueueId& given, const AttributeMap& attributes, const TagMap& tags) {
@@ -128,7 +177,10 @@ Status Impl::CreateQueue(const QueueId& given, const AttributeMap& attributes, c
         {std::to_string(NewQueueKey()), id.account, id.region, id.name,
          std::string(plan->fifo ? "true" : "false"), EncodeMap(ConfigToAttributes(plan->config)),
          EncodeMap(tags), std::to_string(now)});
-    if (r.ok()) return Status::Ok();
+    if (r.ok()) {
+      ForgetQueues();  // (a cached row is never "missing"; this keeps the rule simple)
+      return Status::Ok();
+    }
     // Created meanwhile by another node: compare with it.
     if (r.status().code() != ErrorCode::kInvalidRequest) return r.status();
   }
@@ -159,8 +211,11 @@ Status Impl::DeleteQueue(const QueueId& given) {
                          "INSERT INTO deleted_queues VALUES ($1, $2, $3, $4) ON CONFLICT "
                          "(account, region, name) DO UPDATE SET deleted_ms = EXCLUDED.deleted_ms"},
                         {id.account, id.region, id.name, std::to_string(clock_.NowMs())});
-    return d.ok() ? Status::Ok() : d.status();
+    if (!d.ok()) return d.status();
+    ConfigChanged(**c);
+    return Status::Ok();
   });
+  ForgetQueues();
   if (!s.ok()) return s;
   // Parked receives on this node answer empty; other nodes' find the queue gone when woken.
   std::list<std::shared_ptr<Waiter>> gone;
@@ -188,8 +243,8 @@ Status Impl::DeleteQueue(const QueueId& given) {
 bool Impl::QueueExists(const QueueId& id) {
   auto c = pool_.Acquire();
   if (!c.ok()) return false;
-  auto q = LoadQueue(**c, id, false);
-  return q.ok() && q->has_value();
+  auto q = CachedQueue(**c, id);
+  return q.ok() && *q;
 }
 
 std::vector<QueueId> Impl::ListQueues(std::string_view account, std::string_view region,
@@ -377,7 +432,7 @@ Status Impl::RemovePermission(const QueueId& id, const std::string& label) {
 std::string Impl::KmsMasterKeyId(const QueueId& id) {
   auto c = pool_.Acquire();
   if (!c.ok()) return {};
-  auto q = LoadQueue(**c, id, false);
+  auto q = CachedQueue(**c, id);
   if (!q.ok() || !*q) return {};
   return (*q)->config.kms_master_key_id;
 }

@@ -41,6 +41,12 @@ CREATE TABLE attempts (
   qkey bigint NOT NULL, attempt_id text NOT NULL, taken text NOT NULL, expires_ms bigint NOT NULL,
   PRIMARY KEY (qkey, attempt_id));
 )sql",
+    // 2: standard queues number their messages from one shared sequence (senders never wait for
+    // each other on the queue's row); FIFO queues keep their own counter (queues.next_seq).
+    R"sql(
+CREATE SEQUENCE message_seq;
+SELECT setval('message_seq', greatest((SELECT max(next_seq) FROM queues), 1));
+)sql",
 };
 constexpr int kVersion = static_cast<int>(std::size(kMigrations));
 
