@@ -109,6 +109,33 @@ TEST_F(CloudWatchTest, SqsMetricsPerMinute) {
   EXPECT_EQ(points[1].first - points[0].first, kMinute);
 }
 
+// FIFO sends dropped by deduplication count as NumberOfDeduplicatedSentMessages, not as sent.
+TEST_F(CloudWatchTest, DeduplicatedSendsAreCounted) {
+  const engine::QueueId q{kAccount, "jobs.fifo"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {{"FifoQueue", "true"}}, {}).ok());
+  auto send = [&](std::vector<std::string> ids) {
+    std::vector<engine::SendRequest> batch;
+    for (std::string& id : ids) {
+      engine::SendRequest m;
+      m.body = "hello";
+      m.size = 5;
+      m.group_id = "g";
+      m.dedup_id = std::move(id);
+      batch.push_back(std::move(m));
+    }
+    std::promise<void> done;
+    sqs_->Send(q, std::move(batch), [&](auto) { done.set_value(); });
+    done.get_future().wait();
+  };
+  send({"a", "b"});
+  send({"a"});       // a duplicate of an earlier send
+  send({"c", "c"});  // a duplicate within the batch
+  Minute();
+  EXPECT_EQ(Sum("jobs.fifo", "NumberOfMessagesSent"), 3);
+  EXPECT_EQ(Sum("jobs.fifo", "NumberOfDeduplicatedSentMessages"), 2);
+  EXPECT_EQ(Sum("jobs.fifo", "SentMessageSize"), 15);
+}
+
 // ApproximateAgeOfOldestMessage: whole seconds since the oldest message still held was sent
 // (received or not), leaving out messages received three times or more while others remain; no
 // datapoint for a minute that ends with the queue empty.
