@@ -61,6 +61,9 @@ struct SendResult {
   std::string message_id;
   std::string md5_of_body;
   std::string sequence_number;  // FIFO only
+  // FIFO: a duplicate within the deduplication window, accepted but not enqueued (the original's
+  // id and number above). CloudWatch counts it as NumberOfDeduplicatedSentMessages.
+  bool deduplicated = false;
 };
 
 struct ReceiveRequest {

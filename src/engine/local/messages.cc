@@ -90,7 +90,7 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
         if (auto d = q->dedup.find(key); d != q->dedup.end()) {
           // A duplicate within the window: accepted, not enqueued; the original's id and number.
           results.emplace_back(SendResult{d->second.message_id, std::move(md5),
-                                          FormatSequenceNumber(d->second.seq)});
+                                          FormatSequenceNumber(d->second.seq), true});
           continue;
         }
         auto payload = std::make_shared<MessagePayload>();

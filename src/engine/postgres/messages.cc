@@ -285,8 +285,8 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
       }
       std::string md5 = Md5Hex(req.body);
       if (auto d = dedup.find(keys[i]); d != dedup.end()) {
-        results.emplace_back(
-            SendResult{d->second.first, std::move(md5), FormatSequenceNumber(d->second.second)});
+        results.emplace_back(SendResult{d->second.first, std::move(md5),
+                                        FormatSequenceNumber(d->second.second), true});
         continue;
       }
       MessagePayload p;

@@ -78,7 +78,7 @@ std::string ReasonData(const AlarmConfig& c, const std::vector<const PeriodValue
   if (!c.statistic.empty()) {
     Key(w, "statistic");
     Str(w, c.statistic);
-  } else {
+  } else if (!c.extended_statistic.empty()) {
     Key(w, "extendedStatistic");
     Str(w, c.extended_statistic);
   }
@@ -120,6 +120,11 @@ std::string AlarmTime(Millis ms) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   return fmt::format("{}.{:03}+0000", buf, ms % 1000);
+}
+
+bool IsBandOperator(std::string_view op) {
+  return op == "LessThanLowerOrGreaterThanUpperThreshold" || op == "LessThanLowerThreshold" ||
+         op == "GreaterThanUpperThreshold";
 }
 
 bool Breaches(const AlarmConfig& c, double v) {
@@ -237,6 +242,59 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
+// The Trigger's Metrics of a metric-math alarm, as AWS writes them.
+void WriteTriggerMetrics(Writer& w, const std::vector<MetricQuery>& metrics) {
+  Key(w, "Metrics");
+  w.StartArray();
+  for (const MetricQuery& q : metrics) {
+    w.StartObject();
+    if (!q.expression.empty()) {
+      Key(w, "Expression");
+      Str(w, q.expression);
+    } else {
+      Key(w, "MetricStat");
+      w.StartObject();
+      Key(w, "Metric");
+      w.StartObject();
+      Key(w, "Dimensions");
+      w.StartArray();
+      for (const auto& [k, v] : q.metric.dims) {
+        w.StartObject();
+        Key(w, "value");
+        Str(w, v);
+        Key(w, "name");
+        Str(w, k);
+        w.EndObject();
+      }
+      w.EndArray();
+      Key(w, "MetricName");
+      Str(w, q.metric.name);
+      Key(w, "Namespace");
+      Str(w, q.metric.ns);
+      w.EndObject();
+      Key(w, "Period");
+      w.Int64(q.period);
+      Key(w, "Stat");
+      Str(w, q.stat);
+      if (!q.unit.empty()) {
+        Key(w, "Unit");
+        Str(w, q.unit);
+      }
+      w.EndObject();
+    }
+    Key(w, "Id");
+    Str(w, q.id);
+    if (!q.label.empty()) {
+      Key(w, "Label");
+      Str(w, q.label);
+    }
+    Key(w, "ReturnData");
+    w.Bool(q.return_data);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 }  // namespace
 
 std::string NotificationSubject(const Alarm& alarm, std::string_view region) {
@@ -275,36 +333,46 @@ std::string NotificationMessage(const Alarm& alarm, std::string_view old_state,
   StrList(w, c.alarm_actions);
   Key(w, "InsufficientDataActions");
   StrList(w, c.insufficient_data_actions);
+  if (c.composite) {
+    Key(w, "AlarmRule");
+    Str(w, c.alarm_rule);
+    w.EndObject();
+    return buf.GetString();
+  }
   Key(w, "Trigger");
   w.StartObject();
-  Key(w, "MetricName");
-  Str(w, c.metric.name);
-  Key(w, "Namespace");
-  Str(w, c.metric.ns);
-  if (!c.statistic.empty()) {
-    Key(w, "StatisticType");
-    Str(w, "Statistic");
-    Key(w, "Statistic");
-    Str(w, Upper(c.statistic == "SampleCount" ? "SAMPLE_COUNT" : c.statistic));
+  if (!c.metrics.empty()) {
+    WriteTriggerMetrics(w, c.metrics);
   } else {
-    Key(w, "StatisticType");
-    Str(w, "ExtendedStatistic");
-    Key(w, "ExtendedStatistic");
-    Str(w, c.extended_statistic);
+    Key(w, "MetricName");
+    Str(w, c.metric.name);
+    Key(w, "Namespace");
+    Str(w, c.metric.ns);
+    if (!c.statistic.empty()) {
+      Key(w, "StatisticType");
+      Str(w, "Statistic");
+      Key(w, "Statistic");
+      Str(w, Upper(c.statistic == "SampleCount" ? "SAMPLE_COUNT" : c.statistic));
+    } else {
+      Key(w, "StatisticType");
+      Str(w, "ExtendedStatistic");
+      Key(w, "ExtendedStatistic");
+      Str(w, c.extended_statistic);
+    }
+    Key(w, "Unit");
+    StrOrNull(w, c.unit);
+    Key(w, "Dimensions");
+    w.StartArray();
+    for (const auto& [k, v] : c.metric.dims) {
+      w.StartObject();
+      Key(w, "value");
+      Str(w, v);
+      Key(w, "name");
+      Str(w, k);
+      w.EndObject();
+    }
+    w.EndArray();
   }
-  Key(w, "Unit");
-  StrOrNull(w, c.unit);
-  Key(w, "Dimensions");
-  w.StartArray();
-  for (const auto& [k, v] : c.metric.dims) {
-    w.StartObject();
-    Key(w, "value");
-    Str(w, v);
-    Key(w, "name");
-    Str(w, k);
-    w.EndObject();
-  }
-  w.EndArray();
   Key(w, "Period");
   w.Int64(c.period);
   Key(w, "EvaluationPeriods");
@@ -383,6 +451,26 @@ std::string EncodeAlarm(const Alarm& a) {
     Str(w, v);
   }
   w.EndArray();
+  if (!c.metrics.empty()) {
+    Key(w, "queries");
+    Str(w, EncodeQueries(c.metrics));
+  }
+  Key(w, "threshold_id");
+  Str(w, c.threshold_metric_id);
+  Key(w, "composite");
+  w.Bool(c.composite);
+  Key(w, "rule");
+  Str(w, c.alarm_rule);
+  Key(w, "suppressor");
+  Str(w, c.actions_suppressor);
+  Key(w, "wait");
+  w.Int64(c.suppressor_wait_period);
+  Key(w, "extension");
+  w.Int64(c.suppressor_extension_period);
+  Key(w, "suppressed_by");
+  Str(w, a.state.actions_suppressed_by);
+  Key(w, "suppressed_reason");
+  Str(w, a.state.actions_suppressed_reason);
   Key(w, "state");
   Str(w, a.state.value);
   Key(w, "reason");
@@ -461,6 +549,20 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   c.treat_missing_data = str("missing");
   c.evaluate_low_sample_count_percentile = str("low");
   c.tags = pairs("tags");
+  if (const std::string q = str("queries"); !q.empty()) {
+    auto queries = DecodeQueries(q);
+    if (!queries) return std::nullopt;
+    c.metrics = std::move(*queries);
+  }
+  c.threshold_metric_id = str("threshold_id");
+  auto comp = cd.FindMember("composite");
+  c.composite = comp != cd.MemberEnd() && comp->value.IsBool() && comp->value.GetBool();
+  c.alarm_rule = str("rule");
+  c.actions_suppressor = str("suppressor");
+  c.suppressor_wait_period = i64("wait");
+  c.suppressor_extension_period = i64("extension");
+  a.state.actions_suppressed_by = str("suppressed_by");
+  a.state.actions_suppressed_reason = str("suppressed_reason");
   a.state.value = str("state");
   a.state.reason = str("reason");
   a.state.reason_data = str("reason_data");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "services/monitoring/metric_query.h"
 #include "services/monitoring/series.h"
 
 namespace sluice::monitoring {
@@ -41,7 +42,21 @@ struct AlarmConfig {
   std::string treat_missing_data = "missing";
   std::string evaluate_low_sample_count_percentile;
   std::vector<std::pair<std::string, std::string>> tags;
+  // A metric-math alarm (PutMetricAlarm's Metrics): exactly one query has return_data; `metric`,
+  // `statistic` and `unit` are empty and `period` is that query's.
+  std::vector<MetricQuery> metrics;
+  std::string threshold_metric_id;  // anomaly-band operators: the ANOMALY_DETECTION_BAND query
+  // A composite alarm (PutCompositeAlarm): its rule over other alarms' states, evaluated when one
+  // of them changes state; the metric fields are unused.
+  bool composite = false;
+  std::string alarm_rule;
+  std::string actions_suppressor;
+  std::int64_t suppressor_wait_period = 0;
+  std::int64_t suppressor_extension_period = 0;
 };
+
+// True for the anomaly-band comparison operators.
+bool IsBandOperator(std::string_view op);
 
 struct AlarmState {
   std::string value = kStateInsufficient;
@@ -50,6 +65,9 @@ struct AlarmState {
   Millis updated_ms = 0;         // StateUpdatedTimestamp
   Millis transitioned_ms = 0;    // StateTransitionedTimestamp
   Millis config_updated_ms = 0;  // AlarmConfigurationUpdatedTimestamp
+  // Composite alarms: why the last transition's actions were suppressed ("" = they were not).
+  std::string actions_suppressed_by;  // "Alarm" (the ActionsSuppressor was in ALARM)
+  std::string actions_suppressed_reason;
 };
 
 struct Alarm {

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
+#include <set>
 
 #include "engine/engine.h"
 #include "engine/resource_store.h"
+#include "services/monitoring/alarm_rule.h"
 
 namespace sluice::monitoring {
 namespace {
@@ -18,6 +21,17 @@ constexpr char kAlarmKind[] = "monitoring.alarm";
 constexpr char kHistoryKind[] = "monitoring.history";
 constexpr Millis kHistoryRetention = 30 * kDay;
 constexpr std::size_t kHistoryCap = 10'000;  // per account and region, oldest dropped first
+constexpr int kMaxPropagation = 16;          // composite alarms of composite alarms, deep at most
+
+// "Friday 13 August, 2021 16:56:23 UTC", as AWS writes a composite alarm's reason.
+std::string LongTime(Millis ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%A %d %B, %Y %H:%M:%S UTC", &tm);
+  return buf;
+}
 
 Millis Floor(Millis t, Millis step) { return t - ((t % step) + step) % step; }
 
@@ -273,25 +287,49 @@ void CloudWatch::TrimHistoryLocked(const Scope& scope, std::deque<HistoryItem>& 
 void CloudWatch::EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now,
                                 std::vector<Notification>& out) {
   const AlarmConfig& c = alarm.config;
+  if (c.composite) return EvaluateCompositeLocked(scope, alarm, now, "", out);
   const Millis period = std::max<std::int64_t>(c.period, 1) * 1000;
   const std::int64_t count = 2 * std::max<std::int64_t>(c.evaluation_periods, 1);
   const Millis end = Floor(now, period);
   const Millis start = end - count * period;
-  auto points = metrics_.Points(scope, c.metric, start, end);
   std::vector<PeriodValue> periods(static_cast<std::size_t>(count));
-  std::vector<Aggregate> aggs(periods.size());
   for (std::size_t i = 0; i < periods.size(); ++i) {
     periods[i].start = start + static_cast<Millis>(i) * period;
   }
-  for (const auto& [ts, point] : points) {
-    if (!c.unit.empty() && point.unit != c.unit) continue;
-    aggs[static_cast<std::size_t>((ts - start) / period)].Merge(point.agg);
-  }
-  const std::string& stat = c.statistic.empty() ? c.extended_statistic : c.statistic;
-  for (std::size_t i = 0; i < periods.size(); ++i) {
-    if (aggs[i].empty()) continue;
-    periods[i].value = StatisticOf(aggs[i], stat);
-    periods[i].sample_count = aggs[i].count;
+  if (!c.metrics.empty()) {
+    // A metric-math alarm: the value of its ReturnData query in each period. The band
+    // operators have no anomaly model here, so such an alarm keeps its state.
+    if (IsBandOperator(c.comparison)) return;
+    auto returned = std::find_if(c.metrics.begin(), c.metrics.end(),
+                                 [](const MetricQuery& q) { return q.return_data; });
+    if (returned == c.metrics.end()) return;
+    auto results = RunQueries(
+        c.metrics,
+        [&](const SeriesKey& key, Millis from, Millis to) {
+          return metrics_.Points(scope, key, from, to);
+        },
+        start, end, &returned->id);
+    if (results.ok() && !results->empty()) {
+      for (const auto& [ts, v] : (*results)[0].points) {
+        if (ts < start || ts >= end) continue;
+        PeriodValue& p = periods[static_cast<std::size_t>((ts - start) / period)];
+        p.value = v;
+        p.sample_count = 1;
+      }
+    }
+  } else {
+    auto points = metrics_.Points(scope, c.metric, start, end);
+    std::vector<Aggregate> aggs(periods.size());
+    for (const auto& [ts, point] : points) {
+      if (!c.unit.empty() && point.unit != c.unit) continue;
+      aggs[static_cast<std::size_t>((ts - start) / period)].Merge(point.agg);
+    }
+    const std::string& stat = c.statistic.empty() ? c.extended_statistic : c.statistic;
+    for (std::size_t i = 0; i < periods.size(); ++i) {
+      if (aggs[i].empty()) continue;
+      periods[i].value = StatisticOf(aggs[i], stat);
+      periods[i].sample_count = aggs[i].count;
+    }
   }
   auto t = Evaluate(c, alarm.state.value, periods, now);
   if (t) TransitionLocked(scope, alarm, *t, now, out);
@@ -305,6 +343,19 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
   alarm.state.reason_data = t.reason_data;
   alarm.state.updated_ms = now;
   alarm.state.transitioned_ms = now;
+  alarm.state.actions_suppressed_by.clear();
+  alarm.state.actions_suppressed_reason.clear();
+  bool suppressed = false;
+  if (alarm.config.composite && !alarm.config.actions_suppressor.empty()) {
+    const auto& alarms = alarms_[scope];
+    auto it = alarms.find(alarm.config.actions_suppressor);
+    if (it != alarms.end() && it->second.state.value == kStateAlarm) {
+      suppressed = true;
+      alarm.state.actions_suppressed_by = "Alarm";
+      alarm.state.actions_suppressed_reason =
+          fmt::format("Alarm {} is in ALARM state", alarm.config.actions_suppressor);
+    }
+  }
   (void)StoreAlarm(scope, alarm);
   AddHistory(scope, {alarm.config.name, "StateUpdate",
                      fmt::format("Alarm updated from {} to {}", old.value, t.state),
@@ -312,7 +363,18 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
   // The state change event (no action: an empty arn), whether actions are enabled or not.
   out.push_back(
       {scope.account, "", "", AlarmStateChangeDetail(alarm, old), alarm.config.name, scope});
-  if (!alarm.config.actions_enabled) return;
+  // The composite alarms over this one (bounded: rules may form cycles, as on AWS).
+  if (propagation_depth_ < kMaxPropagation) {
+    ++propagation_depth_;
+    const std::string name = alarm.config.name;
+    for (const std::string& parent : ParentsOfLocked(scope, name)) {
+      auto& alarms = alarms_[scope];
+      auto it = alarms.find(parent);
+      if (it != alarms.end()) EvaluateCompositeLocked(scope, it->second, now, name, out);
+    }
+    --propagation_depth_;
+  }
+  if (!alarm.config.actions_enabled || suppressed) return;
   const std::vector<std::string>& actions = t.state == kStateAlarm ? alarm.config.alarm_actions
                                             : t.state == kStateOk
                                                 ? alarm.config.ok_actions
@@ -322,6 +384,82 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
                    NotificationMessage(alarm, old.value, scope.account, scope.region),
                    alarm.config.name, scope});
   }
+}
+
+std::vector<std::string> CloudWatch::ParentsOfLocked(const Scope& scope,
+                                                     const std::string& name) const {
+  std::vector<std::string> out;
+  auto s = alarms_.find(scope);
+  if (s == alarms_.end()) return out;
+  for (const auto& [parent, alarm] : s->second) {
+    if (!alarm.config.composite) continue;
+    auto rule = ParseAlarmRule(alarm.config.alarm_rule);
+    if (!rule.ok()) continue;
+    std::set<std::string> names;
+    RuleAlarms(**rule, names);
+    if (names.contains(name)) out.push_back(parent);
+  }
+  return out;
+}
+
+std::vector<std::string> CloudWatch::ParentsOf(const Scope& scope, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return ParentsOfLocked(scope, name);
+}
+
+void CloudWatch::EvaluateCompositeLocked(const Scope& scope, Alarm& alarm, Millis now,
+                                         const std::string& trigger,
+                                         std::vector<Notification>& out) {
+  auto rule = ParseAlarmRule(alarm.config.alarm_rule);
+  if (!rule.ok()) return;
+  const auto& alarms = alarms_[scope];
+  auto state_of = [&](const std::string& name) -> std::string {
+    auto it = alarms.find(name);
+    return it == alarms.end() ? "" : it->second.state.value;
+  };
+  const std::string next = EvaluateRule(**rule, state_of) ? kStateAlarm : kStateOk;
+  if (next == alarm.state.value) return;
+  // The child named in the reason: the one that changed, else the first of the rule.
+  std::string child = trigger;
+  if (child.empty()) {
+    std::set<std::string> names;
+    RuleAlarms(**rule, names);
+    if (!names.empty()) child = *names.begin();
+  }
+  Transition t;
+  t.state = next;
+  auto it = alarms.find(child);
+  if (it != alarms.end()) {
+    const std::string arn = AlarmArn(scope.region, scope.account, child);
+    const Millis when = it->second.state.transitioned_ms;
+    t.reason =
+        fmt::format("{} transitioned to {} at {}", arn, it->second.state.value, LongTime(when));
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("triggeringAlarms");
+    w.StartArray();
+    w.StartObject();
+    w.Key("arn");
+    w.String(arn.c_str(), static_cast<rapidjson::SizeType>(arn.size()));
+    w.Key("state");
+    w.StartObject();
+    w.Key("value");
+    w.String(it->second.state.value.c_str(),
+             static_cast<rapidjson::SizeType>(it->second.state.value.size()));
+    w.Key("timestamp");
+    const std::string ts = AlarmTime(when);
+    w.String(ts.c_str(), static_cast<rapidjson::SizeType>(ts.size()));
+    w.EndObject();
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    t.reason_data = buf.GetString();
+  } else {
+    t.reason =
+        fmt::format("The alarm rule evaluated to {}", next == kStateAlarm ? "TRUE" : "FALSE");
+  }
+  TransitionLocked(scope, alarm, t, now, out);
 }
 
 void CloudWatch::Deliver(std::vector<Notification> notifications) {
@@ -382,6 +520,27 @@ Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
   {
     std::lock_guard lock(mu_);
     auto& alarms = alarms_[scope];
+    if (config.composite) {
+      auto rule = ParseAlarmRule(config.alarm_rule);
+      if (!rule.ok()) return rule.status();
+      std::set<std::string> names;
+      RuleAlarms(**rule, names);
+      if (names.contains(config.name)) {
+        return Status(
+            ErrorCode::kValidationError,
+            fmt::format("The alarm rule of {} cannot refer to the alarm itself.", config.name));
+      }
+      std::vector<std::string> missing;
+      for (const std::string& n : names) {
+        if (!alarms.contains(n)) missing.push_back(n);
+      }
+      if (!missing.empty()) {
+        return Status(ErrorCode::kValidationError,
+                      fmt::format("Could not save the composite alarm as alarms [{}] in the alarm "
+                                  "rule do not exist",
+                                  fmt::join(missing, ", ")));
+      }
+    }
     auto it = alarms.find(config.name);
     const bool created = it == alarms.end();
     Alarm alarm;
@@ -444,6 +603,16 @@ Result<std::vector<std::string>> CloudWatch::DeleteAlarms(const Scope& scope,
   std::lock_guard lock(mu_);
   std::vector<std::string> missing;
   auto& alarms = alarms_[scope];
+  const std::set<std::string> deleting(names.begin(), names.end());
+  for (const std::string& name : names) {
+    for (const std::string& parent : ParentsOfLocked(scope, name)) {
+      if (deleting.contains(parent)) continue;
+      return Status(ErrorCode::kValidationError,
+                    fmt::format("The alarm {} cannot be deleted: it is used in the alarm rule of "
+                                "the composite alarm {}.",
+                                name, parent));
+    }
+  }
   for (const std::string& name : names) {
     auto it = alarms.find(name);
     if (it == alarms.end()) {

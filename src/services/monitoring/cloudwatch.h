@@ -87,10 +87,16 @@ class CloudWatch {
   MetricStore& metrics() { return metrics_; }
 
   // ---- alarms ---------------------------------------------------------------------------------
-  // Creates or replaces (keeping its state) the alarm, then evaluates it.
+  // Creates or replaces (keeping its state) the alarm, then evaluates it. A composite alarm's
+  // rule must parse and name alarms that exist, not itself (ValidationError); it is evaluated
+  // when created and whenever one of its alarms changes state (composites of composites too).
   Status PutAlarm(const Scope& scope, AlarmConfig config);
+  // The names of the composite alarms whose rule refers to `name`.
+  std::vector<std::string> ParentsOf(const Scope& scope, const std::string& name) const;
   std::vector<Alarm> Alarms(const Scope& scope) const;
-  // Deletes those that exist; the names that do not are returned.
+  // Deletes those that exist; the names that do not are returned. Refuses (ValidationError,
+  // nothing deleted) an alarm a composite alarm's rule still refers to, unless that composite is
+  // deleted too.
   Result<std::vector<std::string>> DeleteAlarms(const Scope& scope,
                                                 const std::vector<std::string>& names);
   // kNotFound-style: false when there is no such alarm.
@@ -122,6 +128,10 @@ class CloudWatch {
   void EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now, std::vector<Notification>& out);
   void TransitionLocked(const Scope& scope, Alarm& alarm, const Transition& t, Millis now,
                         std::vector<Notification>& out);
+  // Evaluates a composite alarm's rule; `trigger`: the child whose change caused it ("" = none).
+  void EvaluateCompositeLocked(const Scope& scope, Alarm& alarm, Millis now,
+                               const std::string& trigger, std::vector<Notification>& out);
+  std::vector<std::string> ParentsOfLocked(const Scope& scope, const std::string& name) const;
   void Deliver(std::vector<Notification> notifications);
 
   Clock& clock_;
@@ -142,6 +152,7 @@ class CloudWatch {
   std::map<Scope, std::map<std::string, Alarm>> alarms_;
   std::map<Scope, std::deque<HistoryItem>> history_;
   std::uint64_t history_seq_ = 0;
+  int propagation_depth_ = 0;  // composite re-evaluations in progress (mu_ held), bounded
 
   struct Guard {
     std::mutex mu;

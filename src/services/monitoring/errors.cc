@@ -21,6 +21,7 @@ constexpr protocol::ErrorOverride kOverrides[] = {
     {ErrorCode::kInvalidParameterCombination,
      {"InvalidParameterCombination", 400, true, "InvalidParameterCombinationException"}},
     {ErrorCode::kInternalError, {"InternalServiceError", 500, false, "InternalServiceFault"}},
+    {ErrorCode::kValidationError, {"ValidationError", 400, true, "ValidationException"}},
 };
 
 }  // namespace

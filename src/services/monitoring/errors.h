@@ -22,7 +22,10 @@ struct CwError {
 };
 
 // CloudWatch's errors and its overrides of the common codes (InvalidParameterValue,
-// MissingParameter, InvalidParameterCombination with their JSON shape names; InternalServiceError).
+// MissingParameter, InvalidParameterCombination with their JSON shape names; InternalServiceError;
+// ValidationError, JSON shape ValidationException as newer models of CloudWatch declare it (the
+// repo's model predates it), for metric math and composite alarms: an expression or rule that
+// does not parse, an unknown id, a cycle).
 const protocol::ErrorTable& CloudWatchErrorTable();
 
 }  // namespace sluice::monitoring

@@ -11,6 +11,7 @@
 #include "protocol/service.h"
 #include "protocol/value.h"
 #include "services/monitoring/cloudwatch.h"
+#include "services/monitoring/metric_query.h"
 #include "services/platform/platform.h"
 
 namespace sluice::monitoring {
@@ -39,12 +40,18 @@ std::string PageToken(std::string_view position);
 Result<std::string> TokenPosition(const Value& input);
 
 // metric_actions.cc
+// Period 1, 5, 10, 30 or a multiple of 60.
+bool ValidPeriod(std::int64_t period);
+// MetricDataQueries (GetMetricData) or Metrics (PutMetricAlarm), `param` naming them in errors;
+// validated (ValidateQueries).
+Result<std::vector<MetricQuery>> QueriesOf(const Value& list, std::string_view param);
 void PutMetricData(const Cw&, const RequestContext&, Value&&, Reply);
 void GetMetricStatistics(const Cw&, const RequestContext&, Value&&, Reply);
 void GetMetricData(const Cw&, const RequestContext&, Value&&, Reply);
 void ListMetrics(const Cw&, const RequestContext&, Value&&, Reply);
 // alarm_actions.cc
 void PutMetricAlarm(const Cw&, const RequestContext&, Value&&, Reply);
+void PutCompositeAlarm(const Cw&, const RequestContext&, Value&&, Reply);
 void DescribeAlarms(const Cw&, const RequestContext&, Value&&, Reply);
 void DescribeAlarmsForMetric(const Cw&, const RequestContext&, Value&&, Reply);
 void DeleteAlarms(const Cw&, const RequestContext&, Value&&, Reply);

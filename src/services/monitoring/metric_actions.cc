@@ -17,13 +17,18 @@ constexpr std::size_t kMaxValues = 150;
 constexpr std::int64_t kMaxDatapoints = 1440;
 constexpr std::size_t kListPage = 500;
 constexpr std::int64_t kMaxGetMetricDataPoints = 100'800;
+constexpr std::size_t kMaxQueries = 500;
 
 Millis FloorTo(Millis t, Millis step) { return t - ((t % step) + step) % step; }
+
+}  // namespace
 
 bool ValidPeriod(std::int64_t period) {
   return period == 1 || period == 5 || period == 10 || period == 30 ||
          (period >= 60 && period % 60 == 0);
 }
+
+namespace {
 
 std::string Param(std::size_t i, std::string_view member) {
   return fmt::format("MetricData.member.{}.{}", i + 1, member);
@@ -314,46 +319,25 @@ void GetMetricData(const Cw& cw, const RequestContext& ctx, Value&& input, Reply
   if (queries == nullptr || !queries->is_list() || queries->items().empty()) {
     return reply(Missing("The parameter MetricDataQueries is required."));
   }
+  if (queries->items().size() > kMaxQueries) {
+    return reply(InvalidValue(fmt::format(
+        "The collection MetricDataQueries must not have a size greater than {}.", kMaxQueries)));
+  }
   auto position = TokenPosition(input);
   if (!position.ok()) return reply(position.status());
   const bool ascending = StringOf(input, "ScanBy") == "TimestampAscending";
-  std::set<std::string> ids;
-  for (std::size_t i = 0; i < queries->items().size(); ++i) {
-    const Value& q = queries->items()[i];
-    const std::string id = StringOf(q, "Id");
-    if (!ids.insert(id).second) {
-      return reply(InvalidValue(fmt::format(
-          "The value {} for parameter MetricDataQueries.member.{}.Id is not unique.", id, i + 1)));
-    }
-    const Value* stat = q.Get("MetricStat");
-    const bool has_expr = q.GetString("Expression").has_value();
-    if ((stat == nullptr || stat->is_null()) == !has_expr) {
-      return reply(InvalidCombination(fmt::format(
-          "Exactly one element of the MetricStat and Expression parameters must be specified "
-          "for MetricDataQueries.member.{}.",
-          i + 1)));
-    }
-    if (has_expr) {
-      return reply(InvalidValue(fmt::format(
-          "The parameter MetricDataQueries.member.{}.Expression is not supported by this server "
-          "(metric math).",
-          i + 1)));
-    }
-    const std::int64_t period = stat->GetInt("Period").value_or(0);
-    if (!ValidPeriod(period)) {
-      return reply(InvalidValue(fmt::format(
-          "The parameter MetricDataQueries.member.{}.MetricStat.Period must be a multiple of 60.",
-          i + 1)));
-    }
-    const std::string s = StringOf(*stat, "Stat");
-    if (!StatisticOf(Aggregate{}, s) && !IsPercentile(s)) {
-      return reply(InvalidValue(fmt::format(
-          "The value {} for parameter MetricDataQueries.member.{}.MetricStat.Stat is invalid.", s,
-          i + 1)));
-    }
-  }
+  auto parsed = QueriesOf(*queries, "MetricDataQueries");
+  if (!parsed.ok()) return reply(parsed.status());
   cw.cw.CatchUp();
-  // One result per query with ReturnData (default true); paging by datapoint offset across them.
+  const Scope scope = ScopeOf(ctx);
+  auto results = RunQueries(
+      *parsed,
+      [&](const SeriesKey& key, Millis from, Millis to) {
+        return cw.cw.metrics().Points(scope, key, from, to);
+      },
+      start_in, end);
+  if (!results.ok()) return reply(results.status());
+  // Paging by datapoint offset across the results.
   const std::size_t skip =
       position->empty() ? 0
                         : static_cast<std::size_t>(std::strtoull(position->c_str(), nullptr, 10));
@@ -361,27 +345,12 @@ void GetMetricData(const Cw& cw, const RequestContext& ctx, Value&& input, Reply
   std::size_t emitted = 0;
   std::size_t index = 0;
   bool more = false;
-  Value results = Value::List();
-  for (const Value& q : queries->items()) {
-    if (auto rd = q.GetBool("ReturnData"); rd && !*rd) continue;
-    const Value& stat = *q.Get("MetricStat");
-    const Value* metric = stat.Get("Metric");
-    auto dims = DimensionsOf(metric != nullptr ? metric->Get("Dimensions") : nullptr, "Dimensions");
-    if (!dims.ok()) return reply(dims.status());
-    const SeriesKey key{metric != nullptr ? StringOf(*metric, "Namespace") : "",
-                        metric != nullptr ? StringOf(*metric, "MetricName") : "", std::move(*dims)};
-    const Millis period_ms = stat.GetInt("Period").value_or(60) * 1000;
-    const Millis start = FloorTo(start_in, period_ms >= kMinute ? kMinute : 1000);
-    const std::string s = StringOf(stat, "Stat");
-    std::vector<std::pair<Millis, double>> points;
-    for (const auto& [ts, point] :
-         Buckets(cw.cw, ScopeOf(ctx), key, start, end, period_ms, StringOf(stat, "Unit"))) {
-      if (auto v = StatisticOf(point.agg, s)) points.emplace_back(ts, *v);
-    }
-    if (!ascending) std::reverse(points.begin(), points.end());
+  Value out_results = Value::List();
+  for (QueryResult& r : *results) {
+    if (!ascending) std::reverse(r.points.begin(), r.points.end());
     Value timestamps = Value::List();
     Value values = Value::List();
-    for (const auto& [ts, v] : points) {
+    for (const auto& [ts, v] : r.points) {
       if (index++ < skip) continue;
       if (static_cast<std::int64_t>(emitted) >= max_points) {
         more = true;
@@ -391,21 +360,81 @@ void GetMetricData(const Cw& cw, const RequestContext& ctx, Value&& input, Reply
       values.Append(Value::Double(v));
       ++emitted;
     }
-    Value r = Value::Struct();
-    r.Set("Id", Value::String(StringOf(q, "Id")));
-    const std::string label = StringOf(q, "Label");
-    r.Set("Label", Value::String(label.empty() ? key.name : label));
-    r.Set("Timestamps", std::move(timestamps));
-    r.Set("Values", std::move(values));
-    r.Set("StatusCode", Value::String(more ? "PartialData" : "Complete"));
-    results.Append(std::move(r));
+    Value item = Value::Struct();
+    item.Set("Id", Value::String(r.id));
+    item.Set("Label", Value::String(r.label));
+    item.Set("Timestamps", std::move(timestamps));
+    item.Set("Values", std::move(values));
+    item.Set("StatusCode", Value::String(more ? "PartialData" : "Complete"));
+    out_results.Append(std::move(item));
     if (more) break;
   }
   Value out = Value::Struct();
-  out.Set("MetricDataResults", std::move(results));
+  out.Set("MetricDataResults", std::move(out_results));
   if (more) out.Set("NextToken", Value::String(PageToken(std::to_string(skip + emitted))));
   out.Set("Messages", Value::List());
   reply(std::move(out));
+}
+
+Result<std::vector<MetricQuery>> QueriesOf(const Value& list, std::string_view param) {
+  std::vector<MetricQuery> out;
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < list.items().size(); ++i) {
+    const Value& q = list.items()[i];
+    MetricQuery mq;
+    mq.id = StringOf(q, "Id");
+    if (mq.id.empty()) {
+      return Missing(fmt::format("The parameter {}.member.{}.Id is required.", param, i + 1));
+    }
+    if (!ids.insert(mq.id).second) {
+      return InvalidValue(fmt::format("The value {} for parameter {}.member.{}.Id is not unique.",
+                                      mq.id, param, i + 1));
+    }
+    const Value* stat = q.Get("MetricStat");
+    const auto expr = q.GetString("Expression");
+    const bool has_stat = stat != nullptr && !stat->is_null();
+    if (has_stat == expr.has_value()) {
+      return InvalidCombination(fmt::format(
+          "Exactly one element of the MetricStat and Expression parameters must be specified "
+          "for {}.member.{}.",
+          param, i + 1));
+    }
+    mq.label = StringOf(q, "Label");
+    mq.return_data = q.GetBool("ReturnData").value_or(true);
+    if (expr) {
+      mq.expression = std::string(*expr);
+      mq.period = q.GetInt("Period").value_or(0);
+      if (mq.period != 0 && !ValidPeriod(mq.period)) {
+        return InvalidValue(fmt::format(
+            "The parameter {}.member.{}.Period must be a multiple of 60.", param, i + 1));
+      }
+      out.push_back(std::move(mq));
+      continue;
+    }
+    mq.period = stat->GetInt("Period").value_or(0);
+    if (!ValidPeriod(mq.period)) {
+      return InvalidValue(fmt::format(
+          "The parameter {}.member.{}.MetricStat.Period must be a multiple of 60.", param, i + 1));
+    }
+    mq.stat = StringOf(*stat, "Stat");
+    if (!StatisticOf(Aggregate{}, mq.stat) && !IsPercentile(mq.stat)) {
+      return InvalidValue(
+          fmt::format("The value {} for parameter {}.member.{}.MetricStat.Stat is invalid.",
+                      mq.stat, param, i + 1));
+    }
+    mq.unit = StringOf(*stat, "Unit");
+    const Value* metric = stat->Get("Metric");
+    auto dims = DimensionsOf(metric != nullptr ? metric->Get("Dimensions") : nullptr, "Dimensions");
+    if (!dims.ok()) return dims.status();
+    mq.metric =
+        SeriesKey{metric != nullptr ? StringOf(*metric, "Namespace") : "",
+                  metric != nullptr ? StringOf(*metric, "MetricName") : "", std::move(*dims)};
+    out.push_back(std::move(mq));
+  }
+  if (Status st = ValidateQueries(out); !st.ok()) {
+    return st;
+  }
+  return out;
 }
 
 }  // namespace sluice::monitoring

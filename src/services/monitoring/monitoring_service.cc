@@ -109,6 +109,7 @@ protocol::ServiceDefinition MakeMonitoringService(const services::Platform& plat
       {"ListDashboards", &ListDashboards},
       {"ListMetrics", &ListMetrics},
       {"ListTagsForResource", &ListTagsForResource},
+      {"PutCompositeAlarm", &PutCompositeAlarm},
       {"PutDashboard", &PutDashboard},
       {"PutMetricAlarm", &PutMetricAlarm},
       {"PutMetricData", &PutMetricData},

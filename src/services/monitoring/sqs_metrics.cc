@@ -296,11 +296,19 @@ void MeteredEngine::Send(const engine::QueueId& id, std::vector<engine::SendRequ
               [c = metrics_.CountersFor(id), sizes = std::move(sizes), done = std::move(done)](
                   Result<std::vector<Result<engine::SendResult>>> result) mutable {
                 if (result.ok()) {
+                  // A FIFO duplicate is accepted but not added: it counts as deduplicated,
+                  // not as sent.
                   std::vector<std::size_t> sent;
+                  std::int64_t dedup = 0;
                   for (std::size_t i = 0; i < result->size() && i < sizes.size(); ++i) {
-                    if ((*result)[i].ok()) sent.push_back(sizes[i]);
+                    if (!(*result)[i].ok()) continue;
+                    if ((*result)[i]->deduplicated) {
+                      ++dedup;
+                    } else {
+                      sent.push_back(sizes[i]);
+                    }
                   }
-                  SqsMetrics::CountSent(*c, static_cast<std::int64_t>(sent.size()), 0, sent);
+                  SqsMetrics::CountSent(*c, static_cast<std::int64_t>(sent.size()), dedup, sent);
                 }
                 done(std::move(result));
               });

@@ -122,6 +122,30 @@ def test_sqs_metrics_count_what_was_sent(srv, cw, sqs):
     assert dp["Unit"] == "Seconds" and MINUTE <= dp["Maximum"] < 2 * MINUTE, dp
 
 
+def test_fifo_deduplicated_sends_are_counted(srv, cw, sqs):
+    name = f"dedup-{uuid.uuid4().hex[:10]}.fifo"
+    url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"})["QueueUrl"]
+    srv.advance_clock(MINUTE)
+    start = server_now(srv) - dt.timedelta(minutes=5)
+    first = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="1")
+    again = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g", MessageDeduplicationId="1")
+    assert again["MessageId"] == first["MessageId"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "x", "MessageBody": "b", "MessageGroupId": "g", "MessageDeduplicationId": "1"},
+        {"Id": "y", "MessageBody": "c", "MessageGroupId": "g", "MessageDeduplicationId": "2"}])
+    srv.advance_clock(MINUTE)
+    end = server_now(srv) + dt.timedelta(minutes=1)
+
+    def total(metric):
+        r = cw.get_metric_statistics(Namespace="AWS/SQS", MetricName=metric,
+                                     Dimensions=[{"Name": "QueueName", "Value": name}],
+                                     StartTime=start, EndTime=end, Period=3600, Statistics=["Sum"])
+        return sum(dp["Sum"] for dp in r["Datapoints"])
+
+    assert total("NumberOfMessagesSent") == 2
+    assert total("NumberOfDeduplicatedSentMessages") == 2
+
+
 def test_put_metric_data_then_statistics(srv, cw):
     ns = f"App/{uuid.uuid4().hex[:8]}"
     now = server_now(srv)

@@ -109,6 +109,33 @@ TEST_F(CloudWatchTest, SqsMetricsPerMinute) {
   EXPECT_EQ(points[1].first - points[0].first, kMinute);
 }
 
+// FIFO sends dropped by deduplication count as NumberOfDeduplicatedSentMessages, not as sent.
+TEST_F(CloudWatchTest, DeduplicatedSendsAreCounted) {
+  const engine::QueueId q{kAccount, "jobs.fifo"};
+  ASSERT_TRUE(sqs_->CreateQueue(q, {{"FifoQueue", "true"}}, {}).ok());
+  auto send = [&](std::vector<std::string> ids) {
+    std::vector<engine::SendRequest> batch;
+    for (std::string& id : ids) {
+      engine::SendRequest m;
+      m.body = "hello";
+      m.size = 5;
+      m.group_id = "g";
+      m.dedup_id = std::move(id);
+      batch.push_back(std::move(m));
+    }
+    std::promise<void> done;
+    sqs_->Send(q, std::move(batch), [&](auto) { done.set_value(); });
+    done.get_future().wait();
+  };
+  send({"a", "b"});
+  send({"a"});       // a duplicate of an earlier send
+  send({"c", "c"});  // a duplicate within the batch
+  Minute();
+  EXPECT_EQ(Sum("jobs.fifo", "NumberOfMessagesSent"), 3);
+  EXPECT_EQ(Sum("jobs.fifo", "NumberOfDeduplicatedSentMessages"), 2);
+  EXPECT_EQ(Sum("jobs.fifo", "SentMessageSize"), 15);
+}
+
 // ApproximateAgeOfOldestMessage: whole seconds since the oldest message still held was sent
 // (received or not), leaving out messages received three times or more while others remain; no
 // datapoint for a minute that ends with the queue empty.
@@ -287,6 +314,99 @@ TEST_F(CloudWatchTest, WithoutNotifierActionsFail) {
   EXPECT_EQ(history.back().summary,
             "Failed to execute action arn:aws:sns:us-east-1:000000000000:ops");
   EXPECT_NE(history.back().data.find("SNS is not available"), std::string::npos);
+}
+
+AlarmConfig ManualAlarm(std::string name) {
+  AlarmConfig c;
+  c.name = std::move(name);
+  c.metric = {"App", "Never", {}};
+  c.statistic = "Sum";
+  c.comparison = "GreaterThanThreshold";
+  c.treat_missing_data = "ignore";  // only SetAlarmState moves it
+  return c;
+}
+
+TEST_F(CloudWatchTest, CompositeAlarmsFollowTheirChildren) {
+  FakeNotifier notifier;
+  cw_->SetNotifier(&notifier);
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("cpu")).ok());
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("mem")).ok());
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("maintenance")).ok());
+  AlarmConfig c;
+  c.composite = true;
+  c.name = "host";
+  c.alarm_rule = "ALARM(cpu) AND (ALARM(\"mem\") OR INSUFFICIENT_DATA(mem))";
+  c.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:ops"};
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  auto state = [&](const std::string& name) {
+    for (const Alarm& a : cw_->Alarms(kScope)) {
+      if (a.config.name == name) return a.state;
+    }
+    return AlarmState{};
+  };
+  EXPECT_EQ(state("host").value, kStateOk);  // evaluated when created
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "cpu", kStateAlarm, "test", ""));
+  EXPECT_EQ(state("host").value, kStateAlarm);  // mem is INSUFFICIENT_DATA
+  EXPECT_EQ(state("host").reason.rfind(
+                "arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu transitioned to ALARM at ", 0),
+            0u)
+      << state("host").reason;
+  ASSERT_EQ(notifier.sent.size(), 1u);
+  EXPECT_NE(notifier.sent[0].message.find("\"AlarmRule\":"), std::string::npos);
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "mem", kStateOk, "test", ""));
+  EXPECT_EQ(state("host").value, kStateOk);
+  EXPECT_EQ(cw_->ParentsOf(kScope, "mem"), std::vector<std::string>{"host"});
+
+  // A composite of the composite; the suppressor keeps the actions quiet.
+  AlarmConfig top;
+  top.composite = true;
+  top.name = "top";
+  top.alarm_rule = "NOT OK(host)";
+  top.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:ops"};
+  top.actions_suppressor = "maintenance";
+  ASSERT_TRUE(cw_->PutAlarm(kScope, top).ok());
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "maintenance", kStateAlarm, "test", ""));
+  const std::size_t sent = notifier.sent.size();
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "mem", kStateAlarm, "test", ""));
+  EXPECT_EQ(state("host").value, kStateAlarm);
+  EXPECT_EQ(state("top").value, kStateAlarm);
+  EXPECT_EQ(state("top").actions_suppressed_by, "Alarm");
+  EXPECT_EQ(notifier.sent.size(), sent + 1);  // host's action only
+
+  // Rules refer to alarms that exist, never to themselves.
+  AlarmConfig bad = c;
+  bad.name = "bad";
+  bad.alarm_rule = "ALARM(nope) OR ALARM(cpu) OR OK(other)";
+  Status st = cw_->PutAlarm(kScope, bad);
+  EXPECT_EQ(st.code(), ErrorCode::kValidationError);
+  EXPECT_EQ(st.message(),
+            "Could not save the composite alarm as alarms [nope, other] in the alarm rule do not "
+            "exist");
+  bad.alarm_rule = "ALARM(bad)";
+  EXPECT_EQ(cw_->PutAlarm(kScope, bad).code(), ErrorCode::kValidationError);
+
+  // A child in use cannot be deleted, unless its composites go too.
+  auto refused = cw_->DeleteAlarms(kScope, {"cpu"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "The alarm cpu cannot be deleted: it is used in the alarm rule of the composite alarm "
+            "host.");
+  EXPECT_EQ(cw_->Alarms(kScope).size(), 5u);
+  EXPECT_FALSE(cw_->DeleteAlarms(kScope, {"cpu", "host"}).ok());  // top still uses host
+  ASSERT_TRUE(cw_->DeleteAlarms(kScope, {"top", "host", "cpu"}).ok());
+  EXPECT_EQ(cw_->Alarms(kScope).size(), 2u);
+
+  // Composite alarms survive a restart.
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("cpu")).ok());
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  cw_ = std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1");
+  ASSERT_TRUE(cw_->Load().ok());
+  EXPECT_TRUE(state("host").value == kStateOk);
+  for (const Alarm& a : cw_->Alarms(kScope)) {
+    if (a.config.name == "host") {
+      EXPECT_EQ(a.config.alarm_rule, c.alarm_rule);
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ import {
   ListMetricsCommand, PutMetricAlarmCommand, DescribeAlarmsCommand, SetAlarmStateCommand,
   DeleteAlarmsCommand, TagResourceCommand, ListTagsForResourceCommand, UntagResourceCommand,
   PutDashboardCommand, GetDashboardCommand, ListDashboardsCommand, DeleteDashboardsCommand,
+  PutCompositeAlarmCommand,
 } from "@aws-sdk/client-cloudwatch";
 import { ENDPOINT, uniqueName } from "../helpers.mjs";
 
@@ -117,4 +118,43 @@ test("dashboards", async () => {
   await rejects(cw.send(new PutDashboardCommand({ DashboardName, DashboardBody: "{}" })), "DashboardInvalidInputError");
   await cw.send(new DeleteDashboardsCommand({ DashboardNames: [DashboardName] }));
   await rejects(cw.send(new GetDashboardCommand({ DashboardName })), "ResourceNotFound", 404);
+});
+
+test("metric math in GetMetricData, a math alarm and a composite alarm", async () => {
+  const Namespace = `Js/${uniqueName("math")}`;
+  const base = new Date(Math.floor(Date.now() / 60000) * 60000 - 10 * 60000);
+  const at = (k) => new Date(base.getTime() + k * 60000);
+  await cw.send(new PutMetricDataCommand({ Namespace, MetricData: [
+    { MetricName: "Errors", Value: 1, Timestamp: at(0) }, { MetricName: "Errors", Value: 3, Timestamp: at(1) },
+    { MetricName: "Requests", Value: 10, Timestamp: at(0) }, { MetricName: "Requests", Value: 20, Timestamp: at(1) },
+  ] }));
+  const stat = (Id, MetricName) => ({ Id, ReturnData: false, MetricStat: { Metric: { Namespace, MetricName }, Period: 60, Stat: "Sum" } });
+  const data = await cw.send(new GetMetricDataCommand({
+    StartTime: at(0), EndTime: at(2), ScanBy: "TimestampAscending",
+    MetricDataQueries: [stat("m1", "Errors"), stat("m2", "Requests"),
+      { Id: "pct", Expression: "m1 * 100 / m2", Label: "Error %" }, { Id: "all", Expression: "SUM(METRICS())" }],
+  }));
+  const byId = Object.fromEntries(data.MetricDataResults.map((r) => [r.Id, r]));
+  assert.deepEqual(byId.pct.Values, [10, 15]);
+  assert.equal(byId.pct.Label, "Error %");
+  assert.deepEqual(byId.all.Values, [11, 23]);
+  assert.deepEqual(byId.all.Timestamps, [at(0), at(1)]);
+  const err = await rejects(cw.send(new GetMetricDataCommand({
+    StartTime: at(0), EndTime: at(2), MetricDataQueries: [stat("m1", "Errors"), { Id: "e1", Expression: "m1 + zz" }],
+  })), "ValidationException");  // Query code ValidationError, as the SDK's newer model declares it
+  assert.equal(err.message, "Error in expression e1: Unrecognized metric or expression id: zz.");
+
+  const child = uniqueName("child");
+  await cw.send(new PutMetricAlarmCommand({
+    AlarmName: child, Metrics: [stat("m1", "Errors"), stat("m2", "Requests"), { Id: "e1", Expression: "m1 / m2", ReturnData: true }],
+    EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "ignore",
+  }));
+  const parent = uniqueName("parent");
+  await cw.send(new PutCompositeAlarmCommand({ AlarmName: parent, AlarmRule: `ALARM("${child}")` }));
+  await cw.send(new SetAlarmStateCommand({ AlarmName: child, StateValue: "ALARM", StateReason: "js test" }));
+  const d = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [child, parent], AlarmTypes: ["MetricAlarm", "CompositeAlarm"] }));
+  assert.equal(d.MetricAlarms[0].Metrics[2].Expression, "m1 / m2");
+  assert.equal(d.CompositeAlarms[0].StateValue, "ALARM");
+  await rejects(cw.send(new DeleteAlarmsCommand({ AlarmNames: [child] })), "ValidationException");
+  await cw.send(new DeleteAlarmsCommand({ AlarmNames: [parent, child] }));
 });

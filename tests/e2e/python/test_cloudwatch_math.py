@@ -1,0 +1,139 @@
+"""CloudWatch metric math end to end with boto3 (both protocol passes): GetMetricData expressions
+(arithmetic with AWS's timestamp alignment, SUM over METRICS(), FILL, IF, RATE, labels, ReturnData,
+arrays), their validation errors, and metric-math alarms evaluated on the server's clock."""
+import datetime as dt
+import uuid
+
+from test_cloudwatch import MINUTE, cw, expect, server_now, srv  # noqa: F401 (fixtures)
+
+
+def _minute(t):
+    return t.replace(second=0, microsecond=0)
+
+
+def _put(cw, ns, base, name, values):  # noqa: F811
+    """values: {minute offset from base: value}."""
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": name, "Value": v, "Timestamp": base + dt.timedelta(minutes=k)} for k, v in values.items()])
+
+
+def _stat(qid, ns, name, ret=False, stat="Sum"):
+    return {"Id": qid, "ReturnData": ret,
+            "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name}, "Period": 60, "Stat": stat}}
+
+
+def test_get_metric_data_math(srv, cw):  # noqa: F811
+    ns = f"Math/{uuid.uuid4().hex[:8]}"
+    base = _minute(server_now(srv)) - dt.timedelta(minutes=10)
+    _put(cw, ns, base, "Errors", {0: 2, 1: 3, 3: 8})
+    _put(cw, ns, base, "Requests", {0: 10, 1: 30, 2: 40, 3: 80})
+    r = cw.get_metric_data(
+        MetricDataQueries=[
+            _stat("m1", ns, "Errors"), _stat("m2", ns, "Requests"),
+            {"Id": "rate", "Expression": "m1 * 100 / m2", "Label": "Error rate"},
+            {"Id": "total", "Expression": "SUM(METRICS())"},
+            {"Id": "filled", "Expression": "FILL(m1, 0)", "Period": 60},
+            {"Id": "big", "Expression": "IF(m2 > 20, m2)"},
+            {"Id": "growth", "Expression": "DIFF(m2)"},
+            {"Id": "hidden", "Expression": "m1 + 1", "ReturnData": False},
+            {"Id": "both", "Expression": "METRICS() * 2", "Label": "Twice"},
+        ],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=4), ScanBy="TimestampAscending")
+    res = r["MetricDataResults"]
+    by_id = {}
+    for x in res:
+        by_id.setdefault(x["Id"], []).append(x)
+    assert "hidden" not in by_id and "m1" not in by_id
+    ts = [base + dt.timedelta(minutes=k) for k in range(4)]
+    (rate,) = by_id["rate"]
+    assert rate["Label"] == "Error rate" and rate["StatusCode"] == "Complete"
+    # Only the minutes both series have (minute 2 has no Errors).
+    assert rate["Timestamps"] == [ts[0], ts[1], ts[3]]
+    assert rate["Values"] == [20.0, 10.0, 10.0]
+    (total,) = by_id["total"]
+    assert total["Label"] == "total" and total["Values"] == [12.0, 33.0, 40.0, 88.0]
+    assert by_id["filled"][0]["Values"] == [2.0, 3.0, 0.0, 8.0]
+    assert by_id["big"][0]["Values"] == [30.0, 40.0, 80.0]
+    assert by_id["growth"][0]["Values"] == [20.0, 10.0, 40.0]
+    assert [x["Label"] for x in by_id["both"]] == ["Twice Errors", "Twice Requests"]
+    assert by_id["both"][1]["Values"] == [20.0, 60.0, 80.0, 160.0]
+    # Newest first by default.
+    r = cw.get_metric_data(MetricDataQueries=[_stat("m2", ns, "Requests"), {"Id": "e", "Expression": "m2 - AVG(m2)"}],
+                           StartTime=base, EndTime=base + dt.timedelta(minutes=4))
+    (e,) = r["MetricDataResults"]
+    assert e["Values"] == [40.0, 0.0, -10.0, -30.0]
+
+
+def test_get_metric_data_math_errors(srv, cw):  # noqa: F811
+    now = server_now(srv)
+    window = {"StartTime": now - dt.timedelta(minutes=5), "EndTime": now}
+    err = expect(cw.get_metric_data, "ValidationError", **window, MetricDataQueries=[
+        _stat("m1", "App", "X"), {"Id": "e1", "Expression": "m1 + m3"}])
+    assert err["Error"]["Message"] == "Error in expression e1: Unrecognized metric or expression id: m3."
+    err = expect(cw.get_metric_data, "ValidationError", **window, MetricDataQueries=[
+        {"Id": "e1", "Expression": "e2 * 2"}, {"Id": "e2", "Expression": "e1 + 1"}])
+    assert err["Error"]["Message"].startswith("Error in expression e1: Circular dependency detected")
+    err = expect(cw.get_metric_data, "ValidationError", **window, MetricDataQueries=[
+        _stat("m1", "App", "X"), {"Id": "e1", "Expression": "SUM(m1"}])
+    assert err["Error"]["Message"] == "Error in expression e1: Unexpected end of expression."
+    err = expect(cw.get_metric_data, "ValidationError", **window, MetricDataQueries=[
+        _stat("m1", "App", "X"), {"Id": "e1", "Expression": "NOPE(m1)"}])
+    assert err["Error"]["Message"] == "Error in expression e1: Unrecognized function: NOPE."
+    expect(cw.get_metric_data, "InvalidParameterCombination", **window, MetricDataQueries=[
+        {"Id": "e1", "Expression": "1", "MetricStat": _stat("x", "App", "X")["MetricStat"]}])
+
+
+def test_metric_math_alarm(srv, cw):  # noqa: F811
+    ns = f"MathAlarm/{uuid.uuid4().hex[:8]}"
+    alarm = f"rate-{uuid.uuid4().hex[:8]}"
+    metrics = [_stat("m1", ns, "Errors"), _stat("m2", ns, "Requests"),
+               {"Id": "e1", "Expression": "m1 * 100 / m2", "Label": "Error rate", "ReturnData": True}]
+    cw.put_metric_alarm(AlarmName=alarm, Metrics=metrics, EvaluationPeriods=1, Threshold=10,
+                        ComparisonOperator="GreaterThanThreshold")
+    (a,) = cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    assert a["StateValue"] == "INSUFFICIENT_DATA"
+    assert "MetricName" not in a and [m["Id"] for m in a["Metrics"]] == ["m1", "m2", "e1"]
+    assert a["Metrics"][2] == {"Id": "e1", "Expression": "m1 * 100 / m2", "Label": "Error rate", "ReturnData": True}
+    assert a["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == "Errors"
+    srv.advance_clock(MINUTE)  # a fresh minute
+    now = server_now(srv)
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Errors", "Value": 5, "Timestamp": now},
+                                                 {"MetricName": "Requests", "Value": 20, "Timestamp": now}])
+    srv.advance_clock(MINUTE)
+    (a,) = cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    assert a["StateValue"] == "ALARM", a
+    assert a["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [25.0 (")
+    srv.advance_clock(MINUTE)
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Errors", "Value": 1, "Timestamp": server_now(srv)},
+                                                 {"MetricName": "Requests", "Value": 20, "Timestamp": server_now(srv)}])
+    srv.advance_clock(MINUTE)
+    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == "OK"
+    cw.delete_alarms(AlarmNames=[alarm])
+
+
+def test_metric_math_alarm_errors_and_bands(srv, cw):  # noqa: F811
+    ns = "MathAlarm/errors"
+    base = {"AlarmName": f"bad-{uuid.uuid4().hex[:8]}", "EvaluationPeriods": 1}
+    two = [_stat("m1", ns, "Errors", ret=True), {"Id": "e1", "Expression": "m1 * 2", "ReturnData": True}]
+    err = expect(cw.put_metric_alarm, "ValidationError", **base, Metrics=two, Threshold=1,
+                 ComparisonOperator="GreaterThanThreshold")
+    assert err["Error"]["Message"] == "Exactly one element of the Metrics list must have ReturnData set to true."
+    one = [_stat("m1", ns, "Errors"), {"Id": "e1", "Expression": "m1 * 2", "ReturnData": True}]
+    expect(cw.put_metric_alarm, "InvalidParameterCombination", **base, Metrics=one, Threshold=1,
+           ComparisonOperator="GreaterThanThreshold", MetricName="Errors")
+    expect(cw.put_metric_alarm, "ValidationError", **base, Metrics=one + [{"Id": "e2", "Expression": "e9"}],
+           Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    # Anomaly bands: accepted with a ThresholdMetricId naming the band; no model here, so the alarm
+    # stays INSUFFICIENT_DATA (as on AWS before a model has been trained).
+    expect(cw.put_metric_alarm, "ValidationError", **base, Metrics=one,
+           ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold")
+    expect(cw.put_metric_alarm, "InvalidParameterCombination", **base, Namespace=ns, MetricName="Errors",
+           Statistic="Sum", Period=60, Threshold=1, ComparisonOperator="GreaterThanUpperThreshold")
+    band = [_stat("m1", ns, "Errors", ret=True), {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)"}]
+    cw.put_metric_alarm(**base, Metrics=band, ThresholdMetricId="ad1",
+                        ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold")
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Errors", "Value": 100}])
+    srv.advance_clock(MINUTE)
+    (a,) = cw.describe_alarms(AlarmNames=[base["AlarmName"]])["MetricAlarms"]
+    assert a["StateValue"] == "INSUFFICIENT_DATA" and a["ThresholdMetricId"] == "ad1" and "Threshold" not in a
+    cw.delete_alarms(AlarmNames=[base["AlarmName"]])
