@@ -23,7 +23,7 @@ suite() {  # suite NAME COMMAND...
 # and removed on exit.
 if pg_env=$(tools/pg-fixture.sh start); then
   eval "$pg_env"
-  export SLUICE_TEST_PG_URL
+  export SLUICE_TEST_PG_URL SLUICE_PG_FIXTURE_DIR  # the restart test stops and starts it
   trap 'tools/pg-fixture.sh stop "$SLUICE_PG_FIXTURE_DIR"' EXIT
   echo "PostgreSQL test cluster: $SLUICE_TEST_PG_URL"
 else
