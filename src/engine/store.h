@@ -22,25 +22,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/payload.h"
 #include "engine/types.h"
 
 namespace sluice::engine {
 
-// The immutable part of a message, written once at send (or DLQ move). Shared by pointer between
-// the index, in-progress receives and the store.
-struct MessagePayload {
-  std::string message_id;
-  std::string body;
-  std::string md5_of_body;
-  MessageAttributes attributes;
-  std::string sender_id;
-  Millis sent_ms = 0;
-  std::optional<std::string> trace_header;
-  std::optional<std::string> group_id;
-  std::optional<std::string> dedup_id;
-  std::optional<std::string> dead_letter_source_arn;
-};
-using PayloadPtr = std::shared_ptr<const MessagePayload>;
+// The immutable part of a message (MessagePayload, PayloadPtr): engine/payload.h.
 
 // The mutable part, rewritten on receive, visibility change and so on.
 struct MessageState {

@@ -145,8 +145,9 @@ class RecoveryIndexStoreTest : public ::testing::TestWithParam<bool> {
     std::vector<Recovered> out;
     Store::RecoveryVisitor v;
     v.on_message = [&](StoredMessage m) {
-      out.push_back(
-          {m.key, m.state, m.payload->sent_ms, m.payload->body.size(), m.payload->group_id});
+      const auto group = m.payload->group_id();
+      out.push_back({m.key, m.state, m.payload->sent_ms(), m.payload->body().size(),
+                     group ? std::optional<std::string>(*group) : std::nullopt});
     };
     EXPECT_TRUE(store_->Recover(v).ok());
     return out;
@@ -185,9 +186,8 @@ TEST_P(RecoveryIndexStoreTest, IndexRecoverySeesWhatFullRecoverySees) {
   std::uint64_t seq = 1;
   for (std::uint64_t q : {sealed.key, clear.key}) {
     for (const MessagePayload& p : samples) {
-      puts.puts.push_back({{q, seq},
-                           MessageState{static_cast<Millis>(seq * 10), 0, 0, 0, 0},
-                           std::make_shared<MessagePayload>(p)});
+      puts.puts.push_back(
+          {{q, seq}, MessageState{static_cast<Millis>(seq * 10), 0, 0, 0, 0}, Payload::Make(p)});
       ++seq;
     }
   }

@@ -19,13 +19,13 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   } else {
     cache_.Put(m.key, m.payload);
   }
-  AddIndexRecord(q, m.key.seq, m.state, m.payload->sent_ms, m.payload->body.size(),
-                 m.payload->group_id ? &*m.payload->group_id : nullptr, std::move(kept), now);
+  AddIndexRecord(q, m.key.seq, m.state, m.payload->sent_ms(), m.payload->body().size(),
+                 m.payload->group_id(), std::move(kept), now);
 }
 
 void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
-                          std::uint64_t body_size, const std::string* group_id, PayloadPtr payload,
-                          Millis now) {
+                          std::uint64_t body_size, std::optional<std::string_view> group_id,
+                          PayloadPtr payload, Millis now) {
   Record r;
   r.sent_ms = sent_ms;
   r.visible_at = state.visible_at;
@@ -59,7 +59,9 @@ void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state
     if (where == Where::kVisible) q.visible.push_back(seq);
     return;
   }
-  auto [git, created] = q.groups.try_emplace(*group_id);
+  thread_local std::string name;  // the map's key type, without an allocation per message
+  name.assign(*group_id);
+  auto [git, created] = q.groups.try_emplace(name);
   Group& g = git->second;
   if (created) g.name = &git->first;
   it->second.group = &g;  // stable: the group lives while it has live messages
@@ -594,22 +596,12 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
     // Gone since it was taken: its record becomes visible again after the visibility timeout
     // if it still exists; otherwise it was removed and is not delivered.
     if (!t.payload) continue;
-    const MessagePayload& p = *t.payload;
     ReceivedMessage m;
-    m.message_id = p.message_id;
+    t.payload->DecodeInto(&m);
     m.receipt_handle = codec_.Encode(q.key, ReceiptRef{t.seq, t.gen});
-    m.body = p.body;
-    m.md5_of_body = p.md5_of_body;
-    m.attributes = p.attributes;
-    m.sender_id = p.sender_id;
-    m.sent_timestamp = p.sent_ms;
     m.first_receive_timestamp = t.first_receive_ms;
     m.receive_count = t.receive_count;
-    m.trace_header = p.trace_header;
-    m.group_id = p.group_id;
-    m.dedup_id = p.dedup_id;
     if (q.fifo) m.sequence_number = FormatSequenceNumber(t.seq);
-    m.dead_letter_source_arn = p.dead_letter_source_arn;
     out.push_back(std::move(m));
   }
   d.done(std::move(out));
@@ -632,9 +624,9 @@ void Impl::Finish(const QueuePtr& q, Effects& fx) {
       // Keeps id, body, attributes, timestamps and receive count. FIFO: the group stays, the
       // deduplication id becomes the original MessageId and the enqueue time restarts
       // (sqs-semantics.md §4).
-      auto payload = std::make_shared<MessagePayload>(*source);
-      RewriteForDeadLetter(*payload, q->arn, q->fifo, m.state.visible_at);  // at the move time
-      m.payload = std::move(payload);
+      MessagePayload fields = source->Fields();
+      RewriteForDeadLetter(fields, q->arn, q->fifo, m.state.visible_at);  // at the move time
+      m.payload = Payload::Make(fields);
       m.key = MessageKey{dlq->key, dlq->next_seq.fetch_add(1)};
       placed.push_back(Placed{std::move(dlq), std::move(m)});
     }

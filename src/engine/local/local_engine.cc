@@ -99,7 +99,8 @@ Status Impl::Recover() {
       Queue& q = *it->second;
       if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
       AddIndexRecord(q, m.key.seq, m.state, m.sent_ms, m.body_size,
-                     m.group_id ? &*m.group_id : nullptr, nullptr, now);
+                     m.group_id ? std::optional<std::string_view>(*m.group_id) : std::nullopt,
+                     nullptr, now);
     };
   }
   v.on_dedup = [&](StoredDedup d) {
@@ -586,19 +587,10 @@ Result<std::vector<PeekedMessage>> Impl::Peek(const QueueId& id, std::size_t max
       pm.visible_at_ms = r.visible_at;
     }
     ReceivedMessage& m = pm.message;
-    m.message_id = payload->message_id;
-    m.body = payload->body;
-    m.md5_of_body = payload->md5_of_body;
-    m.attributes = payload->attributes;
-    m.sender_id = payload->sender_id;
-    m.sent_timestamp = payload->sent_ms;
+    payload->DecodeInto(&m);
     m.first_receive_timestamp = r.first_receive_ms;
     m.receive_count = r.receive_count;
-    m.trace_header = payload->trace_header;
-    m.group_id = payload->group_id;
-    m.dedup_id = payload->dedup_id;
     if (fifo) m.sequence_number = FormatSequenceNumber(p.seq);
-    m.dead_letter_source_arn = payload->dead_letter_source_arn;
     out.push_back(std::move(pm));
   }
   return out;

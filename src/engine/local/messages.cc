@@ -9,6 +9,24 @@
 #include "engine/local/impl.h"
 
 namespace sluice::engine::local {
+namespace {
+
+// The payload of a message accepted from `req` (whose fields are moved out).
+MessagePayload SentFields(SendRequest& req, std::string md5, Millis now) {
+  MessagePayload p;
+  p.message_id = NewUuid();
+  p.md5_of_body = std::move(md5);
+  p.body = std::move(req.body);
+  p.attributes = std::move(req.attributes);
+  p.sender_id = std::move(req.sender_id);
+  p.sent_ms = now;
+  p.trace_header = std::move(req.trace_header);
+  p.group_id = std::move(req.group_id);
+  p.dedup_id = std::move(req.dedup_id);
+  return p;
+}
+
+}  // namespace
 
 // ---- messages ----------------------------------------------------------------------------------
 
@@ -35,20 +53,13 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
       continue;
     }
     const int delay = req.delay_seconds.value_or(default_delay);
-    auto payload = std::make_shared<MessagePayload>();
-    payload->message_id = NewUuid();
-    payload->md5_of_body = Md5Hex(req.body);
-    payload->body = std::move(req.body);
-    payload->attributes = std::move(req.attributes);
-    payload->sender_id = std::move(req.sender_id);
-    payload->sent_ms = now;
-    payload->trace_header = std::move(req.trace_header);
-    payload->group_id = std::move(req.group_id);
-    results.emplace_back(SendResult{payload->message_id, payload->md5_of_body, ""});
+    std::string md5 = Md5Hex(req.body);
+    const MessagePayload fields = SentFields(req, std::move(md5), now);
+    results.emplace_back(SendResult{fields.message_id, fields.md5_of_body, ""});
     StoredMessage m;
     m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
     m.state.visible_at = now + Millis{delay} * 1000;
-    m.payload = std::move(payload);
+    m.payload = Payload::Make(fields);
     placed.push_back(Placed{q, std::move(m)});
   }
   if (placed.empty()) return done(std::move(results));
@@ -93,30 +104,21 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
                                           FormatSequenceNumber(d->second.seq), true});
           continue;
         }
-        auto payload = std::make_shared<MessagePayload>();
-        payload->message_id = NewUuid();
-        payload->md5_of_body = std::move(md5);
-        payload->body = std::move(req.body);
-        payload->attributes = std::move(req.attributes);
-        payload->sender_id = std::move(req.sender_id);
-        payload->sent_ms = now;
-        payload->trace_header = std::move(req.trace_header);
-        payload->group_id = std::move(req.group_id);
-        payload->dedup_id = std::move(req.dedup_id);
+        const MessagePayload fields = SentFields(req, std::move(md5), now);
         StoredMessage m;
         m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
         m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
         results.emplace_back(
-            SendResult{payload->message_id, payload->md5_of_body, FormatSequenceNumber(m.key.seq)});
+            SendResult{fields.message_id, fields.md5_of_body, FormatSequenceNumber(m.key.seq)});
         const Millis expires = now + kDedupWindowMs;
-        q->dedup.emplace(key, DedupEntry{payload->message_id, m.key.seq, expires});
+        q->dedup.emplace(key, DedupEntry{fields.message_id, m.key.seq, expires});
         q->dedup_expiry.emplace_back(expires, key);
         if (store_) {
           extra.dedup_puts.push_back(
-              StoredDedup{q->key, key, payload->message_id, m.key.seq, expires});
+              StoredDedup{q->key, key, fields.message_id, m.key.seq, expires});
         }
         added.emplace_back(std::move(key), m.key.seq);
-        m.payload = std::move(payload);
+        m.payload = Payload::Make(fields);
         placed.push_back(Placed{q, std::move(m)});
       }
     }

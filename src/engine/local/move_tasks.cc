@@ -188,7 +188,7 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
         if (src->fifo && it->second.group && it->second.group->inflight > 0) continue;
         QueuePtr dest = fixed_dest;
         if (!dest) {
-          const auto& origin = source->dead_letter_source_arn;
+          const auto origin = source->dead_letter_source_arn();
           dest = origin ? FindByArnLocked(*origin) : nullptr;
           if (!dest) {
             failure = "AWS.SimpleQueueService.NonExistentQueue";
@@ -197,14 +197,14 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
         }
         // Moved messages are new messages: new id, sent time and receive count; the group and
         // deduplication id stay (FIFO).
-        auto payload = std::make_shared<MessagePayload>(*source);
-        payload->message_id = NewUuid();
-        payload->sent_ms = now;
-        payload->dead_letter_source_arn.reset();
+        MessagePayload fields = source->Fields();
+        fields.message_id = NewUuid();
+        fields.sent_ms = now;
+        fields.dead_letter_source_arn.reset();
         StoredMessage m;
         m.key = MessageKey{dest->key, dest->next_seq.fetch_add(1)};
         m.state.visible_at = now;
-        m.payload = std::move(payload);
+        m.payload = Payload::Make(fields);
         placed.push_back(Placed{std::move(dest), std::move(m)});
         sources.push_back({src->key, seq});
         RemoveRecord(*src, it);

@@ -66,7 +66,7 @@ class PayloadCache {
   explicit PayloadCache(std::size_t capacity) : capacity_(capacity) {}
 
   void Put(MessageKey key, const PayloadPtr& payload) {
-    const std::size_t bytes = Bytes(*payload);
+    const std::size_t bytes = payload->bytes() + 160;  // with the entry and its index node
     if (bytes > capacity_) return;
     std::lock_guard lock(mu_);
     auto [it, inserted] = index_.try_emplace(key);
@@ -115,23 +115,6 @@ class PayloadCache {
   std::size_t bytes() {
     std::lock_guard lock(mu_);
     return bytes_;
-  }
-
-  // Approximate heap bytes of a payload and its cache entry (capacities: a body parsed from a
-  // request may hold more than its size).
-  static std::size_t Bytes(const MessagePayload& p) {
-    std::size_t n = sizeof(MessagePayload) + 160 + p.body.capacity() + p.message_id.capacity() +
-                    p.md5_of_body.capacity() + p.sender_id.capacity();
-    for (const auto& a : p.attributes) {
-      n += sizeof(a) + a.name.size() + a.data_type.size() + a.value.size();
-      for (const auto& v : a.string_list) n += sizeof(v) + v.size();
-      for (const auto& v : a.binary_list) n += sizeof(v) + v.size();
-    }
-    if (p.trace_header) n += p.trace_header->size();
-    if (p.group_id) n += p.group_id->size();
-    if (p.dedup_id) n += p.dedup_id->size();
-    if (p.dead_letter_source_arn) n += p.dead_letter_source_arn->size();
-    return n;
   }
 
  private:

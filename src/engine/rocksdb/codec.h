@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "engine/payload.h"
 #include "engine/store.h"
 
 namespace sluice::engine::rocksdb_store {
@@ -89,17 +90,11 @@ inline constexpr char kTagQueueV2 = 0x02;
 std::string EncodeFormatVersion(std::uint32_t version);
 std::optional<std::uint32_t> DecodeFormatVersion(std::string_view value);
 
-// Payload body of a message (without the leading tag).
-std::string EncodePayloadFields(const MessagePayload& payload);
-std::optional<MessagePayload> DecodePayloadFields(std::string_view in);
-// Only what the engine's index needs (recovery): decodes iff DecodePayloadFields would, without
-// copying the body or the attributes.
-struct PayloadIndexFields {
-  std::uint64_t body_size = 0;
-  Millis sent_ms = 0;
-  std::optional<std::string> group_id;
-};
-std::optional<PayloadIndexFields> DecodePayloadIndexFields(std::string_view in);
+// Payload body of a message (without the leading tag): engine/payload.h.
+using engine::DecodePayloadFields;
+using engine::DecodePayloadIndexFields;
+using engine::EncodePayloadFields;
+using engine::PayloadIndexFields;
 
 std::string EncodeState(const MessageState& state);
 std::optional<MessageState> DecodeState(std::string_view value);

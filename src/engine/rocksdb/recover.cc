@@ -19,7 +19,7 @@ Result<PayloadPtr> RocksDbStoreImpl::LoadPayload(MessageKey key) {
     spdlog::error("storage: message {}/{}: {}", key.queue_key, key.seq, payload.status().message());
     return payload.status();
   }
-  return PayloadPtr(std::make_shared<const MessagePayload>(std::move(payload).value()));
+  return std::move(payload).value();
 }
 
 Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
@@ -116,8 +116,7 @@ Status RocksDbStoreImpl::Recover(const RecoveryVisitor& visitor) {
         } else {
           auto payload = DecodePayloadValue(key, it->value().ToStringView());
           if (payload.ok()) {
-            current = Pending{
-                key, {}, std::make_shared<const MessagePayload>(std::move(payload).value()), {}};
+            current = Pending{key, {}, std::move(payload).value(), {}};
           } else {
             status = payload.status();
           }

@@ -205,9 +205,9 @@ class RocksDbStoreImpl final : public RocksDbStore {
   Millis NowMs() const;
   void Start();
 
-  Result<std::string> EncodePayloadValue(MessageKey key, const MessagePayload& payload,
+  Result<std::string> EncodePayloadValue(MessageKey key, const Payload& payload,
                                          const QueueKeys& keys) const;
-  Result<MessagePayload> DecodePayloadValue(MessageKey key, std::string_view value) const;
+  Result<PayloadPtr> DecodePayloadValue(MessageKey key, std::string_view value) const;
   // Recovery's cheaper read: only what the engine's index needs. A sealed payload is still
   // opened (GCM authenticates the whole record) but into *scratch, reused across calls; the data
   // key of the previous call is kept in *key_cache.

@@ -353,10 +353,9 @@ bool RocksDbStoreImpl::RotateDataKey(std::uint64_t queue_key, QueueKeys& keys, M
   return true;
 }
 
-Result<std::string> RocksDbStoreImpl::EncodePayloadValue(MessageKey key,
-                                                         const MessagePayload& payload,
+Result<std::string> RocksDbStoreImpl::EncodePayloadValue(MessageKey key, const Payload& payload,
                                                          const QueueKeys& keys) const {
-  std::string fields = EncodePayloadFields(payload);
+  const std::string_view fields = payload.encoded();
   std::string value;
   auto current = keys.data_keys.find(keys.current);
   if (!keys.seal || current == keys.data_keys.end()) {
@@ -375,12 +374,12 @@ Result<std::string> RocksDbStoreImpl::EncodePayloadValue(MessageKey key,
   return value;
 }
 
-Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
-                                                            std::string_view value) const {
+Result<PayloadPtr> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
+                                                        std::string_view value) const {
   if (value.empty()) return Status(ErrorCode::kInternalError, "empty payload record");
-  std::optional<MessagePayload> payload;
+  PayloadPtr payload;
   if (value[0] == kTagV1) {
-    payload = DecodePayloadFields(value.substr(1));
+    payload = Payload::FromEncoded(value.substr(1));
   } else if (value[0] == kTagSealedV1 || (value[0] == kTagSealedV2 && value.size() >= 5)) {
     const bool v2 = value[0] == kTagSealedV2;
     const std::uint32_t key_id = v2 ? GetBigEndian32(value.data() + 1) : 0;
@@ -390,12 +389,12 @@ Result<MessagePayload> RocksDbStoreImpl::DecodePayloadValue(MessageKey key,
     }
     auto plain = aead::Open(data_key, MessageIdBytes(key), value.substr(v2 ? 5 : 1));
     if (!plain) return Status(ErrorCode::kInternalError, "payload fails authentication");
-    payload = DecodePayloadFields(*plain);
+    payload = Payload::FromEncoded(*plain);
   } else {
     return Status(ErrorCode::kInternalError, "payload record of an unknown layout");
   }
   if (!payload) return Status(ErrorCode::kInternalError, "malformed payload record");
-  return std::move(*payload);
+  return payload;
 }
 
 Result<PayloadIndexFields> RocksDbStoreImpl::DecodePayloadIndexValue(

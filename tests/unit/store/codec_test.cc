@@ -49,7 +49,8 @@ TEST(CodecTest, QueueRangeCoversExactlyOneQueue) {
 TEST(CodecTest, PayloadRoundTripsAndRejectsTruncation) {
   for (std::uint64_t seq : {1, 2}) {
     const auto m = SampleMessage(3, seq);
-    const std::string enc = EncodePayloadFields(*m.payload);
+    const std::string enc = EncodePayloadFields(m.payload->Fields());
+    EXPECT_EQ(enc, m.payload->encoded());  // the block holds the store's encoding
     auto dec = DecodePayloadFields(enc);
     ASSERT_TRUE(dec);
     engine::testing::ExpectPayloadEq(*dec, *m.payload);
@@ -110,12 +111,18 @@ TEST(CodecTest, StateQueueTaskVersionRoundTrip) {
 
 TEST(CodecTest, DecodersSurviveEveryByteFlip) {
   const auto m = SampleMessage(3, 2);
-  const std::string enc = EncodePayloadFields(*m.payload);
+  const std::string enc(m.payload->encoded());
   for (std::size_t i = 0; i < enc.size(); ++i) {
     for (unsigned char x : {0x01, 0x80, 0xff}) {
       std::string bad = enc;
       bad[i] = static_cast<char>(bad[i] ^ x);
       (void)DecodePayloadFields(bad);  // must not crash or over-read (ASan)
+      if (auto p = Payload::FromEncoded(bad)) {
+        EXPECT_TRUE(DecodePayloadFields(bad));  // adopted only what decodes
+        (void)p->Fields();
+      } else {
+        EXPECT_FALSE(DecodePayloadFields(bad));
+      }
     }
   }
 }

@@ -85,7 +85,8 @@ TEST(EncryptionPolicyTest, QueueAttributesDecideWhatIsSealed) {
   auto r = RecoverAll(*store);
   ASSERT_TRUE(r.ok());
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> bodies;
-  for (const auto& m : r->messages) bodies[{m.key.queue_key, m.key.seq}] = m.payload->body;
+  for (const auto& m : r->messages)
+    bodies[{m.key.queue_key, m.key.seq}] = std::string(m.payload->body());
   EXPECT_EQ(bodies, (std::map<std::pair<std::uint64_t, std::uint64_t>, std::string>{
                         {{1, 1}, "CANARY-SSE-4d1f"},
                         {{2, 1}, "CANARY-CLEAR-4d1f"},

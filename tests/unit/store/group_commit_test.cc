@@ -116,9 +116,9 @@ TEST(GroupCommitTest, DISABLED_MeasureBytesPerMessage) {
       for (int j = 0; j < 500; ++j) {
         const auto seq = static_cast<std::uint64_t>(i + j + 1);
         auto m = SampleMessage(1, seq, random ? RandomBytes(1024) : text);
-        auto p = std::make_shared<MessagePayload>(*m.payload);
-        p->message_id = NewUuid();
-        m.payload = p;
+        MessagePayload p = m.payload->Fields();
+        p.message_id = NewUuid();
+        m.payload = Payload::Make(p);
         b.puts.push_back(std::move(m));
       }
       ASSERT_TRUE(CommitAndWait(store, std::move(b)).ok());

@@ -452,7 +452,7 @@ TEST(RocksDbStoreTest, EncryptedStoreHoldsNoPlaintext) {
     ASSERT_TRUE(CommitAndWait(store, std::move(b)).ok());
     auto loaded = store.LoadPayload({3, 7});
     ASSERT_TRUE(loaded.ok());
-    EXPECT_EQ((*loaded)->body, canary_body);
+    EXPECT_EQ((*loaded)->body(), canary_body);
     // Half in SST files, half only in the WAL.
     ASSERT_TRUE(store.Flush().ok());
     StoreBatch more;

@@ -37,7 +37,8 @@ StoredQueue SampleQueue(std::uint64_t key, const std::string& name) {
 }
 
 StoredMessage SampleMessage(std::uint64_t queue_key, std::uint64_t seq, const std::string& body) {
-  auto p = std::make_shared<MessagePayload>();
+  MessagePayload fields;
+  MessagePayload* p = &fields;
   p->message_id = "id-" + std::to_string(queue_key) + "-" + std::to_string(seq);
   p->body = body.empty() ? "body of " + p->message_id : body;
   p->md5_of_body = "md5";
@@ -61,7 +62,7 @@ StoredMessage SampleMessage(std::uint64_t queue_key, std::uint64_t seq, const st
   StoredMessage m;
   m.key = {queue_key, seq};
   m.state.visible_at = p->sent_ms + 5;
-  m.payload = std::move(p);
+  m.payload = Payload::Make(fields);
   return m;
 }
 
@@ -142,6 +143,11 @@ void ExpectPayloadEq(const MessagePayload& a, const MessagePayload& b) {
   EXPECT_EQ(a.dedup_id, b.dedup_id);
   EXPECT_EQ(a.dead_letter_source_arn, b.dead_letter_source_arn);
 }
+
+void ExpectPayloadEq(const Payload& a, const Payload& b) {
+  ExpectPayloadEq(a.Fields(), b.Fields());
+}
+void ExpectPayloadEq(const MessagePayload& a, const Payload& b) { ExpectPayloadEq(a, b.Fields()); }
 
 void ExpectStateEq(const MessageState& a, const MessageState& b) {
   EXPECT_EQ(a.visible_at, b.visible_at);

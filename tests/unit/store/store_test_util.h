@@ -44,6 +44,8 @@ Result<std::unique_ptr<RocksDbStore>> OpenStore(const std::string& dir,
 bool AnyFileContains(const std::string& dir, const std::string& needle);
 
 void ExpectPayloadEq(const MessagePayload& a, const MessagePayload& b);
+void ExpectPayloadEq(const Payload& a, const Payload& b);
+void ExpectPayloadEq(const MessagePayload& a, const Payload& b);
 void ExpectStateEq(const MessageState& a, const MessageState& b);
 void ExpectQueueEq(const StoredQueue& a, const StoredQueue& b);
 

@@ -1,0 +1,206 @@
+#include "engine/payload.h"
+
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "engine/byte_codec.h"
+
+namespace sluice::engine {
+
+namespace {
+
+using bytes::PutBytes;
+using bytes::PutOptional;
+using bytes::PutSigned;
+using bytes::PutStringList;
+using bytes::PutVarint;
+using bytes::Reader;
+
+// Appends the encoding of `p` to `out`; `group_offset` gets the offset of the group id's bytes
+// in `out` (0 when there is none).
+void EncodeInto(std::string* out, const MessagePayload& p, std::size_t* group_offset) {
+  PutBytes(out, p.message_id);
+  PutBytes(out, p.body);
+  PutBytes(out, p.md5_of_body);
+  PutVarint(out, p.attributes.size());
+  for (const auto& a : p.attributes) {
+    PutBytes(out, a.name);
+    PutBytes(out, a.data_type);
+    out->push_back(a.binary ? 1 : 0);
+    PutBytes(out, a.value);
+    PutStringList(out, a.string_list);
+    PutStringList(out, a.binary_list);
+  }
+  PutBytes(out, p.sender_id);
+  PutSigned(out, p.sent_ms);
+  PutOptional(out, p.trace_header);
+  *group_offset = 0;
+  if (p.group_id) {
+    out->push_back(1);
+    PutVarint(out, p.group_id->size());
+    *group_offset = out->size();
+    out->append(*p.group_id);
+  } else {
+    out->push_back(0);
+  }
+  PutOptional(out, p.dedup_id);
+  PutOptional(out, p.dead_letter_source_arn);
+}
+
+// Where the fields the index reads are in an encoding: checks it as DecodePayloadFields would.
+struct Layout {
+  std::uint64_t body_size = 0;
+  Millis sent_ms = 0;
+  std::size_t group_offset = 0;  // 0: none
+  std::size_t group_size = 0;
+};
+
+std::optional<Layout> Scan(std::string_view in) {
+  Reader r(in);
+  Layout l;
+  std::uint64_t n = 0;
+  if (!r.SkipBytes() || !r.SkipBytes(&l.body_size) || !r.SkipBytes() || !r.Count(&n)) {
+    return std::nullopt;
+  }
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bool binary = false;
+    if (!r.SkipBytes() || !r.SkipBytes() || !r.Bool(&binary) || !r.SkipBytes() ||
+        !r.SkipStringList() || !r.SkipStringList()) {
+      return std::nullopt;
+    }
+  }
+  bool has_group = false;
+  if (!r.SkipBytes() || !r.Signed(&l.sent_ms) || !r.SkipOptional() || !r.Bool(&has_group)) {
+    return std::nullopt;
+  }
+  if (has_group) {
+    std::uint64_t size = 0;
+    if (!r.Varint(&size) || size > r.remaining()) return std::nullopt;
+    l.group_offset = in.size() - r.remaining();
+    l.group_size = size;
+    if (!r.Skip(size)) return std::nullopt;
+  }
+  if (!r.SkipOptional() || !r.SkipOptional() || !r.done()) return std::nullopt;
+  return l;
+}
+
+// The first three fields (message id, body, MD5) are at the start: read in order.
+std::string_view Field(std::string_view in, int index) {
+  Reader r(in);
+  std::string_view v;
+  for (int i = 0; i <= index; ++i) {
+    if (!r.View(&v)) return {};
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string EncodePayloadFields(const MessagePayload& p) {
+  std::string out;
+  out.reserve(p.body.size() + 128);
+  std::size_t group_offset = 0;
+  EncodeInto(&out, p, &group_offset);
+  return out;
+}
+
+PayloadPtr Payload::Make(const MessagePayload& fields) {
+  thread_local std::string buffer;
+  buffer.clear();
+  std::size_t group_offset = 0;
+  EncodeInto(&buffer, fields, &group_offset);
+  return Adopt(buffer, fields.sent_ms, static_cast<std::uint32_t>(group_offset),
+               fields.group_id ? static_cast<std::uint32_t>(fields.group_id->size()) : 0);
+}
+
+PayloadPtr Payload::FromEncoded(std::string_view encoded) {
+  auto layout = Scan(encoded);
+  if (!layout || encoded.size() > std::numeric_limits<std::uint32_t>::max()) return nullptr;
+  return Adopt(encoded, layout->sent_ms, static_cast<std::uint32_t>(layout->group_offset),
+               static_cast<std::uint32_t>(layout->group_size));
+}
+
+PayloadPtr Payload::Adopt(std::string_view encoded, Millis sent_ms, std::uint32_t group_offset,
+                          std::uint32_t group_size) {
+  void* block = ::operator new(sizeof(Payload) + encoded.size());
+  auto* p = new (block) Payload();
+  p->size_ = static_cast<std::uint32_t>(encoded.size());
+  p->sent_ms_ = sent_ms;
+  p->group_offset_ = group_offset;
+  p->group_size_ = group_size;
+  std::memcpy(static_cast<char*>(block) + sizeof(Payload), encoded.data(), encoded.size());
+  return PayloadPtr(p);
+}
+
+void Payload::Destroy(const Payload* p) {
+  p->~Payload();
+  ::operator delete(const_cast<Payload*>(p));
+}
+
+std::string_view Payload::message_id() const { return Field(encoded(), 0); }
+std::string_view Payload::body() const { return Field(encoded(), 1); }
+std::string_view Payload::md5_of_body() const { return Field(encoded(), 2); }
+
+std::optional<std::string_view> Payload::group_id() const {
+  if (group_offset_ == 0) return std::nullopt;
+  return std::string_view(data() + group_offset_, group_size_);
+}
+
+std::optional<std::string> Payload::dead_letter_source_arn() const {
+  return Fields().dead_letter_source_arn;
+}
+
+void Payload::DecodeInto(ReceivedMessage* m) const {
+  MessagePayload p = Fields();
+  m->message_id = std::move(p.message_id);
+  m->body = std::move(p.body);
+  m->md5_of_body = std::move(p.md5_of_body);
+  m->attributes = std::move(p.attributes);
+  m->sender_id = std::move(p.sender_id);
+  m->sent_timestamp = p.sent_ms;
+  m->trace_header = std::move(p.trace_header);
+  m->group_id = std::move(p.group_id);
+  m->dedup_id = std::move(p.dedup_id);
+  m->dead_letter_source_arn = std::move(p.dead_letter_source_arn);
+}
+
+MessagePayload Payload::Fields() const {
+  // The block was checked when it was made (Make encodes, FromEncoded scans).
+  auto fields = DecodePayloadFields(encoded());
+  return fields ? std::move(*fields) : MessagePayload{};
+}
+
+std::optional<MessagePayload> DecodePayloadFields(std::string_view in) {
+  Reader r(in);
+  MessagePayload p;
+  std::uint64_t n = 0;
+  if (!r.Bytes(&p.message_id) || !r.Bytes(&p.body) || !r.Bytes(&p.md5_of_body) || !r.Count(&n)) {
+    return std::nullopt;
+  }
+  p.attributes.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    MessageAttribute a;
+    if (!r.Bytes(&a.name) || !r.Bytes(&a.data_type) || !r.Bool(&a.binary) || !r.Bytes(&a.value) ||
+        !r.StringList(&a.string_list) || !r.StringList(&a.binary_list)) {
+      return std::nullopt;
+    }
+    p.attributes.push_back(std::move(a));
+  }
+  if (!r.Bytes(&p.sender_id) || !r.Signed(&p.sent_ms) || !r.Optional(&p.trace_header) ||
+      !r.Optional(&p.group_id) || !r.Optional(&p.dedup_id) ||
+      !r.Optional(&p.dead_letter_source_arn) || !r.done()) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::optional<PayloadIndexFields> DecodePayloadIndexFields(std::string_view in) {
+  auto l = Scan(in);
+  if (!l) return std::nullopt;
+  PayloadIndexFields p{l->body_size, l->sent_ms, std::nullopt};
+  if (l->group_offset != 0) p.group_id.emplace(in.substr(l->group_offset, l->group_size));
+  return p;
+}
+
+}  // namespace sluice::engine
