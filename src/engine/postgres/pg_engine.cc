@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "engine/postgres/impl.h"
+#include "engine/postgres/libpq_loader.h"
 
 namespace sluice::engine {
 namespace pg {
@@ -273,6 +274,7 @@ class PgEngine final : public Engine {
 
 Result<std::unique_ptr<Engine>> OpenPgEngine(Clock& clock, EngineOptions options,
                                              PgEngineOptions pg) {
+  if (Status s = pg::LoadLibpq(); !s.ok()) return s;
   auto impl = std::make_shared<pg::Impl>(clock, std::move(options), std::move(pg));
   if (Status s = impl->Start(); !s.ok()) return s;
   return std::unique_ptr<Engine>(std::make_unique<pg::PgEngine>(std::move(impl)));
