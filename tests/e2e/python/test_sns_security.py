@@ -299,6 +299,31 @@ def test_topics_encrypted_with_kms_keys(srv):
     assert sns_a.publish(TopicArn=missing, Message="plain")["MessageId"]
 
 
+def test_publishers_need_generate_data_key_and_decrypt_on_a_customer_key(srv):
+    iam, sns_a, kms = client(srv, "iam", ADMIN_A), client(srv, "sns", ADMIN_A), client(srv, "kms", ADMIN_A)
+    key = kms.create_key(Description="publisher key")["KeyMetadata"]
+    topic = sns_a.create_topic(Name=name("kpub"), Attributes={"KmsMasterKeyId": key["Arn"]})["TopicArn"]
+    managed = sns_a.create_topic(Name=name("kmanaged"), Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
+    user, creds = new_user(iam, "kpub")
+    sns_u = client(srv, "sns", creds)
+
+    def allow(*actions):
+        iam.put_user_policy(UserName=user, PolicyName="publish", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["sns:Publish", *actions], "Resource": "*"}))
+
+    allow()
+    # The AWS managed key lets every principal of the account use it through SNS.
+    assert sns_u.publish(TopicArn=managed, Message="managed")["MessageId"]
+    for actions, missing in ((), "kms:GenerateDataKey"), (("kms:GenerateDataKey*",), "kms:Decrypt"):
+        allow(*actions)
+        code, status, message = error_of(sns_u.publish, TopicArn=topic, Message="x")
+        assert (code, status) == ("KMSAccessDenied", 400), message
+        assert f"is not authorized to perform: {missing} on resource: {key['Arn']}" in message
+        assert "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: " in message
+    allow("kms:GenerateDataKey*", "kms:Decrypt")
+    assert sns_u.publish(TopicArn=topic, Message="allowed")["MessageId"]
+
+
 def test_delivery_into_a_kms_encrypted_queue_needs_the_key_policy_to_allow_sns(srv):
     sns_a, sqs_a, kms = client(srv, "sns", ADMIN_A), client(srv, "sqs", ADMIN_A), client(srv, "kms", ADMIN_A)
     key = kms.create_key(Description="queue key")["KeyMetadata"]
