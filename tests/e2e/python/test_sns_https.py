@@ -4,7 +4,8 @@ through `[sns] trusted_ca_file`. The subscriber gets the SubscriptionConfirmatio
 the SubscribeURL, and verifies every notification's signature against the certificate served at
 SigningCertURL. A subscriber whose certificate no trusted CA issued gets nothing: the TLS
 handshake is refused (verification is on by default), the delivery is retried on the
-DeliveryPolicy's schedule (the adjustable clock) and then lands in the dead-letter queue.
+DeliveryPolicy's schedule (the adjustable clock), then lands in the dead-letter queue and counts
+as one failed notification.
 
 SNS speaks only Query: the suite runs in the query pass."""
 import json
@@ -175,5 +176,17 @@ def test_untrusted_certificate_gets_nothing_is_retried_then_dead_lettered(srv, p
         srv.advance_clock(60)
         time.sleep(0.3)
         assert hook.refused == 4 and len(hook.requests) == 1  # nothing was ever POSTed
+        # Counted as one failed notification (AWS/SNS), once its minute has closed.
+        cw = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                   region_name=REGION).client("cloudwatch", endpoint_url=srv.endpoint, config=CFG)
+
+        def stat(metric):
+            r = cw.get_metric_statistics(Namespace="AWS/SNS", MetricName=metric,
+                                         Dimensions=[{"Name": "TopicName", "Value": topic.split(":")[-1]}],
+                                         StartTime=time.time() - 86400, EndTime=time.time() + 86400, Period=3600,
+                                         Statistics=["Sum"])
+            return sum(p["Sum"] for p in r["Datapoints"])
+
+        assert (stat("NumberOfNotificationsFailed"), stat("NumberOfNotificationsDelivered")) == (1, 0)
     finally:
         hook.close()
