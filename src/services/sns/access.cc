@@ -132,12 +132,20 @@ bool QueueAllowsTopic(std::string_view queue_policy, std::string_view queue_arn,
                             now_ms);
 }
 
+namespace {
+
+PolicyCache& Policies() {
+  static PolicyCache cache;
+  return cache;
+}
+
+}  // namespace
+
 bool QueueAllowsService(std::string_view queue_policy, std::string_view queue_arn,
                         std::string_view service, std::string_view source_arn,
                         std::string_view source_account, Millis now_ms) {
   if (queue_policy.empty()) return false;
-  static PolicyCache cache;
-  const std::shared_ptr<const auth::Policy> policy = cache.Get(queue_policy);
+  const std::shared_ptr<const auth::Policy> policy = Policies().Get(queue_policy);
   if (!policy) return false;
   auth::RequestFacts facts;
   facts.principal_service = service;
@@ -146,6 +154,23 @@ bool QueueAllowsService(std::string_view queue_policy, std::string_view queue_ar
   facts.now_ms = now_ms;
   const auth::Decision d = policy->Evaluate({"sqs:SendMessage", queue_arn, &facts});
   return !d.deny && d.allow;
+}
+
+bool KeyAllowsTopic(std::string_view key_policy, std::string_view key_arn,
+                    std::string_view topic_arn, std::string_view topic_account, Millis now_ms) {
+  if (key_policy.empty()) return false;
+  const std::shared_ptr<const auth::Policy> policy = Policies().Get(key_policy);
+  if (!policy) return false;
+  auth::RequestFacts facts;
+  facts.principal_service = "sns.amazonaws.com";
+  facts.source_arn = topic_arn;
+  facts.source_account = topic_account;
+  facts.now_ms = now_ms;
+  for (std::string_view action : {"kms:GenerateDataKey", "kms:Decrypt"}) {
+    const auth::Decision d = policy->Evaluate({action, key_arn, &facts});
+    if (d.deny || !d.allow) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice::sns

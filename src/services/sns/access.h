@@ -39,4 +39,10 @@ bool QueueAllowsService(std::string_view queue_policy, std::string_view queue_ar
                         std::string_view service, std::string_view source_arn,
                         std::string_view source_account, Millis now_ms);
 
+// Whether the KMS key policy `key_policy` of `key_arn` lets SNS encrypt for a queue it delivers
+// to: kms:GenerateDataKey and kms:Decrypt for the service principal sns.amazonaws.com acting for
+// `topic_arn` (owned by `topic_account`), as AWS requires of an encrypted queue's key.
+bool KeyAllowsTopic(std::string_view key_policy, std::string_view key_arn,
+                    std::string_view topic_arn, std::string_view topic_account, Millis now_ms);
+
 }  // namespace sluice::sns

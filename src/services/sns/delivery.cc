@@ -164,6 +164,11 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
         auto key = platform.keys->Find({ref->account, ref->region}, key_id);
         if (!key.ok()) return key.status();
         if (Status st = kms::Keys::Usable(*key, "GenerateDataKey"); !st.ok()) return st;
+        if (platform.auth != nullptr && !KeyAllowsTopic(key->policy, key->Arn(), topic_arn,
+                                                        topic_account, platform.clock->NowMs())) {
+          return Status(ErrorCode::kAccessDenied, "the key policy of " + key->Arn() +
+                                                      " does not allow SNS to use it for " + arn);
+        }
       }
     }
     return id;

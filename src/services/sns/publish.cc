@@ -206,10 +206,12 @@ Status CheckTopicKey(const Sns& sns, const RequestContext& ctx, const Topic& top
   const engine::ResourceScope scope{topic.account, topic.region};
   auto key = sns.platform.keys->Find(scope, key_id);
   if (!key.ok()) return wrap(key.status());
-  if (Status st =
-          kms::AuthorizeKeyUse(sns.platform.auth, ctx, "kms:GenerateDataKey", *key, true, "sns");
-      !st.ok()) {
-    return wrap(st);
+  // AWS: the publisher needs kms:GenerateDataKey* and kms:Decrypt on the topic's key.
+  for (std::string_view action : {"kms:GenerateDataKey", "kms:Decrypt"}) {
+    if (Status st = kms::AuthorizeKeyUse(sns.platform.auth, ctx, action, *key, true, "sns");
+        !st.ok()) {
+      return wrap(st);
+    }
   }
   if (Status st = kms::Keys::Usable(*key, "GenerateDataKey"); !st.ok()) return wrap(st);
   return Status::Ok();

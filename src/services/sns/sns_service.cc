@@ -138,19 +138,34 @@ std::string TopicPolicy(const Topic& topic) {
   return policy.empty() ? DefaultTopicPolicy(topic.Arn(), topic.account) : policy;
 }
 
+namespace {
+
+// AWS names SNS actions "SNS:Publish" in its AuthorizationError texts.
+Status SnsRefusal(Status st) {
+  if (st.ok() || st.code() != ErrorCode::kAccessDenied) return st;
+  std::string message = st.message();
+  constexpr std::string_view kFrom = "perform: sns:";
+  if (auto at = message.find(kFrom); at != std::string::npos) {
+    message.replace(at + kFrom.size() - 4, 3, "SNS");
+  }
+  return Status(ErrorCode::kAccessDenied, std::move(message));
+}
+
+}  // namespace
+
 Status AuthorizeTopic(const Sns& sns, const RequestContext& ctx, std::string_view action,
                       const Topic& topic) {
   if (sns.platform.auth == nullptr) return Status::Ok();
   const std::string arn = topic.Arn();
   const std::string policy = TopicPolicy(topic);
-  return services::Authorize(sns.platform, ctx, action,
-                             auth::Resource{arn, topic.account, policy, true});
+  return SnsRefusal(services::Authorize(sns.platform, ctx, action,
+                                        auth::Resource{arn, topic.account, policy, true}));
 }
 
 Status AuthorizeAccount(const Sns& sns, const RequestContext& ctx, std::string_view action,
                         std::string_view arn) {
-  return services::Authorize(sns.platform, ctx, action,
-                             auth::Resource{arn, ctx.account_id, {}, false});
+  return SnsRefusal(services::Authorize(sns.platform, ctx, action,
+                                        auth::Resource{arn, ctx.account_id, {}, false}));
 }
 
 Result<std::vector<Subscription>> ListTopicSubscriptions(const Sns& sns, const Topic& topic) {
