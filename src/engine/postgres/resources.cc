@@ -133,7 +133,13 @@ class PgResourceStore final : public ResourceStore {
     if (!c.ok()) return c.status();
     if (Status s = ApplySchema(**c, o_.schema); !s.ok()) return s;
     if (Status s = CheckKey(**c); !s.ok()) return s;
-    listener_ = std::thread([this] { Listen(); });
+    // Listening before the store is used: a write by another node after this returns is heard.
+    auto listening = ListenConnection();
+    if (!listening.ok()) return listening.status();
+    listener_ =
+        std::thread([this, conn = std::shared_ptr<Conn>(std::move(listening).value())]() mutable {
+          Listen(std::move(conn));
+        });
     return Status::Ok();
   }
 
@@ -307,26 +313,26 @@ class PgResourceStore final : public ResourceStore {
 
   // The LISTEN connection: other nodes' writes bump their kind's counter. Reconnects by itself
   // (with backoff); after a reconnect every counter grows (notifications may have been missed).
-  void Listen() {
-    std::unique_ptr<Conn> conn;
+  Result<std::unique_ptr<Conn>> ListenConnection() {
+    auto c = pool_.Connect();
+    if (!c.ok()) return c.status();
+    char* ident = PQescapeIdentifier((*c)->raw(), channel_.c_str(), channel_.size());
+    auto r = (*c)->Run(fmt::format("LISTEN {}", ident));
+    PQfreemem(ident);
+    if (!r.ok()) return r.status();
+    return c;
+  }
+
+  void Listen(std::shared_ptr<Conn> conn) {
     int backoff_ms = 100;
-    bool first = true;
     while (!stop_.load()) {
       if (!conn) {
-        auto c = pool_.Connect();
+        auto c = ListenConnection();
         if (c.ok()) {
-          char* ident = PQescapeIdentifier((*c)->raw(), channel_.c_str(), channel_.size());
-          auto r = (*c)->Run(fmt::format("LISTEN {}", ident));
-          PQfreemem(ident);
-          if (r.ok()) {
-            conn = std::move(c).value();
-            backoff_ms = 100;
-            if (!first) {
-              std::lock_guard lock(changes_mu_);
-              ++missed_;
-            }
-            first = false;
-          }
+          conn = std::move(c).value();
+          backoff_ms = 100;
+          std::lock_guard lock(changes_mu_);
+          ++missed_;
         }
         if (!conn) {
           for (int waited = 0; waited < backoff_ms && !stop_.load(); waited += 50) {
