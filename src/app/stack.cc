@@ -21,6 +21,7 @@
 #include "auth/session_token.h"
 #include "engine/local/local_engine.h"
 #include "engine/postgres/pg_engine.h"
+#include "engine/postgres/pg_resource_store.h"
 #include "engine/resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
 #include "net/http_client.h"
@@ -97,9 +98,24 @@ int Stack::Parts::OpenStores(const Config& config) {
       return 1;
     }
     engine = std::move(opened).value();
-    // Not shared between nodes yet (docs/postgres.md): control-plane records in memory.
-    resources = engine::OpenResourceStore().value();
-    description = "PostgreSQL";
+    // Control-plane records in the same database, shared by every node (docs/postgres.md); their
+    // secrets sealed under the master key when one is configured.
+    auto key = LoadMasterKey(config);
+    if (!key.ok()) {
+      spdlog::error("{}", key.status().message());
+      return 2;
+    }
+    engine::PgResourceStoreOptions records;
+    records.url = pg.url;
+    records.schema = pg.schema;
+    records.master_key = *key;
+    auto store = engine::OpenPgResourceStore(records);
+    if (!store.ok()) {
+      spdlog::error("cannot open the control-plane records: {}", store.status().message());
+      return 1;
+    }
+    resources = std::move(store).value();
+    description = key->has_value() ? "PostgreSQL (secrets encrypted)" : "PostgreSQL";
     return 0;
   }
   if (config.ephemeral) {
@@ -336,7 +352,7 @@ const std::string& Stack::description() const { return parts_->description; }
 Status Stack::Backup(const std::string& dir) {
   if (parts_->rocks == nullptr) {
     return Status(ErrorCode::kInvalidParameterValue,
-                  parts_->description == "PostgreSQL"
+                  parts_->description.starts_with("PostgreSQL")
                       ? "sluice backup copies the embedded store; back up PostgreSQL with its own "
                         "tools (pg_dump, pg_basebackup)"
                       : "nothing to back up: this server keeps everything in memory (--ephemeral)");

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -193,6 +195,35 @@ Result<std::optional<ResourceRecord>> ResourceStore::Update(std::string_view kin
     if (version.status().code() != ResourceError::kConflict) return version.status();
   }
   return Conflict(name);
+}
+
+bool HoldLease(ResourceStore& store, std::string_view name, std::string_view holder,
+               std::chrono::milliseconds ttl) {
+  if (!store.Shared()) return true;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  bool held = false;
+  auto r = store.Update(
+      "sluice.lease", ResourceScope{}, name,
+      [&](const std::optional<ResourceRecord>& cur) -> Result<std::optional<ResourceRecord>> {
+        held = false;
+        if (cur) {
+          // value: holder \n expiry (wall-clock ms)
+          const std::size_t nl = cur->value.find('\n');
+          const std::string_view other = std::string_view(cur->value).substr(0, nl);
+          const long long expires =
+              nl == std::string::npos ? 0 : std::atoll(cur->value.c_str() + nl + 1);
+          if (other != holder && expires > now) {  // someone else's, still valid: no write
+            return Status(ErrorCode::kInvalidRequest, "the lease is held");
+          }
+        }
+        held = true;
+        ResourceRecord next;
+        next.value = fmt::format("{}\n{}", holder, now + ttl.count());
+        return std::optional<ResourceRecord>(std::move(next));
+      });
+  return r.ok() && held;
 }
 
 Result<std::unique_ptr<ResourceStore>> OpenResourceStore(ResourceLog* log) {

@@ -3,7 +3,7 @@
 // versioned records per kind, account and region, with an optional secret part (key material)
 // that is sealed at rest.
 //
-// Contract (every backend: memory, RocksDB, later PostgreSQL; tests/engine/resource_store_test.cc
+// Contract (every backend: memory, RocksDB, PostgreSQL; tests/engine/resource_store_test.cc
 // runs the same suite against each):
 // - A record is addressed by (kind, scope, name). `kind` is the service's own namespace
 //   ("kms.key", "ssm.parameter"); names are arbitrary bytes, listed in byte order.
@@ -17,6 +17,7 @@
 //   conflict, so a concurrent writer never loses an update.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -77,6 +78,19 @@ class ResourceStore {
   virtual Status Delete(std::string_view kind, const ResourceScope& scope, std::string_view name,
                         std::uint64_t expected_version) = 0;
 
+  // Changes made by other processes sharing this store (several nodes on PostgreSQL): a counter
+  // that grows when another node wrote or deleted a record whose kind starts with `kind_prefix`,
+  // and for every prefix when such changes may have been missed (a reconnect). It grows
+  // milliseconds after the other node's write returned. A service that caches records compares
+  // it with the value it saw when it filled its cache. Stores used by one process only: always 0.
+  virtual std::uint64_t RemoteChanges(std::string_view kind_prefix) const {
+    static_cast<void>(kind_prefix);
+    return 0;
+  }
+
+  // True when other processes may share this store (RemoteChanges can grow).
+  virtual bool Shared() const { return false; }
+
   // What an update decides from the current record (nullopt: none): the record to store
   // (`name` and `version` are ignored), std::nullopt to delete it (or to leave it absent), or an
   // error, which Update returns unchanged.
@@ -87,6 +101,14 @@ class ResourceStore {
   Result<std::optional<ResourceRecord>> Update(std::string_view kind, const ResourceScope& scope,
                                                std::string_view name, const Mutation& mutate);
 };
+
+// A lease among the processes sharing `store` (several nodes on PostgreSQL), for background work
+// that one node must do alone (alarm evaluation): true while `holder` has it. A call by the holder
+// renews it for `ttl` of wall-clock time; another holder takes it once it has expired (its holder
+// died or stopped renewing). A store that is not shared: always true, nothing written. A store
+// error: false (the work waits for the next turn).
+bool HoldLease(ResourceStore& store, std::string_view name, std::string_view holder,
+               std::chrono::milliseconds ttl);
 
 // Where a durable backend keeps records: the embedded store implements it (RocksDbStore), so the
 // records share its directory, its write path and its encryption at rest. Keys are opaque bytes.

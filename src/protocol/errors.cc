@@ -15,6 +15,11 @@ void AddCommonHeaders(net::HttpResponse* r, std::string_view content_type,
   r->headers.emplace_back("x-amzn-RequestId", std::string(request_id));
 }
 
+// A 503 (the database or another dependency is down for a moment) tells clients when to retry.
+void AddRetryAfter(net::HttpResponse* r) {
+  if (r->status == 503) r->headers.emplace_back("Retry-After", "1");
+}
+
 std::string JsonContentType(const ServiceMetadata& md) {
   std::string ct = "application/x-amz-json-";
   ct += md.json_version.empty() ? std::string_view("1.0") : md.json_version;
@@ -130,6 +135,7 @@ net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorIn
   net::HttpResponse r;
   r.status = info.http_status;
   AddCommonHeaders(&r, JsonContentType(metadata), request_id);
+  AddRetryAfter(&r);
   if (metadata.aws_query_compatible) {
     r.headers.emplace_back("x-amzn-query-error",
                            info.query_code + (info.sender_fault ? ";Sender" : ";Receiver"));
@@ -148,6 +154,7 @@ net::HttpResponse RenderQueryError(std::string_view xml_namespace, const ErrorIn
   net::HttpResponse r;
   r.status = info.http_status;
   AddCommonHeaders(&r, "text/xml", request_id);
+  AddRetryAfter(&r);
   std::string& b = r.body;
   b.reserve(256 + message.size());
   b = "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"";

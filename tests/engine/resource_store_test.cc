@@ -1,16 +1,23 @@
-// The resource store suite, typed over every backend: memory only, and RocksDB (in the clear and
-// with encryption at rest), with restarts where the backend persists.
+// The resource store suite, typed over every backend: memory only, RocksDB and PostgreSQL (each in
+// the clear and with encryption at rest), with restarts where the backend persists. The
+// PostgreSQL backends need SLUICE_TEST_PG_URL (tools/pg-fixture.sh) and are skipped without it;
+// each test gets a fresh schema, dropped at the end.
 #include "engine/resource_store.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
 
+#include "common/encoding.h"
+#include "common/ids.h"
+#include "engine/postgres/pg_resource_store.h"
 #include "engine/rocksdb/rocksdb_store.h"
 
 namespace sluice::engine {
@@ -22,6 +29,8 @@ struct MemoryOnly {
   std::string dir;  // none
   Result<std::unique_ptr<ResourceStore>> Open() { return OpenResourceStore(); }
   void Close() {}
+  std::string SkipReason() const { return ""; }
+  bool StoredInClear(std::string_view) { return false; }
 };
 
 template <bool kEncrypted>
@@ -53,12 +62,73 @@ struct WithRocksDb {
     return OpenResourceStore(db.get());
   }
   void Close() { db.reset(); }
+  std::string SkipReason() const { return ""; }
+  // Whether `needle` appears in the store's files.
+  bool StoredInClear(std::string_view needle) {
+    Close();
+    bool found = false;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+      if (!f.is_regular_file()) continue;
+      std::ifstream in(f.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      found = found || bytes.find(needle) != std::string::npos;
+    }
+    return found;
+  }
+};
+
+template <bool kEncrypted>
+struct WithPostgres {
+  static constexpr bool kPersistent = true;
+  static constexpr const char* kName = kEncrypted ? "PostgresEncrypted" : "Postgres";
+  std::string url;
+  std::string schema = "r_" + HexEncode(RandomBytes(6));
+  WithPostgres() {
+    const char* u = std::getenv("SLUICE_TEST_PG_URL");
+    if (u && *u) url = u;
+  }
+  ~WithPostgres() {
+    if (!url.empty())
+      Query("SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+  }
+  std::string SkipReason() const {
+    return url.empty() ? "SLUICE_TEST_PG_URL is not set (tools/pg-fixture.sh starts a server)" : "";
+  }
+  Result<std::unique_ptr<ResourceStore>> Open() {
+    PgResourceStoreOptions o;
+    o.url = url;
+    o.schema = schema;
+    o.max_connections = 4;
+    if (kEncrypted) o.master_key = std::string(32, 'k');
+    return OpenPgResourceStore(o);
+  }
+  void Close() {}
+  // Whether `needle` appears in any stored column.
+  bool StoredInClear(std::string_view needle) {
+    return Query("SELECT count(*) FROM " + schema + ".resources WHERE position(convert_to('" +
+                 std::string(needle) + "', 'UTF8') in (value || secret || name)) > 0") == "1";
+  }
+  // The first value of the first row ("" when none).
+  std::string Query(const std::string& sql) {
+    std::string out;
+    PGconn* c = PQconnectdb(url.c_str());
+    if (PQstatus(c) == CONNECTION_OK) {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+      PQclear(r);
+    }
+    PQfinish(c);
+    return out;
+  }
 };
 
 template <typename Backend>
 class ResourceStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    if (std::string why = backend_.SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    Reopen();
+  }
   void Reopen() {
     store_.reset();
     backend_.Close();
@@ -84,7 +154,8 @@ class ResourceStoreTest : public ::testing::Test {
   std::unique_ptr<ResourceStore> store_;
 };
 
-using Backends = ::testing::Types<MemoryOnly, WithRocksDb<false>, WithRocksDb<true>>;
+using Backends = ::testing::Types<MemoryOnly, WithRocksDb<false>, WithRocksDb<true>,
+                                  WithPostgres<false>, WithPostgres<true>>;
 class BackendNames {
  public:
   template <typename T>
@@ -151,6 +222,24 @@ TYPED_TEST(ResourceStoreTest, ListsByPrefixInNameOrderWithPaging) {
   EXPECT_EQ(this->Names({.prefix = "/z"}), std::vector<std::string>{});
 }
 
+TYPED_TEST(ResourceStoreTest, NamesAreBytesInByteOrder) {
+  auto& s = *this->store_;
+  const std::vector<std::string> names = {std::string("a"),     std::string("a\0b", 3),
+                                          std::string("a\x7f"), std::string("a\xc3\xa9"),
+                                          std::string("\xff"),  std::string("B")};
+  for (const auto& n : names) ASSERT_TRUE(s.Put("test.kind", this->kScope, n, n, "", 0).ok());
+  const std::vector<std::string> sorted = {std::string("B"),         std::string("a"),
+                                           std::string("a\0b", 3),   std::string("a\x7f"),
+                                           std::string("a\xc3\xa9"), std::string("\xff")};
+  EXPECT_EQ(this->Names(), sorted);
+  EXPECT_EQ(this->Names({.prefix = std::string_view("a\0", 2)}),
+            std::vector<std::string>{std::string("a\0b", 3)});
+  EXPECT_EQ(this->Names({.prefix = "a", .start_after = std::string_view("a\0b", 3)}),
+            (std::vector<std::string>{std::string("a\x7f"), std::string("a\xc3\xa9")}));
+  EXPECT_EQ(this->Get(std::string("a\0b", 3))->value, std::string("a\0b", 3));
+  EXPECT_EQ(this->Names({.limit = 0}), std::vector<std::string>{});
+}
+
 TYPED_TEST(ResourceStoreTest, UpdateNeverLosesAConcurrentWrite) {
   auto& s = *this->store_;
   constexpr int kThreads = 4, kEach = 25;
@@ -208,19 +297,56 @@ TYPED_TEST(ResourceStoreTest, SurvivesRestartWithSecretsSealed) {
   EXPECT_EQ(got->value, "meta2");
   EXPECT_EQ(got->secret, secret);
   EXPECT_FALSE(this->Get("gone"));
-  // On disk the secret appears only when no master key is configured.
+  // At rest the secret appears only when no master key is configured.
   this->store_.reset();
-  this->backend_.Close();
-  bool found = false;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(this->backend_.dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    found = found || bytes.find("KEY-MATERIAL") != std::string::npos;
-  }
-  EXPECT_EQ(found, std::string(TypeParam::kName) == "RocksDb");
+  EXPECT_EQ(
+      this->backend_.StoredInClear("KEY-MATERIAL"),
+      std::string(TypeParam::kName) == "RocksDb" || std::string(TypeParam::kName) == "Postgres");
   this->Reopen();
   EXPECT_EQ(this->Get("k")->secret, secret);
+}
+
+// Two nodes on one database: what one writes the other reads at once (no cache), and compare-and-
+// set holds across them. A node with another master key refuses to start.
+TEST(PgResourceStore, NodesShareRecordsAndTheMasterKey) {
+  WithPostgres<true> db;
+  if (std::string why = db.SkipReason(); !why.empty()) GTEST_SKIP() << why;
+  auto a = db.Open();
+  auto b = db.Open();
+  ASSERT_TRUE(a.ok() && b.ok());
+  const ResourceScope scope{"111111111111", "us-east-1"};
+  const std::uint64_t before = (*b)->RemoteChanges("test.");
+  ASSERT_TRUE((*a)->Put("test.kind", scope, "k", "v1", "secret", 0).ok());
+  // B hears of A's write (NOTIFY) within milliseconds; its own writes do not count.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*b)->RemoteChanges("test.") == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT((*b)->RemoteChanges("test."), before);
+  EXPECT_EQ((*b)->RemoteChanges("other."), 0u);
+  EXPECT_EQ((*a)->RemoteChanges("test."), 0u);
+  auto got = (*b)->Get("test.kind", scope, "k");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, "v1");
+  EXPECT_EQ((*got)->secret, "secret");
+  ASSERT_TRUE((*b)->Put("test.kind", scope, "k", "v2", "", 1).ok());
+  EXPECT_EQ((*a)->Put("test.kind", scope, "k", "v3", "", 1).status().code(),
+            ResourceError::kConflict);
+  EXPECT_EQ((*(*a)->Get("test.kind", scope, "k"))->value, "v2");
+  ASSERT_TRUE((*a)->Delete("test.kind", scope, "k", 2).ok());
+  EXPECT_FALSE((*(*b)->Get("test.kind", scope, "k")).has_value());
+
+  PgResourceStoreOptions other;
+  other.url = db.url;
+  other.schema = db.schema;
+  other.master_key = std::string(32, 'x');
+  auto wrong = OpenPgResourceStore(other);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("not the one"), std::string::npos);
+  other.master_key.reset();
+  auto none = OpenPgResourceStore(other);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("configure it"), std::string::npos);
 }
 
 }  // namespace

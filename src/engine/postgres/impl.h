@@ -45,8 +45,6 @@ struct Waiter {
   bool queued = false;  // an attempt is posted and has not started: wakes coalesce
 };
 
-Status ApplySchema(Conn& c, const std::string& schema);
-
 // How long a node serves a queue's configuration from its cache (AWS: attribute changes may take
 // up to 60 s to propagate; here a change by another node arrives through NOTIFY within
 // milliseconds, and this bounds the staleness when a notification is lost).

@@ -131,6 +131,10 @@ class Pool {
   int open_ = 0;
 };
 
+// Creates the schema when missing and applies the migrations this binary knows (schema.cc), one
+// node at a time (an advisory lock); refuses a database whose schema is newer than this binary.
+Status ApplySchema(Conn& c, const std::string& schema);
+
 // Runs `body` in a transaction (BEGIN ... COMMIT, ROLLBACK when body fails).
 template <typename F>
 Status InTransaction(Conn& c, F&& body) {

@@ -47,6 +47,16 @@ CREATE TABLE attempts (
 CREATE SEQUENCE message_seq;
 SELECT setval('message_seq', greatest((SELECT max(next_seq) FROM queues), 1));
 )sql",
+    // 3: the control-plane records of every service beside the queues (engine/resource_store.h),
+    // shared by every node. Names are bytes (bytea compares as memcmp: List's byte order); a
+    // sealed secret is nonce | ciphertext | tag under the storage master key.
+    R"sql(
+CREATE TABLE resources (
+  kind text COLLATE "C" NOT NULL, account text COLLATE "C" NOT NULL,
+  region text COLLATE "C" NOT NULL, name bytea NOT NULL,
+  version bigint NOT NULL, value bytea NOT NULL, secret bytea NOT NULL, sealed boolean NOT NULL,
+  PRIMARY KEY (kind, account, region, name));
+)sql",
 };
 constexpr int kVersion = static_cast<int>(std::size(kMigrations));
 

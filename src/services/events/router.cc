@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -207,6 +208,8 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   std::mutex index_mu;
   std::unordered_map<std::string, std::shared_ptr<BusIndex>> indexes;
   std::unordered_map<std::string, std::uint64_t> generations;  // by bus key
+  // Other nodes' changes of rules and archives when the indexes were last dropped for them.
+  std::uint64_t remote_seen = 0;
 
   // ---- schedules -----------------------------------------------------------------------------
   std::mutex schedule_mu;
@@ -230,8 +233,15 @@ struct Router::Core : std::enable_shared_from_this<Core> {
                                           const std::string& bus) {
     const std::string key = ScopeKey(scope, bus);
     std::uint64_t generation = 0;
+    const std::uint64_t remote = platform.resources->RemoteChanges(kRuleKind) +
+                                 platform.resources->RemoteChanges(kArchiveKind);
     {
       std::lock_guard lock(index_mu);
+      if (remote != remote_seen) {  // another node changed rules or archives: build afresh
+        remote_seen = remote;
+        for (auto& [k, g] : generations) ++g;
+        indexes.clear();
+      }
       if (auto it = indexes.find(key); it != indexes.end()) return it->second;
       generation = generations[key];
     }
@@ -862,10 +872,33 @@ struct Router::Core : std::enable_shared_from_this<Core> {
           auto it = self->armed.find(key);
           if (it == self->armed.end() || it->second != generation) return;  // re-armed since
         }
-        self->Fire(scope, bus, name, at);
+        if (self->Claim(scope, bus, name, at)) self->Fire(scope, bus, name, at);
         self->Arm(scope, bus, name, at, catch_up + 1);
       });
     });
+  }
+
+  // Nodes sharing the store (PostgreSQL) each arm the schedules they know: the first to record
+  // the firing at `at` of the rule fires it, the others skip it (one record per rule,
+  // "events.fired": the last firing's time).
+  bool Claim(const engine::ResourceScope& scope, const std::string& bus, const std::string& name,
+             Millis at) {
+    if (!platform.resources->Shared()) return true;
+    bool mine = false;
+    auto r = platform.resources->Update(
+        "events.fired", scope, Rule::RuleKey(bus, name),
+        [&](const std::optional<engine::ResourceRecord>& cur)
+            -> Result<std::optional<engine::ResourceRecord>> {
+          mine = false;
+          if (cur && std::atoll(cur->value.c_str()) >= at) {
+            return Status(ErrorCode::kInvalidRequest, "fired by another node");
+          }
+          mine = true;
+          engine::ResourceRecord next;
+          next.value = std::to_string(at);
+          return std::optional<engine::ResourceRecord>(std::move(next));
+        });
+    return r.ok() && mine;
   }
 
   void Fire(const engine::ResourceScope& scope, const std::string& bus, const std::string& name,

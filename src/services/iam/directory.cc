@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
 
 #include <cctype>
 
@@ -143,6 +144,7 @@ Directory::Directory(engine::ResourceStore& store, const Clock& clock)
 Directory::~Directory() = default;
 
 Status Directory::Load() {
+  const std::uint64_t remote = store_.RemoteChanges("iam.");
   auto st = std::make_shared<State>();
   const std::pair<std::string_view, EntityKind> kinds[] = {{kUserKind, EntityKind::kUser},
                                                            {kRoleKind, EntityKind::kRole},
@@ -186,10 +188,26 @@ Status Directory::Load() {
       st->keys.emplace(r.name, std::move(*k));
     }
   }
-  std::unique_lock lock(mu_);
-  state_ = std::move(st);
-  ++generation_;
+  {
+    std::unique_lock lock(mu_);
+    state_ = std::move(st);
+    ++generation_;
+  }
+  synced_.store(remote);
+  std::lock_guard lock(cache_mu_);
+  users_.clear();
+  roles_.clear();
   return Status::Ok();
+}
+
+void Directory::Sync() const {
+  if (store_.RemoteChanges("iam.") == synced_.load()) return;
+  // A writer holds the lock: it loads first itself (Write).
+  std::unique_lock write_lock(write_mu_, std::try_to_lock);
+  if (!write_lock.owns_lock() || store_.RemoteChanges("iam.") == synced_.load()) return;
+  if (Status st = const_cast<Directory*>(this)->Load(); !st.ok()) {
+    spdlog::warn("iam: cannot load other nodes' changes: {}", st.message());
+  }
 }
 
 Status Directory::CheckClashes(const auth::Auth& auth) const {
@@ -267,6 +285,10 @@ Status Directory::Persist(const State& st, const Changes& changes) {
 
 Status Directory::Write(const std::function<Status(State&, Changes&)>& fn) {
   std::lock_guard write_lock(write_mu_);
+  // Another node's changes first, so that this write starts from them.
+  if (store_.RemoteChanges("iam.") != synced_.load()) {
+    if (Status st = Load(); !st.ok()) return st;
+  }
   std::shared_ptr<const State> current;
   {
     std::shared_lock lock(mu_);
@@ -340,6 +362,7 @@ std::shared_ptr<const auth::Principal> Directory::UserSnapshot(const State& st,
 
 std::optional<auth::IdentityDirectory::AccessKey> Directory::FindAccessKey(
     std::string_view access_key_id) const {
+  Sync();
   std::shared_ptr<const State> st;
   std::uint64_t generation = 0;
   {
@@ -360,6 +383,7 @@ std::optional<auth::IdentityDirectory::AccessKey> Directory::FindAccessKey(
 
 std::shared_ptr<const auth::Principal> Directory::FindUser(std::string_view account,
                                                            std::string_view name) const {
+  Sync();
   std::shared_ptr<const State> st;
   std::uint64_t generation = 0;
   {
@@ -376,6 +400,7 @@ std::shared_ptr<const auth::Principal> Directory::FindUser(std::string_view acco
 
 std::shared_ptr<const auth::RoleInfo> Directory::FindRole(std::string_view account,
                                                           std::string_view name) const {
+  Sync();
   std::shared_ptr<const State> st;
   std::uint64_t generation = 0;
   {

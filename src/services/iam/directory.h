@@ -1,8 +1,9 @@
 // iam::Directory: the identities of the IAM API (users, access keys, groups, roles, managed
 // policies with their versions, inline policies, attachments, boundaries, tags) for every account,
-// held in memory and written through to the resource store (kinds "iam.user", "iam.group",
-// "iam.role", "iam.policy", "iam.key"; scope: account, region "" as IAM is global). Access key
-// secrets are the records' sealed part (sealed under the storage master key when one is set).
+// held in memory (loaded again when other nodes sharing the store changed them) and written through
+// to the resource store (kinds "iam.user", "iam.group", "iam.role", "iam.policy", "iam.key"; scope:
+// account, region "" as IAM is global). Access key secrets are the records' sealed part (sealed
+// under the storage master key when one is set).
 //
 // Writes run one at a time: a change is applied to a copy of the state, persisted, then
 // published; a failed write changes nothing in memory. Every published change bumps the
@@ -85,6 +86,7 @@ class Directory final : public auth::IdentityDirectory {
   // Runs `fn` on the current state under a shared lock.
   template <typename F>
   auto Read(F&& fn) const {
+    Sync();
     std::shared_lock lock(mu_);
     return fn(static_cast<const State&>(*state_));
   }
@@ -108,12 +110,16 @@ class Directory final : public auth::IdentityDirectory {
                                                       const std::string& account,
                                                       const Entity& user) const;
   Status Persist(const State& st, const Changes& changes);
+  // Loads every record again when other nodes sharing the store changed IAM records since the
+  // last load (ResourceStore::RemoteChanges); skipped while a write is under way.
+  void Sync() const;
 
   engine::ResourceStore& store_;
   const Clock& clock_;
   mutable std::shared_mutex mu_;
-  std::mutex write_mu_;
+  mutable std::mutex write_mu_;
   std::shared_ptr<const State> state_;
+  std::atomic<std::uint64_t> synced_{0};  // the store's RemoteChanges("iam.") when loaded
   std::atomic<std::uint64_t> generation_{1};
   mutable std::mutex cache_mu_;
   mutable std::unordered_map<std::string, std::shared_ptr<const auth::Principal>> users_;

@@ -4,12 +4,15 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <set>
 
+#include "common/encoding.h"
+#include "common/ids.h"
 #include "engine/engine.h"
 #include "engine/resource_store.h"
 #include "services/monitoring/alarm_rule.h"
@@ -113,6 +116,7 @@ CloudWatch::CloudWatch(Clock& clock, engine::ResourceStore* resources, std::stri
       metrics_(resources),
       open_minute_(Floor(clock.NowMs(), kMinute)),
       last_compaction_(Floor(clock.NowMs(), kHour)),
+      node_(HexEncode(RandomBytes(8))),
       guard_(std::make_shared<Guard>()) {
   guard_->self = this;
 }
@@ -126,6 +130,29 @@ Status CloudWatch::Load() {
   if (Status st = metrics_.Load(); !st.ok()) return st;
   if (resources_ == nullptr) return Status::Ok();
   std::lock_guard lock(mu_);
+  return LoadAlarmsLocked();
+}
+
+std::uint64_t CloudWatch::RemoteAlarmChanges() const {
+  return resources_->RemoteChanges(kAlarmKind) + resources_->RemoteChanges(kHistoryKind);
+}
+
+void CloudWatch::SyncFromStore() {
+  if (resources_ == nullptr || !resources_->Shared()) return;
+  if (Status st = metrics_.Refresh(); !st.ok()) {
+    spdlog::warn("cloudwatch: cannot load other nodes' metrics: {}", st.message());
+  }
+  std::lock_guard lock(mu_);
+  if (RemoteAlarmChanges() == alarms_synced_) return;
+  if (Status st = LoadAlarmsLocked(); !st.ok()) {
+    spdlog::warn("cloudwatch: cannot load other nodes' alarms: {}", st.message());
+  }
+}
+
+Status CloudWatch::LoadAlarmsLocked() {
+  alarms_synced_ = RemoteAlarmChanges();
+  alarms_.clear();
+  history_.clear();
   auto scopes = resources_->Scopes(kAlarmKind);
   if (!scopes.ok()) return scopes.status();
   for (const engine::ResourceScope& rs : *scopes) {
@@ -194,10 +221,15 @@ void CloudWatch::Start(Millis interval_ms) {
 }
 
 void CloudWatch::CatchUp() {
+  SyncFromStore();
   std::lock_guard tick(tick_mu_);
   const Millis now = clock_.NowMs();
   const Millis minute = Floor(now, kMinute);
   if (minute <= open_minute_) return;
+  // Nodes sharing the store each add their own SQS and SNS counts; one of them (the lease's
+  // holder) evaluates the alarms and compacts, so that an alarm notifies once.
+  const bool alone = resources_ == nullptr || engine::HoldLease(*resources_, "monitoring.alarms",
+                                                                node_, std::chrono::seconds(150));
   if (sqs_) {
     for (auto& [scope, samples] : sqs_->Flush(open_minute_)) {
       (void)metrics_.Put(scope, samples);  // a failed write loses one minute of SQS datapoints
@@ -205,6 +237,7 @@ void CloudWatch::CatchUp() {
   }
   for (auto& [scope, samples] : sns_.Flush(open_minute_)) (void)metrics_.Put(scope, samples);
   open_minute_ = minute;
+  if (!alone) return;
   std::vector<Notification> notifications;
   {
     std::lock_guard lock(mu_);
@@ -403,6 +436,7 @@ std::vector<std::string> CloudWatch::ParentsOfLocked(const Scope& scope,
 }
 
 std::vector<std::string> CloudWatch::ParentsOf(const Scope& scope, const std::string& name) const {
+  const_cast<CloudWatch*>(this)->SyncFromStore();
   std::lock_guard lock(mu_);
   return ParentsOfLocked(scope, name);
 }
@@ -514,6 +548,7 @@ void CloudWatch::Deliver(std::vector<Notification> notifications) {
 }
 
 Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
+  SyncFromStore();
   CatchUp();
   const Millis now = clock_.NowMs();
   std::vector<Notification> notifications;
@@ -567,6 +602,7 @@ Status CloudWatch::PutAlarm(const Scope& scope, AlarmConfig config) {
 
 std::optional<CloudWatch::Tags> CloudWatch::AlarmTags(const Scope& scope,
                                                       const std::string& name) const {
+  const_cast<CloudWatch*>(this)->SyncFromStore();
   std::lock_guard lock(mu_);
   auto s = alarms_.find(scope);
   if (s == alarms_.end()) return std::nullopt;
@@ -577,6 +613,7 @@ std::optional<CloudWatch::Tags> CloudWatch::AlarmTags(const Scope& scope,
 
 Result<bool> CloudWatch::UpdateAlarmTags(const Scope& scope, const std::string& name,
                                          const std::function<Status(Tags&)>& edit) {
+  SyncFromStore();
   std::lock_guard lock(mu_);
   auto s = alarms_.find(scope);
   if (s == alarms_.end()) return false;
@@ -590,6 +627,7 @@ Result<bool> CloudWatch::UpdateAlarmTags(const Scope& scope, const std::string& 
 }
 
 std::vector<Alarm> CloudWatch::Alarms(const Scope& scope) const {
+  const_cast<CloudWatch*>(this)->SyncFromStore();
   std::lock_guard lock(mu_);
   std::vector<Alarm> out;
   auto it = alarms_.find(scope);
@@ -600,6 +638,7 @@ std::vector<Alarm> CloudWatch::Alarms(const Scope& scope) const {
 
 Result<std::vector<std::string>> CloudWatch::DeleteAlarms(const Scope& scope,
                                                           const std::vector<std::string>& names) {
+  SyncFromStore();
   std::lock_guard lock(mu_);
   std::vector<std::string> missing;
   auto& alarms = alarms_[scope];
@@ -631,6 +670,7 @@ Result<std::vector<std::string>> CloudWatch::DeleteAlarms(const Scope& scope,
 Result<bool> CloudWatch::SetAlarmState(const Scope& scope, const std::string& name,
                                        const std::string& state, const std::string& reason,
                                        const std::string& reason_data) {
+  SyncFromStore();
   std::vector<Notification> notifications;
   {
     std::lock_guard lock(mu_);
@@ -648,6 +688,7 @@ Result<bool> CloudWatch::SetAlarmState(const Scope& scope, const std::string& na
 
 Status CloudWatch::SetActionsEnabled(const Scope& scope, const std::vector<std::string>& names,
                                      bool enabled) {
+  SyncFromStore();
   std::lock_guard lock(mu_);
   auto& alarms = alarms_[scope];
   for (const std::string& name : names) {
@@ -663,6 +704,7 @@ Status CloudWatch::SetActionsEnabled(const Scope& scope, const std::vector<std::
 }
 
 std::vector<HistoryItem> CloudWatch::History(const Scope& scope) const {
+  const_cast<CloudWatch*>(this)->SyncFromStore();
   std::lock_guard lock(mu_);
   auto it = history_.find(scope);
   if (it == history_.end()) return {};

@@ -121,6 +121,12 @@ class CloudWatch {
     Scope scope;
   };
   Status StoreAlarm(const Scope& scope, const Alarm& alarm);
+  // Several nodes on one store: other nodes' metrics, alarms and history, loaded again when they
+  // changed them (engine::ResourceStore::RemoteChanges). Called by CatchUp, so before every
+  // request.
+  void SyncFromStore();
+  Status LoadAlarmsLocked();  // every alarm and history item, replacing what is held
+  std::uint64_t RemoteAlarmChanges() const;
   void AddHistory(const Scope& scope, HistoryItem item);
   // Drops the oldest items past retention or the cap, from memory and the store (mu_ held).
   void TrimHistoryLocked(const Scope& scope, std::deque<HistoryItem>& items, Millis now);
@@ -145,6 +151,10 @@ class CloudWatch {
   std::mutex tick_mu_;
   Millis open_minute_ = 0;
   Millis last_compaction_ = 0;
+  // Several nodes on one store (PostgreSQL): this node's id for the alarm lease, and the store's
+  // count of other nodes' alarm and history writes when alarms_ was loaded.
+  const std::string node_;
+  std::uint64_t alarms_synced_ = 0;  // under mu_
 
   mutable std::mutex mu_;
   AlarmNotifier* notifier_ = nullptr;

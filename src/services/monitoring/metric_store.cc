@@ -28,9 +28,12 @@ Millis ResolutionForAge(Millis age) {
 
 Status MetricStore::Load() {
   if (resources_ == nullptr) return Status::Ok();
+  const std::uint64_t remote = resources_->RemoteChanges(kChunkKind);
   auto scopes = resources_->Scopes(kChunkKind);
   if (!scopes.ok()) return scopes.status();
   std::lock_guard lock(mu_);
+  data_.clear();
+  synced_ = remote;
   for (const engine::ResourceScope& rs : *scopes) {
     auto records = resources_->List(kChunkKind, rs, {});
     if (!records.ok()) return records.status();
@@ -67,22 +70,63 @@ Status MetricStore::Write(const Scope& scope, const SeriesKey& key, Millis hour,
   return Status::Ok();
 }
 
+Status MetricStore::Refresh() {
+  if (resources_ == nullptr) return Status::Ok();
+  {
+    std::lock_guard lock(mu_);
+    if (resources_->RemoteChanges(kChunkKind) == synced_) return Status::Ok();
+  }
+  return Load();
+}
+
+Status MetricStore::Reread(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk) {
+  auto r = resources_->Get(kChunkKind, ResourceScopeOf(scope), ChunkName(hour, key));
+  if (!r.ok()) return r.status();
+  chunk.points.clear();
+  chunk.version = 0;
+  if (!r->has_value()) return Status::Ok();
+  auto points = DecodeChunk((*r)->value);
+  if (!points) return Status(ErrorCode::kInternalError, "unreadable metric chunk");
+  chunk.points = std::move(*points);
+  chunk.version = (*r)->version;
+  return Status::Ok();
+}
+
+namespace {
+void AddSample(std::map<Millis, Point>& points, const Sample& s) {
+  Point& p = points[Floor(s.timestamp, kMinute)];
+  p.agg.Merge(s.agg);
+  if (!s.unit.empty()) p.unit = s.unit;
+}
+}  // namespace
+
 Status MetricStore::Put(const Scope& scope, const std::vector<Sample>& samples) {
   std::lock_guard lock(mu_);
   auto& series_map = data_[scope];
-  std::map<std::pair<const SeriesKey*, Millis>, Chunk*> dirty;
+  struct Dirty {
+    Chunk* chunk = nullptr;
+    std::vector<const Sample*> samples;
+  };
+  std::map<std::pair<const SeriesKey*, Millis>, Dirty> dirty;
   for (const Sample& s : samples) {
     auto [it, inserted] = series_map.try_emplace(s.key);
-    const Millis ts = Floor(s.timestamp, kMinute);
-    const Millis hour = Floor(ts, kHour);
+    const Millis hour = Floor(Floor(s.timestamp, kMinute), kHour);
     Chunk& chunk = it->second.chunks[hour];
-    Point& p = chunk.points[ts];
-    p.agg.Merge(s.agg);
-    if (!s.unit.empty()) p.unit = s.unit;
-    dirty[{&it->first, hour}] = &chunk;
+    AddSample(chunk.points, s);
+    Dirty& d = dirty[{&it->first, hour}];
+    d.chunk = &chunk;
+    d.samples.push_back(&s);
   }
-  for (auto& [where, chunk] : dirty) {
-    if (Status st = Write(scope, *where.first, where.second, *chunk); !st.ok()) return st;
+  for (auto& [where, d] : dirty) {
+    Status st = Write(scope, *where.first, where.second, *d.chunk);
+    // Another node sharing the store wrote the chunk: its points as stored, plus these samples.
+    for (int attempt = 0; st.code() == engine::ResourceError::kConflict && attempt < 20;
+         ++attempt) {
+      if (Status r = Reread(scope, *where.first, where.second, *d.chunk); !r.ok()) return r;
+      for (const Sample* s : d.samples) AddSample(d.chunk->points, *s);
+      st = Write(scope, *where.first, where.second, *d.chunk);
+    }
+    if (!st.ok()) return st;
   }
   return Status::Ok();
 }

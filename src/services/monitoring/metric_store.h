@@ -44,7 +44,11 @@ class MetricStore {
 
   // Loads every stored chunk. Call once before use.
   Status Load();
-  // Adds the samples, durable when it returns.
+  // Loads every chunk again when other nodes sharing the store wrote chunks since the last load
+  // (engine::ResourceStore::RemoteChanges).
+  Status Refresh();
+  // Adds the samples, durable when it returns. A chunk another node wrote meanwhile is read
+  // again and the samples added to it (the points of every node add up).
   Status Put(const Scope& scope, const std::vector<Sample>& samples);
   // The points of one series with timestamps in [start, end), in time order.
   std::vector<std::pair<Millis, Point>> Points(const Scope& scope, const SeriesKey& key,
@@ -69,10 +73,13 @@ class MetricStore {
     std::map<Millis, Chunk> chunks;  // by hour
   };
   Status Write(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk);
+  // The chunk as stored (none: empty, version 0).
+  Status Reread(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk);
 
   engine::ResourceStore* resources_;
   mutable std::mutex mu_;
   std::map<Scope, std::map<SeriesKey, SeriesData>> data_;
+  std::uint64_t synced_ = 0;  // the store's RemoteChanges of chunks when loaded
 };
 
 // Resolution of stored points of this age (1 minute, 5 minutes, 1 hour), 0 past retention.

@@ -225,9 +225,10 @@ Result<std::vector<Target>> Targets(const Sns& sns, const Topic& topic,
   views.reserve(messages.size());
   for (const PublishedMessage& m : messages) views.push_back({&m.attributes, m.message});
   FilterCounts counts;
+  const std::uint64_t remote = sns.platform.resources->RemoteChanges(kSubscriptionKind);
   auto hits = sns.index->Match(
       topic.account, topic.region, topic.name, [&] { return ListTopicSubscriptions(sns, topic); },
-      views, nullptr, &counts);
+      views, nullptr, &counts, remote);
   if (!hits.ok()) return hits.status();
   if (sns.options.meter != nullptr) {
     sns.options.meter->Filtered({topic.account, topic.region, topic.name}, counts);

@@ -97,11 +97,15 @@ Status SubscriptionIndex::Erase(const Subscription& s, const std::function<Statu
 Result<std::vector<SubscriptionIndex::Hit>> SubscriptionIndex::Match(
     const std::string& account, const std::string& region, const std::string& name,
     const Loader& load, const std::vector<MessageView>& messages, rules::MatchStats* stats,
-    FilterCounts* counts) {
+    FilterCounts* counts, std::uint64_t remote_changes) {
   std::shared_ptr<Entry> e = EntryFor(account, region, name);
-  if (!e->loaded.load(std::memory_order_acquire)) {
+  const auto fresh = [&] {
+    return e->loaded.load(std::memory_order_acquire) &&
+           e->remote_changes.load(std::memory_order_acquire) == remote_changes;
+  };
+  if (!fresh()) {
     std::lock_guard lock(e->write_mu);
-    if (!e->loaded.load(std::memory_order_relaxed)) {
+    if (!fresh()) {
       auto subs = load();
       if (!subs.ok()) return subs.status();
       auto next = std::make_shared<Subs>();
@@ -120,6 +124,7 @@ Result<std::vector<SubscriptionIndex::Hit>> SubscriptionIndex::Match(
         std::lock_guard subs_lock(e->subs_mu);
         e->subs = std::move(next);
       }
+      e->remote_changes.store(remote_changes, std::memory_order_release);
       e->loaded.store(true, std::memory_order_release);
     }
   }

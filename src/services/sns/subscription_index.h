@@ -57,11 +57,13 @@ class SubscriptionIndex {
   // the order the index holds them. `load` lists the topic's subscriptions from the store the
   // first time. `stats` (optional) adds up the filter evaluations; `counts` (optional) the
   // subscriptions whose policy rejected a message (the AWS/SNS FilteredOut metrics).
+  // `remote_changes`: the store's RemoteChanges of subscriptions (other nodes' writes); the
+  // topic's index is loaded again when it differs from the value it was loaded at.
   Result<std::vector<Hit>> Match(const std::string& account, const std::string& region,
                                  const std::string& name, const Loader& load,
                                  const std::vector<MessageView>& messages,
-                                 rules::MatchStats* stats = nullptr,
-                                 FilterCounts* counts = nullptr);
+                                 rules::MatchStats* stats = nullptr, FilterCounts* counts = nullptr,
+                                 std::uint64_t remote_changes = 0);
 
  private:
   struct Subs {
@@ -72,6 +74,7 @@ class SubscriptionIndex {
   struct Entry {
     std::mutex write_mu;  // store writes of the topic's subscriptions, index updates, loading
     std::atomic<bool> loaded{false};
+    std::atomic<std::uint64_t> remote_changes{0};  // the store's count when loaded
     rules::RuleSet rules;
     mutable std::mutex subs_mu;  // guards the pointer only
     std::shared_ptr<const Subs> subs = std::make_shared<Subs>();

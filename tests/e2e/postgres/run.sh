@@ -5,9 +5,11 @@
 #    passes; tests of features not built on PostgreSQL yet deselected by name below);
 # 2. test_nodes.py: two and more nodes on one database (long polls woken across nodes, no
 #    message handed out twice by concurrent receives on two nodes);
-# 3. test_kill.py: three nodes, one killed with kill -9 mid-way under load and restarted: every
+# 3. test_shared_records.py: the other services' records (SSM, KMS, SNS, IAM) written on one node
+#    are used on the other at once, and survive the nodes' restart;
+# 4. test_kill.py: three nodes, one killed with kill -9 mid-way under load and restarted: every
 #    answered send is received (standard: at least once; FIFO: exactly once, in order per group);
-# 4. test_restart.py: PostgreSQL stopped and started under load (503 while down, recovery, nothing
+# 5. test_restart.py: PostgreSQL stopped and started under load (503 while down, recovery, nothing
 #    answered lost).
 # Each part gets a fresh database. Usage: tests/e2e/postgres/run.sh [path/to/sluice]
 set -uo pipefail
@@ -40,6 +42,10 @@ url=$(fresh_db)
 echo "--- nodes on one PostgreSQL"
 (cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   -c /dev/null --rootdir "$HERE" test_nodes.py) || rc=1
+url=$(fresh_db)
+echo "--- the other services' records shared by nodes on one PostgreSQL"
+(cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  -c /dev/null --rootdir "$HERE" test_shared_records.py) || rc=1
 url=$(fresh_db)
 echo "--- three nodes, one killed with kill -9"
 (cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \

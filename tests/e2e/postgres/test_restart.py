@@ -41,7 +41,7 @@ def test_database_restart_under_load():
     try:
         sqs = node.client()
         url = sqs.create_queue(QueueName="restart")["QueueUrl"]
-        answered, failures = set(), []
+        answered, failures, retry_after = set(), [], []
         stop = threading.Event()
 
         def produce():
@@ -54,9 +54,10 @@ def test_database_restart_under_load():
                     sqs.send_message(QueueUrl=url, MessageBody=body)
                     answered.add(body)
                 except ClientError as e:
-                    failures.append((e.response["Error"]["Code"],
-                                     e.response["ResponseMetadata"]["HTTPStatusCode"],
+                    meta = e.response["ResponseMetadata"]
+                    failures.append((e.response["Error"]["Code"], meta["HTTPStatusCode"],
                                      time.monotonic() - t0))
+                    retry_after.append(meta.get("HTTPHeaders", {}).get("retry-after"))
                 except Exception as e:  # noqa: BLE001 - no answer at all: recorded, fails below
                     failures.append((repr(e), 0, time.monotonic() - t0))
 
@@ -78,6 +79,7 @@ def test_database_restart_under_load():
         assert failures and all(code == "ServiceUnavailable" and status == 503 for code, status, _ in failures), \
             failures[:5]
         assert max(s for _, _, s in failures) < 10, failures  # fast: well within a client's timeout
+        assert retry_after and all(v == "1" for v in retry_after), retry_after[:5]  # when to try again
         got = set()
         while True:
             msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])

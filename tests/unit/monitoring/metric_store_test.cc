@@ -35,6 +35,26 @@ TEST(MetricStore, PointsAreAlignedToTheMinuteAndMerged) {
   EXPECT_TRUE(store.Points(Scope{"111111111111", "us-east-1"}, kKey, kT0, kT0 + kHour).empty());
 }
 
+// Two nodes sharing one store (as on PostgreSQL): each writes its own samples to the same series
+// and hour; a write that finds the chunk changed by the other reads it again and adds to it.
+TEST(MetricStore, WritersSharingAStoreAddUp) {
+  auto resources = engine::OpenResourceStore().value();
+  MetricStore a(resources.get()), b(resources.get());
+  ASSERT_TRUE(a.Load().ok() && b.Load().ok());
+  ASSERT_TRUE(a.Put(kScope, {At(kT0, 1)}).ok());
+  ASSERT_TRUE(b.Put(kScope, {At(kT0, 2), At(kT0 + kMinute, 4)}).ok());
+  ASSERT_TRUE(a.Put(kScope, {At(kT0, 8)}).ok());
+  MetricStore reader(resources.get());
+  ASSERT_TRUE(reader.Load().ok());
+  auto points = reader.Points(kScope, kKey, kT0, kT0 + kHour);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].second.agg.sum, 11);
+  EXPECT_EQ(points[0].second.agg.count, 3);
+  EXPECT_EQ(points[1].second.agg.sum, 4);
+  // The writer that took the last turn holds the sum too.
+  EXPECT_EQ(a.Points(kScope, kKey, kT0, kT0 + kMinute)[0].second.agg.sum, 11);
+}
+
 TEST(MetricStore, WritesThroughAndReloads) {
   auto resources = engine::OpenResourceStore().value();
   {
