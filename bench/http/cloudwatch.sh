@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CloudWatch costs, one server, one run (ratios comparable): PutMetricData (20 metrics a call) vs
-# SendMessage req/s; GetMetricData over SERIES series with a math expression vs the same queries
+# SendMessage req/s, and the same PutMetricData in Smithy RPC v2 CBOR vs AWS JSON 1.0; GetMetricData over SERIES series with a math expression vs the same queries
 # without it; the CPU the server spends per minute of the (adjustable) clock evaluating ALARMS
 # alarms. Usage: bench/http/cloudwatch.sh [path/to/sluice]
 #   (DURATION=5 CONNS=8 SERIES=500 ALARMS=10000; 500 is AWS's limit of queries per GetMetricData)
@@ -21,10 +21,10 @@ until curl -fs "http://127.0.0.1:$admin/health" >/dev/null 2>&1; do sleep 0.005;
 ep=http://127.0.0.1:$port
 export EP=$ep ADMIN=http://127.0.0.1:$admin WORK=$work SERIES ALARMS
 
-run() {  # run TARGET BODY_FILE CONNS -> "rps p50 p99"
+run() {  # run TARGET BODY_FILE CONNS [CONTENT_TYPE] -> "rps p50 p99"
   local out
   out=$(wrk -t1 -c"$3" -d"${DURATION}s" --timeout 30s -s "$HERE/post.lua" "$ep/" -- "$1" \
-    application/x-amz-json-1.0 "$2" 2>&1 >/dev/null | awk '/^RESULT/')
+    "${4:-application/x-amz-json-1.0}" "$2" 2>&1 >/dev/null | awk '/^RESULT/')
   read -r _ rps status_err sock_err p50 p99 <<<"$out"
   if ((status_err > 0 || sock_err > 0)); then echo "$1: errors" >&2; exit 1; fi
   echo "$rps $p50 $p99"
@@ -75,6 +75,11 @@ EOF
 
 read -r send_rps send_p50 _ <<<"$(run AmazonSQS.SendMessage "$work/send.json" "$CONNS")"
 read -r put_rps put_p50 _ <<<"$(run GraniteServiceVersion20100801.PutMetricData "$work/put.json" "$CONNS")"
+# The same body in CBOR (python3-cbor2, Debian's; the system interpreter has it).
+/usr/bin/python3 -c 'import cbor2, json, sys; open(sys.argv[2], "wb").write(cbor2.dumps(json.load(open(sys.argv[1]))))' \
+  "$work/put.json" "$work/put.cbor"
+read -r cbor_rps cbor_p50 _ <<<"$(run rpcv2:/service/GraniteServiceVersion20100801/operation/PutMetricData \
+  "$work/put.cbor" "$CONNS" application/cbor)"
 read -r plain_rps plain_p50 _ <<<"$(run GraniteServiceVersion20100801.GetMetricData "$work/plain.json" 1)"
 read -r math_rps math_p50 _ <<<"$(run GraniteServiceVersion20100801.GetMetricData "$work/math.json" 1)"
 
@@ -101,6 +106,8 @@ eval_ticks=$(( $(cpu) - before - base ))
 echo "SendMessage (256 B, $CONNS connections): $send_rps req/s (p50 $send_p50 us)"
 echo "PutMetricData (20 metrics, $CONNS connections): $put_rps req/s (p50 $put_p50 us)," \
   "ratio to SendMessage $(awk -v a="$put_rps" -v b="$send_rps" 'BEGIN {printf "%.3f", a / b}')"
+echo "PutMetricData in RPC v2 CBOR ($(stat -c %s "$work/put.cbor") B vs $(stat -c %s "$work/put.json") B JSON):" \
+  "$cbor_rps req/s (p50 $cbor_p50 us), ratio to JSON $(awk -v a="$cbor_rps" -v b="$put_rps" 'BEGIN {printf "%.3f", a / b}')"
 echo "GetMetricData, $((SERIES - 2)) series x 60 points, no math: $plain_rps req/s (p50 $plain_p50 us)"
 echo "GetMetricData, same + SUM(METRICS()) and a spread expression: $math_rps req/s (p50 $math_p50 us)," \
   "ratio $(awk -v a="$math_rps" -v b="$plain_rps" 'BEGIN {printf "%.3f", a / b}')"

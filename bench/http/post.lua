@@ -12,8 +12,16 @@ function init(args)
     ["Authorization"] = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/bench/aws4_request, SignedHeaders=host, Signature=0",
   }
   -- TARGET "-": an AWS Query request (form body, no X-Amz-Target), as bench/http/sns.sh sends.
-  if target ~= "-" then headers["X-Amz-Target"] = target end
-  req = wrk.format("POST", "/", headers, body)
+  -- TARGET "rpcv2:<path>": Smithy RPC v2 (path /service/<Service>/operation/<Op>), as
+  -- bench/http/cloudwatch.sh sends CBOR.
+  local path = "/"
+  if target:sub(1, 6) == "rpcv2:" then
+    path = target:sub(7)
+    headers["smithy-protocol"] = "rpc-v2-cbor"
+  elseif target ~= "-" then
+    headers["X-Amz-Target"] = target
+  end
+  req = wrk.format("POST", path, headers, body)
 end
 
 function request() return req end

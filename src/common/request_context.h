@@ -12,7 +12,8 @@ struct Principal;  // auth/auth.h: the verified caller; opaque below auth/
 
 namespace sluice {
 
-enum class WireProtocol { kJson, kQuery };
+// kCbor: Smithy RPC v2 CBOR. Services treat it as kJson (model member names, JSON-style errors).
+enum class WireProtocol { kJson, kQuery, kCbor };
 
 // The account and region a request acts in when nothing in it says otherwise: configured once
 // ([sqs] account_id and region) and handed to the protocol layer.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "protocol/cbor_codec.h"
 #include "protocol/errors.h"
 #include "protocol/json_codec.h"
 #include "protocol/model.h"
@@ -28,12 +29,18 @@ struct Dispatcher::Service {
   void RespondError(const net::Responder& respond, WireProtocol protocol, const Status& st,
                     std::string_view request_id) const {
     const ErrorInfo info = Info(st.code());
-    respond(protocol == WireProtocol::kJson
-                ? RenderJsonError(def.model->metadata(), info, st.message(), request_id)
-                : RenderQueryError(xml_namespace, info, st.message(), request_id));
+    switch (protocol) {
+      case WireProtocol::kJson:
+        return respond(RenderJsonError(def.model->metadata(), info, st.message(), request_id));
+      case WireProtocol::kCbor:
+        return respond(RenderCborError(def.model->metadata(), info, st.message(), request_id));
+      case WireProtocol::kQuery:
+        return respond(RenderQueryError(xml_namespace, info, st.message(), request_id));
+    }
   }
 
   bool SupportsJson() const { return def.model != nullptr && def.model->metadata().SupportsJson(); }
+  bool SupportsCbor() const { return def.model != nullptr && def.model->metadata().SupportsCbor(); }
   bool SupportsQuery() const {
     return def.model != nullptr && def.model->metadata().SupportsQuery();
   }
@@ -53,6 +60,7 @@ struct Dispatcher::State {
   std::vector<std::shared_ptr<const Service>> services;  // [0] = default
   const Service* default_json = nullptr;                 // first service speaking awsJson
   const Service* default_query = nullptr;                // first service speaking awsQuery
+  const Service* default_cbor = nullptr;                 // first service speaking RPC v2 CBOR
 };
 
 namespace {
@@ -136,6 +144,30 @@ void SetScope(const RequestDefaults& defaults, const net::HttpRequest& req,
   ctx.region = LooksLikeRegion(region) ? std::string(region) : defaults.region;
 }
 
+// Splits an RPC v2 path ".../service/<Service>/operation/<Op>" (a prefix before "/service/" is
+// allowed, as the Smithy spec allows endpoints with a path); false for any other path.
+bool RpcV2Path(std::string_view path, std::string_view* service, std::string_view* operation) {
+  const std::size_t op_at = path.rfind("/operation/");
+  if (op_at == std::string_view::npos) return false;
+  *operation = path.substr(op_at + 11);
+  const std::string_view head = path.substr(0, op_at);
+  const std::size_t svc_at = head.rfind("/service/");
+  if (svc_at == std::string_view::npos) return false;
+  *service = head.substr(svc_at + 9);
+  return !operation->empty() && !service->empty() &&
+         operation->find('/') == std::string_view::npos &&
+         service->find('/') == std::string_view::npos;
+}
+
+bool IsCborContentType(const std::string* content_type) {
+  if (content_type == nullptr) return false;
+  std::string_view ct = *content_type;
+  while (!ct.empty() && ct.front() == ' ') ct.remove_prefix(1);
+  if (!StartsWithIgnoreCase(ct, "application/cbor")) return false;
+  ct.remove_prefix(16);
+  return ct.empty() || ct.front() == ';' || ct.front() == ' ';
+}
+
 Status Throttled() { return Status(ErrorCode::kRequestThrottled, "Rate exceeded"); }
 
 // What the access log says of a request that reached an operation.
@@ -199,6 +231,7 @@ Dispatcher::Dispatcher(std::vector<ServiceDefinition> services, RequestDefaults 
   for (const auto& s : state->services) {
     if (state->default_json == nullptr && s->SupportsJson()) state->default_json = s.get();
     if (state->default_query == nullptr && s->SupportsQuery()) state->default_query = s.get();
+    if (state->default_cbor == nullptr && s->SupportsCbor()) state->default_cbor = s.get();
   }
   state_ = std::move(state);
 }
@@ -255,7 +288,51 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
     }
     return true;
   };
-  if (json) {
+  std::string_view rpc_service;
+  std::string_view rpc_operation;
+  if (state.default_cbor != nullptr && RpcV2Path(ctx.path, &rpc_service, &rpc_operation)) {
+    // Smithy RPC v2 CBOR: the service by its shape name in the path.
+    ctx.protocol = WireProtocol::kCbor;
+    svc = state.default_cbor;
+    for (const auto& s : state.services) {
+      if (s->SupportsCbor() && s->def.model->metadata().target_prefix == rpc_service) {
+        svc = s.get();
+        op = svc->Find(rpc_operation);
+        break;
+      }
+    }
+    if (req.rate_limited)
+      return svc->RespondError(respond, ctx.protocol, Throttled(), ctx.request_id);
+    if (!authenticate()) return;
+    SetScope(state.defaults, req, nullptr, ctx);
+    const ServiceMetadata& md = svc->def.model->metadata();
+    if (op == nullptr || req.method != "POST") {
+      const ErrorInfo info = svc->Info(ErrorCode::kInvalidAction);
+      std::string msg = op == nullptr
+                            ? InvalidActionMessage(rpc_operation)
+                            : std::string("The RPC v2 CBOR protocol takes POST requests only.");
+      respond(RenderCborError(md, info, msg, ctx.request_id));
+      return;
+    }
+    const std::string* protocol_header = req.Header("smithy-protocol");
+    if (protocol_header == nullptr || *protocol_header != "rpc-v2-cbor") {
+      svc->RespondError(respond, ctx.protocol,
+                        Status(ErrorCode::kSerialization,
+                               "Missing or invalid smithy-protocol header: expected rpc-v2-cbor."),
+                        ctx.request_id);
+      return;
+    }
+    if (!req.body.empty() && !IsCborContentType(req.Header("Content-Type"))) {
+      // As Smithy servers answer a body of another media type.
+      ErrorInfo info;
+      info.query_code = "UnsupportedMediaType";
+      info.json_type = "UnsupportedMediaTypeException";
+      info.http_status = 415;
+      respond(RenderCborError(md, info, "Content-Type must be application/cbor.", ctx.request_id));
+      return;
+    }
+    input = DecodeCbor(*svc->def.model, op->input, req.body);
+  } else if (json) {
     ctx.protocol = WireProtocol::kJson;
     std::string_view t = target != nullptr ? std::string_view(*target) : std::string_view();
     std::string_view op_name;
@@ -379,7 +456,8 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
   }
   // A request addressed to a resource path ("/<account>/<queue>") may carry the resource's
   // identifier in the path instead of a required string member: the handler resolves it.
-  const bool path_addressed = !ctx.path.empty() && ctx.path != "/";
+  const bool path_addressed =
+      ctx.protocol != WireProtocol::kCbor && !ctx.path.empty() && ctx.path != "/";
   if (Status req_st = svc->validator
                           ? svc->validator->Validate(op->input, *input)
                           : CheckRequired(model, op->input, *input, ctx.protocol, path_addressed);
@@ -397,9 +475,14 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       return;
     }
     const ServiceModel& m = *service->def.model;
-    respond(protocol == WireProtocol::kJson
-                ? RenderJsonSuccess(m, *op, *result, request_id)
-                : RenderQuerySuccess(m, *op, *result, service->xml_namespace, request_id));
+    switch (protocol) {
+      case WireProtocol::kJson:
+        return respond(RenderJsonSuccess(m, *op, *result, request_id));
+      case WireProtocol::kCbor:
+        return respond(RenderCborSuccess(m, *op, *result, request_id));
+      case WireProtocol::kQuery:
+        return respond(RenderQuerySuccess(m, *op, *result, service->xml_namespace, request_id));
+    }
   };
   handler(ctx, std::move(*input), std::move(reply));
 }

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "protocol/cbor.h"
+#include "protocol/cbor_codec.h"
 #include "protocol/json_codec.h"
 #include "protocol/query_codec.h"
 #include "protocol/wire_text.h"
@@ -149,6 +151,30 @@ net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorIn
   return r;
 }
 
+net::HttpResponse RenderCborError(const ServiceMetadata& metadata, const ErrorInfo& info,
+                                  std::string_view message, std::string_view request_id) {
+  net::HttpResponse r;
+  r.status = info.http_status;
+  r.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
+  AddCommonHeaders(&r, "application/cbor", request_id);
+  if (metadata.aws_query_compatible) {
+    r.headers.emplace_back("x-amzn-query-error",
+                           info.query_code + (info.sender_fault ? ";Sender" : ";Receiver"));
+  }
+  std::string type;
+  if (info.json_type.find('#') == std::string::npos && !metadata.smithy_namespace.empty()) {
+    type = std::string(metadata.smithy_namespace) + "#";
+  }
+  type += info.json_type;
+  r.body.reserve(32 + type.size() + message.size());
+  cbor::WriteHead(5, 2, &r.body);
+  cbor::WriteText("__type", &r.body);
+  cbor::WriteText(type, &r.body);
+  cbor::WriteText("message", &r.body);
+  cbor::WriteText(message, &r.body);
+  return r;
+}
+
 net::HttpResponse RenderQueryError(std::string_view xml_namespace, const ErrorInfo& info,
                                    std::string_view message, std::string_view request_id) {
   net::HttpResponse r;
@@ -176,6 +202,19 @@ net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDe
   net::HttpResponse r;
   AddCommonHeaders(&r, JsonContentType(model.metadata()), request_id);
   if (op.output != kNoShape) EncodeJson(model, op.output, output, &r.body);
+  return r;
+}
+
+net::HttpResponse RenderCborSuccess(const ServiceModel& model, const OperationDef& op,
+                                    const Value& output, std::string_view request_id) {
+  net::HttpResponse r;
+  r.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
+  if (op.output == kNoShape) {
+    r.headers.emplace_back("x-amzn-RequestId", std::string(request_id));
+    return r;
+  }
+  AddCommonHeaders(&r, "application/cbor", request_id);
+  EncodeCbor(model, op.output, output, &r.body);
   return r;
 }
 
@@ -211,7 +250,7 @@ Status CheckRequired(const ServiceModel& model, ShapeId input, const Value& valu
     const Value* v = value.Get(m.name);
     if (v != nullptr && !v->is_null()) continue;
     std::string msg = "The request must contain the parameter ";
-    msg += protocol == WireProtocol::kJson ? m.name : m.query_name;
+    msg += protocol != WireProtocol::kQuery ? m.name : m.query_name;
     msg += '.';
     return Status(ErrorCode::kMissingParameter, std::move(msg));
   }

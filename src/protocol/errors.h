@@ -35,6 +35,13 @@ std::vector<std::string> ErrorTableProblems(const ServiceModel& model, const Err
 net::HttpResponse RenderJsonError(const ServiceMetadata& metadata, const ErrorInfo& info,
                                   std::string_view message, std::string_view request_id);
 
+// Smithy RPC v2 CBOR error: status from `info`; body the CBOR map {"__type": <shape id>,
+// "message": message}, the shape id being info.json_type, or metadata.smithy_namespace + "#" +
+// info.json_type when that has no namespace; headers smithy-protocol: rpc-v2-cbor, Content-Type
+// application/cbor, x-amzn-RequestId, and x-amzn-query-error as for JSON.
+net::HttpResponse RenderCborError(const ServiceMetadata& metadata, const ErrorInfo& info,
+                                  std::string_view message, std::string_view request_id);
+
 // awsQuery error: status from `info`; Content-Type text/xml; header x-amzn-RequestId; body
 //   <?xml version="1.0"?><ErrorResponse xmlns="NS"><Error><Type>Sender</Type><Code>..</Code>
 //   <Message>..</Message><Detail/></Error><RequestId>..</RequestId></ErrorResponse>
@@ -48,6 +55,10 @@ net::HttpResponse RenderQueryUnknownOperation(std::string_view request_id);
 // Success responses. JSON: 200, the output as JSON, or an empty body when the operation has no
 // output shape. Query: 200, text/xml, the <OpResponse> document.
 net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDef& op,
+                                    const Value& output, std::string_view request_id);
+// CBOR: 200, smithy-protocol: rpc-v2-cbor, the output as CBOR (Content-Type application/cbor),
+// or no body when the operation has no output shape.
+net::HttpResponse RenderCborSuccess(const ServiceModel& model, const OperationDef& op,
                                     const Value& output, std::string_view request_id);
 net::HttpResponse RenderQuerySuccess(const ServiceModel& model, const OperationDef& op,
                                      const Value& output, std::string_view xml_namespace,

@@ -96,9 +96,14 @@ struct ServiceMetadata {
   std::string_view target_prefix = {};  // "AmazonSQS": X-Amz-Target prefix (JSON protocols)
   std::string_view xml_namespace = {};  // Query/XML responses
   std::string_view signing_name = {};   // SigV4 service name
-  bool aws_query_compatible = false;    // JSON errors carry x-amzn-query-error
+  bool aws_query_compatible = false;    // JSON and CBOR errors carry x-amzn-query-error
+  // Smithy RPC v2 CBOR ("smithy-rpc-v2-cbor" among the model's protocols): requests are
+  // POST /service/<target_prefix>/operation/<Op> (the target prefix is the service shape's name).
+  bool rpc_v2_cbor = false;
+  std::string_view smithy_namespace = {};  // "com.amazonaws.cloudwatch": CBOR errors' __type
 
   bool SupportsJson() const { return !target_prefix.empty(); }
+  bool SupportsCbor() const { return rpc_v2_cbor && !target_prefix.empty(); }
   bool SupportsQuery() const { return protocol == "query" || aws_query_compatible; }
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "models/monitoring_model.h"
 #include "models/sqs_model.h"
 #include "models/sts_model.h"
 #include "protocol/errors.h"
@@ -783,6 +784,87 @@ TEST_F(DispatcherTest, RateLimitedSingleServiceRunsNothingAndSkipsAuthentication
   EXPECT_NE(out.body.find("<Code>Throttling</Code>"), std::string::npos);
   EXPECT_EQ(fake_->calls, 0);
   EXPECT_EQ(auth_calls, 0);
+}
+
+// Smithy RPC v2 CBOR: routed by the path to the service whose model speaks it (here beside SQS,
+// which does not), answered in CBOR, errors with __type and x-amzn-query-error.
+TEST(DispatcherCbor, RoutesDecodesAndAnswersInCbor) {
+  auto fake = std::make_shared<Fake>();
+  ServiceDefinition cw;
+  cw.model = &models::Monitoring();
+  cw.handlers["ListMetrics"] = [fake](const RequestContext& ctx, Value&& in, Reply reply) {
+    fake->last_ctx = ctx;
+    fake->last_input = in;
+    Value out = Value::Struct();
+    Value& metrics = out.Set("Metrics", Value::List());
+    Value m = Value::Struct();
+    m.Set("MetricName", Value::String(std::string(in.GetString("Namespace").value_or("?"))));
+    metrics.Append(std::move(m));
+    reply(std::move(out));
+  };
+  cw.handlers["DeleteAlarms"] = [](const RequestContext&, Value&&, Reply reply) {
+    reply(Value::Struct());
+  };
+  cw.handlers["DescribeAlarms"] = [](const RequestContext&, Value&&, Reply reply) {
+    reply(Status(ErrorCode::kInvalidParameterValue, "bad"));
+  };
+  std::vector<ServiceDefinition> defs;
+  defs.push_back(MakeService(fake));
+  defs.push_back(std::move(cw));
+  Dispatcher d(std::move(defs));
+  auto send = [&](std::string op, std::string body, std::string ctype = "application/cbor",
+                  std::string proto = "rpc-v2-cbor") {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/service/GraniteServiceVersion20100801/operation/" + op;
+    req.headers = {{"Content-Type", std::move(ctype)}, {"smithy-protocol", std::move(proto)}};
+    req.body = std::move(body);
+    auto answer = std::make_shared<Answer>();
+    d.Handle(std::move(req), [answer](net::HttpResponse&& r) {
+      ++answer->count;
+      answer->response = std::move(r);
+    });
+    return answer;
+  };
+  // {"Namespace": "ns"}
+  auto a = send("ListMetrics", std::string("\xa1\x69Namespace\x62ns", 14));
+  ASSERT_EQ(a->count, 1);
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(a->Header("smithy-protocol"), "rpc-v2-cbor");
+  EXPECT_EQ(a->Header("Content-Type"), "application/cbor");
+  // {"Metrics": [{"MetricName": "ns"}]}
+  EXPECT_EQ(a->response.body, std::string("\xa1\x67Metrics\x81\xa1\x6aMetricName\x62ns", 25));
+  ASSERT_TRUE(fake->last_ctx);
+  EXPECT_EQ(fake->last_ctx->protocol, WireProtocol::kCbor);
+
+  a = send("DeleteAlarms", std::string("\xa1\x6a"
+                                       "AlarmNames\x80",
+                                       13));
+  EXPECT_EQ(a->response.status, 200);
+  EXPECT_EQ(a->response.body, "");  // no output shape
+
+  a = send("DescribeAlarms", "");
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "InvalidParameterValue;Sender");
+  std::string expect("\xa2\x66__type", 8);
+  const std::string type = "com.amazonaws.cloudwatch#InvalidParameterValueException";
+  expect += static_cast<char>(0x78);
+  expect += static_cast<char>(type.size());
+  expect += type;
+  expect += std::string(
+      "\x67message\x63"
+      "bad",
+      12);
+  EXPECT_EQ(a->response.body, expect);
+
+  EXPECT_EQ(send("ListMetrics", "\xa0", "application/json")->response.status, 415);
+  EXPECT_EQ(send("ListMetrics", "\xa0", "application/cbor", "")->response.status, 400);
+  a = send("GetDashboard", "");  // no handler
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "InvalidAction;Sender");
+  a = send("ListMetrics", "\x81");  // truncated
+  EXPECT_EQ(a->response.status, 400);
+  EXPECT_EQ(a->Header("x-amzn-query-error"), "SerializationException;Sender");
 }
 
 }  // namespace
