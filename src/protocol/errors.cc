@@ -172,6 +172,7 @@ net::HttpResponse RenderCborError(const ServiceMetadata& metadata, const ErrorIn
   cbor::WriteText(type, &r.body);
   cbor::WriteText("message", &r.body);
   cbor::WriteText(message, &r.body);
+  AddRetryAfter(&r);
   return r;
 }
 
