@@ -2,7 +2,8 @@
 // for one operation's input shape, and encoding that Value back (XML members, a whole Query
 // response, JSON). Input: "<operation>\n<form-encoded text>" (see fuzz_util.h, PickOperation).
 // Checks: the XML is well-formed; the JSON encoding decodes again and re-encodes identically
-// (fuzz_util.h, CheckJsonRoundTrip).
+// (fuzz_util.h, CheckJsonRoundTrip). The whole input is also inflated as a gzip request body
+// (protocol/content_encoding.h): an error or a body within the cap, never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "fuzz/fuzz_util.h"
 #include "models/sqs_model.h"
+#include "protocol/content_encoding.h"
 #include "protocol/json_codec.h"
 #include "protocol/query_codec.h"
 
@@ -18,6 +20,10 @@ using namespace sluice::protocol;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ServiceModel& model = sluice::models::Sqs();
   std::string_view text = sluice::fuzz::AsText(data, size);
+  // Compressed request bodies: whatever the bytes, an inflated body or an error, within the cap.
+  if (auto inflated = sluice::protocol::InflateGzip(text, 1 << 16); inflated.ok()) {
+    FUZZ_CHECK(inflated->size() <= (1u << 16));
+  }
   const OperationDef& op = sluice::fuzz::PickOperation(model, &text);
 
   QueryParams params;

@@ -10,6 +10,7 @@
 
 #include "common/ids.h"
 #include "protocol/cbor_codec.h"
+#include "protocol/content_encoding.h"
 #include "protocol/errors.h"
 #include "protocol/json_codec.h"
 #include "protocol/model.h"
@@ -276,6 +277,22 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
 
   const OperationDef* op = nullptr;
   Result<Value> input = Value::Struct();
+  // The body the decoders read: inflated when the client compressed it (SigV4 checks `req.body`
+  // as sent). An inflation error is answered once the protocol and service are known.
+  std::string_view body = req.body;
+  std::string inflated;  // when set, `body` views it
+  Status body_status;
+  if (const std::string* coding = req.Header("Content-Encoding");
+      coding != nullptr && !req.body.empty() && IsGzipEncoding(*coding)) {
+    auto out = InflateGzip(req.body);
+    if (out.ok()) {
+      inflated = std::move(out).value();
+      body = inflated;
+    } else {
+      body_status = out.status();
+      body = {};
+    }
+  }
   const std::string* target = state.default_json != nullptr ? req.Header("X-Amz-Target") : nullptr;
   const bool json = target != nullptr || state.default_query == nullptr;
   // Runs the service's authentication hook (when set); false when it answered the request.
@@ -322,7 +339,10 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
                         ctx.request_id);
       return;
     }
-    if (!req.body.empty() && !IsCborContentType(req.Header("Content-Type"))) {
+    if (!body_status.ok()) {
+      return svc->RespondError(respond, ctx.protocol, body_status, ctx.request_id);
+    }
+    if (!body.empty() && !IsCborContentType(req.Header("Content-Type"))) {
       // As Smithy servers answer a body of another media type.
       ErrorInfo info;
       info.query_code = "UnsupportedMediaType";
@@ -331,7 +351,7 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       respond(RenderCborError(md, info, "Content-Type must be application/cbor.", ctx.request_id));
       return;
     }
-    input = DecodeCbor(*svc->def.model, op->input, req.body);
+    input = DecodeCbor(*svc->def.model, op->input, body);
   } else if (json) {
     ctx.protocol = WireProtocol::kJson;
     std::string_view t = target != nullptr ? std::string_view(*target) : std::string_view();
@@ -360,14 +380,18 @@ void Dispatcher::Handle(net::HttpRequest&& req, net::Responder respond) const {
       respond(RenderJsonError(svc->def.model->metadata(), info, msg, ctx.request_id));
       return;
     }
-    input = DecodeJson(*svc->def.model, op->input, req.body);
+    if (!body_status.ok()) {
+      return svc->RespondError(respond, ctx.protocol, body_status, ctx.request_id);
+    }
+    input = DecodeJson(*svc->def.model, op->input,
+                       body.data() == req.body.data() ? req.body : inflated);
   } else {
     ctx.protocol = WireProtocol::kQuery;
     svc = state.default_query;
     QueryParams params;
-    Status parsed = ParseFormEncoded(req.Query(), &params);
-    if (parsed.ok() && !req.body.empty() && IsFormOrAbsent(req.Header("Content-Type"))) {
-      parsed = ParseFormEncoded(req.body, &params);
+    Status parsed = body_status.ok() ? ParseFormEncoded(req.Query(), &params) : body_status;
+    if (parsed.ok() && !body.empty() && IsFormOrAbsent(req.Header("Content-Type"))) {
+      parsed = ParseFormEncoded(body, &params);
     }
     const std::string* action = parsed.ok() ? FindParam(params, "Action") : nullptr;
     // Route: the services that know the action; Version, then the credential scope, break ties.

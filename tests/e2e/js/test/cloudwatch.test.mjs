@@ -158,3 +158,22 @@ test("metric math in GetMetricData, a math alarm and a composite alarm", async (
   await rejects(cw.send(new DeleteAlarmsCommand({ AlarmNames: [child] })), "ValidationException");
   await cw.send(new DeleteAlarmsCommand({ AlarmNames: [parent, child] }));
 });
+
+test("a large PutMetricData is gzipped by the SDK (over 10 KiB) and accepted", async () => {
+  const Namespace = uniqueName("Gzip");
+  const now = new Date();
+  const MetricData = Array.from({ length: 500 }, (_, i) => ({
+    MetricName: "Bytes", Dimensions: [{ Name: "Shard", Value: "one" }], Value: i, Unit: "Bytes", Timestamp: now,
+  }));
+  const before = seen.length;
+  await cw.send(new PutMetricDataCommand({ Namespace, MetricData }));
+  const sent = seen.slice(before).find((h) => h["x-amz-target"]?.endsWith(".PutMetricData"));
+  assert.equal(sent?.["content-encoding"], "gzip", "the SDK compressed the request");
+  const stats = await cw.send(new GetMetricStatisticsCommand({
+    Namespace, MetricName: "Bytes", Dimensions: [{ Name: "Shard", Value: "one" }],
+    StartTime: new Date(now.getTime() - 600_000), EndTime: new Date(now.getTime() + 600_000),
+    Period: 1200, Statistics: ["SampleCount", "Sum", "Maximum"],
+  }));
+  const dp = stats.Datapoints[0];
+  assert.deepEqual([dp.SampleCount, dp.Sum, dp.Maximum], [500, (499 * 500) / 2, 499]);
+});
