@@ -4,6 +4,7 @@
 #include <limits>
 #include <new>
 
+#include "common/ids.h"
 #include "engine/byte_codec.h"
 
 namespace sluice::engine {
@@ -200,6 +201,20 @@ std::optional<PayloadIndexFields> DecodePayloadIndexFields(std::string_view in) 
   if (!l) return std::nullopt;
   PayloadIndexFields p{l->body_size, l->sent_ms, std::nullopt};
   if (l->group_offset != 0) p.group_id.emplace(in.substr(l->group_offset, l->group_size));
+  return p;
+}
+
+MessagePayload AcceptedPayload(SendRequest& req, std::string md5, Millis now) {
+  MessagePayload p;
+  p.message_id = NewUuid();
+  p.md5_of_body = std::move(md5);
+  p.body = std::move(req.body);
+  p.attributes = std::move(req.attributes);
+  p.sender_id = std::move(req.sender_id);
+  p.sent_ms = now;
+  p.trace_header = std::move(req.trace_header);
+  p.group_id = std::move(req.group_id);
+  p.dedup_id = std::move(req.dedup_id);
   return p;
 }
 

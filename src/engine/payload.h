@@ -33,6 +33,10 @@ struct MessagePayload {
   std::optional<std::string> dead_letter_source_arn;
 };
 
+// The payload of a message accepted now from `req`, whose fields are moved out: a new message id,
+// the body's MD5 (`md5`, computed by the caller, which also answers it) and the send time.
+MessagePayload AcceptedPayload(SendRequest& req, std::string md5, Millis now);
+
 class Payload;
 using PayloadPtr = boost::intrusive_ptr<const Payload>;
 

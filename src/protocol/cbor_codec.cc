@@ -34,40 +34,7 @@ std::string_view ItemName(const Item& it) {
   return "CBOR item";
 }
 
-std::string_view TargetName(ShapeType t) {
-  switch (t) {
-    case ShapeType::kStructure:
-      return "a Structure";
-    case ShapeType::kList:
-      return "a List";
-    case ShapeType::kMap:
-      return "a Map";
-    case ShapeType::kString:
-      return "a String";
-    case ShapeType::kInteger:
-      return "an Integer";
-    case ShapeType::kLong:
-      return "a Long";
-    case ShapeType::kBoolean:
-      return "a Boolean";
-    case ShapeType::kBlob:
-      return "a Blob";
-    case ShapeType::kTimestamp:
-      return "a Timestamp";
-    case ShapeType::kDouble:
-      return "a Double";
-    case ShapeType::kFloat:
-      return "a Float";
-  }
-  return "a Value";
-}
-
-Status TypeError(const Item& it, ShapeType t) {
-  std::string msg(ItemName(it));
-  msg += " can not be converted to ";
-  msg += TargetName(t);
-  return Status(ErrorCode::kSerialization, std::move(msg));
-}
+Status TypeError(const Item& it, ShapeType t) { return ConversionError(ItemName(it), t); }
 
 Status KeyError() { return Status(ErrorCode::kSerialization, "CBOR map key is not a text string"); }
 

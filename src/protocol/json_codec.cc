@@ -38,40 +38,7 @@ std::string_view TokenName(const JValue& j) {
   return "VALUE";
 }
 
-std::string_view TargetName(ShapeType t) {
-  switch (t) {
-    case ShapeType::kStructure:
-      return "a Structure";
-    case ShapeType::kList:
-      return "a List";
-    case ShapeType::kMap:
-      return "a Map";
-    case ShapeType::kString:
-      return "a String";
-    case ShapeType::kInteger:
-      return "an Integer";
-    case ShapeType::kLong:
-      return "a Long";
-    case ShapeType::kBoolean:
-      return "a Boolean";
-    case ShapeType::kBlob:
-      return "a Blob";
-    case ShapeType::kTimestamp:
-      return "a Timestamp";
-    case ShapeType::kDouble:
-      return "a Double";
-    case ShapeType::kFloat:
-      return "a Float";
-  }
-  return "a Value";
-}
-
-Status TypeError(const JValue& j, ShapeType t) {
-  std::string msg(TokenName(j));
-  msg += " can not be converted to ";
-  msg += TargetName(t);
-  return Status(ErrorCode::kSerialization, std::move(msg));
-}
+Status TypeError(const JValue& j, ShapeType t) { return ConversionError(TokenName(j), t); }
 
 class Decoder {
  public:

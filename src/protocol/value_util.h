@@ -1,13 +1,61 @@
 // Small helpers over Value used by the decoders.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
+#include "protocol/model.h"
 #include "protocol/value.h"
 
 namespace sluice::protocol {
+
+// The decoders' answer to a wire item that does not fit its shape ("<found> can not be converted
+// to a String"), as AWS's JSON and CBOR services word it: SerializationException.
+inline Status ConversionError(std::string_view found, ShapeType target) {
+  std::string_view phrase = "a Value";
+  switch (target) {
+    case ShapeType::kStructure:
+      phrase = "a Structure";
+      break;
+    case ShapeType::kList:
+      phrase = "a List";
+      break;
+    case ShapeType::kMap:
+      phrase = "a Map";
+      break;
+    case ShapeType::kString:
+      phrase = "a String";
+      break;
+    case ShapeType::kInteger:
+      phrase = "an Integer";
+      break;
+    case ShapeType::kLong:
+      phrase = "a Long";
+      break;
+    case ShapeType::kBoolean:
+      phrase = "a Boolean";
+      break;
+    case ShapeType::kBlob:
+      phrase = "a Blob";
+      break;
+    case ShapeType::kTimestamp:
+      phrase = "a Timestamp";
+      break;
+    case ShapeType::kDouble:
+      phrase = "a Double";
+      break;
+    case ShapeType::kFloat:
+      phrase = "a Float";
+      break;
+  }
+  std::string msg(found);
+  msg += " can not be converted to ";
+  msg += phrase;
+  return Status(ErrorCode::kSerialization, std::move(msg));
+}
 
 // Removes entries whose key repeats, keeping the value of the last occurrence at the position of
 // the first. Linear time, so hostile maps with many keys stay cheap.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.h"
 #include "engine/local/state.h"
 #include "engine/receipt_handle.h"
 

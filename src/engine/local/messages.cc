@@ -5,28 +5,9 @@
 #include <algorithm>
 
 #include "common/encoding.h"
-#include "common/ids.h"
 #include "engine/local/impl.h"
 
 namespace sluice::engine::local {
-namespace {
-
-// The payload of a message accepted from `req` (whose fields are moved out).
-MessagePayload SentFields(SendRequest& req, std::string md5, Millis now) {
-  MessagePayload p;
-  p.message_id = NewUuid();
-  p.md5_of_body = std::move(md5);
-  p.body = std::move(req.body);
-  p.attributes = std::move(req.attributes);
-  p.sender_id = std::move(req.sender_id);
-  p.sent_ms = now;
-  p.trace_header = std::move(req.trace_header);
-  p.group_id = std::move(req.group_id);
-  p.dedup_id = std::move(req.dedup_id);
-  return p;
-}
-
-}  // namespace
 
 // ---- messages ----------------------------------------------------------------------------------
 
@@ -54,7 +35,7 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
     }
     const int delay = req.delay_seconds.value_or(default_delay);
     std::string md5 = Md5Hex(req.body);
-    const MessagePayload fields = SentFields(req, std::move(md5), now);
+    const MessagePayload fields = AcceptedPayload(req, std::move(md5), now);
     results.emplace_back(SendResult{fields.message_id, fields.md5_of_body, ""});
     StoredMessage m;
     m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
@@ -104,7 +85,7 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
                                           FormatSequenceNumber(d->second.seq), true});
           continue;
         }
-        const MessagePayload fields = SentFields(req, std::move(md5), now);
+        const MessagePayload fields = AcceptedPayload(req, std::move(md5), now);
         StoredMessage m;
         m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
         m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
