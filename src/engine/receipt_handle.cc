@@ -82,14 +82,14 @@ ReceiptCodec::ReceiptCodec(std::string secret) : mid_(std::make_unique<Midstates
 
 ReceiptCodec::~ReceiptCodec() = default;
 
-std::string ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_uid, std::uint64_t seq,
-                              std::uint32_t gen) const {
-  std::string msg;
-  msg.reserve(21);
-  msg.push_back(static_cast<char>(version));
-  PutBe(msg, queue_uid, 8);
-  PutBe(msg, seq, 8);
-  PutBe(msg, gen, 4);
+ReceiptCodec::Tag ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_uid,
+                                    std::uint64_t seq, std::uint32_t gen) const {
+  // version | queue | seq | gen, on the stack (21 bytes would not fit a short string).
+  std::array<unsigned char, 21> msg;
+  msg[0] = version;
+  for (int i = 0; i < 8; ++i) msg[1 + i] = static_cast<unsigned char>(queue_uid >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) msg[9 + i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i) msg[17 + i] = static_cast<unsigned char>(gen >> (24 - 8 * i));
   // One scratch context per thread, reused: copying a midstate into it allocates nothing.
   struct Scratch {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -106,16 +106,15 @@ std::string ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_uid, std
     std::size_t tag_size = kMacBytes;
     const OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &tag_size),
                                  OSSL_PARAM_construct_end()};
-    std::array<unsigned char, kMacBytes> tag;
+    Tag tag;
     std::size_t len = 0;
     if (sip.ctx == nullptr ||
         EVP_MAC_init(sip.ctx, mid_->sip_key.data(), mid_->sip_key.size(), params) != 1 ||
-        EVP_MAC_update(sip.ctx, reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) !=
-            1 ||
+        EVP_MAC_update(sip.ctx, msg.data(), msg.size()) != 1 ||
         EVP_MAC_final(sip.ctx, tag.data(), &len, tag.size()) != 1 || len != kMacBytes) {
       std::abort();  // allocation failure only
     }
-    return std::string(reinterpret_cast<const char*>(tag.data()), kMacBytes);
+    return tag;
   }
   thread_local Scratch scratch;
   std::array<unsigned char, EVP_MAX_MD_SIZE> inner;
@@ -127,7 +126,9 @@ std::string ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_uid, std
   EVP_MD_CTX_copy_ex(scratch.ctx, mid_->outer);
   EVP_DigestUpdate(scratch.ctx, inner.data(), len);
   EVP_DigestFinal_ex(scratch.ctx, out.data(), &len);
-  return std::string(reinterpret_cast<const char*>(out.data()), kMacBytes);
+  Tag tag;
+  std::memcpy(tag.data(), out.data(), tag.size());
+  return tag;
 }
 
 std::string ReceiptCodec::Encode(std::uint64_t queue_uid, ReceiptRef ref) const {
@@ -136,7 +137,8 @@ std::string ReceiptCodec::Encode(std::uint64_t queue_uid, ReceiptRef ref) const 
   raw.push_back(static_cast<char>(kVersion));
   PutBe(raw, ref.seq, 8);
   PutBe(raw, ref.gen, 4);
-  raw += Mac(kVersion, queue_uid, ref.seq, ref.gen);
+  const Tag tag = Mac(kVersion, queue_uid, ref.seq, ref.gen);
+  raw.append(reinterpret_cast<const char*>(tag.data()), tag.size());
   return Base64UrlEncode(raw);
 }
 
@@ -147,12 +149,16 @@ std::optional<ReceiptRef> ReceiptCodec::Decode(std::uint64_t queue_uid,
   if (!raw || raw->size() != kRawBytes) return std::nullopt;
   const auto version = static_cast<std::uint8_t>((*raw)[0]);
   if (version != kVersion && version != kVersionHmac) return std::nullopt;
-  // Only the canonical spelling is a handle: the last character carries 2 data bits and 4 unused
-  // ones, which a lenient decoder ignores, so a tampered last character could decode to the same
-  // bytes.
-  if (Base64UrlEncode(*raw) != handle) return std::nullopt;
+  // Only the canonical spelling is a handle: 29 bytes in 39 characters leave the last character
+  // 4 data bits and 2 unused ones, which the decoder ignores, so a tampered last character could
+  // decode to the same bytes. Canonical: the unused bits are zero (the character's index in the
+  // alphabet is a multiple of 4).
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static_assert(kRawBytes * 8 + 2 == (kRawBytes * 4 + 2) / 3 * 6);
+  if (kAlphabet.find(handle.back()) % 4 != 0) return std::nullopt;
   ReceiptRef ref{GetBe(*raw, 1, 8), static_cast<std::uint32_t>(GetBe(*raw, 9, 4))};
-  const std::string mac = Mac(version, queue_uid, ref.seq, ref.gen);
+  const Tag mac = Mac(version, queue_uid, ref.seq, ref.gen);
   if (CRYPTO_memcmp(mac.data(), raw->data() + 13, kMacBytes) != 0) return std::nullopt;
   return ref;
 }

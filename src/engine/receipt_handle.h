@@ -5,6 +5,7 @@
 // name) fails verification. Thread-safe after construction.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,8 +31,9 @@ class ReceiptCodec {
   std::optional<ReceiptRef> Decode(std::uint64_t queue_uid, std::string_view handle) const;
 
  private:
-  std::string Mac(std::uint8_t version, std::uint64_t queue_uid, std::uint64_t seq,
-                  std::uint32_t gen) const;
+  using Tag = std::array<unsigned char, 16>;
+  Tag Mac(std::uint8_t version, std::uint64_t queue_uid, std::uint64_t seq,
+          std::uint32_t gen) const;
   // Version 2: SipHash-2-4 with a key derived from the secret. Version 1 (still accepted):
   // HMAC-SHA256 with the key schedule precomputed: SHA-256 states after absorbing key^ipad and
   // key^opad (OpenSSL's one-shot HMAC() re-fetches and re-keys on every call, ~4 us).

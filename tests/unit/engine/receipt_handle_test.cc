@@ -106,5 +106,25 @@ TEST(ReceiptHandleTest, TamperingDetected) {
   EXPECT_FALSE(codec.Decode(1, h.substr(1)));
 }
 
+// The last character carries 4 data bits and 2 unused ones: the three other spellings that decode
+// to the same bytes are not the handle.
+TEST(ReceiptHandleTest, OnlyTheCanonicalLastCharacter) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  ReceiptCodec codec("k");
+  for (std::uint64_t seq : {1u, 77u, 4096u, 123456789u}) {
+    const std::string h = codec.Encode(5, {seq, 2});
+    ASSERT_TRUE(codec.Decode(5, h));
+    const std::size_t index = kAlphabet.find(h.back());
+    ASSERT_EQ(index % 4, 0u) << h;
+    for (std::size_t unused = 1; unused < 4; ++unused) {
+      std::string t = h;
+      t.back() = kAlphabet[index + unused];
+      ASSERT_EQ(Base64UrlDecode(t), Base64UrlDecode(h));  // the same bytes...
+      EXPECT_FALSE(codec.Decode(5, t)) << t;              // ...but not the handle
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::engine
