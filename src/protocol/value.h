@@ -80,6 +80,7 @@ class Value {
   const std::vector<Value>& items() const { return items_; }
   std::vector<Value>& mutable_items() { return items_; }
   Value& Append(Value v) {
+    if (items_.capacity() == 0) items_.reserve(kFirstCapacity);
     items_.push_back(std::move(v));
     return items_.back();
   }
@@ -102,6 +103,7 @@ class Value {
       *old = std::move(v);
       return *old;
     }
+    if (entries_.capacity() == 0) entries_.reserve(kFirstCapacity);
     entries_.emplace_back(std::move(key), std::move(v));
     return entries_.back().second;
   }
@@ -123,6 +125,9 @@ class Value {
   }
 
  private:
+  // Lists and structures start with room for this many: most answers' structures have 2 to 4
+  // members, and growing 1, 2, 4 moved every member twice (a tenth of a batch send's work).
+  static constexpr std::size_t kFirstCapacity = 4;
   explicit Value(Kind k) : kind_(k) {}
   Kind kind_ = Kind::kNull;
   std::int64_t int_ = 0;

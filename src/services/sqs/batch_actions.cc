@@ -73,14 +73,15 @@ struct Outcomes {
   explicit Outcomes(std::vector<std::string> entry_ids)
       : ids(std::move(entry_ids)), failures(ids.size()), successes(ids.size()) {}
 
-  Value ToOutput() const {
+  // The answer; moves the result entries out (call once).
+  Value TakeOutput() {
     Value ok = Value::List();
     Value failed = Value::List();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (failures[i]) {
         failed.Append(BatchErrorEntry(ids[i], *failures[i]));
       } else {
-        ok.Append(successes[i]);
+        ok.Append(std::move(successes[i]));
       }
     }
     // Both members are required by the model: always present, possibly empty.
@@ -104,9 +105,9 @@ bool IsBlank(std::string_view s) {
 // Replies once every entry failed validation: the engine is not called, but a missing queue
 // still wins over the per-entry failures.
 void ReplyAllFailed(const Sqs& sqs, const engine::QueueId& id, const RequestContext& ctx,
-                    const Outcomes& outcomes, const Reply& reply) {
+                    Outcomes& outcomes, const Reply& reply) {
   if (!sqs.engine.QueueExists(id)) return reply(QueueDoesNotExist(ctx.protocol));
-  reply(outcomes.ToOutput());
+  reply(outcomes.TakeOutput());
 }
 
 // Delete and ChangeVisibility share the engine's answer shape: one Status per handle.
@@ -123,7 +124,7 @@ void FinishStatuses(std::shared_ptr<Outcomes> outcomes, const std::vector<std::s
       outcomes->successes[i] = IdEntry(outcomes->ids[i]);
     }
   }
-  reply(outcomes->ToOutput());
+  reply(outcomes->TakeOutput());
 }
 
 }  // namespace
@@ -158,6 +159,9 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
   auto prepared = std::make_shared<std::vector<PreparedSend>>();
   std::vector<std::size_t> index;  // prepared[k] is entry index[k]
   std::vector<engine::SendRequest> requests;
+  prepared->reserve(batch->entries.size());
+  index.reserve(batch->entries.size());
+  requests.reserve(batch->entries.size());
   for (std::size_t i = 0; i < batch->entries.size(); ++i) {
     auto p = PrepareSend(sqs, ctx, *id, *batch->entries[i], /*batch=*/true, i);
     if (!p.ok()) {
@@ -181,7 +185,7 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
                             Status(ErrorCode::kInternalError, "No result for this entry.");
                         continue;
                       }
-                      const Result<engine::SendResult>& r = (*results)[k];
+                      Result<engine::SendResult>& r = (*results)[k];
                       if (!r.ok()) {
                         outcomes->failures[i] = BatchEntryWording(r.status());
                         continue;
@@ -190,7 +194,7 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
                       FillSendResult((*prepared)[k], *r, entry);
                       outcomes->successes[i] = std::move(entry);
                     }
-                    reply(outcomes->ToOutput());
+                    reply(outcomes->TakeOutput());
                   });
 }
 

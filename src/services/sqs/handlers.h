@@ -121,8 +121,9 @@ struct PreparedSend {
 Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                                  const engine::QueueId& queue, const Value& message, bool batch,
                                  std::size_t index);
-// Fills the SendMessageResult / SendMessageBatchResultEntry members after a successful send.
-void FillSendResult(const PreparedSend& sent, const engine::SendResult& result, Value& out);
+// Fills the SendMessageResult / SendMessageBatchResultEntry members after a successful send
+// (moves the strings out of `result`).
+void FillSendResult(const PreparedSend& sent, engine::SendResult& result, Value& out);
 
 // Opaque pagination tokens for ListQueues / ListDeadLetterSourceQueues: the last name returned.
 std::string EncodeNextToken(std::string_view last_name);

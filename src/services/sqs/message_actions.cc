@@ -128,11 +128,13 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
                                  const engine::QueueId& queue, const Value& message, bool batch,
                                  std::size_t index) {
   const bool fifo = IsFifoQueue(queue);
-  const std::string body_param =
-      batch ? fmt::format("SendMessageBatchRequestEntry.{}.MessageBody", index + 1)
-            : std::string("MessageBody");
   const std::optional<std::string_view> body = message.GetString("MessageBody");
-  if (Status s = ValidateMessageBody(body, body_param); !s.ok()) return s;
+  if (!body || body->empty()) {
+    return MissingParameter(
+        batch ? fmt::format("SendMessageBatchRequestEntry.{}.MessageBody", index + 1)
+              : std::string("MessageBody"));
+  }
+  if (Status s = ValidateMessageBody(body, "MessageBody"); !s.ok()) return s;
 
   PreparedSend out;
   engine::SendRequest& req = out.request;
@@ -200,9 +202,9 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
   return out;
 }
 
-void FillSendResult(const PreparedSend& sent, const engine::SendResult& result, Value& out) {
-  out.Set("MessageId", Value::String(result.message_id));
-  out.Set("MD5OfMessageBody", Value::String(result.md5_of_body));
+void FillSendResult(const PreparedSend& sent, engine::SendResult& result, Value& out) {
+  out.Set("MessageId", Value::String(std::move(result.message_id)));
+  out.Set("MD5OfMessageBody", Value::String(std::move(result.md5_of_body)));
   if (!sent.md5_of_attributes.empty()) {
     out.Set("MD5OfMessageAttributes", Value::String(sent.md5_of_attributes));
   }
@@ -210,7 +212,7 @@ void FillSendResult(const PreparedSend& sent, const engine::SendResult& result, 
     out.Set("MD5OfMessageSystemAttributes", Value::String(sent.md5_of_system_attributes));
   }
   if (!result.sequence_number.empty()) {
-    out.Set("SequenceNumber", Value::String(result.sequence_number));
+    out.Set("SequenceNumber", Value::String(std::move(result.sequence_number)));
   }
 }
 
@@ -230,7 +232,7 @@ void CmdSendMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Re
                     if (results->empty()) {
                       return reply(Status(ErrorCode::kInternalError, "The engine sent nothing."));
                     }
-                    const Result<engine::SendResult>& r = results->front();
+                    Result<engine::SendResult>& r = results->front();
                     if (!r.ok()) return reply(r.status());
                     Value out = Value::Struct();
                     FillSendResult(sent, *r, out);
