@@ -20,10 +20,11 @@ namespace sluice::engine::rocksdb_store {
 // Version of the on-disk format as a whole, stamped in the meta column family.
 // 2: payloads sealed with a key id (kTagSealedV2) and rotated data keys ('k' records).
 // 3: queue records with a region (kTagQueueV2).
-// Older directories are upgraded in place on open (the stamp alone): every version-1 record is a
-// valid version-2 record, and every version-2 record a valid version-3 one (a queue record
-// without a region is a queue of the default region; the engine then rewrites it with it).
-inline constexpr std::uint32_t kFormatVersion = 3;
+// 4: payload fields with the message id and MD5 packed as 16 bytes (engine/payload.cc).
+// Older directories are upgraded in place on open (the stamp alone): every record of a version
+// is a valid record of the next (a queue record without a region is a queue of the default
+// region; the engine then rewrites it with it; text ids and MD5s are still read).
+inline constexpr std::uint32_t kFormatVersion = 4;
 
 // ---- keys --------------------------------------------------------------------------------------
 // meta CF.

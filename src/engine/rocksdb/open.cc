@@ -203,10 +203,10 @@ Status RocksDbStoreImpl::CheckFormatVersion() {
         dir, *version, kFormatVersion));
   }
   if (*version >= 1 && *version < kFormatVersion) {
-    // Format 1 → 2 → 3: every older record is a valid record of the current format, so the
+    // Format 1 → 2 → 3 → 4: every older record is a valid record of the current format, so the
     // upgrade is the stamp alone; from then on older binaries refuse the directory (they could
     // not open payloads sealed with a key id, nor queue records with a region, and would drop
-    // those queues' messages as orphans).
+    // those queues' messages as orphans, or answer packed message ids as raw bytes).
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, meta_, kFormatVersionKey, EncodeFormatVersion(kFormatVersion));

@@ -60,6 +60,48 @@ TEST(PayloadTest, KeepsEveryFieldInOneBlock) {
   }
 }
 
+// Format 4 packs a canonical message id and MD5 into 16 bytes each; anything else stays text,
+// and the text form formats 1 to 3 wrote still reads back the same.
+TEST(PayloadTest, PacksCanonicalIdsAndMd5sAndReadsTextOnes) {
+  MessagePayload fields = Sample(false);
+  const std::string packed = EncodePayloadFields(fields);
+  // id and MD5: 16 bytes each instead of 36 and 32 (upper case does not pack: same lengths).
+  EXPECT_EQ(packed[0], 16);
+  MessagePayload upper = fields;
+  upper.message_id = "6F1C2A3E-0D4B-4C5E-9F60-718293A4B5C6";
+  upper.md5_of_body = "0123456789ABCDEF0123456789ABCDEF";
+  EXPECT_EQ(EncodePayloadFields(upper).size(), packed.size() + 20 + 16);
+  auto back = DecodePayloadFields(packed);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->message_id, fields.message_id);
+  EXPECT_EQ(back->md5_of_body, fields.md5_of_body);
+  EXPECT_EQ(Payload::FromEncoded(packed)->message_id(), fields.message_id);
+  EXPECT_EQ(Payload::FromEncoded(packed)->md5_of_body(), fields.md5_of_body);
+
+  // The text form (as format 3 wrote it): same fields.
+  std::string text;
+  text.push_back(36);
+  text += fields.message_id;
+  text += packed.substr(17, packed.size() - 17);  // body onwards, MD5 still packed
+  back = DecodePayloadFields(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->message_id, fields.message_id);
+  EXPECT_EQ(back->md5_of_body, fields.md5_of_body);
+
+  // Not canonical (upper case, short, not hex, dashes misplaced): kept as text.
+  for (const std::string id :
+       {"6F1C2A3E-0D4B-4C5E-9F60-718293A4B5C6", "m1", "6f1c2a3e0d4b4c5e9f60718293a4b5c6----",
+        "6f1c2a3e-0d4b-4c5e-9f60-718293a4b5cg", "6f1c2a3e0-d4b-4c5e-9f60-718293a4b5c6"}) {
+    MessagePayload odd = fields;
+    odd.message_id = id;
+    odd.md5_of_body = "0123456789ABCDEF0123456789ABCDEF";
+    auto again = DecodePayloadFields(EncodePayloadFields(odd));
+    ASSERT_TRUE(again) << id;
+    EXPECT_EQ(again->message_id, id);
+    EXPECT_EQ(again->md5_of_body, odd.md5_of_body);
+  }
+}
+
 TEST(PayloadTest, FromEncodedAdoptsExactlyWhatDecodes) {
   const std::string enc = EncodePayloadFields(Sample(true));
   const PayloadPtr p = Payload::FromEncoded(enc);
