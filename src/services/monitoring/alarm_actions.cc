@@ -403,6 +403,14 @@ void DescribeAlarms(const Cw& cw, const RequestContext& ctx, Value&& input, Repl
     return reply(InvalidCombination(
         "ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified at the same time."));
   }
+  // As AWS documents: with either, only MaxRecords and NextToken may come too.
+  if ((!children_of.empty() || !parents_of.empty()) &&
+      (!names.empty() || !prefix.empty() || !state.empty() || !action_prefix.empty() ||
+       !types.empty())) {
+    return reply(InvalidCombination(fmt::format(
+        "{} cannot be specified with any parameter other than MaxRecords and NextToken.",
+        children_of.empty() ? "ParentsOfAlarmName" : "ChildrenOfAlarmName")));
+  }
   cw.cw.CatchUp();
   const Scope scope = ScopeOf(ctx);
   std::vector<Alarm> all = cw.cw.Alarms(scope);
@@ -446,11 +454,19 @@ void DescribeAlarms(const Cw& cw, const RequestContext& ctx, Value&& input, Repl
   Value metric_list = Value::List();
   Value composite_list = Value::List();
   for (const Alarm& a : alarms) {
-    if (a.config.composite) {
-      composite_list.Append(CompositeValue(ctx, a));
+    Value v = Value::Struct();
+    if (!children_of.empty() || !parents_of.empty()) {
+      // Only what AWS returns there: the name and ARN, and for children their state.
+      v.Set("AlarmName", Value::String(a.config.name));
+      v.Set("AlarmArn", Value::String(AlarmArn(ctx.region, ctx.account_id, a.config.name)));
+      if (!children_of.empty()) {
+        v.Set("StateValue", Value::String(a.state.value));
+        v.Set("StateUpdatedTimestamp", Value::Int(a.state.updated_ms));
+      }
     } else {
-      metric_list.Append(AlarmValue(ctx, a));
+      v = a.config.composite ? CompositeValue(ctx, a) : AlarmValue(ctx, a);
     }
+    (a.config.composite ? composite_list : metric_list).Append(std::move(v));
   }
   Value out = Value::Struct();
   out.Set("CompositeAlarms", std::move(composite_list));
