@@ -2,6 +2,8 @@
 // GetMetricData's and PutMetricAlarm's Expression. Input: the expression text.
 // Checks: parsing is deterministic; an expression that parses evaluates (or fails) the same way
 // twice over two fixed series; every result series has finite values at ascending timestamps.
+// SEARCH() runs its query (metric_search.h) over three fixed series keys: parsing and matching
+// are deterministic and a SEARCH returns at most the keys that exist.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "fuzz/fuzz_util.h"
 #include "services/monitoring/metric_math.h"
+#include "services/monitoring/metric_search.h"
 
 using namespace sluice::monitoring::math;
 
@@ -59,6 +62,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   c.start = 0;
   c.end = 600'000;
   c.period = 60'000;
+  static const std::vector<sluice::monitoring::SeriesKey> keys = {
+      {"AWS/SQS", "NumberOfMessagesSent", {{"QueueName", "orders"}}},
+      {"AWS/SQS", "ApproximateAgeOfOldestMessage", {{"QueueName", "orders-dlq"}}},
+      {"App/Shop", "CPUUtilization", {{"Host", "web-1"}, {"Zone", "a"}}},
+  };
+  c.search = [](const std::string& query, const std::string&,
+                std::int64_t) -> sluice::Result<std::vector<Series>> {
+    auto f = sluice::monitoring::ParseSearch(query);
+    auto g = sluice::monitoring::ParseSearch(query);
+    FUZZ_CHECK(f.ok() == g.ok());
+    if (!f.ok()) return f.status();
+    std::vector<Series> out;
+    for (const auto& key : keys) {
+      const bool match = sluice::monitoring::SearchMatches(**f, key);
+      FUZZ_CHECK(match == sluice::monitoring::SearchMatches(**g, key));
+      if (match) out.push_back({sluice::monitoring::SearchLabel(key), {{0, 1}, {60'000, 2}}});
+    }
+    FUZZ_CHECK(out.size() <= keys.size());
+    return out;
+  };
   auto x = Evaluate(**a, c);
   auto y = Evaluate(**b, c);
   FUZZ_CHECK(x.ok() == y.ok());

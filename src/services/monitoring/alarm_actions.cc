@@ -9,6 +9,7 @@
 #include "services/monitoring/alarm_rule.h"
 #include "services/monitoring/errors.h"
 #include "services/monitoring/handlers.h"
+#include "services/monitoring/metric_math.h"
 
 namespace sluice::monitoring {
 namespace {
@@ -228,6 +229,15 @@ Status MathAlarmOf(const Value& input, const Value& metrics, AlarmConfig& c) {
   }
   auto queries = QueriesOf(metrics, "Metrics");
   if (!queries.ok()) return queries.status();
+  // As on AWS, an alarm cannot watch a SEARCH expression.
+  for (const MetricQuery& q : *queries) {
+    if (q.expression.empty()) continue;
+    if (auto root = math::Parse(q.expression); root.ok() && math::Calls(**root, "SEARCH")) {
+      return Status(ErrorCode::kValidationError,
+                    fmt::format("Error in expression {}: SEARCH() cannot be used in an alarm.",
+                                q.id));
+    }
+  }
   c.threshold_metric_id = StringOf(input, "ThresholdMetricId");
   // The band of an anomaly alarm returns data too, beside the metric it bounds.
   const MetricQuery* returned = nullptr;

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "services/monitoring/metric_math.h"
+#include "services/monitoring/metric_search.h"
 
 namespace sluice::monitoring {
 namespace {
@@ -119,7 +120,7 @@ Status ValidateQueries(const std::vector<MetricQuery>& queries) {
 
 Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& queries,
                                             const PointSource& source, Millis start_in, Millis end,
-                                            const std::string* only) {
+                                            const std::string* only, const SeriesLister& lister) {
   std::vector<Parsed> parsed;
   if (Status st = ParseAll(queries, parsed); !st.ok()) return st;
   if (Status st = CheckGraph(queries, parsed); !st.ok()) return st;
@@ -145,21 +146,28 @@ Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& quer
     if (!q.label.empty()) return q.label;
     return q.expression.empty() ? q.metric.name : q.id;
   };
+  // One series bucketed by period, each bucket's statistic.
+  auto bucket = [&](const SeriesKey& key, const std::string& stat, const std::string& unit,
+                    Millis start, Millis period) {
+    std::map<Millis, Aggregate> buckets;
+    for (const auto& [ts, point] : source(key, start, end)) {
+      if (!unit.empty() && point.unit != unit) continue;
+      buckets[start + (ts - start) / period * period].Merge(point.agg);
+    }
+    std::vector<std::pair<Millis, double>> points;
+    for (const auto& [ts, agg] : buckets) {
+      if (auto v = StatisticOf(agg, stat)) points.emplace_back(ts, *v);
+    }
+    return points;
+  };
   // MetricStat queries first.
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const MetricQuery& q = queries[i];
     if (!q.expression.empty()) continue;
     const auto [start, period] = grid_of(q);
-    std::map<Millis, Aggregate> buckets;
-    for (const auto& [ts, point] : source(q.metric, start, end)) {
-      if (!q.unit.empty() && point.unit != q.unit) continue;
-      buckets[start + (ts - start) / period * period].Merge(point.agg);
-    }
     math::Series s;
     s.label = label_of(q);
-    for (const auto& [ts, agg] : buckets) {
-      if (auto v = StatisticOf(agg, q.stat)) s.points.emplace_back(ts, *v);
-    }
+    s.points = bucket(q.metric, q.stat, q.unit, start, period);
     metric_series.push_back(s);
     math::MathValue v;
     v.kind = math::MathValue::Kind::kSeries;
@@ -183,6 +191,26 @@ Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& quer
       if (it == index.end() || !values[it->second]) return nullptr;
       return &*values[it->second];
     };
+    if (lister) {
+      c.search = [&](const std::string& text, const std::string& stat,
+                     std::int64_t period_s) -> Result<std::vector<math::Series>> {
+        auto filter = ParseSearch(text);
+        if (!filter.ok()) return filter.status();
+        if (stat != "Sum" && stat != "Average" && stat != "Minimum" && stat != "Maximum" &&
+            stat != "SampleCount" && !IsPercentile(stat)) {
+          return Invalid(fmt::format("The statistic {} of SEARCH() is not valid.", stat));
+        }
+        const Millis step = period_s * 1000;
+        const Millis from = FloorTo(start_in, step >= kMinuteMs ? kMinuteMs : 1000);
+        std::vector<math::Series> found;
+        for (const SeriesKey& key : lister()) {
+          if (!SearchMatches(**filter, key)) continue;
+          if (found.size() >= kMaxSearchResults) break;
+          found.push_back({SearchLabel(key), bucket(key, stat, "", from, step)});
+        }
+        return found;
+      };
+    }
     auto v = math::Evaluate(*parsed[i].root, c);
     if (!v.ok()) {
       return Invalid(
