@@ -3,7 +3,8 @@
 // Checks: parsing is deterministic; an expression that parses evaluates (or fails) the same way
 // twice over two fixed series; every result series has finite values at ascending timestamps.
 // SEARCH() runs its query (metric_search.h) over three fixed series keys: parsing and matching
-// are deterministic and a SEARCH returns at most the keys that exist.
+// are deterministic and a SEARCH returns at most the keys that exist. A Metrics Insights query
+// (SELECT ..., metric_insights.h) parses deterministically and matches the same keys twice.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "fuzz/fuzz_util.h"
+#include "services/monitoring/metric_insights.h"
 #include "services/monitoring/metric_math.h"
 #include "services/monitoring/metric_search.h"
 
@@ -41,6 +43,28 @@ void CheckValue(const MathValue& v) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 4096) return 0;
   const std::string_view text = sluice::fuzz::AsText(data, size);
+  if (sluice::monitoring::IsInsightsQuery(text)) {
+    auto p = sluice::monitoring::ParseInsights(text);
+    auto q = sluice::monitoring::ParseInsights(text);
+    FUZZ_CHECK(p.ok() == q.ok());
+    if (!p.ok()) {
+      FUZZ_CHECK(p.status().message() == q.status().message());
+      return 0;
+    }
+    FUZZ_CHECK(!sluice::monitoring::InsightsStatistic(p->function).empty());
+    FUZZ_CHECK(p->limit >= 1 && p->limit <= sluice::monitoring::kMaxInsightsResults);
+    const std::vector<sluice::monitoring::SeriesKey> keys = {
+        {p->ns, p->metric, {}},
+        {p->ns, p->metric, {{"Api", "get"}, {"Zone", "a"}}},
+        {p->ns, p->metric, {{"Host", "h%1"}}},
+    };
+    for (const auto& key : keys) {
+      FUZZ_CHECK(sluice::monitoring::InsightsMatches(*p, key) ==
+                 sluice::monitoring::InsightsMatches(*q, key));
+      FUZZ_CHECK(sluice::monitoring::InsightsGroup(*p, key).size() == p->group_by.size());
+    }
+    return 0;
+  }
   auto a = Parse(text);
   auto b = Parse(text);
   FUZZ_CHECK(a.ok() == b.ok());

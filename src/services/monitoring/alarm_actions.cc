@@ -233,9 +233,9 @@ Status MathAlarmOf(const Value& input, const Value& metrics, AlarmConfig& c) {
   for (const MetricQuery& q : *queries) {
     if (q.expression.empty()) continue;
     if (auto root = math::Parse(q.expression); root.ok() && math::Calls(**root, "SEARCH")) {
-      return Status(ErrorCode::kValidationError,
-                    fmt::format("Error in expression {}: SEARCH() cannot be used in an alarm.",
-                                q.id));
+      return Status(
+          ErrorCode::kValidationError,
+          fmt::format("Error in expression {}: SEARCH() cannot be used in an alarm.", q.id));
     }
   }
   c.threshold_metric_id = StringOf(input, "ThresholdMetricId");

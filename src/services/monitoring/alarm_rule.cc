@@ -258,7 +258,8 @@ bool EvaluateRule(const RuleNode& node,
       for (const std::string& alarm : node.alarms) {
         in += (state_of(alarm) == node.state) != node.negate ? 1 : 0;
       }
-      if (node.percent) return in * 100 >= node.alarms.size() * static_cast<std::size_t>(node.threshold);
+      if (node.percent)
+        return in * 100 >= node.alarms.size() * static_cast<std::size_t>(node.threshold);
       return in >= static_cast<std::size_t>(node.threshold);
     }
     case RuleNode::Kind::kAnd:

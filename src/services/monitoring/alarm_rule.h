@@ -4,7 +4,8 @@
 //   and     := unary ("AND" unary)*
 //   unary   := "NOT" unary | primary
 //   primary := "TRUE" | "FALSE" | "(" rule ")" | STATE "(" alarm ")"
-//            | "AT_LEAST" "(" (count | percent "%") "," ["NOT"] STATE "," "(" alarm ("," alarm)* ")" ")"
+//            | "AT_LEAST" "(" (count | percent "%") "," ["NOT"] STATE "," "(" alarm ("," alarm)*
+//            ")" ")"
 //   STATE   := "ALARM" | "OK" | "INSUFFICIENT_DATA"
 //   alarm   := a name or ARN, in double quotes or bare (letters, digits and - _ . : / without
 //              spaces)

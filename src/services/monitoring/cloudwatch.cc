@@ -342,7 +342,11 @@ void CloudWatch::EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now,
         [&](const SeriesKey& key, Millis from, Millis to) {
           return metrics_.Points(scope, key, from, to);
         },
-        start, end, &returned->id);
+        start, end, &returned->id, [&] {  // Metrics Insights alarms read every series
+          std::vector<SeriesKey> keys;
+          for (auto& s : metrics_.Series(scope)) keys.push_back(std::move(s.key));
+          return keys;
+        });
     if (results.ok() && !results->empty()) {
       for (const auto& [ts, v] : (*results)[0].points) {
         if (ts < start || ts >= end) continue;

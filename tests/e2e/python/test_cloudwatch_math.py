@@ -212,3 +212,46 @@ def test_get_metric_data_search(srv, cw):  # noqa: F811
         StartTime=base, EndTime=base + dt.timedelta(minutes=2))
     assert err["Error"]["Message"] == \
         "Error in expression s: Invalid SEARCH query: unexpected end of the query."
+
+
+def test_get_metric_data_metrics_insights(srv, cw):  # noqa: F811
+    """Metrics Insights SELECT queries in GetMetricData and in a metric-math alarm."""
+    ns = f"Insights/{uuid.uuid4().hex[:8]}"
+    base = _minute(server_now(srv)) - dt.timedelta(minutes=10)
+    data = []
+    for api, zone, v in (("get", "a", 1), ("put", "a", 2), ("put", "b", 4)):
+        data.append({"MetricName": "Latency", "Value": v, "Timestamp": base,
+                     "Dimensions": [{"Name": "Api", "Value": api}, {"Name": "Zone", "Value": zone}]})
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+
+    def query(expr, **extra):
+        r = cw.get_metric_data(
+            MetricDataQueries=[{"Id": "q", "Expression": expr, "Period": 60, **extra}],
+            StartTime=base, EndTime=base + dt.timedelta(minutes=2), ScanBy="TimestampAscending")
+        return [(x["Label"], x["Values"]) for x in r["MetricDataResults"]]
+
+    assert query(f'SELECT SUM(Latency) FROM "{ns}"', Label="Total") == [("Total", [7.0])]
+    assert query(f"SELECT AVG(Latency) FROM SCHEMA(\"{ns}\", Api, Zone) WHERE Api = 'put'") == [("q", [3.0])]
+    assert query(f'SELECT MAX(Latency) FROM "{ns}" GROUP BY Zone ORDER BY MAX() DESC LIMIT 2') == \
+        [("b", [4.0]), ("a", [2.0])]
+    assert query(f"SELECT COUNT(Latency) FROM \"{ns}\" WHERE Zone LIKE 'a%' GROUP BY Api") == \
+        [("get", [1.0]), ("put", [1.0])]
+    err = expect(cw.get_metric_data, "ValidationError", MetricDataQueries=[
+        {"Id": "q", "Expression": f'SELECT MEDIAN(Latency) FROM "{ns}"', "Period": 60}],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=2))
+    assert err["Error"]["Message"].startswith("Error in expression q: Invalid Metrics Insights query: ")
+
+    # An alarm on a Metrics Insights query, evaluated on the server's clock.
+    name = f"insights-{uuid.uuid4().hex[:8]}"
+    cw.put_metric_alarm(AlarmName=name, EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+                        Metrics=[{"Id": "q", "Expression": f'SELECT SUM(Latency) FROM "{ns}"',
+                                  "Period": 60, "ReturnData": True}])
+    now = _minute(server_now(srv))
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Latency", "Value": 9, "Timestamp": now,
+         "Dimensions": [{"Name": "Api", "Value": "get"}, {"Name": "Zone", "Value": "a"}]}])
+    srv.advance_clock(MINUTE)
+    (a,) = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert a["StateValue"] == "ALARM", a
+    cw.delete_alarms(AlarmNames=[name])

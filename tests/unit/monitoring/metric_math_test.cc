@@ -369,6 +369,79 @@ TEST(MetricQueries, Search) {
   EXPECT_EQ(r.status().message(), "Error in expression e1: SEARCH() cannot be used here.");
 }
 
+TEST(MetricQueries, MetricsInsights) {
+  const std::vector<SeriesKey> keys = {
+      {"App", "Errors", {{"Api", "get"}, {"Zone", "a"}}},
+      {"App", "Errors", {{"Api", "put"}, {"Zone", "a"}}},
+      {"App", "Errors", {{"Api", "put"}, {"Zone", "b"}}},
+      {"App", "Errors", {{"Host", "h1"}}},
+      {"App", "Requests", {{"Api", "get"}, {"Zone", "a"}}},
+      {"Other", "Errors", {}},
+  };
+  SeriesLister lister = [&] { return keys; };
+  auto run = [&](std::string expr) {
+    MetricQuery q = Expr("q", std::move(expr));
+    q.period = 60;
+    return RunQueries({q}, Source, 0, 3 * kM, nullptr, lister);
+  };
+  auto labels = [&](std::string expr) {
+    std::vector<std::string> out;
+    auto r = run(std::move(expr));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok()) {
+      for (const QueryResult& x : *r) out.push_back(x.label);
+    }
+    return out;
+  };
+  using L = std::vector<std::string>;
+  // Errors: two samples of 1 a minute per series.
+  auto r = run("SELECT SUM(Errors) FROM App");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].label, "q");
+  EXPECT_EQ((*r)[0].points, (Points{{0, 8}, {kM, 8}, {2 * kM, 8}}));  // 4 series
+  r = run("select count(Errors) from SCHEMA(App, Api, Zone) where Zone = 'a' OR Api IN ('x')");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].points, (Points{{0, 4}, {kM, 4}, {2 * kM, 4}}));  // 2 series
+  EXPECT_EQ(labels("SELECT SUM(Errors) FROM \"App\" GROUP BY Api ORDER BY SUM() DESC"),
+            (L{"put", "Other", "get"}));  // ties keep the groups' order
+  EXPECT_EQ(labels("SELECT AVG(Errors) FROM App WHERE Api LIKE 'p%' GROUP BY Api, Zone "
+                   "ORDER BY MAX() ASC LIMIT 1"),
+            L{"put a"});
+  EXPECT_EQ(labels("SELECT MAX(Errors) FROM App WHERE NOT (Api != 'get') GROUP BY Zone"), L{"a"});
+  // An expression over a query's result.
+  r = RunQueries({[] {
+                    MetricQuery q = Expr("q", "SELECT SUM(Errors) FROM App", "");
+                    q.period = 60;
+                    q.return_data = false;
+                    return q;
+                  }(),
+                  Expr("e", "q * 2")},
+                 Source, 0, 3 * kM, nullptr, lister);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].points, (Points{{0, 16}, {kM, 16}, {2 * kM, 16}}));
+  // Errors.
+  auto error = [&](std::string expr) {
+    auto x = run(std::move(expr));
+    return x.ok() ? std::string() : x.status().message();
+  };
+  EXPECT_EQ(error("SELECT MEDIAN(Errors) FROM App"),
+            "Error in expression q: Invalid Metrics Insights query: unknown function MEDIAN (AVG, "
+            "COUNT, MAX, MIN or SUM).");
+  EXPECT_EQ(error("SELECT SUM(Errors) App"),
+            "Error in expression q: Invalid Metrics Insights query: expected FROM at position 20, "
+            "found \"App\".");
+  EXPECT_EQ(error("SELECT SUM(Errors) FROM App WHERE Api = get"),
+            "Error in expression q: Invalid Metrics Insights query: expected a value in single "
+            "quotes at position 41, found \"get\".");
+  EXPECT_EQ(error("SELECT SUM(Errors) FROM App LIMIT 501"),
+            "Error in expression q: Invalid Metrics Insights query: LIMIT must be between 1 and "
+            "500.");
+  r = RunQueries({Expr("q", "SELECT SUM(Errors) FROM App")}, Source, 0, 3 * kM);
+  EXPECT_EQ(r.status().message(),
+            "Error in expression q: Metrics Insights queries cannot be used here.");
+}
+
 TEST(MetricQueries, Codec) {
   std::vector<MetricQuery> qs = {Stat("m1", "Errors", false), Expr("e1", "m1 * 2", "x")};
   qs[0].metric.dims = {{"Api", "get"}};
