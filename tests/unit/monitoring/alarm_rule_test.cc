@@ -56,9 +56,10 @@ TEST(AlarmRule, AtLeast) {
   EXPECT_TRUE(Eval("AT_LEAST(66%, ALARM, (a, b, c))", s));
   EXPECT_FALSE(Eval("AT_LEAST(67%, ALARM, (a, b, c))", s));
   EXPECT_TRUE(Eval("AT_LEAST(2, NOT OK, (a, c, d))", s));
-  EXPECT_TRUE(Eval("AT_LEAST(1, INSUFFICIENT_DATA, (\"arn:aws:cloudwatch:r:1:alarm:d\")) AND "
-                   "NOT AT_LEAST(50%, OK, (a, b, c))",
-                   s));
+  EXPECT_TRUE(
+      Eval("AT_LEAST(1, INSUFFICIENT_DATA, (\"arn:aws:cloudwatch:r:1:alarm:d\")) AND "
+           "NOT AT_LEAST(50%, OK, (a, b, c))",
+           s));
   auto node = ParseAlarmRule("AT_LEAST(1, ALARM, (x, \"y\")) OR OK(z)");
   ASSERT_TRUE(node.ok());
   std::set<std::string> names;
