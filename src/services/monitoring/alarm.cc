@@ -295,6 +295,66 @@ void WriteTriggerMetrics(Writer& w, const std::vector<MetricQuery>& metrics) {
   w.EndArray();
 }
 
+// The rest of a composite alarm's message, in the order AWS documents it: the children that
+// caused the state (from the reason data's triggeringAlarms) follow the rule.
+void WriteCompositeMessage(Writer& w, const Alarm& alarm, std::string_view old_state,
+                           std::string_view account, std::string_view region) {
+  const AlarmConfig& c = alarm.config;
+  Key(w, "NewStateValue");
+  Str(w, alarm.state.value);
+  Key(w, "NewStateReason");
+  Str(w, alarm.state.reason);
+  Key(w, "StateChangeTime");
+  Str(w, AlarmTime(alarm.state.updated_ms));
+  Key(w, "Region");
+  Str(w, RegionName(region));
+  Key(w, "AlarmArn");
+  Str(w, AlarmArn(region, account, c.name));
+  Key(w, "OKActions");
+  StrList(w, c.ok_actions);
+  Key(w, "AlarmActions");
+  StrList(w, c.alarm_actions);
+  Key(w, "InsufficientDataActions");
+  StrList(w, c.insufficient_data_actions);
+  Key(w, "OldStateValue");
+  Str(w, old_state);
+  Key(w, "AlarmRule");
+  Str(w, c.alarm_rule);
+  Key(w, "TriggeringChildren");
+  w.StartArray();
+  rapidjson::Document d;
+  d.Parse(alarm.state.reason_data.data(), alarm.state.reason_data.size());
+  const rapidjson::Value& cd = d;
+  if (!d.HasParseError() && cd.IsObject()) {
+    auto list = cd.FindMember("triggeringAlarms");
+    if (list != cd.MemberEnd() && list->value.IsArray()) {
+      for (const rapidjson::Value& t : list->value.GetArray()) {
+        if (!t.IsObject()) continue;
+        auto arn = t.FindMember("arn");
+        auto state = t.FindMember("state");
+        if (arn == t.MemberEnd() || !arn->value.IsString() || state == t.MemberEnd() ||
+            !state->value.IsObject()) {
+          continue;
+        }
+        w.StartObject();
+        Key(w, "Arn");
+        Str(w, {arn->value.GetString(), arn->value.GetStringLength()});
+        Key(w, "State");
+        w.StartObject();
+        for (auto [from, to] : {std::pair{"value", "Value"}, std::pair{"timestamp", "Timestamp"}}) {
+          auto m = state->value.FindMember(from);
+          if (m == state->value.MemberEnd() || !m->value.IsString()) continue;
+          Key(w, to);
+          Str(w, {m->value.GetString(), m->value.GetStringLength()});
+        }
+        w.EndObject();
+        w.EndObject();
+      }
+    }
+  }
+  w.EndArray();
+}
+
 }  // namespace
 
 std::string NotificationSubject(const Alarm& alarm, std::string_view region) {
@@ -313,6 +373,11 @@ std::string NotificationMessage(const Alarm& alarm, std::string_view old_state,
   StrOrNull(w, c.description);
   Key(w, "AWSAccountId");
   Str(w, account);
+  if (c.composite) {
+    WriteCompositeMessage(w, alarm, old_state, account, region);
+    w.EndObject();
+    return buf.GetString();
+  }
   Key(w, "AlarmConfigurationUpdatedTimestamp");
   Str(w, AlarmTime(alarm.state.config_updated_ms));
   Key(w, "NewStateValue");
@@ -333,12 +398,6 @@ std::string NotificationMessage(const Alarm& alarm, std::string_view old_state,
   StrList(w, c.alarm_actions);
   Key(w, "InsufficientDataActions");
   StrList(w, c.insufficient_data_actions);
-  if (c.composite) {
-    Key(w, "AlarmRule");
-    Str(w, c.alarm_rule);
-    w.EndObject();
-    return buf.GetString();
-  }
   Key(w, "Trigger");
   w.StartObject();
   if (!c.metrics.empty()) {
@@ -471,6 +530,10 @@ std::string EncodeAlarm(const Alarm& a) {
   Str(w, a.state.actions_suppressed_by);
   Key(w, "suppressed_reason");
   Str(w, a.state.actions_suppressed_reason);
+  Key(w, "suppressed_until");
+  w.Int64(a.state.suppressed_until);
+  Key(w, "held");
+  w.Bool(a.state.actions_held);
   Key(w, "state");
   Str(w, a.state.value);
   Key(w, "reason");
@@ -563,6 +626,9 @@ std::optional<Alarm> DecodeAlarm(std::string_view text) {
   c.suppressor_extension_period = i64("extension");
   a.state.actions_suppressed_by = str("suppressed_by");
   a.state.actions_suppressed_reason = str("suppressed_reason");
+  a.state.suppressed_until = i64("suppressed_until");
+  auto held = cd.FindMember("held");
+  a.state.actions_held = held != cd.MemberEnd() && held->value.IsBool() && held->value.GetBool();
   a.state.value = str("state");
   a.state.reason = str("reason");
   a.state.reason_data = str("reason_data");

@@ -65,9 +65,15 @@ struct AlarmState {
   Millis updated_ms = 0;         // StateUpdatedTimestamp
   Millis transitioned_ms = 0;    // StateTransitionedTimestamp
   Millis config_updated_ms = 0;  // AlarmConfigurationUpdatedTimestamp
-  // Composite alarms: why the last transition's actions were suppressed ("" = they were not).
-  std::string actions_suppressed_by;  // "Alarm" (the ActionsSuppressor was in ALARM)
+  // Composite alarms with an ActionsSuppressor: why actions are suppressed ("" = they are not):
+  // "Alarm" (the suppressor is in ALARM), "WaitPeriod" (the composite went into ALARM and waits
+  // for the suppressor to follow) or "ExtensionPeriod" (the suppressor left ALARM); the end of the
+  // WaitPeriod or ExtensionPeriod in progress (0 = none); and whether the actions of the current
+  // state were suppressed and are owed (taken when the period ends, as AWS does).
+  std::string actions_suppressed_by;
   std::string actions_suppressed_reason;
+  Millis suppressed_until = 0;
+  bool actions_held = false;
 };
 
 struct Alarm {

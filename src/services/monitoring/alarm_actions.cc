@@ -9,6 +9,7 @@
 #include "services/monitoring/alarm_rule.h"
 #include "services/monitoring/errors.h"
 #include "services/monitoring/handlers.h"
+#include "services/monitoring/metric_math.h"
 
 namespace sluice::monitoring {
 namespace {
@@ -228,6 +229,15 @@ Status MathAlarmOf(const Value& input, const Value& metrics, AlarmConfig& c) {
   }
   auto queries = QueriesOf(metrics, "Metrics");
   if (!queries.ok()) return queries.status();
+  // As on AWS, an alarm cannot watch a SEARCH expression.
+  for (const MetricQuery& q : *queries) {
+    if (q.expression.empty()) continue;
+    if (auto root = math::Parse(q.expression); root.ok() && math::Calls(**root, "SEARCH")) {
+      return Status(
+          ErrorCode::kValidationError,
+          fmt::format("Error in expression {}: SEARCH() cannot be used in an alarm.", q.id));
+    }
+  }
   c.threshold_metric_id = StringOf(input, "ThresholdMetricId");
   // The band of an anomaly alarm returns data too, beside the metric it bounds.
   const MetricQuery* returned = nullptr;
@@ -403,6 +413,14 @@ void DescribeAlarms(const Cw& cw, const RequestContext& ctx, Value&& input, Repl
     return reply(InvalidCombination(
         "ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified at the same time."));
   }
+  // As AWS documents: with either, only MaxRecords and NextToken may come too.
+  if ((!children_of.empty() || !parents_of.empty()) &&
+      (!names.empty() || !prefix.empty() || !state.empty() || !action_prefix.empty() ||
+       !types.empty())) {
+    return reply(InvalidCombination(fmt::format(
+        "{} cannot be specified with any parameter other than MaxRecords and NextToken.",
+        children_of.empty() ? "ParentsOfAlarmName" : "ChildrenOfAlarmName")));
+  }
   cw.cw.CatchUp();
   const Scope scope = ScopeOf(ctx);
   std::vector<Alarm> all = cw.cw.Alarms(scope);
@@ -446,11 +464,19 @@ void DescribeAlarms(const Cw& cw, const RequestContext& ctx, Value&& input, Repl
   Value metric_list = Value::List();
   Value composite_list = Value::List();
   for (const Alarm& a : alarms) {
-    if (a.config.composite) {
-      composite_list.Append(CompositeValue(ctx, a));
+    Value v = Value::Struct();
+    if (!children_of.empty() || !parents_of.empty()) {
+      // Only what AWS returns there: the name and ARN, and for children their state.
+      v.Set("AlarmName", Value::String(a.config.name));
+      v.Set("AlarmArn", Value::String(AlarmArn(ctx.region, ctx.account_id, a.config.name)));
+      if (!children_of.empty()) {
+        v.Set("StateValue", Value::String(a.state.value));
+        v.Set("StateUpdatedTimestamp", Value::Int(a.state.updated_ms));
+      }
     } else {
-      metric_list.Append(AlarmValue(ctx, a));
+      v = a.config.composite ? CompositeValue(ctx, a) : AlarmValue(ctx, a);
     }
+    (a.config.composite ? composite_list : metric_list).Append(std::move(v));
   }
   Value out = Value::Struct();
   out.Set("CompositeAlarms", std::move(composite_list));

@@ -20,6 +20,10 @@ void State(Writer& w, const char* key, const AlarmState& s) {
   Str(w, "reason", s.reason);
   if (!s.reason_data.empty()) Str(w, "reasonData", s.reason_data);
   Str(w, "timestamp", AlarmTime(s.updated_ms));  // 2019-10-02T17:20:48.551+0000
+  if (!s.actions_suppressed_by.empty()) {
+    Str(w, "actionsSuppressedBy", s.actions_suppressed_by);
+    Str(w, "actionsSuppressedReason", s.actions_suppressed_reason);
+  }
   w.EndObject();
 }
 
@@ -36,6 +40,19 @@ std::string AlarmStateChangeDetail(const Alarm& alarm, const AlarmState& previou
   w.Key("configuration");
   w.StartObject();
   if (!c.description.empty()) Str(w, "description", c.description);
+  if (c.composite) {  // as AWS writes a composite alarm's configuration
+    Str(w, "alarmRule", c.alarm_rule);
+    if (!c.actions_suppressor.empty()) {
+      Str(w, "actionsSuppressor", c.actions_suppressor);
+      w.Key("actionsSuppressorWaitPeriod");
+      w.Int64(c.suppressor_wait_period);
+      w.Key("actionsSuppressorExtensionPeriod");
+      w.Int64(c.suppressor_extension_period);
+    }
+    w.EndObject();
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+  }
   w.Key("metrics");
   w.StartArray();
   w.StartObject();

@@ -9,8 +9,10 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
+// AWS's form: "Error in AlarmRule [Unsupported token 'Oldest' at char 67, must be: ')']", the
+// position counted from 0.
 Status Error(std::string text) {
-  return Status(ErrorCode::kValidationError, fmt::format("Error in AlarmRule: {}", text));
+  return Status(ErrorCode::kValidationError, fmt::format("Error in AlarmRule [{}]", text));
 }
 
 bool BareChar(char c) {
@@ -43,9 +45,17 @@ class Parser {
     while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
   }
 
-  Status Unexpected() const {
-    if (i_ >= s_.size()) return Error("unexpected end of the rule.");
-    return Error(fmt::format("unexpected \"{}\" at position {}.", s_[i_], i_ + 1));
+  // The token at the position (a run of name characters, else one character) is not what the
+  // rule needs there; `expected`: the one character it needs, if only one fits.
+  Status Unexpected(char expected = 0) {
+    Skip();
+    const std::string must = expected != 0 ? fmt::format(", must be: '{}'", expected) : "";
+    if (i_ >= s_.size()) return Error(fmt::format("Unexpected end of the rule{}", must));
+    std::size_t end = i_;
+    while (end < s_.size() && BareChar(s_[end])) ++end;
+    if (end == i_) ++end;
+    return Error(
+        fmt::format("Unsupported token '{}' at char {}{}", s_.substr(i_, end - i_), i_, must));
   }
 
   // Consumes `word` when the rule continues with it as a whole word.
@@ -101,7 +111,7 @@ class Parser {
   }
 
   Result<std::unique_ptr<RuleNode>> Unary(int depth) {
-    if (depth > kMaxDepth) return Error("the rule is nested too deeply.");
+    if (depth > kMaxDepth) return Error("The rule is nested too deeply");
     if (Word("NOT")) {
       auto operand = Unary(depth + 1);
       if (!operand.ok()) return operand;
@@ -123,18 +133,19 @@ class Parser {
     if (Char('(')) {
       auto inner = Or(depth + 1);
       if (!inner.ok()) return inner;
-      if (!Char(')')) return Unexpected();
+      if (!Char(')')) return Unexpected(')');
       return inner;
     }
+    if (Word("AT_LEAST")) return AtLeast();
     for (std::string_view state : {"ALARM", "OK", "INSUFFICIENT_DATA"}) {
       if (!Word(state)) continue;
-      if (!Char('(')) return Unexpected();
+      if (!Char('(')) return Unexpected('(');
       Skip();
       std::string alarm;
       if (i_ < s_.size() && s_[i_] == '"') {
         const std::size_t close = s_.find('"', i_ + 1);
         if (close == std::string_view::npos) {
-          return Error(fmt::format("unterminated alarm name at position {}.", i_ + 1));
+          return Error(fmt::format("Unterminated alarm name at char {}", i_));
         }
         alarm = std::string(s_.substr(i_ + 1, close - i_ - 1));
         i_ = close + 1;
@@ -143,15 +154,72 @@ class Parser {
         while (i_ < s_.size() && BareChar(s_[i_])) ++i_;
         alarm = std::string(s_.substr(start, i_ - start));
       }
-      if (alarm.empty()) return Error(fmt::format("{}() needs an alarm name.", state));
-      if (!Char(')')) return Unexpected();
+      if (alarm.empty()) return Error(fmt::format("{}() needs an alarm name", state));
+      if (!Char(')')) return Unexpected(')');
       n->kind = RuleNode::Kind::kState;
       n->state = std::string(state);
       n->alarm = NameOf(alarm);
-      if (n->alarm.empty()) return Error(fmt::format("{}() needs an alarm name.", state));
+      if (n->alarm.empty()) return Error(fmt::format("{}() needs an alarm name", state));
       return n;
     }
     return Unexpected();
+  }
+
+  // An alarm name or ARN, in double quotes or bare ("" when there is none).
+  Result<std::string> AlarmName() {
+    Skip();
+    if (i_ < s_.size() && s_[i_] == '"') {
+      const std::size_t close = s_.find('"', i_ + 1);
+      if (close == std::string_view::npos) {
+        return Error(fmt::format("Unterminated alarm name at char {}", i_));
+      }
+      std::string alarm(s_.substr(i_ + 1, close - i_ - 1));
+      i_ = close + 1;
+      return NameOf(alarm);
+    }
+    const std::size_t start = i_;
+    while (i_ < s_.size() && BareChar(s_[i_])) ++i_;
+    return NameOf(s_.substr(start, i_ - start));
+  }
+
+  // AT_LEAST(2, ALARM, (a, b, c)), AT_LEAST(50%, NOT OK, (a, b)).
+  Result<std::unique_ptr<RuleNode>> AtLeast() {
+    auto n = std::make_unique<RuleNode>();
+    n->kind = RuleNode::Kind::kAtLeast;
+    if (!Char('(')) return Unexpected('(');
+    Skip();
+    const std::size_t start = i_;
+    while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_])) && i_ - start < 6) {
+      n->threshold = n->threshold * 10 + (s_[i_++] - '0');
+    }
+    if (i_ == start) return Unexpected();
+    n->percent = Char('%');
+    if (!Char(',')) return Unexpected(',');
+    n->negate = Word("NOT");
+    for (std::string_view state : {"ALARM", "OK", "INSUFFICIENT_DATA"}) {
+      if (Word(state)) n->state = std::string(state);
+    }
+    if (n->state.empty()) return Unexpected();
+    if (!Char(',')) return Unexpected(',');
+    if (!Char('(')) return Unexpected('(');
+    do {
+      auto alarm = AlarmName();
+      if (!alarm.ok()) return alarm.status();
+      if (alarm->empty()) return Error("AT_LEAST() needs alarm names");
+      n->alarms.push_back(std::move(*alarm));
+    } while (Char(','));
+    if (!Char(')')) return Unexpected(')');
+    if (!Char(')')) return Unexpected(')');
+    const int most = n->percent ? 100 : static_cast<int>(n->alarms.size());
+    if (n->threshold < 1 || n->threshold > most) {
+      return Error(n->percent ? fmt::format("The AT_LEAST percentage must be between 1 and 100, "
+                                            "not {}",
+                                            n->threshold)
+                              : fmt::format("The AT_LEAST count must be between 1 and the number "
+                                            "of alarms ({}), not {}",
+                                            most, n->threshold));
+    }
+    return n;
   }
 
   std::string_view s_;
@@ -161,15 +229,16 @@ class Parser {
 }  // namespace
 
 Result<std::unique_ptr<RuleNode>> ParseAlarmRule(std::string_view rule) {
-  if (rule.empty()) return Error("the rule is empty.");
+  if (rule.empty()) return Error("The rule is empty");
   if (rule.size() > kMaxAlarmRuleLength) {
-    return Error(fmt::format("the rule is longer than {} characters.", kMaxAlarmRuleLength));
+    return Error(fmt::format("The rule is longer than {} characters", kMaxAlarmRuleLength));
   }
   return Parser(rule).Run();
 }
 
 void RuleAlarms(const RuleNode& node, std::set<std::string>& names) {
   if (node.kind == RuleNode::Kind::kState) names.insert(node.alarm);
+  names.insert(node.alarms.begin(), node.alarms.end());
   for (const auto& a : node.args) RuleAlarms(*a, names);
 }
 
@@ -184,6 +253,15 @@ bool EvaluateRule(const RuleNode& node,
       return state_of(node.alarm) == node.state;
     case RuleNode::Kind::kNot:
       return !EvaluateRule(*node.args[0], state_of);
+    case RuleNode::Kind::kAtLeast: {
+      std::size_t in = 0;
+      for (const std::string& alarm : node.alarms) {
+        in += (state_of(alarm) == node.state) != node.negate ? 1 : 0;
+      }
+      if (node.percent)
+        return in * 100 >= node.alarms.size() * static_cast<std::size_t>(node.threshold);
+      return in >= static_cast<std::size_t>(node.threshold);
+    }
     case RuleNode::Kind::kAnd:
       return EvaluateRule(*node.args[0], state_of) && EvaluateRule(*node.args[1], state_of);
     case RuleNode::Kind::kOr:

@@ -4,6 +4,8 @@
 //   and     := unary ("AND" unary)*
 //   unary   := "NOT" unary | primary
 //   primary := "TRUE" | "FALSE" | "(" rule ")" | STATE "(" alarm ")"
+//            | "AT_LEAST" "(" (count | percent "%") "," ["NOT"] STATE "," "(" alarm ("," alarm)*
+//            ")" ")"
 //   STATE   := "ALARM" | "OK" | "INSUFFICIENT_DATA"
 //   alarm   := a name or ARN, in double quotes or bare (letters, digits and - _ . : / without
 //              spaces)
@@ -25,10 +27,16 @@ namespace sluice::monitoring {
 inline constexpr std::size_t kMaxAlarmRuleLength = 10'240;
 
 struct RuleNode {
-  enum class Kind { kTrue, kFalse, kState, kAnd, kOr, kNot };
+  enum class Kind { kTrue, kFalse, kState, kAnd, kOr, kNot, kAtLeast };
   Kind kind = Kind::kTrue;
-  std::string state;  // kState: ALARM, OK or INSUFFICIENT_DATA
+  std::string state;  // kState, kAtLeast: ALARM, OK or INSUFFICIENT_DATA
   std::string alarm;  // kState: the alarm's name (an ARN reduced to its name)
+  // kAtLeast: true when at least `threshold` of `alarms` (a percentage of them when `percent`)
+  // are in `state` (not in it when `negate`).
+  std::vector<std::string> alarms;
+  int threshold = 0;
+  bool percent = false;
+  bool negate = false;
   std::vector<std::unique_ptr<RuleNode>> args;
 };
 

@@ -222,6 +222,7 @@ void CloudWatch::Start(Millis interval_ms) {
 
 void CloudWatch::CatchUp() {
   SyncFromStore();
+  ReleaseSuppressions();
   std::lock_guard tick(tick_mu_);
   const Millis now = clock_.NowMs();
   const Millis minute = Floor(now, kMinute);
@@ -341,7 +342,11 @@ void CloudWatch::EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now,
         [&](const SeriesKey& key, Millis from, Millis to) {
           return metrics_.Points(scope, key, from, to);
         },
-        start, end, &returned->id);
+        start, end, &returned->id, [&] {  // Metrics Insights alarms read every series
+          std::vector<SeriesKey> keys;
+          for (auto& s : metrics_.Series(scope)) keys.push_back(std::move(s.key));
+          return keys;
+        });
     if (results.ok() && !results->empty()) {
       for (const auto& [ts, v] : (*results)[0].points) {
         if (ts < start || ts >= end) continue;
@@ -368,27 +373,146 @@ void CloudWatch::EvaluateLocked(const Scope& scope, Alarm& alarm, Millis now,
   if (t) TransitionLocked(scope, alarm, *t, now, out);
 }
 
+bool CloudWatch::SuppressLocked(const Scope& scope, Alarm& alarm, const std::string& next,
+                                Millis now) {
+  AlarmState& s = alarm.state;
+  const AlarmConfig& c = alarm.config;
+  if (!c.composite || c.actions_suppressor.empty()) {
+    s.actions_suppressed_by.clear();
+    s.actions_suppressed_reason.clear();
+    s.suppressed_until = 0;
+    s.actions_held = false;
+    return false;
+  }
+  const auto& alarms = alarms_[scope];
+  auto it = alarms.find(c.actions_suppressor);
+  if (it != alarms.end() && it->second.state.value == kStateAlarm) {
+    s.actions_suppressed_by = "Alarm";
+    s.actions_suppressed_reason = fmt::format("Alarm {} is in ALARM state", c.actions_suppressor);
+    s.suppressed_until = 0;
+  } else if (s.suppressed_until > now) {
+    // A WaitPeriod or ExtensionPeriod in progress holds every transition's actions.
+  } else if (next == kStateAlarm && c.suppressor_wait_period > 0) {
+    s.actions_suppressed_by = "WaitPeriod";
+    s.actions_suppressed_reason = "Actions suppressed by WaitPeriod";
+    s.suppressed_until = now + c.suppressor_wait_period * 1000;
+  } else {
+    s.actions_suppressed_by.clear();
+    s.actions_suppressed_reason.clear();
+    s.suppressed_until = 0;
+    s.actions_held = false;
+    return false;
+  }
+  s.actions_held = true;
+  return true;
+}
+
+void CloudWatch::QueueActionsLocked(const Scope& scope, const Alarm& alarm,
+                                    std::string_view old_state, std::vector<Notification>& out) {
+  if (!alarm.config.actions_enabled) return;
+  const std::string& state = alarm.state.value;
+  const std::vector<std::string>& actions = state == kStateAlarm ? alarm.config.alarm_actions
+                                            : state == kStateOk
+                                                ? alarm.config.ok_actions
+                                                : alarm.config.insufficient_data_actions;
+  for (const std::string& arn : actions) {
+    out.push_back({scope.account, arn, NotificationSubject(alarm, scope.region),
+                   NotificationMessage(alarm, old_state, scope.account, scope.region),
+                   alarm.config.name, scope});
+  }
+}
+
+void CloudWatch::SuppressorChangedLocked(const Scope& scope, const Alarm& suppressor,
+                                         std::string_view old_state, Millis now,
+                                         std::vector<Notification>& out) {
+  const bool entered = suppressor.state.value == kStateAlarm;
+  const bool left = old_state == kStateAlarm && !entered;
+  if (!entered && !left) return;
+  for (auto& [name, composite] : alarms_[scope]) {
+    AlarmState& s = composite.state;
+    if (!composite.config.composite ||
+        composite.config.actions_suppressor != suppressor.config.name)
+      continue;
+    if (entered) {
+      // Whatever the composite was waiting for, its actions stay held while the suppressor is
+      // in ALARM.
+      if (!s.actions_held && s.suppressed_until == 0) continue;
+      s.actions_suppressed_by = "Alarm";
+      s.actions_suppressed_reason =
+          fmt::format("Alarm {} is in ALARM state", composite.config.actions_suppressor);
+      s.suppressed_until = 0;
+    } else if (composite.config.suppressor_extension_period > 0) {
+      s.actions_suppressed_by = "ExtensionPeriod";
+      s.actions_suppressed_reason = "Actions suppressed by ExtensionPeriod";
+      s.suppressed_until = now + composite.config.suppressor_extension_period * 1000;
+    } else {
+      ReleaseLocked(scope, composite, now, out);
+      continue;
+    }
+    (void)StoreAlarm(scope, composite);
+  }
+}
+
+void CloudWatch::ReleaseLocked(const Scope& scope, Alarm& alarm, Millis now,
+                               std::vector<Notification>& out) {
+  AlarmState& s = alarm.state;
+  const AlarmState old = s;  // the previous state of the event, with its suppression
+  const bool held = s.actions_held;
+  s.actions_suppressed_by.clear();
+  s.actions_suppressed_reason.clear();
+  s.suppressed_until = 0;
+  s.actions_held = false;
+  if (!held) {
+    (void)StoreAlarm(scope, alarm);
+    return;
+  }
+  // As AWS does when a period ends: a state update (same value, new timestamp) whose actions are
+  // those of the current state.
+  s.updated_ms = now;
+  (void)StoreAlarm(scope, alarm);
+  AddHistory(scope, {alarm.config.name, "StateUpdate",
+                     fmt::format("Alarm updated from {} to {}", old.value, s.value),
+                     StateHistoryData(alarm, old.value, old), now, ""});
+  out.push_back(
+      {scope.account, "", "", AlarmStateChangeDetail(alarm, old), alarm.config.name, scope});
+  QueueActionsLocked(scope, alarm, old.value, out);
+}
+
+void CloudWatch::ReleaseSuppressions() {
+  const Millis now = clock_.NowMs();
+  std::vector<Notification> notifications;
+  {
+    std::lock_guard lock(mu_);
+    bool due = false;
+    for (const auto& [scope, alarms] : alarms_) {
+      for (const auto& [name, alarm] : alarms) {
+        due = due || (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now);
+      }
+    }
+    if (!due) return;
+    if (resources_ != nullptr && resources_->Shared() &&
+        !engine::HoldLease(*resources_, "monitoring.alarms", node_, std::chrono::seconds(150))) {
+      return;  // the lease's holder releases them
+    }
+    for (auto& [scope, alarms] : alarms_) {
+      for (auto& [name, alarm] : alarms) {
+        if (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now)
+          ReleaseLocked(scope, alarm, now, notifications);
+      }
+    }
+  }
+  Deliver(std::move(notifications));
+}
+
 void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transition& t, Millis now,
                                   std::vector<Notification>& out) {
   const AlarmState old = alarm.state;
+  const bool suppressed = SuppressLocked(scope, alarm, t.state, now);
   alarm.state.value = t.state;
   alarm.state.reason = t.reason;
   alarm.state.reason_data = t.reason_data;
   alarm.state.updated_ms = now;
   alarm.state.transitioned_ms = now;
-  alarm.state.actions_suppressed_by.clear();
-  alarm.state.actions_suppressed_reason.clear();
-  bool suppressed = false;
-  if (alarm.config.composite && !alarm.config.actions_suppressor.empty()) {
-    const auto& alarms = alarms_[scope];
-    auto it = alarms.find(alarm.config.actions_suppressor);
-    if (it != alarms.end() && it->second.state.value == kStateAlarm) {
-      suppressed = true;
-      alarm.state.actions_suppressed_by = "Alarm";
-      alarm.state.actions_suppressed_reason =
-          fmt::format("Alarm {} is in ALARM state", alarm.config.actions_suppressor);
-    }
-  }
   (void)StoreAlarm(scope, alarm);
   AddHistory(scope, {alarm.config.name, "StateUpdate",
                      fmt::format("Alarm updated from {} to {}", old.value, t.state),
@@ -396,10 +520,12 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
   // The state change event (no action: an empty arn), whether actions are enabled or not.
   out.push_back(
       {scope.account, "", "", AlarmStateChangeDetail(alarm, old), alarm.config.name, scope});
-  // The composite alarms over this one (bounded: rules may form cycles, as on AWS).
+  // The composite alarms over this one (bounded: rules may form cycles, as on AWS), and those it
+  // suppresses.
   if (propagation_depth_ < kMaxPropagation) {
     ++propagation_depth_;
     const std::string name = alarm.config.name;
+    SuppressorChangedLocked(scope, alarm, old.value, now, out);
     for (const std::string& parent : ParentsOfLocked(scope, name)) {
       auto& alarms = alarms_[scope];
       auto it = alarms.find(parent);
@@ -407,16 +533,8 @@ void CloudWatch::TransitionLocked(const Scope& scope, Alarm& alarm, const Transi
     }
     --propagation_depth_;
   }
-  if (!alarm.config.actions_enabled || suppressed) return;
-  const std::vector<std::string>& actions = t.state == kStateAlarm ? alarm.config.alarm_actions
-                                            : t.state == kStateOk
-                                                ? alarm.config.ok_actions
-                                                : alarm.config.insufficient_data_actions;
-  for (const std::string& arn : actions) {
-    out.push_back({scope.account, arn, NotificationSubject(alarm, scope.region),
-                   NotificationMessage(alarm, old.value, scope.account, scope.region),
-                   alarm.config.name, scope});
-  }
+  if (suppressed) return;
+  QueueActionsLocked(scope, alarm, old.value, out);
 }
 
 std::vector<std::string> CloudWatch::ParentsOfLocked(const Scope& scope,

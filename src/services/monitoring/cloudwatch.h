@@ -138,6 +138,20 @@ class CloudWatch {
   void EvaluateCompositeLocked(const Scope& scope, Alarm& alarm, Millis now,
                                const std::string& trigger, std::vector<Notification>& out);
   std::vector<std::string> ParentsOfLocked(const Scope& scope, const std::string& name) const;
+  // Action suppression of composite alarms (ActionsSuppressor, WaitPeriod, ExtensionPeriod), on
+  // the injected clock. SuppressLocked: whether the actions of `alarm`'s transition to `next` are
+  // suppressed (and records why). SuppressorChangedLocked: `suppressor` changed state from
+  // `old_state`: the composites it suppresses hold their actions (into ALARM) or start their
+  // ExtensionPeriod (out of ALARM). ReleaseLocked: a period ended; owed actions are taken for the
+  // current state. ReleaseSuppressions: releases every period that has ended (CatchUp).
+  bool SuppressLocked(const Scope& scope, Alarm& alarm, const std::string& next, Millis now);
+  void SuppressorChangedLocked(const Scope& scope, const Alarm& suppressor,
+                               std::string_view old_state, Millis now,
+                               std::vector<Notification>& out);
+  void ReleaseLocked(const Scope& scope, Alarm& alarm, Millis now, std::vector<Notification>& out);
+  void ReleaseSuppressions();
+  void QueueActionsLocked(const Scope& scope, const Alarm& alarm, std::string_view old_state,
+                          std::vector<Notification>& out);
   void Deliver(std::vector<Notification> notifications);
 
   Clock& clock_;

@@ -335,7 +335,12 @@ void GetMetricData(const Cw& cw, const RequestContext& ctx, Value&& input, Reply
       [&](const SeriesKey& key, Millis from, Millis to) {
         return cw.cw.metrics().Points(scope, key, from, to);
       },
-      start_in, end);
+      start_in, end, nullptr,
+      [&] {
+        std::vector<SeriesKey> keys;
+        for (auto& s : cw.cw.metrics().Series(scope)) keys.push_back(std::move(s.key));
+        return keys;
+      });
   if (!results.ok()) return reply(results.status());
   // Paging by datapoint offset across the results.
   const std::size_t skip =
@@ -418,9 +423,11 @@ Result<std::vector<MetricQuery>> QueriesOf(const Value& list, std::string_view p
     }
     mq.stat = StringOf(*stat, "Stat");
     if (!StatisticOf(Aggregate{}, mq.stat) && !IsPercentile(mq.stat)) {
-      return InvalidValue(
-          fmt::format("The value {} for parameter {}.member.{}.MetricStat.Stat is invalid.",
-                      mq.stat, param, i + 1));
+      // AWS's text and code (recorded in yet-another-cloudwatch-exporter#1435).
+      return Status(ErrorCode::kValidationError,
+                    fmt::format("The value for parameter {}.member.{}.MetricStat.Stat is not a "
+                                "valid statistic.",
+                                param, i + 1));
     }
     mq.unit = StringOf(*stat, "Unit");
     const Value* metric = stat->Get("Metric");

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <optional>
 
@@ -287,7 +288,9 @@ class Parser {
           n->text = std::move(name);
           return n;
         }
-        if (name == "REPEAT" || name == "LINEAR") {
+        // Keywords: FILL's REPEAT and LINEAR, SORT's function and order.
+        if (name == "REPEAT" || name == "LINEAR" || name == "ASC" || name == "DESC" ||
+            name == "SUM" || name == "AVG" || name == "MIN" || name == "MAX" || name == "STDDEV") {
           n->kind = Node::Kind::kKeyword;
           n->text = std::move(name);
           return n;
@@ -460,10 +463,12 @@ class Evaluator {
       case Node::Kind::kNumber:
         return Scalar(n.number);
       case Node::Kind::kString:
-        return Error(
-            fmt::format("The string \"{}\" can only be an argument of METRICS().", n.text));
+        return Error(fmt::format(
+            "The string \"{}\" can only be an argument of METRICS() or SEARCH().", n.text));
       case Node::Kind::kKeyword:
-        return Error(fmt::format("{} can only be the second argument of FILL().", n.text));
+        if (n.text == "REPEAT" || n.text == "LINEAR")
+          return Error(fmt::format("{} can only be the second argument of FILL().", n.text));
+        return Error(fmt::format("{} can only be an argument of SORT().", n.text));
       case Node::Kind::kId: {
         const MathValue* v = c_.lookup ? c_.lookup(n.text) : nullptr;
         if (v == nullptr)
@@ -519,6 +524,32 @@ class Evaluator {
           fmt::format("The function {} expects a time series as argument {}.", n.text, i + 1));
     }
     return v;
+  }
+
+  Result<MathValue> ArrayArg(const Node& n, std::size_t i) {
+    auto v = Eval(*n.args[i]);
+    if (!v.ok()) return v;
+    if (v->kind != MathValue::Kind::kArray) {
+      return Error(fmt::format("The function {} expects an array of time series as argument {}.",
+                               n.text, i + 1));
+    }
+    return v;
+  }
+
+  // The UTC part of a timestamp the time functions answer: MINUTE 0-59, HOUR 0-23, DAY the day
+  // of the week (1 Monday to 7 Sunday), DATE the day of the month, MONTH 1-12, YEAR, EPOCH the
+  // seconds since 1970.
+  static double TimePart(std::string_view fn, Millis t) {
+    const std::time_t secs = static_cast<std::time_t>(t / 1000);
+    if (fn == "EPOCH") return static_cast<double>(secs);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    if (fn == "MINUTE") return tm.tm_min;
+    if (fn == "HOUR") return tm.tm_hour;
+    if (fn == "DAY") return tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    if (fn == "DATE") return tm.tm_mday;
+    if (fn == "MONTH") return tm.tm_mon + 1;
+    return tm.tm_year + 1900;
   }
 
   Result<MathValue> Call(const Node& n) {
@@ -643,6 +674,134 @@ class Evaluator {
       if (!v.ok()) return v;
       return Scalar(static_cast<double>(c_.period) / 1000.0);
     }
+    if (fn == "FIRST" || fn == "LAST" || fn == "REMOVE_EMPTY" || fn == "METRIC_COUNT") {
+      if (Status st = Arity(n, 1, 1); !st.ok()) return st;
+      auto v = ArrayArg(n, 0);
+      if (!v.ok()) return v;
+      if (fn == "METRIC_COUNT") return Scalar(static_cast<double>(v->series.size()));
+      if (fn == "REMOVE_EMPTY") {
+        std::erase_if(v->series, [](const Series& s) { return s.points.empty(); });
+        return v;
+      }
+      if (v->series.empty()) return One(Series{});
+      return One(fn == "FIRST" ? v->series.front() : v->series.back());
+    }
+    if (fn == "SLICE") {
+      if (Status st = Arity(n, 2, 3); !st.ok()) return st;
+      auto v = ArrayArg(n, 0);
+      if (!v.ok()) return v;
+      std::vector<std::int64_t> bounds;
+      for (std::size_t i = 1; i < n.args.size(); ++i) {
+        auto b = Eval(*n.args[i]);
+        if (!b.ok()) return b;
+        if (b->kind != MathValue::Kind::kScalar || b->scalar < 0 ||
+            b->scalar != std::floor(b->scalar) || b->scalar > 1e9) {
+          return Error(fmt::format(
+              "The function SLICE expects a non-negative whole number as argument {}.", i + 1));
+        }
+        bounds.push_back(static_cast<std::int64_t>(b->scalar));
+      }
+      const auto size = static_cast<std::int64_t>(v->series.size());
+      const std::int64_t from = std::min(bounds[0], size);
+      const std::int64_t to = std::clamp(bounds.size() == 2 ? bounds[1] : from + 1, from, size);
+      MathValue out;
+      out.kind = MathValue::Kind::kArray;
+      out.series.assign(v->series.begin() + from, v->series.begin() + to);
+      return out;
+    }
+    if (fn == "SORT") {
+      if (Status st = Arity(n, 3, 4); !st.ok()) return st;
+      auto v = ArrayArg(n, 0);
+      if (!v.ok()) return v;
+      const Node& by = *n.args[1];
+      const Node& order = *n.args[2];
+      if (by.kind != Node::Kind::kKeyword || by.text == "ASC" || by.text == "DESC" ||
+          by.text == "REPEAT" || by.text == "LINEAR") {
+        return Error("The second argument of SORT() must be one of SUM, AVG, MIN, MAX, STDDEV.");
+      }
+      if (order.kind != Node::Kind::kKeyword || (order.text != "ASC" && order.text != "DESC")) {
+        return Error("The third argument of SORT() must be ASC or DESC.");
+      }
+      std::optional<std::size_t> limit;
+      if (n.args.size() == 4) {
+        auto l = Eval(*n.args[3]);
+        if (!l.ok()) return l;
+        if (l->kind != MathValue::Kind::kScalar || l->scalar < 0 ||
+            l->scalar != std::floor(l->scalar) || l->scalar > 1e9) {
+          return Error("The fourth argument of SORT() must be a non-negative whole number.");
+        }
+        limit = static_cast<std::size_t>(l->scalar);
+      }
+      std::vector<std::pair<double, std::size_t>> keys;
+      for (std::size_t i = 0; i < v->series.size(); ++i) {
+        std::vector<double> values;
+        for (const auto& [t, x] : v->series[i].points) values.push_back(x);
+        keys.emplace_back(Reduce(by.text, values), i);
+      }
+      // Series without data sort last either way; ties keep their order.
+      const bool desc = order.text == "DESC";
+      std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+        const bool an = std::isnan(a.first), bn = std::isnan(b.first);
+        if (an || bn) return !an && bn;
+        return desc ? a.first > b.first : a.first < b.first;
+      });
+      MathValue out;
+      out.kind = MathValue::Kind::kArray;
+      for (const auto& [key, i] : keys) {
+        if (limit && out.series.size() >= *limit) break;
+        out.series.push_back(std::move(v->series[i]));
+      }
+      return out;
+    }
+    if (fn == "DATAPOINT_COUNT") {
+      if (Status st = Arity(n, 1, 1); !st.ok()) return st;
+      auto v = SeriesArg(n, 0);
+      if (!v.ok()) return v;
+      if (v->kind == MathValue::Kind::kSeries)
+        return Scalar(static_cast<double>(v->series[0].points.size()));
+      std::map<Millis, double> counts;
+      for (const Series& s : v->series) {
+        for (const auto& [t, x] : s.points) counts[t] += 1;
+      }
+      Series out;
+      for (const auto& [t, c] : counts) out.points.emplace_back(t, c);
+      return One(std::move(out));
+    }
+    if (fn == "MINUTE" || fn == "HOUR" || fn == "DAY" || fn == "DATE" || fn == "MONTH" ||
+        fn == "YEAR" || fn == "EPOCH") {
+      if (Status st = Arity(n, 1, 1); !st.ok()) return st;
+      auto v = SeriesArg(n, 0);
+      if (!v.ok()) return v;
+      return MapSeries(*v, [&](const Points& p) {
+        Points out;
+        out.reserve(p.size());
+        for (const auto& [t, x] : p) out.emplace_back(t, TimePart(fn, t));
+        return out;
+      });
+    }
+    if (fn == "SEARCH") {
+      if (Status st = Arity(n, 3, 3); !st.ok()) return st;
+      if (n.args[0]->kind != Node::Kind::kString || n.args[1]->kind != Node::Kind::kString) {
+        return Error("The first two arguments of SEARCH() must be strings.");
+      }
+      auto period = Eval(*n.args[2]);
+      if (!period.ok()) return period;
+      if (period->kind != MathValue::Kind::kScalar || period->scalar <= 0 ||
+          period->scalar != std::floor(period->scalar) || period->scalar > 1e9) {
+        return Error("The third argument of SEARCH() must be a period in seconds.");
+      }
+      const auto seconds = static_cast<std::int64_t>(period->scalar);
+      if (seconds >= 60 ? seconds % 60 != 0 : 60 % seconds != 0) {
+        return Error("The period of SEARCH() must be 1, 5, 10, 30 or a multiple of 60 seconds.");
+      }
+      if (!c_.search) return Error("SEARCH() cannot be used here.");
+      auto found = c_.search(n.args[0]->text, n.args[1]->text, seconds);
+      if (!found.ok()) return found.status();
+      MathValue out;
+      out.kind = MathValue::Kind::kArray;
+      out.series = std::move(*found);
+      return out;
+    }
     if (fn == "TIME_SERIES") {
       if (Status st = Arity(n, 1, 1); !st.ok()) return st;
       auto v = Eval(*n.args[0]);
@@ -737,6 +896,14 @@ void References(const Node& node, std::set<std::string>& ids, bool& uses_metrics
   if (node.kind == Node::Kind::kId) ids.insert(node.text);
   if (node.kind == Node::Kind::kCall && node.text == "METRICS") uses_metrics = true;
   for (const auto& a : node.args) References(*a, ids, uses_metrics);
+}
+
+bool Calls(const Node& node, std::string_view name) {
+  if (node.kind == Node::Kind::kCall && node.text == name) return true;
+  for (const auto& a : node.args) {
+    if (Calls(*a, name)) return true;
+  }
+  return false;
 }
 
 Result<MathValue> Evaluate(const Node& node, const Context& context) {

@@ -20,10 +20,15 @@
 // with an array, each member. Non-finite results (x/0) are dropped. Functions: ABS, CEIL, FLOOR,
 // LOG, LOG10, SUM, AVG, MIN, MAX, STDDEV (a scalar over one series; a series over an array, per
 // timestamp), DIFF, DIFF_TIME, RATE, RUNNING_SUM, FILL(m, value | REPEAT | LINEAR), IF(cond, a
-// [, b]), METRICS() / METRICS("label text"), PERIOD(m), TIME_SERIES(scalar), and
-// ANOMALY_DETECTION_BAND(m [, n]), which is always empty (no anomaly model).
+// [, b]), METRICS() / METRICS("label text"), PERIOD(m), TIME_SERIES(scalar),
+// ANOMALY_DETECTION_BAND(m [, n]), which is always empty (no anomaly model); over arrays
+// SORT(a, SUM|AVG|MIN|MAX|STDDEV, ASC|DESC [, limit]), SLICE(a, start [, end]) (end exclusive),
+// FIRST(a), LAST(a), REMOVE_EMPTY(a), METRIC_COUNT(a), DATAPOINT_COUNT(m | a); the time
+// functions MINUTE, HOUR, DAY (1 Monday .. 7 Sunday), DATE, MONTH, YEAR, EPOCH of each point's
+// timestamp (UTC); and SEARCH('query', 'Stat', period) over the stored metrics (metric_search.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
@@ -70,10 +75,18 @@ struct Context {
   std::function<const MathValue*(const std::string& id)> lookup;
   // METRICS(): the MetricStat queries' series, in request order, labelled.
   const std::vector<Series>* metrics = nullptr;
+  // SEARCH(query, stat, period): the stored series the query matches, aggregated by `stat` over
+  // `period_s`; unset: SEARCH is not available here (an error).
+  std::function<Result<std::vector<Series>>(const std::string& query, const std::string& stat,
+                                            std::int64_t period_s)>
+      search;
   Millis start = 0;  // the grid FILL and TIME_SERIES use: [start, end) by period
   Millis end = 0;
   Millis period = 60'000;
 };
+
+// Whether the expression calls the function `name` (upper case).
+bool Calls(const Node& node, std::string_view name);
 
 // Evaluates the tree. Errors: the text (without the query id).
 Result<MathValue> Evaluate(const Node& node, const Context& context);

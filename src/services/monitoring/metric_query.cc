@@ -13,7 +13,9 @@
 #include <memory>
 #include <set>
 
+#include "services/monitoring/metric_insights.h"
 #include "services/monitoring/metric_math.h"
+#include "services/monitoring/metric_search.h"
 
 namespace sluice::monitoring {
 namespace {
@@ -35,6 +37,7 @@ bool ValidId(std::string_view id) {
 
 struct Parsed {
   std::unique_ptr<math::Node> root;
+  std::unique_ptr<InsightsQuery> insights;  // a Metrics Insights query (root is null)
   std::set<std::string> refs;
   bool uses_metrics = false;
 };
@@ -46,6 +49,15 @@ Status ParseAll(const std::vector<MetricQuery>& queries, std::vector<Parsed>& ou
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const MetricQuery& q = queries[i];
     if (q.expression.empty()) continue;
+    if (IsInsightsQuery(q.expression)) {
+      auto insights = ParseInsights(q.expression);
+      if (!insights.ok()) {
+        return Invalid(
+            fmt::format("Error in expression {}: {}", q.id, insights.status().message()));
+      }
+      out[i].insights = std::make_unique<InsightsQuery>(std::move(*insights));
+      continue;
+    }
     auto root = math::Parse(q.expression);
     if (!root.ok()) {
       return Invalid(fmt::format("Error in expression {}: {}", q.id, root.status().message()));
@@ -95,6 +107,57 @@ Status CheckGraph(const std::vector<MetricQuery>& queries, const std::vector<Par
   return Status::Ok();
 }
 
+// A Metrics Insights query over the stored series: one series (no GROUP BY) or one per group.
+math::MathValue RunInsights(const InsightsQuery& q, const SeriesLister& lister,
+                            const PointSource& source, Millis start, Millis end, Millis period) {
+  std::map<std::vector<std::string>, std::map<Millis, Aggregate>> groups;
+  for (const SeriesKey& key : lister()) {
+    if (!InsightsMatches(q, key)) continue;
+    auto& buckets = groups[InsightsGroup(q, key)];
+    for (const auto& [ts, point] : source(key, start, end)) {
+      buckets[start + (ts - start) / period * period].Merge(point.agg);
+    }
+  }
+  const std::string stat = InsightsStatistic(q.function);
+  struct Row {
+    std::vector<std::string> group;
+    math::Series series;
+    double order = 0;
+  };
+  std::vector<Row> rows;
+  for (auto& [group, buckets] : groups) {
+    Row row;
+    row.group = group;
+    Aggregate total;
+    for (const auto& [ts, agg] : buckets) {
+      total.Merge(agg);
+      if (auto v = StatisticOf(agg, stat)) row.series.points.emplace_back(ts, *v);
+    }
+    if (q.order_function) {
+      row.order = StatisticOf(total, InsightsStatistic(*q.order_function)).value_or(0);
+    }
+    std::vector<std::string> shown;
+    for (const std::string& v : group) shown.push_back(v.empty() ? "Other" : v);
+    row.series.label = fmt::format("{}", fmt::join(shown, " "));
+    rows.push_back(std::move(row));
+  }
+  if (q.order_function) {
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+      return q.descending ? a.order > b.order : a.order < b.order;
+    });
+  }
+  if (rows.size() > q.limit) rows.resize(q.limit);
+  math::MathValue out;
+  if (q.group_by.empty()) {
+    out.kind = math::MathValue::Kind::kSeries;
+    out.series.push_back(rows.empty() ? math::Series{} : std::move(rows[0].series));
+    return out;
+  }
+  out.kind = math::MathValue::Kind::kArray;
+  for (Row& r : rows) out.series.push_back(std::move(r.series));
+  return out;
+}
+
 }  // namespace
 
 Status ValidateQueries(const std::vector<MetricQuery>& queries) {
@@ -119,7 +182,7 @@ Status ValidateQueries(const std::vector<MetricQuery>& queries) {
 
 Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& queries,
                                             const PointSource& source, Millis start_in, Millis end,
-                                            const std::string* only) {
+                                            const std::string* only, const SeriesLister& lister) {
   std::vector<Parsed> parsed;
   if (Status st = ParseAll(queries, parsed); !st.ok()) return st;
   if (Status st = CheckGraph(queries, parsed); !st.ok()) return st;
@@ -145,21 +208,28 @@ Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& quer
     if (!q.label.empty()) return q.label;
     return q.expression.empty() ? q.metric.name : q.id;
   };
+  // One series bucketed by period, each bucket's statistic.
+  auto bucket = [&](const SeriesKey& key, const std::string& stat, const std::string& unit,
+                    Millis start, Millis period) {
+    std::map<Millis, Aggregate> buckets;
+    for (const auto& [ts, point] : source(key, start, end)) {
+      if (!unit.empty() && point.unit != unit) continue;
+      buckets[start + (ts - start) / period * period].Merge(point.agg);
+    }
+    std::vector<std::pair<Millis, double>> points;
+    for (const auto& [ts, agg] : buckets) {
+      if (auto v = StatisticOf(agg, stat)) points.emplace_back(ts, *v);
+    }
+    return points;
+  };
   // MetricStat queries first.
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const MetricQuery& q = queries[i];
     if (!q.expression.empty()) continue;
     const auto [start, period] = grid_of(q);
-    std::map<Millis, Aggregate> buckets;
-    for (const auto& [ts, point] : source(q.metric, start, end)) {
-      if (!q.unit.empty() && point.unit != q.unit) continue;
-      buckets[start + (ts - start) / period * period].Merge(point.agg);
-    }
     math::Series s;
     s.label = label_of(q);
-    for (const auto& [ts, agg] : buckets) {
-      if (auto v = StatisticOf(agg, q.stat)) s.points.emplace_back(ts, *v);
-    }
+    s.points = bucket(q.metric, q.stat, q.unit, start, period);
     metric_series.push_back(s);
     math::MathValue v;
     v.kind = math::MathValue::Kind::kSeries;
@@ -173,6 +243,18 @@ Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& quer
       if (Status st = eval(index[ref]); !st.ok()) return st;
     }
     const auto [start, period] = grid_of(queries[i]);
+    if (parsed[i].insights) {
+      if (!lister) {
+        return Invalid(
+            fmt::format("Error in expression {}: Metrics Insights queries cannot be used here.",
+                        queries[i].id));
+      }
+      values[i] = RunInsights(*parsed[i].insights, lister, source, start, end, period);
+      contexts[i].start = start;
+      contexts[i].end = end;
+      contexts[i].period = period;
+      return Status::Ok();
+    }
     math::Context& c = contexts[i];
     c.start = start;
     c.end = end;
@@ -183,6 +265,26 @@ Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& quer
       if (it == index.end() || !values[it->second]) return nullptr;
       return &*values[it->second];
     };
+    if (lister) {
+      c.search = [&](const std::string& text, const std::string& stat,
+                     std::int64_t period_s) -> Result<std::vector<math::Series>> {
+        auto filter = ParseSearch(text);
+        if (!filter.ok()) return filter.status();
+        if (stat != "Sum" && stat != "Average" && stat != "Minimum" && stat != "Maximum" &&
+            stat != "SampleCount" && !IsPercentile(stat)) {
+          return Invalid(fmt::format("The statistic {} of SEARCH() is not valid.", stat));
+        }
+        const Millis step = period_s * 1000;
+        const Millis from = FloorTo(start_in, step >= kMinuteMs ? kMinuteMs : 1000);
+        std::vector<math::Series> found;
+        for (const SeriesKey& key : lister()) {
+          if (!SearchMatches(**filter, key)) continue;
+          if (found.size() >= kMaxSearchResults) break;
+          found.push_back({SearchLabel(key), bucket(key, stat, "", from, step)});
+        }
+        return found;
+      };
+    }
     auto v = math::Evaluate(*parsed[i].root, c);
     if (!v.ok()) {
       return Invalid(

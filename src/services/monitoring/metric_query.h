@@ -42,12 +42,16 @@ Status ValidateQueries(const std::vector<MetricQuery>& queries);
 using PointSource =
     std::function<std::vector<std::pair<Millis, Point>>(const SeriesKey&, Millis, Millis)>;
 
+// Every stored series (SEARCH() looks through them), in key order.
+using SeriesLister = std::function<std::vector<SeriesKey>()>;
+
 // Runs validated queries over [start, end). Returns the results of the queries with ReturnData
 // (an expression that yields an array of series gives one result per series, with the same Id);
-// with `only` set, just that query's.
+// with `only` set, just that query's. Without `lister`, SEARCH() is an error.
 Result<std::vector<QueryResult>> RunQueries(const std::vector<MetricQuery>& queries,
                                             const PointSource& source, Millis start, Millis end,
-                                            const std::string* only = nullptr);
+                                            const std::string* only = nullptr,
+                                            const SeriesLister& lister = {});
 
 // Store codec of an alarm's queries (a JSON array).
 std::string EncodeQueries(const std::vector<MetricQuery>& queries);

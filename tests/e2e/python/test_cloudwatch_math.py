@@ -123,6 +123,10 @@ def test_metric_math_alarm_errors_and_bands(srv, cw):  # noqa: F811
            ComparisonOperator="GreaterThanThreshold", MetricName="Errors")
     expect(cw.put_metric_alarm, "ValidationError", **base, Metrics=one + [{"Id": "e2", "Expression": "e9"}],
            Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    err = expect(cw.put_metric_alarm, "ValidationError", **base,
+                 Metrics=[{"Id": "s", "Expression": "SUM(SEARCH('Errors', 'Sum', 60))", "ReturnData": True}],
+                 Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    assert err["Error"]["Message"] == "Error in expression s: SEARCH() cannot be used in an alarm."
     # Anomaly bands: accepted with a ThresholdMetricId naming the band; no model here, so the alarm
     # stays INSUFFICIENT_DATA (as on AWS before a model has been trained).
     expect(cw.put_metric_alarm, "ValidationError", **base, Metrics=one,
@@ -137,3 +141,117 @@ def test_metric_math_alarm_errors_and_bands(srv, cw):  # noqa: F811
     (a,) = cw.describe_alarms(AlarmNames=[base["AlarmName"]])["MetricAlarms"]
     assert a["StateValue"] == "INSUFFICIENT_DATA" and a["ThresholdMetricId"] == "ad1" and "Threshold" not in a
     cw.delete_alarms(AlarmNames=[base["AlarmName"]])
+
+
+def test_get_metric_data_array_and_time_functions(srv, cw):  # noqa: F811
+    """SORT, SLICE, FIRST, LAST, REMOVE_EMPTY, METRIC_COUNT, DATAPOINT_COUNT and the time functions."""
+    ns = f"Math/{uuid.uuid4().hex[:8]}"
+    base = _minute(server_now(srv)) - dt.timedelta(minutes=10)
+    _put(cw, ns, base, "A", {0: 1, 1: 2})
+    _put(cw, ns, base, "B", {0: 10, 1: 20, 2: 30})
+    _put(cw, ns, base, "C", {1: 5})
+    stats = [_stat("a", ns, "A"), _stat("b", ns, "B"), _stat("c", ns, "C"), _stat("d", ns, "Nothing")]
+    r = cw.get_metric_data(
+        MetricDataQueries=stats + [
+            {"Id": "top", "Expression": "SORT(METRICS(), SUM, DESC, 2)", "Label": "Top"},
+            {"Id": "low", "Expression": "FIRST(SORT(REMOVE_EMPTY(METRICS()), MAX, ASC))"},
+            {"Id": "last", "Expression": "LAST(SLICE(METRICS(), 0, 2))"},
+            {"Id": "n", "Expression": "METRIC_COUNT(REMOVE_EMPTY(METRICS())) + 0 * b"},
+            {"Id": "cnt", "Expression": "DATAPOINT_COUNT(METRICS())"},
+            {"Id": "minute", "Expression": "MINUTE(b)"},
+            {"Id": "epoch", "Expression": "EPOCH(b)"},
+            {"Id": "date", "Expression": "DATE(b) * 100 + MONTH(b) + YEAR(b) * 0 + HOUR(b) * 0 + DAY(b) * 0"},
+        ],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=4), ScanBy="TimestampAscending")
+    by_id = {}
+    for x in r["MetricDataResults"]:
+        by_id.setdefault(x["Id"], []).append(x)
+    assert [x["Label"] for x in by_id["top"]] == ["Top B", "Top C"]
+    assert [x["Label"] for x in by_id["low"]] == ["low"] and by_id["low"][0]["Values"] == [1.0, 2.0]
+    assert by_id["last"][0]["Values"] == [10.0, 20.0, 30.0]
+    assert by_id["n"][0]["Values"] == [3.0, 3.0, 3.0]
+    assert by_id["cnt"][0]["Values"] == [2.0, 3.0, 1.0]
+    ts = [base + dt.timedelta(minutes=k) for k in range(3)]
+    assert by_id["minute"][0]["Values"] == [float(t.minute) for t in ts]
+    assert by_id["epoch"][0]["Values"] == [float(int(t.timestamp())) for t in ts]
+    assert by_id["date"][0]["Values"] == [float(t.day * 100 + t.month) for t in ts]
+
+    err = expect(cw.get_metric_data, "ValidationError", MetricDataQueries=stats + [
+        {"Id": "e1", "Expression": "SORT(METRICS(), SUM, SIDEWAYS)"}],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=4))
+    assert err["Error"]["Message"].startswith("Error in expression e1: ")
+
+
+def test_get_metric_data_search(srv, cw):  # noqa: F811
+    """SEARCH over the stored metrics: schema, property and free terms, boolean operators."""
+    ns = f"Search/{uuid.uuid4().hex[:8]}"
+    base = _minute(server_now(srv)) - dt.timedelta(minutes=10)
+    data = []
+    for api, zone, v in (("get", None, 1), ("put", None, 2), ("get", "a", 4)):
+        dims = [{"Name": "Api", "Value": api}] + ([{"Name": "Zone", "Value": zone}] if zone else [])
+        data.append({"MetricName": "Latency", "Dimensions": dims, "Value": v, "Timestamp": base})
+    data.append({"MetricName": "Requests", "Dimensions": [{"Name": "Api", "Value": "get"}], "Value": 9,
+                 "Timestamp": base})
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+
+    def search(expr, **extra):
+        r = cw.get_metric_data(
+            MetricDataQueries=[{"Id": "s", "Expression": expr, **extra}],
+            StartTime=base, EndTime=base + dt.timedelta(minutes=2), ScanBy="TimestampAscending")
+        return sorted((x["Label"], x["Values"]) for x in r["MetricDataResults"])
+
+    assert search(f"SEARCH('{{{ns},Api}} MetricName=\"Latency\"', 'Sum', 60)") == \
+        [("get Latency", [1.0]), ("put Latency", [2.0])]
+    assert search(f"SEARCH('{{{ns},Api,Zone}}', 'Maximum', 60)") == [("get a Latency", [4.0])]
+    assert search(f"SEARCH('Namespace=\"{ns}\" Api=get NOT Zone=a', 'Sum', 60)") == \
+        [("get Latency", [1.0]), ("get Requests", [9.0])]
+    assert search(f"SUM(SEARCH('Namespace=\"{ns}\" (Latency OR Requests)', 'Sum', 60))",
+                  Label="All") == [("All", [16.0])]
+    err = expect(cw.get_metric_data, "ValidationError", MetricDataQueries=[
+        {"Id": "s", "Expression": "SEARCH('(Latency', 'Sum', 60)"}],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=2))
+    assert err["Error"]["Message"] == \
+        "Error in expression s: Invalid SEARCH query: unexpected end of the query."
+
+
+def test_get_metric_data_metrics_insights(srv, cw):  # noqa: F811
+    """Metrics Insights SELECT queries in GetMetricData and in a metric-math alarm."""
+    ns = f"Insights/{uuid.uuid4().hex[:8]}"
+    base = _minute(server_now(srv)) - dt.timedelta(minutes=10)
+    data = []
+    for api, zone, v in (("get", "a", 1), ("put", "a", 2), ("put", "b", 4)):
+        data.append({"MetricName": "Latency", "Value": v, "Timestamp": base,
+                     "Dimensions": [{"Name": "Api", "Value": api}, {"Name": "Zone", "Value": zone}]})
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+
+    def query(expr, **extra):
+        r = cw.get_metric_data(
+            MetricDataQueries=[{"Id": "q", "Expression": expr, "Period": 60, **extra}],
+            StartTime=base, EndTime=base + dt.timedelta(minutes=2), ScanBy="TimestampAscending")
+        return [(x["Label"], x["Values"]) for x in r["MetricDataResults"]]
+
+    assert query(f'SELECT SUM(Latency) FROM "{ns}"', Label="Total") == [("Total", [7.0])]
+    assert query(f"SELECT AVG(Latency) FROM SCHEMA(\"{ns}\", Api, Zone) WHERE Api = 'put'") == [("q", [3.0])]
+    assert query(f'SELECT MAX(Latency) FROM "{ns}" GROUP BY Zone ORDER BY MAX() DESC LIMIT 2') == \
+        [("b", [4.0]), ("a", [2.0])]
+    assert query(f"SELECT COUNT(Latency) FROM \"{ns}\" WHERE Zone LIKE 'a%' GROUP BY Api") == \
+        [("get", [1.0]), ("put", [1.0])]
+    err = expect(cw.get_metric_data, "ValidationError", MetricDataQueries=[
+        {"Id": "q", "Expression": f'SELECT MEDIAN(Latency) FROM "{ns}"', "Period": 60}],
+        StartTime=base, EndTime=base + dt.timedelta(minutes=2))
+    assert err["Error"]["Message"].startswith("Error in expression q: Invalid Metrics Insights query: ")
+
+    # An alarm on a Metrics Insights query, evaluated on the server's clock.
+    name = f"insights-{uuid.uuid4().hex[:8]}"
+    cw.put_metric_alarm(AlarmName=name, EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+                        Metrics=[{"Id": "q", "Expression": f'SELECT SUM(Latency) FROM "{ns}"',
+                                  "Period": 60, "ReturnData": True}])
+    now = _minute(server_now(srv))
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Latency", "Value": 9, "Timestamp": now,
+         "Dimensions": [{"Name": "Api", "Value": "get"}, {"Name": "Zone", "Value": "a"}]}])
+    srv.advance_clock(MINUTE)
+    (a,) = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert a["StateValue"] == "ALARM", a
+    cw.delete_alarms(AlarmNames=[name])

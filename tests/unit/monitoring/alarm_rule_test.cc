@@ -47,6 +47,35 @@ TEST(AlarmRule, Evaluates) {
   EXPECT_TRUE(Eval("  ( ( OK ( mem ) ) )  ", s));
 }
 
+// AT_LEAST (AWS, November 2025), as the CDK writes it: AT_LEAST(2, ALARM, (a, b, c)).
+TEST(AlarmRule, AtLeast) {
+  const std::map<std::string, std::string> s = {
+      {"a", "ALARM"}, {"b", "ALARM"}, {"c", "OK"}, {"d", "INSUFFICIENT_DATA"}};
+  EXPECT_TRUE(Eval("AT_LEAST(2, ALARM, (a, b, c))", s));
+  EXPECT_FALSE(Eval("AT_LEAST(3, ALARM, (a, b, c))", s));
+  EXPECT_TRUE(Eval("AT_LEAST(66%, ALARM, (a, b, c))", s));
+  EXPECT_FALSE(Eval("AT_LEAST(67%, ALARM, (a, b, c))", s));
+  EXPECT_TRUE(Eval("AT_LEAST(2, NOT OK, (a, c, d))", s));
+  EXPECT_TRUE(
+      Eval("AT_LEAST(1, INSUFFICIENT_DATA, (\"arn:aws:cloudwatch:r:1:alarm:d\")) AND "
+           "NOT AT_LEAST(50%, OK, (a, b, c))",
+           s));
+  auto node = ParseAlarmRule("AT_LEAST(1, ALARM, (x, \"y\")) OR OK(z)");
+  ASSERT_TRUE(node.ok());
+  std::set<std::string> names;
+  RuleAlarms(**node, names);
+  EXPECT_EQ(names, (std::set<std::string>{"x", "y", "z"}));
+  EXPECT_EQ(ErrorOf("AT_LEAST(4, ALARM, (a, b, c))"),
+            "Error in AlarmRule [The AT_LEAST count must be between 1 and the number of alarms "
+            "(3), not 4]");
+  EXPECT_EQ(ErrorOf("AT_LEAST(0%, ALARM, (a))"),
+            "Error in AlarmRule [The AT_LEAST percentage must be between 1 and 100, not 0]");
+  EXPECT_EQ(ErrorOf("AT_LEAST(1, ALARM, a)"),
+            "Error in AlarmRule [Unsupported token 'a' at char 19, must be: '(']");
+  EXPECT_EQ(ErrorOf("AT_LEAST(1 ALARM, (a))"),
+            "Error in AlarmRule [Unsupported token 'ALARM' at char 11, must be: ',']");
+}
+
 TEST(AlarmRule, Names) {
   auto node =
       ParseAlarmRule("ALARM(a) OR (OK(b) AND NOT ALARM(\"arn:aws:cloudwatch:r:1:alarm:c\"))");
@@ -57,19 +86,25 @@ TEST(AlarmRule, Names) {
 }
 
 TEST(AlarmRule, Errors) {
-  EXPECT_EQ(ErrorOf(""), "Error in AlarmRule: the rule is empty.");
-  EXPECT_EQ(ErrorOf("ALARM(cpu"), "Error in AlarmRule: unexpected end of the rule.");
-  EXPECT_EQ(ErrorOf("ALARM(cpu) AND"), "Error in AlarmRule: unexpected end of the rule.");
-  EXPECT_EQ(ErrorOf("ALARM()"), "Error in AlarmRule: ALARM() needs an alarm name.");
-  EXPECT_EQ(ErrorOf("alarm(cpu)"), "Error in AlarmRule: unexpected \"a\" at position 1.");
+  // AWS's form ("Error in AlarmRule [Unsupported token ')' at char 1]" for "()"), positions from 0.
+  EXPECT_EQ(ErrorOf("()"), "Error in AlarmRule [Unsupported token ')' at char 1]");
+  EXPECT_EQ(ErrorOf("ALARM(SampleQueue Oldest Age)"),
+            "Error in AlarmRule [Unsupported token 'Oldest' at char 18, must be: ')']");
+  EXPECT_EQ(ErrorOf(""), "Error in AlarmRule [The rule is empty]");
+  EXPECT_EQ(ErrorOf("ALARM(cpu"), "Error in AlarmRule [Unexpected end of the rule, must be: ')']");
+  EXPECT_EQ(ErrorOf("ALARM(cpu) AND"), "Error in AlarmRule [Unexpected end of the rule]");
+  EXPECT_EQ(ErrorOf("ALARM()"), "Error in AlarmRule [ALARM() needs an alarm name]");
+  EXPECT_EQ(ErrorOf("alarm(cpu)"), "Error in AlarmRule [Unsupported token 'alarm' at char 0]");
   EXPECT_EQ(ErrorOf("ALARM(cpu) XOR OK(mem)"),
-            "Error in AlarmRule: unexpected \"X\" at position 12.");
-  EXPECT_EQ(ErrorOf("ALARM(\"cpu)"), "Error in AlarmRule: unterminated alarm name at position 7.");
-  EXPECT_EQ(ErrorOf("ALARMS(cpu)"), "Error in AlarmRule: unexpected \"A\" at position 1.");
+            "Error in AlarmRule [Unsupported token 'XOR' at char 11]");
+  EXPECT_EQ(ErrorOf("ALARM(\"cpu)"), "Error in AlarmRule [Unterminated alarm name at char 6]");
+  EXPECT_EQ(ErrorOf("ALARMS(cpu)"), "Error in AlarmRule [Unsupported token 'ALARMS' at char 0]");
+  EXPECT_EQ(ErrorOf("OK cpu"),
+            "Error in AlarmRule [Unsupported token 'cpu' at char 3, must be: '(']");
   EXPECT_EQ(ErrorOf(std::string(10'241, ' ')),
-            "Error in AlarmRule: the rule is longer than 10240 characters.");
+            "Error in AlarmRule [The rule is longer than 10240 characters]");
   EXPECT_EQ(ErrorOf(std::string(100, '(') + "TRUE" + std::string(100, ')')),
-            "Error in AlarmRule: the rule is nested too deeply.");
+            "Error in AlarmRule [The rule is nested too deeply]");
 }
 
 }  // namespace

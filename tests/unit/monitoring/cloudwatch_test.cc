@@ -409,5 +409,114 @@ TEST_F(CloudWatchTest, CompositeAlarmsFollowTheirChildren) {
   }
 }
 
+// ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod, as AWS documents them, on
+// the fake clock.
+TEST_F(CloudWatchTest, SuppressorWaitAndExtensionPeriods) {
+  FakeNotifier notifier;
+  cw_->SetNotifier(&notifier);
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("child")).ok());
+  ASSERT_TRUE(cw_->PutAlarm(kScope, ManualAlarm("maintenance")).ok());
+  AlarmConfig c;
+  c.composite = true;
+  c.name = "svc";
+  c.alarm_rule = "ALARM(child)";
+  c.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:alarm"};
+  c.ok_actions = {"arn:aws:sns:us-east-1:000000000000:ok"};
+  c.actions_suppressor = "maintenance";
+  c.suppressor_wait_period = 120;
+  c.suppressor_extension_period = 180;
+  ASSERT_TRUE(cw_->PutAlarm(kScope, c).ok());
+  auto svc = [&] {
+    for (const Alarm& a : cw_->Alarms(kScope)) {
+      if (a.config.name == "svc") return a.state;
+    }
+    return AlarmState{};
+  };
+  auto sent_to = [&](std::string_view topic) {
+    std::size_t n = 0;
+    for (const Published& p : notifier.sent) n += p.arn.ends_with(topic) ? 1 : 0;
+    return n;
+  };
+
+  const std::size_t ok0 = sent_to(":ok");  // created: INSUFFICIENT_DATA -> OK, not suppressed
+  EXPECT_EQ(ok0, 1u);
+
+  // 1. Into ALARM with the suppressor OK: the actions wait for the WaitPeriod, then fire once.
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "child", kStateAlarm, "test", ""));
+  EXPECT_EQ(svc().value, kStateAlarm);
+  EXPECT_EQ(svc().actions_suppressed_by, "WaitPeriod");
+  EXPECT_EQ(svc().actions_suppressed_reason, "Actions suppressed by WaitPeriod");
+  const Millis transitioned = svc().transitioned_ms;
+  clock_.AdvanceSeconds(119);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 0u);
+  clock_.AdvanceSeconds(1);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 1u);
+  EXPECT_EQ(svc().actions_suppressed_by, "");
+  EXPECT_EQ(svc().transitioned_ms, transitioned);  // a state update, not a transition
+  EXPECT_EQ(svc().updated_ms, transitioned + 120'000);
+  const std::string& msg = notifier.sent.back().message;
+  EXPECT_NE(msg.find("\"OldStateValue\":\"ALARM\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"TriggeringChildren\":[{\"Arn\":\"arn:aws:cloudwatch:us-east-1:"
+                     "000000000000:alarm:child\",\"State\":{\"Value\":\"ALARM\",\"Timestamp\":"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find("AlarmConfigurationUpdatedTimestamp"), std::string::npos) << msg;
+  clock_.AdvanceSeconds(3600);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 1u);  // nothing fires twice
+
+  // 2. Back to OK (no period in progress): the OK actions at once.
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "child", kStateOk, "test", ""));
+  EXPECT_EQ(sent_to(":ok"), ok0 + 1);
+
+  // 3. The suppressor follows during the WaitPeriod: the actions stay held while it is in ALARM,
+  // then for the ExtensionPeriod after it leaves, then fire for the state the composite is in.
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "child", kStateAlarm, "test", ""));
+  EXPECT_EQ(svc().actions_suppressed_by, "WaitPeriod");
+  clock_.AdvanceSeconds(30);
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "maintenance", kStateAlarm, "test", ""));
+  EXPECT_EQ(svc().actions_suppressed_by, "Alarm");
+  EXPECT_EQ(svc().actions_suppressed_reason, "Alarm maintenance is in ALARM state");
+  clock_.AdvanceSeconds(600);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 1u);
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "maintenance", kStateOk, "test", ""));
+  EXPECT_EQ(svc().actions_suppressed_by, "ExtensionPeriod");
+  EXPECT_EQ(svc().actions_suppressed_reason, "Actions suppressed by ExtensionPeriod");
+  clock_.AdvanceSeconds(179);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 1u);
+  clock_.AdvanceSeconds(1);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 2u);
+  EXPECT_EQ(svc().actions_suppressed_by, "");
+
+  // 4. The composite recovers within the ExtensionPeriod: its transition is held too, and the
+  // period's end takes the actions of the state it is in then (OK).
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "maintenance", kStateAlarm, "test", ""));
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "maintenance", kStateOk, "test", ""));
+  EXPECT_EQ(svc().actions_suppressed_by, "ExtensionPeriod");
+  clock_.AdvanceSeconds(60);
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "child", kStateOk, "test", ""));
+  EXPECT_EQ(svc().value, kStateOk);
+  EXPECT_EQ(sent_to(":ok"), ok0 + 1);
+  clock_.AdvanceSeconds(120);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":ok"), ok0 + 2);
+  EXPECT_EQ(sent_to(":alarm"), 2u);
+
+  // The periods survive a restart.
+  ASSERT_TRUE(*cw_->SetAlarmState(kScope, "child", kStateAlarm, "test", ""));
+  cw_ = std::make_unique<CloudWatch>(clock_, resources_.get(), "us-east-1");
+  ASSERT_TRUE(cw_->Load().ok());
+  cw_->SetNotifier(&notifier);
+  EXPECT_EQ(svc().actions_suppressed_by, "WaitPeriod");
+  clock_.AdvanceSeconds(120);
+  cw_->CatchUp();
+  EXPECT_EQ(sent_to(":alarm"), 3u);
+}
+
 }  // namespace
 }  // namespace sluice::monitoring

@@ -183,12 +183,65 @@ TEST(MetricMath, Errors) {
   EXPECT_EQ(f.Error("FILL(m1)"), "The function FILL takes 2 arguments, 1 given.");
   EXPECT_EQ(f.Error("RATE(5)"), "The function RATE expects a time series as argument 1.");
   EXPECT_EQ(f.Error("METRICS(1)"), "The argument of METRICS() must be a string.");
-  EXPECT_EQ(f.Error("\"x\""), "The string \"x\" can only be an argument of METRICS().");
+  EXPECT_EQ(f.Error("\"x\""), "The string \"x\" can only be an argument of METRICS() or SEARCH().");
   EXPECT_EQ(f.Error(""), "The expression is empty.");
   EXPECT_EQ(f.Error(std::string(300, '(') + "1" + std::string(300, ')')),
             "The expression is nested too deeply.");
   EXPECT_EQ(f.Error("[m1, m2] + [m1]"),
             "Operator + cannot combine arrays of time series of different sizes (2 and 1).");
+}
+
+TEST(MetricMath, ArrayFunctions) {
+  Fixture f;
+  // m1 sums to 7, m2 to 60; m3 has no data.
+  f.ids["m3"] = SeriesValue({}, "Empty");
+  auto labels = [&](std::string_view expr) {
+    std::vector<std::string> out;
+    for (const Series& s : f.Eval(expr).series) out.push_back(s.label);
+    return out;
+  };
+  using L = std::vector<std::string>;
+  EXPECT_EQ(labels("SORT([m1, m3, m2], SUM, DESC)"), (L{"Requests", "Errors", "Empty"}));
+  EXPECT_EQ(labels("SORT([m1, m3, m2], MAX, ASC)"), (L{"Errors", "Requests", "Empty"}));
+  EXPECT_EQ(labels("SORT(METRICS(), AVG, DESC, 1)"), (L{"Requests"}));
+  EXPECT_EQ(labels("SLICE([m1, m2, m3], 1, 3)"), (L{"Requests", "Empty"}));
+  EXPECT_EQ(labels("SLICE([m1, m2, m3], 0)"), (L{"Errors"}));
+  EXPECT_EQ(labels("SLICE([m1, m2], 5, 9)"), L{});
+  EXPECT_EQ(labels("REMOVE_EMPTY([m1, m3, m2])"), (L{"Errors", "Requests"}));
+  EXPECT_EQ(f.Points1("FIRST(SORT(METRICS(), SUM, DESC))"),
+            (Points{{kM, 10}, {2 * kM, 20}, {3 * kM, 30}}));
+  EXPECT_EQ(f.Points1("LAST(METRICS())"), (Points{{kM, 10}, {2 * kM, 20}, {3 * kM, 30}}));
+  EXPECT_EQ(f.Scalar("METRIC_COUNT(METRICS())"), 2);
+  EXPECT_EQ(f.Scalar("DATAPOINT_COUNT(m1)"), 3);
+  EXPECT_EQ(f.Points1("DATAPOINT_COUNT(METRICS())"),
+            (Points{{0, 1}, {kM, 2}, {2 * kM, 2}, {3 * kM, 1}}));
+  EXPECT_EQ(f.Error("SORT(METRICS(), SUM)"), "The function SORT takes 3 to 4 arguments, 2 given.");
+  EXPECT_EQ(f.Error("SORT(METRICS(), ASC, SUM)"),
+            "The second argument of SORT() must be one of SUM, AVG, MIN, MAX, STDDEV.");
+  EXPECT_EQ(f.Error("SORT(METRICS(), SUM, UP)"),
+            "Unrecognized identifier \"UP\" at position 22: ids must start with a lowercase "
+            "letter.");
+  EXPECT_EQ(f.Error("FIRST(m1)"),
+            "The function FIRST expects an array of time series as argument 1.");
+  EXPECT_EQ(f.Error("SLICE(METRICS(), -1)"),
+            "The function SLICE expects a non-negative whole number as argument 2.");
+  EXPECT_EQ(f.Error("m1 + DESC"), "DESC can only be an argument of SORT().");
+}
+
+TEST(MetricMath, TimeFunctions) {
+  Fixture f;
+  // 2026-12-06T08:15:00Z, a Sunday, and 2027-01-04T23:59:00Z, a Monday.
+  const Millis a = 1'796'544'900'000, b = 1'799'107'140'000;
+  f.ids["t"] = SeriesValue({{a, 5}, {b, 6}});
+  EXPECT_EQ(f.Points1("MINUTE(t)"), (Points{{a, 15}, {b, 59}}));
+  EXPECT_EQ(f.Points1("HOUR(t)"), (Points{{a, 8}, {b, 23}}));
+  EXPECT_EQ(f.Points1("DAY(t)"), (Points{{a, 7}, {b, 1}}));
+  EXPECT_EQ(f.Points1("DATE(t)"), (Points{{a, 6}, {b, 4}}));
+  EXPECT_EQ(f.Points1("MONTH(t)"), (Points{{a, 12}, {b, 1}}));
+  EXPECT_EQ(f.Points1("YEAR(t)"), (Points{{a, 2026}, {b, 2027}}));
+  EXPECT_EQ(f.Points1("EPOCH(t)"), (Points{{a, a / 1000.0}, {b, b / 1000.0}}));
+  EXPECT_EQ(f.Points1("IF(HOUR(t) < 12, t, 0)"), (Points{{a, 5}, {b, 0}}));
+  EXPECT_EQ(f.Error("HOUR(3)"), "The function HOUR expects a time series as argument 1.");
 }
 
 // ---- queries ----------------------------------------------------------------------------------
@@ -263,6 +316,130 @@ TEST(MetricQueries, ValidationErrors) {
   EXPECT_EQ(ValidateQueries({Stat("M1", "Errors")}).message(),
             "The value M1 for parameter MetricDataQueries.member.1.Id is invalid: it must start "
             "with a lowercase letter and hold only letters, numbers and underscores.");
+}
+
+TEST(MetricQueries, Search) {
+  const std::vector<SeriesKey> keys = {
+      {"App", "Errors", {{"Api", "get"}}},
+      {"App", "Errors", {{"Api", "put"}, {"Zone", "a"}}},
+      {"App", "Requests", {{"Api", "get"}}},
+      {"AWS/SQS", "CPUUtilization", {}},
+  };
+  SeriesLister lister = [&] { return keys; };
+  auto labels = [&](std::string expr) {
+    std::vector<std::string> out;
+    auto r = RunQueries({Expr("e1", std::move(expr))}, Source, 0, 3 * kM, nullptr, lister);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok()) {
+      for (const QueryResult& q : *r) out.push_back(q.label);
+    }
+    return out;
+  };
+  using L = std::vector<std::string>;
+  EXPECT_EQ(labels("SEARCH('{App,Api} MetricName=\"Errors\"', 'Sum', 60)"), L{"get Errors"});
+  EXPECT_EQ(labels("SEARCH('Errors', 'Sum', 60)"), (L{"get Errors", "put a Errors"}));
+  EXPECT_EQ(labels("SEARCH('Api=get OR Zone=\"a\"', 'Sum', 60)"),
+            (L{"get Errors", "put a Errors", "get Requests"}));
+  EXPECT_EQ(labels("SEARCH('App NOT Errors', 'Sum', 60)"), L{"get Requests"});
+  EXPECT_EQ(labels("SEARCH('cpu', 'Average', 60)"), L{"CPUUtilization"});  // a token, any case
+  EXPECT_EQ(labels("SEARCH('Util', 'Average', 60)"), L{});                 // not a whole token
+  EXPECT_EQ(labels("SEARCH('\"Err\"', 'Sum', 60)"), L{});                  // exact
+  EXPECT_EQ(labels("SEARCH('{AWS/SQS}', 'Sum', 60)"), L{"CPUUtilization"});
+  // Aggregated like a MetricStat: Errors has two samples of 1 a minute.
+  auto r = RunQueries({Expr("e1", "SUM(SEARCH('{App,Api} Errors', 'Sum', 120))")}, Source, 0,
+                      3 * kM, nullptr, lister);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].points, (Points{{0, 4}, {2 * kM, 2}}));
+  // Errors.
+  auto error = [&](std::string expr) {
+    auto r = RunQueries({Expr("e1", std::move(expr))}, Source, 0, 3 * kM, nullptr, lister);
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_EQ(error("SEARCH('(Errors', 'Sum', 60)"),
+            "Error in expression e1: Invalid SEARCH query: unexpected end of the query.");
+  EXPECT_EQ(error("SEARCH('Errors', 'Median', 60)"),
+            "Error in expression e1: The statistic Median of SEARCH() is not valid.");
+  EXPECT_EQ(error("SEARCH('Errors', 'Sum', 45)"),
+            "Error in expression e1: The period of SEARCH() must be 1, 5, 10, 30 or a multiple "
+            "of 60 seconds.");
+  EXPECT_EQ(error("SEARCH(Errors, 'Sum', 60)"),
+            "Error in expression e1: Unrecognized identifier \"Errors\" at position 8: ids must "
+            "start with a lowercase letter.");
+  r = RunQueries({Expr("e1", "SEARCH('x', 'Sum', 60)")}, Source, 0, 3 * kM);
+  EXPECT_EQ(r.status().message(), "Error in expression e1: SEARCH() cannot be used here.");
+}
+
+TEST(MetricQueries, MetricsInsights) {
+  const std::vector<SeriesKey> keys = {
+      {"App", "Errors", {{"Api", "get"}, {"Zone", "a"}}},
+      {"App", "Errors", {{"Api", "put"}, {"Zone", "a"}}},
+      {"App", "Errors", {{"Api", "put"}, {"Zone", "b"}}},
+      {"App", "Errors", {{"Host", "h1"}}},
+      {"App", "Requests", {{"Api", "get"}, {"Zone", "a"}}},
+      {"Other", "Errors", {}},
+  };
+  SeriesLister lister = [&] { return keys; };
+  auto run = [&](std::string expr) {
+    MetricQuery q = Expr("q", std::move(expr));
+    q.period = 60;
+    return RunQueries({q}, Source, 0, 3 * kM, nullptr, lister);
+  };
+  auto labels = [&](std::string expr) {
+    std::vector<std::string> out;
+    auto r = run(std::move(expr));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok()) {
+      for (const QueryResult& x : *r) out.push_back(x.label);
+    }
+    return out;
+  };
+  using L = std::vector<std::string>;
+  // Errors: two samples of 1 a minute per series.
+  auto r = run("SELECT SUM(Errors) FROM App");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].label, "q");
+  EXPECT_EQ((*r)[0].points, (Points{{0, 8}, {kM, 8}, {2 * kM, 8}}));  // 4 series
+  r = run("select count(Errors) from SCHEMA(App, Api, Zone) where Zone = 'a' OR Api IN ('x')");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].points, (Points{{0, 4}, {kM, 4}, {2 * kM, 4}}));  // 2 series
+  EXPECT_EQ(labels("SELECT SUM(Errors) FROM \"App\" GROUP BY Api ORDER BY SUM() DESC"),
+            (L{"put", "Other", "get"}));  // ties keep the groups' order
+  EXPECT_EQ(labels("SELECT AVG(Errors) FROM App WHERE Api LIKE 'p%' GROUP BY Api, Zone "
+                   "ORDER BY MAX() ASC LIMIT 1"),
+            L{"put a"});
+  EXPECT_EQ(labels("SELECT MAX(Errors) FROM App WHERE NOT (Api != 'get') GROUP BY Zone"), L{"a"});
+  // An expression over a query's result.
+  r = RunQueries({[] {
+                    MetricQuery q = Expr("q", "SELECT SUM(Errors) FROM App", "");
+                    q.period = 60;
+                    q.return_data = false;
+                    return q;
+                  }(),
+                  Expr("e", "q * 2")},
+                 Source, 0, 3 * kM, nullptr, lister);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].points, (Points{{0, 16}, {kM, 16}, {2 * kM, 16}}));
+  // Errors.
+  auto error = [&](std::string expr) {
+    auto x = run(std::move(expr));
+    return x.ok() ? std::string() : x.status().message();
+  };
+  EXPECT_EQ(error("SELECT MEDIAN(Errors) FROM App"),
+            "Error in expression q: Invalid Metrics Insights query: unknown function MEDIAN (AVG, "
+            "COUNT, MAX, MIN or SUM).");
+  EXPECT_EQ(error("SELECT SUM(Errors) App"),
+            "Error in expression q: Invalid Metrics Insights query: expected FROM at position 20, "
+            "found \"App\".");
+  EXPECT_EQ(error("SELECT SUM(Errors) FROM App WHERE Api = get"),
+            "Error in expression q: Invalid Metrics Insights query: expected a value in single "
+            "quotes at position 41, found \"get\".");
+  EXPECT_EQ(error("SELECT SUM(Errors) FROM App LIMIT 501"),
+            "Error in expression q: Invalid Metrics Insights query: LIMIT must be between 1 and "
+            "500.");
+  r = RunQueries({Expr("q", "SELECT SUM(Errors) FROM App")}, Source, 0, 3 * kM);
+  EXPECT_EQ(r.status().message(),
+            "Error in expression q: Metrics Insights queries cannot be used here.");
 }
 
 TEST(MetricQueries, Codec) {
