@@ -295,11 +295,9 @@ void WriteTriggerMetrics(Writer& w, const std::vector<MetricQuery>& metrics) {
   w.EndArray();
 }
 
-// The rest of a composite alarm's message, in the order AWS documents it: the children that
-// caused the state (from the reason data's triggeringAlarms) follow the rule.
-void WriteCompositeMessage(Writer& w, const Alarm& alarm, std::string_view old_state,
-                           std::string_view account, std::string_view region) {
-  const AlarmConfig& c = alarm.config;
+// The members both message forms share: the new state and where the alarm is.
+void WriteNewState(Writer& w, const Alarm& alarm, std::string_view account,
+                   std::string_view region) {
   Key(w, "NewStateValue");
   Str(w, alarm.state.value);
   Key(w, "NewStateReason");
@@ -309,13 +307,25 @@ void WriteCompositeMessage(Writer& w, const Alarm& alarm, std::string_view old_s
   Key(w, "Region");
   Str(w, RegionName(region));
   Key(w, "AlarmArn");
-  Str(w, AlarmArn(region, account, c.name));
+  Str(w, AlarmArn(region, account, alarm.config.name));
+}
+
+void WriteActions(Writer& w, const AlarmConfig& c) {
   Key(w, "OKActions");
   StrList(w, c.ok_actions);
   Key(w, "AlarmActions");
   StrList(w, c.alarm_actions);
   Key(w, "InsufficientDataActions");
   StrList(w, c.insufficient_data_actions);
+}
+
+// The rest of a composite alarm's message, in the order AWS documents it: the children that
+// caused the state (from the reason data's triggeringAlarms) follow the rule.
+void WriteCompositeMessage(Writer& w, const Alarm& alarm, std::string_view old_state,
+                           std::string_view account, std::string_view region) {
+  const AlarmConfig& c = alarm.config;
+  WriteNewState(w, alarm, account, region);
+  WriteActions(w, c);
   Key(w, "OldStateValue");
   Str(w, old_state);
   Key(w, "AlarmRule");
@@ -380,24 +390,10 @@ std::string NotificationMessage(const Alarm& alarm, std::string_view old_state,
   }
   Key(w, "AlarmConfigurationUpdatedTimestamp");
   Str(w, AlarmTime(alarm.state.config_updated_ms));
-  Key(w, "NewStateValue");
-  Str(w, alarm.state.value);
-  Key(w, "NewStateReason");
-  Str(w, alarm.state.reason);
-  Key(w, "StateChangeTime");
-  Str(w, AlarmTime(alarm.state.updated_ms));
-  Key(w, "Region");
-  Str(w, RegionName(region));
-  Key(w, "AlarmArn");
-  Str(w, AlarmArn(region, account, c.name));
+  WriteNewState(w, alarm, account, region);
   Key(w, "OldStateValue");
   Str(w, old_state);
-  Key(w, "OKActions");
-  StrList(w, c.ok_actions);
-  Key(w, "AlarmActions");
-  StrList(w, c.alarm_actions);
-  Key(w, "InsufficientDataActions");
-  StrList(w, c.insufficient_data_actions);
+  WriteActions(w, c);
   Key(w, "Trigger");
   w.StartObject();
   if (!c.metrics.empty()) {
