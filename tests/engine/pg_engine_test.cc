@@ -210,5 +210,71 @@ TEST(PgEngine, OverLimitOnShortPollOnly) {
   EXPECT_TRUE((**lp)->empty());
 }
 
+// Message move tasks across nodes: the task is a row every node lists and cancels; one node runs
+// it (the holder of its lease); when that node is gone without handing it back, another node
+// takes it once the lease expired and finishes it, each message moved once.
+TEST(PgEngine, MoveTaskRunsOnOneNodeAndAnotherTakesOver) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto a = Open(clock, schema.name());
+  auto b = Open(clock, schema.name(), 10);  // B's sweeper looks for tasks to take every 10 ms
+  ASSERT_TRUE(a.ok() && b.ok());
+  const QueueId dlq{"000000000000", "dlq"}, src{"000000000000", "src"},
+      other{"000000000000", "other"};
+  ASSERT_TRUE((*a)->CreateQueue(dlq, {}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + (*a)->QueueArn(dlq) + R"(","maxReceiveCount":1})";
+  ASSERT_TRUE((*a)->CreateQueue(src, {{"RedrivePolicy", policy}}, {}).ok());
+  ASSERT_TRUE((*a)->CreateQueue(other, {}, {}).ok());
+  for (int i = 0; i < 6; ++i) SendOne(**a, dlq);
+  const std::string dlq_arn = (*a)->QueueArn(dlq);
+  auto handle = (*a)->StartMessageMoveTask(dlq_arn, (*a)->QueueArn(other), 1);
+  ASSERT_TRUE(handle.ok()) << handle.status().message();
+  // One running task per source, whichever node asks.
+  EXPECT_EQ((*b)->StartMessageMoveTask(dlq_arn, std::nullopt, 1).status().code(),
+            ErrorCode::kInvalidParameterValue);
+  clock.Advance(0);  // A's first tick
+  auto moved = [&](Engine& e) {
+    auto t = e.ListMessageMoveTasks(dlq_arn, 10);
+    return t.ok() && !t->empty() ? (*t)[0].moved : -1;
+  };
+  EXPECT_EQ(moved(**b), 1);  // B sees A's progress
+  // A is gone without handing the task back (as after kill -9): its lease holds for a while.
+  const std::string tasks = schema.name() + ".move_tasks";
+  schema.Exec("UPDATE " + tasks + " SET owner = 'dead'");
+  clock.AdvanceSeconds(1);  // A's next tick finds the task held by another node and stops
+  EXPECT_EQ(moved(**b), 1);
+  clock.AdvanceSeconds(10);  // the lease expired: B takes the task
+  ASSERT_TRUE(schema.WaitFor("SELECT count(*) FROM " + tasks + " WHERE owner <> 'dead'", 1));
+  for (int i = 0; i < 10 && moved(**b) < 6; ++i) clock.AdvanceSeconds(1);
+  auto done = (*a)->ListMessageMoveTasks(dlq_arn, 10);
+  ASSERT_TRUE(done.ok() && done->size() == 1u);
+  EXPECT_EQ((*done)[0].status, MoveTaskStatus::kCompleted);
+  EXPECT_EQ((*done)[0].moved, 6);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages"), 6);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages m JOIN " +
+                          schema.name() + ".queues q USING (qkey) WHERE q.name = 'other'"),
+            6);
+
+  // A task run by A is cancelled through B; A's next tick sees it and stops.
+  for (int i = 0; i < 3; ++i) SendOne(**a, dlq);
+  auto second = (*a)->StartMessageMoveTask(dlq_arn, (*a)->QueueArn(other), 1);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  clock.Advance(0);
+  auto cancelled = (*b)->CancelMessageMoveTask(*second);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().message();
+  EXPECT_EQ(*cancelled, 1);
+  clock.AdvanceSeconds(3);
+  auto after = (*a)->ListMessageMoveTasks(dlq_arn, 10);
+  ASSERT_TRUE(after.ok() && after->size() == 2u);
+  EXPECT_EQ((*after)[0].status, MoveTaskStatus::kCancelled);
+  EXPECT_EQ((*after)[0].moved, 1);
+  EXPECT_EQ((*after)[1].status, MoveTaskStatus::kCompleted);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages m JOIN " +
+                          schema.name() + ".queues q USING (qkey) WHERE q.name = 'dlq'"),
+            2);
+}
+
 }  // namespace
 }  // namespace sluice::engine

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <tuple>
 
 #include "common/encoding.h"
 #include "common/ids.h"
@@ -148,6 +149,15 @@ const Statement kSendStandard{
     "ORDINALITY AS u(v, i, b, m, a, snd, tr, g, o) ORDER BY u.o RETURNING 1) SELECT count(*), "
     "CASE WHEN $11 <> '' THEN pg_notify($11, $12) END FROM ins"};
 
+// The standard receive restricted to the noisy tenants ($7), or (`negate` "NOT ") to the others.
+std::string FairReceive(const std::string& receive, const char* negate) {
+  const std::string at = "ORDER BY seq LIMIT $3";
+  std::string out = receive;
+  out.insert(out.find(at),
+             fmt::format("AND {}(coalesce(group_id, '') = ANY($7::text[])) ", negate));
+  return out;
+}
+
 // Reserves `n` sequence numbers of a queue (locks its row until commit): the first one.
 Result<std::uint64_t> ReserveSeqs(Conn& c, std::uint64_t qkey, std::size_t n) {
   auto r = c.Exec({"q_reserve",
@@ -232,6 +242,10 @@ Status Impl::SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& mess
     groups.push_back(std::move(req.group_id));
   }
   if (ids.empty()) return Status::Ok();
+  if (std::any_of(groups.begin(), groups.end(), [](const Param& g) { return g.has_value(); })) {
+    std::lock_guard lock(cmu_);
+    grouped_[q.key] = {now, true};  // a fair queue now: receives apply the noisy-tenant rule
+  }
   auto r = c.Exec(kSendStandard,
                   {std::to_string(q.key), Str(now), ArrayLiteral(visible), ArrayLiteral(ids),
                    ArrayLiteral(bodies), ArrayLiteral(md5s), ArrayLiteral(attrs),
@@ -343,6 +357,27 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
   });
 }
 
+// Rows of new messages, in one round trip (FIFO: numbered from the queue's counter, which locks
+// its row until commit; standard: from the shared sequence). Other nodes' parked receives are
+// notified at commit. Runs in the caller's transaction.
+Status Impl::InsertMessages(Conn& c, const QRow& dest, const std::vector<MessagePayload>& payloads,
+                            Millis visible_at) {
+  if (payloads.empty()) return Status::Ok();
+  Result<std::uint64_t> first = std::uint64_t{0};
+  if (dest.fifo) first = ReserveSeqs(c, dest.key, payloads.size());
+  if (!first.ok()) return first.status();
+  NewRows rows;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    rows.Add(*first + i, visible_at, payloads[i], MessageState{});
+  }
+  if (!dest.fifo) {
+    for (Param& seq : rows.seq) seq.reset();
+  }
+  if (auto ins = c.Exec(kInsertRows, rows.Bind(dest.key)); !ins.ok()) return ins.status();
+  Notify(c, dest.key);
+  return Status::Ok();
+}
+
 // ---- receive
 // -------------------------------------------------------------------------------------
 
@@ -443,28 +478,10 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
   std::uint64_t dlq_key = 0;
   if (Status s = RedriveExpired(**c, q, now, 100, &dlq_key); !s.ok()) return s;
   if (dlq_key != 0) Wake(dlq_key);
-  if (q.fifo) return TakeFifo(**c, q, req, vt, now);
-  // "sent_ms + 0": the retention filter must not steer the plan to the sent_ms index (which reads
-  // the whole backlog and sorts it); the scan walks the primary key in seq order.
-  static const std::string sql = fmt::format(
-      "WITH c AS (SELECT seq FROM messages WHERE qkey = $1 AND visible_at <= $2 AND "
-      "receive_count < $5 AND sent_ms + 0 > $6 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
-      "UPDATE messages m SET visible_at = $4, receive_count = m.receive_count + 1, "
-      "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
-      "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
-      "c.seq RETURNING {}",
-      "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
-      "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
-      "m.visible_at");
-  // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
-  int cap = INT_MAX;
-  if (q.config.redrive_policy) {
-    auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
-    if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
-  }
-  // The in-flight limit (standard queues): the messages in flight, counted (up to the limit) at
-  // most once a second per queue on this node, plus what this node took since; a receive takes
-  // no more than the room left.
+  // The in-flight limit (standard and FIFO queues, as the embedded engine): the messages in
+  // flight, counted (up to the limit) at most once a second per queue on this node (and again
+  // after this node's deletes and visibility changes), plus what this node took since; a receive
+  // takes no more than the room left.
   const std::size_t limit = opt_.max_inflight_per_queue;
   std::size_t room = static_cast<std::size_t>(max);
   if (limit > 0) {
@@ -492,22 +509,119 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
     }
     room = std::min(room, limit - *inflight);
   }
-  auto r = (*c)->Exec(
-      {"m_receive", sql.c_str()},
-      {std::to_string(q.key), Str(now), std::to_string(room), Str(now + Millis{vt} * 1000),
-       Str(cap), Str(now - Millis{q.config.message_retention_period} * 1000)});
-  if (!r.ok()) return r.status();
-  if (limit > 0 && r->size() > 0) {
-    std::lock_guard lock(cmu_);
-    if (auto it = inflight_.find(q.key); it != inflight_.end()) {
-      it->second.second += static_cast<std::size_t>(r->size());
+  if (q.fifo) {
+    ReceiveRequest fitted = req;
+    fitted.max_messages = static_cast<int>(room);
+    auto taken = TakeFifo(**c, q, fitted, vt, now);
+    if (taken.ok() && limit > 0 && !taken->empty()) {
+      std::lock_guard lock(cmu_);
+      if (auto it = inflight_.find(q.key); it != inflight_.end()) {
+        it->second.second += taken->size();
+      }
+    }
+    return taken;
+  }
+  // "sent_ms + 0": the retention filter must not steer the plan to the sent_ms index (which reads
+  // the whole backlog and sorts it); the scan walks the primary key in seq order.
+  static const std::string sql = fmt::format(
+      "WITH c AS (SELECT seq FROM messages WHERE qkey = $1 AND visible_at <= $2 AND "
+      "receive_count < $5 AND sent_ms + 0 > $6 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
+      "UPDATE messages m SET visible_at = $4, receive_count = m.receive_count + 1, "
+      "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
+      "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
+      "c.seq RETURNING {}",
+      "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
+      "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
+      "m.visible_at");
+  // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
+  int cap = INT_MAX;
+  if (q.config.redrive_policy) {
+    auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
+    if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
+  }
+  // Fair queues: the noisy tenants' messages are taken only when the others have none visible.
+  auto noisy = NoisyTenants(**c, q, now);
+  if (!noisy.ok()) return noisy.status();
+  Params params{std::to_string(q.key),
+                Str(now),
+                std::to_string(room),
+                Str(now + Millis{vt} * 1000),
+                Str(cap),
+                Str(now - Millis{q.config.message_retention_period} * 1000)};
+  std::vector<Rows> taken;
+  std::size_t n = 0;
+  if (noisy->empty()) {
+    auto r = (*c)->Exec({"m_receive", sql.c_str()}, params);
+    if (!r.ok()) return r.status();
+    n = static_cast<std::size_t>(r->size());
+    taken.push_back(std::move(*r));
+  } else {
+    static const std::string quiet = FairReceive(sql, "NOT ");
+    static const std::string loud = FairReceive(sql, "");
+    params.push_back(ArrayLiteral(*noisy));
+    for (const Statement& st : {Statement{"m_receive_quiet", quiet.c_str()},
+                                Statement{"m_receive_noisy", loud.c_str()}}) {
+      if (n >= room) break;
+      params[2] = std::to_string(room - n);
+      auto r = (*c)->Exec(st, params);
+      if (!r.ok()) return r.status();
+      n += static_cast<std::size_t>(r->size());
+      taken.push_back(std::move(*r));
     }
   }
-  std::vector<std::pair<std::int64_t, int>> order;
-  for (int i = 0; i < r->size(); ++i) order.emplace_back(r->i64(i, 0), i);
+  if (limit > 0 && n > 0) {
+    std::lock_guard lock(cmu_);
+    if (auto it = inflight_.find(q.key); it != inflight_.end()) it->second.second += n;
+  }
+  std::vector<std::tuple<std::int64_t, std::size_t, int>> order;
+  for (std::size_t t = 0; t < taken.size(); ++t) {
+    for (int i = 0; i < taken[t].size(); ++i) order.emplace_back(taken[t].i64(i, 0), t, i);
+  }
   std::sort(order.begin(), order.end());
   std::vector<ReceivedMessage> out;
-  for (const auto& [seq, i] : order) out.push_back(ToMessage(q, *r, i));
+  for (const auto& [seq, t, i] : order) out.push_back(ToMessage(q, taken[t], i));
+  return out;
+}
+
+// Fair queues: the tenants noisy now by the shared rule (NoisyTenant), by group id ("": the
+// messages without a group). Whether the queue has groups at all is checked at most once a second
+// per queue and node (this node's sends with a group note it at once): a queue without groups
+// costs no statement here.
+Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now) {
+  std::vector<Param> out;
+  const std::string k = std::to_string(q.key);
+  std::optional<bool> grouped;
+  {
+    std::lock_guard lock(cmu_);
+    if (auto it = grouped_.find(q.key);
+        it != grouped_.end() && now >= it->second.first && now - it->second.first < 1000) {
+      grouped = it->second.second;
+    }
+  }
+  if (!grouped) {
+    auto r = c.Exec({"m_grouped",
+                     "SELECT EXISTS (SELECT 1 FROM messages WHERE qkey = $1 AND group_id IS NOT "
+                     "NULL)"},
+                    {k});
+    if (!r.ok()) return r.status();
+    grouped = r->boolean(0, 0);
+    std::lock_guard lock(cmu_);
+    grouped_[q.key] = {now, *grouped};
+  }
+  if (!*grouped) return out;
+  auto r = c.Exec({"m_tenants",
+                   "SELECT coalesce(group_id, ''), count(*) FILTER (WHERE visible_at > $2 AND "
+                   "receive_count > 0) FROM messages WHERE qkey = $1 GROUP BY 1"},
+                  {k, Str(now)});
+  if (!r.ok()) return r.status();
+  const auto tenants = static_cast<std::size_t>(r->size());
+  std::size_t total = 0;
+  for (int i = 0; i < r->size(); ++i) total += static_cast<std::size_t>(r->i64(i, 1));
+  for (int i = 0; i < r->size(); ++i) {
+    if (NoisyTenant(tenants, static_cast<std::size_t>(r->i64(i, 1)), total)) {
+      out.emplace_back(r->str(i, 0));
+    }
+  }
   return out;
 }
 
@@ -628,6 +742,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
     if (!taken.ok() || !taken->empty()) return done(std::move(taken));
     int wait = 0;
     std::uint64_t qkey = 0;
+    bool fifo = false;  // at the limit a FIFO short poll answers empty, a standard one OverLimit
     if (!self->shutdown_.load()) {
       auto c = self->pool_.Acquire();
       if (!c.ok()) return done(c.status());
@@ -636,11 +751,12 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       if (!*q) return done(QueueMissing());
       wait = request.wait_seconds.value_or((*q)->config.receive_message_wait_time_seconds);
       qkey = (*q)->key;
+      fifo = (*q)->fifo;
       if (wait > 0) self->ArmWakeTimer(**c, qkey, self->clock_.NowMs());
     }
     // At the in-flight limit a short poll answers OverLimit; a long poll waits (answering empty
     // at its deadline unless messages become free), as the embedded engine does.
-    if (wait <= 0 && over_limit) {
+    if (wait <= 0 && over_limit && !fifo) {
       return done(OverLimitError(self->opt_.max_inflight_per_queue));
     }
     if (wait <= 0) return done(std::vector<ReceivedMessage>{});
@@ -838,6 +954,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
         }
         auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
         if (!d.ok()) return done(d.status());
+        self->ReleasedInflight(q.key, seqs.size());
       }
       return done(std::move(statuses));
     }
@@ -875,6 +992,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
       return Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
+    self->ReleasedInflight(q.key, seqs.size());
     self->Wake(q.key);
     done(std::move(statuses));
   });
@@ -903,7 +1021,7 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
     }
     const std::string k = std::to_string(q.key);
     const Millis now = self->clock_.NowMs();
-    bool freed = false;
+    std::size_t freed = 0;
     Status s = InTransaction(**c, [&]() -> Status {
       auto r = (*c)->Exec({"m_lock_vis",
                            "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms "
@@ -940,12 +1058,13 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
             {"m_set_vis", "UPDATE messages SET visible_at = $3 WHERE qkey = $1 AND seq = $2"},
             {k, std::to_string(refs[i]->seq), Str(deadline)});
         if (!u.ok()) return u.status();
-        if (vt == 0) freed = true;
+        if (vt == 0) ++freed;
       }
       return Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
-    if (freed) {
+    if (freed > 0) {
+      self->ReleasedInflight(q.key, freed);
       self->Notify(**c, q.key);
       self->Wake(q.key);
     }
