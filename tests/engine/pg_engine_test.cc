@@ -276,5 +276,85 @@ TEST(PgEngine, MoveTaskRunsOnOneNodeAndAnotherTakesOver) {
             2);
 }
 
+// The FIFO group heads table (migration 5) matches the heads recomputed from the messages after
+// every kind of change: sends, receives, deletes, visibility changes, dead-letter moves, retention
+// expiry, the retroactive delay, purge.
+TEST(PgEngine, FifoHeadsFollowEveryChange) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto e = Open(clock, schema.name());
+  ASSERT_TRUE(e.ok());
+  Engine& engine = **e;
+  const QueueId dlq{"000000000000", "dlq.fifo"}, q{"000000000000", "f.fifo"};
+  ASSERT_TRUE(engine.CreateQueue(dlq, {{"FifoQueue", "true"}}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + engine.QueueArn(dlq) + R"(","maxReceiveCount":2})";
+  ASSERT_TRUE(
+      engine
+          .CreateQueue(
+              q,
+              {{"FifoQueue", "true"}, {"RedrivePolicy", policy}, {"MessageRetentionPeriod", "120"}},
+              {})
+          .ok());
+  const std::string s = schema.name();
+  const std::string mismatches =
+      "SELECT count(*) FROM ((SELECT qkey, group_id, seq, visible_at, returned FROM " + s +
+      ".fifo_heads EXCEPT SELECT * FROM h) UNION ALL (SELECT * FROM h EXCEPT SELECT qkey, "
+      "group_id, seq, visible_at, returned FROM " +
+      s + ".fifo_heads)) x";
+  const std::string check =
+      "WITH h AS (SELECT DISTINCT ON (qkey, group_id) qkey, group_id, seq, "
+      "visible_at, receive_count > 0 AS returned FROM " +
+      s + ".messages ORDER BY qkey, group_id, seq) " + mismatches;
+  int n = 0;
+  auto send = [&](const std::string& group) {
+    SendRequest r;
+    r.body = "m" + std::to_string(n);
+    r.group_id = group;
+    r.dedup_id = "d" + std::to_string(n++);
+    engine.Send(q, {r}, [](auto res) { ASSERT_TRUE(res.ok()); });
+  };
+  auto receive = [&](int max) {
+    std::vector<ReceivedMessage> out;
+    ReceiveRequest r;
+    r.max_messages = max;
+    r.wait_seconds = 0;
+    engine.Receive(q, r, [&](auto res) {
+      if (res.ok()) out = std::move(*res);
+    });
+    return out;
+  };
+  for (int i = 0; i < 12; ++i) send("g" + std::to_string(i % 4));
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 4);
+  EXPECT_EQ(schema.Number(check), 0);
+  auto got = receive(5);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(schema.Number(check), 0);
+  engine.Delete(q, {got[0].receipt_handle}, [](auto) {});
+  EXPECT_EQ(schema.Number(check), 0);
+  engine.ChangeVisibility(q, {{got.back().receipt_handle, 0}}, [](auto) {});
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(31);  // visibility expired: received twice moves to the DLQ
+  got = receive(10);
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(31);
+  got = receive(10);  // some reach maxReceiveCount and go to the DLQ
+  EXPECT_EQ(schema.Number(check), 0);
+  ASSERT_TRUE(engine.SetQueueAttributes(q, {{"DelaySeconds", "5"}}).ok());
+  send("g9");
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(200);  // past retention
+  got = receive(10);
+  EXPECT_EQ(schema.Number(check), 0);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads h JOIN " + s +
+                          ".queues q ON q.qkey = h.qkey WHERE q.name = 'f.fifo'"),
+            0);
+  for (int i = 0; i < 3; ++i) send("p");
+  ASSERT_TRUE(engine.PurgeQueue(q).ok());
+  EXPECT_EQ(schema.Number(check), 0);
+  EXPECT_GT(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 0);  // the DLQ's
+}
+
 }  // namespace
 }  // namespace sluice::engine

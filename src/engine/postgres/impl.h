@@ -136,6 +136,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // Sets *dlq_key when messages moved (its waiters are woken once committed).
   Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
   Status ExpireRetention(Conn& c, const QRow& q, Millis now);
+  Status ExpireFifoLocked(Conn& c, const QRow& q, Millis now);      // under the queue's row lock
   Status MaybeExpireRetention(Conn& c, const QRow& q, Millis now);  // at most once a second
   // This node deleted or freed (up to) `n` messages in flight: its count of the queue drops.
   void ReleasedInflight(std::uint64_t qkey, std::size_t n) {
@@ -148,6 +149,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
                                                 int vt, Millis now);
   ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
+  // FIFO: recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The
+  // caller's transaction holds the queue's row lock.
+  Status RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups);
   Status InsertMessages(Conn& c, const QRow& dest, const std::vector<MessagePayload>& payloads,
                         Millis visible_at);
 

@@ -353,7 +353,8 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
         "THEN pg_notify($22, $23) END",
         kInsertRows.sql);
     auto r = c.Exec({"f_send", sql.c_str()}, params);
-    return r.ok() ? Status::Ok() : r.status();
+    if (!r.ok()) return r.status();
+    return RefreshHeads(c, q.key, rows.group);
   });
 }
 
@@ -374,8 +375,30 @@ Status Impl::InsertMessages(Conn& c, const QRow& dest, const std::vector<Message
     for (Param& seq : rows.seq) seq.reset();
   }
   if (auto ins = c.Exec(kInsertRows, rows.Bind(dest.key)); !ins.ok()) return ins.status();
+  if (dest.fifo) {
+    if (Status h = RefreshHeads(c, dest.key, rows.group); !h.ok()) return h;
+  }
   Notify(c, dest.key);
   return Status::Ok();
+}
+
+Status Impl::RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups) {
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  std::erase(groups, Param());
+  if (groups.empty()) return Status::Ok();
+  auto r = c.Exec(
+      {"h_refresh",
+       "WITH g AS (SELECT DISTINCT unnest($2::text[]) AS group_id), h AS (SELECT g.group_id, "
+       "m.seq, m.visible_at, m.receive_count FROM g LEFT JOIN LATERAL (SELECT seq, visible_at, "
+       "receive_count FROM messages WHERE qkey = $1 AND group_id = g.group_id ORDER BY seq LIMIT "
+       "1) m ON true), d AS (DELETE FROM fifo_heads f USING h WHERE f.qkey = $1 AND f.group_id = "
+       "h.group_id AND h.seq IS NULL), u AS (INSERT INTO fifo_heads SELECT $1, group_id, seq, "
+       "visible_at, receive_count > 0 FROM h WHERE seq IS NOT NULL ON CONFLICT (qkey, group_id) "
+       "DO UPDATE SET seq = EXCLUDED.seq, visible_at = EXCLUDED.visible_at, returned = "
+       "EXCLUDED.returned) SELECT 1"},
+      {std::to_string(qkey), ArrayLiteral(groups)});
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 // ---- receive
@@ -383,11 +406,32 @@ Status Impl::InsertMessages(Conn& c, const QRow& dest, const std::vector<Message
 
 Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
   const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
+  if (q.fifo) {
+    return InTransaction(c, [&]() -> Status {
+      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
+                          {std::to_string(q.key)});
+          !l.ok()) {
+        return l.status();
+      }
+      return ExpireFifoLocked(c, q, now);
+    });
+  }
   auto r = c.Exec({"m_expire",
                    "DELETE FROM messages WHERE qkey = $1 AND seq IN (SELECT seq FROM messages "
                    "WHERE qkey = $1 AND sent_ms <= $2 FOR UPDATE SKIP LOCKED)"},
                   {std::to_string(q.key), Str(cutoff)});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Impl::ExpireFifoLocked(Conn& c, const QRow& q, Millis now) {
+  const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
+  auto gone = c.Exec(
+      {"f_expire", "DELETE FROM messages WHERE qkey = $1 AND sent_ms <= $2 RETURNING group_id"},
+      {std::to_string(q.key), Str(cutoff)});
+  if (!gone.ok()) return gone.status();
+  std::vector<Param> groups;
+  for (int i = 0; i < gone->size(); ++i) groups.push_back(gone->opt(i, 0));
+  return RefreshHeads(c, q.key, std::move(groups));
 }
 
 Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
@@ -405,6 +449,13 @@ Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
 Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key) {
   if (!q.config.redrive_policy) return Status::Ok();
   return InTransaction(c, [&]() -> Status {
+    if (q.fifo) {  // the queue's lock: the group heads change with the messages
+      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
+                          {std::to_string(q.key)});
+          !l.ok()) {
+        return l.status();
+      }
+    }
     static const std::string pick = fmt::format(
         "SELECT {} FROM messages WHERE qkey = $1 AND visible_at <= $2 AND receive_count >= $3 "
         "ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED",
@@ -451,6 +502,12 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
         {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
         {std::to_string(q.key), ArrayLiteral(seqs)});
     if (!del.ok()) return del.status();
+    if (q.fifo) {
+      if (Status h = RefreshHeads(c, q.key, rows.group); !h.ok()) return h;
+    }
+    if ((*dlq)->fifo) {
+      if (Status h = RefreshHeads(c, (*dlq)->key, rows.group); !h.ok()) return h;
+    }
     Notify(c, (*dlq)->key);
     *dlq_key = (*dlq)->key;
     return Status::Ok();
@@ -471,9 +528,9 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
   const int max = std::max(1, req.max_messages);
   // Expired messages are never handed out (the receive filters them); their rows go at most
   // once a second per queue and node, and by the sweep.
-  if (Status s = q.fifo ? ExpireRetention(**c, q, now) : MaybeExpireRetention(**c, q, now);
-      !s.ok()) {
-    return s;
+  // (FIFO: inside TakeFifo's transaction, under the queue's lock.)
+  if (!q.fifo) {
+    if (Status s = MaybeExpireRetention(**c, q, now); !s.ok()) return s;
   }
   std::uint64_t dlq_key = 0;
   if (Status s = RedriveExpired(**c, q, now, 100, &dlq_key); !s.ok()) return s;
@@ -639,6 +696,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         !l.ok()) {
       return l.status();
     }
+    if (Status e = ExpireFifoLocked(c, q, now); !e.ok()) return e;
     const std::string& attempt = req.receive_request_attempt_id;
     if (!attempt.empty()) {
       // A retried ReceiveRequestAttemptId: the same messages, if all are still in flight from it.
@@ -663,40 +721,36 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         if (!retry.ok()) return retry.status();
         if (retry->size()) {
           std::vector<std::pair<std::int64_t, int>> order;
-          for (int i = 0; i < retry->size(); ++i) order.emplace_back(retry->i64(i, 0), i);
+          std::vector<Param> groups;
+          for (int i = 0; i < retry->size(); ++i) {
+            order.emplace_back(retry->i64(i, 0), i);
+            groups.push_back(retry->opt(i, 11));
+          }
           std::sort(order.begin(), order.end());
           for (const auto& [seq, i] : order) out.push_back(ToMessage(q, *retry, i));
-          return Status::Ok();
+          return RefreshHeads(c, q.key, std::move(groups));
         }
       }
     }
-    auto heads = c.Exec({"f_heads",
-                         "SELECT DISTINCT ON (group_id) group_id, seq, visible_at, receive_count "
-                         "FROM messages WHERE qkey = $1 ORDER BY group_id, seq"},
-                        {k});
+    // The ready groups, from the heads table (its order index: heads never received first, then
+    // those back from flight, each by seq): a group's head is visible. At most `max` groups
+    // serve a receive, each at least its head.
+    auto heads = c.Exec({"f_ready",
+                         "SELECT group_id FROM fifo_heads WHERE qkey = $1 AND visible_at <= $2 "
+                         "ORDER BY returned, seq LIMIT $3"},
+                        {k, Str(now), Str(max)});
     if (!heads.ok()) return heads.status();
-    struct Head {
-      bool returned;
-      std::int64_t seq;
-      std::string group;
-    };
-    std::vector<Head> ready;
-    for (int i = 0; i < heads->size(); ++i) {
-      if (heads->i64(i, 2) > now) continue;  // in flight or delayed: the group is locked
-      ready.push_back(Head{heads->i64(i, 3) > 0, heads->i64(i, 1), heads->str(i, 0)});
-    }
-    std::sort(ready.begin(), ready.end(), [](const Head& a, const Head& b) {
-      return std::tie(a.returned, a.seq) < std::tie(b.returned, b.seq);
-    });
     std::vector<Param> take;
-    for (const Head& h : ready) {
+    std::vector<Param> groups;
+    for (int h = 0; h < heads->size(); ++h) {
       if (static_cast<int>(take.size()) >= max) break;
       auto g = c.Exec({"f_group",
                        "SELECT seq, visible_at FROM messages WHERE qkey = $1 AND group_id = $2 "
                        "ORDER BY seq LIMIT $3"},
-                      {k, h.group, Str(max - static_cast<int>(take.size()))});
+                      {k, heads->str(h, 0), Str(max - static_cast<int>(take.size()))});
       if (!g.ok()) return g.status();
       for (int i = 0; i < g->size() && g->i64(i, 1) <= now; ++i) take.emplace_back(g->str(i, 0));
+      groups.emplace_back(heads->str(h, 0));
     }
     if (take.empty()) return Status::Ok();
     auto r = c.Exec(
@@ -719,6 +773,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
       if (!taken.empty()) taken += ',';
       taken += fmt::format("{}:{}", it->first, r->i64(it->second, 1));
     }
+    if (Status hs = RefreshHeads(c, q.key, std::move(groups)); !hs.ok()) return hs;
     if (!attempt.empty() && !out.empty()) {
       auto a = c.Exec({"a_put",
                        "INSERT INTO attempts VALUES ($1, $2, $3, $4) ON CONFLICT (qkey, "
@@ -958,12 +1013,18 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
       }
       return done(std::move(statuses));
     }
+    std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
+      // The queue's lock: the group heads change with the messages.
+      if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
+          !l.ok()) {
+        return l.status();
+      }
       {
         // Only the receive that holds a message may delete it.
         auto r = (*c)->Exec({"m_lock_seqs",
-                             "SELECT seq, receive_gen, visible_at, receive_count FROM messages "
-                             "WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
+                             "SELECT seq, receive_gen, visible_at, receive_count, group_id FROM "
+                             "messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
                             {k, ArrayLiteral(seqs)});
         if (!r.ok()) return r.status();
         std::map<std::uint64_t, int> row;
@@ -982,11 +1043,13 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
           }
           seqs.emplace_back(std::to_string(refs[i]->seq));
           gens.emplace_back(std::to_string(refs[i]->gen));
+          groups.push_back(r->opt(j, 4));
         }
       }
       if (seqs.empty()) return Status::Ok();
       auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
       if (!d.ok()) return d.status();
+      if (Status h = self->RefreshHeads(**c, q.key, groups); !h.ok()) return h;
       // A delete can unlock a group that parked receives wait for (sent at commit).
       self->Notify(**c, q.key);
       return Status::Ok();
@@ -1022,10 +1085,18 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
     const std::string k = std::to_string(q.key);
     const Millis now = self->clock_.NowMs();
     std::size_t freed = 0;
+    std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
+      if (q.fifo) {  // the queue's lock: the group heads change with the messages
+        if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
+            !l.ok()) {
+          return l.status();
+        }
+      }
       auto r = (*c)->Exec({"m_lock_vis",
-                           "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms "
-                           "FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
+                           "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms, "
+                           "group_id FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR "
+                           "UPDATE"},
                           {k, ArrayLiteral(seqs)});
       if (!r.ok()) return r.status();
       std::map<std::uint64_t, int> row;
@@ -1059,8 +1130,9 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
             {k, std::to_string(refs[i]->seq), Str(deadline)});
         if (!u.ok()) return u.status();
         if (vt == 0) ++freed;
+        groups.push_back(r->opt(j, 5));
       }
-      return Status::Ok();
+      return q.fifo ? self->RefreshHeads(**c, q.key, groups) : Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
     if (freed > 0) {

@@ -243,6 +243,20 @@ void Impl::MoveTick(const std::string& task_id) {
           moved += static_cast<std::int64_t>(batch.second.size());
           woken.push_back(key);
         }
+        if (src.fifo) {
+          std::vector<Param> groups;
+          for (int i = 0; i < static_cast<int>(seqs.size()); ++i)
+            groups.push_back(picked->opt(i, 11));
+          if (!seqs.empty()) {
+            auto del =
+                conn.Exec({"m_delete_seqs",
+                           "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
+                          {k, ArrayLiteral(seqs)});
+            if (!del.ok()) return del.status();
+          }
+          if (Status h = RefreshHeads(conn, src.key, std::move(groups)); !h.ok()) return h;
+          seqs.clear();
+        }
         if (!seqs.empty()) {
           auto del = conn.Exec(
               {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
