@@ -205,6 +205,13 @@ std::string FifoDedupKey(SendRequest& r, const QueueConfig& c) {
   return c.deduplication_scope == "messageGroup" ? *r.group_id + "\n" + *r.dedup_id : *r.dedup_id;
 }
 
+bool NoisyTenant(std::size_t tenants, std::size_t inflight, std::size_t total_inflight) {
+  if (tenants <= 1 || inflight <= kNoisyMinInflight) return false;
+  const std::size_t others = total_inflight - std::min(inflight, total_inflight);
+  // inflight > factor * others / (tenants - 1), in integers.
+  return inflight * (tenants - 1) > kNoisyFactor * others;
+}
+
 std::string MoveTaskStatusName(MoveTaskStatus s) {
   switch (s) {
     case MoveTaskStatus::kRunning:

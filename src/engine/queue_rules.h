@@ -86,6 +86,15 @@ Status CheckFifoBatch(const std::vector<SendRequest>& entries, bool content_base
 // content-based): "id", or "group\nid" with DeduplicationScope=messageGroup.
 std::string FifoDedupKey(SendRequest& r, const QueueConfig& c);
 
+// Fair queues (standard queues with MessageGroupId): a tenant (a message group; the messages
+// without a group form one more) is noisy when it has more than kNoisyMinInflight messages in
+// flight and more than kNoisyFactor times the average in-flight count of the other tenants with
+// messages in the queue. A noisy tenant is served only when no other tenant has a visible message.
+inline constexpr std::size_t kNoisyMinInflight = 10;
+inline constexpr std::size_t kNoisyFactor = 2;
+// `tenants`: tenants with messages in the queue; `total_inflight`: the queue's messages in flight.
+bool NoisyTenant(std::size_t tenants, std::size_t inflight, std::size_t total_inflight);
+
 // "RUNNING", "COMPLETED", ... as ListMessageMoveTasks reports a status.
 std::string MoveTaskStatusName(MoveTaskStatus s);
 

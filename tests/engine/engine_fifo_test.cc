@@ -725,6 +725,34 @@ TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
   }
 }
 
+// The in-flight limit on a FIFO queue: a receive takes no more than the room left; at the limit a
+// short poll answers empty (no OverLimit, unlike a standard queue), a long poll waits and is
+// served when a delete makes room.
+TYPED_TEST(EngineTest, FifoInFlightLimit) {
+  this->Open(/*max_inflight=*/2);
+  ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
+  for (const char* g : {"a", "b", "c", "d"}) {
+    ASSERT_TRUE(this->SendFifo("f.fifo", g, g, g).ok());
+  }
+  auto first = this->Receive("f.fifo", 10);
+  ASSERT_EQ(this->Bodies(first), (std::vector<std::string>{"a", "b"}));
+  auto short_poll = this->StartReceive("f.fifo", 10, std::nullopt, 0);
+  ASSERT_TRUE(short_poll->has_value());
+  ASSERT_TRUE((*short_poll)->ok()) << (*short_poll)->status().message();
+  EXPECT_TRUE((**short_poll)->empty());
+  auto long_poll = this->StartReceive("f.fifo", 10, std::nullopt, 5);
+  EXPECT_FALSE(long_poll->has_value());
+  ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());
+  ASSERT_TRUE(long_poll->has_value());
+  ASSERT_TRUE((*long_poll)->ok());
+  EXPECT_EQ(this->Bodies(***long_poll), (std::vector<std::string>{"c"}));
+  // Visibility expiry makes room too (groups back from flight are served after "d").
+  this->clock_.AdvanceSeconds(30);
+  auto again = this->Bodies(this->Receive("f.fifo", 10));
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0], "d");
+}
+
 // ---- fair queues (standard queues with MessageGroupId) ------------------------------------------
 
 TYPED_TEST(EngineTest, FairQueueFavoursQuietTenants) {

@@ -179,8 +179,6 @@ struct WithRocksDb {
 struct WithPostgres {
   static constexpr bool kPersistent = true;
   static constexpr const char* kName = "Postgres";
-  // Features the PostgreSQL engine does not have yet: tests of them are skipped, naming them.
-  static constexpr const char* kMissing[] = {"move tasks", "fair queues"};
   struct Backend {
     Backend() {
       const char* url = std::getenv("SLUICE_TEST_PG_URL");

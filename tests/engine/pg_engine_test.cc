@@ -210,5 +210,151 @@ TEST(PgEngine, OverLimitOnShortPollOnly) {
   EXPECT_TRUE((**lp)->empty());
 }
 
+// Message move tasks across nodes: the task is a row every node lists and cancels; one node runs
+// it (the holder of its lease); when that node is gone without handing it back, another node
+// takes it once the lease expired and finishes it, each message moved once.
+TEST(PgEngine, MoveTaskRunsOnOneNodeAndAnotherTakesOver) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto a = Open(clock, schema.name());
+  auto b = Open(clock, schema.name(), 10);  // B's sweeper looks for tasks to take every 10 ms
+  ASSERT_TRUE(a.ok() && b.ok());
+  const QueueId dlq{"000000000000", "dlq"}, src{"000000000000", "src"},
+      other{"000000000000", "other"};
+  ASSERT_TRUE((*a)->CreateQueue(dlq, {}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + (*a)->QueueArn(dlq) + R"(","maxReceiveCount":1})";
+  ASSERT_TRUE((*a)->CreateQueue(src, {{"RedrivePolicy", policy}}, {}).ok());
+  ASSERT_TRUE((*a)->CreateQueue(other, {}, {}).ok());
+  for (int i = 0; i < 6; ++i) SendOne(**a, dlq);
+  const std::string dlq_arn = (*a)->QueueArn(dlq);
+  auto handle = (*a)->StartMessageMoveTask(dlq_arn, (*a)->QueueArn(other), 1);
+  ASSERT_TRUE(handle.ok()) << handle.status().message();
+  // One running task per source, whichever node asks.
+  EXPECT_EQ((*b)->StartMessageMoveTask(dlq_arn, std::nullopt, 1).status().code(),
+            ErrorCode::kInvalidParameterValue);
+  clock.Advance(0);  // A's first tick
+  auto moved = [&](Engine& e) {
+    auto t = e.ListMessageMoveTasks(dlq_arn, 10);
+    return t.ok() && !t->empty() ? (*t)[0].moved : -1;
+  };
+  EXPECT_EQ(moved(**b), 1);  // B sees A's progress
+  // A is gone without handing the task back (as after kill -9): its lease holds for a while.
+  const std::string tasks = schema.name() + ".move_tasks";
+  schema.Exec("UPDATE " + tasks + " SET owner = 'dead'");
+  clock.AdvanceSeconds(1);  // A's next tick finds the task held by another node and stops
+  EXPECT_EQ(moved(**b), 1);
+  clock.AdvanceSeconds(10);  // the lease expired: B takes the task
+  ASSERT_TRUE(schema.WaitFor("SELECT count(*) FROM " + tasks + " WHERE owner <> 'dead'", 1));
+  for (int i = 0; i < 10 && moved(**b) < 6; ++i) clock.AdvanceSeconds(1);
+  auto done = (*a)->ListMessageMoveTasks(dlq_arn, 10);
+  ASSERT_TRUE(done.ok() && done->size() == 1u);
+  EXPECT_EQ((*done)[0].status, MoveTaskStatus::kCompleted);
+  EXPECT_EQ((*done)[0].moved, 6);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages"), 6);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages m JOIN " +
+                          schema.name() + ".queues q USING (qkey) WHERE q.name = 'other'"),
+            6);
+
+  // A task run by A is cancelled through B; A's next tick sees it and stops.
+  for (int i = 0; i < 3; ++i) SendOne(**a, dlq);
+  auto second = (*a)->StartMessageMoveTask(dlq_arn, (*a)->QueueArn(other), 1);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  clock.Advance(0);
+  auto cancelled = (*b)->CancelMessageMoveTask(*second);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().message();
+  EXPECT_EQ(*cancelled, 1);
+  clock.AdvanceSeconds(3);
+  auto after = (*a)->ListMessageMoveTasks(dlq_arn, 10);
+  ASSERT_TRUE(after.ok() && after->size() == 2u);
+  EXPECT_EQ((*after)[0].status, MoveTaskStatus::kCancelled);
+  EXPECT_EQ((*after)[0].moved, 1);
+  EXPECT_EQ((*after)[1].status, MoveTaskStatus::kCompleted);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + schema.name() + ".messages m JOIN " +
+                          schema.name() + ".queues q USING (qkey) WHERE q.name = 'dlq'"),
+            2);
+}
+
+// The FIFO group heads table (migration 5) matches the heads recomputed from the messages after
+// every kind of change: sends, receives, deletes, visibility changes, dead-letter moves, retention
+// expiry, the retroactive delay, purge.
+TEST(PgEngine, FifoHeadsFollowEveryChange) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto e = Open(clock, schema.name());
+  ASSERT_TRUE(e.ok());
+  Engine& engine = **e;
+  const QueueId dlq{"000000000000", "dlq.fifo"}, q{"000000000000", "f.fifo"};
+  ASSERT_TRUE(engine.CreateQueue(dlq, {{"FifoQueue", "true"}}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + engine.QueueArn(dlq) + R"(","maxReceiveCount":2})";
+  ASSERT_TRUE(
+      engine
+          .CreateQueue(
+              q,
+              {{"FifoQueue", "true"}, {"RedrivePolicy", policy}, {"MessageRetentionPeriod", "120"}},
+              {})
+          .ok());
+  const std::string s = schema.name();
+  const std::string mismatches =
+      "SELECT count(*) FROM ((SELECT qkey, group_id, seq, visible_at, returned FROM " + s +
+      ".fifo_heads EXCEPT SELECT * FROM h) UNION ALL (SELECT * FROM h EXCEPT SELECT qkey, "
+      "group_id, seq, visible_at, returned FROM " +
+      s + ".fifo_heads)) x";
+  const std::string check =
+      "WITH h AS (SELECT DISTINCT ON (qkey, group_id) qkey, group_id, seq, "
+      "visible_at, receive_count > 0 AS returned FROM " +
+      s + ".messages ORDER BY qkey, group_id, seq) " + mismatches;
+  int n = 0;
+  auto send = [&](const std::string& group) {
+    SendRequest r;
+    r.body = "m" + std::to_string(n);
+    r.group_id = group;
+    r.dedup_id = "d" + std::to_string(n++);
+    engine.Send(q, {r}, [](auto res) { ASSERT_TRUE(res.ok()); });
+  };
+  auto receive = [&](int max) {
+    std::vector<ReceivedMessage> out;
+    ReceiveRequest r;
+    r.max_messages = max;
+    r.wait_seconds = 0;
+    engine.Receive(q, r, [&](auto res) {
+      if (res.ok()) out = std::move(*res);
+    });
+    return out;
+  };
+  for (int i = 0; i < 12; ++i) send("g" + std::to_string(i % 4));
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 4);
+  EXPECT_EQ(schema.Number(check), 0);
+  auto got = receive(5);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(schema.Number(check), 0);
+  engine.Delete(q, {got[0].receipt_handle}, [](auto) {});
+  EXPECT_EQ(schema.Number(check), 0);
+  engine.ChangeVisibility(q, {{got.back().receipt_handle, 0}}, [](auto) {});
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(31);  // visibility expired: received twice moves to the DLQ
+  got = receive(10);
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(31);
+  got = receive(10);  // some reach maxReceiveCount and go to the DLQ
+  EXPECT_EQ(schema.Number(check), 0);
+  ASSERT_TRUE(engine.SetQueueAttributes(q, {{"DelaySeconds", "5"}}).ok());
+  send("g9");
+  EXPECT_EQ(schema.Number(check), 0);
+  clock.AdvanceSeconds(200);  // past retention
+  got = receive(10);
+  EXPECT_EQ(schema.Number(check), 0);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads h JOIN " + s +
+                          ".queues q ON q.qkey = h.qkey WHERE q.name = 'f.fifo'"),
+            0);
+  for (int i = 0; i < 3; ++i) send("p");
+  ASSERT_TRUE(engine.PurgeQueue(q).ok());
+  EXPECT_EQ(schema.Number(check), 0);
+  EXPECT_GT(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 0);  // the DLQ's
+}
+
 }  // namespace
 }  // namespace sluice::engine

@@ -88,6 +88,14 @@ class Impl : public std::enable_shared_from_this<Impl> {
                         Engine::BatchCallback done);
   Result<std::vector<PeekedMessage>> Peek(const QueueId& id, std::size_t max);
 
+  // Message move tasks (move_tasks.cc).
+  Result<std::string> StartMessageMoveTask(const std::string& source_arn,
+                                           const std::optional<std::string>& dest_arn,
+                                           std::optional<int> max_per_second);
+  Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string& source_arn,
+                                                         int max_results);
+  Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle);
+
  private:
   const std::string& RegionOf(const QueueId& id) const {
     return id.region.empty() ? opt_.region : id.region;
@@ -128,10 +136,32 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // Sets *dlq_key when messages moved (its waiters are woken once committed).
   Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
   Status ExpireRetention(Conn& c, const QRow& q, Millis now);
+  Status ExpireFifoLocked(Conn& c, const QRow& q, Millis now);      // under the queue's row lock
   Status MaybeExpireRetention(Conn& c, const QRow& q, Millis now);  // at most once a second
+  // This node deleted or freed (up to) `n` messages in flight: its count of the queue drops.
+  void ReleasedInflight(std::uint64_t qkey, std::size_t n) {
+    std::lock_guard lock(cmu_);
+    if (auto it = inflight_.find(qkey); it != inflight_.end()) {
+      it->second.second -= std::min(n, it->second.second);
+    }
+  }
+  Result<std::vector<Param>> NoisyTenants(Conn& c, const QRow& q, Millis now);
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
                                                 int vt, Millis now);
   ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
+  // FIFO: recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The
+  // caller's transaction holds the queue's row lock.
+  Status RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups);
+  Status InsertMessages(Conn& c, const QRow& dest, const std::vector<MessagePayload>& payloads,
+                        Millis visible_at);
+
+  // move_tasks.cc
+  Result<std::optional<QRow>> QueueByArn(Conn& c, std::string_view arn);
+  void ScheduleMoveTick(const std::string& task_id, Millis when);  // on the injected clock
+  void MoveTick(const std::string& task_id);
+  // Takes the running tasks whose lease expired (their node died or stopped) and runs them.
+  void AdoptMoveTasks(Conn& c);
+  void ReleaseMoveTasks();  // at shutdown: this node's tasks are free for another node at once
 
   // Long polls.
   void Park(const QueueId& id, std::uint64_t qkey, const ReceiveRequest& r, int wait_s,
@@ -167,6 +197,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // Queue key -> (counted at, messages in flight): counted at most once a second per queue and
   // node (a bounded count), plus what this node took since.
   std::map<std::uint64_t, std::pair<Millis, std::size_t>> inflight_;
+  // Queue key -> (checked at, the queue holds messages with a group): fair queues.
+  std::map<std::uint64_t, std::pair<Millis, bool>> grouped_;
 
   std::mutex wmu_;
   std::map<std::uint64_t, std::list<std::shared_ptr<Waiter>>> waiters_;  // by queue key

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <tuple>
 
 #include "common/encoding.h"
 #include "common/ids.h"
@@ -148,6 +149,15 @@ const Statement kSendStandard{
     "ORDINALITY AS u(v, i, b, m, a, snd, tr, g, o) ORDER BY u.o RETURNING 1) SELECT count(*), "
     "CASE WHEN $11 <> '' THEN pg_notify($11, $12) END FROM ins"};
 
+// The standard receive restricted to the noisy tenants ($7), or (`negate` "NOT ") to the others.
+std::string FairReceive(const std::string& receive, const char* negate) {
+  const std::string at = "ORDER BY seq LIMIT $3";
+  std::string out = receive;
+  out.insert(out.find(at),
+             fmt::format("AND {}(coalesce(group_id, '') = ANY($7::text[])) ", negate));
+  return out;
+}
+
 // Reserves `n` sequence numbers of a queue (locks its row until commit): the first one.
 Result<std::uint64_t> ReserveSeqs(Conn& c, std::uint64_t qkey, std::size_t n) {
   auto r = c.Exec({"q_reserve",
@@ -232,6 +242,10 @@ Status Impl::SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& mess
     groups.push_back(std::move(req.group_id));
   }
   if (ids.empty()) return Status::Ok();
+  if (std::any_of(groups.begin(), groups.end(), [](const Param& g) { return g.has_value(); })) {
+    std::lock_guard lock(cmu_);
+    grouped_[q.key] = {now, true};  // a fair queue now: receives apply the noisy-tenant rule
+  }
   auto r = c.Exec(kSendStandard,
                   {std::to_string(q.key), Str(now), ArrayLiteral(visible), ArrayLiteral(ids),
                    ArrayLiteral(bodies), ArrayLiteral(md5s), ArrayLiteral(attrs),
@@ -339,8 +353,52 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
         "THEN pg_notify($22, $23) END",
         kInsertRows.sql);
     auto r = c.Exec({"f_send", sql.c_str()}, params);
-    return r.ok() ? Status::Ok() : r.status();
+    if (!r.ok()) return r.status();
+    return RefreshHeads(c, q.key, rows.group);
   });
+}
+
+// Rows of new messages, in one round trip (FIFO: numbered from the queue's counter, which locks
+// its row until commit; standard: from the shared sequence). Other nodes' parked receives are
+// notified at commit. Runs in the caller's transaction.
+Status Impl::InsertMessages(Conn& c, const QRow& dest, const std::vector<MessagePayload>& payloads,
+                            Millis visible_at) {
+  if (payloads.empty()) return Status::Ok();
+  Result<std::uint64_t> first = std::uint64_t{0};
+  if (dest.fifo) first = ReserveSeqs(c, dest.key, payloads.size());
+  if (!first.ok()) return first.status();
+  NewRows rows;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    rows.Add(*first + i, visible_at, payloads[i], MessageState{});
+  }
+  if (!dest.fifo) {
+    for (Param& seq : rows.seq) seq.reset();
+  }
+  if (auto ins = c.Exec(kInsertRows, rows.Bind(dest.key)); !ins.ok()) return ins.status();
+  if (dest.fifo) {
+    if (Status h = RefreshHeads(c, dest.key, rows.group); !h.ok()) return h;
+  }
+  Notify(c, dest.key);
+  return Status::Ok();
+}
+
+Status Impl::RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups) {
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  std::erase(groups, Param());
+  if (groups.empty()) return Status::Ok();
+  auto r = c.Exec(
+      {"h_refresh",
+       "WITH g AS (SELECT DISTINCT unnest($2::text[]) AS group_id), h AS (SELECT g.group_id, "
+       "m.seq, m.visible_at, m.receive_count FROM g LEFT JOIN LATERAL (SELECT seq, visible_at, "
+       "receive_count FROM messages WHERE qkey = $1 AND group_id = g.group_id ORDER BY seq LIMIT "
+       "1) m ON true), d AS (DELETE FROM fifo_heads f USING h WHERE f.qkey = $1 AND f.group_id = "
+       "h.group_id AND h.seq IS NULL), u AS (INSERT INTO fifo_heads SELECT $1, group_id, seq, "
+       "visible_at, receive_count > 0 FROM h WHERE seq IS NOT NULL ON CONFLICT (qkey, group_id) "
+       "DO UPDATE SET seq = EXCLUDED.seq, visible_at = EXCLUDED.visible_at, returned = "
+       "EXCLUDED.returned) SELECT 1"},
+      {std::to_string(qkey), ArrayLiteral(groups)});
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 // ---- receive
@@ -348,11 +406,32 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
 
 Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
   const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
+  if (q.fifo) {
+    return InTransaction(c, [&]() -> Status {
+      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
+                          {std::to_string(q.key)});
+          !l.ok()) {
+        return l.status();
+      }
+      return ExpireFifoLocked(c, q, now);
+    });
+  }
   auto r = c.Exec({"m_expire",
                    "DELETE FROM messages WHERE qkey = $1 AND seq IN (SELECT seq FROM messages "
                    "WHERE qkey = $1 AND sent_ms <= $2 FOR UPDATE SKIP LOCKED)"},
                   {std::to_string(q.key), Str(cutoff)});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Impl::ExpireFifoLocked(Conn& c, const QRow& q, Millis now) {
+  const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
+  auto gone = c.Exec(
+      {"f_expire", "DELETE FROM messages WHERE qkey = $1 AND sent_ms <= $2 RETURNING group_id"},
+      {std::to_string(q.key), Str(cutoff)});
+  if (!gone.ok()) return gone.status();
+  std::vector<Param> groups;
+  for (int i = 0; i < gone->size(); ++i) groups.push_back(gone->opt(i, 0));
+  return RefreshHeads(c, q.key, std::move(groups));
 }
 
 Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
@@ -370,6 +449,13 @@ Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
 Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key) {
   if (!q.config.redrive_policy) return Status::Ok();
   return InTransaction(c, [&]() -> Status {
+    if (q.fifo) {  // the queue's lock: the group heads change with the messages
+      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
+                          {std::to_string(q.key)});
+          !l.ok()) {
+        return l.status();
+      }
+    }
     static const std::string pick = fmt::format(
         "SELECT {} FROM messages WHERE qkey = $1 AND visible_at <= $2 AND receive_count >= $3 "
         "ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED",
@@ -416,6 +502,12 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
         {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
         {std::to_string(q.key), ArrayLiteral(seqs)});
     if (!del.ok()) return del.status();
+    if (q.fifo) {
+      if (Status h = RefreshHeads(c, q.key, rows.group); !h.ok()) return h;
+    }
+    if ((*dlq)->fifo) {
+      if (Status h = RefreshHeads(c, (*dlq)->key, rows.group); !h.ok()) return h;
+    }
     Notify(c, (*dlq)->key);
     *dlq_key = (*dlq)->key;
     return Status::Ok();
@@ -436,35 +528,17 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
   const int max = std::max(1, req.max_messages);
   // Expired messages are never handed out (the receive filters them); their rows go at most
   // once a second per queue and node, and by the sweep.
-  if (Status s = q.fifo ? ExpireRetention(**c, q, now) : MaybeExpireRetention(**c, q, now);
-      !s.ok()) {
-    return s;
+  // (FIFO: inside TakeFifo's transaction, under the queue's lock.)
+  if (!q.fifo) {
+    if (Status s = MaybeExpireRetention(**c, q, now); !s.ok()) return s;
   }
   std::uint64_t dlq_key = 0;
   if (Status s = RedriveExpired(**c, q, now, 100, &dlq_key); !s.ok()) return s;
   if (dlq_key != 0) Wake(dlq_key);
-  if (q.fifo) return TakeFifo(**c, q, req, vt, now);
-  // "sent_ms + 0": the retention filter must not steer the plan to the sent_ms index (which reads
-  // the whole backlog and sorts it); the scan walks the primary key in seq order.
-  static const std::string sql = fmt::format(
-      "WITH c AS (SELECT seq FROM messages WHERE qkey = $1 AND visible_at <= $2 AND "
-      "receive_count < $5 AND sent_ms + 0 > $6 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
-      "UPDATE messages m SET visible_at = $4, receive_count = m.receive_count + 1, "
-      "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
-      "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
-      "c.seq RETURNING {}",
-      "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
-      "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
-      "m.visible_at");
-  // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
-  int cap = INT_MAX;
-  if (q.config.redrive_policy) {
-    auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
-    if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
-  }
-  // The in-flight limit (standard queues): the messages in flight, counted (up to the limit) at
-  // most once a second per queue on this node, plus what this node took since; a receive takes
-  // no more than the room left.
+  // The in-flight limit (standard and FIFO queues, as the embedded engine): the messages in
+  // flight, counted (up to the limit) at most once a second per queue on this node (and again
+  // after this node's deletes and visibility changes), plus what this node took since; a receive
+  // takes no more than the room left.
   const std::size_t limit = opt_.max_inflight_per_queue;
   std::size_t room = static_cast<std::size_t>(max);
   if (limit > 0) {
@@ -492,22 +566,119 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
     }
     room = std::min(room, limit - *inflight);
   }
-  auto r = (*c)->Exec(
-      {"m_receive", sql.c_str()},
-      {std::to_string(q.key), Str(now), std::to_string(room), Str(now + Millis{vt} * 1000),
-       Str(cap), Str(now - Millis{q.config.message_retention_period} * 1000)});
-  if (!r.ok()) return r.status();
-  if (limit > 0 && r->size() > 0) {
-    std::lock_guard lock(cmu_);
-    if (auto it = inflight_.find(q.key); it != inflight_.end()) {
-      it->second.second += static_cast<std::size_t>(r->size());
+  if (q.fifo) {
+    ReceiveRequest fitted = req;
+    fitted.max_messages = static_cast<int>(room);
+    auto taken = TakeFifo(**c, q, fitted, vt, now);
+    if (taken.ok() && limit > 0 && !taken->empty()) {
+      std::lock_guard lock(cmu_);
+      if (auto it = inflight_.find(q.key); it != inflight_.end()) {
+        it->second.second += taken->size();
+      }
+    }
+    return taken;
+  }
+  // "sent_ms + 0": the retention filter must not steer the plan to the sent_ms index (which reads
+  // the whole backlog and sorts it); the scan walks the primary key in seq order.
+  static const std::string sql = fmt::format(
+      "WITH c AS (SELECT seq FROM messages WHERE qkey = $1 AND visible_at <= $2 AND "
+      "receive_count < $5 AND sent_ms + 0 > $6 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
+      "UPDATE messages m SET visible_at = $4, receive_count = m.receive_count + 1, "
+      "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
+      "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
+      "c.seq RETURNING {}",
+      "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
+      "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
+      "m.visible_at");
+  // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
+  int cap = INT_MAX;
+  if (q.config.redrive_policy) {
+    auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
+    if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
+  }
+  // Fair queues: the noisy tenants' messages are taken only when the others have none visible.
+  auto noisy = NoisyTenants(**c, q, now);
+  if (!noisy.ok()) return noisy.status();
+  Params params{std::to_string(q.key),
+                Str(now),
+                std::to_string(room),
+                Str(now + Millis{vt} * 1000),
+                Str(cap),
+                Str(now - Millis{q.config.message_retention_period} * 1000)};
+  std::vector<Rows> taken;
+  std::size_t n = 0;
+  if (noisy->empty()) {
+    auto r = (*c)->Exec({"m_receive", sql.c_str()}, params);
+    if (!r.ok()) return r.status();
+    n = static_cast<std::size_t>(r->size());
+    taken.push_back(std::move(*r));
+  } else {
+    static const std::string quiet = FairReceive(sql, "NOT ");
+    static const std::string loud = FairReceive(sql, "");
+    params.push_back(ArrayLiteral(*noisy));
+    for (const Statement& st : {Statement{"m_receive_quiet", quiet.c_str()},
+                                Statement{"m_receive_noisy", loud.c_str()}}) {
+      if (n >= room) break;
+      params[2] = std::to_string(room - n);
+      auto r = (*c)->Exec(st, params);
+      if (!r.ok()) return r.status();
+      n += static_cast<std::size_t>(r->size());
+      taken.push_back(std::move(*r));
     }
   }
-  std::vector<std::pair<std::int64_t, int>> order;
-  for (int i = 0; i < r->size(); ++i) order.emplace_back(r->i64(i, 0), i);
+  if (limit > 0 && n > 0) {
+    std::lock_guard lock(cmu_);
+    if (auto it = inflight_.find(q.key); it != inflight_.end()) it->second.second += n;
+  }
+  std::vector<std::tuple<std::int64_t, std::size_t, int>> order;
+  for (std::size_t t = 0; t < taken.size(); ++t) {
+    for (int i = 0; i < taken[t].size(); ++i) order.emplace_back(taken[t].i64(i, 0), t, i);
+  }
   std::sort(order.begin(), order.end());
   std::vector<ReceivedMessage> out;
-  for (const auto& [seq, i] : order) out.push_back(ToMessage(q, *r, i));
+  for (const auto& [seq, t, i] : order) out.push_back(ToMessage(q, taken[t], i));
+  return out;
+}
+
+// Fair queues: the tenants noisy now by the shared rule (NoisyTenant), by group id ("": the
+// messages without a group). Whether the queue has groups at all is checked at most once a second
+// per queue and node (this node's sends with a group note it at once): a queue without groups
+// costs no statement here.
+Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now) {
+  std::vector<Param> out;
+  const std::string k = std::to_string(q.key);
+  std::optional<bool> grouped;
+  {
+    std::lock_guard lock(cmu_);
+    if (auto it = grouped_.find(q.key);
+        it != grouped_.end() && now >= it->second.first && now - it->second.first < 1000) {
+      grouped = it->second.second;
+    }
+  }
+  if (!grouped) {
+    auto r = c.Exec({"m_grouped",
+                     "SELECT EXISTS (SELECT 1 FROM messages WHERE qkey = $1 AND group_id IS NOT "
+                     "NULL)"},
+                    {k});
+    if (!r.ok()) return r.status();
+    grouped = r->boolean(0, 0);
+    std::lock_guard lock(cmu_);
+    grouped_[q.key] = {now, *grouped};
+  }
+  if (!*grouped) return out;
+  auto r = c.Exec({"m_tenants",
+                   "SELECT coalesce(group_id, ''), count(*) FILTER (WHERE visible_at > $2 AND "
+                   "receive_count > 0) FROM messages WHERE qkey = $1 GROUP BY 1"},
+                  {k, Str(now)});
+  if (!r.ok()) return r.status();
+  const auto tenants = static_cast<std::size_t>(r->size());
+  std::size_t total = 0;
+  for (int i = 0; i < r->size(); ++i) total += static_cast<std::size_t>(r->i64(i, 1));
+  for (int i = 0; i < r->size(); ++i) {
+    if (NoisyTenant(tenants, static_cast<std::size_t>(r->i64(i, 1)), total)) {
+      out.emplace_back(r->str(i, 0));
+    }
+  }
   return out;
 }
 
@@ -525,6 +696,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         !l.ok()) {
       return l.status();
     }
+    if (Status e = ExpireFifoLocked(c, q, now); !e.ok()) return e;
     const std::string& attempt = req.receive_request_attempt_id;
     if (!attempt.empty()) {
       // A retried ReceiveRequestAttemptId: the same messages, if all are still in flight from it.
@@ -549,40 +721,36 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         if (!retry.ok()) return retry.status();
         if (retry->size()) {
           std::vector<std::pair<std::int64_t, int>> order;
-          for (int i = 0; i < retry->size(); ++i) order.emplace_back(retry->i64(i, 0), i);
+          std::vector<Param> groups;
+          for (int i = 0; i < retry->size(); ++i) {
+            order.emplace_back(retry->i64(i, 0), i);
+            groups.push_back(retry->opt(i, 11));
+          }
           std::sort(order.begin(), order.end());
           for (const auto& [seq, i] : order) out.push_back(ToMessage(q, *retry, i));
-          return Status::Ok();
+          return RefreshHeads(c, q.key, std::move(groups));
         }
       }
     }
-    auto heads = c.Exec({"f_heads",
-                         "SELECT DISTINCT ON (group_id) group_id, seq, visible_at, receive_count "
-                         "FROM messages WHERE qkey = $1 ORDER BY group_id, seq"},
-                        {k});
+    // The ready groups, from the heads table (its order index: heads never received first, then
+    // those back from flight, each by seq): a group's head is visible. At most `max` groups
+    // serve a receive, each at least its head.
+    auto heads = c.Exec({"f_ready",
+                         "SELECT group_id FROM fifo_heads WHERE qkey = $1 AND visible_at <= $2 "
+                         "ORDER BY returned, seq LIMIT $3"},
+                        {k, Str(now), Str(max)});
     if (!heads.ok()) return heads.status();
-    struct Head {
-      bool returned;
-      std::int64_t seq;
-      std::string group;
-    };
-    std::vector<Head> ready;
-    for (int i = 0; i < heads->size(); ++i) {
-      if (heads->i64(i, 2) > now) continue;  // in flight or delayed: the group is locked
-      ready.push_back(Head{heads->i64(i, 3) > 0, heads->i64(i, 1), heads->str(i, 0)});
-    }
-    std::sort(ready.begin(), ready.end(), [](const Head& a, const Head& b) {
-      return std::tie(a.returned, a.seq) < std::tie(b.returned, b.seq);
-    });
     std::vector<Param> take;
-    for (const Head& h : ready) {
+    std::vector<Param> groups;
+    for (int h = 0; h < heads->size(); ++h) {
       if (static_cast<int>(take.size()) >= max) break;
       auto g = c.Exec({"f_group",
                        "SELECT seq, visible_at FROM messages WHERE qkey = $1 AND group_id = $2 "
                        "ORDER BY seq LIMIT $3"},
-                      {k, h.group, Str(max - static_cast<int>(take.size()))});
+                      {k, heads->str(h, 0), Str(max - static_cast<int>(take.size()))});
       if (!g.ok()) return g.status();
       for (int i = 0; i < g->size() && g->i64(i, 1) <= now; ++i) take.emplace_back(g->str(i, 0));
+      groups.emplace_back(heads->str(h, 0));
     }
     if (take.empty()) return Status::Ok();
     auto r = c.Exec(
@@ -605,6 +773,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
       if (!taken.empty()) taken += ',';
       taken += fmt::format("{}:{}", it->first, r->i64(it->second, 1));
     }
+    if (Status hs = RefreshHeads(c, q.key, std::move(groups)); !hs.ok()) return hs;
     if (!attempt.empty() && !out.empty()) {
       auto a = c.Exec({"a_put",
                        "INSERT INTO attempts VALUES ($1, $2, $3, $4) ON CONFLICT (qkey, "
@@ -628,6 +797,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
     if (!taken.ok() || !taken->empty()) return done(std::move(taken));
     int wait = 0;
     std::uint64_t qkey = 0;
+    bool fifo = false;  // at the limit a FIFO short poll answers empty, a standard one OverLimit
     if (!self->shutdown_.load()) {
       auto c = self->pool_.Acquire();
       if (!c.ok()) return done(c.status());
@@ -636,11 +806,12 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
       if (!*q) return done(QueueMissing());
       wait = request.wait_seconds.value_or((*q)->config.receive_message_wait_time_seconds);
       qkey = (*q)->key;
+      fifo = (*q)->fifo;
       if (wait > 0) self->ArmWakeTimer(**c, qkey, self->clock_.NowMs());
     }
     // At the in-flight limit a short poll answers OverLimit; a long poll waits (answering empty
     // at its deadline unless messages become free), as the embedded engine does.
-    if (wait <= 0 && over_limit) {
+    if (wait <= 0 && over_limit && !fifo) {
       return done(OverLimitError(self->opt_.max_inflight_per_queue));
     }
     if (wait <= 0) return done(std::vector<ReceivedMessage>{});
@@ -838,15 +1009,22 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
         }
         auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
         if (!d.ok()) return done(d.status());
+        self->ReleasedInflight(q.key, seqs.size());
       }
       return done(std::move(statuses));
     }
+    std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
+      // The queue's lock: the group heads change with the messages.
+      if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
+          !l.ok()) {
+        return l.status();
+      }
       {
         // Only the receive that holds a message may delete it.
         auto r = (*c)->Exec({"m_lock_seqs",
-                             "SELECT seq, receive_gen, visible_at, receive_count FROM messages "
-                             "WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
+                             "SELECT seq, receive_gen, visible_at, receive_count, group_id FROM "
+                             "messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
                             {k, ArrayLiteral(seqs)});
         if (!r.ok()) return r.status();
         std::map<std::uint64_t, int> row;
@@ -865,16 +1043,19 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
           }
           seqs.emplace_back(std::to_string(refs[i]->seq));
           gens.emplace_back(std::to_string(refs[i]->gen));
+          groups.push_back(r->opt(j, 4));
         }
       }
       if (seqs.empty()) return Status::Ok();
       auto d = (*c)->Exec(del, {k, ArrayLiteral(seqs), ArrayLiteral(gens)});
       if (!d.ok()) return d.status();
+      if (Status h = self->RefreshHeads(**c, q.key, groups); !h.ok()) return h;
       // A delete can unlock a group that parked receives wait for (sent at commit).
       self->Notify(**c, q.key);
       return Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
+    self->ReleasedInflight(q.key, seqs.size());
     self->Wake(q.key);
     done(std::move(statuses));
   });
@@ -903,11 +1084,19 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
     }
     const std::string k = std::to_string(q.key);
     const Millis now = self->clock_.NowMs();
-    bool freed = false;
+    std::size_t freed = 0;
+    std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
+      if (q.fifo) {  // the queue's lock: the group heads change with the messages
+        if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
+            !l.ok()) {
+          return l.status();
+        }
+      }
       auto r = (*c)->Exec({"m_lock_vis",
-                           "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms "
-                           "FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR UPDATE"},
+                           "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms, "
+                           "group_id FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[]) FOR "
+                           "UPDATE"},
                           {k, ArrayLiteral(seqs)});
       if (!r.ok()) return r.status();
       std::map<std::uint64_t, int> row;
@@ -940,12 +1129,14 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
             {"m_set_vis", "UPDATE messages SET visible_at = $3 WHERE qkey = $1 AND seq = $2"},
             {k, std::to_string(refs[i]->seq), Str(deadline)});
         if (!u.ok()) return u.status();
-        if (vt == 0) freed = true;
+        if (vt == 0) ++freed;
+        groups.push_back(r->opt(j, 5));
       }
-      return Status::Ok();
+      return q.fifo ? self->RefreshHeads(**c, q.key, groups) : Status::Ok();
     });
     if (!s.ok()) return done(std::move(s));
-    if (freed) {
+    if (freed > 0) {
+      self->ReleasedInflight(q.key, freed);
       self->Notify(**c, q.key);
       self->Wake(q.key);
     }

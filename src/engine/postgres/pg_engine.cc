@@ -49,6 +49,7 @@ Status Impl::Start() {
     secret = r->str(0, 0);
   }
   codec_ = std::make_unique<ReceiptCodec>(secret);
+  AdoptMoveTasks(**c);  // tasks left by stopped or dead nodes
   if (pgopt_.listen) listener_ = std::thread([this] { Listen(); });
   if (pgopt_.sweep_interval_ms > 0) sweeper_ = std::thread([this] { Sweeper(); });
   return Status::Ok();
@@ -74,6 +75,7 @@ void Impl::Sweeper() {
       if (!c.ok()) continue;
       conn = std::move(c).value();
     }
+    AdoptMoveTasks(*conn);  // every node: the first to see a lease expired takes the task
     if (!sweeping_.load()) {
       auto r = conn->Exec({"sweep_lock", "SELECT pg_try_advisory_lock(hashtext($1))"}, {key});
       if (!r.ok() || !r->boolean(0, 0)) continue;
@@ -103,7 +105,7 @@ Status Impl::SweepOnce(Conn& c) {
 }
 
 void Impl::Shutdown() {
-  shutdown_.store(true);
+  if (!shutdown_.exchange(true)) ReleaseMoveTasks();
   std::vector<std::shared_ptr<Waiter>> all;
   {
     std::lock_guard lock(wmu_);
@@ -251,22 +253,22 @@ class PgEngine final : public Engine {
     impl_->ChangeVisibility(id, std::move(changes), std::move(done));
   }
 
-  Result<std::string> StartMessageMoveTask(const std::string&, const std::optional<std::string>&,
-                                           std::optional<int>) override {
-    return NotBuilt();
+  Result<std::string> StartMessageMoveTask(const std::string& source_arn,
+                                           const std::optional<std::string>& destination_arn,
+                                           std::optional<int> max_per_second) override {
+    return impl_->StartMessageMoveTask(source_arn, destination_arn, max_per_second);
   }
-  Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string&, int) override {
-    return NotBuilt();
+  Result<std::vector<MoveTaskInfo>> ListMessageMoveTasks(const std::string& source_arn,
+                                                         int max_results) override {
+    return impl_->ListMessageMoveTasks(source_arn, max_results);
   }
-  Result<std::int64_t> CancelMessageMoveTask(const std::string&) override { return NotBuilt(); }
+  Result<std::int64_t> CancelMessageMoveTask(const std::string& task_handle) override {
+    return impl_->CancelMessageMoveTask(task_handle);
+  }
 
   void Shutdown() override { impl_->Shutdown(); }
 
  private:
-  static Status NotBuilt() {
-    return Status(ErrorCode::kInternalError,
-                  "Message move tasks are not available with the PostgreSQL backend yet.");
-  }
   std::shared_ptr<Impl> impl_;
 };
 

@@ -204,6 +204,7 @@ Status Impl::DeleteQueue(const QueueId& given) {
     for (const Statement& st :
          {Statement{"q_delete_msgs", "DELETE FROM messages WHERE qkey = $1"},
           Statement{"q_delete_dedup", "DELETE FROM dedup WHERE qkey = $1"},
+          Statement{"q_delete_heads", "DELETE FROM fifo_heads WHERE qkey = $1"},
           Statement{"q_delete_attempts", "DELETE FROM attempts WHERE qkey = $1"}}) {
       if (auto d = (*c)->Exec(st, {k}); !d.ok()) return d.status();
     }
@@ -341,6 +342,12 @@ Status Impl::SetQueueAttributes(const QueueId& id, const AttributeMap& attribute
                        "receive_count = 0"},
                       {std::to_string(q.key), std::to_string(q.config.delay_seconds * 1000LL)});
       if (!r.ok()) return r.status();
+      // The heads never received take their message's new time (the queue's row is locked).
+      auto h = c.Exec({"h_retime",
+                       "UPDATE fifo_heads h SET visible_at = m.visible_at FROM messages m WHERE "
+                       "h.qkey = $1 AND NOT h.returned AND m.qkey = $1 AND m.seq = h.seq"},
+                      {std::to_string(q.key)});
+      if (!h.ok()) return h.status();
     }
     return Status::Ok();
   });
@@ -379,8 +386,10 @@ Status Impl::PurgeQueue(const QueueId& id) {
     q.purged_ms = now;
     // The FIFO deduplication window goes too (AWS: the same id is accepted after a purge).
     const std::string k = std::to_string(q.key);
-    for (const Statement& st : {Statement{"q_delete_msgs", "DELETE FROM messages WHERE qkey = $1"},
-                                Statement{"q_delete_dedup", "DELETE FROM dedup WHERE qkey = $1"}}) {
+    for (const Statement& st :
+         {Statement{"q_delete_msgs", "DELETE FROM messages WHERE qkey = $1"},
+          Statement{"q_delete_dedup", "DELETE FROM dedup WHERE qkey = $1"},
+          Statement{"q_delete_heads", "DELETE FROM fifo_heads WHERE qkey = $1"}}) {
       if (auto d = c.Exec(st, {k}); !d.ok()) return d.status();
     }
     return Status::Ok();

@@ -57,6 +57,30 @@ CREATE TABLE resources (
   version bigint NOT NULL, value bytea NOT NULL, secret bytea NOT NULL, sealed boolean NOT NULL,
   PRIMARY KEY (kind, account, region, name));
 )sql",
+    // 4: message move tasks, shared by every node: one running per source (the partial unique
+    // index), run by the node holding the lease (owner, lease_until on the engine's clock).
+    R"sql(
+CREATE TABLE move_tasks (
+  task_id text PRIMARY KEY, ord bigserial NOT NULL,
+  source_arn text NOT NULL, dest_arn text, max_per_second integer,
+  to_move bigint NOT NULL, moved bigint NOT NULL DEFAULT 0,
+  status text NOT NULL, failure_reason text, started_ms bigint NOT NULL,
+  owner text NOT NULL, lease_until bigint NOT NULL);
+CREATE UNIQUE INDEX move_tasks_running ON move_tasks (source_arn) WHERE status = 'RUNNING';
+CREATE INDEX move_tasks_source ON move_tasks (source_arn, ord);
+)sql",
+    // 5: the head (oldest message) of every FIFO group, kept in the transactions that change a
+    // group under its queue's row lock: a FIFO receive reads the ready heads it serves, not every
+    // group's.
+    R"sql(
+CREATE TABLE fifo_heads (
+  qkey bigint NOT NULL, group_id text NOT NULL, seq bigint NOT NULL, visible_at bigint NOT NULL,
+  returned boolean NOT NULL, PRIMARY KEY (qkey, group_id));
+CREATE INDEX fifo_heads_order ON fifo_heads (qkey, returned, seq);
+INSERT INTO fifo_heads SELECT DISTINCT ON (m.qkey, m.group_id) m.qkey, m.group_id, m.seq,
+  m.visible_at, m.receive_count > 0 FROM messages m JOIN queues q ON q.qkey = m.qkey
+  WHERE q.fifo AND m.group_id IS NOT NULL ORDER BY m.qkey, m.group_id, m.seq;
+)sql",
 };
 constexpr int kVersion = static_cast<int>(std::size(kMigrations));
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sluice on PostgreSQL (docs/postgres.md), against the cluster SLUICE_TEST_PG_URL names
 # (tools/run-tests.sh starts one with tools/pg-fixture.sh; skipped, loudly, without it):
-# 1. the boto3 queue, message and FIFO suites against one node on PostgreSQL (query and JSON
+# 1. the boto3 queue, message, FIFO, flow (long polls, DLQ, move tasks) and fair-queue suites
+#    against one node on PostgreSQL (query and JSON
 #    passes; tests of features not built on PostgreSQL yet deselected by name below);
 # 2. test_nodes.py: two and more nodes on one database (long polls woken across nodes, no
 #    message handed out twice by concurrent receives on two nodes);
@@ -27,15 +28,13 @@ fresh_db() {  # prints the URL of a new, empty database
 }
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-# Not built on PostgreSQL yet: message move tasks, fair queues, FIFO queues' in-flight limit. Too slow
-# there yet: 10,000 FIFO messages over 100 groups (a FIFO receive reads every group's head, so it
-# costs O(backlog); on a loaded 2-core machine it passes in ~45 s alone and times out beside load).
-DESELECT="not move and not Move and not fair and not Fair and not overlimit and not OverLimit and not in_flight_limit and not ten_consumers_hundred_groups"
+# Nothing is deselected any more (every feature of these suites is built on PostgreSQL).
+DESELECT="not nothing_deselected"
 for proto in query json; do
   url=$(fresh_db)
   echo "--- boto3 on PostgreSQL, SLUICE_PROTOCOL=$proto"
   (cd "$HERE/../python" && SLUICE_PROTOCOL=$proto SLUICE_SERVE_ARGS="--backend postgres --postgres-url $url" \
-    timeout -k 10 420 /usr/bin/python3 -m pytest -q -p no:cacheprovider test_queues.py test_messages.py test_fifo.py \
+    timeout -k 10 600 /usr/bin/python3 -m pytest -q -p no:cacheprovider test_queues.py test_messages.py test_fifo.py test_flows.py test_fair.py \
     -k "$DESELECT") || rc=1
 done
 url=$(fresh_db)
