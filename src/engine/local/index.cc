@@ -414,14 +414,12 @@ void Impl::EraseGroupIfIdle(Queue& q, Group& g) {
 }
 
 // Fair queues (standard queues with MessageGroupId): oldest message first, as without groups,
-// except that a noisy tenant (see kNoisyMinInflight) is served only when no other tenant (messages
-// without a group form one more tenant) has a visible message.
+// except that a noisy tenant (the rule both engines share: NoisyTenant in queue_rules.h) is
+// served only when no other tenant (messages without a group form one more tenant) has a visible
+// message.
 bool Impl::Noisy(const Queue& q, std::size_t inflight) const {
   const std::size_t tenants = q.active_groups + (q.messages.size() > q.group_live ? 1 : 0);
-  if (tenants <= 1 || inflight <= kNoisyMinInflight) return false;
-  const std::size_t others = q.n_inflight - std::min(inflight, q.n_inflight);
-  // inflight > factor * others / (tenants - 1), in integers.
-  return inflight * (tenants - 1) > kNoisyFactor * others;
+  return NoisyTenant(tenants, inflight, q.n_inflight);
 }
 
 void Impl::TakeFair(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,

@@ -217,12 +217,6 @@ struct Attempt {
   Millis expires_ms = 0;
 };
 
-// Fair queues: a tenant (message group of a standard queue) is noisy when it has more than
-// kNoisyMinInflight messages in flight and more than kNoisyFactor times the average in-flight
-// count of the other tenants with messages in the queue.
-constexpr std::size_t kNoisyMinInflight = 10;
-constexpr std::size_t kNoisyFactor = 2;
-
 struct Waiter;
 using WaiterList = std::list<std::shared_ptr<Waiter>>;
 

@@ -303,16 +303,7 @@ Status Impl::SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages
                                         FormatSequenceNumber(d->second.second), true});
         continue;
       }
-      MessagePayload p;
-      p.message_id = NewUuid();
-      p.md5_of_body = std::move(md5);
-      p.body = std::move(req.body);
-      p.attributes = std::move(req.attributes);
-      p.sender_id = std::move(req.sender_id);
-      p.sent_ms = now;
-      p.trace_header = std::move(req.trace_header);
-      p.group_id = std::move(req.group_id);
-      p.dedup_id = std::move(req.dedup_id);
+      MessagePayload p = AcceptedPayload(req, std::move(md5), now);
       dedup[keys[i]] = {p.message_id, 0};  // a duplicate later in this batch; seq set below
       slots.push_back(results.size());
       results.emplace_back(SendResult{p.message_id, p.md5_of_body, ""});
