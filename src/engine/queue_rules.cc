@@ -273,4 +273,56 @@ Status OverLimitError(std::size_t limit) {
                             limit));
 }
 
+Status MoveTaskNoSource() {
+  return Status(SqsError::kResourceNotFound,
+                "The resource that you specified for the SourceArn parameter doesn't exist.");
+}
+
+Status MoveTaskNoDestination() {
+  return Status(SqsError::kResourceNotFound,
+                "The resource that you specified for the DestinationArn parameter doesn't exist.");
+}
+
+Status MoveTaskRateOutOfRange(int max_per_second) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                fmt::format("Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. "
+                            "Reason: Must be between 1 and 500.",
+                            max_per_second));
+}
+
+Status MoveTaskSourceNotDeadLetter() {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "Source queue must be configured as a Dead Letter Queue.");
+}
+
+Status MoveTaskTypesDiffer() {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "The source queue and the destination queue must be of the same type.");
+}
+
+Status MoveTaskAlreadyRunning() {
+  return Status(ErrorCode::kInvalidParameterValue,
+                "There is already a task running. Only one active task is allowed for a source "
+                "queue arn at a given time.");
+}
+
+Status MoveTaskMaxResultsOutOfRange(int max_results) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be "
+                            "between 1 and 10, if provided.",
+                            max_results));
+}
+
+Status MoveTaskInvalidHandle() {
+  return Status(ErrorCode::kInvalidParameterValue, "Value for parameter TaskHandle is invalid.");
+}
+
+Status MoveTaskNotRunning(MoveTaskStatus status) {
+  return Status(ErrorCode::kInvalidParameterValue,
+                fmt::format("Task is not running (status {}); only running tasks can be cancelled.",
+                            MoveTaskStatusName(status)));
+}
+
+Status MoveTaskMissing() { return Status(SqsError::kResourceNotFound, "Task does not exist."); }
+
 }  // namespace sluice::engine

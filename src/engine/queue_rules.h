@@ -107,4 +107,18 @@ Status VisibilityOutOfRange(int vt);
 Status VisibilityBeyondLimit(int vt);
 Status OverLimitError(std::size_t limit);
 
+// Errors of message move tasks, with the AWS texts (both engines).
+// A move task that fails because a queue is gone ends with this FailureReason.
+inline constexpr const char* kMoveTaskQueueGone = "AWS.SimpleQueueService.NonExistentQueue";
+Status MoveTaskNoSource();
+Status MoveTaskNoDestination();
+Status MoveTaskRateOutOfRange(int max_per_second);  // MaxNumberOfMessagesPerSecond, 1 to 500
+Status MoveTaskSourceNotDeadLetter();
+Status MoveTaskTypesDiffer();
+Status MoveTaskAlreadyRunning();
+Status MoveTaskMaxResultsOutOfRange(int max_results);  // 1 to 10
+Status MoveTaskInvalidHandle();
+Status MoveTaskNotRunning(MoveTaskStatus status);
+Status MoveTaskMissing();
+
 }  // namespace sluice::engine

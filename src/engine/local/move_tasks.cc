@@ -17,29 +17,21 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
                                                std::optional<int> max_per_second) {
   QueuePtr source = FindByArn(source_arn);
   if (!source) {
-    return Status(SqsError::kResourceNotFound,
-                  "The resource that you specified for the SourceArn parameter doesn't exist.");
+    return MoveTaskNoSource();
   }
   if (max_per_second && (*max_per_second < 1 || *max_per_second > 500)) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  fmt::format("Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. "
-                              "Reason: Must be between 1 and 500.",
-                              *max_per_second));
+    return MoveTaskRateOutOfRange(*max_per_second);
   }
   if (!IsDeadLetterTarget(source->id)) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "Source queue must be configured as a Dead Letter Queue.");
+    return MoveTaskSourceNotDeadLetter();
   }
   if (dest_arn) {
     QueuePtr dest = FindByArn(*dest_arn);
     if (!dest) {
-      return Status(
-          SqsError::kResourceNotFound,
-          "The resource that you specified for the DestinationArn parameter doesn't exist.");
+      return MoveTaskNoDestination();
     }
     if (dest->fifo != source->fifo) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    "The source queue and the destination queue must be of the same type.");
+      return MoveTaskTypesDiffer();
     }
   }
   std::int64_t to_move;
@@ -60,9 +52,7 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
     auto& list = tasks_[source->arn];
     for (const auto& t : list) {
       if (t->rec.status == MoveTaskStatus::kRunning) {
-        return Status(ErrorCode::kInvalidParameterValue,
-                      "There is already a task running. Only one active task is allowed for a "
-                      "source queue arn at a given time.");
+        return MoveTaskAlreadyRunning();
       }
     }
     list.push_back(task);
@@ -105,7 +95,7 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
     src = FindByArnLocked(source_arn);
     fixed_dest = rec.destination_arn ? FindByArnLocked(*rec.destination_arn) : nullptr;
     if (!src || (rec.destination_arn && !fixed_dest)) {
-      failure = "AWS.SimpleQueueService.NonExistentQueue";
+      failure = kMoveTaskQueueGone;
       return false;
     }
     return true;
@@ -178,7 +168,7 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
     if (ready || lookup()) {
       std::lock_guard lock(src->mu);
       if (src->deleted.load()) {  // deleted while the locks were released
-        failure = "AWS.SimpleQueueService.NonExistentQueue";
+        failure = kMoveTaskQueueGone;
         candidates.clear();
       }
       for (auto& [seq, source] : candidates) {
@@ -191,7 +181,7 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
           const auto origin = source->dead_letter_source_arn();
           dest = origin ? FindByArnLocked(*origin) : nullptr;
           if (!dest) {
-            failure = "AWS.SimpleQueueService.NonExistentQueue";
+            failure = kMoveTaskQueueGone;
             break;
           }
         }
@@ -236,14 +226,10 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
 Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& source_arn,
                                                              int max_results) {
   if (max_results < 1 || max_results > 10) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be "
-                              "between 1 and 10, if provided.",
-                              max_results));
+    return MoveTaskMaxResultsOutOfRange(max_results);
   }
   if (!FindByArn(source_arn)) {
-    return Status(SqsError::kResourceNotFound,
-                  "The resource that you specified for the SourceArn parameter doesn't exist.");
+    return MoveTaskNoSource();
   }
   std::vector<MoveTaskInfo> out;
   std::lock_guard lock(task_mu_);
@@ -268,10 +254,8 @@ Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& 
 }
 
 Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle) {
-  const Status invalid(ErrorCode::kInvalidParameterValue,
-                       "Value for parameter TaskHandle is invalid.");
   auto decoded = DecodeMoveTaskHandle(task_handle);
-  if (!decoded) return invalid;
+  if (!decoded) return MoveTaskInvalidHandle();
   const std::string& task_id = decoded->task_id;
   const std::string& source_arn = decoded->source_arn;
   std::lock_guard lock(task_mu_);
@@ -280,17 +264,14 @@ Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle)
     for (const auto& t : it->second) {
       if (t->rec.task_id != task_id) continue;
       if (t->rec.status != MoveTaskStatus::kRunning) {
-        return Status(ErrorCode::kInvalidParameterValue,
-                      fmt::format("Task is not running (status {}); only running tasks can be "
-                                  "cancelled.",
-                                  MoveTaskStatusName(t->rec.status)));
+        return MoveTaskNotRunning(t->rec.status);
       }
       t->rec.status = MoveTaskStatus::kCancelled;
       PersistTask(t->rec);
       return t->rec.moved;
     }
   }
-  return Status(SqsError::kResourceNotFound, "Task does not exist.");
+  return MoveTaskMissing();
 }
 
 }  // namespace sluice::engine::local

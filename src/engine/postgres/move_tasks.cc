@@ -20,7 +20,6 @@ constexpr Millis kMoveTickMs = 1000;
 constexpr int kUnlimitedMovesPerTick = 10000;  // as the embedded engine
 // How long a node's hold on a task lasts without a tick renewing it.
 constexpr Millis kMoveLeaseMs = 10'000;
-constexpr const char* kNonExistent = "AWS.SimpleQueueService.NonExistentQueue";
 
 std::string Str(std::int64_t v) { return std::to_string(v); }
 
@@ -43,11 +42,8 @@ Result<std::optional<QRow>> Impl::QueueByArn(Conn& c, std::string_view arn) {
 Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
                                                const std::optional<std::string>& dest_arn,
                                                std::optional<int> max_per_second) {
-  const Status no_source(
-      SqsError::kResourceNotFound,
-      "The resource that you specified for the SourceArn parameter doesn't exist.");
   auto parsed = ParseQueueArn(source_arn);
-  if (!parsed) return no_source;
+  if (!parsed) return MoveTaskNoSource();
   // The queues whose dead-letter queue the source is (on a connection of its own: asked before
   // this one is taken).
   auto sources = ListDeadLetterSourceQueues(parsed->queue);
@@ -58,29 +54,22 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
   if (!c.ok()) return c.status();
   auto source = QueueByArn(**c, source_arn);
   if (!source.ok()) return source.status();
-  if (!*source) return no_source;
+  if (!*source) return MoveTaskNoSource();
   if (max_per_second && (*max_per_second < 1 || *max_per_second > 500)) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  fmt::format("Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. "
-                              "Reason: Must be between 1 and 500.",
-                              *max_per_second));
+    return MoveTaskRateOutOfRange(*max_per_second);
   }
   const QRow& src = **source;
   if (!sources.ok() || sources->empty()) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "Source queue must be configured as a Dead Letter Queue.");
+    return MoveTaskSourceNotDeadLetter();
   }
   if (dest_arn) {
     auto dest = QueueByArn(**c, *dest_arn);
     if (!dest.ok()) return dest.status();
     if (!*dest) {
-      return Status(
-          SqsError::kResourceNotFound,
-          "The resource that you specified for the DestinationArn parameter doesn't exist.");
+      return MoveTaskNoDestination();
     }
     if ((*dest)->fifo != src.fifo) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    "The source queue and the destination queue must be of the same type.");
+      return MoveTaskTypesDiffer();
     }
   }
   const Millis now = clock_.NowMs();
@@ -98,9 +87,7 @@ Result<std::string> Impl::StartMessageMoveTask(const std::string& source_arn,
        Str(now - Millis{src.config.message_retention_period} * 1000)});
   if (!r.ok()) return r.status();
   if (r->size() == 0) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  "There is already a task running. Only one active task is allowed for a "
-                  "source queue arn at a given time.");
+    return MoveTaskAlreadyRunning();
   }
   ScheduleMoveTick(task_id, now);
   return EncodeMoveTaskHandle(task_id, arn);
@@ -163,11 +150,11 @@ void Impl::MoveTick(const std::string& task_id) {
       };
       auto source = QueueByArn(conn, source_arn);
       if (!source.ok()) return source.status();
-      if (!*source) failure = kNonExistent;
+      if (!*source) failure = kMoveTaskQueueGone;
       if (!failure && fixed_arn) {
         auto d = dest_of(*fixed_arn);
         if (!d.ok()) return d.status();
-        if (!*d) failure = kNonExistent;
+        if (!*d) failure = kMoveTaskQueueGone;
       }
       if (!failure) {
         const QRow& src = **source;
@@ -215,7 +202,7 @@ void Impl::MoveTick(const std::string& task_id) {
             dest = *d;
           }
           if (!dest) {
-            failure = kNonExistent;
+            failure = kMoveTaskQueueGone;
             break;
           }
           MessagePayload p;
@@ -296,18 +283,14 @@ void Impl::MoveTick(const std::string& task_id) {
 Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& source_arn,
                                                              int max_results) {
   if (max_results < 1 || max_results > 10) {
-    return Status(ErrorCode::kInvalidParameterValue,
-                  fmt::format("Value {} for parameter MaxResults is invalid. Reason: Must be "
-                              "between 1 and 10, if provided.",
-                              max_results));
+    return MoveTaskMaxResultsOutOfRange(max_results);
   }
   auto c = pool_.Acquire();
   if (!c.ok()) return c.status();
   auto source = QueueByArn(**c, source_arn);
   if (!source.ok()) return source.status();
   if (!*source) {
-    return Status(SqsError::kResourceNotFound,
-                  "The resource that you specified for the SourceArn parameter doesn't exist.");
+    return MoveTaskNoSource();
   }
   auto r = (*c)->Exec({"mt_list",
                        "SELECT task_id, status, source_arn, dest_arn, max_per_second, moved, "
@@ -337,7 +320,7 @@ Result<std::vector<MoveTaskInfo>> Impl::ListMessageMoveTasks(const std::string& 
 Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle) {
   auto decoded = DecodeMoveTaskHandle(task_handle);
   if (!decoded) {
-    return Status(ErrorCode::kInvalidParameterValue, "Value for parameter TaskHandle is invalid.");
+    return MoveTaskInvalidHandle();
   }
   auto c = pool_.Acquire();
   if (!c.ok()) return c.status();
@@ -349,12 +332,9 @@ Result<std::int64_t> Impl::CancelMessageMoveTask(const std::string& task_handle)
                          "= $2 FOR UPDATE"},
                         {decoded->task_id, decoded->source_arn});
     if (!r.ok()) return r.status();
-    if (r->size() == 0) return Status(SqsError::kResourceNotFound, "Task does not exist.");
+    if (r->size() == 0) return MoveTaskMissing();
     if (ParseStatus(r->str(0, 0)) != MoveTaskStatus::kRunning) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    fmt::format("Task is not running (status {}); only running tasks can be "
-                                "cancelled.",
-                                r->str(0, 0)));
+      return MoveTaskNotRunning(ParseStatus(r->str(0, 0)));
     }
     moved = r->i64(0, 1);
     auto u =
