@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
 
-// malloc_trim and mallinfo2 are glibc's; sanitizers replace the allocator (their mallinfo is
-// empty), so the reclaimer does nothing there.
+// The server links jemalloc (CMakeLists.txt), found here at run time by its mallctl; without it,
+// glibc's malloc_trim and mallinfo2. Sanitizers replace the allocator (their mallinfo is empty),
+// so the reclaimer does nothing there.
 #if defined(__SANITIZE_ADDRESS__)
 #define SLUICE_FOREIGN_ALLOCATOR 1
 #elif defined(__has_feature)
@@ -23,7 +25,63 @@
 #define SLUICE_GLIBC_HEAP 1
 #endif
 
+// jemalloc's control interface: null unless jemalloc is linked (or preloaded).
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp,
+                       std::size_t newlen) __attribute__((weak));
+
 namespace sluice {
+
+namespace {
+
+#ifndef SLUICE_FOREIGN_ALLOCATOR
+bool Jemalloc() { return mallctl != nullptr; }
+
+std::size_t JemallocStat(const char* name) {
+  std::size_t value = 0;
+  std::size_t len = sizeof(value);
+  return mallctl(name, &value, &len, nullptr, 0) == 0 ? value : 0;
+}
+#endif
+
+// Reads the allocator's statistics into `s`.
+void ReadHeap(MemoryStats& s) {
+#ifndef SLUICE_FOREIGN_ALLOCATOR
+  if (Jemalloc()) {
+    std::uint64_t epoch = 1;  // refreshes the statistics jemalloc caches
+    std::size_t len = sizeof(epoch);
+    (void)mallctl("epoch", &epoch, &len, &epoch, len);
+    const std::size_t allocated = JemallocStat("stats.allocated");
+    const std::size_t resident = JemallocStat("stats.resident");
+    s.heap_in_use = allocated;
+    s.heap_free = resident > allocated ? resident - allocated : 0;
+    s.heap_known = resident != 0;
+    return;
+  }
+#endif
+#ifdef SLUICE_GLIBC_HEAP
+  const struct mallinfo2 mi = mallinfo2();
+  s.heap_in_use = mi.uordblks + mi.hblkhd;
+  s.heap_free = mi.fordblks;
+  s.heap_known = true;
+#else
+  (void)s;
+#endif
+}
+
+// Gives the allocator's free pages back to the system.
+void TrimHeap() {
+#ifndef SLUICE_FOREIGN_ALLOCATOR
+  if (Jemalloc()) {
+    (void)mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: every arena
+    return;
+  }
+#endif
+#ifdef SLUICE_GLIBC_HEAP
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
 
 MemoryStats ReadMemoryStats() {
   MemoryStats s;
@@ -35,12 +93,7 @@ MemoryStats ReadMemoryStats() {
     }
     std::fclose(f);
   }
-#ifdef SLUICE_GLIBC_HEAP
-  const struct mallinfo2 mi = mallinfo2();
-  s.heap_in_use = mi.uordblks + mi.hblkhd;
-  s.heap_free = mi.fordblks;
-  s.heap_known = true;
-#endif
+  ReadHeap(s);
   return s;
 }
 
@@ -59,9 +112,9 @@ std::size_t Slack(const MemoryStats& m) {
 }
 
 bool Reclaim(MemoryReclaimer::State& state) {
-#ifdef SLUICE_GLIBC_HEAP
   const MemoryStats before = ReadMemoryStats();
   const ReclaimPolicy& p = state.policy;
+  if (!before.heap_known) return false;
   // Free chunks stay in glibc's lists after a trim (only their pages go), so the free count
   // cannot tell whether a trim is due; the resident slack beyond the last trim's can.
   const std::size_t base = state.slack_after_trim.load();
@@ -71,17 +124,13 @@ bool Reclaim(MemoryReclaimer::State& state) {
           p.min_free_share * static_cast<double>(before.heap_in_use + grown)) {
     return false;
   }
-  malloc_trim(0);
+  TrimHeap();
   state.trims.fetch_add(1);
   const MemoryStats after = ReadMemoryStats();
   state.slack_after_trim.store(Slack(after));
   spdlog::debug("memory: returned free heap pages to the system (RSS {} MiB -> {} MiB)",
                 before.resident_bytes >> 20, after.resident_bytes >> 20);
   return true;
-#else
-  (void)state;
-  return false;
-#endif
 }
 
 }  // namespace

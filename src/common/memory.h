@@ -1,8 +1,9 @@
 // Memory the process holds and gives back.
 //
-// glibc keeps freed small blocks in its heap: after a large queue is deleted or purged, the
-// process stays at its peak RSS although nearly all of it is free (measured: 192 MiB after
-// deleting 213k messages of 256 B, 16 MiB after malloc_trim). MemoryReclaimer looks at the
+// Allocators keep freed small blocks in their heaps: after a large queue is deleted or purged,
+// the process stays at its peak RSS although nearly all of it is free (measured with glibc:
+// 192 MiB after deleting 213k messages of 256 B, 16 MiB after malloc_trim; jemalloc, which the
+// server links, keeps them too until its arenas are purged). MemoryReclaimer looks at the
 // allocator's statistics periodically and returns free pages to the system when a large share of
 // the heap is free.
 //
@@ -20,7 +21,7 @@ struct MemoryStats {
   std::size_t resident_bytes = 0;  // RSS (/proc/self/statm), 0 where unknown
   std::size_t heap_in_use = 0;     // bytes the allocator has handed out
   std::size_t heap_free = 0;       // bytes it holds free (could go back to the system)
-  bool heap_known = false;         // false under sanitizers or a non-glibc allocator
+  bool heap_known = false;         // false under sanitizers (neither jemalloc nor glibc)
 };
 
 MemoryStats ReadMemoryStats();

@@ -15,7 +15,7 @@ namespace sluice::engine {
 namespace {
 
 TEST(MemoryReclaimerTest, ResidentSizeReturnsNearIdleAfterALargeQueueIsDeleted) {
-  if (!ReadMemoryStats().heap_known) GTEST_SKIP() << "not glibc's allocator (sanitizers)";
+  if (!ReadMemoryStats().heap_known) GTEST_SKIP() << "neither jemalloc nor glibc (sanitizers)";
   FakeClock clock;
   auto engine = NewLocalEngine(clock, EngineOptions{});
   MemoryReclaimer reclaimer(clock);
@@ -47,7 +47,7 @@ TEST(MemoryReclaimerTest, ResidentSizeReturnsNearIdleAfterALargeQueueIsDeleted) 
   const MemoryStats deleted = ReadMemoryStats();
   EXPECT_GT(deleted.heap_free, std::size_t{kMessages} * 256) << "the queue's memory is free";
   EXPECT_GT(deleted.resident_bytes, idle.resident_bytes + std::size_t{kMessages} * 256)
-      << "glibc keeps it: what the reclaimer is for";
+      << "the allocator keeps it: what the reclaimer is for";
 
   reclaimer.Start();
   clock.Advance(ReclaimPolicy{}.period_ms);
