@@ -13,6 +13,7 @@
 
 #include "common/encoding.h"
 #include "engine/local/local_engine.h"
+#include "engine/local/state.h"
 #include "engine/store.h"
 
 namespace sluice::engine {
@@ -278,6 +279,30 @@ TEST_F(PayloadCacheTest, PurgeAndDeleteQueueDropCachedPayloads) {
   EXPECT_EQ(Drain("q").size(), 20u);
   EXPECT_EQ(store_->loads.load(), 0);
   ASSERT_TRUE(engine_->DeleteQueue(Q("q")).ok());
+}
+
+// The per-message record keeps its receive and visibility times as 32-bit offsets from the send
+// time: every time a message can carry (14 days of retention plus a 12-hour visibility timeout)
+// comes back exactly, 0 stays "never", and a value beyond the range is clamped (never wrapped).
+TEST(RecordTest, TimesAreOffsetsFromTheSendTime) {
+  local::Record r;
+  r.sent_ms = 1'700'000'000'123;
+  EXPECT_EQ(r.first_receive_ms(), 0);
+  EXPECT_EQ(r.last_receive_ms(), 0);
+  const Millis latest = r.sent_ms + 14LL * 86'400'000 + 12LL * 3'600'000 + 7;
+  r.set_visible_at(latest);
+  r.set_first_receive_ms(r.sent_ms + 1);
+  r.set_last_receive_ms(latest - 1);
+  EXPECT_EQ(r.visible_at(), latest);
+  EXPECT_EQ(r.first_receive_ms(), r.sent_ms + 1);
+  EXPECT_EQ(r.last_receive_ms(), latest - 1);
+  r.set_visible_at(r.sent_ms - 5'000);  // a clock that went back
+  EXPECT_EQ(r.visible_at(), r.sent_ms - 5'000);
+  r.set_last_receive_ms(0);
+  EXPECT_EQ(r.last_receive_ms(), 0);
+  r.set_visible_at(r.sent_ms + 60LL * 86'400'000);  // beyond +-24 days: clamped, not wrapped
+  EXPECT_GT(r.visible_at(), r.sent_ms + 24LL * 86'400'000);
+  EXPECT_EQ(sizeof(local::Record), 48u);
 }
 
 }  // namespace

@@ -114,8 +114,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void AddRecord(Queue& q, const StoredMessage& m, Millis now);
   // AddRecord's index part; `payload` is kept in the record (null when the store keeps it).
   void AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
-                      std::uint64_t body_size, std::optional<std::string_view> group_id,
-                      PayloadPtr payload, Millis now);
+                      std::optional<std::string_view> group_id, PayloadPtr payload, Millis now);
   static Millis FifoDelayedUntil(const Queue& q, Millis sent_ms);
   void RetimeFifoDelays(Queue& q, Millis now);
   void RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it);

@@ -19,36 +19,35 @@ void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
   } else {
     cache_.Put(m.key, m.payload);
   }
-  AddIndexRecord(q, m.key.seq, m.state, m.payload->sent_ms(), m.payload->body().size(),
-                 m.payload->group_id(), std::move(kept), now);
+  AddIndexRecord(q, m.key.seq, m.state, m.payload->sent_ms(), m.payload->group_id(),
+                 std::move(kept), now);
 }
 
 void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
-                          std::uint64_t body_size, std::optional<std::string_view> group_id,
-                          PayloadPtr payload, Millis now) {
+                          std::optional<std::string_view> group_id, PayloadPtr payload,
+                          Millis now) {
   Record r;
   r.sent_ms = sent_ms;
-  r.visible_at = state.visible_at;
-  r.first_receive_ms = state.first_receive_ms;
-  r.last_receive_ms = state.last_receive_ms;
+  r.set_visible_at(state.visible_at);
+  r.set_first_receive_ms(state.first_receive_ms);
+  r.set_last_receive_ms(state.last_receive_ms);
   r.receive_count = state.receive_count;
   r.receive_gen = state.receive_gen;
-  r.size = static_cast<std::uint32_t>(body_size);
   // FIFO: the queue's DelaySeconds is retroactive (AWS), so a message never received is visible
   // at its sent time plus the CURRENT delay; the stored visible_at (the delay at send time) is
   // re-derived here on insert and on recovery (see RetimeFifoDelays).
-  if (q.fifo && r.receive_count == 0) r.visible_at = FifoDelayedUntil(q, r.sent_ms);
+  if (q.fifo && r.receive_count == 0) r.set_visible_at(FifoDelayedUntil(q, r.sent_ms));
   r.payload = std::move(payload);
-  if (r.visible_at <= now) {
+  if (r.visible_at() <= now) {
     r.where = Where::kVisible;
     ++q.n_visible;
-  } else if (r.last_receive_ms > 0) {
+  } else if (r.last_receive_ms() > 0) {
     r.where = Where::kInflight;
-    q.inflight.Push(r.visible_at, seq);
+    q.inflight.Push(r.visible_at(), seq);
     ++q.n_inflight;
   } else {
     r.where = Where::kDelayed;
-    q.delayed.Push(r.visible_at, seq);
+    q.delayed.Push(r.visible_at(), seq);
     ++q.n_delayed;
   }
   q.retention.Push(r.sent_ms, seq);
@@ -97,22 +96,22 @@ void Impl::RetimeFifoDelays(Queue& q, Millis now) {
   for (auto& [seq, r] : q.messages) {
     if (r.receive_count != 0 || r.where == Where::kInflight) continue;
     const Millis at = FifoDelayedUntil(q, r.sent_ms);
-    if (at == r.visible_at) continue;
-    r.visible_at = at;
+    if (at == r.visible_at()) continue;
+    r.set_visible_at(at);
     if (r.where == Where::kVisible) {
       if (at <= now) continue;
       // Hidden again; its group's ready entry (if any) is dropped lazily by TakeFifo.
       r.where = Where::kDelayed;
       --q.n_visible;
       ++q.n_delayed;
-      q.delayed.Push(at, seq);
+      q.delayed.Push(r.visible_at(), seq);
     } else if (at <= now) {
       r.where = Where::kVisible;
       --q.n_delayed;
       ++q.n_visible;
       Enlist(q, seq, r, false);
     } else {
-      q.delayed.Push(at, seq);  // the old entry goes stale (visible_at differs)
+      q.delayed.Push(r.visible_at(), seq);  // the old entry goes stale (visible_at differs)
     }
   }
   Compact(q);
@@ -274,7 +273,7 @@ void Impl::Promote(Queue& q, Millis now, Effects& fx) {
       const TimedSeq e = heap.Top();
       heap.Pop();
       auto it = q.messages.find(e.seq);
-      if (it == q.messages.end() || it->second.where != from || it->second.visible_at != e.at) {
+      if (it == q.messages.end() || it->second.where != from || it->second.visible_at() != e.at) {
         continue;
       }
       it->second.where = Where::kVisible;
@@ -315,7 +314,7 @@ void Impl::Compact(Queue& q) {
   auto valid = [&](Where w) {
     return [&q, w](const TimedSeq& e) {
       auto it = q.messages.find(e.seq);
-      return it != q.messages.end() && it->second.where == w && it->second.visible_at == e.at;
+      return it != q.messages.end() && it->second.where == w && it->second.visible_at() == e.at;
     };
   };
   if (q.delayed.size() > 2 * q.n_delayed + kSlack) q.delayed.Filter(valid(Where::kDelayed));
@@ -348,16 +347,16 @@ bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::itera
     }
   }
   ++r.receive_count;
-  if (r.first_receive_ms == 0) r.first_receive_ms = now;
-  r.last_receive_ms = now;
+  if (r.first_receive_ms() == 0) r.set_first_receive_ms(now);
+  r.set_last_receive_ms(now);
   ++r.receive_gen;
-  r.visible_at = now + Millis{visibility_timeout} * 1000;
+  r.set_visible_at(now + Millis{visibility_timeout} * 1000);
   r.where = Where::kInflight;
   --q.n_visible;
   ++q.n_inflight;
-  q.inflight.Push(r.visible_at, seq);
+  q.inflight.Push(r.visible_at(), seq);
   out.push_back(
-      Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, CachedPayload(q, seq, r)});
+      Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms(), CachedPayload(q, seq, r)});
   if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
   if (r.group) {
     ++r.group->inflight;

@@ -98,7 +98,7 @@ Status Impl::Recover() {
       if (it == by_key.end()) return;
       Queue& q = *it->second;
       if (m.key.seq >= q.next_seq.load()) q.next_seq.store(m.key.seq + 1);
-      AddIndexRecord(q, m.key.seq, m.state, m.sent_ms, m.body_size,
+      AddIndexRecord(q, m.key.seq, m.state, m.sent_ms,
                      m.group_id ? std::optional<std::string_view>(*m.group_id) : std::nullopt,
                      nullptr, now);
     };
@@ -579,16 +579,16 @@ Result<std::vector<PeekedMessage>> Impl::Peek(const QueueId& id, std::size_t max
     if (!payload) continue;  // deleted meanwhile
     PeekedMessage pm;
     const Record& r = p.record;
-    if (r.visible_at <= now) {
+    if (r.visible_at() <= now) {
       pm.state = PeekedMessage::State::kVisible;
     } else {
       pm.state = r.where == Where::kDelayed ? PeekedMessage::State::kDelayed
                                             : PeekedMessage::State::kInFlight;
-      pm.visible_at_ms = r.visible_at;
+      pm.visible_at_ms = r.visible_at();
     }
     ReceivedMessage& m = pm.message;
     payload->DecodeInto(&m);
-    m.first_receive_timestamp = r.first_receive_ms;
+    m.first_receive_timestamp = r.first_receive_ms();
     m.receive_count = r.receive_count;
     if (fifo) m.sequence_number = FormatSequenceNumber(p.seq);
     out.push_back(std::move(pm));

@@ -171,11 +171,11 @@ bool Impl::RetryAttempt(Queue& q, const std::string& attempt_id, int visibility_
   }
   for (const auto& [seq, gen] : a->second.taken) {
     Record& r = q.messages.find(seq)->second;
-    r.visible_at = now + Millis{visibility_timeout} * 1000;
-    q.inflight.Push(r.visible_at, seq);
+    r.set_visible_at(now + Millis{visibility_timeout} * 1000);
+    q.inflight.Push(r.visible_at(), seq);
     if (store_) fx.batch.updates.emplace_back(MessageKey{q.key, seq}, r.State());
     out.push_back(
-        Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms, CachedPayload(q, seq, r)});
+        Taken{seq, r.receive_gen, r.receive_count, r.first_receive_ms(), CachedPayload(q, seq, r)});
   }
   return true;
 }
@@ -275,7 +275,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
       if (it == q->messages.end()) continue;  // already deleted: OK
       const Record& r = it->second;
       if (q->fifo &&
-          (r.receive_gen != ref->gen || r.where != Where::kInflight || r.visible_at <= now)) {
+          (r.receive_gen != ref->gen || r.where != Where::kInflight || r.visible_at() <= now)) {
         // FIFO: only the receive that holds the message may delete it.
         statuses[i] = ReceiptHandleExpired(handles[i]);
         continue;
@@ -345,12 +345,12 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
       }
       if (r.where != Where::kInflight) continue;
       const Millis deadline = now + Millis{vt} * 1000;
-      if (deadline > r.last_receive_ms + Millis{kMaxVisibilityTimeout} * 1000) {
+      if (deadline > r.last_receive_ms() + Millis{kMaxVisibilityTimeout} * 1000) {
         statuses[i] = VisibilityBeyondLimit(vt);
         continue;
       }
-      r.visible_at = deadline;
-      q->inflight.Push(deadline, it->first);
+      r.set_visible_at(deadline);
+      q->inflight.Push(r.visible_at(), it->first);
       if (store_) fx.batch.updates.emplace_back(MessageKey{q->key, it->first}, r.State());
     }
     Promote(*q, now, fx);  // VisibilityTimeout=0 makes the message visible right away

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
@@ -32,30 +33,53 @@ enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
 
 struct Group;
 
-// The in-memory record of one message (72 bytes, plus ~24 bytes of hash-map node and ~40 bytes
+// The in-memory record of one message (48 bytes, plus ~16 bytes of hash-map node and ~40 bytes
 // of deque/heap entries; see README). Without a store that keeps payloads, `payload` holds the
 // message (shared with the store and with receives in progress); with one (Store::KeepsPayloads)
 // it is null and the payload is read from the PayloadCache or the store when the message is
 // delivered or moved.
+//
+// The three times a message carries besides its send time are kept as signed 32-bit
+// millisecond offsets from it (+-24 days): a message lives at most 14 days (retention) plus a
+// 12-hour visibility timeout after a receive, so they always fit; a value beyond is clamped, and
+// every heap entry is pushed with the clamped value, so it cannot go stale.
 struct Record {
-  Millis sent_ms = 0;
-  Millis visible_at = 0;
-  Millis first_receive_ms = 0;
-  Millis last_receive_ms = 0;
+  Millis sent_ms = 0;  // set first: the other times are relative to it
   std::int32_t receive_count = 0;
   std::uint32_t receive_gen = 0;
-  std::uint32_t size = 0;  // body bytes
+
+  Millis visible_at() const { return sent_ms + visible_; }
+  Millis first_receive_ms() const { return first_ == kNever ? 0 : sent_ms + first_; }
+  Millis last_receive_ms() const { return last_ == kNever ? 0 : sent_ms + last_; }
+  void set_visible_at(Millis t) { visible_ = Offset(t); }
+  void set_first_receive_ms(Millis t) { first_ = t == 0 ? kNever : Offset(t); }
+  void set_last_receive_ms(Millis t) { last_ = t == 0 ? kNever : Offset(t); }
+
+ private:
+  static constexpr std::int32_t kNever = std::numeric_limits<std::int32_t>::min();
+  std::int32_t Offset(Millis t) const {
+    return static_cast<std::int32_t>(
+        std::clamp<Millis>(t - sent_ms, std::numeric_limits<std::int32_t>::min() + 1,
+                           std::numeric_limits<std::int32_t>::max()));
+  }
+  std::int32_t visible_ = 0;
+  std::int32_t first_ = kNever;
+  std::int32_t last_ = kNever;
+
+ public:
   Where where = Where::kVisible;
   PayloadPtr payload;
   Group* group = nullptr;  // its entry in Queue::groups (null: no MessageGroupId)
 
   MessageState State() const {
-    return MessageState{visible_at, first_receive_ms, last_receive_ms, receive_count, receive_gen};
+    return MessageState{visible_at(), first_receive_ms(), last_receive_ms(), receive_count,
+                        receive_gen};
   }
 };
 
-// 72 bytes keep the hash-map node (next pointer, key, record) at 88 bytes, a 96-byte malloc chunk.
-static_assert(sizeof(Record) <= 72, "keep the per-message record small; update README");
+// 48 bytes keep the hash-map node (next pointer, key, record) at 64 bytes, an allocator size class
+// with no slack (jemalloc's 64; glibc's chunk of 80).
+static_assert(sizeof(Record) <= 48, "keep the per-message record small; update README");
 using MessageIt = std::unordered_map<std::uint64_t, Record>::iterator;
 
 // Payloads of the most recently stored messages, bounded by bytes; first in, first out (a send is
