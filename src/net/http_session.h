@@ -40,6 +40,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/executor.h"
 #include "net/http.h"
 #include "net/http_server.h"
 #include "net/http_wire.h"
@@ -115,10 +116,13 @@ class Worker {
   static constexpr std::chrono::milliseconds kSweepPeriod{500};
 
   explicit Worker(std::shared_ptr<ServerShared> shared)
-      : shared_(std::move(shared)), work_(asio::make_work_guard(ioc_)) {
+      : shared_(std::move(shared)),
+        work_(asio::make_work_guard(ioc_)),
+        executor_(std::make_shared<LoopExecutor>(*this)) {
     last_date_ = std::time(nullptr);
     date_ = FormatHttpDate(last_date_);
   }
+  ~Worker() { executor_->Detach(); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -170,6 +174,7 @@ class Worker {
 
   // Thread body.
   void Run() {
+    SetCurrentExecutor(executor_);
     for (;;) {
       try {
         ioc_.run();
@@ -190,9 +195,39 @@ class Worker {
       ioc_.poll();
     } catch (...) {
     }
+    SetCurrentExecutor(nullptr);
   }
 
  private:
+  // The worker's loop as the application sees it (common/executor.h): continuations of requests
+  // that finished on other threads come back here. Posts while the worker runs, drops after.
+  class LoopExecutor final : public Executor {
+   public:
+    explicit LoopExecutor(Worker& worker) : worker_(&worker) {}
+    void Post(std::function<void()> fn) override {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (worker_ != nullptr && worker_->TryPost(fn)) return;
+      }
+      // Dropped: fn is destroyed here, with no lock held.
+    }
+    void Detach() {
+      std::lock_guard<std::mutex> lock(mu_);
+      worker_ = nullptr;
+    }
+
+   private:
+    std::mutex mu_;
+    Worker* worker_;
+  };
+
+  bool TryPost(std::function<void()>& fn) {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (finished_) return false;
+    asio::post(ioc_, std::move(fn));
+    return true;
+  }
+
   void Sweep() {
     const std::time_t t = std::time(nullptr);
     if (t != last_date_) {
@@ -214,6 +249,7 @@ class Worker {
   std::unordered_set<SessionBase*> sessions_;
   std::mutex post_mu_;
   bool finished_ = false;
+  std::shared_ptr<LoopExecutor> executor_;
 };
 
 // ---- One connection ----

@@ -3,9 +3,13 @@
 // after theirs, and nothing breaks when commit callbacks arrive late.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
+#include "common/executor.h"
 #include "engine/local/local_engine.h"
 #include "engine/store.h"
 
@@ -114,6 +118,63 @@ TEST_F(AsyncStoreTest, LongPollWokenByCommittedSend) {
   store_->Flush();
   ASSERT_TRUE(waiting->has_value());
   EXPECT_EQ((**waiting)->size(), 1u);
+}
+
+// A loop the test drives: what is posted to it waits until Run.
+class QueuedExecutor final : public Executor {
+ public:
+  void Post(std::function<void()> fn) override {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  std::size_t Run() {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard lock(mu_);
+      fns.swap(queue_);
+    }
+    for (auto& fn : fns) fn();
+    return fns.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void()>> queue_;
+};
+
+// Work finished on another thread goes back to the loop its request came from: a commit completed
+// by the store's writer updates the index there (the message is receivable at once) but posts the
+// sender's answer to the sender's loop, and a long poll it serves is delivered on the poll's loop.
+// On the request's own loop nothing is posted.
+TEST_F(AsyncStoreTest, AnswersAreBuiltOnTheLoopTheRequestCameFrom) {
+  auto loop = std::make_shared<QueuedExecutor>();
+  SetCurrentExecutor(loop);
+  auto waiting = std::make_shared<std::optional<Result<std::vector<ReceivedMessage>>>>();
+  ReceiveRequest r;
+  r.wait_seconds = 20;
+  engine_->Receive(q_, r, [waiting](auto m) { waiting->emplace(std::move(m)); });
+  auto sent = std::make_shared<std::optional<Result<std::vector<Result<SendResult>>>>>();
+  SendRequest m;
+  m.body = "x";
+  engine_->Send(q_, {m}, [sent](auto res) { sent->emplace(std::move(res)); });
+  std::thread writer([this] { EXPECT_EQ(store_->Flush(), 1u); });
+  writer.join();
+  EXPECT_FALSE(sent->has_value()) << "the answer is not built on the writer's thread";
+  EXPECT_FALSE(waiting->has_value());
+  EXPECT_EQ(loop->Run(), 2u);
+  ASSERT_TRUE(sent->has_value());
+  ASSERT_TRUE((**sent)->at(0).ok());
+  ASSERT_TRUE(waiting->has_value());
+  ASSERT_EQ((**waiting)->size(), 1u);
+  EXPECT_EQ((**waiting)->at(0).message_id, (**sent)->at(0)->message_id);
+
+  sent->reset();
+  engine_->Send(q_, {m}, [sent](auto res) { sent->emplace(std::move(res)); });
+  while (store_->Flush() > 0) {
+  }
+  EXPECT_TRUE(sent->has_value()) << "completed on the request's own loop: answered in place";
+  EXPECT_EQ(loop->Run(), 0u);
+  SetCurrentExecutor(nullptr);
 }
 
 TEST_F(AsyncStoreTest, LateCommitsAfterPurgeAndDeleteAreDropped) {

@@ -506,7 +506,7 @@ void Impl::ServeWaiters(Queue& q, Millis now, Effects& fx) {
     if (!w->attempt_id.empty()) RecordAttempt(q, w->attempt_id, now, taken);
     q.waiters.pop_front();
     w->finished = true;
-    fx.deliveries.push_back(Delivery{std::move(w->done), std::move(taken)});
+    fx.deliveries.push_back(Delivery{std::move(w->done), std::move(taken), w->origin});
   }
 }
 
@@ -569,7 +569,7 @@ void Impl::OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<W
     q->waiters.erase(w->pos);
     done = std::move(w->done);
   }
-  done(std::vector<ReceivedMessage>{});
+  RunOrPost(w->origin, [done = std::move(done)] { done(std::vector<ReceivedMessage>{}); });
 }
 
 PayloadPtr Impl::FetchPayload(MessageKey key) {
@@ -609,7 +609,16 @@ void Impl::Finish(const QueuePtr& q, Effects& fx) {
     CommitToStore(std::move(fx.batch),
                   [](Status st) { NoteIgnoredError("storing receive-side message state", st); });
   }
-  for (Delivery& d : fx.deliveries) Deliver(*q, d);
+  for (Delivery& d : fx.deliveries) {
+    if (d.origin == nullptr || d.origin == CurrentExecutor()) {
+      Deliver(*q, d);
+      continue;
+    }
+    // A long poll served from another thread (a send on another connection, a durable write's
+    // group commit): its payloads are decoded and its answer built on its own loop.
+    auto moved = std::make_shared<Delivery>(std::move(d));
+    moved->origin->Post([self = shared_from_this(), q, moved] { self->Deliver(*q, *moved); });
+  }
   if (!fx.dlq_moves.empty()) {
     std::vector<Placed> placed;
     for (std::size_t i = 0; i < fx.dlq_moves.size(); ++i) {
@@ -664,10 +673,15 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
     }
   }
   batch.deletes = std::move(deletes);
+  // The index is updated where the commit completes (the store's writer thread: in commit
+  // order); the caller's continuation, which builds its answer, goes back to the caller's loop.
   CommitToStore(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
-                                   after = std::move(after), insert_all](Status s) mutable {
+                                   after = std::move(after), insert_all,
+                                   origin = CurrentExecutor()](Status s) mutable {
     if (s.ok()) insert_all(*self, placed);
-    if (after) after(std::move(s));
+    if (!after) return;
+    RunOrPost(origin,
+              [after = std::move(after), s = std::move(s)]() mutable { after(std::move(s)); });
   });
 }
 

@@ -221,15 +221,16 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
     if (over_limit && wait <= 0 && taken.empty()) {
       // Short poll: OverLimit on standard queues; FIFO queues answer empty. A long poll waits.
       if (q->fifo) {
-        fx.deliveries.push_back(Delivery{std::move(done), {}});
+        fx.deliveries.push_back(Delivery{std::move(done), {}, nullptr});
       } else {
         over_limit_error = true;
       }
     } else if (!taken.empty() || wait <= 0) {
-      fx.deliveries.push_back(Delivery{std::move(done), std::move(taken)});
+      fx.deliveries.push_back(Delivery{std::move(done), std::move(taken), nullptr});
     } else {
       parked = std::make_shared<Waiter>();
       parked->done = std::move(done);
+      parked->origin = CurrentExecutor();
       parked->max_messages = std::max(1, request.max_messages);
       parked->visibility_timeout = vt;
       parked->attempt_id = attempt;

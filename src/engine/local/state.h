@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/executor.h"
 #include "engine/engine.h"
 #include "engine/queue_config.h"
 #include "engine/queue_rules.h"
@@ -246,6 +247,7 @@ using WaiterList = std::list<std::shared_ptr<Waiter>>;
 
 struct Waiter {
   Engine::ReceiveCallback done;
+  ExecutorPtr origin;  // the loop the receive came from: its answer is built there
   int max_messages = 1;
   int visibility_timeout = 30;
   std::string attempt_id;  // FIFO ReceiveRequestAttemptId
@@ -330,6 +332,7 @@ struct Taken {
 struct Delivery {
   Engine::ReceiveCallback done;
   std::vector<Taken> messages;
+  ExecutorPtr origin;  // null: deliver on the thread that took the messages
 };
 
 // A message leaving its queue for another queue (DLQ move, move task).
