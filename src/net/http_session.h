@@ -44,6 +44,7 @@
 #include "net/http.h"
 #include "net/http_server.h"
 #include "net/http_wire.h"
+#include "net/request_parser.h"
 #include "net/tls_context.h"
 #include "net/tls_stream.h"
 
@@ -497,10 +498,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Dispatch();
   }
 
-  bool ExpectsContinue() const {
-    const auto& msg = parser_->get();
-    return msg.version() >= 11 && beast::iequals(msg[http::field::expect], "100-continue");
-  }
+  bool ExpectsContinue() const { return parser_->expects_continue(); }
 
   void OnParseError(error_code ec) {
     const int status = ParseErrorStatus(ec);
@@ -554,19 +552,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void Dispatch() {
-    HttpRequest req;
-    {
-      auto& msg = parser_->get();
-      keep_alive_ = msg.keep_alive();
-      head_only_ = msg.method() == http::verb::head;
-      req.method.assign(msg.method_string());
-      req.target.assign(msg.target());
-      std::size_t count = 0;
-      for (auto it = msg.begin(); it != msg.end(); ++it) ++count;
-      req.headers.reserve(count);
-      for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
-      req.body = std::move(msg.body());
-    }
+    HttpRequest req = std::move(parser_->request());
+    keep_alive_ = parser_->keep_alive();
+    head_only_ = parser_->method() == http::verb::head;
     parser_.reset();
     req.remote_address = remote_;
     req.secure = kIsSecure<Stream>;
@@ -721,7 +709,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Stream stream_;
   const std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   HttpResponse response_;
   std::string head_;
   std::array<asio::const_buffer, 2> write_buffers_;

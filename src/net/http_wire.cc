@@ -4,9 +4,9 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <charconv>
+
+#include "net/request_parser.h"
 
 namespace sluice::net::detail {
 namespace {
@@ -196,7 +196,7 @@ int ParseErrorStatus(const boost::system::error_code& ec) {
 ParsedRequest ParseHttpRequest(std::string_view bytes, std::size_t max_header_bytes,
                                std::size_t max_body_bytes, std::size_t feed_size) {
   namespace http = boost::beast::http;
-  http::request_parser<http::string_body> parser;
+  RequestParser parser;
   ConfigureRequestParser(parser, max_header_bytes, max_body_bytes);
   ParsedRequest out;
   // The session's loop (http_session.h, Parse): unconsumed bytes stay buffered and are offered
@@ -223,14 +223,10 @@ ParsedRequest ParseHttpRequest(std::string_view bytes, std::size_t max_header_by
     }
     if (used == 0) ec = http::error::need_more;
   }
-  auto& msg = parser.get();
   out.state = ParseState::kComplete;
   out.consumed = fed - buffer.size();
-  out.keep_alive = msg.keep_alive();
-  out.request.method.assign(msg.method_string());
-  out.request.target.assign(msg.target());
-  for (const auto& f : msg) out.request.headers.emplace_back(f.name_string(), f.value());
-  out.request.body = std::move(msg.body());
+  out.keep_alive = parser.keep_alive();
+  out.request = std::move(parser.request());
   return out;
 }
 

@@ -47,8 +47,8 @@ std::string MakeErrorResponse(int status, std::string_view server, std::string_v
 
 // ---- Request parsing (the server's configuration, shared with ParseHttpRequest) ----
 
-// Configures a fresh Beast request parser (http::request_parser<http::string_body>) the way the
-// server parses every request: header block and body limits, eager body parsing.
+// Configures a fresh request parser (RequestParser, request_parser.h: Beast's tokenizer) the way
+// the server parses every request: header block and body limits, eager body parsing.
 template <class Parser>
 void ConfigureRequestParser(Parser& parser, std::size_t max_header_bytes,
                             std::size_t max_body_bytes) {
