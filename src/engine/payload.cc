@@ -27,28 +27,32 @@ using bytes::Reader;
 constexpr std::size_t kPacked = 16;
 using Packed = std::array<char, kPacked>;
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// The value of each lower-case hex digit; 0xff for every other byte.
+constexpr std::array<std::uint8_t, 256> kHexValue = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(0xff);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<std::uint8_t>(c - 'a' + 10);
+  return t;
+}();
 
 // Packs lower-case hex digits, skipping '-' at the positions a UUID has them (`uuid`).
 bool PackHex(std::string_view text, bool uuid, Packed* out) {
   if (text.size() != (uuid ? 36u : 32u)) return false;
-  std::size_t o = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (uuid && (i == 8 || i == 13 || i == 18 || i == 23)) {
-      if (text[i++] != '-') return false;
-      continue;
-    }
-    const int hi = HexDigit(text[i]);
-    const int lo = HexDigit(text[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[o++] = static_cast<char>(hi << 4 | lo);
-    i += 2;
+  if (uuid && (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')) {
+    return false;
   }
-  return true;
+  const char* p = text.data();
+  unsigned bad = 0;
+  for (std::size_t o = 0; o < kPacked; ++o) {
+    if (uuid && (o == 4 || o == 6 || o == 8 || o == 10)) ++p;  // the '-'
+    const unsigned hi = kHexValue[static_cast<unsigned char>(p[0])];
+    const unsigned lo = kHexValue[static_cast<unsigned char>(p[1])];
+    bad |= hi | lo;
+    (*out)[o] = static_cast<char>((hi << 4 | lo) & 0xff);
+    p += 2;
+  }
+  return bad <= 0xf;
 }
 
 std::string UnpackHex(std::string_view packed, bool uuid) {
