@@ -356,5 +356,77 @@ TEST(PgEngine, FifoHeadsFollowEveryChange) {
   EXPECT_GT(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 0);  // the DLQ's
 }
 
+// Two FIFO queues locked in opposite orders: a receive moving a message to the dead-letter queue
+// locks the source's row, then the dead-letter queue's; a move task from the dead-letter queue
+// back to the source locks them the other way round. Here another connection plays the move
+// task: it holds the dead-letter queue's row, waits until the receive waits for it, then asks for
+// the source's row. PostgreSQL breaks the deadlock by aborting the receive's transaction (it
+// waited first, so its check runs first); the receive runs it again and answers, never
+// InternalError, and the message is in the dead-letter queue once.
+TEST(PgEngine, OppositeOrderFifoLocksAreRetriedNotInternalError) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto e = Open(clock, schema.name());
+  ASSERT_TRUE(e.ok());
+  const QueueId dlq{"000000000000", "dlq.fifo"}, src{"000000000000", "src.fifo"};
+  ASSERT_TRUE((*e)->CreateQueue(dlq, {{"FifoQueue", "true"}}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + (*e)->QueueArn(dlq) + R"(","maxReceiveCount":1})";
+  ASSERT_TRUE((*e)->CreateQueue(src,
+                                {{"FifoQueue", "true"},
+                                 {"ContentBasedDeduplication", "true"},
+                                 {"RedrivePolicy", policy},
+                                 {"VisibilityTimeout", "5"}},
+                                {})
+                  .ok());
+  SendRequest m;
+  m.body = "m";
+  m.group_id = "g";
+  (*e)->Send(src, {m}, [](auto) {});
+  auto receive = [&] {
+    Result<std::vector<ReceivedMessage>> got = Status(ErrorCode::kInternalError, "unset");
+    ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = 0;
+    (*e)->Receive(src, r, [&](auto res) { got = std::move(res); });
+    return got;
+  };
+  auto first = receive();
+  ASSERT_TRUE(first.ok() && first->size() == 1u);
+  clock.AdvanceSeconds(6);  // visible again, received once: the next receive moves it to the DLQ
+
+  const std::string s = schema.name();
+  PGconn* mover = PQconnectdb(TestUrl().c_str());
+  ASSERT_EQ(PQstatus(mover), CONNECTION_OK);
+  auto run = [&](const std::string& sql) {
+    PGresult* r = PQexec(mover, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  };
+  // The mover never runs the deadlock check first: the receive must be the one aborted.
+  ASSERT_TRUE(run("SET deadlock_timeout = '60s'"));
+  ASSERT_TRUE(run("BEGIN"));
+  ASSERT_TRUE(run("SELECT 1 FROM " + s + ".queues WHERE name = 'dlq.fifo' FOR UPDATE"));
+  std::optional<Result<std::vector<ReceivedMessage>>> second;
+  std::thread receiver([&] { second = receive(); });
+  const std::string waiting =
+      "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'";
+  ASSERT_TRUE(schema.WaitFor(waiting, 1));  // the receive holds the source, waits for the DLQ
+  // The deadlock: PostgreSQL aborts the receive's transaction, the mover gets the row.
+  EXPECT_TRUE(run("SELECT 1 FROM " + s + ".queues WHERE name = 'src.fifo' FOR UPDATE"));
+  ASSERT_TRUE(run("ROLLBACK"));
+  receiver.join();
+  PQfinish(mover);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(second->ok()) << second->status().message();
+  EXPECT_TRUE((*second)->empty());
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".messages m JOIN " + s +
+                          ".queues q USING (qkey) WHERE q.name = 'dlq.fifo'"),
+            1);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".messages"), 1);
+}
+
 }  // namespace
 }  // namespace sluice::engine

@@ -398,7 +398,7 @@ Status Impl::RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups
 Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
   const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
   if (q.fifo) {
-    return InTransaction(c, [&]() -> Status {
+    return InTransactionRetrying(c, [&]() -> Status {
       if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
                           {std::to_string(q.key)});
           !l.ok()) {
@@ -439,7 +439,11 @@ Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
 // exists), in one transaction.
 Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key) {
   if (!q.config.redrive_policy) return Status::Ok();
-  return InTransaction(c, [&]() -> Status {
+  // A FIFO queue's row, then its dead-letter queue's (its sequence): a move task from the
+  // dead-letter queue back to this one locks them the other way round, and PostgreSQL breaks the
+  // deadlock by aborting one transaction. This one then runs again (a move task's tick is retried
+  // at its next tick).
+  return InTransactionRetrying(c, [&]() -> Status {
     if (q.fifo) {  // the queue's lock: the group heads change with the messages
       if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
                           {std::to_string(q.key)});
@@ -682,7 +686,10 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
   std::vector<ReceivedMessage> out;
   const std::string k = std::to_string(q.key);
   const int max = std::max(1, req.max_messages);
-  Status s = InTransaction(c, [&]() -> Status {
+  // Retried when PostgreSQL breaks a deadlock with it (ExpireFifoLocked and the dead-letter moves
+  // lock other queues' rows too).
+  Status s = InTransactionRetrying(c, [&]() -> Status {
+    out.clear();
     if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
         !l.ok()) {
       return l.status();

@@ -53,6 +53,10 @@ std::map<std::string, std::string> DecodeMap(std::string_view s) {
   return out;
 }
 
+bool Retryable(const Status& s) {
+  return s.code() == ErrorCode::kInternalError && s.message().starts_with(kRetryableError);
+}
+
 Status Conn::Fail(const char* what, PGresult* r) {
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c_);
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
@@ -67,6 +71,12 @@ Status Conn::Fail(const char* what, PGresult* r) {
                   "The service is unavailable: the database connection was lost.");
   }
   if (sqlstate == "23505") return Status(ErrorCode::kInvalidRequest, "unique violation: " + msg);
+  if (sqlstate == "40P01" || sqlstate == "40001") {
+    // A deadlock broken, or a serialization failure: the transaction may simply run again
+    // (InTransactionRetrying); an InternalError only when it keeps happening.
+    spdlog::info("postgres: {}: {} ({})", what, msg, sqlstate);
+    return Status(ErrorCode::kInternalError, std::string(kRetryableError) + msg);
+  }
   spdlog::error("postgres: {}: {} ({})", what, msg, sqlstate);
   return Status(ErrorCode::kInternalError, "Database error: " + msg);
 }

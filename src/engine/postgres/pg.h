@@ -148,4 +148,20 @@ Status InTransaction(Conn& c, F&& body) {
   return Status::Ok();
 }
 
+// A transaction PostgreSQL aborted to break a deadlock (SQLSTATE 40P01) or on a serialization
+// failure (40001): running it again may succeed. (An InternalError whose message starts with
+// kRetryableError.)
+inline constexpr char kRetryableError[] = "Database conflict, try again: ";
+bool Retryable(const Status& s);
+
+// InTransaction, run again (at most `attempts` times in all) while it fails as Retryable. `body`
+// must be able to run again from the start (it resets what it fills).
+template <typename F>
+Status InTransactionRetrying(Conn& c, F&& body, int attempts = 4) {
+  for (int i = 1;; ++i) {
+    Status s = InTransaction(c, body);
+    if (s.ok() || i >= attempts || !Retryable(s)) return s;
+  }
+}
+
 }  // namespace sluice::engine::pg
