@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -76,6 +77,10 @@ class Conn {
   Result<Rows> Exec(const Statement& st, const Params& params);
   // Runs SQL text without parameters (BEGIN, COMMIT, DDL).
   Result<Rows> Run(std::string_view sql);
+  // Runs SQL text without parameters, waiting at most `budget` for the answer (work at shutdown,
+  // when the database may be unreachable): past it the connection is dropped (broken) and
+  // kServiceUnavailable returned; what the statement did is then unknown.
+  Status RunWithin(std::string_view sql, std::chrono::milliseconds budget);
   bool broken() const { return broken_ || PQstatus(c_) != CONNECTION_OK; }
   PGconn* raw() { return c_; }
 
@@ -117,8 +122,11 @@ class Pool {
   // A connection, opened when none is idle and fewer than max_connections exist; waits up to
   // acquire_timeout for one to be returned. kServiceUnavailable when the database is unreachable.
   Result<Lease> Acquire();
-  // A new connection outside the pool (the LISTEN connection).
-  Result<std::unique_ptr<Conn>> Connect() const;
+  // An idle connection, never waiting and never connecting (nullopt: none).
+  std::optional<Lease> TryIdle();
+  // A new connection outside the pool (the LISTEN connection). With `stop`: given up as soon as
+  // it is set (a node shutting down never waits for a database that does not answer).
+  Result<std::unique_ptr<Conn>> Connect(const std::atomic<bool>* stop = nullptr) const;
   const PoolOptions& options() const { return o_; }
 
  private:
