@@ -726,20 +726,28 @@ TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
 }
 
 // The in-flight limit on a FIFO queue: a receive takes no more than the room left; at the limit a
-// short poll answers empty (no OverLimit, unlike a standard queue), a long poll waits and is
-// served when a delete makes room.
+// short poll answers empty (no OverLimit, unlike a standard queue) unless it retries an attempt
+// (ReceiveRequestAttemptId), which repeats its answer; a long poll waits and is served when a
+// delete makes room.
 TYPED_TEST(EngineTest, FifoInFlightLimit) {
   this->Open(/*max_inflight=*/2);
   ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
   for (const char* g : {"a", "b", "c", "d"}) {
     ASSERT_TRUE(this->SendFifo("f.fifo", g, g, g).ok());
   }
-  auto first = this->Receive("f.fifo", 10);
+  auto first = this->ReceiveAttempt("f.fifo", 10, "attempt-1");
   ASSERT_EQ(this->Bodies(first), (std::vector<std::string>{"a", "b"}));
   auto short_poll = this->StartReceive("f.fifo", 10, std::nullopt, 0);
   ASSERT_TRUE(short_poll->has_value());
   ASSERT_TRUE((*short_poll)->ok()) << (*short_poll)->status().message();
   EXPECT_TRUE((**short_poll)->empty());
+  // A retry of the first receive's attempt at the limit repeats its answer; another attempt
+  // gets nothing.
+  auto retried = this->ReceiveAttempt("f.fifo", 10, "attempt-1");
+  EXPECT_EQ(this->Bodies(retried), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(retried.size(), 2u);
+  first = retried;  // the receipt handles of the retry are the ones that delete
+  EXPECT_TRUE(this->ReceiveAttempt("f.fifo", 10, "attempt-2").empty());
   auto long_poll = this->StartReceive("f.fifo", 10, std::nullopt, 5);
   EXPECT_FALSE(long_poll->has_value());
   ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());

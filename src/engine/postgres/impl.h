@@ -146,8 +146,10 @@ class Impl : public std::enable_shared_from_this<Impl> {
     }
   }
   Result<std::vector<Param>> NoisyTenants(Conn& c, const QRow& q, Millis now);
+  // `retry_only`: only a retried ReceiveRequestAttemptId is answered (its earlier messages), no
+  // new message is taken (the queue is at its in-flight limit).
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
-                                                int vt, Millis now);
+                                                int vt, Millis now, bool retry_only = false);
   ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
   // FIFO: recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The
   // caller's transaction holds the queue's row lock.

@@ -556,6 +556,12 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
       inflight_[q.key] = {now, *inflight};
     }
     if (*inflight >= limit) {
+      if (q.fifo && !req.receive_request_attempt_id.empty()) {
+        // A retried attempt repeats its answer at the limit too (its messages are counted in
+        // flight already), as the embedded engine does.
+        auto again = TakeFifo(**c, q, req, vt, now, /*retry_only=*/true);
+        if (!again.ok() || !again->empty()) return again;
+      }
       if (over_limit) *over_limit = true;
       return std::vector<ReceivedMessage>{};
     }
@@ -682,7 +688,8 @@ Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now
 // are served in the order of their heads (heads back from flight after those never received),
 // each from its head up to its first message not visible.
 Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
-                                                    const ReceiveRequest& req, int vt, Millis now) {
+                                                    const ReceiveRequest& req, int vt, Millis now,
+                                                    bool retry_only) {
   std::vector<ReceivedMessage> out;
   const std::string k = std::to_string(q.key);
   const int max = std::max(1, req.max_messages);
@@ -730,6 +737,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         }
       }
     }
+    if (retry_only) return Status::Ok();
     // The ready groups, from the heads table (its order index: heads never received first, then
     // those back from flight, each by seq): a group's head is visible. At most `max` groups
     // serve a receive, each at least its head.
