@@ -791,6 +791,35 @@ TYPED_TEST(EngineTest, FairQueueFavoursQuietTenants) {
   EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "111");
 }
 
+// Whether a tenant is noisy is decided again after every message a receive takes: a tenant quiet
+// when the receive starts turns noisy within it, and is then passed over for the rest of that
+// receive while another tenant has a visible message. (Decided once per receive, the oldest 10,
+// all "a", would be taken.)
+TYPED_TEST(EngineTest, FairQueueDecidesNoisyTenantsPerMessage) {
+  SKIP_IF_LACKS("fair queues");
+  ASSERT_TRUE(this->Create("fair").ok());
+  auto send = [&](const std::string& tenant, int n) {
+    for (int i = 0; i < n; ++i) {
+      SendRequest r;
+      r.body = tenant;
+      r.group_id = tenant;
+      auto res = this->SendAll("fair", {r});
+      ASSERT_TRUE(res.ok() && (*res)[0].ok());
+    }
+  };
+  send("a", 9);
+  ASSERT_EQ(this->Receive("fair", 10).size(), 9u);  // a: 9 in flight
+  send("b", 5);
+  ASSERT_EQ(this->Receive("fair", 10).size(), 5u);  // b: 5 in flight
+  send("a", 10);
+  send("b", 10);
+  // a, a (9 in flight, then 11: more than 10 and than twice b's 5: noisy), then b only.
+  int a = 0, b = 0;
+  for (const auto& m : this->Receive("fair", 10)) (m.body == "a" ? a : b)++;
+  EXPECT_EQ(a, 2);
+  EXPECT_EQ(b, 8);
+}
+
 TYPED_TEST(EngineTest, FairQueueWithoutNoiseKeepsSendOrder) {
   ASSERT_TRUE(this->Create("fair").ok());
   std::vector<std::string> sent;
