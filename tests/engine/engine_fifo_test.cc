@@ -726,20 +726,28 @@ TYPED_TEST(EngineTest, FifoConcurrentConsumersExactlyOnceInOrder) {
 }
 
 // The in-flight limit on a FIFO queue: a receive takes no more than the room left; at the limit a
-// short poll answers empty (no OverLimit, unlike a standard queue), a long poll waits and is
-// served when a delete makes room.
+// short poll answers empty (no OverLimit, unlike a standard queue) unless it retries an attempt
+// (ReceiveRequestAttemptId), which repeats its answer; a long poll waits and is served when a
+// delete makes room.
 TYPED_TEST(EngineTest, FifoInFlightLimit) {
   this->Open(/*max_inflight=*/2);
   ASSERT_TRUE(this->Create("f.fifo", {{"FifoQueue", "true"}}).ok());
   for (const char* g : {"a", "b", "c", "d"}) {
     ASSERT_TRUE(this->SendFifo("f.fifo", g, g, g).ok());
   }
-  auto first = this->Receive("f.fifo", 10);
+  auto first = this->ReceiveAttempt("f.fifo", 10, "attempt-1");
   ASSERT_EQ(this->Bodies(first), (std::vector<std::string>{"a", "b"}));
   auto short_poll = this->StartReceive("f.fifo", 10, std::nullopt, 0);
   ASSERT_TRUE(short_poll->has_value());
   ASSERT_TRUE((*short_poll)->ok()) << (*short_poll)->status().message();
   EXPECT_TRUE((**short_poll)->empty());
+  // A retry of the first receive's attempt at the limit repeats its answer; another attempt
+  // gets nothing.
+  auto retried = this->ReceiveAttempt("f.fifo", 10, "attempt-1");
+  EXPECT_EQ(this->Bodies(retried), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(retried.size(), 2u);
+  first = retried;  // the receipt handles of the retry are the ones that delete
+  EXPECT_TRUE(this->ReceiveAttempt("f.fifo", 10, "attempt-2").empty());
   auto long_poll = this->StartReceive("f.fifo", 10, std::nullopt, 5);
   EXPECT_FALSE(long_poll->has_value());
   ASSERT_TRUE(this->Delete("f.fifo", first[0].receipt_handle).ok());
@@ -781,6 +789,35 @@ TYPED_TEST(EngineTest, FairQueueFavoursQuietTenants) {
   EXPECT_EQ(*this->Receive("fair", 1)[0].group_id, "noisy");
   auto a = this->Attrs("fair");
   EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "111");
+}
+
+// Whether a tenant is noisy is decided again after every message a receive takes: a tenant quiet
+// when the receive starts turns noisy within it, and is then passed over for the rest of that
+// receive while another tenant has a visible message. (Decided once per receive, the oldest 10,
+// all "a", would be taken.)
+TYPED_TEST(EngineTest, FairQueueDecidesNoisyTenantsPerMessage) {
+  SKIP_IF_LACKS("fair queues");
+  ASSERT_TRUE(this->Create("fair").ok());
+  auto send = [&](const std::string& tenant, int n) {
+    for (int i = 0; i < n; ++i) {
+      SendRequest r;
+      r.body = tenant;
+      r.group_id = tenant;
+      auto res = this->SendAll("fair", {r});
+      ASSERT_TRUE(res.ok() && (*res)[0].ok());
+    }
+  };
+  send("a", 9);
+  ASSERT_EQ(this->Receive("fair", 10).size(), 9u);  // a: 9 in flight
+  send("b", 5);
+  ASSERT_EQ(this->Receive("fair", 10).size(), 5u);  // b: 5 in flight
+  send("a", 10);
+  send("b", 10);
+  // a, a (9 in flight, then 11: more than 10 and than twice b's 5: noisy), then b only.
+  int a = 0, b = 0;
+  for (const auto& m : this->Receive("fair", 10)) (m.body == "a" ? a : b)++;
+  EXPECT_EQ(a, 2);
+  EXPECT_EQ(b, 8);
 }
 
 TYPED_TEST(EngineTest, FairQueueWithoutNoiseKeepsSendOrder) {

@@ -1,11 +1,18 @@
 // The PostgreSQL engine beyond the shared suite: an unreachable database fails fast with
 // ServiceUnavailable; a newer schema is refused with a clear message; two engines on one schema
 // (two nodes) share queues, messages and receipt handles.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -354,6 +361,191 @@ TEST(PgEngine, FifoHeadsFollowEveryChange) {
   ASSERT_TRUE(engine.PurgeQueue(q).ok());
   EXPECT_EQ(schema.Number(check), 0);
   EXPECT_GT(schema.Number("SELECT count(*) FROM " + s + ".fifo_heads"), 0);  // the DLQ's
+}
+
+// Two FIFO queues locked in opposite orders: a receive moving a message to the dead-letter queue
+// locks the source's row, then the dead-letter queue's; a move task from the dead-letter queue
+// back to the source locks them the other way round. Here another connection plays the move
+// task: it holds the dead-letter queue's row, waits until the receive waits for it, then asks for
+// the source's row. PostgreSQL breaks the deadlock by aborting the receive's transaction (it
+// waited first, so its check runs first); the receive runs it again and answers, never
+// InternalError, and the message is in the dead-letter queue once.
+TEST(PgEngine, OppositeOrderFifoLocksAreRetriedNotInternalError) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  FakeClock clock;
+  PgSchema schema;
+  auto e = Open(clock, schema.name());
+  ASSERT_TRUE(e.ok());
+  const QueueId dlq{"000000000000", "dlq.fifo"}, src{"000000000000", "src.fifo"};
+  ASSERT_TRUE((*e)->CreateQueue(dlq, {{"FifoQueue", "true"}}, {}).ok());
+  const std::string policy =
+      R"({"deadLetterTargetArn":")" + (*e)->QueueArn(dlq) + R"(","maxReceiveCount":1})";
+  ASSERT_TRUE((*e)->CreateQueue(src,
+                                {{"FifoQueue", "true"},
+                                 {"ContentBasedDeduplication", "true"},
+                                 {"RedrivePolicy", policy},
+                                 {"VisibilityTimeout", "5"}},
+                                {})
+                  .ok());
+  SendRequest m;
+  m.body = "m";
+  m.group_id = "g";
+  (*e)->Send(src, {m}, [](auto) {});
+  auto receive = [&] {
+    Result<std::vector<ReceivedMessage>> got = Status(ErrorCode::kInternalError, "unset");
+    ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = 0;
+    (*e)->Receive(src, r, [&](auto res) { got = std::move(res); });
+    return got;
+  };
+  auto first = receive();
+  ASSERT_TRUE(first.ok() && first->size() == 1u);
+  clock.AdvanceSeconds(6);  // visible again, received once: the next receive moves it to the DLQ
+
+  const std::string s = schema.name();
+  PGconn* mover = PQconnectdb(TestUrl().c_str());
+  ASSERT_EQ(PQstatus(mover), CONNECTION_OK);
+  auto run = [&](const std::string& sql) {
+    PGresult* r = PQexec(mover, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  };
+  // The mover never runs the deadlock check first: the receive must be the one aborted.
+  ASSERT_TRUE(run("SET deadlock_timeout = '60s'"));
+  ASSERT_TRUE(run("BEGIN"));
+  ASSERT_TRUE(run("SELECT 1 FROM " + s + ".queues WHERE name = 'dlq.fifo' FOR UPDATE"));
+  std::optional<Result<std::vector<ReceivedMessage>>> second;
+  std::thread receiver([&] { second = receive(); });
+  const std::string waiting =
+      "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'";
+  ASSERT_TRUE(schema.WaitFor(waiting, 1));  // the receive holds the source, waits for the DLQ
+  // The deadlock: PostgreSQL aborts the receive's transaction, the mover gets the row.
+  EXPECT_TRUE(run("SELECT 1 FROM " + s + ".queues WHERE name = 'src.fifo' FOR UPDATE"));
+  ASSERT_TRUE(run("ROLLBACK"));
+  receiver.join();
+  PQfinish(mover);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(second->ok()) << second->status().message();
+  EXPECT_TRUE((*second)->empty());
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".messages m JOIN " + s +
+                          ".queues q USING (qkey) WHERE q.name = 'dlq.fifo'"),
+            1);
+  EXPECT_EQ(schema.Number("SELECT count(*) FROM " + s + ".messages"), 1);
+}
+
+// A TCP proxy in front of the database that can freeze: bytes stop flowing both ways, as when the
+// database's host stops answering (no refusal, no reset: a connection simply hangs).
+class FreezableProxy {
+ public:
+  explicit FreezableProxy(int upstream_port) : upstream_(upstream_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listener_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~FreezableProxy() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : fds_) ::close(fd);
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  std::atomic<bool> frozen{false};
+
+ private:
+  void Run() {
+    std::vector<std::pair<int, int>> pairs;  // client, upstream
+    while (!stop_) {
+      std::vector<pollfd> p{{listener_, POLLIN, 0}};
+      if (!frozen) {
+        for (auto [c, u] : pairs) {
+          p.push_back({c, POLLIN, 0});
+          p.push_back({u, POLLIN, 0});
+        }
+      }
+      if (::poll(p.data(), p.size(), 20) <= 0) continue;
+      if (p[0].revents & POLLIN) {
+        int c = ::accept(listener_, nullptr, nullptr);
+        int u = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(upstream_));
+        if (::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+          pairs.emplace_back(c, u);
+          fds_.push_back(c);
+          fds_.push_back(u);
+        }
+      }
+      for (std::size_t i = 1; i < p.size(); ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
+        const auto& [c, u] = pairs[(i - 1) / 2];
+        const int from = p[i].fd, to = from == c ? u : c;
+        char buf[16384];
+        const ssize_t n = ::read(from, buf, sizeof buf);
+        if (n > 0) {
+          for (ssize_t off = 0; off < n;) {
+            const ssize_t w = ::write(to, buf + off, static_cast<std::size_t>(n - off));
+            if (w <= 0) break;
+            off += w;
+          }
+        } else {
+          ::shutdown(to, SHUT_WR);
+        }
+      }
+    }
+  }
+  int upstream_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> fds_;
+  std::thread thread_;
+};
+
+// Shutdown with the database unreachable (its host silent): the move tasks' release waits for the
+// database at most about a second, then their leases simply expire. Before, a connection that
+// never answered kept the shutdown waiting for ever (the kernel answers TCP keepalives for a
+// host that is up). Liveness, not timing: the shutdown must return at all within a generous bound.
+TEST(PgEngine, ShutdownDoesNotWaitForAnUnresponsiveDatabase) {
+  if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+  const std::string url = TestUrl();
+  const std::size_t at = url.find("@127.0.0.1:");
+  if (at == std::string::npos) GTEST_SKIP() << "not the pg-fixture's URL form";
+  const std::size_t slash = url.find('/', at);
+  FreezableProxy proxy(std::atoi(url.substr(at + 11, slash - at - 11).c_str()));
+  FakeClock clock;
+  PgSchema schema;
+  PgEngineOptions pg;
+  pg.url = url.substr(0, at) + "@127.0.0.1:" + std::to_string(proxy.port()) + url.substr(slash);
+  pg.schema = schema.name();
+  pg.worker_threads = 0;
+  pg.sweep_interval_ms = 0;
+  auto e = OpenPgEngine(clock, EngineOptions{}, pg);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  const QueueId q{"000000000000", "q"};
+  ASSERT_TRUE((*e)->CreateQueue(q, {}, {}).ok());
+  SendOne(**e, q);  // a connection idle in the pool
+  proxy.frozen = true;
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread stopper([&e, done] {
+    (*e)->Shutdown();
+    e->reset();
+    done->set_value();
+  });
+  const bool returned = finished.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  proxy.frozen = false;  // a shutdown still waiting can finish now
+  stopper.join();
+  EXPECT_TRUE(returned) << "the shutdown waited for the unresponsive database";
 }
 
 }  // namespace

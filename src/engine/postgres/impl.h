@@ -145,9 +145,18 @@ class Impl : public std::enable_shared_from_this<Impl> {
       it->second.second -= std::min(n, it->second.second);
     }
   }
-  Result<std::vector<Param>> NoisyTenants(Conn& c, const QRow& q, Millis now);
+  // Fair queues: each tenant's messages in flight (by group id, "" for those without one).
+  struct Tenants {
+    std::map<std::string, std::size_t> inflight;
+    std::size_t total = 0;
+  };
+  Result<std::optional<Tenants>> FairTenants(Conn& c, const QRow& q, Millis now);
+  Result<Rows> TakeFair(Conn& c, const QRow& q, Tenants tenants, const Params& params,
+                        std::size_t room);
+  // `retry_only`: only a retried ReceiveRequestAttemptId is answered (its earlier messages), no
+  // new message is taken (the queue is at its in-flight limit).
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
-                                                int vt, Millis now);
+                                                int vt, Millis now, bool retry_only = false);
   ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
   // FIFO: recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The
   // caller's transaction holds the queue's row lock.

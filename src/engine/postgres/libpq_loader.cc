@@ -38,7 +38,14 @@
   X(PQescapeIdentifier, char*, (PGconn * conn, const char* str, size_t len), (conn, str, len)) \
   X(PQfreemem, void, (void* ptr), (ptr))                                                       \
   X(PQconsumeInput, int, (PGconn * conn), (conn))                                              \
-  X(PQnotifies, PGnotify*, (PGconn * conn), (conn))
+  X(PQnotifies, PGnotify*, (PGconn * conn), (conn))                                            \
+  X(PQsendQuery, int, (PGconn * conn, const char* query), (conn, query))                       \
+  X(PQisBusy, int, (PGconn * conn), (conn))                                                    \
+  X(PQgetResult, PGresult*, (PGconn * conn), (conn))                                           \
+  X(PQconnectStartParams, PGconn*,                                                             \
+    (const char* const* keywords, const char* const* values, int expand_dbname),               \
+    (keywords, values, expand_dbname))                                                         \
+  X(PQconnectPoll, PostgresPollingStatusType, (PGconn * conn), (conn))
 
 namespace sluice::engine::pg {
 namespace {

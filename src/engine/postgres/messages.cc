@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <deque>
+#include <map>
+#include <set>
 #include <tuple>
 
 #include "common/encoding.h"
@@ -148,15 +151,6 @@ const Statement kSendStandard{
     "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH "
     "ORDINALITY AS u(v, i, b, m, a, snd, tr, g, o) ORDER BY u.o RETURNING 1) SELECT count(*), "
     "CASE WHEN $11 <> '' THEN pg_notify($11, $12) END FROM ins"};
-
-// The standard receive restricted to the noisy tenants ($7), or (`negate` "NOT ") to the others.
-std::string FairReceive(const std::string& receive, const char* negate) {
-  const std::string at = "ORDER BY seq LIMIT $3";
-  std::string out = receive;
-  out.insert(out.find(at),
-             fmt::format("AND {}(coalesce(group_id, '') = ANY($7::text[])) ", negate));
-  return out;
-}
 
 // Reserves `n` sequence numbers of a queue (locks its row until commit): the first one.
 Result<std::uint64_t> ReserveSeqs(Conn& c, std::uint64_t qkey, std::size_t n) {
@@ -398,7 +392,7 @@ Status Impl::RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups
 Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
   const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
   if (q.fifo) {
-    return InTransaction(c, [&]() -> Status {
+    return InTransactionRetrying(c, [&]() -> Status {
       if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
                           {std::to_string(q.key)});
           !l.ok()) {
@@ -439,7 +433,11 @@ Status Impl::MaybeExpireRetention(Conn& c, const QRow& q, Millis now) {
 // exists), in one transaction.
 Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key) {
   if (!q.config.redrive_policy) return Status::Ok();
-  return InTransaction(c, [&]() -> Status {
+  // A FIFO queue's row, then its dead-letter queue's (its sequence): a move task from the
+  // dead-letter queue back to this one locks them the other way round, and PostgreSQL breaks the
+  // deadlock by aborting one transaction. This one then runs again (a move task's tick is retried
+  // at its next tick).
+  return InTransactionRetrying(c, [&]() -> Status {
     if (q.fifo) {  // the queue's lock: the group heads change with the messages
       if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
                           {std::to_string(q.key)});
@@ -552,6 +550,12 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
       inflight_[q.key] = {now, *inflight};
     }
     if (*inflight >= limit) {
+      if (q.fifo && !req.receive_request_attempt_id.empty()) {
+        // A retried attempt repeats its answer at the limit too (its messages are counted in
+        // flight already), as the embedded engine does.
+        auto again = TakeFifo(**c, q, req, vt, now, /*retry_only=*/true);
+        if (!again.ok() || !again->empty()) return again;
+      }
       if (over_limit) *over_limit = true;
       return std::vector<ReceivedMessage>{};
     }
@@ -587,35 +591,27 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
     auto dlq = CachedQueue(**c, q.config.redrive_policy->dead_letter_queue);
     if (dlq.ok() && *dlq) cap = q.config.redrive_policy->max_receive_count;
   }
-  // Fair queues: the noisy tenants' messages are taken only when the others have none visible.
-  auto noisy = NoisyTenants(**c, q, now);
-  if (!noisy.ok()) return noisy.status();
   Params params{std::to_string(q.key),
                 Str(now),
                 std::to_string(room),
                 Str(now + Millis{vt} * 1000),
                 Str(cap),
                 Str(now - Millis{q.config.message_retention_period} * 1000)};
+  // Fair queues (messages with a group): which tenants are noisy is decided message by message.
+  auto tenants = FairTenants(**c, q, now);
+  if (!tenants.ok()) return tenants.status();
   std::vector<Rows> taken;
   std::size_t n = 0;
-  if (noisy->empty()) {
+  if (!tenants->has_value()) {
     auto r = (*c)->Exec({"m_receive", sql.c_str()}, params);
     if (!r.ok()) return r.status();
     n = static_cast<std::size_t>(r->size());
     taken.push_back(std::move(*r));
   } else {
-    static const std::string quiet = FairReceive(sql, "NOT ");
-    static const std::string loud = FairReceive(sql, "");
-    params.push_back(ArrayLiteral(*noisy));
-    for (const Statement& st : {Statement{"m_receive_quiet", quiet.c_str()},
-                                Statement{"m_receive_noisy", loud.c_str()}}) {
-      if (n >= room) break;
-      params[2] = std::to_string(room - n);
-      auto r = (*c)->Exec(st, params);
-      if (!r.ok()) return r.status();
-      n += static_cast<std::size_t>(r->size());
-      taken.push_back(std::move(*r));
-    }
+    auto r = TakeFair(**c, q, **tenants, params, room);
+    if (!r.ok()) return r.status();
+    n = static_cast<std::size_t>(r->size());
+    taken.push_back(std::move(*r));
   }
   if (limit > 0 && n > 0) {
     std::lock_guard lock(cmu_);
@@ -631,12 +627,11 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
   return out;
 }
 
-// Fair queues: the tenants noisy now by the shared rule (NoisyTenant), by group id ("": the
-// messages without a group). Whether the queue has groups at all is checked at most once a second
-// per queue and node (this node's sends with a group note it at once): a queue without groups
-// costs no statement here.
-Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now) {
-  std::vector<Param> out;
+// Fair queues: every tenant's messages in flight, by group id ("": the messages without a group).
+// Whether the queue has groups at all is checked at most once a second per queue and node (this
+// node's sends with a group note it at once): a queue without groups costs no statement here
+// (nullopt).
+Result<std::optional<Impl::Tenants>> Impl::FairTenants(Conn& c, const QRow& q, Millis now) {
   const std::string k = std::to_string(q.key);
   std::optional<bool> grouped;
   {
@@ -656,21 +651,125 @@ Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now
     std::lock_guard lock(cmu_);
     grouped_[q.key] = {now, *grouped};
   }
-  if (!*grouped) return out;
+  if (!*grouped) return std::optional<Tenants>();
   auto r = c.Exec({"m_tenants",
                    "SELECT coalesce(group_id, ''), count(*) FILTER (WHERE visible_at > $2 AND "
                    "receive_count > 0) FROM messages WHERE qkey = $1 GROUP BY 1"},
                   {k, Str(now)});
   if (!r.ok()) return r.status();
-  const auto tenants = static_cast<std::size_t>(r->size());
-  std::size_t total = 0;
-  for (int i = 0; i < r->size(); ++i) total += static_cast<std::size_t>(r->i64(i, 1));
+  Tenants t;
   for (int i = 0; i < r->size(); ++i) {
-    if (NoisyTenant(tenants, static_cast<std::size_t>(r->i64(i, 1)), total)) {
-      out.emplace_back(r->str(i, 0));
-    }
+    const auto inflight = static_cast<std::size_t>(r->i64(i, 1));
+    t.inflight[r->str(i, 0)] = inflight;
+    t.total += inflight;
   }
-  return out;
+  return std::optional<Tenants>(std::move(t));
+}
+
+// Fair queues, as the embedded engine takes them (local/index.cc, TakeFair), one message at a
+// time: the oldest visible message, except that a tenant noisy now (NoisyTenant, with the counts
+// grown by what this receive took so far) is passed over for the rest of the receive while
+// another tenant has a visible message; the messages without a group are one more tenant, never
+// passed over but taken after a quiet group's older head. The candidates: each tenant's oldest
+// `room` visible messages, locked (SKIP LOCKED) in one transaction with the update of the chosen.
+Result<Rows> Impl::TakeFair(Conn& c, const QRow& q, Tenants tenants, const Params& params,
+                            std::size_t room) {
+  std::optional<Rows> out;
+  Status s = InTransaction(c, [&]() -> Status {
+    std::vector<Param> groups;
+    for (const auto& [g, count] : tenants.inflight) {
+      if (!g.empty()) groups.emplace_back(g);
+    }
+    // params: qkey, now, room, visible_at, cap, retention cutoff.
+    auto grouped = c.Exec(
+        {"m_fair_groups",
+         "SELECT c.seq, t.g FROM unnest($6::text[]) AS t(g) CROSS JOIN LATERAL (SELECT seq FROM "
+         "messages WHERE qkey = $1 AND group_id = t.g AND visible_at <= $2 AND receive_count < $4 "
+         "AND sent_ms + 0 > $5 ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) c"},
+        {params[0], params[1], params[2], params[4], params[5], ArrayLiteral(groups)});
+    if (!grouped.ok()) return grouped.status();
+    Result<Rows> plain = Rows();
+    const bool has_plain = tenants.inflight.contains("");
+    if (has_plain) {
+      plain = c.Exec({"m_fair_plain",
+                      "SELECT seq FROM messages WHERE qkey = $1 AND group_id IS NULL AND "
+                      "visible_at <= $2 AND receive_count < $4 AND sent_ms + 0 > $5 ORDER BY seq "
+                      "LIMIT $3 FOR UPDATE SKIP LOCKED"},
+                     {params[0], params[1], params[2], params[4], params[5]});
+      if (!plain.ok()) return plain.status();
+    }
+    // Each tenant's candidates, oldest first.
+    std::map<std::string, std::deque<std::int64_t>> queue;
+    for (int i = 0; i < grouped->size(); ++i) {
+      queue[grouped->str(i, 1)].push_back(grouped->i64(i, 0));
+    }
+    for (auto& [g, seqs] : queue) std::sort(seqs.begin(), seqs.end());
+    std::deque<std::int64_t> plain_seqs;
+    if (has_plain) {
+      for (int i = 0; i < plain->size(); ++i) plain_seqs.push_back(plain->i64(i, 0));
+    }
+    const std::size_t count = tenants.inflight.size();
+    auto noisy = [&](const std::string& g) {
+      return NoisyTenant(count, tenants.inflight[g], tenants.total);
+    };
+    std::set<std::string> deferred;  // groups passed over for the rest of this receive
+    std::vector<Param> take;
+    while (take.size() < room) {
+      // The groups by their head, oldest first; the first quiet one is the candidate, the noisy
+      // ones before it are passed over; none quiet: the oldest noisy one of this round.
+      std::vector<std::pair<std::int64_t, std::string>> heads;
+      for (const auto& [g, seqs] : queue) {
+        if (!seqs.empty() && !deferred.contains(g)) heads.emplace_back(seqs.front(), g);
+      }
+      std::sort(heads.begin(), heads.end());
+      const std::string* best = nullptr;
+      bool best_noisy = false;
+      const std::string* first_passed = nullptr;
+      for (const auto& [seq, g] : heads) {
+        if (noisy(g)) {
+          deferred.insert(g);
+          if (first_passed == nullptr) first_passed = &g;
+          continue;
+        }
+        best = &g;
+        break;
+      }
+      if (best == nullptr && first_passed != nullptr) {
+        best = first_passed;
+        best_noisy = true;
+        deferred.erase(*best);
+      }
+      const bool plain_left = !plain_seqs.empty();
+      if (best == nullptr && !plain_left) break;
+      bool take_plain = plain_left;
+      if (plain_left && best != nullptr) {
+        const bool plain_noisy = noisy("");
+        take_plain =
+            plain_noisy == best_noisy ? plain_seqs.front() < queue[*best].front() : best_noisy;
+      }
+      const std::string tenant = take_plain ? std::string() : *best;
+      std::deque<std::int64_t>& from = take_plain ? plain_seqs : queue[tenant];
+      take.emplace_back(std::to_string(from.front()));
+      from.pop_front();
+      ++tenants.inflight[tenant];
+      ++tenants.total;
+    }
+    static const std::string update = fmt::format(
+        "UPDATE messages m SET visible_at = $3, receive_count = m.receive_count + 1, "
+        "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 "
+        "THEN $2 ELSE m.first_receive_ms END, last_receive_ms = $2 WHERE m.qkey = $1 AND m.seq = "
+        "ANY($4::bigint[]) RETURNING {}",
+        "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
+        "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
+        "m.visible_at");
+    auto r = c.Exec({"m_fair_take", update.c_str()},
+                    {params[0], params[1], params[3], ArrayLiteral(take)});
+    if (!r.ok()) return r.status();
+    out = std::move(*r);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
 }
 
 // FIFO: under the queue row's lock (one FIFO receive per queue at a time, across nodes). The
@@ -678,11 +777,15 @@ Result<std::vector<Param>> Impl::NoisyTenants(Conn& c, const QRow& q, Millis now
 // are served in the order of their heads (heads back from flight after those never received),
 // each from its head up to its first message not visible.
 Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
-                                                    const ReceiveRequest& req, int vt, Millis now) {
+                                                    const ReceiveRequest& req, int vt, Millis now,
+                                                    bool retry_only) {
   std::vector<ReceivedMessage> out;
   const std::string k = std::to_string(q.key);
   const int max = std::max(1, req.max_messages);
-  Status s = InTransaction(c, [&]() -> Status {
+  // Retried when PostgreSQL breaks a deadlock with it (ExpireFifoLocked and the dead-letter moves
+  // lock other queues' rows too).
+  Status s = InTransactionRetrying(c, [&]() -> Status {
+    out.clear();
     if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
         !l.ok()) {
       return l.status();
@@ -723,6 +826,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
         }
       }
     }
+    if (retry_only) return Status::Ok();
     // The ready groups, from the heads table (its order index: heads never received first, then
     // those back from flight, each by seq): a group's head is visible. At most `max` groups
     // serve a receive, each at least its head.

@@ -362,13 +362,20 @@ void Impl::AdoptMoveTasks(Conn& c) {
   }
 }
 
+// At shutdown: this node's running tasks handed back at once (lease_until 0), so that another
+// node goes on with them at its next look, rather than after their lease. Never waits more than
+// about a second for the database (an idle connection only, a bounded answer): when it is down
+// or slow the leases simply expire.
 void Impl::ReleaseMoveTasks() {
-  auto c = pool_.Acquire();
-  if (!c.ok()) return;  // their leases expire instead
-  (void)(*c)->Exec({"mt_release",
-                    "UPDATE move_tasks SET lease_until = 0 WHERE owner = $1 AND status = "
-                    "'RUNNING'"},
-                   {node_});
+  auto c = pool_.TryIdle();
+  if (!c) return;  // every connection busy, or none open: the leases expire instead
+  const Status s = (*c)->RunWithin(
+      fmt::format("UPDATE move_tasks SET lease_until = 0 WHERE owner = '{}' AND status = "
+                  "'RUNNING'",
+                  node_),  // node_ is hex
+      std::chrono::milliseconds(1000));
+  if (!s.ok())
+    spdlog::info("postgres: move tasks not handed back ({}): their leases expire", s.message());
 }
 
 }  // namespace sluice::engine::pg

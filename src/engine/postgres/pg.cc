@@ -1,8 +1,10 @@
 #include "engine/postgres/pg.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <map>
 
 namespace sluice::engine::pg {
@@ -53,6 +55,10 @@ std::map<std::string, std::string> DecodeMap(std::string_view s) {
   return out;
 }
 
+bool Retryable(const Status& s) {
+  return s.code() == ErrorCode::kInternalError && s.message().starts_with(kRetryableError);
+}
+
 Status Conn::Fail(const char* what, PGresult* r) {
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c_);
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
@@ -67,6 +73,12 @@ Status Conn::Fail(const char* what, PGresult* r) {
                   "The service is unavailable: the database connection was lost.");
   }
   if (sqlstate == "23505") return Status(ErrorCode::kInvalidRequest, "unique violation: " + msg);
+  if (sqlstate == "40P01" || sqlstate == "40001") {
+    // A deadlock broken, or a serialization failure: the transaction may simply run again
+    // (InTransactionRetrying); an InternalError only when it keeps happening.
+    spdlog::info("postgres: {}: {} ({})", what, msg, sqlstate);
+    return Status(ErrorCode::kInternalError, std::string(kRetryableError) + msg);
+  }
   spdlog::error("postgres: {}: {} ({})", what, msg, sqlstate);
   return Status(ErrorCode::kInternalError, "Database error: " + msg);
 }
@@ -88,6 +100,37 @@ Result<Rows> Conn::Exec(const Statement& st, const Params& params) {
   return Rows(r);
 }
 
+Status Conn::RunWithin(std::string_view sql, std::chrono::milliseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  auto lost = [&] {
+    broken_ = true;  // a reply may still come: the connection cannot be used again
+    return Status(ErrorCode::kServiceUnavailable,
+                  "The service is unavailable: the database did not answer in time.");
+  };
+  if (PQsendQuery(c_, std::string(sql).c_str()) != 1) return Fail("query", nullptr);
+  Status result = Status::Ok();
+  for (;;) {
+    while (PQisBusy(c_) == 1) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return lost();
+      pollfd p{PQsocket(c_), POLLIN, 0};
+      const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (n < 0 && errno != EINTR) return lost();
+      if (n > 0 && PQconsumeInput(c_) != 1) return Fail("query", nullptr);
+    }
+    PGresult* r = PQgetResult(c_);
+    if (r == nullptr) return result;
+    const ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+      result = Fail("query", r);
+      if (broken_) return result;
+    } else {
+      PQclear(r);
+    }
+  }
+}
+
 Result<Rows> Conn::Run(std::string_view sql) {
   PGresult* r = PQexec(c_, std::string(sql).c_str());
   const ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -104,17 +147,46 @@ Pool::~Pool() {
   idle_.clear();
 }
 
-Result<std::unique_ptr<Conn>> Pool::Connect() const {
+namespace {
+
+// PQconnectdbParams that gives up when `stop` is set (or after timeout_s): the handshake driven by
+// PQconnectPoll, looking at `stop` every 50 ms. The connection as PQconnectdbParams leaves it.
+PGconn* ConnectStoppable(const char* const* keys, const char* const* values, int timeout_s,
+                         const std::atomic<bool>& stop) {
+  PGconn* c = PQconnectStartParams(keys, values, 1);
+  if (c == nullptr || PQstatus(c) == CONNECTION_BAD) return c;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    if (stop.load() || std::chrono::steady_clock::now() >= deadline) {
+      PQfinish(c);
+      return nullptr;
+    }
+    pollfd p{PQsocket(c), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const int n = ::poll(&p, 1, 50);
+    if (n > 0) st = PQconnectPoll(c);
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Conn>> Pool::Connect(const std::atomic<bool>* stop) const {
   const std::string timeout = std::to_string(o_.connect_timeout_s);
   const char* keys[] = {"dbname",           "connect_timeout",  "keepalives", "keepalives_idle",
                         "tcp_user_timeout", "application_name", nullptr};
   const char* values[] = {o_.url.c_str(), timeout.c_str(), "1", "5", "10000", "sluice", nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, 1);
+  PGconn* c = stop == nullptr ? PQconnectdbParams(keys, values, 1)
+                              : ConnectStoppable(keys, values, o_.connect_timeout_s, *stop);
   if (!c || PQstatus(c) != CONNECTION_OK) {
-    std::string msg = c ? PQerrorMessage(c) : "out of memory";
+    std::string msg = c ? PQerrorMessage(c) : "given up";
     if (c) PQfinish(c);
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    spdlog::warn("postgres: cannot connect: {}", msg);
+    if (stop != nullptr && stop->load()) {
+      spdlog::debug("postgres: connection given up: stopping");
+    } else {
+      spdlog::warn("postgres: cannot connect: {}", msg);
+    }
     return Status(ErrorCode::kServiceUnavailable,
                   "The service is unavailable: the database cannot be reached.");
   }
@@ -127,6 +199,17 @@ Result<std::unique_ptr<Conn>> Pool::Connect() const {
   }
   if (auto r = conn->Run(setup); !r.ok()) return r.status();
   return conn;
+}
+
+std::optional<Lease> Pool::TryIdle() {
+  std::lock_guard lock(mu_);
+  while (!idle_.empty()) {
+    std::unique_ptr<Conn> c = std::move(idle_.back());
+    idle_.pop_back();
+    if (!c->broken()) return Lease(this, std::move(c));
+    --open_;
+  }
+  return std::nullopt;
 }
 
 Result<Lease> Pool::Acquire() {

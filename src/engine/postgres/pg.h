@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -76,6 +77,10 @@ class Conn {
   Result<Rows> Exec(const Statement& st, const Params& params);
   // Runs SQL text without parameters (BEGIN, COMMIT, DDL).
   Result<Rows> Run(std::string_view sql);
+  // Runs SQL text without parameters, waiting at most `budget` for the answer (work at shutdown,
+  // when the database may be unreachable): past it the connection is dropped (broken) and
+  // kServiceUnavailable returned; what the statement did is then unknown.
+  Status RunWithin(std::string_view sql, std::chrono::milliseconds budget);
   bool broken() const { return broken_ || PQstatus(c_) != CONNECTION_OK; }
   PGconn* raw() { return c_; }
 
@@ -117,8 +122,11 @@ class Pool {
   // A connection, opened when none is idle and fewer than max_connections exist; waits up to
   // acquire_timeout for one to be returned. kServiceUnavailable when the database is unreachable.
   Result<Lease> Acquire();
-  // A new connection outside the pool (the LISTEN connection).
-  Result<std::unique_ptr<Conn>> Connect() const;
+  // An idle connection, never waiting and never connecting (nullopt: none).
+  std::optional<Lease> TryIdle();
+  // A new connection outside the pool (the LISTEN connection). With `stop`: given up as soon as
+  // it is set (a node shutting down never waits for a database that does not answer).
+  Result<std::unique_ptr<Conn>> Connect(const std::atomic<bool>* stop = nullptr) const;
   const PoolOptions& options() const { return o_; }
 
  private:
@@ -146,6 +154,22 @@ Status InTransaction(Conn& c, F&& body) {
   }
   if (auto r = c.Run("COMMIT"); !r.ok()) return r.status();
   return Status::Ok();
+}
+
+// A transaction PostgreSQL aborted to break a deadlock (SQLSTATE 40P01) or on a serialization
+// failure (40001): running it again may succeed. (An InternalError whose message starts with
+// kRetryableError.)
+inline constexpr char kRetryableError[] = "Database conflict, try again: ";
+bool Retryable(const Status& s);
+
+// InTransaction, run again (at most `attempts` times in all) while it fails as Retryable. `body`
+// must be able to run again from the start (it resets what it fills).
+template <typename F>
+Status InTransactionRetrying(Conn& c, F&& body, int attempts = 4) {
+  for (int i = 1;; ++i) {
+    Status s = InTransaction(c, body);
+    if (s.ok() || i >= attempts || !Retryable(s)) return s;
+  }
 }
 
 }  // namespace sluice::engine::pg

@@ -133,7 +133,7 @@ void Impl::Listen() {
   bool reconnect = false;  // after the first connection: notifications may have been missed
   while (!stop_listen_.load()) {
     if (!conn) {
-      auto c = pool_.Connect();
+      auto c = pool_.Connect(&stop_listen_);
       if (c.ok()) {
         char* ident = PQescapeIdentifier((*c)->raw(), channel_.c_str(), channel_.size());
         auto r = (*c)->Run(fmt::format("LISTEN {}", ident));

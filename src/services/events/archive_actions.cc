@@ -343,6 +343,7 @@ void StartReplay(const Events& ev, const RequestContext& ctx, Value&& input, Rep
   SweepArchive(*ev.platform.resources, *archive, now);
   r.state = "STARTING";
   r.replay_start_ms = now;
+  r.owner = ev.router.lease().owner();  // this node runs it (another adopts it if this one dies)
   auto v = ev.platform.resources->Put(kReplayKind, scope, r.name, EncodeReplay(r), "", 0);
   if (!v.ok()) {
     if (v.status().code() == engine::ResourceError::kConflict) {

@@ -96,6 +96,7 @@ std::string EncodeReplay(const Replay& r) {
   Str(w, "state", r.state);
   Str(w, "state_reason", r.state_reason);
   Str(w, "position", r.position);
+  if (!r.owner.empty()) Str(w, "owner", r.owner);
   for (const auto& [key, value] : {std::pair{"start_ms", r.start_ms}, std::pair{"end_ms", r.end_ms},
                                    std::pair{"replay_start_ms", r.replay_start_ms},
                                    std::pair{"replay_end_ms", r.replay_end_ms},
@@ -125,6 +126,7 @@ Result<Replay> DecodeReplay(const engine::ResourceScope& scope,
   r.state = GetStr(*d, "state");
   r.state_reason = GetStr(*d, "state_reason");
   r.position = GetStr(*d, "position");
+  r.owner = GetStr(*d, "owner");
   r.start_ms = GetInt(*d, "start_ms");
   r.end_ms = GetInt(*d, "end_ms");
   r.replay_start_ms = GetInt(*d, "replay_start_ms");
@@ -211,12 +213,20 @@ struct ReplayRun : std::enable_shared_from_this<ReplayRun> {
   engine::ResourceScope scope;
   std::string name;
 
-  ReplayRun(const services::Platform& p, Router& r, engine::ResourceScope s, std::string n)
-      : platform(p), router(r), scope(std::move(s)), name(std::move(n)) {}
+  std::string owner;  // this node's name in the replay's record
 
-  // Read-modify-write of the replay; false when it is gone.
+  ReplayRun(const services::Platform& p, Router& r, engine::ResourceScope s, std::string n)
+      : platform(p),
+        router(r),
+        scope(std::move(s)),
+        name(std::move(n)),
+        owner(router.lease().owner()) {}
+
+  // Read-modify-write of the replay; false when it is gone, or run by another node now (adopted
+  // while this node's lease had lapsed).
   bool Change(const std::function<void(Replay&)>& change, Replay* out = nullptr) {
     bool found = false;
+    bool foreign = false;
     auto updated =
         platform.resources->Update(kReplayKind, scope, name,
                                    [&](const std::optional<engine::ResourceRecord>& current)
@@ -224,6 +234,10 @@ struct ReplayRun : std::enable_shared_from_this<ReplayRun> {
                                      if (!current) return std::optional<engine::ResourceRecord>();
                                      auto r = DecodeReplay(scope, *current);
                                      if (!r.ok()) return r.status();
+                                     if (r->owner != owner) {
+                                       foreign = true;
+                                       return Status(ErrorCode::kInvalidRequest, "adopted");
+                                     }
                                      found = true;
                                      change(*r);
                                      if (out != nullptr) *out = *r;
@@ -231,6 +245,7 @@ struct ReplayRun : std::enable_shared_from_this<ReplayRun> {
                                      rec.value = EncodeReplay(*r);
                                      return std::optional<engine::ResourceRecord>(std::move(rec));
                                    });
+    if (foreign) return false;
     if (!updated.ok()) {
       spdlog::warn("events: replay {}: {}", name, updated.status().message());
       return false;
@@ -316,7 +331,35 @@ void RunReplay(const services::Platform& platform, Router& router, engine::Resou
   router.Post([run] { run->Step(); });
 }
 
+namespace {
+bool Active(const Replay& r) {
+  return r.state == "STARTING" || r.state == "RUNNING" || r.state == "CANCELLING";
+}
+}  // namespace
+
 Status ResumeReplays(const services::Platform& platform, Router& router) {
+  engine::NodeLease& lease = router.lease();
+  if (lease.shared()) {
+    // The active replays of nodes that are gone, each adopted by one node (compare-and-set).
+    auto adopted = lease.AdoptOrphans(
+        kReplayKind,
+        [&](const engine::ResourceRecord& rec) {
+          auto r = DecodeReplay({}, rec);
+          // Replays done (or unreadable) stay as they are: "owned" by whoever asks.
+          return r.ok() && Active(*r) ? r->owner : lease.owner();
+        },
+        [](const engine::ResourceRecord& rec, const std::string& owner) {
+          auto r = DecodeReplay({}, rec);
+          if (!r.ok()) return rec.value;
+          r->owner = owner;
+          return EncodeReplay(*r);
+        },
+        [&](const engine::ResourceScope& scope, engine::ResourceRecord rec) {
+          spdlog::info("events: replay {} adopted", rec.name);
+          RunReplay(platform, router, scope, rec.name);
+        });
+    return adopted.status();
+  }
   auto scopes = platform.resources->Scopes(kReplayKind);
   if (!scopes.ok()) return scopes.status();
   for (const engine::ResourceScope& scope : *scopes) {
@@ -325,7 +368,7 @@ Status ResumeReplays(const services::Platform& platform, Router& router) {
     for (const engine::ResourceRecord& rec : *records) {
       auto r = DecodeReplay(scope, rec);
       if (!r.ok()) continue;
-      if (r->state == "STARTING" || r->state == "RUNNING" || r->state == "CANCELLING") {
+      if (Active(*r)) {
         RunReplay(platform, router, scope, r->name);
       }
     }

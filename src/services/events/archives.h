@@ -59,6 +59,7 @@ struct Replay {
   Millis replay_end_ms = 0;
   Millis last_replayed_ms = 0;  // EventLastReplayedTime
   std::string position;         // the last archived record replayed
+  std::string owner;            // the node running it (engine/node_lease.h); "" not shared
   std::uint64_t version = 0;
 
   std::string Arn() const;

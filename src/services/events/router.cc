@@ -69,6 +69,9 @@ struct Task {
   Millis first_ms = 0;
   Millis next_ms = 0;
   std::string last_code, last_message;
+  std::string owner;          // the node that makes it (engine/node_lease.h); "" not shared
+  std::uint64_t version = 0;  // the record's, for compare-and-set
+  std::uint64_t epoch = 0;    // not stored: the lease epoch when known to be this node's
 };
 
 std::string EncodeTask(const Task& t) {
@@ -93,6 +96,7 @@ std::string EncodeTask(const Task& t) {
   w.Int64(t.first_ms);
   w.Key("next_ms");
   w.Int64(t.next_ms);
+  if (!t.owner.empty()) Str(w, "owner", t.owner);
   w.EndObject();
   return buf.GetString();
 }
@@ -119,8 +123,24 @@ std::optional<Task> DecodeTask(const engine::ResourceScope& scope,
   t.attempts = static_cast<int>(GetInt(d, "attempts"));
   t.first_ms = GetInt(d, "first_ms");
   t.next_ms = GetInt(d, "next_ms");
+  t.owner = GetStr(d, "owner");
   t.payload = r.secret;
+  t.version = r.version;
   return t;
+}
+
+std::string TaskOwner(const engine::ResourceRecord& r) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(r.value.data(), r.value.size());
+  if (d.HasParseError() || !d.IsObject()) return {};
+  return GetStr(d, "owner");
+}
+
+std::string TaskWithOwner(const engine::ResourceRecord& r, const std::string& owner) {
+  auto t = DecodeTask({}, r);
+  if (!t) return r.value;
+  t->owner = owner;
+  return EncodeTask(*t);
 }
 
 // Exponential backoff: 1 s, 2 s, 4 s ... at most 5 minutes.
@@ -190,12 +210,18 @@ std::string EventTime(Millis ms) {
 
 struct Router::Core : std::enable_shared_from_this<Core> {
   Core(const services::Platform& p, Clock& t, RouterOptions o)
-      : platform(p), timer(t), options(std::move(o)), workers(options.worker_threads) {}
+      : platform(p),
+        timer(t),
+        options(std::move(o)),
+        lease(*p.resources, *p.clock, "events", options.node, options.lease),
+        workers(options.worker_threads) {}
 
   services::Platform platform;
   Clock& timer;
   RouterOptions options;
+  engine::NodeLease lease;
   Workers workers;
+  Router* router = nullptr;  // the facade, for replays
 
   // ---- the index per bus ---------------------------------------------------------------------
   struct BusIndex {
@@ -540,9 +566,12 @@ struct Router::Core : std::enable_shared_from_this<Core> {
       task.hops = hops;
       task.first_ms = e->ingested_ms;
       task.next_ms = platform.clock->NowMs();
+      task.owner = lease.owner();
+      task.epoch = lease.epoch();
       auto v = platform.resources->Put(kDeliveryKind, task.scope, task.id, EncodeTask(task),
                                        task.payload, 0);
       if (!v.ok()) return job->Fail(Status(ErrorCode::kInternalError, v.status().message()));
+      task.version = *v;
       auto self = shared_from_this();
       workers.Post([self, task = std::move(task)]() mutable { self->Retry(std::move(task)); });
       return;
@@ -573,11 +602,14 @@ struct Router::Core : std::enable_shared_from_this<Core> {
                task.last_code = f->code;
                task.last_message = f->message;
                task.next_ms = self->platform.clock->NowMs() + RetryDelayMs(1);
+               task.owner = self->lease.owner();
+               task.epoch = self->lease.epoch();
                auto v = self->platform.resources->Put(kDeliveryKind, task.scope, task.id,
                                                       EncodeTask(task), task.payload, 0);
                if (!v.ok()) {
                  job->Fail(Status(ErrorCode::kInternalError, v.status().message()));
                } else {
+                 task.version = *v;
                  self->retried.fetch_add(1);
                  self->ScheduleTask(std::move(task));
                }
@@ -648,13 +680,40 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   }
 
   void Forget(const Task& t) {
-    Status st = platform.resources->Delete(kDeliveryKind, t.scope, t.id, engine::kAnyVersion);
-    if (!st.ok() && st.code() != engine::ResourceError::kNotFound) {
+    Status st = platform.resources->Delete(kDeliveryKind, t.scope, t.id, t.version);
+    if (!st.ok() && st.code() != engine::ResourceError::kNotFound &&
+        st.code() != engine::ResourceError::kConflict) {  // adopted by another node: its own
       NoteIgnoredError("events outbox remove", st);
     }
   }
 
+  // On a shared store: whether this node may make the task now (its lease valid; after a lapse
+  // of the lease, the task's record still its own, else it is dropped). One that must wait is
+  // scheduled again a scan period later.
+  bool Mine(Task& task) {
+    if (!lease.shared()) return true;
+    if (!lease.Valid()) {
+      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+      ScheduleTask(std::move(task));
+      return false;
+    }
+    const std::uint64_t epoch = lease.epoch();
+    if (task.epoch == epoch) return true;
+    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
+    if (!rec.ok()) {
+      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+      ScheduleTask(std::move(task));
+      return false;
+    }
+    if (!rec->has_value() || (*rec)->version != task.version || TaskOwner(**rec) != lease.owner()) {
+      return false;
+    }
+    task.epoch = epoch;
+    return true;
+  }
+
   void Retry(Task task) {
+    if (!Mine(task)) return;
     auto rec = platform.resources->Get(kRuleKind, task.scope, Rule::RuleKey(task.bus, task.rule));
     std::optional<Rule> rule;
     if (rec.ok() && rec->has_value()) {
@@ -694,8 +753,13 @@ struct Router::Core : std::enable_shared_from_this<Core> {
         task.last_message = f->message;
         task.next_ms = now + RetryDelayMs(task.attempts);
         auto v = self->platform.resources->Put(kDeliveryKind, task.scope, task.id, EncodeTask(task),
-                                               task.payload, engine::kAnyVersion);
-        if (!v.ok()) NoteIgnoredError("events outbox update", v.status());
+                                               task.payload, task.version);
+        if (!v.ok()) {
+          if (v.status().code() == engine::ResourceError::kConflict) return;  // adopted
+          NoteIgnoredError("events outbox update", v.status());
+        } else {
+          task.version = *v;
+        }
         self->retried.fetch_add(1);
         return self->ScheduleTask(std::move(task));
       }
@@ -942,7 +1006,59 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     job->Release();
   }
 
+  // ---- node leases (shared stores) --------------------------------------------------------------
+
+  Result<std::size_t> AdoptOrphans() {
+    return lease.AdoptOrphans(kDeliveryKind, &TaskOwner, &TaskWithOwner,
+                              [this](const engine::ResourceScope& scope, engine::ResourceRecord r) {
+                                auto task = DecodeTask(scope, r);
+                                if (!task) return;
+                                task->epoch = lease.epoch();
+                                ScheduleTask(std::move(*task));
+                              });
+  }
+
+  // Every scan period: renews the lease, then adopts the retries and replays of nodes gone.
+  void Scan() {
+    if (Status st = lease.Renew(); !st.ok()) {
+      spdlog::debug("events: node lease not renewed: {}", st.message());
+      return;
+    }
+    auto adopted = AdoptOrphans();
+    if (!adopted.ok()) {
+      spdlog::debug("events: cannot adopt deliveries: {}", adopted.status().message());
+    } else if (*adopted > 0) {
+      spdlog::info("events: {} deliveries of stopped nodes adopted", *adopted);
+    }
+    if (router != nullptr) {
+      if (Status st = ResumeReplays(platform, *router); !st.ok()) {
+        spdlog::debug("events: cannot adopt replays: {}", st.message());
+      }
+    }
+  }
+
+  void ArmScan() {
+    std::weak_ptr<Core> weak = shared_from_this();
+    timer.RunAt(platform.clock->NowMs() + lease.options().scan.count(), [weak] {
+      if (auto self = weak.lock()) {
+        self->workers.Post([self] {
+          self->Scan();
+          self->ArmScan();
+        });
+      }
+    });
+  }
+
   Status Start() {
+    if (lease.shared()) {
+      // Only the retries of nodes that are gone: the live ones make their own.
+      if (Status st = lease.Renew(); !st.ok()) return st;
+      auto adopted = AdoptOrphans();
+      if (!adopted.ok()) return adopted.status();
+      if (*adopted > 0) spdlog::info("events: {} deliveries of stopped nodes adopted", *adopted);
+      ArmScan();
+      return ArmSchedules();
+    }
     // The outbox.
     auto scopes = platform.resources->Scopes(kDeliveryKind);
     if (!scopes.ok()) return scopes.status();
@@ -958,6 +1074,10 @@ struct Router::Core : std::enable_shared_from_this<Core> {
       }
     }
     if (pending > 0) spdlog::info("events: {} deliveries pending in the outbox", pending);
+    return ArmSchedules();
+  }
+
+  Status ArmSchedules() {
     // Scheduled rules (only the default bus has them).
     auto rule_scopes = platform.resources->Scopes(kRuleKind);
     if (!rule_scopes.ok()) return rule_scopes.status();
@@ -974,7 +1094,9 @@ struct Router::Core : std::enable_shared_from_this<Core> {
 };
 
 Router::Router(const services::Platform& platform, Clock& timer, RouterOptions options)
-    : core_(std::make_shared<Core>(platform, timer, std::move(options))) {}
+    : core_(std::make_shared<Core>(platform, timer, std::move(options))) {
+  core_->router = this;
+}
 
 Router::~Router() { Stop(); }
 
@@ -993,6 +1115,8 @@ void Router::ArchiveChanged(const engine::ResourceScope& scope, const std::strin
 }
 
 void Router::Post(std::function<void()> fn) { core_->workers.Post(std::move(fn)); }
+
+engine::NodeLease& Router::lease() { return core_->lease; }
 
 void Router::ConnectionChanged(const std::string& connection_arn) {
   std::lock_guard lock(core_->api_mu);

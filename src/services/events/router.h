@@ -11,6 +11,11 @@
 // DeadLetterConfig queue with AWS's attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
 // EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS), else it is counted as failed.
 //
+// Several nodes on one shared store (PostgreSQL): a retry, and a replay, is made by the node that
+// stored it while its lease lives (engine/node_lease.h); every scan period each node renews its
+// lease and adopts the retries and replays of nodes whose lease expired. A starting node resumes
+// only those, never a live node's.
+//
 // Thread-safe. Start before use, Stop before the platform's parts go away.
 #pragma once
 
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/node_lease.h"
 #include "engine/resource_store.h"
 #include "protocol/service.h"
 #include "rules/rule_set.h"
@@ -45,6 +51,10 @@ struct RouterOptions {
   // API destination invocations (null: they fail, are retried, then dead-lettered).
   net::HttpClient* http = nullptr;
   std::chrono::milliseconds http_timeout{5000};  // AWS's limit for an API destination's answer
+  // Several nodes sharing the store (PostgreSQL): this node's id ("": random) and its lease on
+  // the retries and replays it makes (engine/node_lease.h). Unused on a store that is not shared.
+  std::string node;
+  engine::NodeLeaseOptions lease;
 };
 
 // An event as a bus received it: the envelope's JSON text.
@@ -79,6 +89,8 @@ class Router {
   void ArchiveChanged(const engine::ResourceScope& scope, const std::string& bus);
   // Runs `fn` on the router's workers (replays).
   void Post(std::function<void()> fn);
+  // This node's lease on its retries and replays (their records name lease().owner()).
+  engine::NodeLease& lease();
 
   // A connection was updated, deauthorized or deleted: its OAuth token is fetched again.
   void ConnectionChanged(const std::string& connection_arn);

@@ -101,6 +101,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
         http(h),
         options(std::move(o)),
         outbox(*p.resources),
+        lease(*p.resources, *p.clock, "sns", options.node, options.lease),
         workers(options.worker_threads) {}
 
   services::Platform platform;
@@ -109,6 +110,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   net::HttpClient* http;
   DeliveryOptions options;
   Outbox outbox;
+  engine::NodeLease lease;
   Workers workers;
 
   std::mutex mu_;
@@ -298,6 +300,8 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     if (m.per_protocol.empty()) t.attributes = m.attributes;
     t.group_id = m.group_id;
     t.dedup_id = m.dedup_id;
+    t.owner = lease.owner();
+    t.epoch = lease.epoch();
     return t;
   }
 
@@ -457,6 +461,8 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     t.signing_cert_url = base_url + signer.certificate_path();
     t.signature_version = topic.signature_version();
     t.next_ms = now;
+    t.owner = lease.owner();
+    t.epoch = lease.epoch();
     if (Status st = outbox.Add(t); !st.ok()) return st;
     Schedule(std::move(t));
     return Status::Ok();
@@ -511,13 +517,46 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
 
   void Forget(const DeliveryTask& t) {
     if (Status st = outbox.Remove(t); !st.ok()) NoteIgnoredError("sns outbox remove", st);
+    Drop(t);
+  }
+
+  // Forgets the task in memory only (another node owns it now).
+  void Drop(const DeliveryTask& t) {
     std::lock_guard lock(mu_);
     tasks_.erase(t.id);
+  }
+
+  // On a shared store: whether this node may make the task now. Its lease must be valid; after
+  // the lease had lapsed, the task's record must still be this node's (else it is dropped). A
+  // task that must wait is scheduled again a scan period later.
+  bool Mine(DeliveryTask& task) {
+    if (!lease.shared()) return true;
+    if (!lease.Valid()) {
+      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+      Schedule(std::move(task));
+      return false;
+    }
+    const std::uint64_t epoch = lease.epoch();
+    if (task.epoch == epoch) return true;
+    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
+    if (!rec.ok()) {
+      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+      Schedule(std::move(task));
+      return false;
+    }
+    if (!rec->has_value() || (*rec)->version != task.version ||
+        Outbox::OwnerOf(**rec) != lease.owner()) {
+      Drop(task);
+      return false;
+    }
+    task.epoch = epoch;
+    return true;
   }
 
   void Attempt(const std::string& id, Millis due) {
     std::optional<DeliveryTask> task = TaskCopy(id, due);
     if (!task) return;
+    if (!Mine(*task)) return;
     std::optional<Subscription> sub;
     if (task->type != "UnsubscribeConfirmation") {
       auto loaded = LoadSubscription(*task);
@@ -615,6 +654,7 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     if (delay) {
       task.next_ms = platform.clock->NowMs() + *delay;
       if (Status saved = outbox.Update(task); !saved.ok()) {
+        if (saved.code() == engine::ResourceError::kConflict) return Drop(task);  // adopted
         NoteIgnoredError("sns outbox update", saved);
       }
       retried.fetch_add(1);
@@ -640,6 +680,15 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   }
 
   Status Start() {
+    if (lease.shared()) {
+      // Only the tasks of nodes that are gone: the live ones make their own.
+      if (Status st = lease.Renew(); !st.ok()) return st;
+      auto adopted = AdoptOrphans();
+      if (!adopted.ok()) return adopted.status();
+      if (*adopted > 0) spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
+      ArmScan();
+      return Status::Ok();
+    }
     auto loaded = outbox.LoadAll();
     if (!loaded.ok()) return loaded.status();
     if (!loaded->empty()) {
@@ -647,6 +696,46 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     }
     for (DeliveryTask& t : *loaded) Schedule(std::move(t));
     return Status::Ok();
+  }
+
+  // ---- node leases (shared stores) --------------------------------------------------------------
+
+  Result<std::size_t> AdoptOrphans() {
+    return lease.AdoptOrphans(
+        kDeliveryKind, &Outbox::OwnerOf, &Outbox::WithOwner,
+        [this](const engine::ResourceScope& scope, engine::ResourceRecord record) {
+          auto task = Outbox::Decode(scope, record);
+          if (!task.ok()) return;
+          task->epoch = lease.epoch();
+          spdlog::debug("sns: delivery {} adopted", task->id);
+          Schedule(std::move(*task));
+        });
+  }
+
+  // Every scan period: renews the lease, then adopts what nodes that are gone left.
+  void Scan() {
+    if (Status st = lease.Renew(); !st.ok()) {
+      spdlog::debug("sns: node lease not renewed: {}", st.message());
+      return;
+    }
+    auto adopted = AdoptOrphans();
+    if (!adopted.ok()) {
+      spdlog::debug("sns: cannot adopt deliveries: {}", adopted.status().message());
+    } else if (*adopted > 0) {
+      spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
+    }
+  }
+
+  void ArmScan() {
+    std::weak_ptr<Core> weak = shared_from_this();
+    timer.RunAt(platform.clock->NowMs() + lease.options().scan.count(), [weak] {
+      if (auto self = weak.lock()) {
+        self->workers.Post([self] {
+          self->Scan();
+          self->ArmScan();
+        });
+      }
+    });
   }
 };
 

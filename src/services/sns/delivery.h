@@ -12,6 +12,11 @@
 //   then POSTs it with AWS's headers and signature, retrying on the subscription's effective
 //   delivery policy (delivery_policy.h) on the injected clock, and moves it to the dead-letter
 //   queue when the policy is exhausted. Tasks survive restarts and resume their schedule.
+// - Several nodes on one shared store (PostgreSQL): a task is made by the node that stored it,
+//   while that node's lease lives (engine/node_lease.h); every scan period each node renews its
+//   lease and adopts the tasks of nodes whose lease expired (a node killed, or cut off from the
+//   database), which it then makes on their stored schedule: at least once, never by two live
+//   nodes. A starting node resumes only such orphans, not the tasks of live nodes.
 // - Other protocols (lambda, firehose, application, sms) cannot be delivered by this server: the
 //   delivery is counted as failed. Email subscriptions never leave PendingConfirmation.
 //
@@ -32,6 +37,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "engine/node_lease.h"
 #include "services/platform/platform.h"
 #include "services/sns/filter.h"
 #include "services/sns/meter.h"
@@ -51,6 +57,10 @@ struct DeliveryOptions {
   std::string sender_id = "AIDAIT2UOQQY3AUEKVGXU";
   // The AWS/SNS metrics (delivered, failed, dead-lettered notifications); null: not counted.
   Meter* meter = nullptr;
+  // Several nodes sharing the store (PostgreSQL): this node's id ("": random) and its lease on
+  // the tasks it makes (engine/node_lease.h). Unused on a store that is not shared.
+  std::string node;
+  engine::NodeLeaseOptions lease;
 };
 
 // A message as its topic accepted it.

@@ -56,12 +56,15 @@ std::string Encode(const DeliveryTask& t) {
   w.Int(t.attempts);
   w.Key("next_ms");
   w.Int64(t.next_ms);
+  if (!t.owner.empty()) Str(w, "owner", t.owner);
   w.EndObject();
   return buf.GetString();
 }
 
-Result<DeliveryTask> Decode(const engine::ResourceScope& scope,
-                            const engine::ResourceRecord& record) {
+}  // namespace
+
+Result<DeliveryTask> Outbox::Decode(const engine::ResourceScope& scope,
+                                    const engine::ResourceRecord& record) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(record.value.data(), record.value.size());
   if (d.HasParseError() || !d.IsObject()) {
@@ -110,10 +113,24 @@ Result<DeliveryTask> Decode(const engine::ResourceScope& scope,
   t.attempts = static_cast<int>(GetInt(d, "attempts"));
   t.next_ms = GetInt(d, "next_ms");
   t.version = record.version;
+  t.owner = GetStr(d, "owner");
   return t;
 }
 
-}  // namespace
+std::string Outbox::OwnerOf(const engine::ResourceRecord& record) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(record.value.data(), record.value.size());
+  if (d.HasParseError() || !d.IsObject()) return {};
+  return GetStr(d, "owner");
+}
+
+std::string Outbox::WithOwner(const engine::ResourceRecord& record, const std::string& owner) {
+  engine::ResourceScope none;
+  auto task = Decode(none, record);
+  if (!task.ok()) return record.value;
+  task->owner = owner;
+  return Encode(*task);
+}
 
 std::string DeliveryTask::SubscriptionArn() const {
   return TopicArn(scope.region, scope.account, topic_name) + ":" + subscription_id;
@@ -127,16 +144,18 @@ Status Outbox::Add(DeliveryTask& task) {
 }
 
 Status Outbox::Update(DeliveryTask& task) {
-  auto v = store_.Put(kDeliveryKind, task.scope, task.id, Encode(task), task.message,
-                      engine::kAnyVersion);
+  auto v = store_.Put(kDeliveryKind, task.scope, task.id, Encode(task), task.message, task.version);
   if (!v.ok()) return v.status();
   task.version = *v;
   return Status::Ok();
 }
 
 Status Outbox::Remove(const DeliveryTask& task) {
-  Status st = store_.Delete(kDeliveryKind, task.scope, task.id, engine::kAnyVersion);
-  if (st.code() == engine::ResourceError::kNotFound) return Status::Ok();
+  Status st = store_.Delete(kDeliveryKind, task.scope, task.id, task.version);
+  if (st.code() == engine::ResourceError::kNotFound ||
+      st.code() == engine::ResourceError::kConflict) {
+    return Status::Ok();
+  }
   return st;
 }
 

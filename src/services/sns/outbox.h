@@ -51,6 +51,10 @@ struct DeliveryTask {
   int attempts = 0;           // attempts made
   Millis next_ms = 0;         // when the next attempt is due
   std::uint64_t version = 0;  // the record's, for compare-and-set
+  // The node that makes it (engine/node_lease.h): "" on a store that is not shared.
+  std::string owner;
+  // Not stored: the node lease's epoch when this node last knew the task to be its own.
+  std::uint64_t epoch = 0;
 
   std::string SubscriptionArn() const;
 };
@@ -61,12 +65,20 @@ class Outbox {
 
   // Stores a new task (durable when it returns); sets its version.
   Status Add(DeliveryTask& task);
-  // Stores the task's retry state; sets its version.
+  // Stores the task's retry state, compare-and-set on its version (kConflict: another node
+  // adopted it); sets its version.
   Status Update(DeliveryTask& task);
-  // Removes the task (a missing one is fine).
+  // Removes the task, compare-and-set on its version (a missing or adopted one is fine).
   Status Remove(const DeliveryTask& task);
   // Every stored task, for recovery at start.
   Result<std::vector<DeliveryTask>> LoadAll() const;
+
+  // The record's owner, and the record's value owned by `owner` (node leases).
+  static std::string OwnerOf(const engine::ResourceRecord& record);
+  static std::string WithOwner(const engine::ResourceRecord& record, const std::string& owner);
+  // A stored task (its scope and record).
+  static Result<DeliveryTask> Decode(const engine::ResourceScope& scope,
+                                     const engine::ResourceRecord& record);
 
  private:
   engine::ResourceStore& store_;

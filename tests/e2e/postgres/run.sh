@@ -10,7 +10,9 @@
 #    are used on the other at once, and survive the nodes' restart;
 # 4. test_kill.py: three nodes, one killed with kill -9 mid-way under load and restarted: every
 #    answered send is received (standard: at least once; FIFO: exactly once, in order per group);
-# 5. test_restart.py: PostgreSQL stopped and started under load (503 while down, recovery, nothing
+# 5. test_outbox.py: three nodes in test mode; SNS and EventBridge deliveries of a node killed with
+#    kill -9 are adopted by one survivor once the node's lease expired, and made exactly once;
+# 6. test_restart.py: PostgreSQL stopped and started under load (503 while down, recovery, nothing
 #    answered lost).
 # Each part gets a fresh database. Usage: tests/e2e/postgres/run.sh [path/to/sluice]
 set -uo pipefail
@@ -49,6 +51,10 @@ url=$(fresh_db)
 echo "--- three nodes, one killed with kill -9"
 (cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
   -c /dev/null --rootdir "$HERE" test_kill.py) || rc=1
+url=$(fresh_db)
+echo "--- outbox deliveries of a killed node made by a survivor"
+(cd "$HERE" && SLUICE_PG_URL=$url timeout -k 10 300 /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+  -c /dev/null --rootdir "$HERE" test_outbox.py) || rc=1
 # Last: it stops and starts the cluster itself.
 url=$(fresh_db)
 echo "--- PostgreSQL stopped and started under load"
