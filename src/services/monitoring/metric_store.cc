@@ -46,25 +46,27 @@ Status MetricStore::Load() {
         return Status(ErrorCode::kInternalError,
                       fmt::format("unreadable metric chunk {:?}", r.name));
       }
-      Chunk& chunk = data_[Scope{rs.account, rs.region}][*key].chunks[hour];
-      chunk.points = std::move(*points);
+      SeriesData& series = data_[Scope{rs.account, rs.region}][*key];
+      Chunk& chunk = series.chunks[hour];
+      chunk.Assign(*points, series.units);
       chunk.version = r.version;
     }
   }
   return Status::Ok();
 }
 
-Status MetricStore::Write(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk) {
+Status MetricStore::Write(const Scope& scope, const SeriesKey& key, Millis hour, SeriesData& series,
+                          Chunk& chunk) {
   if (resources_ == nullptr) return Status::Ok();
   const std::string name = ChunkName(hour, key);
-  if (chunk.points.empty()) {
+  if (chunk.empty()) {
     if (chunk.version == 0) return Status::Ok();
     Status st = resources_->Delete(kChunkKind, ResourceScopeOf(scope), name, engine::kAnyVersion);
     chunk.version = 0;
     return st;
   }
   auto version = resources_->Put(kChunkKind, ResourceScopeOf(scope), name,
-                                 EncodeChunk(chunk.points), "", chunk.version);
+                                 EncodeChunk(chunk.ToList(series.units)), "", chunk.version);
   if (!version.ok()) return version.status();
   chunk.version = *version;
   return Status::Ok();
@@ -79,24 +81,22 @@ Status MetricStore::Refresh() {
   return Load();
 }
 
-Status MetricStore::Reread(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk) {
+Status MetricStore::Reread(const Scope& scope, const SeriesKey& key, Millis hour,
+                           SeriesData& series, Chunk& chunk) {
   auto r = resources_->Get(kChunkKind, ResourceScopeOf(scope), ChunkName(hour, key));
   if (!r.ok()) return r.status();
-  chunk.points.clear();
-  chunk.version = 0;
+  chunk = Chunk();
   if (!r->has_value()) return Status::Ok();
   auto points = DecodeChunk((*r)->value);
   if (!points) return Status(ErrorCode::kInternalError, "unreadable metric chunk");
-  chunk.points = std::move(*points);
+  chunk.Assign(*points, series.units);
   chunk.version = (*r)->version;
   return Status::Ok();
 }
 
 namespace {
-void AddSample(std::map<Millis, Point>& points, const Sample& s) {
-  Point& p = points[Floor(s.timestamp, kMinute)];
-  p.agg.Merge(s.agg);
-  if (!s.unit.empty()) p.unit = s.unit;
+void AddSample(Chunk& chunk, UnitTable& units, const Sample& s) {
+  chunk.Add(Floor(s.timestamp, kMinute), units.IndexOf(s.unit), s.agg);
 }
 }  // namespace
 
@@ -104,6 +104,7 @@ Status MetricStore::Put(const Scope& scope, const std::vector<Sample>& samples) 
   std::lock_guard lock(mu_);
   auto& series_map = data_[scope];
   struct Dirty {
+    SeriesData* series = nullptr;
     Chunk* chunk = nullptr;
     std::vector<const Sample*> samples;
   };
@@ -112,19 +113,22 @@ Status MetricStore::Put(const Scope& scope, const std::vector<Sample>& samples) 
     auto [it, inserted] = series_map.try_emplace(s.key);
     const Millis hour = Floor(Floor(s.timestamp, kMinute), kHour);
     Chunk& chunk = it->second.chunks[hour];
-    AddSample(chunk.points, s);
+    AddSample(chunk, it->second.units, s);
     Dirty& d = dirty[{&it->first, hour}];
+    d.series = &it->second;
     d.chunk = &chunk;
     d.samples.push_back(&s);
   }
   for (auto& [where, d] : dirty) {
-    Status st = Write(scope, *where.first, where.second, *d.chunk);
+    Status st = Write(scope, *where.first, where.second, *d.series, *d.chunk);
     // Another node sharing the store wrote the chunk: its points as stored, plus these samples.
     for (int attempt = 0; st.code() == engine::ResourceError::kConflict && attempt < 20;
          ++attempt) {
-      if (Status r = Reread(scope, *where.first, where.second, *d.chunk); !r.ok()) return r;
-      for (const Sample* s : d.samples) AddSample(d.chunk->points, *s);
-      st = Write(scope, *where.first, where.second, *d.chunk);
+      if (Status r = Reread(scope, *where.first, where.second, *d.series, *d.chunk); !r.ok()) {
+        return r;
+      }
+      for (const Sample* s : d.samples) AddSample(*d.chunk, d.series->units, *s);
+      st = Write(scope, *where.first, where.second, *d.series, *d.chunk);
     }
     if (!st.ok()) return st;
   }
@@ -141,10 +145,7 @@ std::vector<std::pair<Millis, Point>> MetricStore::Points(const Scope& scope, co
   if (it == s->second.end()) return out;
   const auto& chunks = it->second.chunks;
   for (auto c = chunks.lower_bound(Floor(start, kHour)); c != chunks.end() && c->first < end; ++c) {
-    for (auto p = c->second.points.lower_bound(start);
-         p != c->second.points.end() && p->first < end; ++p) {
-      out.emplace_back(p->first, p->second);
-    }
+    c->second.AppendPoints(start, end, it->second.units, out);
   }
   return out;
 }
@@ -157,8 +158,8 @@ std::vector<MetricStore::SeriesInfo> MetricStore::Series(const Scope& scope) con
   for (const auto& [key, series] : s->second) {
     Millis last = 0;
     for (auto c = series.chunks.rbegin(); c != series.chunks.rend(); ++c) {
-      if (!c->second.points.empty()) {
-        last = c->second.points.rbegin()->first;
+      if (!c->second.empty()) {
+        last = c->second.Newest();
         break;
       }
     }
@@ -177,27 +178,10 @@ Status MetricStore::Compact(Millis now) {
         const Millis resolution = ResolutionForAge(now - (hour + kHour));
         if (resolution == kMinute) break;  // chunks are in time order: the rest are younger
         Chunk& chunk = c->second;
-        std::map<Millis, Point> rolled;
-        if (resolution != 0) {
-          for (auto& [ts, point] : chunk.points) {
-            Point& r = rolled[Floor(ts, resolution)];
-            r.agg.Merge(point.agg);
-            r.agg.values_complete = false;
-            r.agg.values.clear();
-            if (r.unit.empty()) r.unit = point.unit;
-          }
+        if (chunk.Rollup(resolution) || resolution == 0) {
+          if (Status st = Write(scope, s->first, hour, s->second, chunk); !st.ok()) return st;
         }
-        bool changed = rolled.size() != chunk.points.size();
-        if (!changed) {
-          for (const auto& [ts, point] : chunk.points) {
-            if (point.agg.values_complete && !point.agg.values.empty()) changed = true;
-          }
-        }
-        if (changed || resolution == 0) {
-          chunk.points = std::move(rolled);
-          if (Status st = Write(scope, s->first, hour, chunk); !st.ok()) return st;
-        }
-        if (chunk.points.empty()) {
+        if (chunk.empty()) {
           c = chunks.erase(c);
         } else {
           ++c;

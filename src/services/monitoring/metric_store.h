@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "services/monitoring/chunk.h"
 #include "services/monitoring/series.h"
 
 namespace sluice::engine {
@@ -65,16 +66,15 @@ class MetricStore {
   std::size_t SeriesCount() const;
 
  private:
-  struct Chunk {
-    std::map<Millis, Point> points;
-    std::uint64_t version = 0;  // of its record; 0: not stored
-  };
   struct SeriesData {
+    UnitTable units;
     std::map<Millis, Chunk> chunks;  // by hour
   };
-  Status Write(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk);
+  Status Write(const Scope& scope, const SeriesKey& key, Millis hour, SeriesData& series,
+               Chunk& chunk);
   // The chunk as stored (none: empty, version 0).
-  Status Reread(const Scope& scope, const SeriesKey& key, Millis hour, Chunk& chunk);
+  Status Reread(const Scope& scope, const SeriesKey& key, Millis hour, SeriesData& series,
+                Chunk& chunk);
 
   engine::ResourceStore* resources_;
   mutable std::mutex mu_;

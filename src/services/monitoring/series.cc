@@ -9,29 +9,55 @@
 
 namespace sluice::monitoring {
 
+namespace {
+
+using ValueList = std::vector<std::pair<double, double>>;
+
+// The values of a complete aggregate as a list, the implicit single value included.
+ValueList ListOf(const Aggregate& a) {
+  if (!a.values.empty() || a.count <= 0) return a.values;
+  return {{a.min, a.count}};
+}
+
+// Adds n occurrences of v to a sorted unique list.
+void Insert(ValueList& list, double v, double n) {
+  auto it = std::lower_bound(list.begin(), list.end(), v,
+                             [](const auto& e, double x) { return e.first < x; });
+  if (it != list.end() && it->first == v) {
+    it->second += n;
+  } else {
+    list.insert(it, {v, n});
+  }
+}
+
+}  // namespace
+
 void Aggregate::AddValue(double v, double n) {
   if (n <= 0) return;
   if (count <= 0) {
     min = max = v;
-  } else {
-    min = std::min(min, v);
-    max = std::max(max, v);
+    sum = v * n;
+    count = n;
+    values.clear();
+    return;
   }
+  if (values_complete && (!values.empty() || v != min || v != max)) {
+    if (values.empty()) values = ListOf(*this);
+    Insert(values, v, n);
+    if (values.size() > kMaxValuesPerPoint) {
+      values_complete = false;
+      values.clear();
+    }
+  }
+  min = std::min(min, v);
+  max = std::max(max, v);
   sum += v * n;
   count += n;
-  if (!values_complete) return;
-  auto it = values.find(v);
-  if (it != values.end()) {
-    it->second += n;
-  } else if (values.size() < kMaxValuesPerPoint) {
-    values.emplace(v, n);
-  } else {
-    values_complete = false;
-    values.clear();
-  }
 }
 
 void Aggregate::AddSet(double sample_count, double s, double lo, double hi) {
+  // AWS computes percentiles over a statistic set that stands for equal values.
+  if (lo == hi && s == lo * sample_count) return AddValue(lo, sample_count);
   if (count <= 0) {
     min = lo;
     max = hi;
@@ -51,25 +77,64 @@ void Aggregate::Merge(const Aggregate& other) {
     *this = other;
     return;
   }
-  min = std::min(min, other.min);
-  max = std::max(max, other.max);
-  sum += other.sum;
-  count += other.count;
   if (values_complete && other.values_complete) {
-    for (const auto& [v, n] : other.values) values[v] += n;
-    if (values.size() > kMaxValuesPerPoint) {
-      values_complete = false;
-      values.clear();
+    if (!values.empty() || !other.values.empty() || min != other.min || max != other.max) {
+      const ValueList a = ListOf(*this);
+      const ValueList b = ListOf(other);
+      ValueList merged;
+      merged.reserve(a.size() + b.size());
+      auto i = a.begin();
+      auto j = b.begin();
+      while (i != a.end() || j != b.end()) {
+        if (j == b.end() || (i != a.end() && i->first < j->first)) {
+          merged.push_back(*i++);
+        } else if (i == a.end() || j->first < i->first) {
+          merged.push_back(*j++);
+        } else {
+          merged.emplace_back(i->first, i->second + j->second);
+          ++i;
+          ++j;
+        }
+      }
+      values = std::move(merged);
+      if (values.size() > kMaxValuesPerPoint) {
+        values_complete = false;
+        values.clear();
+      } else if (values.size() == 1) {
+        values.clear();
+      }
     }
   } else {
     values_complete = false;
     values.clear();
   }
+  min = std::min(min, other.min);
+  max = std::max(max, other.max);
+  sum += other.sum;
+  count += other.count;
+}
+
+void Aggregate::Normalize() {
+  std::sort(values.begin(), values.end());
+  ValueList unique;
+  for (const auto& [v, n] : values) {
+    if (!unique.empty() && unique.back().first == v) {
+      unique.back().second += n;
+    } else {
+      unique.emplace_back(v, n);
+    }
+  }
+  values = std::move(unique);
+  if (values.size() == 1 && values[0].first == min && min == max) values.clear();
 }
 
 std::optional<double> Aggregate::Percentile(double p) const {
-  if (!values_complete || values.empty() || count <= 0) return std::nullopt;
-  if (p <= 0) return values.begin()->first;
+  if (!values_complete || count <= 0) return std::nullopt;
+  if (values.empty()) {
+    if (min != max) return std::nullopt;
+    return min;
+  }
+  if (p <= 0) return values.front().first;
   // Nearest rank: the smallest value whose cumulative count reaches ceil(p/100 * N).
   double total = 0;
   for (const auto& [v, n] : values) total += n;
@@ -79,7 +144,7 @@ std::optional<double> Aggregate::Percentile(double p) const {
     seen += n;
     if (seen >= rank) return v;
   }
-  return values.rbegin()->first;
+  return values.back().first;
 }
 
 bool IsPercentile(std::string_view stat, double* p) {
@@ -165,7 +230,7 @@ std::optional<SeriesKey> DecodeSeriesKey(std::string_view text) {
   return key;
 }
 
-std::string EncodeChunk(const std::map<Millis, Point>& points) {
+std::string EncodeChunk(const PointList& points) {
   std::string out;
   for (const auto& [ts, point] : points) {
     const Aggregate& a = point.agg;
@@ -180,8 +245,8 @@ std::string EncodeChunk(const std::map<Millis, Point>& points) {
   return out;
 }
 
-std::optional<std::map<Millis, Point>> DecodeChunk(std::string_view text) {
-  std::map<Millis, Point> points;
+std::optional<PointList> DecodeChunk(std::string_view text) {
+  PointList points;
   while (!text.empty()) {
     double ts = 0;
     double complete = 0;
@@ -208,12 +273,17 @@ std::optional<std::map<Millis, Point>> DecodeChunk(std::string_view text) {
       if (!ReadDouble(text, v) || !ReadDouble(text, c) || !std::isfinite(v) || !std::isfinite(c)) {
         return std::nullopt;
       }
-      p.agg.values[v] += c;
+      p.agg.values.emplace_back(v, c);
     }
+    p.agg.Normalize();
     if (text.empty() || text.front() != '\n') return std::nullopt;
     text.remove_prefix(1);
-    points[static_cast<Millis>(ts)] = std::move(p);
+    points.emplace_back(static_cast<Millis>(ts), std::move(p));
   }
+  // Time order, then unit; a record written before points were kept per unit has one a minute.
+  std::stable_sort(points.begin(), points.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.unit < b.second.unit;
+  });
   return points;
 }
 

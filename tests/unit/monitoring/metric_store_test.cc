@@ -1,6 +1,7 @@
 // The metric store: write-through and reload, retention and rollups by age.
 #include "services/monitoring/metric_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "engine/resource_store.h"
@@ -107,6 +108,50 @@ TEST(MetricStore, RetentionRollsUpThenDrops) {
   MetricStore empty(resources.get());
   ASSERT_TRUE(empty.Load().ok());
   EXPECT_EQ(empty.SeriesCount(), 0u);
+}
+
+// Points of different units in one minute stay apart (a Unit filter selects its own).
+TEST(MetricStore, UnitsOfOneMinuteStayApart) {
+  MetricStore store(nullptr);
+  Sample bytes = At(kT0, 100);
+  bytes.unit = "Bytes";
+  ASSERT_TRUE(store.Put(kScope, {At(kT0, 1), bytes, At(kT0 + 1'000, 3)}).ok());
+  auto points = store.Points(kScope, kKey, kT0, kT0 + kMinute);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].first, kT0);
+  EXPECT_EQ(points[1].first, kT0);
+  double ms = 0;
+  double b = 0;
+  for (const auto& [ts, p] : points) (p.unit == "Bytes" ? b : ms) = p.agg.sum;
+  EXPECT_EQ(ms, 4);
+  EXPECT_EQ(b, 100);
+}
+
+// A store the previous binary wrote (its record format) loads and takes new points.
+TEST(MetricStore, PreviousFormatRecordLoads) {
+  auto resources = engine::OpenResourceStore().value();
+  const Millis hour = kT0 - kT0 % kHour;
+  const std::string name =
+      fmt::format("{:016x}", static_cast<std::uint64_t>(hour)) + EncodeSeriesKey(kKey);
+  const std::string old = fmt::format(
+      "{} 3 1 3 3 1 12:Milliseconds 1 3 1\n{} 10 3 1 5 1 12:Milliseconds 3 1 1 4 1 5 1\n", hour,
+      hour + kMinute);
+  ASSERT_TRUE(
+      resources->Put("monitoring.chunk", {kScope.account, kScope.region}, name, old, "", 0).ok());
+  MetricStore store(resources.get());
+  ASSERT_TRUE(store.Load().ok());
+  auto points = store.Points(kScope, kKey, hour, hour + kHour);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].second.agg.sum, 3);
+  EXPECT_EQ(points[0].second.unit, "Milliseconds");
+  EXPECT_EQ(*points[1].second.agg.Percentile(50), 4);
+  ASSERT_TRUE(store.Put(kScope, {At(hour + kMinute, 9)}).ok());
+  MetricStore again(resources.get());
+  ASSERT_TRUE(again.Load().ok());
+  points = again.Points(kScope, kKey, hour, hour + kHour);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[1].second.agg.sum, 19);
+  EXPECT_EQ(*points[1].second.agg.Percentile(100), 9);
 }
 
 TEST(MetricStore, ResolutionByAge) {
