@@ -113,9 +113,10 @@ CloudWatch::CloudWatch(Clock& clock, engine::ResourceStore* resources, std::stri
     : clock_(clock),
       resources_(resources),
       region_(std::move(region)),
-      metrics_(resources),
+      metrics_(resources, &clock),
       open_minute_(Floor(clock.NowMs(), kMinute)),
       last_compaction_(Floor(clock.NowMs(), kHour)),
+      last_eviction_(last_compaction_),
       node_(HexEncode(RandomBytes(8))),
       guard_(std::make_shared<Guard>()) {
   guard_->self = this;
@@ -238,6 +239,10 @@ void CloudWatch::CatchUp() {
   }
   for (auto& [scope, samples] : sns_.Flush(open_minute_)) (void)metrics_.Put(scope, samples);
   open_minute_ = minute;
+  if (Floor(now, kHour) > last_eviction_) {
+    last_eviction_ = Floor(now, kHour);
+    metrics_.Evict(now);  // every node: its own memory
+  }
   if (!alone) return;
   std::vector<Notification> notifications;
   {

@@ -165,6 +165,7 @@ class CloudWatch {
   std::mutex tick_mu_;
   Millis open_minute_ = 0;
   Millis last_compaction_ = 0;
+  Millis last_eviction_ = 0;
   // Several nodes on one store (PostgreSQL): this node's id for the alarm lease, and the store's
   // count of other nodes' alarm and history writes when alarms_ was loaded.
   const std::string node_;
