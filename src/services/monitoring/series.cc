@@ -230,22 +230,143 @@ std::optional<SeriesKey> DecodeSeriesKey(std::string_view text) {
   return key;
 }
 
+namespace {
+
+bool ReadInt(std::string_view& in, std::int64_t& out) {
+  while (!in.empty() && in.front() == ' ') in.remove_prefix(1);
+  auto [ptr, ec] = std::from_chars(in.data(), in.data() + in.size(), out);
+  if (ec != std::errc() || ptr == in.data()) return false;
+  in.remove_prefix(static_cast<std::size_t>(ptr - in.data()));
+  return true;
+}
+
+bool ReadChar(std::string_view& in, char c) {
+  while (!in.empty() && in.front() == ' ') in.remove_prefix(1);
+  if (in.empty() || in.front() != c) return false;
+  in.remove_prefix(1);
+  return true;
+}
+
+// A point of equal values (one value, or several the same) whose Sum is exactly value x count.
+bool IsRun(const Aggregate& a) {
+  return a.values_complete && a.values.empty() && a.min == a.max && a.sum == a.min * a.count;
+}
+
+constexpr std::string_view kV2 = "v2";
+
+}  // namespace
+
+// Version 2 (the previous binary wrote version 1, which DecodeChunk still reads):
+//   v2 <number of units> <len:unit>...\n
+// then a line per point, in time order:
+//   <time> <unit index> r <value> <count>                      (a run of equal values)
+//   <time> <unit index> f <sum> <count> <min> <max> <complete> <n> <value count>...
+// <time> is the step from the previous point's timestamp (from 0 for the first): <k> for k
+// minutes, @<k> for k milliseconds. Numbers are written in their shortest exact form.
 std::string EncodeChunk(const PointList& points) {
-  std::string out;
+  std::vector<std::string_view> units;
   for (const auto& [ts, point] : points) {
+    if (std::find(units.begin(), units.end(), point.unit) == units.end()) {
+      units.push_back(point.unit);
+    }
+  }
+  std::string out(kV2);
+  fmt::format_to(std::back_inserter(out), " {}", units.size());
+  for (std::string_view u : units) {
+    out.push_back(' ');
+    AppendField(out, u);
+  }
+  out.push_back('\n');
+  Millis previous = 0;
+  for (const auto& [ts, point] : points) {
+    const Millis step = ts - previous;
+    previous = ts;
+    const auto unit = std::find(units.begin(), units.end(), point.unit) - units.begin();
+    if (step % 60'000 == 0) {
+      fmt::format_to(std::back_inserter(out), "{} {}", step / 60'000, unit);
+    } else {
+      fmt::format_to(std::back_inserter(out), "@{} {}", step, unit);
+    }
     const Aggregate& a = point.agg;
-    fmt::format_to(std::back_inserter(out), "{} {:.17g} {:.17g} {:.17g} {:.17g} {} ", ts, a.sum,
-                   a.count, a.min, a.max, a.values_complete ? 1 : 0);
-    AppendField(out, point.unit);
-    fmt::format_to(std::back_inserter(out), " {}", a.values.size());
-    for (const auto& [v, n] : a.values)
-      fmt::format_to(std::back_inserter(out), " {:.17g} {:.17g}", v, n);
+    if (IsRun(a)) {
+      fmt::format_to(std::back_inserter(out), " r {} {}\n", a.min, a.count);
+      continue;
+    }
+    fmt::format_to(std::back_inserter(out), " f {} {} {} {} {} {}", a.sum, a.count, a.min, a.max,
+                   a.values_complete ? 1 : 0, a.values.size());
+    for (const auto& [v, n] : a.values) fmt::format_to(std::back_inserter(out), " {} {}", v, n);
     out.push_back('\n');
   }
   return out;
 }
 
-std::optional<PointList> DecodeChunk(std::string_view text) {
+namespace {
+
+std::optional<PointList> DecodeV2(std::string_view text) {
+  std::int64_t n_units = 0;
+  if (!ReadInt(text, n_units) || n_units < 0 || n_units > 65'536) return std::nullopt;
+  std::vector<std::string> units(static_cast<std::size_t>(n_units));
+  for (std::string& u : units) {
+    if (text.empty() || text.front() != ' ') return std::nullopt;
+    text.remove_prefix(1);
+    if (!ReadField(text, u)) return std::nullopt;
+  }
+  if (text.empty() || text.front() != '\n') return std::nullopt;
+  text.remove_prefix(1);
+  PointList points;
+  std::int64_t ts = 0;
+  while (!text.empty()) {
+    std::int64_t step = 0;
+    const bool ms = !text.empty() && text.front() == '@';
+    if (ms) text.remove_prefix(1);
+    if (!ReadInt(text, step) || step < 0) return std::nullopt;
+    if (!ms && __builtin_mul_overflow(step, std::int64_t{60'000}, &step)) return std::nullopt;
+    if (__builtin_add_overflow(ts, step, &ts) || ts >= 9'000'000'000'000'000'000) {
+      return std::nullopt;
+    }
+    std::int64_t unit = 0;
+    if (!ReadInt(text, unit) || unit < 0 || unit >= n_units) return std::nullopt;
+    Point p;
+    p.unit = units[static_cast<std::size_t>(unit)];
+    Aggregate& a = p.agg;
+    if (ReadChar(text, 'r')) {
+      double v = 0;
+      if (!ReadDouble(text, v) || !ReadDouble(text, a.count)) return std::nullopt;
+      a.min = a.max = v;
+      a.sum = v * a.count;
+      if (!std::isfinite(a.sum)) return std::nullopt;
+    } else if (ReadChar(text, 'f')) {
+      double complete = 0;
+      std::int64_t n = 0;
+      if (!ReadDouble(text, a.sum) || !ReadDouble(text, a.count) || !ReadDouble(text, a.min) ||
+          !ReadDouble(text, a.max) || !ReadDouble(text, complete) || !ReadInt(text, n) || n < 0 ||
+          n > static_cast<std::int64_t>(kMaxValuesPerPoint)) {
+        return std::nullopt;
+      }
+      a.values_complete = complete != 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        double v = 0;
+        double c = 0;
+        if (!ReadDouble(text, v) || !ReadDouble(text, c)) return std::nullopt;
+        a.values.emplace_back(v, c);
+      }
+      a.Normalize();
+    } else {
+      return std::nullopt;
+    }
+    if (text.empty() || text.front() != '\n') return std::nullopt;
+    text.remove_prefix(1);
+    points.emplace_back(ts, std::move(p));
+  }
+  std::stable_sort(points.begin(), points.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first < y.first : x.second.unit < y.second.unit;
+  });
+  return points;
+}
+
+// Version 1, as the previous binary wrote it: a line per point,
+//   <ts> <sum> <count> <min> <max> <complete> <len:unit> <n> <value count>...
+std::optional<PointList> DecodeV1(std::string_view text) {
   PointList points;
   while (!text.empty()) {
     double ts = 0;
@@ -285,6 +406,13 @@ std::optional<PointList> DecodeChunk(std::string_view text) {
     return a.first != b.first ? a.first < b.first : a.second.unit < b.second.unit;
   });
   return points;
+}
+
+}  // namespace
+
+std::optional<PointList> DecodeChunk(std::string_view text) {
+  if (text.substr(0, kV2.size()) == kV2) return DecodeV2(text.substr(kV2.size()));
+  return DecodeV1(text);
 }
 
 }  // namespace sluice::monitoring

@@ -167,8 +167,24 @@ TEST(Codec, PreviousFormatReads) {
   EXPECT_EQ(back->at(1).second.agg.count, 3);
   EXPECT_FALSE(back->at(2).second.agg.Percentile(50).has_value());
   EXPECT_EQ(back->at(2).second.agg.max, 7);
-  // Written again, the single value is implied.
-  EXPECT_EQ(EncodeChunk(*back).substr(0, 34), "60000 3 1 3 3 1 12:Milliseconds 0\n");
+  // Written again in version 2: a run of equal values takes a value and a count.
+  EXPECT_EQ(EncodeChunk(*back),
+            "v2 2 12:Milliseconds 4:None\n"
+            "1 0 r 3 1\n"
+            "1 0 f 10 3 1 5 1 3 1 1 4 1 5 1\n"
+            "1 1 f 8 2 1 7 0 0\n");
+}
+
+TEST(Codec, Version2RejectsMalformedRecords) {
+  EXPECT_TRUE(DecodeChunk("v2 0\n").has_value());
+  EXPECT_TRUE(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n").has_value());
+  EXPECT_EQ(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n")->at(0).first, 1500);
+  for (const char* bad :
+       {"v2 1 1:x\n1 1 r 2 3\n", "v2 1 1:x\n-1 0 r 2 3\n", "v2 1 1:x\n1 0 q 2 3\n",
+        "v2 1 1:x\n1 0 r 2\n", "v2 1 1:x\n1 0 f 1 1 1 1 1 2 1 1\n", "v2 2 1:x\n",
+        "v2 1 1:x\n999999999999999999 0 r 2 3\n", "v2 1 1:x\n1 0 r 1e308 10\n"}) {
+    EXPECT_FALSE(DecodeChunk(bad).has_value()) << bad;
+  }
 }
 
 TEST(Codec, SeriesKeyRoundTrips) {
