@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """CloudWatch time-series store: memory, write rate, query time and start-up time of one or more
 sluice binaries in one run, each on a fresh durable data directory (docs/cloudwatch.md, "Measured").
 The first binary is the reference: every figure of the others is also printed as a ratio to it.

@@ -154,6 +154,7 @@ Status CloudWatch::LoadAlarmsLocked() {
   alarms_synced_ = RemoteAlarmChanges();
   alarms_.clear();
   history_.clear();
+  next_release_ = 0;  // the next ReleaseSuppressions finds the loaded alarms' periods
   auto scopes = resources_->Scopes(kAlarmKind);
   if (!scopes.ok()) return scopes.status();
   for (const engine::ResourceScope& rs : *scopes) {
@@ -401,6 +402,7 @@ bool CloudWatch::SuppressLocked(const Scope& scope, Alarm& alarm, const std::str
     s.actions_suppressed_by = "WaitPeriod";
     s.actions_suppressed_reason = "Actions suppressed by WaitPeriod";
     s.suppressed_until = now + c.suppressor_wait_period * 1000;
+    next_release_ = std::min(next_release_, s.suppressed_until);
   } else {
     s.actions_suppressed_by.clear();
     s.actions_suppressed_reason.clear();
@@ -450,6 +452,7 @@ void CloudWatch::SuppressorChangedLocked(const Scope& scope, const Alarm& suppre
       s.actions_suppressed_by = "ExtensionPeriod";
       s.actions_suppressed_reason = "Actions suppressed by ExtensionPeriod";
       s.suppressed_until = now + composite.config.suppressor_extension_period * 1000;
+      next_release_ = std::min(next_release_, s.suppressed_until);
     } else {
       ReleaseLocked(scope, composite, now, out);
       continue;
@@ -488,21 +491,25 @@ void CloudWatch::ReleaseSuppressions() {
   std::vector<Notification> notifications;
   {
     std::lock_guard lock(mu_);
-    bool due = false;
-    for (const auto& [scope, alarms] : alarms_) {
-      for (const auto& [name, alarm] : alarms) {
-        due = due || (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now);
-      }
-    }
-    if (!due) return;
+    // next_release_ is at or before the earliest end of a period: nothing to scan before it.
+    if (next_release_ > now) return;
     if (resources_ != nullptr && resources_->Shared() &&
         !engine::HoldLease(*resources_, "monitoring.alarms", node_, std::chrono::seconds(150))) {
       return;  // the lease's holder releases them
     }
+    next_release_ = kNever;
     for (auto& [scope, alarms] : alarms_) {
       for (auto& [name, alarm] : alarms) {
-        if (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now)
+        if (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now) {
           ReleaseLocked(scope, alarm, now, notifications);
+        }
+      }
+    }
+    for (const auto& [scope, alarms] : alarms_) {
+      for (const auto& [name, alarm] : alarms) {
+        if (alarm.state.suppressed_until > 0) {
+          next_release_ = std::min(next_release_, alarm.state.suppressed_until);
+        }
       }
     }
   }

@@ -17,6 +17,7 @@
 
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -177,6 +178,10 @@ class CloudWatch {
   std::map<Scope, std::map<std::string, Alarm>> alarms_;
   std::map<Scope, std::deque<HistoryItem>> history_;
   std::uint64_t history_seq_ = 0;
+  // No suppression period ends before it (a lower bound, exact after each release): requests
+  // look at it instead of every alarm.
+  static constexpr Millis kNever = std::numeric_limits<Millis>::max();
+  Millis next_release_ = 0;    // under mu_
   int propagation_depth_ = 0;  // composite re-evaluations in progress (mu_ held), bounded
 
   struct Guard {
