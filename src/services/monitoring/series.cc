@@ -79,24 +79,29 @@ void Aggregate::Merge(const Aggregate& other) {
   }
   if (values_complete && other.values_complete) {
     if (!values.empty() || !other.values.empty() || min != other.min || max != other.max) {
-      const ValueList a = ListOf(*this);
-      const ValueList b = ListOf(other);
-      ValueList merged;
-      merged.reserve(a.size() + b.size());
-      auto i = a.begin();
-      auto j = b.begin();
-      while (i != a.end() || j != b.end()) {
-        if (j == b.end() || (i != a.end() && i->first < j->first)) {
-          merged.push_back(*i++);
-        } else if (i == a.end() || j->first < i->first) {
-          merged.push_back(*j++);
-        } else {
-          merged.emplace_back(i->first, i->second + j->second);
-          ++i;
-          ++j;
+      if (values.empty()) values = ListOf(*this);
+      if (other.values.empty()) {
+        Insert(values, other.min, other.count);
+      } else if (other.values.size() <= 16) {
+        for (const auto& [v, n] : other.values) Insert(values, v, n);
+      } else {
+        ValueList merged;
+        merged.reserve(values.size() + other.values.size());
+        auto i = values.begin();
+        auto j = other.values.begin();
+        while (i != values.end() || j != other.values.end()) {
+          if (j == other.values.end() || (i != values.end() && i->first < j->first)) {
+            merged.push_back(*i++);
+          } else if (i == values.end() || j->first < i->first) {
+            merged.push_back(*j++);
+          } else {
+            merged.emplace_back(i->first, i->second + j->second);
+            ++i;
+            ++j;
+          }
         }
+        values = std::move(merged);
       }
-      values = std::move(merged);
       if (values.size() > kMaxValuesPerPoint) {
         values_complete = false;
         values.clear();
