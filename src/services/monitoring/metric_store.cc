@@ -306,8 +306,8 @@ Status MetricStore::CompactSeries(const Scope& scope, const SeriesKey& key, Seri
     if (chunk->Rollup(resolution) || resolution == 0) {
       if (Status st = Write(scope, key, hour, series, *chunk); !st.ok()) return st;
     }
-    if (resident && chunk->empty()) series.chunks.erase(hour);
     if (hour == Floor(series.last, kHour)) series.last = chunk->Newest();
+    if (resident && chunk->empty()) series.chunks.erase(hour);  // last: `chunk` goes with it
   }
   return Status::Ok();
 }
