@@ -324,9 +324,10 @@ std::optional<PointList> DecodeV2(std::string_view text) {
     std::int64_t step = 0;
     const bool ms = !text.empty() && text.front() == '@';
     if (ms) text.remove_prefix(1);
-    if (!ReadInt(text, step) || step < 0) return std::nullopt;
+    if (!ReadInt(text, step)) return std::nullopt;  // negative: before 1970, the first point
     if (!ms && __builtin_mul_overflow(step, std::int64_t{60'000}, &step)) return std::nullopt;
-    if (__builtin_add_overflow(ts, step, &ts) || ts >= 9'000'000'000'000'000'000) {
+    if (__builtin_add_overflow(ts, step, &ts) || ts >= 9'000'000'000'000'000'000 ||
+        ts <= -9'000'000'000'000'000'000) {
       return std::nullopt;
     }
     std::int64_t unit = 0;
