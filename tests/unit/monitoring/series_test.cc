@@ -176,11 +176,15 @@ TEST(Codec, PreviousFormatReads) {
 }
 
 TEST(Codec, Version2RejectsMalformedRecords) {
+  // Before 1970 (version 1 allowed it): a negative first step.
+  auto early = DecodeChunk(EncodeChunk(*DecodeChunk("-60000 1 1 1 1 1 1:x 0\n")));
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(early->at(0).first, -60'000);
   EXPECT_TRUE(DecodeChunk("v2 0\n").has_value());
   EXPECT_TRUE(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n").has_value());
   EXPECT_EQ(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n")->at(0).first, 1500);
   for (const char* bad :
-       {"v2 1 1:x\n1 1 r 2 3\n", "v2 1 1:x\n-1 0 r 2 3\n", "v2 1 1:x\n1 0 q 2 3\n",
+       {"v2 1 1:x\n1 1 r 2 3\n", "v2 1 1:x\n-1x 0 r 2 3\n", "v2 1 1:x\n1 0 q 2 3\n",
         "v2 1 1:x\n1 0 r 2\n", "v2 1 1:x\n1 0 f 1 1 1 1 1 2 1 1\n", "v2 2 1:x\n",
         "v2 1 1:x\n999999999999999999 0 r 2 3\n", "v2 1 1:x\n1 0 r 1e308 10\n"}) {
     EXPECT_FALSE(DecodeChunk(bad).has_value()) << bad;
