@@ -13,6 +13,10 @@ namespace sluice::monitoring {
 namespace {
 
 constexpr char kChunkKind[] = "monitoring.chunk";
+// The `now` of the last completed Compact, so that a start does not read every old chunk again.
+constexpr char kStoreKind[] = "monitoring.store";
+constexpr char kCompactedName[] = "compacted";
+const engine::ResourceScope kStoreScope{"", ""};
 constexpr std::size_t kLoadPage = 1024;  // records listed at a time at start-up
 
 Millis Floor(Millis t, Millis step) { return t >= 0 ? t - t % step : t - (step + t % step) % step; }
@@ -67,6 +71,12 @@ Status MetricStore::LoadLocked() {
   if (clock_ != nullptr) resident_from_ = Floor(clock_->NowMs(), kHour) - options_.resident;
   if (resources_ == nullptr) return Status::Ok();
   synced_ = resources_->RemoteChanges(kChunkKind);
+  auto compacted = resources_->Get(kStoreKind, kStoreScope, kCompactedName);
+  if (!compacted.ok()) return compacted.status();
+  if (compacted->has_value()) {
+    const std::string& v = (*compacted)->value;
+    std::from_chars(v.data(), v.data() + v.size(), compacted_at_);
+  }
   auto scopes = resources_->Scopes(kChunkKind);
   if (!scopes.ok()) return scopes.status();
   for (const engine::ResourceScope& rs : *scopes) {
@@ -326,7 +336,15 @@ Status MetricStore::Compact(Millis now) {
     }
   }
   compacted_at_ = now;
-  return Status::Ok();
+  if (resources_ == nullptr) return Status::Ok();
+  auto stored = resources_->Update(kStoreKind, kStoreScope, kCompactedName,
+                                   [&](const std::optional<engine::ResourceRecord>&)
+                                       -> Result<std::optional<engine::ResourceRecord>> {
+                                     engine::ResourceRecord r;
+                                     r.value = std::to_string(now);
+                                     return std::optional<engine::ResourceRecord>(std::move(r));
+                                   });
+  return stored.ok() ? Status::Ok() : stored.status();
 }
 
 std::size_t MetricStore::SeriesCount() const {

@@ -77,9 +77,9 @@ class MetricStore {
   };
   // Every series of `scope` with a point, in key order.
   std::vector<SeriesInfo> Series(const Scope& scope) const;
-  // Rolls up and drops points by age relative to `now`, reading and writing one chunk at a time:
-  // the first time after a load every hour older than 15 days, then only the hours whose
-  // resolution changed since the previous call.
+  // Rolls up and drops points by age relative to `now`, reading and writing one chunk at a time,
+  // only the hours whose resolution changed since the previous call (kept in the resource store:
+  // the first call on a store the previous binary wrote reads every hour older than 15 days).
   Status Compact(Millis now);
   // Lets go of the chunks older than the resident window of `now` (they stay stored).
   void Evict(Millis now);

@@ -233,6 +233,13 @@ TEST(MetricStore, CompactsEvictedHours) {
   EXPECT_EQ(five[0].second.agg.sum, 0 + 1 + 2 + 3 + 4);
   EXPECT_FALSE(five[0].second.agg.Percentile(50).has_value());
   clock.Advance(80 * kDay);
+  {
+    // A start knows when the last compaction ran: it rolls up what changed since.
+    MetricStore reloaded(resources.get(), &clock);
+    ASSERT_TRUE(reloaded.Load().ok());
+    ASSERT_TRUE(reloaded.Compact(clock.NowMs()).ok());
+    EXPECT_EQ(reloaded.Points(kScope, kKey, hour, hour + kHour).size(), 1u);
+  }
   ASSERT_TRUE(store.Compact(clock.NowMs()).ok());
   EXPECT_EQ(store.Points(kScope, kKey, hour, hour + kHour).size(), 1u);
   clock.Advance(400 * kDay);
