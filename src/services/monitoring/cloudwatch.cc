@@ -113,9 +113,10 @@ CloudWatch::CloudWatch(Clock& clock, engine::ResourceStore* resources, std::stri
     : clock_(clock),
       resources_(resources),
       region_(std::move(region)),
-      metrics_(resources),
+      metrics_(resources, &clock),
       open_minute_(Floor(clock.NowMs(), kMinute)),
       last_compaction_(Floor(clock.NowMs(), kHour)),
+      last_eviction_(last_compaction_),
       node_(HexEncode(RandomBytes(8))),
       guard_(std::make_shared<Guard>()) {
   guard_->self = this;
@@ -153,6 +154,7 @@ Status CloudWatch::LoadAlarmsLocked() {
   alarms_synced_ = RemoteAlarmChanges();
   alarms_.clear();
   history_.clear();
+  next_release_ = 0;  // the next ReleaseSuppressions finds the loaded alarms' periods
   auto scopes = resources_->Scopes(kAlarmKind);
   if (!scopes.ok()) return scopes.status();
   for (const engine::ResourceScope& rs : *scopes) {
@@ -238,6 +240,10 @@ void CloudWatch::CatchUp() {
   }
   for (auto& [scope, samples] : sns_.Flush(open_minute_)) (void)metrics_.Put(scope, samples);
   open_minute_ = minute;
+  if (Floor(now, kHour) > last_eviction_) {
+    last_eviction_ = Floor(now, kHour);
+    metrics_.Evict(now);  // every node: its own memory
+  }
   if (!alone) return;
   std::vector<Notification> notifications;
   {
@@ -396,6 +402,7 @@ bool CloudWatch::SuppressLocked(const Scope& scope, Alarm& alarm, const std::str
     s.actions_suppressed_by = "WaitPeriod";
     s.actions_suppressed_reason = "Actions suppressed by WaitPeriod";
     s.suppressed_until = now + c.suppressor_wait_period * 1000;
+    next_release_ = std::min(next_release_, s.suppressed_until);
   } else {
     s.actions_suppressed_by.clear();
     s.actions_suppressed_reason.clear();
@@ -445,6 +452,7 @@ void CloudWatch::SuppressorChangedLocked(const Scope& scope, const Alarm& suppre
       s.actions_suppressed_by = "ExtensionPeriod";
       s.actions_suppressed_reason = "Actions suppressed by ExtensionPeriod";
       s.suppressed_until = now + composite.config.suppressor_extension_period * 1000;
+      next_release_ = std::min(next_release_, s.suppressed_until);
     } else {
       ReleaseLocked(scope, composite, now, out);
       continue;
@@ -483,21 +491,25 @@ void CloudWatch::ReleaseSuppressions() {
   std::vector<Notification> notifications;
   {
     std::lock_guard lock(mu_);
-    bool due = false;
-    for (const auto& [scope, alarms] : alarms_) {
-      for (const auto& [name, alarm] : alarms) {
-        due = due || (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now);
-      }
-    }
-    if (!due) return;
+    // next_release_ is at or before the earliest end of a period: nothing to scan before it.
+    if (next_release_ > now) return;
     if (resources_ != nullptr && resources_->Shared() &&
         !engine::HoldLease(*resources_, "monitoring.alarms", node_, std::chrono::seconds(150))) {
       return;  // the lease's holder releases them
     }
+    next_release_ = kNever;
     for (auto& [scope, alarms] : alarms_) {
       for (auto& [name, alarm] : alarms) {
-        if (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now)
+        if (alarm.state.suppressed_until > 0 && alarm.state.suppressed_until <= now) {
           ReleaseLocked(scope, alarm, now, notifications);
+        }
+      }
+    }
+    for (const auto& [scope, alarms] : alarms_) {
+      for (const auto& [name, alarm] : alarms) {
+        if (alarm.state.suppressed_until > 0) {
+          next_release_ = std::min(next_release_, alarm.state.suppressed_until);
+        }
       }
     }
   }

@@ -17,6 +17,7 @@
 
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -165,6 +166,7 @@ class CloudWatch {
   std::mutex tick_mu_;
   Millis open_minute_ = 0;
   Millis last_compaction_ = 0;
+  Millis last_eviction_ = 0;
   // Several nodes on one store (PostgreSQL): this node's id for the alarm lease, and the store's
   // count of other nodes' alarm and history writes when alarms_ was loaded.
   const std::string node_;
@@ -176,6 +178,10 @@ class CloudWatch {
   std::map<Scope, std::map<std::string, Alarm>> alarms_;
   std::map<Scope, std::deque<HistoryItem>> history_;
   std::uint64_t history_seq_ = 0;
+  // No suppression period ends before it (a lower bound, exact after each release): requests
+  // look at it instead of every alarm.
+  static constexpr Millis kNever = std::numeric_limits<Millis>::max();
+  Millis next_release_ = 0;    // under mu_
   int propagation_depth_ = 0;  // composite re-evaluations in progress (mu_ held), bounded
 
   struct Guard {

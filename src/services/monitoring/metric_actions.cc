@@ -161,15 +161,18 @@ Result<StatRequest> StatisticsOf(const Value& input) {
   return r;
 }
 
-// Datapoints of one series bucketed by `period` from `start` (aligned) to `end`.
-std::map<Millis, Point> Buckets(CloudWatch& cw, const Scope& scope, const SeriesKey& key,
-                                Millis start, Millis end, Millis period, std::string_view unit) {
-  std::map<Millis, Point> out;
+// Datapoints of one series bucketed by `period` from `start` (aligned) to `end`: one per period
+// and unit (AWS answers the points of each unit apart when no Unit is given).
+std::map<std::pair<Millis, std::string>, Point> Buckets(CloudWatch& cw, const Scope& scope,
+                                                        const SeriesKey& key, Millis start,
+                                                        Millis end, Millis period,
+                                                        std::string_view unit) {
+  std::map<std::pair<Millis, std::string>, Point> out;
   for (const auto& [ts, point] : cw.metrics().Points(scope, key, start, end)) {
     if (!unit.empty() && point.unit != unit) continue;
-    Point& b = out[start + (ts - start) / period * period];
+    Point& b = out[{start + (ts - start) / period * period, point.unit}];
     b.agg.Merge(point.agg);
-    if (b.unit.empty()) b.unit = point.unit;
+    b.unit = point.unit;
   }
   return out;
 }
@@ -234,9 +237,10 @@ void GetMetricStatistics(const Cw& cw, const RequestContext& ctx, Value&& input,
                       std::move(*dims)};
   const std::string unit = StringOf(input, "Unit");
   Value datapoints = Value::List();
-  for (const auto& [ts, point] : Buckets(cw.cw, ScopeOf(ctx), key, start, end, period_ms, unit)) {
+  for (const auto& [where, point] :
+       Buckets(cw.cw, ScopeOf(ctx), key, start, end, period_ms, unit)) {
     Value dp = Value::Struct();
-    dp.Set("Timestamp", Value::Int(ts));
+    dp.Set("Timestamp", Value::Int(where.first));
     for (const std::string& s : stats->statistics) {
       if (auto v = StatisticOf(point.agg, s)) dp.Set(s, Value::Double(*v));
     }

@@ -4,12 +4,14 @@
 //
 // Percentiles are computed from the raw values kept per point (value, count), nearest rank as
 // CloudWatch does; a point keeps at most kMaxValuesPerPoint distinct values (the rest still
-// count in Sum/Min/Max/SampleCount). Points rolled up to 5-minute and 1-hour resolution keep no
-// raw values: percentiles over them are absent.
+// count in Sum/Min/Max/SampleCount). A point whose values are all equal (a single value, the
+// common case) keeps no list: its percentiles are its Minimum. A statistic set counts as raw
+// values when AWS says it does (Minimum == Maximum and Sum == Minimum x SampleCount); any other
+// makes the point's percentiles absent, as on AWS. Points rolled up to 5-minute and 1-hour
+// resolution keep no raw values: percentiles over them are absent.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,8 +47,10 @@ struct Aggregate {
   double count = 0;  // SampleCount
   double min = 0;
   double max = 0;
-  std::map<double, double> values;  // raw value -> count, for percentiles
-  bool values_complete = true;      // false: a statistic set or a rollup contributed
+  // Raw values for percentiles as (value, count), sorted by value, unique; empty while every
+  // value equals min (== max), which needs no list.
+  std::vector<std::pair<double, double>> values;
+  bool values_complete = true;  // false: a statistic set or a rollup contributed
 
   bool empty() const { return count <= 0; }
   void AddValue(double v, double n = 1);
@@ -55,6 +59,9 @@ struct Aggregate {
   double Average() const { return count > 0 ? sum / count : 0; }
   // pNN (0 < p <= 100), nearest rank over the raw values; nullopt without complete values.
   std::optional<double> Percentile(double p) const;
+  // Restores the invariants of `values` after it was filled from outside (a decoded record):
+  // sorted, unique, no list when every value is the same.
+  void Normalize();
 };
 
 // One stored point: its aggregate and its unit ("" = none given).
@@ -70,9 +77,11 @@ std::optional<double> StatisticOf(const Aggregate& agg, std::string_view stat);
 // True for "p0".."p100" with up to two decimals (AWS's percentile syntax).
 bool IsPercentile(std::string_view stat, double* p = nullptr);
 
-// Encoding of a chunk (the points of one series in one hour) for the resource store.
-std::string EncodeChunk(const std::map<Millis, Point>& points);
-std::optional<std::map<Millis, Point>> DecodeChunk(std::string_view text);
+// Encoding of a chunk (the points of one series in one hour) for the resource store: one line
+// per point and unit, in time order (a minute holds one point per unit published in it).
+using PointList = std::vector<std::pair<Millis, Point>>;
+std::string EncodeChunk(const PointList& points);
+std::optional<PointList> DecodeChunk(std::string_view text);
 std::string EncodeSeriesKey(const SeriesKey& key);
 std::optional<SeriesKey> DecodeSeriesKey(std::string_view text);
 

@@ -444,3 +444,78 @@ def test_metrics_and_alarms_survive_kill_9(tmp_path):
         assert [a["AlarmName"] for a in client.describe_alarms()["MetricAlarms"]] == ["durable"]
     finally:
         srv.stop()
+
+
+def test_units_of_one_metric_stay_apart(srv, cw):
+    ns = f"Units/{uuid.uuid4().hex[:8]}"
+    now = server_now(srv)
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Size", "Value": 10, "Unit": "Bytes", "Timestamp": now},
+        {"MetricName": "Size", "Value": 2, "Unit": "Kilobytes", "Timestamp": now},
+        {"MetricName": "Size", "Value": 30, "Unit": "Bytes", "Timestamp": now},
+    ])
+    window = {"Namespace": ns, "MetricName": "Size", "StartTime": now - dt.timedelta(minutes=10),
+              "EndTime": now + dt.timedelta(minutes=10), "Period": 1200}
+    r = cw.get_metric_statistics(**window, Statistics=["Sum", "SampleCount"])
+    got = sorted((d["Unit"], d["Sum"], d["SampleCount"]) for d in r["Datapoints"])
+    assert got == [("Bytes", 40.0, 2.0), ("Kilobytes", 2.0, 1.0)], r["Datapoints"]
+    r = cw.get_metric_statistics(**window, Statistics=["Sum"], Unit="Kilobytes")
+    assert [(d["Unit"], d["Sum"]) for d in r["Datapoints"]] == [("Kilobytes", 2.0)]
+    r = cw.get_metric_statistics(**window, Statistics=["Sum"], Unit="Seconds")
+    assert r["Datapoints"] == []
+
+
+def test_statistic_set_of_equal_values_has_percentiles(srv, cw):
+    ns = f"Sets/{uuid.uuid4().hex[:8]}"
+    now = server_now(srv)
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "M", "StatisticValues": {"SampleCount": 3, "Sum": 15, "Minimum": 5, "Maximum": 5},
+         "Timestamp": now},
+        {"MetricName": "N", "StatisticValues": {"SampleCount": 2, "Sum": 6, "Minimum": 1, "Maximum": 5},
+         "Timestamp": now}])
+    window = {"Namespace": ns, "StartTime": now - dt.timedelta(minutes=10),
+              "EndTime": now + dt.timedelta(minutes=10), "Period": 1200, "ExtendedStatistics": ["p90"]}
+    r = cw.get_metric_statistics(MetricName="M", **window)
+    assert r["Datapoints"][0]["ExtendedStatistics"] == {"p90": 5.0}
+    r = cw.get_metric_statistics(MetricName="N", **window)
+    assert r["Datapoints"][0].get("ExtendedStatistics", {}) == {}
+
+
+def test_old_hours_read_back_after_restart(tmp_path):
+    """Points hours back (older than the hours kept in memory) answer the same before and after a
+    restart, which loads only the index and the recent hours."""
+    srv = Sluice(tmp_path, "", data_dir=tmp_path / "data")
+    try:
+        client = _session().client("cloudwatch", endpoint_url=srv.endpoint)
+        hour = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+        base = hour - dt.timedelta(hours=30)
+        data = [{"MetricName": "Old", "Timestamp": base + dt.timedelta(minutes=7 * i), "Values": [i, i + 1],
+                 "Unit": "Count"} for i in range(200)]
+        for k in range(0, len(data), 100):
+            client.put_metric_data(Namespace="History", MetricData=data[k:k + 100])
+        window = {"Namespace": "History", "MetricName": "Old", "StartTime": base,
+                  "EndTime": base + dt.timedelta(hours=24), "Period": 3600,
+                  "Statistics": ["Sum", "SampleCount", "Maximum"]}
+
+        def answer(c):
+            r = c.get_metric_statistics(**window)
+            return sorted((d["Timestamp"], d["Sum"], d["SampleCount"], d["Maximum"]) for d in r["Datapoints"])
+
+        before = answer(client)
+        assert len(before) == 24
+        assert sum(d[1] for d in before) == sum(2 * i + 1 for i in range(200) if 7 * i < 24 * 60)
+        p = client.get_metric_statistics(Namespace="History", MetricName="Old", StartTime=base,
+                                         EndTime=base + dt.timedelta(minutes=1), Period=60,
+                                         ExtendedStatistics=["p100"])
+        assert p["Datapoints"][0]["ExtendedStatistics"] == {"p100": 1.0}
+        srv.stop()
+        srv.start()
+        client = _session().client("cloudwatch", endpoint_url=srv.endpoint)
+        assert answer(client) == before
+        assert [m["MetricName"] for m in client.list_metrics(Namespace="History")["Metrics"]] == ["Old"]
+        client.put_metric_data(Namespace="History", MetricData=[
+            {"MetricName": "Old", "Timestamp": base, "Value": 1000, "Unit": "Count"}])
+        after = answer(client)
+        assert after[0][1] == before[0][1] + 1000 and after[1:] == before[1:]
+    finally:
+        srv.stop()

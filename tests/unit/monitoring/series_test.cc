@@ -96,23 +96,99 @@ TEST(Statistics, Names) {
   EXPECT_FALSE(StatisticOf(Aggregate{}, "Median").has_value());
 }
 
+TEST(Aggregate, EqualValuesKeepNoList) {
+  Aggregate a;
+  a.AddValue(7, 2);
+  a.AddValue(7);
+  EXPECT_TRUE(a.values.empty());  // implied by min == max
+  EXPECT_EQ(*a.Percentile(50), 7);
+  a.AddValue(1);
+  EXPECT_EQ(a.values.size(), 2u);
+  EXPECT_EQ(*a.Percentile(25), 1);
+  EXPECT_EQ(*a.Percentile(26), 7);
+  Aggregate b;
+  b.AddValue(7);
+  Aggregate c;
+  c.AddValue(7);
+  b.Merge(c);
+  EXPECT_TRUE(b.values.empty());
+  EXPECT_EQ(b.count, 2);
+}
+
+// AWS: a statistic set gives percentiles when it stands for equal values.
+TEST(Aggregate, StatisticSetsOfEqualValuesHavePercentiles) {
+  Aggregate a;
+  a.AddSet(3, 15, 5, 5);
+  EXPECT_EQ(*a.Percentile(99), 5);
+  a.AddValue(9);
+  EXPECT_EQ(*a.Percentile(75), 5);
+  EXPECT_EQ(*a.Percentile(100), 9);
+  Aggregate b;
+  b.AddSet(1, 4, 4, 4);
+  EXPECT_EQ(*b.Percentile(50), 4);
+}
+
 TEST(Codec, ChunkRoundTrips) {
-  std::map<Millis, Point> points;
-  points[60'000].agg.AddValue(0.1, 3);
-  points[60'000].agg.AddValue(-2.5e300);
-  points[60'000].unit = "Bytes/Second";
-  points[120'000].agg.AddSet(2, 3, 1, 2);
-  points[120'000].unit = "weird unit:\n 5";
+  PointList points(2);
+  points[0].first = 60'000;
+  points[0].second.agg.AddValue(0.1, 3);
+  points[0].second.agg.AddValue(-2.5e300);
+  points[0].second.unit = "Bytes/Second";
+  points[1].first = 120'000;
+  points[1].second.agg.AddSet(2, 3, 1, 2);
+  points[1].second.unit = "weird unit:\n 5";
   const std::string text = EncodeChunk(points);
   auto back = DecodeChunk(text);
   ASSERT_TRUE(back.has_value());
   ASSERT_EQ(back->size(), 2u);
-  EXPECT_EQ(back->at(60'000).agg.values, points[60'000].agg.values);
-  EXPECT_EQ(back->at(60'000).agg.sum, points[60'000].agg.sum);
-  EXPECT_EQ(back->at(120'000).unit, "weird unit:\n 5");
-  EXPECT_FALSE(back->at(120'000).agg.values_complete);
+  EXPECT_EQ(back->at(0).second.agg.values, points[0].second.agg.values);
+  EXPECT_EQ(back->at(0).second.agg.sum, points[0].second.agg.sum);
+  EXPECT_EQ(back->at(1).second.unit, "weird unit:\n 5");
+  EXPECT_FALSE(back->at(1).second.agg.values_complete);
   EXPECT_FALSE(DecodeChunk("garbage").has_value());
   EXPECT_FALSE(DecodeChunk(text.substr(0, text.size() / 2)).has_value());
+}
+
+// A chunk as the previous binary wrote it (one point a minute, the raw values of every point
+// listed, a single value included) reads the same.
+TEST(Codec, PreviousFormatReads) {
+  const std::string old =
+      "60000 3 1 3 3 1 12:Milliseconds 1 3 1\n"
+      "120000 10 3 1 5 1 12:Milliseconds 3 1 1 4 1 5 1\n"
+      "180000 8 2 1 7 0 4:None 0\n";
+  auto back = DecodeChunk(old);
+  ASSERT_TRUE(back.has_value());
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ(back->at(0).first, 60'000);
+  EXPECT_TRUE(back->at(0).second.agg.values.empty());
+  EXPECT_EQ(*back->at(0).second.agg.Percentile(50), 3);
+  EXPECT_EQ(back->at(0).second.unit, "Milliseconds");
+  EXPECT_EQ(*back->at(1).second.agg.Percentile(50), 4);
+  EXPECT_EQ(back->at(1).second.agg.count, 3);
+  EXPECT_FALSE(back->at(2).second.agg.Percentile(50).has_value());
+  EXPECT_EQ(back->at(2).second.agg.max, 7);
+  // Written again in version 2: a run of equal values takes a value and a count.
+  EXPECT_EQ(EncodeChunk(*back),
+            "v2 2 12:Milliseconds 4:None\n"
+            "1 0 r 3 1\n"
+            "1 0 f 10 3 1 5 1 3 1 1 4 1 5 1\n"
+            "1 1 f 8 2 1 7 0 0\n");
+}
+
+TEST(Codec, Version2RejectsMalformedRecords) {
+  // Before 1970 (version 1 allowed it): a negative first step.
+  auto early = DecodeChunk(EncodeChunk(*DecodeChunk("-60000 1 1 1 1 1 1:x 0\n")));
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(early->at(0).first, -60'000);
+  EXPECT_TRUE(DecodeChunk("v2 0\n").has_value());
+  EXPECT_TRUE(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n").has_value());
+  EXPECT_EQ(DecodeChunk("v2 1 1:x\n@1500 0 r 2 3\n")->at(0).first, 1500);
+  for (const char* bad :
+       {"v2 1 1:x\n1 1 r 2 3\n", "v2 1 1:x\n-1x 0 r 2 3\n", "v2 1 1:x\n1 0 q 2 3\n",
+        "v2 1 1:x\n1 0 r 2\n", "v2 1 1:x\n1 0 f 1 1 1 1 1 2 1 1\n", "v2 2 1:x\n",
+        "v2 1 1:x\n999999999999999999 0 r 2 3\n", "v2 1 1:x\n1 0 r 1e308 10\n"}) {
+    EXPECT_FALSE(DecodeChunk(bad).has_value()) << bad;
+  }
 }
 
 TEST(Codec, SeriesKeyRoundTrips) {
