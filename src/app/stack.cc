@@ -34,6 +34,7 @@
 #include "services/kms/keys.h"
 #include "services/kms/kms_service.h"
 #include "services/monitoring/cloudwatch.h"
+#include "services/monitoring/metric_store.h"
 #include "services/monitoring/monitoring_service.h"
 #include "services/sns/delivery.h"
 #include "services/sns/signer.h"
@@ -156,7 +157,8 @@ int Stack::Parts::OpenStores(const Config& config) {
     return 1;
   }
   engine = std::move(opened).value();
-  auto records = engine::OpenResourceStore(rocks);
+  // CloudWatch's hourly chunks stay on disk; the metric store caches the recent ones.
+  auto records = engine::OpenResourceStore(rocks, {monitoring::kChunkKind});
   if (!records.ok()) {
     spdlog::error("cannot load the control-plane records: {}", records.status().message());
     return 1;

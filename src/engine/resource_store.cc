@@ -51,7 +51,9 @@ Status Conflict(std::string_view name) {
 
 class MemoryResourceStore final : public ResourceStore {
  public:
-  explicit MemoryResourceStore(ResourceLog* log) : log_(log) {}
+  MemoryResourceStore(ResourceLog* log, std::vector<std::string> cold_kinds)
+      : log_(log),
+        cold_kinds_(log != nullptr ? std::move(cold_kinds) : std::vector<std::string>{}) {}
 
   Status Load() {
     if (log_ == nullptr) return Status::Ok();
@@ -64,6 +66,7 @@ class MemoryResourceStore final : public ResourceStore {
         return;
       }
       record.name = std::string(name);
+      if (Cold(kind)) Strip(record);
       records_[std::string(key)] = std::move(record);
       ++n;
     });
@@ -77,7 +80,11 @@ class MemoryResourceStore final : public ResourceStore {
     std::shared_lock lock(map_mu_);
     auto it = records_.find(key);
     if (it == records_.end()) return std::optional<ResourceRecord>();
-    return std::optional<ResourceRecord>(it->second);
+    ResourceRecord out = it->second;
+    if (Cold(kind)) {
+      if (Status st = Fill(it->first, out); !st.ok()) return st;
+    }
+    return std::optional<ResourceRecord>(std::move(out));
   }
 
   Result<std::vector<ResourceRecord>> List(std::string_view kind, const ResourceScope& scope,
@@ -92,9 +99,13 @@ class MemoryResourceStore final : public ResourceStore {
     if (!options.start_after.empty() && after >= from) {
       it = records_.upper_bound(after);
     }
+    const bool cold = Cold(kind);
     for (; it != records_.end() && out.size() < options.limit; ++it) {
       if (it->first.compare(0, from.size(), from) != 0) break;
       out.push_back(it->second);
+      if (cold) {
+        if (Status st = Fill(it->first, out.back()); !st.ok()) return st;
+      }
     }
     return out;
   }
@@ -132,6 +143,7 @@ class MemoryResourceStore final : public ResourceStore {
     if (log_ != nullptr) {
       if (Status st = log_->PutResource(key, record); !st.ok()) return st;
     }
+    if (Cold(kind)) Strip(record);
     std::unique_lock lock(map_mu_);
     records_[key] = std::move(record);
     return current + 1;
@@ -157,7 +169,33 @@ class MemoryResourceStore final : public ResourceStore {
   }
 
  private:
+  bool Cold(std::string_view kind) const {
+    for (const std::string& k : cold_kinds_) {
+      if (k == kind) return true;
+    }
+    return false;
+  }
+  static void Strip(ResourceRecord& record) {
+    std::string().swap(record.value);
+    std::string().swap(record.secret);
+  }
+  // Reads a cold record's value and secret from the log. The log is written before the map, so it
+  // holds this version or a newer one: a caller that writes back what it read with this version
+  // gets a conflict and reads again (Update does).
+  Status Fill(const std::string& key, ResourceRecord& record) const {
+    auto stored = log_->GetResource(key);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) {
+      return Status(ErrorCode::kInternalError,
+                    fmt::format("storage: the record {} is missing from the store", record.name));
+    }
+    record.value = std::move((*stored)->value);
+    record.secret = std::move((*stored)->secret);
+    return Status::Ok();
+  }
+
   ResourceLog* const log_;
+  const std::vector<std::string> cold_kinds_;
   std::mutex write_mu_;  // one writer at a time: check, log, publish
   mutable std::shared_mutex map_mu_;
   std::map<std::string, ResourceRecord> records_;  // by Key()
@@ -226,8 +264,9 @@ bool HoldLease(ResourceStore& store, std::string_view name, std::string_view hol
   return r.ok() && held;
 }
 
-Result<std::unique_ptr<ResourceStore>> OpenResourceStore(ResourceLog* log) {
-  auto store = std::make_unique<MemoryResourceStore>(log);
+Result<std::unique_ptr<ResourceStore>> OpenResourceStore(ResourceLog* log,
+                                                         std::vector<std::string> cold_kinds) {
+  auto store = std::make_unique<MemoryResourceStore>(log, std::move(cold_kinds));
   if (Status st = store->Load(); !st.ok()) return st;
   return std::unique_ptr<ResourceStore>(std::move(store));
 }

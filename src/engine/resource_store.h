@@ -119,6 +119,8 @@ class ResourceLog {
   // sealed secret cannot be opened with the configured master key.
   virtual Status LoadResources(
       const std::function<void(std::string_view key, ResourceRecord record)>& visit) = 0;
+  // The record stored under `key` (nullopt: none); its `name` is left empty.
+  virtual Result<std::optional<ResourceRecord>> GetResource(std::string_view key) = 0;
   // Durable when it returns (the store's durability mode).
   virtual Status PutResource(std::string_view key, const ResourceRecord& record) = 0;
   virtual Status DeleteResource(std::string_view key) = 0;
@@ -127,6 +129,11 @@ class ResourceLog {
 // The resource store: every record in memory (control-plane records are few and small, and reads
 // are on request paths such as GetParameter), written through to `log` when given and loaded from
 // it here. `log` must outlive the store.
-Result<std::unique_ptr<ResourceStore>> OpenResourceStore(ResourceLog* log = nullptr);
+//
+// `cold_kinds`: kinds whose records are many and mostly old (CloudWatch's hourly metric chunks):
+// with a log, only their names and versions stay in memory; Get and List read their value and
+// secret from the log. Without a log they are kept like every other kind.
+Result<std::unique_ptr<ResourceStore>> OpenResourceStore(ResourceLog* log = nullptr,
+                                                         std::vector<std::string> cold_kinds = {});
 
 }  // namespace sluice::engine

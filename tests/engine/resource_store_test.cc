@@ -33,10 +33,12 @@ struct MemoryOnly {
   bool StoredInClear(std::string_view) { return false; }
 };
 
-template <bool kEncrypted>
+// kCold: the suite's kinds are cold kinds (OpenResourceStore): their values are read from disk.
+template <bool kEncrypted, bool kCold = false>
 struct WithRocksDb {
   static constexpr bool kPersistent = true;
-  static constexpr const char* kName = kEncrypted ? "RocksDbEncrypted" : "RocksDb";
+  static constexpr const char* kName =
+      kEncrypted ? "RocksDbEncrypted" : (kCold ? "RocksDbCold" : "RocksDb");
   std::string dir;
   std::unique_ptr<RocksDbStore> db;
   WithRocksDb() {
@@ -59,7 +61,9 @@ struct WithRocksDb {
     auto opened = NewRocksDbStore(o);
     if (!opened.ok()) return opened.status();
     db = std::move(opened).value();
-    return OpenResourceStore(db.get());
+    std::vector<std::string> cold;
+    if (kCold) cold = {"test.kind", "test.other"};
+    return OpenResourceStore(db.get(), std::move(cold));
   }
   void Close() { db.reset(); }
   std::string SkipReason() const { return ""; }
@@ -154,8 +158,9 @@ class ResourceStoreTest : public ::testing::Test {
   std::unique_ptr<ResourceStore> store_;
 };
 
-using Backends = ::testing::Types<MemoryOnly, WithRocksDb<false>, WithRocksDb<true>,
-                                  WithPostgres<false>, WithPostgres<true>>;
+using Backends =
+    ::testing::Types<MemoryOnly, WithRocksDb<false>, WithRocksDb<true>, WithRocksDb<false, true>,
+                     WithPostgres<false>, WithPostgres<true>>;
 class BackendNames {
  public:
   template <typename T>
@@ -299,9 +304,10 @@ TYPED_TEST(ResourceStoreTest, SurvivesRestartWithSecretsSealed) {
   EXPECT_FALSE(this->Get("gone"));
   // At rest the secret appears only when no master key is configured.
   this->store_.reset();
-  EXPECT_EQ(
-      this->backend_.StoredInClear("KEY-MATERIAL"),
-      std::string(TypeParam::kName) == "RocksDb" || std::string(TypeParam::kName) == "Postgres");
+  EXPECT_EQ(this->backend_.StoredInClear("KEY-MATERIAL"),
+            std::string(TypeParam::kName) == "RocksDb" ||
+                std::string(TypeParam::kName) == "RocksDbCold" ||
+                std::string(TypeParam::kName) == "Postgres");
   this->Reopen();
   EXPECT_EQ(this->Get("k")->secret, secret);
 }

@@ -160,6 +160,50 @@ Status RocksDbStoreImpl::DeleteResource(std::string_view key) {
   return WriteSync({{WriteOp::Kind::kDelete, kResourcesIdx, std::string(key), {}}});
 }
 
+Result<ResourceRecord> RocksDbStoreImpl::DecodeResource(std::string_view key,
+                                                        std::string_view v) const {
+  if (v.size() < 13 || (v[0] != kResourceClear && v[0] != kResourceSealed)) {
+    return Status(
+        ErrorCode::kInternalError,
+        fmt::format("storage: a control-plane record of {} bytes is malformed", v.size()));
+  }
+  ResourceRecord record;
+  record.version = GetBigEndian64(v.data() + 1);
+  const std::uint32_t len = GetBigEndian32(v.data() + 9);
+  if (v.size() < 13 + std::size_t{len}) {
+    return Status(ErrorCode::kInternalError, "storage: a control-plane record is truncated");
+  }
+  record.value = std::string(v.substr(13, len));
+  const std::string_view secret = v.substr(13 + len);
+  if (v[0] == kResourceSealed) {
+    if (!options_.master_key) {
+      return Status(ErrorCode::kInternalError,
+                    "storage: control-plane records are sealed and no master key is set");
+    }
+    auto plain = aead::Open(*options_.master_key, ResourceAad(key), secret);
+    if (!plain) {
+      return Status(ErrorCode::kInternalError,
+                    "storage: a sealed control-plane record does not open with the master key");
+    }
+    record.secret = std::move(*plain);
+  } else {
+    record.secret = std::string(secret);
+  }
+  return record;
+}
+
+Result<std::optional<ResourceRecord>> RocksDbStoreImpl::GetResource(std::string_view key) {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Recovering();
+  std::string v;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), resources_, key, &v);
+  if (s.IsNotFound()) return std::optional<ResourceRecord>();
+  if (!s.ok()) return FromRocks(s, "reading a control-plane record");
+  auto record = DecodeResource(key, v);
+  if (!record.ok()) return record.status();
+  return std::optional<ResourceRecord>(std::move(record).value());
+}
+
 Status RocksDbStoreImpl::LoadResources(
     const std::function<void(std::string_view key, ResourceRecord record)>& visit) {
   std::shared_lock db_lock(db_mu_);
@@ -167,35 +211,9 @@ Status RocksDbStoreImpl::LoadResources(
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), resources_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
-    const std::string_view v = it->value().ToStringView();
-    if (v.size() < 13 || (v[0] != kResourceClear && v[0] != kResourceSealed)) {
-      return Status(
-          ErrorCode::kInternalError,
-          fmt::format("storage: a control-plane record of {} bytes is malformed", v.size()));
-    }
-    ResourceRecord record;
-    record.version = GetBigEndian64(v.data() + 1);
-    const std::uint32_t len = GetBigEndian32(v.data() + 9);
-    if (v.size() < 13 + std::size_t{len}) {
-      return Status(ErrorCode::kInternalError, "storage: a control-plane record is truncated");
-    }
-    record.value = std::string(v.substr(13, len));
-    const std::string_view secret = v.substr(13 + len);
-    if (v[0] == kResourceSealed) {
-      if (!options_.master_key) {
-        return Status(ErrorCode::kInternalError,
-                      "storage: control-plane records are sealed and no master key is set");
-      }
-      auto plain = aead::Open(*options_.master_key, ResourceAad(key), secret);
-      if (!plain) {
-        return Status(ErrorCode::kInternalError,
-                      "storage: a sealed control-plane record does not open with the master key");
-      }
-      record.secret = std::move(*plain);
-    } else {
-      record.secret = std::string(secret);
-    }
-    visit(key, std::move(record));
+    auto record = DecodeResource(key, it->value().ToStringView());
+    if (!record.ok()) return record.status();
+    visit(key, std::move(record).value());
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading control-plane records");
   return Status::Ok();

@@ -181,8 +181,10 @@ class RocksDbStoreImpl final : public RocksDbStore {
 
   Status LoadResources(
       const std::function<void(std::string_view key, ResourceRecord record)>& visit) override;
+  Result<std::optional<ResourceRecord>> GetResource(std::string_view key) override;
   Status PutResource(std::string_view key, const ResourceRecord& record) override;
   Status DeleteResource(std::string_view key) override;
+  Result<ResourceRecord> DecodeResource(std::string_view key, std::string_view value) const;
 
   Status Flush() override;
   Status CompactAll() override;

@@ -12,7 +12,6 @@
 namespace sluice::monitoring {
 namespace {
 
-constexpr char kChunkKind[] = "monitoring.chunk";
 // The `now` of the last completed Compact, so that a start does not read every old chunk again.
 constexpr char kStoreKind[] = "monitoring.store";
 constexpr char kCompactedName[] = "compacted";

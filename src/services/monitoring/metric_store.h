@@ -37,6 +37,10 @@ class ResourceStore;
 
 namespace sluice::monitoring {
 
+// The resource-store kind of the chunks: a "cold" kind on the embedded store (the application
+// opens the resource store with it, engine/resource_store.h), whose values stay on disk.
+inline constexpr char kChunkKind[] = "monitoring.chunk";
+
 inline constexpr Millis kMinute = 60'000;
 inline constexpr Millis kHour = 60 * kMinute;
 inline constexpr Millis kDay = 24 * kHour;
