@@ -312,12 +312,18 @@ Result<Value> DecodeJson(const ServiceModel& model, ShapeId input, std::string& 
   if (body.find('\0') != std::string::npos) {
     return Status(ErrorCode::kSerialization, "Malformed JSON in request body: NUL byte");
   }
-  // Small requests parse without touching the heap allocator.
+  // Small requests parse without touching the heap allocator. The parse pool holds the
+  // document's stack, the reader's own stack (rapidjson's default 256 bytes) and the pool's
+  // header: a buffer just the size of the document's stack left no room for the reader's, and
+  // every request allocated (and freed) a 64 KiB chunk for it.
+  constexpr std::size_t kParseStack = 1024;
+  constexpr std::size_t kReaderStack = 256;
+  constexpr std::size_t kPoolHeader = 64;  // >= rapidjson's chunk header, aligned
   char value_buffer[4096];
-  char parse_buffer[1024];
+  char parse_buffer[kParseStack + kReaderStack + kPoolHeader];
   rj::MemoryPoolAllocator<> value_alloc(value_buffer, sizeof value_buffer);
   rj::MemoryPoolAllocator<> parse_alloc(parse_buffer, sizeof parse_buffer);
-  Doc doc(&value_alloc, sizeof parse_buffer, &parse_alloc);
+  Doc doc(&value_alloc, kParseStack, &parse_alloc);
   // Padding, removed again on return: this file is compiled with RAPIDJSON_SSE2 (CMakeLists.txt),
   // so rapidjson scans strings and whitespace 16 aligned bytes at a time, reading up to 15 bytes
   // past the NUL that ends the text; with 16 more NULs those reads stay inside the buffer.
