@@ -84,7 +84,7 @@ Result<engine::QueueId> ResolveQueue(const Sqs& sqs, const RequestContext& ctx,
   // Queues are regional: a URL of another region than the request's names no queue here (AWS
   // answers QueueDoesNotExist when a client of one region uses another region's queue URL).
   if (!id || id->region != ctx.region) return QueueDoesNotExist(ctx.protocol);
-  return *id;
+  return std::move(*id);
 }
 
 std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& id) {

@@ -1,7 +1,5 @@
 #include "services/sqs/queue_url.h"
 
-#include <vector>
-
 namespace sluice::sqs {
 namespace {
 
@@ -71,34 +69,41 @@ std::optional<engine::QueueId> ParseQueueUrl(std::string_view url, const UrlScop
     host_region = HostRegion(rest.substr(0, slash));
     path = rest.substr(slash);
   }
-  if (const auto cut = path.find_first_of("?#"); cut != std::string_view::npos) {
-    path = path.substr(0, cut);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '?' || path[i] == '#') {
+      path = path.substr(0, i);
+      break;
+    }
   }
-  std::vector<std::string_view> segments;
+  // Segments between '/': the first two and the last two are all that a queue URL's forms need
+  // ("/ACCOUNT/NAME", "/queue/NAME", "/queue/<region>/ACCOUNT/NAME" and any prefix before them).
+  std::string_view head[2], account, name;
+  std::size_t count = 0;
   std::size_t pos = 0;
   if (!path.empty() && path.front() == '/') pos = 1;
   while (pos <= path.size()) {
     const auto next = path.find('/', pos);
     const auto end = next == std::string_view::npos ? path.size() : next;
-    segments.push_back(path.substr(pos, end - pos));
+    const std::string_view segment = path.substr(pos, end - pos);
+    if (count < 2) head[count] = segment;
+    ++count;
+    account = name;
+    name = segment;
     if (next == std::string_view::npos) break;
     pos = next + 1;
   }
-  if (segments.size() < 2) return std::nullopt;
-  const std::string_view account = segments[segments.size() - 2];
-  const std::string_view name = segments.back();
-  if (name.empty()) return std::nullopt;
+  if (count < 2 || name.empty()) return std::nullopt;
   engine::QueueId id;
   if (IsAccountId(account)) {
     id.account = std::string(account);
-    if (segments.size() == 4 && segments[0] == "queue" && IsRegion(segments[1])) {
-      id.region = std::string(segments[1]);  // "/queue/<region>/ACCOUNT/NAME"
+    if (count == 4 && head[0] == "queue" && IsRegion(head[1])) {
+      id.region = std::string(head[1]);  // "/queue/<region>/ACCOUNT/NAME"
     } else if (!host_region.empty()) {
       id.region = std::string(host_region);
     } else {
       id.region = std::string(scope.default_region);
     }
-  } else if (account == "queue" && segments.size() == 2) {
+  } else if (account == "queue" && count == 2) {
     id.account = std::string(scope.account);
     id.region = std::string(scope.region);
   } else {
