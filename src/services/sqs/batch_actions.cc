@@ -19,15 +19,15 @@ namespace sluice::sqs {
 namespace {
 
 struct BatchEntries {
-  std::vector<const Value*> entries;
+  std::vector<Value*> entries;  // into the request's input, which the handler owns
   std::vector<std::string> ids;
 };
 
-Result<BatchEntries> CheckBatch(const Value& input, std::string_view entry_name) {
+Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
   BatchEntries out;
-  const Value* list = input.Get("Entries");
+  Value* list = input.GetMutable("Entries");
   if (list) {
-    for (const Value& e : list->items()) out.entries.push_back(&e);
+    for (Value& e : list->mutable_items()) out.entries.push_back(&e);
   }
   if (out.entries.empty()) {
     return Status(SqsError::kEmptyBatchRequest,

@@ -117,9 +117,10 @@ struct PreparedSend {
   std::string md5_of_system_attributes;  // "" when no system attributes were sent
 };
 // Validates SendMessage's input, or batch entry `index` (0-based) of SendMessageBatch (`batch`:
-// parameter names and a few codes differ, as AWS words them).
+// parameter names and a few codes differ, as AWS words them). A valid message's MessageBody is
+// moved out of `message` into the request.
 Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
-                                 const engine::QueueId& queue, const Value& message, bool batch,
+                                 const engine::QueueId& queue, Value& message, bool batch,
                                  std::size_t index);
 // Fills the SendMessageResult / SendMessageBatchResultEntry members after a successful send
 // (moves the strings out of `result`).

@@ -125,7 +125,7 @@ Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
 }  // namespace
 
 Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
-                                 const engine::QueueId& queue, const Value& message, bool batch,
+                                 const engine::QueueId& queue, Value& message, bool batch,
                                  std::size_t index) {
   const bool fifo = IsFifoQueue(queue);
   const std::optional<std::string_view> body = message.GetString("MessageBody");
@@ -185,7 +185,7 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
     req.dedup_id = std::string(*dedup);
   }
 
-  req.body = std::string(*body);
+  req.body = std::move(message.GetMutable("MessageBody")->mutable_string());  // checked: no copy
   req.attributes = std::move(attributes->attributes);
   if (*trace) out.md5_of_system_attributes = engine::Md5OfTraceHeader(**trace);
   req.trace_header = std::move(*trace);
