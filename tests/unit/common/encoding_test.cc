@@ -51,8 +51,8 @@ TEST(EncodingTest, FindInvalidUtf8GivesTheOffsetPastAsciiRuns) {
   const std::string ascii(37, 'a');
   EXPECT_EQ(FindInvalidUtf8(ascii), ascii.size());
   // The bad byte at every position relative to the word-sized steps.
-  for (std::size_t at = 0; at < 20; ++at) {
-    std::string s = std::string(at, 'x') + "\xff" + std::string(11, 'y');
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string s = std::string(at, 'x') + "\xff" + std::string(17, 'y');
     EXPECT_EQ(FindInvalidUtf8(s), at) << at;
     std::string ok = std::string(at, 'x') + "caf\xc3\xa9" + std::string(11, 'y');
     EXPECT_EQ(FindInvalidUtf8(ok), ok.size()) << at;
@@ -63,9 +63,9 @@ TEST(EncodingTest, PrintableAsciiPrefixStopsAtTheFirstOtherByte) {
   EXPECT_EQ(PrintableAsciiPrefix(""), 0u);
   EXPECT_EQ(PrintableAsciiPrefix(std::string(40, ' ')), 40u);
   EXPECT_EQ(PrintableAsciiPrefix(std::string(19, '~') + "\x7f"), 20u);  // DEL counts as printable
-  for (std::size_t at = 0; at < 20; ++at) {
+  for (std::size_t at = 0; at < 40; ++at) {
     for (char bad : {'\0', '\t', '\x1f', '\x80', '\xff'}) {
-      std::string s = std::string(at, 'a') + bad + std::string(9, 'b');
+      std::string s = std::string(at, 'a') + bad + std::string(17, 'b');
       EXPECT_EQ(PrintableAsciiPrefix(s), at) << at << " " << int(bad);
     }
   }

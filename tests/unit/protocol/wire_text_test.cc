@@ -37,16 +37,17 @@ TEST(WireText, XmlEscaping) {
 }
 
 TEST(WireText, JsonStringsEscapeAtEveryOffsetOfTheWordScan) {
-  // The plain-run scan reads 8 bytes at a time: each special byte at each offset still escapes.
+  // The plain-run scan reads 16 (or 8) bytes at a time: each special byte at each offset still
+  // escapes.
   const std::pair<std::string, std::string> cases[] = {{"\"", "\\\""},
                                                        {"\\", "\\\\"},
                                                        {"\n", "\\n"},
                                                        {std::string(1, '\x01'), "\\u0001"},
                                                        {"\xC3\xA9", "\xC3\xA9"}};
   for (const auto& [raw, escaped] : cases) {
-    for (std::size_t at = 0; at < 20; ++at) {
+    for (std::size_t at = 0; at < 40; ++at) {
       const std::string head(at, 'x');
-      const std::string tail(13, 'y');
+      const std::string tail(17, 'y');
       EXPECT_EQ(Json(head + raw + tail), "\"" + head + escaped + tail + "\"") << at;
     }
   }
