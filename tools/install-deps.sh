@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS="cmake ninja-build ccache g++ pkg-config libboost1.74-dev librocksdb-dev rapidjson-dev
   libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libssl-dev libpcre2-dev libpq-dev libjemalloc-dev"
+  libbenchmark-dev libssl-dev libpcre2-dev libpq-dev libjemalloc-dev libsodium-dev"
 TEST_PKGS="postgresql python3 python3-boto3 python3-pytest python3-prometheus-client python3-cbor2 awscli nodejs npm curl
   openssl clang-14 libclang-rt-14-dev llvm-14 chromium"  # clang/compiler-rt: fuzz/ (libFuzzer);
 # llvm: symbolizer; chromium: the console's browser tests (tests/e2e/console, playwright-core);
