@@ -35,6 +35,13 @@ TEST(EncodingTest, Base64UrlRoundTripsEveryLengthAndByte) {
   EXPECT_FALSE(Base64UrlDecode("ab+c").has_value());  // the standard alphabet's characters
   EXPECT_FALSE(Base64Decode("ab-c").has_value());
   EXPECT_FALSE(Base64UrlDecode(std::string("ab\0c", 4)).has_value());
+  // A character outside the alphabet at every position of the four-at-a-time loop and the tail.
+  const std::string good = Base64UrlEncode(bytes.substr(0, 29));
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    std::string bad = good;
+    bad[at] = '=';
+    EXPECT_FALSE(Base64UrlDecode(bad).has_value()) << at;
+  }
 }
 
 TEST(EncodingTest, Md5Vector) { EXPECT_EQ(Md5Hex("hello"), "5d41402abc4b2a76b9719d911017c592"); }
