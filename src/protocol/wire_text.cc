@@ -125,7 +125,7 @@ void AppendXmlEscaped(std::string_view s, std::string* out) {
 namespace {
 
 // The number of leading bytes of `s` that a JSON string carries as they are: printable ASCII other
-// than '"' and '\\', read a word at a time (message bodies are mostly such runs).
+// than '"' and '\\' (message bodies, ids and checksums are mostly or wholly such runs). Exact.
 std::size_t PlainJsonRun(std::string_view s) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
@@ -155,6 +155,10 @@ std::size_t PlainJsonRun(std::string_view s) {
       break;
     }
   }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+  }
   return i;
 }
 
@@ -162,9 +166,20 @@ std::size_t PlainJsonRun(std::string_view s) {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most strings need no escape at all: one scan, one copy.
+  const std::size_t plain = PlainJsonRun(s);
+  if (plain == s.size()) {
+    const std::size_t at = out->size();
+    out->resize(at + s.size() + 2);
+    char* o = out->data() + at;
+    o[0] = '"';
+    std::memcpy(o + 1, s.data(), s.size());
+    o[s.size() + 1] = '"';
+    return;
+  }
   out->push_back('"');
   std::size_t run = 0;
-  std::size_t i = 0;
+  std::size_t i = plain;
   const auto flush = [&](std::size_t end) { out->append(s.data() + run, end - run); };
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
