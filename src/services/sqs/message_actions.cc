@@ -90,22 +90,27 @@ Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
   Value msg = Value::Struct();
   msg.Set("MessageId", Value::String(std::move(m.message_id)));
   msg.Set("ReceiptHandle", Value::String(std::move(m.receipt_handle)));
-  msg.Set("MD5OfBody", Value::String(m.md5_of_body.empty() ? Md5Hex(m.body) : m.md5_of_body));
+  msg.Set("MD5OfBody",
+          Value::String(m.md5_of_body.empty() ? Md5Hex(m.body) : std::move(m.md5_of_body)));
   msg.Set("Body", Value::String(std::move(m.body)));
 
+  // Each value is only made when the attribute was asked for (most receives ask for none).
   Value attrs = Value::Map();
-  auto put = [&](std::string_view name, std::string value) {
-    if (system.Wants(name)) attrs.Set(std::string(name), Value::String(std::move(value)));
+  auto put = [&](std::string_view name, auto&& make) {
+    if (system.Wants(name)) attrs.Set(std::string(name), Value::String(make()));
   };
-  put("SenderId", m.sender_id);
-  put("SentTimestamp", std::to_string(m.sent_timestamp));
-  put("ApproximateReceiveCount", std::to_string(m.receive_count));
-  put("ApproximateFirstReceiveTimestamp", std::to_string(m.first_receive_timestamp));
-  if (m.trace_header) put("AWSTraceHeader", *m.trace_header);
-  if (m.group_id) put("MessageGroupId", *m.group_id);
-  if (m.dedup_id) put("MessageDeduplicationId", *m.dedup_id);
-  if (m.sequence_number) put("SequenceNumber", *m.sequence_number);
-  if (m.dead_letter_source_arn) put("DeadLetterQueueSourceArn", *m.dead_letter_source_arn);
+  put("SenderId", [&] { return std::move(m.sender_id); });
+  put("SentTimestamp", [&] { return std::to_string(m.sent_timestamp); });
+  put("ApproximateReceiveCount", [&] { return std::to_string(m.receive_count); });
+  put("ApproximateFirstReceiveTimestamp",
+      [&] { return std::to_string(m.first_receive_timestamp); });
+  if (m.trace_header) put("AWSTraceHeader", [&] { return std::move(*m.trace_header); });
+  if (m.group_id) put("MessageGroupId", [&] { return std::move(*m.group_id); });
+  if (m.dedup_id) put("MessageDeduplicationId", [&] { return std::move(*m.dedup_id); });
+  if (m.sequence_number) put("SequenceNumber", [&] { return std::move(*m.sequence_number); });
+  if (m.dead_letter_source_arn) {
+    put("DeadLetterQueueSourceArn", [&] { return std::move(*m.dead_letter_source_arn); });
+  }
   if (!attrs.entries().empty()) msg.Set("Attributes", std::move(attrs));
 
   // The digest covers exactly the attributes returned.
