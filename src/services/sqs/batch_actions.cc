@@ -4,9 +4,9 @@
 // whole call; per-entry problems go to Failed[] and the call still answers 200.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +38,9 @@ Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
                   fmt::format("Maximum number of entries per request are {}. You have sent {}.",
                               kMaxBatchEntries, out.entries.size()));
   }
-  std::set<std::string_view> seen;
+  // At most 10 ids: a linear look-back is cheaper than a tree of them.
+  std::vector<std::string_view> seen;
+  seen.reserve(out.entries.size());
   for (std::size_t i = 0; i < out.entries.size(); ++i) {
     const std::optional<std::string_view> id = out.entries[i]->GetString("Id");
     if (!id) return MissingParameter(fmt::format("{}.{}.Id", entry_name, i + 1));
@@ -47,9 +49,10 @@ Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");
     }
-    if (!seen.insert(*id).second) {
+    if (std::find(seen.begin(), seen.end(), *id) != seen.end()) {
       return Status(SqsError::kBatchEntryIdsNotDistinct, fmt::format("Id {} repeated.", *id));
     }
+    seen.push_back(*id);
   }
   for (const Value* e : out.entries) out.ids.emplace_back(*e->GetString("Id"));
   return out;
