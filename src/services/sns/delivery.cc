@@ -682,12 +682,16 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   Status Start() {
     if (lease.shared()) {
       // Only the tasks of nodes that are gone: the live ones make their own.
-      if (Status st = lease.Renew(); !st.ok()) return st;
-      auto adopted = AdoptOrphans();
-      if (!adopted.ok()) return adopted.status();
-      if (*adopted > 0) spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
-      ArmScan();
-      return Status::Ok();
+      return lease.StartScans(
+          {kDeliveryKind, &Outbox::OwnerOf, &Outbox::WithOwner,
+           [this](const engine::ResourceScope& scope, engine::ResourceRecord record) {
+             auto task = Outbox::Decode(scope, record);
+             if (!task.ok()) return;
+             task->epoch = lease.epoch();
+             spdlog::debug("sns: delivery {} adopted", task->id);
+             Schedule(std::move(*task));
+           }},
+          timer, workers, weak_from_this());
     }
     auto loaded = outbox.LoadAll();
     if (!loaded.ok()) return loaded.status();
@@ -696,46 +700,6 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     }
     for (DeliveryTask& t : *loaded) Schedule(std::move(t));
     return Status::Ok();
-  }
-
-  // ---- node leases (shared stores) --------------------------------------------------------------
-
-  Result<std::size_t> AdoptOrphans() {
-    return lease.AdoptOrphans(
-        kDeliveryKind, &Outbox::OwnerOf, &Outbox::WithOwner,
-        [this](const engine::ResourceScope& scope, engine::ResourceRecord record) {
-          auto task = Outbox::Decode(scope, record);
-          if (!task.ok()) return;
-          task->epoch = lease.epoch();
-          spdlog::debug("sns: delivery {} adopted", task->id);
-          Schedule(std::move(*task));
-        });
-  }
-
-  // Every scan period: renews the lease, then adopts what nodes that are gone left.
-  void Scan() {
-    if (Status st = lease.Renew(); !st.ok()) {
-      spdlog::debug("sns: node lease not renewed: {}", st.message());
-      return;
-    }
-    auto adopted = AdoptOrphans();
-    if (!adopted.ok()) {
-      spdlog::debug("sns: cannot adopt deliveries: {}", adopted.status().message());
-    } else if (*adopted > 0) {
-      spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
-    }
-  }
-
-  void ArmScan() {
-    std::weak_ptr<Core> weak = shared_from_this();
-    timer.RunAt(platform.clock->NowMs() + lease.options().scan.count(), [weak] {
-      if (auto self = weak.lock()) {
-        self->workers.Post([self] {
-          self->Scan();
-          self->ArmScan();
-        });
-      }
-    });
   }
 };
 
