@@ -119,6 +119,22 @@ Result<std::size_t> NodeLease::AdoptOrphans(std::string_view kind, const OwnerOf
   return adopted;
 }
 
+NodeLease::Claim NodeLease::Check(std::string_view kind, const ResourceScope& scope,
+                                  std::string_view name, std::uint64_t version,
+                                  const OwnerOf& owner_of, std::uint64_t* epoch) const {
+  if (!shared_) return Claim::kMine;
+  if (!Valid()) return Claim::kWait;
+  const std::uint64_t now = epoch_.load();
+  if (*epoch == now) return Claim::kMine;
+  auto rec = store_.Get(kind, scope, name);
+  if (!rec.ok()) return Claim::kWait;
+  if (!rec->has_value() || (*rec)->version != version || owner_of(**rec) != owner_) {
+    return Claim::kLost;
+  }
+  *epoch = now;
+  return Claim::kMine;
+}
+
 Status NodeLease::StartScans(Tasks tasks, Clock& timer, Workers& workers, std::weak_ptr<void> owner,
                              std::function<void()> after_renewal) {
   if (!shared_) return Status::Ok();

@@ -89,6 +89,15 @@ class NodeLease {
   Result<std::size_t> AdoptOrphans(std::string_view kind, const OwnerOf& owner_of,
                                    const WithOwner& with_owner, const Adopt& adopt);
 
+  // Whether this node may make a task it holds now: the record `name` of `kind` in `scope`,
+  // stored at `version`, known to be this node's at lease epoch `*epoch`. kMine: yes (always on a
+  // store that is not shared); *epoch is then the current epoch. kWait: not now (the lease is not
+  // valid, or the record could not be read): the caller tries again a scan period later. kLost:
+  // the record is gone, changed or another node's (adopted while this node's lease had lapsed).
+  enum class Claim { kMine, kWait, kLost };
+  Claim Check(std::string_view kind, const ResourceScope& scope, std::string_view name,
+              std::uint64_t version, const OwnerOf& owner_of, std::uint64_t* epoch) const;
+
   // The durable tasks of a service's outbox, as the scans adopt them: the records of `kind`, with
   // AdoptOrphans's owner_of, with_owner and adopt (which schedules a task adopted).
   struct Tasks {

@@ -691,25 +691,18 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   // of the lease, the task's record still its own, else it is dropped). One that must wait is
   // scheduled again a scan period later.
   bool Mine(Task& task) {
-    if (!lease.shared()) return true;
-    if (!lease.Valid()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      ScheduleTask(std::move(task));
-      return false;
+    switch (
+        lease.Check(kDeliveryKind, task.scope, task.id, task.version, &TaskOwner, &task.epoch)) {
+      case engine::NodeLease::Claim::kMine:
+        return true;
+      case engine::NodeLease::Claim::kWait:
+        task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+        ScheduleTask(std::move(task));
+        return false;
+      case engine::NodeLease::Claim::kLost:
+        return false;
     }
-    const std::uint64_t epoch = lease.epoch();
-    if (task.epoch == epoch) return true;
-    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
-    if (!rec.ok()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      ScheduleTask(std::move(task));
-      return false;
-    }
-    if (!rec->has_value() || (*rec)->version != task.version || TaskOwner(**rec) != lease.owner()) {
-      return false;
-    }
-    task.epoch = epoch;
-    return true;
+    return false;
   }
 
   void Retry(Task task) {

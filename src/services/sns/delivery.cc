@@ -530,27 +530,19 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   // the lease had lapsed, the task's record must still be this node's (else it is dropped). A
   // task that must wait is scheduled again a scan period later.
   bool Mine(DeliveryTask& task) {
-    if (!lease.shared()) return true;
-    if (!lease.Valid()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      Schedule(std::move(task));
-      return false;
+    switch (lease.Check(kDeliveryKind, task.scope, task.id, task.version, &Outbox::OwnerOf,
+                        &task.epoch)) {
+      case engine::NodeLease::Claim::kMine:
+        return true;
+      case engine::NodeLease::Claim::kWait:
+        task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+        Schedule(std::move(task));
+        return false;
+      case engine::NodeLease::Claim::kLost:
+        Drop(task);
+        return false;
     }
-    const std::uint64_t epoch = lease.epoch();
-    if (task.epoch == epoch) return true;
-    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
-    if (!rec.ok()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      Schedule(std::move(task));
-      return false;
-    }
-    if (!rec->has_value() || (*rec)->version != task.version ||
-        Outbox::OwnerOf(**rec) != lease.owner()) {
-      Drop(task);
-      return false;
-    }
-    task.epoch = epoch;
-    return true;
+    return false;
   }
 
   void Attempt(const std::string& id, Millis due) {
