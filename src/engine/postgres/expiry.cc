@@ -12,11 +12,7 @@ Status Impl::ExpireRetention(Conn& c, const QRow& q, Millis now) {
   const Millis cutoff = now - Millis{q.config.message_retention_period} * 1000;
   if (q.fifo) {
     return InTransactionRetrying(c, [&]() -> Status {
-      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
-                          {std::to_string(q.key)});
-          !l.ok()) {
-        return l.status();
-      }
+      if (Status l = LockQueue(c, q.key); !l.ok()) return l;
       return ExpireFifoLocked(c, q, now);
     });
   }
@@ -58,11 +54,7 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
   // at its next tick).
   return InTransactionRetrying(c, [&]() -> Status {
     if (q.fifo) {  // the queue's lock: the group heads change with the messages
-      if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"},
-                          {std::to_string(q.key)});
-          !l.ok()) {
-        return l.status();
-      }
+      if (Status l = LockQueue(c, q.key); !l.ok()) return l;
     }
     static const std::string pick = fmt::format(
         "SELECT {} FROM messages WHERE qkey = $1 AND visible_at <= $2 AND receive_count >= $3 "
@@ -106,9 +98,7 @@ Status Impl::RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::
       for (Param& seq : rows.seq) seq.reset();
     }
     if (auto ins = c.Exec(kInsertRows, rows.Bind((*dlq)->key)); !ins.ok()) return ins.status();
-    auto del = c.Exec(
-        {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
-        {std::to_string(q.key), ArrayLiteral(seqs)});
+    auto del = c.Exec(kDeleteSeqs, {std::to_string(q.key), ArrayLiteral(seqs)});
     if (!del.ok()) return del.status();
     if (q.fifo) {
       if (Status h = RefreshHeads(c, q.key, rows.group); !h.ok()) return h;

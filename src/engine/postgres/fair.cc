@@ -139,16 +139,7 @@ Result<Rows> Impl::TakeFair(Conn& c, const QRow& q, Tenants tenants, const Param
       ++tenants.inflight[tenant];
       ++tenants.total;
     }
-    static const std::string update = fmt::format(
-        "UPDATE messages m SET visible_at = $3, receive_count = m.receive_count + 1, "
-        "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 "
-        "THEN $2 ELSE m.first_receive_ms END, last_receive_ms = $2 WHERE m.qkey = $1 AND m.seq = "
-        "ANY($4::bigint[]) RETURNING {}",
-        "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
-        "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
-        "m.visible_at");
-    auto r = c.Exec({"m_fair_take", update.c_str()},
-                    {params[0], params[1], params[3], ArrayLiteral(take)});
+    auto r = c.Exec(kTakeSeqs, {params[0], params[1], params[3], ArrayLiteral(take)});
     if (!r.ok()) return r.status();
     out = std::move(*r);
     return Status::Ok();

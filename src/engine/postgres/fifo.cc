@@ -140,10 +140,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
   // lock other queues' rows too).
   Status s = InTransactionRetrying(c, [&]() -> Status {
     out.clear();
-    if (auto l = c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
-        !l.ok()) {
-      return l.status();
-    }
+    if (Status l = LockQueue(c, q.key); !l.ok()) return l;
     if (Status e = ExpireFifoLocked(c, q, now); !e.ok()) return e;
     const std::string& attempt = req.receive_request_attempt_id;
     if (!attempt.empty()) {
@@ -154,18 +151,16 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
                       {k, attempt});
       if (!a.ok()) return a.status();
       if (a->size()) {
-        auto retry = c.Exec(
-            {"a_retry",
-             "WITH t AS (SELECT split_part(x, ':', 1)::bigint AS seq, split_part(x, ':', "
-             "2)::int AS gen FROM unnest(string_to_array($3, ',')) AS x), ok AS (SELECT count(*) "
-             "= (SELECT count(*) FROM t) AS all_ok FROM messages m JOIN t ON m.seq = t.seq AND "
-             "m.receive_gen = t.gen WHERE m.qkey = $1 AND m.visible_at > $2 AND "
-             "m.receive_count > 0) UPDATE messages m SET visible_at = $4 FROM t, ok WHERE "
-             "ok.all_ok AND m.qkey = $1 AND m.seq = t.seq RETURNING m.seq, m.receive_gen, "
-             "m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, m.attrs, "
-             "m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
-             "m.visible_at"},
-            {k, Str(now), a->str(0, 0), Str(now + Millis{vt} * 1000)});
+        static const std::string sql = fmt::format(
+            "WITH t AS (SELECT split_part(x, ':', 1)::bigint AS seq, split_part(x, ':', "
+            "2)::int AS gen FROM unnest(string_to_array($3, ',')) AS x), ok AS (SELECT count(*) "
+            "= (SELECT count(*) FROM t) AS all_ok FROM messages m JOIN t ON m.seq = t.seq AND "
+            "m.receive_gen = t.gen WHERE m.qkey = $1 AND m.visible_at > $2 AND "
+            "m.receive_count > 0) UPDATE messages m SET visible_at = $4 FROM t, ok WHERE "
+            "ok.all_ok AND m.qkey = $1 AND m.seq = t.seq RETURNING {}",
+            kMsgColsOfM);
+        auto retry = c.Exec({"a_retry", sql.c_str()},
+                            {k, Str(now), a->str(0, 0), Str(now + Millis{vt} * 1000)});
         if (!retry.ok()) return retry.status();
         if (retry->size()) {
           std::vector<std::pair<std::int64_t, int>> order;
@@ -202,15 +197,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeFifo(Conn& c, const QRow& q,
       groups.emplace_back(heads->str(h, 0));
     }
     if (take.empty()) return Status::Ok();
-    auto r = c.Exec(
-        {"f_take",
-         "UPDATE messages m SET visible_at = $3, receive_count = m.receive_count + 1, "
-         "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 "
-         "THEN $2 ELSE m.first_receive_ms END, last_receive_ms = $2 WHERE m.qkey = $1 AND m.seq "
-         "= ANY($4::bigint[]) RETURNING m.seq, m.receive_gen, m.receive_count, "
-         "m.first_receive_ms, m.message_id, m.body, m.md5, m.attrs, m.sender_id, m.sent_ms, "
-         "m.trace_header, m.group_id, m.dedup_id, m.dlq_source, m.visible_at"},
-        {k, Str(now), Str(now + Millis{vt} * 1000), ArrayLiteral(take)});
+    auto r = c.Exec(kTakeSeqs, {k, Str(now), Str(now + Millis{vt} * 1000), ArrayLiteral(take)});
     if (!r.ok()) return r.status();
     std::map<std::int64_t, int> by_seq;
     for (int i = 0; i < r->size(); ++i) by_seq[r->i64(i, 0)] = i;

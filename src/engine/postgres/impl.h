@@ -45,7 +45,19 @@ struct Waiter {
   bool busy = false;    // an attempt is under way
   bool again = false;   // woken while busy: try once more
   bool queued = false;  // an attempt is posted and has not started: wakes coalesce
+
+  // Marks the waiter answered: its callback, to call once, or null when it was answered already.
+  Engine::ReceiveCallback Finish() {
+    std::lock_guard lock(mu);
+    if (finished) return nullptr;
+    finished = true;
+    return std::move(done);
+  }
 };
+
+// Locks the queue's row until the transaction on `c` ends (queues.cc): FIFO sends, receives and
+// every change of a FIFO queue's group heads take it, in one order across nodes.
+Status LockQueue(Conn& c, std::uint64_t qkey);
 
 // How long a node serves a queue's configuration from its cache (AWS: attribute changes may take
 // up to 60 s to propagate; here a change by another node arrives through NOTIFY within

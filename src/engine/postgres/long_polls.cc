@@ -26,13 +26,8 @@ void Impl::Park(const QueueId& id, std::uint64_t qkey, const ReceiveRequest& r, 
     auto s = self.lock();
     auto w = ww.lock();
     if (!s || !w) return;
-    Engine::ReceiveCallback done;
-    {
-      std::lock_guard lock(w->mu);
-      if (w->finished) return;
-      w->finished = true;
-      done = std::move(w->done);
-    }
+    Engine::ReceiveCallback done = w->Finish();
+    if (!done) return;
     {
       std::lock_guard lock(s->wmu_);
       if (auto it = s->waiters_.find(qkey); it != s->waiters_.end()) {

@@ -168,10 +168,7 @@ void Impl::Delete(const QueueId& id, std::vector<std::string> handles, Engine::B
     std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
       // The queue's lock: the group heads change with the messages.
-      if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
-          !l.ok()) {
-        return l.status();
-      }
+      if (Status l = LockQueue(**c, q.key); !l.ok()) return l;
       {
         // Only the receive that holds a message may delete it.
         auto r = (*c)->Exec({"m_lock_seqs",
@@ -240,10 +237,7 @@ void Impl::ChangeVisibility(const QueueId& id, std::vector<VisibilityChange> cha
     std::vector<Param> groups;
     Status s = InTransaction(**c, [&]() -> Status {
       if (q.fifo) {  // the queue's lock: the group heads change with the messages
-        if (auto l = (*c)->Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
-            !l.ok()) {
-          return l.status();
-        }
+        if (Status l = LockQueue(**c, q.key); !l.ok()) return l;
       }
       auto r = (*c)->Exec({"m_lock_vis",
                            "SELECT seq, receive_gen, visible_at, receive_count, last_receive_ms, "

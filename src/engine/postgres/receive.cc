@@ -91,9 +91,7 @@ Result<std::vector<ReceivedMessage>> Impl::TakeMessages(const QueueId& id,
       "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 THEN "
       "$2 ELSE m.first_receive_ms END, last_receive_ms = $2 FROM c WHERE m.qkey = $1 AND m.seq = "
       "c.seq RETURNING {}",
-      "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
-      "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
-      "m.visible_at");
+      kMsgColsOfM);
   // Messages at maxReceiveCount wait for RedriveExpired (their DLQ exists) or are delivered.
   int cap = INT_MAX;
   if (q.config.redrive_policy) {

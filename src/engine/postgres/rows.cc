@@ -1,6 +1,8 @@
 // engine/postgres internals: message rows (rows.h), and ToMessage, a row as a received message.
 #include "engine/postgres/rows.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 
 #include "common/encoding.h"
@@ -25,7 +27,16 @@ bool GetString(std::string_view* in, std::string* out) {
   return true;
 }
 
+const std::string kTakeSeqsSql = fmt::format(
+    "UPDATE messages m SET visible_at = $3, receive_count = m.receive_count + 1, "
+    "receive_gen = m.receive_gen + 1, first_receive_ms = CASE WHEN m.first_receive_ms = 0 "
+    "THEN $2 ELSE m.first_receive_ms END, last_receive_ms = $2 WHERE m.qkey = $1 AND m.seq = "
+    "ANY($4::bigint[]) RETURNING {}",
+    kMsgColsOfM);
+
 }  // namespace
+
+const Statement kTakeSeqs{"m_take_seqs", kTakeSeqsSql.c_str()};
 
 std::string EncodeAttributes(const MessageAttributes& attrs) {
   if (attrs.empty()) return "";

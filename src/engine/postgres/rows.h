@@ -20,6 +20,11 @@ namespace sluice::engine::pg {
 inline constexpr const char* kMsgCols =
     "seq, receive_gen, receive_count, first_receive_ms, message_id, body, md5, attrs, sender_id, "
     "sent_ms, trace_header, group_id, dedup_id, dlq_source, visible_at";
+// The same columns of the row `m`, for the statements that name it.
+inline constexpr const char* kMsgColsOfM =
+    "m.seq, m.receive_gen, m.receive_count, m.first_receive_ms, m.message_id, m.body, m.md5, "
+    "m.attrs, m.sender_id, m.sent_ms, m.trace_header, m.group_id, m.dedup_id, m.dlq_source, "
+    "m.visible_at";
 
 // Message attributes in one text column: base64 of length-prefixed fields. Decoding never fails:
 // what cannot be read is left out.
@@ -81,6 +86,15 @@ inline constexpr Statement kInsertRows{
     "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
     "$11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::bigint[]) WITH "
     "ORDINALITY AS u(s, v, t, i, b, m, a, snd, tr, g, d, dl, rc, fr, lr, o) ORDER BY u.o"};
+
+// Deletes the messages of queue $1 whose seq is in $2 (bigint[]).
+inline constexpr Statement kDeleteSeqs{
+    "m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"};
+
+// Receives the messages of queue $1 whose seq is in $4 (bigint[]), chosen first (FIFO and fair
+// receives), at $2: in flight until $3, their receive count and generation one more; returns
+// kMsgColsOfM.
+extern const Statement kTakeSeqs;
 
 // Reserves `n` sequence numbers of a FIFO queue (locks its row until commit): the first one.
 Result<std::uint64_t> ReserveSeqs(Conn& c, std::uint64_t qkey, std::size_t n);
