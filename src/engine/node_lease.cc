@@ -119,4 +119,64 @@ Result<std::size_t> NodeLease::AdoptOrphans(std::string_view kind, const OwnerOf
   return adopted;
 }
 
+NodeLease::Claim NodeLease::Check(std::string_view kind, const ResourceScope& scope,
+                                  std::string_view name, std::uint64_t version,
+                                  const OwnerOf& owner_of, std::uint64_t* epoch) const {
+  if (!shared_) return Claim::kMine;
+  if (!Valid()) return Claim::kWait;
+  const std::uint64_t now = epoch_.load();
+  if (*epoch == now) return Claim::kMine;
+  auto rec = store_.Get(kind, scope, name);
+  if (!rec.ok()) return Claim::kWait;
+  if (!rec->has_value() || (*rec)->version != version || owner_of(**rec) != owner_) {
+    return Claim::kLost;
+  }
+  *epoch = now;
+  return Claim::kMine;
+}
+
+Status NodeLease::StartScans(Tasks tasks, Clock& timer, Workers& workers, std::weak_ptr<void> owner,
+                             std::function<void()> after_renewal) {
+  if (!shared_) return Status::Ok();
+  scans_ = std::make_unique<const Scans>(
+      Scans{std::move(tasks), timer, workers, std::move(owner), std::move(after_renewal)});
+  if (Status st = Renew(); !st.ok()) return st;
+  auto adopted = AdoptTasks();
+  if (!adopted.ok()) return adopted.status();
+  ArmScan();
+  return Status::Ok();
+}
+
+Result<std::size_t> NodeLease::AdoptTasks() {
+  const Tasks& t = scans_->tasks;
+  auto adopted = AdoptOrphans(t.kind, t.owner_of, t.with_owner, t.adopt);
+  if (adopted.ok() && *adopted > 0) {
+    spdlog::info("{}: {} deliveries of stopped nodes adopted", group_, *adopted);
+  }
+  return adopted;
+}
+
+void NodeLease::Scan() {
+  if (Status st = Renew(); !st.ok()) {
+    spdlog::debug("{}: node lease not renewed: {}", group_, st.message());
+    return;
+  }
+  if (auto adopted = AdoptTasks(); !adopted.ok()) {
+    spdlog::debug("{}: cannot adopt deliveries: {}", group_, adopted.status().message());
+  }
+  if (scans_->after_renewal) scans_->after_renewal();
+}
+
+void NodeLease::ArmScan() {
+  scans_->timer.RunAt(clock_.NowMs() + options_.scan.count(), [this, owner = scans_->owner] {
+    // The owner, alive, holds this lease: kept alive until the scan is done.
+    if (auto alive = owner.lock()) {
+      scans_->workers.Post([this, alive] {
+        Scan();
+        ArmScan();
+      });
+    }
+  });
+}
+
 }  // namespace sluice::engine

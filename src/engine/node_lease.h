@@ -22,11 +22,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/workers.h"
 #include "engine/resource_store.h"
 
 namespace sluice::engine {
@@ -87,8 +89,47 @@ class NodeLease {
   Result<std::size_t> AdoptOrphans(std::string_view kind, const OwnerOf& owner_of,
                                    const WithOwner& with_owner, const Adopt& adopt);
 
+  // Whether this node may make a task it holds now: the record `name` of `kind` in `scope`,
+  // stored at `version`, known to be this node's at lease epoch `*epoch`. kMine: yes (always on a
+  // store that is not shared); *epoch is then the current epoch. kWait: not now (the lease is not
+  // valid, or the record could not be read): the caller tries again a scan period later. kLost:
+  // the record is gone, changed or another node's (adopted while this node's lease had lapsed).
+  enum class Claim { kMine, kWait, kLost };
+  Claim Check(std::string_view kind, const ResourceScope& scope, std::string_view name,
+              std::uint64_t version, const OwnerOf& owner_of, std::uint64_t* epoch) const;
+
+  // The durable tasks of a service's outbox, as the scans adopt them: the records of `kind`, with
+  // AdoptOrphans's owner_of, with_owner and adopt (which schedules a task adopted).
+  struct Tasks {
+    std::string kind;
+    OwnerOf owner_of;
+    WithOwner with_owner;
+    Adopt adopt;
+  };
+  // The scans of an outbox on a shared store (nothing on one that is not). Now: renews the lease
+  // and adopts the tasks of the nodes that are gone (the live ones make their own). Then every
+  // scan period, on `workers` while `owner` lives: renews the lease, adopts the tasks of nodes
+  // gone since and, when the renewal succeeded, calls `after_renewal` (when given); a scan that
+  // fails is logged and the next one tries again. Errors: the store's, of the first renewal or
+  // adoption (nothing is scheduled then). Called once. `owner` holds this lease, `timer` and
+  // `workers` (and what `tasks` and `after_renewal` use) while it lives.
+  Status StartScans(Tasks tasks, Clock& timer, Workers& workers, std::weak_ptr<void> owner,
+                    std::function<void()> after_renewal = {});
+
  private:
+  struct Scans {
+    Tasks tasks;
+    Clock& timer;
+    Workers& workers;
+    std::weak_ptr<void> owner;
+    std::function<void()> after_renewal;
+  };
+
   std::string Name() const { return group_ + "/" + node_; }
+  // AdoptOrphans of the scans' tasks; logs how many were adopted.
+  Result<std::size_t> AdoptTasks();
+  void Scan();
+  void ArmScan();
 
   ResourceStore& store_;
   const Clock& clock_;
@@ -100,6 +141,7 @@ class NodeLease {
   std::atomic<Millis> valid_until_{0};
   std::atomic<bool> released_{false};
   std::atomic<std::uint64_t> epoch_{0};
+  std::unique_ptr<const Scans> scans_;  // set once by StartScans
 };
 
 }  // namespace sluice::engine

@@ -1,5 +1,7 @@
-// engine/postgres internals: the engine implementation. Queue operations are in queues.cc,
-// message operations and long polls in messages.cc, the schema in schema.cc.
+// engine/postgres internals: the engine implementation. Queue operations are in queues.cc; sends,
+// deletes, visibility changes and peeks in messages.cc; receives in receive.cc (fair queues:
+// fair.cc); FIFO sends, receives and group heads in fifo.cc; retention and dead-letter moves in
+// expiry.cc; long polls in long_polls.cc; message rows in rows.h; the schema in schema.cc.
 #pragma once
 
 #include <atomic>
@@ -43,7 +45,19 @@ struct Waiter {
   bool busy = false;    // an attempt is under way
   bool again = false;   // woken while busy: try once more
   bool queued = false;  // an attempt is posted and has not started: wakes coalesce
+
+  // Marks the waiter answered: its callback, to call once, or null when it was answered already.
+  Engine::ReceiveCallback Finish() {
+    std::lock_guard lock(mu);
+    if (finished) return nullptr;
+    finished = true;
+    return std::move(done);
+  }
 };
+
+// Locks the queue's row until the transaction on `c` ends (queues.cc): FIFO sends, receives and
+// every change of a FIFO queue's group heads take it, in one order across nodes.
+Status LockQueue(Conn& c, std::uint64_t qkey);
 
 // How long a node serves a queue's configuration from its cache (AWS: attribute changes may take
 // up to 60 s to propagate; here a change by another node arrives through NOTIFY within
@@ -80,7 +94,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::string KmsMasterKeyId(const QueueId& id);
   Result<std::optional<Millis>> OldestMessageAgeMs(const QueueId& id);
 
-  // Messages (messages.cc).
+  // Messages (messages.cc; Receive in receive.cc).
   void Send(const QueueId& id, std::vector<SendRequest> messages, Engine::SendCallback done);
   void Receive(const QueueId& id, const ReceiveRequest& request, Engine::ReceiveCallback done);
   void Delete(const QueueId& id, std::vector<std::string> handles, Engine::BatchCallback done);
@@ -127,13 +141,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // messages.cc
   Status SendStandard(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
                       std::vector<Result<SendResult>>& results);
-  Status SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
-                  std::vector<Result<SendResult>>& results);
-  // One receive attempt without waiting: the messages taken (possibly none).
+  // receive.cc: one receive attempt without waiting: the messages taken (possibly none).
   // A standard queue at its in-flight limit takes nothing and sets *over_limit.
   Result<std::vector<ReceivedMessage>> TakeMessages(const QueueId& id, const ReceiveRequest& r,
                                                     bool* over_limit = nullptr);
-  // Sets *dlq_key when messages moved (its waiters are woken once committed).
+  // expiry.cc. RedriveExpired sets *dlq_key when messages moved (its waiters are woken once
+  // committed).
   Status RedriveExpired(Conn& c, const QRow& q, Millis now, int limit, std::uint64_t* dlq_key);
   Status ExpireRetention(Conn& c, const QRow& q, Millis now);
   Status ExpireFifoLocked(Conn& c, const QRow& q, Millis now);      // under the queue's row lock
@@ -145,7 +158,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
       it->second.second -= std::min(n, it->second.second);
     }
   }
-  // Fair queues: each tenant's messages in flight (by group id, "" for those without one).
+  // fair.cc: each tenant's messages in flight (by group id, "" for those without one).
   struct Tenants {
     std::map<std::string, std::size_t> inflight;
     std::size_t total = 0;
@@ -153,14 +166,19 @@ class Impl : public std::enable_shared_from_this<Impl> {
   Result<std::optional<Tenants>> FairTenants(Conn& c, const QRow& q, Millis now);
   Result<Rows> TakeFair(Conn& c, const QRow& q, Tenants tenants, const Params& params,
                         std::size_t room);
+  // fifo.cc
+  Status SendFifo(Conn& c, const QRow& q, std::vector<SendRequest>& messages,
+                  std::vector<Result<SendResult>>& results);
   // `retry_only`: only a retried ReceiveRequestAttemptId is answered (its earlier messages), no
   // new message is taken (the queue is at its in-flight limit).
   Result<std::vector<ReceivedMessage>> TakeFifo(Conn& c, const QRow& q, const ReceiveRequest& r,
                                                 int vt, Millis now, bool retry_only = false);
-  ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
-  // FIFO: recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The
-  // caller's transaction holds the queue's row lock.
+  // Recomputes the heads (fifo_heads) of `groups` of the queue from its messages. The caller's
+  // transaction holds the queue's row lock.
   Status RefreshHeads(Conn& c, std::uint64_t qkey, std::vector<Param> groups);
+  // rows.cc: row `i` of `rows` (the columns kMsgCols) as a received message.
+  ReceivedMessage ToMessage(const QRow& q, const Rows& rows, int i) const;
+  // messages.cc
   Status InsertMessages(Conn& c, const QRow& dest, const std::vector<MessagePayload>& payloads,
                         Millis visible_at);
 
@@ -172,7 +190,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void AdoptMoveTasks(Conn& c);
   void ReleaseMoveTasks();  // at shutdown: this node's tasks are free for another node at once
 
-  // Long polls.
+  // Long polls (long_polls.cc).
   void Park(const QueueId& id, std::uint64_t qkey, const ReceiveRequest& r, int wait_s,
             Engine::ReceiveCallback done);
   void Attempt(const std::shared_ptr<Waiter>& w);

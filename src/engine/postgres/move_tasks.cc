@@ -12,6 +12,7 @@
 
 #include "common/ids.h"
 #include "engine/postgres/impl.h"
+#include "engine/postgres/rows.h"
 
 namespace sluice::engine::pg {
 namespace {
@@ -20,8 +21,6 @@ constexpr Millis kMoveTickMs = 1000;
 constexpr int kUnlimitedMovesPerTick = 10000;  // as the embedded engine
 // How long a node's hold on a task lasts without a tick renewing it.
 constexpr Millis kMoveLeaseMs = 10'000;
-
-std::string Str(std::int64_t v) { return std::to_string(v); }
 
 MoveTaskStatus ParseStatus(std::string_view s) {
   for (MoveTaskStatus st : {MoveTaskStatus::kRunning, MoveTaskStatus::kCompleted,
@@ -164,28 +163,20 @@ void Impl::MoveTick(const std::string& task_id) {
         if (src.fifo) {
           // FIFO receives hold the queue's row: none runs while groups are read here. Groups
           // with a message in flight keep theirs.
-          if (auto l =
-                  conn.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {k});
-              !l.ok()) {
-            return l.status();
-          }
-          picked = conn.Exec(
-              {"mt_pick_fifo",
-               "SELECT seq, receive_gen, receive_count, first_receive_ms, message_id, body, md5, "
-               "attrs, sender_id, sent_ms, trace_header, group_id, dedup_id, dlq_source, "
-               "visible_at FROM messages m WHERE qkey = $1 AND visible_at <= $2 AND sent_ms > $3 "
-               "AND NOT EXISTS (SELECT 1 FROM messages f WHERE f.qkey = $1 AND f.group_id = "
-               "m.group_id AND f.visible_at > $2 AND f.receive_count > 0) ORDER BY seq LIMIT $4 "
-               "FOR UPDATE"},
-              {k, Str(now), cutoff, Str(budget)});
+          if (Status l = LockQueue(conn, src.key); !l.ok()) return l;
+          static const std::string sql = fmt::format(
+              "SELECT {} FROM messages m WHERE qkey = $1 AND visible_at <= $2 AND sent_ms > $3 "
+              "AND NOT EXISTS (SELECT 1 FROM messages f WHERE f.qkey = $1 AND f.group_id = "
+              "m.group_id AND f.visible_at > $2 AND f.receive_count > 0) ORDER BY seq LIMIT $4 "
+              "FOR UPDATE",
+              kMsgCols);
+          picked = conn.Exec({"mt_pick_fifo", sql.c_str()}, {k, Str(now), cutoff, Str(budget)});
         } else {
-          picked = conn.Exec(
-              {"mt_pick",
-               "SELECT seq, receive_gen, receive_count, first_receive_ms, message_id, body, md5, "
-               "attrs, sender_id, sent_ms, trace_header, group_id, dedup_id, dlq_source, "
-               "visible_at FROM messages WHERE qkey = $1 AND visible_at <= $2 AND sent_ms > $3 "
-               "ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED"},
-              {k, Str(now), cutoff, Str(budget)});
+          static const std::string sql = fmt::format(
+              "SELECT {} FROM messages WHERE qkey = $1 AND visible_at <= $2 AND sent_ms > $3 "
+              "ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED",
+              kMsgCols);
+          picked = conn.Exec({"mt_pick", sql.c_str()}, {k, Str(now), cutoff, Str(budget)});
         }
         if (!picked.ok()) return picked.status();
         // Moved messages are new messages: new id, sent time and receive count; the group and
@@ -230,25 +221,15 @@ void Impl::MoveTick(const std::string& task_id) {
           moved += static_cast<std::int64_t>(batch.second.size());
           woken.push_back(key);
         }
+        if (!seqs.empty()) {
+          auto del = conn.Exec(kDeleteSeqs, {k, ArrayLiteral(seqs)});
+          if (!del.ok()) return del.status();
+        }
         if (src.fifo) {
           std::vector<Param> groups;
           for (int i = 0; i < static_cast<int>(seqs.size()); ++i)
             groups.push_back(picked->opt(i, 11));
-          if (!seqs.empty()) {
-            auto del =
-                conn.Exec({"m_delete_seqs",
-                           "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
-                          {k, ArrayLiteral(seqs)});
-            if (!del.ok()) return del.status();
-          }
           if (Status h = RefreshHeads(conn, src.key, std::move(groups)); !h.ok()) return h;
-          seqs.clear();
-        }
-        if (!seqs.empty()) {
-          auto del = conn.Exec(
-              {"m_delete_seqs", "DELETE FROM messages WHERE qkey = $1 AND seq = ANY($2::bigint[])"},
-              {k, ArrayLiteral(seqs)});
-          if (!del.ok()) return del.status();
         }
         auto left =
             conn.Exec({"mt_left", "SELECT count(*) FROM messages WHERE qkey = $1 AND sent_ms > $2"},

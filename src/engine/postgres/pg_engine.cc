@@ -113,14 +113,7 @@ void Impl::Shutdown() {
     waiters_.clear();
   }
   for (auto& w : all) {
-    Engine::ReceiveCallback done;
-    {
-      std::lock_guard lock(w->mu);
-      if (w->finished) continue;
-      w->finished = true;
-      done = std::move(w->done);
-    }
-    done(std::vector<ReceivedMessage>{});
+    if (Engine::ReceiveCallback done = w->Finish()) done(std::vector<ReceivedMessage>{});
   }
 }
 

@@ -38,6 +38,12 @@ std::uint64_t NewQueueKey() {
 
 }  // namespace
 
+Status LockQueue(Conn& c, std::uint64_t qkey) {
+  auto r =
+      c.Exec({"q_lock", "SELECT 1 FROM queues WHERE qkey = $1 FOR UPDATE"}, {std::to_string(qkey)});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 Result<std::optional<QRow>> Impl::LoadQueue(Conn& c, const QueueId& given, bool for_update) {
   const QueueId id = Normalized(given);
   static const std::string sql = fmt::format(
@@ -228,14 +234,7 @@ Status Impl::DeleteQueue(const QueueId& given) {
     }
   }
   for (auto& w : gone) {
-    Engine::ReceiveCallback done;
-    {
-      std::lock_guard lock(w->mu);
-      if (w->finished) continue;
-      w->finished = true;
-      done = std::move(w->done);
-    }
-    done(std::vector<ReceivedMessage>{});
+    if (Engine::ReceiveCallback done = w->Finish()) done(std::vector<ReceivedMessage>{});
   }
   Notify(**c, qkey);
   return Status::Ok();

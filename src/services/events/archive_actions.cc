@@ -110,39 +110,6 @@ Value ReplaySummary(const Replay& r, bool full) {
   return out;
 }
 
-template <typename Item, typename Decode, typename Keep, typename Output>
-void Page(const Events& ev, const RequestContext& ctx, const Value& input, const char* kind,
-          const char* member, Decode decode, Keep keep, Output output, const Reply& reply) {
-  auto position = TokenPosition(input);
-  if (!position.ok()) return reply(position.status());
-  const std::string prefix = StringOf(input, "NamePrefix");
-  const std::size_t limit = LimitOf(input);
-  auto records = ev.platform.resources->List(kind, ScopeOf(ctx), {});
-  if (!records.ok()) return reply(records.status());
-  Value list = Value::List();
-  std::string last;
-  bool more = false;
-  std::size_t count = 0;
-  for (const auto& r : *records) {
-    if (!prefix.empty() && r.name.rfind(prefix, 0) != 0) continue;
-    if (!position->empty() && r.name <= *position) continue;
-    Result<Item> item = decode(ScopeOf(ctx), r);
-    if (!item.ok()) return reply(item.status());
-    if (!keep(*item)) continue;
-    if (count == limit) {
-      more = true;
-      break;
-    }
-    list.Append(output(*item));
-    last = r.name;
-    ++count;
-  }
-  Value out = Value::Struct();
-  out.Set(member, std::move(list));
-  if (more) out.Set("NextToken", Value::String(PageToken(last)));
-  reply(std::move(out));
-}
-
 }  // namespace
 
 // ---- archives --------------------------------------------------------------------------------
@@ -221,7 +188,7 @@ void ListArchives(const Events& ev, const RequestContext& ctx, Value&& input, Re
   }
   const std::string source = StringOf(input, "EventSourceArn");
   const std::string state = StringOf(input, "State");
-  Page<Archive>(
+  ListPage<Archive>(
       ev, ctx, input, kArchiveKind, "Archives", &DecodeArchive,
       [&](const Archive& a) {
         return (source.empty() || a.source_arn == source) && (state.empty() || a.state == state);
@@ -375,7 +342,7 @@ void ListReplays(const Events& ev, const RequestContext& ctx, Value&& input, Rep
   }
   const std::string source = StringOf(input, "EventSourceArn");
   const std::string state = StringOf(input, "State");
-  Page<Replay>(
+  ListPage<Replay>(
       ev, ctx, input, kReplayKind, "Replays", &DecodeReplay,
       [&](const Replay& r) {
         return (source.empty() || r.archive_arn == source) && (state.empty() || r.state == state);

@@ -181,39 +181,6 @@ Status CheckEndpoint(const Events& ev, const RequestContext& ctx, const std::str
   return Status::Ok();
 }
 
-template <typename Item, typename Decode, typename Keep, typename Output>
-void ListPage(const Events& ev, const RequestContext& ctx, const Value& input, const char* kind,
-              const char* member, Decode decode, Keep keep, Output output, const Reply& reply) {
-  auto position = TokenPosition(input);
-  if (!position.ok()) return reply(position.status());
-  const std::string prefix = StringOf(input, "NamePrefix");
-  const std::size_t limit = LimitOf(input);
-  auto records = ev.platform.resources->List(kind, ScopeOf(ctx), {});
-  if (!records.ok()) return reply(records.status());
-  Value list = Value::List();
-  std::string last;
-  bool more = false;
-  std::size_t count = 0;
-  for (const auto& r : *records) {
-    if (!prefix.empty() && r.name.rfind(prefix, 0) != 0) continue;
-    if (!position->empty() && r.name <= *position) continue;
-    Result<Item> item = decode(ScopeOf(ctx), r);
-    if (!item.ok()) return reply(item.status());
-    if (!keep(*item)) continue;
-    if (count == limit) {
-      more = true;
-      break;
-    }
-    list.Append(output(*item));
-    last = r.name;
-    ++count;
-  }
-  Value out = Value::Struct();
-  out.Set(member, std::move(list));
-  if (more) out.Set("NextToken", Value::String(PageToken(last)));
-  reply(std::move(out));
-}
-
 }  // namespace
 
 // ---- connections -----------------------------------------------------------------------------

@@ -76,6 +76,43 @@ std::string PageToken(std::string_view after);
 Result<std::string> TokenPosition(const Value& input);
 std::size_t LimitOf(const Value& input, std::size_t max = 100);
 
+// A List* answer over the records of `kind` in the caller's scope: those whose name starts with
+// "NamePrefix", after "NextToken"'s position, decoded (an error answers the request) and kept by
+// `keep`, at most "Limit" of them (output gives each one's Value) under `member`, with a
+// NextToken when more are left.
+template <typename Item, typename Decode, typename Keep, typename Output>
+void ListPage(const Events& ev, const RequestContext& ctx, const Value& input, const char* kind,
+              const char* member, Decode decode, Keep keep, Output output, const Reply& reply) {
+  auto position = TokenPosition(input);
+  if (!position.ok()) return reply(position.status());
+  const std::string prefix = StringOf(input, "NamePrefix");
+  const std::size_t limit = LimitOf(input);
+  auto records = ev.platform.resources->List(kind, ScopeOf(ctx), {});
+  if (!records.ok()) return reply(records.status());
+  Value list = Value::List();
+  std::string last;
+  bool more = false;
+  std::size_t count = 0;
+  for (const auto& r : *records) {
+    if (!prefix.empty() && r.name.rfind(prefix, 0) != 0) continue;
+    if (!position->empty() && r.name <= *position) continue;
+    Result<Item> item = decode(ScopeOf(ctx), r);
+    if (!item.ok()) return reply(item.status());
+    if (!keep(*item)) continue;
+    if (count == limit) {
+      more = true;
+      break;
+    }
+    list.Append(output(*item));
+    last = r.name;
+    ++count;
+  }
+  Value out = Value::Struct();
+  out.Set(member, std::move(list));
+  if (more) out.Set("NextToken", Value::String(PageToken(last)));
+  reply(std::move(out));
+}
+
 // ---- handlers -------------------------------------------------------------------------------
 // bus_actions.cc
 void CreateEventBus(const Events&, const RequestContext&, Value&&, Reply);

@@ -691,25 +691,18 @@ struct Router::Core : std::enable_shared_from_this<Core> {
   // of the lease, the task's record still its own, else it is dropped). One that must wait is
   // scheduled again a scan period later.
   bool Mine(Task& task) {
-    if (!lease.shared()) return true;
-    if (!lease.Valid()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      ScheduleTask(std::move(task));
-      return false;
+    switch (
+        lease.Check(kDeliveryKind, task.scope, task.id, task.version, &TaskOwner, &task.epoch)) {
+      case engine::NodeLease::Claim::kMine:
+        return true;
+      case engine::NodeLease::Claim::kWait:
+        task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+        ScheduleTask(std::move(task));
+        return false;
+      case engine::NodeLease::Claim::kLost:
+        return false;
     }
-    const std::uint64_t epoch = lease.epoch();
-    if (task.epoch == epoch) return true;
-    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
-    if (!rec.ok()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      ScheduleTask(std::move(task));
-      return false;
-    }
-    if (!rec->has_value() || (*rec)->version != task.version || TaskOwner(**rec) != lease.owner()) {
-      return false;
-    }
-    task.epoch = epoch;
-    return true;
+    return false;
   }
 
   void Retry(Task task) {
@@ -1006,57 +999,26 @@ struct Router::Core : std::enable_shared_from_this<Core> {
     job->Release();
   }
 
-  // ---- node leases (shared stores) --------------------------------------------------------------
-
-  Result<std::size_t> AdoptOrphans() {
-    return lease.AdoptOrphans(kDeliveryKind, &TaskOwner, &TaskWithOwner,
-                              [this](const engine::ResourceScope& scope, engine::ResourceRecord r) {
-                                auto task = DecodeTask(scope, r);
-                                if (!task) return;
-                                task->epoch = lease.epoch();
-                                ScheduleTask(std::move(*task));
-                              });
-  }
-
-  // Every scan period: renews the lease, then adopts the retries and replays of nodes gone.
-  void Scan() {
-    if (Status st = lease.Renew(); !st.ok()) {
-      spdlog::debug("events: node lease not renewed: {}", st.message());
-      return;
-    }
-    auto adopted = AdoptOrphans();
-    if (!adopted.ok()) {
-      spdlog::debug("events: cannot adopt deliveries: {}", adopted.status().message());
-    } else if (*adopted > 0) {
-      spdlog::info("events: {} deliveries of stopped nodes adopted", *adopted);
-    }
-    if (router != nullptr) {
-      if (Status st = ResumeReplays(platform, *router); !st.ok()) {
-        spdlog::debug("events: cannot adopt replays: {}", st.message());
-      }
-    }
-  }
-
-  void ArmScan() {
-    std::weak_ptr<Core> weak = shared_from_this();
-    timer.RunAt(platform.clock->NowMs() + lease.options().scan.count(), [weak] {
-      if (auto self = weak.lock()) {
-        self->workers.Post([self] {
-          self->Scan();
-          self->ArmScan();
-        });
-      }
-    });
-  }
-
   Status Start() {
     if (lease.shared()) {
-      // Only the retries of nodes that are gone: the live ones make their own.
-      if (Status st = lease.Renew(); !st.ok()) return st;
-      auto adopted = AdoptOrphans();
-      if (!adopted.ok()) return adopted.status();
-      if (*adopted > 0) spdlog::info("events: {} deliveries of stopped nodes adopted", *adopted);
-      ArmScan();
+      // Only the retries of nodes that are gone (the live ones make their own); the scans adopt
+      // their replays too.
+      engine::NodeLease::Tasks retries{
+          kDeliveryKind, &TaskOwner, &TaskWithOwner,
+          [this](const engine::ResourceScope& scope, engine::ResourceRecord r) {
+            auto task = DecodeTask(scope, r);
+            if (!task) return;
+            task->epoch = lease.epoch();
+            ScheduleTask(std::move(*task));
+          }};
+      auto replays = [this] {
+        if (router == nullptr) return;
+        if (Status st = ResumeReplays(platform, *router); !st.ok()) {
+          spdlog::debug("events: cannot adopt replays: {}", st.message());
+        }
+      };
+      Status st = lease.StartScans(std::move(retries), timer, workers, weak_from_this(), replays);
+      if (!st.ok()) return st;
       return ArmSchedules();
     }
     // The outbox.

@@ -530,27 +530,19 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   // the lease had lapsed, the task's record must still be this node's (else it is dropped). A
   // task that must wait is scheduled again a scan period later.
   bool Mine(DeliveryTask& task) {
-    if (!lease.shared()) return true;
-    if (!lease.Valid()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      Schedule(std::move(task));
-      return false;
+    switch (lease.Check(kDeliveryKind, task.scope, task.id, task.version, &Outbox::OwnerOf,
+                        &task.epoch)) {
+      case engine::NodeLease::Claim::kMine:
+        return true;
+      case engine::NodeLease::Claim::kWait:
+        task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
+        Schedule(std::move(task));
+        return false;
+      case engine::NodeLease::Claim::kLost:
+        Drop(task);
+        return false;
     }
-    const std::uint64_t epoch = lease.epoch();
-    if (task.epoch == epoch) return true;
-    auto rec = platform.resources->Get(kDeliveryKind, task.scope, task.id);
-    if (!rec.ok()) {
-      task.next_ms = platform.clock->NowMs() + lease.options().scan.count();
-      Schedule(std::move(task));
-      return false;
-    }
-    if (!rec->has_value() || (*rec)->version != task.version ||
-        Outbox::OwnerOf(**rec) != lease.owner()) {
-      Drop(task);
-      return false;
-    }
-    task.epoch = epoch;
-    return true;
+    return false;
   }
 
   void Attempt(const std::string& id, Millis due) {
@@ -682,12 +674,16 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
   Status Start() {
     if (lease.shared()) {
       // Only the tasks of nodes that are gone: the live ones make their own.
-      if (Status st = lease.Renew(); !st.ok()) return st;
-      auto adopted = AdoptOrphans();
-      if (!adopted.ok()) return adopted.status();
-      if (*adopted > 0) spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
-      ArmScan();
-      return Status::Ok();
+      return lease.StartScans(
+          {kDeliveryKind, &Outbox::OwnerOf, &Outbox::WithOwner,
+           [this](const engine::ResourceScope& scope, engine::ResourceRecord record) {
+             auto task = Outbox::Decode(scope, record);
+             if (!task.ok()) return;
+             task->epoch = lease.epoch();
+             spdlog::debug("sns: delivery {} adopted", task->id);
+             Schedule(std::move(*task));
+           }},
+          timer, workers, weak_from_this());
     }
     auto loaded = outbox.LoadAll();
     if (!loaded.ok()) return loaded.status();
@@ -696,46 +692,6 @@ struct Delivery::Core : std::enable_shared_from_this<Core> {
     }
     for (DeliveryTask& t : *loaded) Schedule(std::move(t));
     return Status::Ok();
-  }
-
-  // ---- node leases (shared stores) --------------------------------------------------------------
-
-  Result<std::size_t> AdoptOrphans() {
-    return lease.AdoptOrphans(
-        kDeliveryKind, &Outbox::OwnerOf, &Outbox::WithOwner,
-        [this](const engine::ResourceScope& scope, engine::ResourceRecord record) {
-          auto task = Outbox::Decode(scope, record);
-          if (!task.ok()) return;
-          task->epoch = lease.epoch();
-          spdlog::debug("sns: delivery {} adopted", task->id);
-          Schedule(std::move(*task));
-        });
-  }
-
-  // Every scan period: renews the lease, then adopts what nodes that are gone left.
-  void Scan() {
-    if (Status st = lease.Renew(); !st.ok()) {
-      spdlog::debug("sns: node lease not renewed: {}", st.message());
-      return;
-    }
-    auto adopted = AdoptOrphans();
-    if (!adopted.ok()) {
-      spdlog::debug("sns: cannot adopt deliveries: {}", adopted.status().message());
-    } else if (*adopted > 0) {
-      spdlog::info("sns: {} deliveries of stopped nodes adopted", *adopted);
-    }
-  }
-
-  void ArmScan() {
-    std::weak_ptr<Core> weak = shared_from_this();
-    timer.RunAt(platform.clock->NowMs() + lease.options().scan.count(), [weak] {
-      if (auto self = weak.lock()) {
-        self->workers.Post([self] {
-          self->Scan();
-          self->ArmScan();
-        });
-      }
-    });
   }
 };
 
