@@ -369,6 +369,7 @@ Millis RocksDbStoreImpl::NowMs() const {
 
 void RocksDbStoreImpl::Start() {
   writer_ = std::thread([this] { WriterLoop(); });
+  writer_id_ = writer_.get_id();
   compactor_ = std::thread([this] { CompactionLoop(); });
 }
 

@@ -227,29 +227,24 @@ class RocksDbStoreImpl final : public RocksDbStore {
   // current key stays).
   bool RotateDataKey(std::uint64_t queue_key, QueueKeys& keys, Millis now);
 
-  // Queues a write behind every earlier one; `done` runs on the writer thread, or on the caller's
-  // when it writes in place. When the store is closing, TryEnqueue returns false and leaves
-  // `write` untouched; Enqueue then fails it. With `in_place`, a write that needs no fsync, with
-  // nothing queued before it and no write running, is left for the caller: true in *in_place,
-  // and the caller must then call WriteInPlace() (after releasing its locks).
-  bool TryEnqueue(PendingWrite& write, bool* in_place = nullptr);
-  void WriteInPlace();
+  // Queues a write behind every earlier one; `done` runs on the writer thread. When the store
+  // is closing, TryEnqueue returns false and leaves `write` untouched; Enqueue then fails it.
+  bool TryEnqueue(PendingWrite& write);
   void Enqueue(PendingWrite write);
   // Queues a synced write and waits for it.
   Status WriteSync(std::vector<WriteOp> ops) { return SubmitSync(std::move(ops)).get(); }
-  // Queues a synced write (or, from a `done` callback, applies it in place) and returns its outcome
+  // Queues a synced write (or, on the writer thread, applies it in place) and returns its outcome
   // to wait for; callers that must order it with Commit() submit while holding keys_mu_.
   std::future<Status> SubmitSync(std::vector<WriteOp> ops);
   Status ApplyGroup(std::vector<PendingWrite>& group);
-  void RunGroup(std::vector<PendingWrite>& group);  // applies, then runs the callbacks
   void WriterLoop();
   void ScheduleCompaction(std::string begin, std::string end);
   void CompactionLoop();
 
   const RocksDbStoreOptions options_;
-  // db_ and handles_ change only while a group is applied (reopen after an unrecoverable error;
-  // the writer thread, or a caller writing in place), under an exclusive db_mu_; every other
-  // thread reads them under a shared db_mu_. db_ is null while a reopen is failing.
+  // db_ and handles_ change only on the writer thread (reopen after an unrecoverable error),
+  // under an exclusive db_mu_; every other thread reads them under a shared db_mu_. db_ is null
+  // while a reopen is failing.
   mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -271,11 +266,9 @@ class RocksDbStoreImpl final : public RocksDbStore {
   std::mutex write_mu_;
   std::condition_variable write_cv_;
   std::vector<PendingWrite> pending_;
-  // A group is being applied, by the writer thread or in place by a caller: one at a time, in
-  // queue order (what the comments call "writer thread only" belongs to whoever writes).
-  bool writing_ = false;
   bool stopping_ = false;
   std::thread writer_;
+  std::thread::id writer_id_;
 
   std::mutex compact_mu_;
   std::condition_variable compact_cv_;

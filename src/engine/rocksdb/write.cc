@@ -7,58 +7,12 @@ namespace sluice::engine::rocksdb_store {
 
 // ---- writes ------------------------------------------------------------------------------------
 
-namespace {
-// The store whose writes this thread is applying (the writer thread, or a caller writing in
-// place): a `done` callback that waits for another write must apply it in place, not wait.
-thread_local const RocksDbStoreImpl* t_writing = nullptr;
-}  // namespace
-
-bool RocksDbStoreImpl::TryEnqueue(PendingWrite& write, bool* in_place) {
+bool RocksDbStoreImpl::TryEnqueue(PendingWrite& write) {
   std::lock_guard lock(write_mu_);
   if (stopping_) return false;
-  // Nothing queued and nobody writing: the caller may write it itself (WriteInPlace), sparing
-  // two thread hops (to the writer thread and back). Only for writes that need no fsync: an
-  // fsync would hold the caller's (io) thread.
-  if (in_place != nullptr && !writing_ && pending_.empty() &&
-      (!write.sync || options_.durability != Durability::kFsync)) {
-    *in_place = true;
-    pending_.push_back(std::move(write));
-    return true;
-  }
   pending_.push_back(std::move(write));
   write_cv_.notify_one();
   return true;
-}
-
-void RocksDbStoreImpl::WriteInPlace() {
-  std::vector<PendingWrite> group;
-  {
-    std::lock_guard lock(write_mu_);
-    // Taken by the writer thread or another caller meanwhile; or an error is being healed,
-    // which only the writer thread does.
-    if (writing_ || pending_.empty() || needs_heal_) {
-      if (!pending_.empty()) write_cv_.notify_one();
-      return;
-    }
-    writing_ = true;
-    group.swap(pending_);
-  }
-  RunGroup(group);
-  std::lock_guard lock(write_mu_);
-  writing_ = false;
-  // What the callbacks (or other threads) queued meanwhile, and a waiting shutdown.
-  write_cv_.notify_one();
-}
-
-void RocksDbStoreImpl::RunGroup(std::vector<PendingWrite>& group) {
-  const RocksDbStoreImpl* outer = t_writing;
-  t_writing = this;
-  const Status s = ApplyGroup(group);
-  for (auto& w : group) {
-    if (w.done) w.done(s);
-  }
-  group.clear();
-  t_writing = outer;
 }
 
 void RocksDbStoreImpl::Enqueue(PendingWrite write) {
@@ -71,7 +25,7 @@ std::future<Status> RocksDbStoreImpl::SubmitSync(std::vector<WriteOp> ops) {
   PendingWrite w;
   w.ops = std::move(ops);
   w.sync = true;
-  if (t_writing == this) {
+  if (std::this_thread::get_id() == writer_id_) {
     // Called from a `done` callback: the writer is ours, write in place (still in order).
     std::vector<PendingWrite> group;
     group.push_back(std::move(w));
@@ -254,14 +208,15 @@ void RocksDbStoreImpl::WriterLoop() {
   for (;;) {
     {
       std::unique_lock lock(write_mu_);
-      write_cv_.wait(lock, [this] { return !writing_ && (stopping_ || !pending_.empty()); });
+      write_cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;  // stopping, and everything queued is written
       group.swap(pending_);
-      writing_ = true;
     }
-    RunGroup(group);
-    std::lock_guard lock(write_mu_);
-    writing_ = false;
+    const Status s = ApplyGroup(group);
+    for (auto& w : group) {
+      if (w.done) w.done(s);
+    }
+    group.clear();
   }
 }
 
@@ -373,12 +328,7 @@ void RocksDbStoreImpl::Commit(StoreBatch batch, std::function<void(Status)> done
     if (!w.ops.empty()) {
       // Still under keys_mu_: a DeleteQueue or PurgeMessages that changed what is dropped above
       // is queued entirely before or entirely after this batch.
-      bool in_place = false;
-      if (TryEnqueue(w, &in_place)) {
-        lock.unlock();
-        if (in_place) WriteInPlace();
-        return;
-      }
+      if (TryEnqueue(w)) return;
       lock.unlock();
       w.done(ShuttingDown());
       return;
