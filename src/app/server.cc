@@ -20,7 +20,6 @@
 #include "auth/auth.h"
 #include "auth/session_token.h"
 #include "common/clock.h"
-#include "common/ids.h"
 #include "common/memory.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
@@ -304,10 +303,6 @@ int RunServer(const Config& config, const StartHook& before_listen) {
     return 2;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  // OpenSSL seeds its random generator at the first use (~7M instructions: the engine's receipt
-  // secret, after the store is open): seeded here on a thread of its own, next to the store's
-  // opening. Joined at the latest when RunServer returns.
-  std::jthread seed_random([] { RandomBytes(1); });
 
   // Listeners: [server] listen ("off" = none), tls_listen (empty = none), admin_listen.
   if (Status valid = ValidateServerConfig(config); !valid.ok()) {
