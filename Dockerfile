@@ -5,8 +5,9 @@
 FROM debian:12-slim AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake ninja-build g++ pkg-config libboost1.74-dev librocksdb-dev rapidjson-dev libfmt-dev \
-      libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev libpcre2-dev libgtest-dev \
-      libgmock-dev libbenchmark-dev dpkg-dev file && rm -rf /var/lib/apt/lists/*
+      libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev libpcre2-dev libpq-dev \
+      libjemalloc-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev dpkg-dev file \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_BENCHMARKS=OFF \
