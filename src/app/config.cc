@@ -350,6 +350,8 @@ Status ReadServerLimits(const toml::table& t, const std::string& path, Config& c
 
 }  // namespace
 
+int DefaultIoThreads(unsigned cores) { return cores != 0 && cores <= 2 ? 1 : 2; }
+
 Status ValidateServerConfig(const Config& c) {
   auto address = [](const std::string& key, const std::string& value, bool off_allowed) {
     if (off_allowed && value == "off") return Status::Ok();
@@ -429,8 +431,9 @@ Status LoadConfigFile(const std::string& path, Config& config) {
     if (s = Read(*t, "server", "public_host", config.public_host); !s.ok()) return s;
     std::int64_t threads = config.io_threads;
     if (s = Read(*t, "server", "io_threads", threads); !s.ok()) return s;
-    if (threads < 1 || threads > 256) {
-      return Status(ErrorCode::kInvalidParameterValue, "server.io_threads must be 1..256");
+    if (threads < 0 || threads > 256) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "server.io_threads must be 0..256 (0: automatic)");
     }
     config.io_threads = static_cast<int>(threads);
     if (s = Read(*t, "server", "allow_public_without_auth", config.allow_public_without_auth);

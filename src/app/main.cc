@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
   serve->add_flag("--access-log", config.log_access, "log every API request");
   serve->add_option("--public-host", config.public_host,
                     "host[:port] to put in queue URLs (default: the request's Host header)");
-  serve->add_option("--threads", config.io_threads, "io threads (default 2)");
+  serve
+      ->add_option("--threads", config.io_threads,
+                   "io threads (default 0: automatic, 1 on 2 cores or fewer, else 2)")
+      ->check(CLI::Range(0, 256));
   serve->add_flag("--test-mode", config.testing_adjustable_clock,
                   "serve the test-control API on the admin port (move the server's clock "
                   "forward); never in production");

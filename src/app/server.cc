@@ -380,7 +380,9 @@ int RunServer(const Config& config, const StartHook& before_listen) {
   if (tls_addr) {
     api_options.tls = TlsFor(config, *tls_addr);
   }
-  api_options.threads = config.io_threads;
+  api_options.threads = config.io_threads > 0
+                            ? config.io_threads
+                            : DefaultIoThreads(std::thread::hardware_concurrency());
   const net::HttpHandler api_handler = serving.ApiHandler(test_mode);
   net::HttpServer api(api_options, api_handler);
 

@@ -26,6 +26,25 @@ TEST_F(ServerConfigFile, DefaultsAreZeroConfiguration) {
   EXPECT_EQ(from_empty.listen, c.listen);
 }
 
+TEST_F(ServerConfigFile, IoThreadsAreAutomaticUnlessSet) {
+  Config c;
+  EXPECT_EQ(c.io_threads, 0);  // automatic
+  EXPECT_EQ(DefaultIoThreads(1), 1);
+  EXPECT_EQ(DefaultIoThreads(2), 1);
+  EXPECT_EQ(DefaultIoThreads(3), 2);
+  EXPECT_EQ(DefaultIoThreads(64), 2);
+  EXPECT_EQ(DefaultIoThreads(0), 2);  // unknown
+  Config set;
+  ASSERT_TRUE(Load("[server]\nio_threads = 4\n", set).ok());
+  EXPECT_EQ(set.io_threads, 4);
+  Config zero;
+  ASSERT_TRUE(Load("[server]\nio_threads = 0\n", zero).ok());
+  EXPECT_EQ(zero.io_threads, 0);
+  Config bad;
+  EXPECT_FALSE(Load("[server]\nio_threads = -1\n", bad).ok());
+  EXPECT_FALSE(Load("[server]\nio_threads = 257\n", bad).ok());
+}
+
 TEST_F(ServerConfigFile, MonitoringSection) {
   Config c;
   EXPECT_TRUE(c.sqs_metrics);
