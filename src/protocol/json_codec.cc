@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "common/encoding.h"
@@ -203,10 +204,8 @@ class Encoder {
           if (mv.is_null()) continue;
           const MemberDef* m = model_.FindOutputMember(s, name);
           if (m == nullptr) continue;
-          if (!first) out_->push_back(',');
+          AppendMemberKey(m->name, first);
           first = false;
-          AppendJsonString(m->name, out_);
-          out_->push_back(':');
           Encode(m->shape, mv);
         }
         out_->push_back('}');
@@ -244,6 +243,27 @@ class Encoder {
   }
 
  private:
+  // Appends `"name":`, after a comma unless it is the first member, in one copy: the model's
+  // member names are ASCII letters and digits (model_test checks every model), which JSON writes
+  // as they are.
+  void AppendMemberKey(std::string_view name, bool first) {
+    char buf[80];
+    if (name.size() + 4 > sizeof buf) {  // no model has such a name; written the long way
+      if (!first) out_->push_back(',');
+      AppendJsonString(name, out_);
+      out_->push_back(':');
+      return;
+    }
+    std::size_t n = 0;
+    if (!first) buf[n++] = ',';
+    buf[n++] = '"';
+    std::memcpy(buf + n, name.data(), name.size());
+    n += name.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+    out_->append(buf, n);
+  }
+
   void EncodeScalar(ShapeType t, const Value& v) {
     switch (v.kind()) {
       case Value::Kind::kString:

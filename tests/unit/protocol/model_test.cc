@@ -2,9 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
+#include "models/events_model.h"
+#include "models/iam_model.h"
+#include "models/kms_model.h"
+#include "models/monitoring_model.h"
+#include "models/sns_model.h"
 #include "models/sqs_model.h"
+#include "models/ssm_model.h"
+#include "models/sts_model.h"
 
 namespace sluice::protocol {
 namespace {
@@ -16,6 +24,25 @@ const MemberDef& Member(const ServiceModel& m, std::string_view shape, std::stri
   EXPECT_NE(mem, nullptr) << shape << "." << name;
   static const MemberDef kNone{};
   return mem ? *mem : kNone;
+}
+
+// The JSON encoder writes member names without escaping them (json_codec.cc, AppendMemberKey).
+TEST(Models, MemberNamesAreAsciiLettersAndDigits) {
+  for (const ServiceModel* m :
+       {&models::Events(), &models::Iam(), &models::Kms(), &models::Monitoring(), &models::Sns(),
+        &models::Sqs(), &models::Ssm(), &models::Sts()}) {
+    for (const ShapeDef& s : m->shapes()) {
+      if (s.type != ShapeType::kStructure) continue;
+      for (const MemberDef& mem : m->members(s)) {
+        EXPECT_FALSE(mem.name.empty()) << s.name;
+        EXPECT_LT(mem.name.size(), 76u) << s.name << "." << mem.name;
+        for (char c : mem.name) {
+          EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)))
+              << m->metadata().service_id << " " << s.name << "." << mem.name;
+        }
+      }
+    }
+  }
 }
 
 TEST(SqsModel, Metadata) {
