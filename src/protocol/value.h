@@ -164,7 +164,7 @@ class Value {
   void Construct(Kind k) noexcept;
   // Ends the member the Value holds and leaves it null.
   void Destroy() noexcept;
-  // Moves what `other` holds into this Value, constructed with the same kind.
+  // Moves what `other`, of the same kind, holds into this Value.
   void StealFrom(Value& other) noexcept;
   void Become(Kind k) noexcept {
     Destroy();
@@ -222,11 +222,43 @@ inline void Value::Destroy() noexcept {
   int_ = 0;
 }
 
-inline Value::Value(Value&& other) noexcept {
-  Construct(other.kind_);
-  StealFrom(other);
+inline Value::Value(Value&& other) noexcept : kind_(other.kind_) {
+  switch (kind_) {
+    case Kind::kString:
+    case Kind::kBlob:
+      new (&str_) std::string(std::move(other.str_));
+      break;
+    case Kind::kList:
+      new (&items_) std::vector<Value>(std::move(other.items_));
+      break;
+    case Kind::kMap:
+    case Kind::kStruct:
+      new (&entries_) std::vector<Entry>(std::move(other.entries_));
+      break;
+    default:
+      int_ = other.int_;  // also carries a double's bits
+  }
 }
 
+inline Value::Value(const Value& other) : kind_(other.kind_) {
+  switch (kind_) {
+    case Kind::kString:
+    case Kind::kBlob:
+      new (&str_) std::string(other.str_);
+      break;
+    case Kind::kList:
+      new (&items_) std::vector<Value>(other.items_);
+      break;
+    case Kind::kMap:
+    case Kind::kStruct:
+      new (&entries_) std::vector<Entry>(other.entries_);
+      break;
+    default:
+      int_ = other.int_;
+  }
+}
+
+// Between Values of the same kind.
 inline void Value::StealFrom(Value& other) noexcept {
   switch (kind_) {
     case Kind::kString:
@@ -241,25 +273,6 @@ inline void Value::StealFrom(Value& other) noexcept {
       entries_ = std::move(other.entries_);
       break;
     default:
-      int_ = other.int_;  // also carries a double's bits
-  }
-}
-
-inline Value::Value(const Value& other) {
-  Construct(other.kind_);
-  switch (kind_) {
-    case Kind::kString:
-    case Kind::kBlob:
-      str_ = other.str_;
-      break;
-    case Kind::kList:
-      items_ = other.items_;
-      break;
-    case Kind::kMap:
-    case Kind::kStruct:
-      entries_ = other.entries_;
-      break;
-    default:
       int_ = other.int_;
   }
 }
@@ -271,8 +284,8 @@ inline Value& Value::operator=(Value&& other) noexcept {
     return *this;
   }
   Value taken(std::move(other));  // `other` may live inside this Value
-  Become(taken.kind_);
-  StealFrom(taken);
+  Destroy();
+  new (this) Value(std::move(taken));
   return *this;
 }
 
