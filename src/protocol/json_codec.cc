@@ -55,17 +55,23 @@ class Decoder {
         const auto members = model_.members(s);
         auto& entries = out->mutable_entries();
         entries.reserve(std::min<std::size_t>(j.MemberCount(), members.size()));
+        std::size_t next = 0;  // members in the model's order cost one comparison each
         for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
           if (it->value.IsNull()) continue;
           const std::string_view key(it->name.GetString(), it->name.GetStringLength());
           const MemberDef* m = nullptr;
-          for (const MemberDef& cand : members) {
-            if (cand.name == key) {
-              m = &cand;
-              break;
+          if (next < members.size() && members[next].name == key) {
+            m = &members[next];
+          } else {
+            for (const MemberDef& cand : members) {
+              if (cand.name == key) {
+                m = &cand;
+                break;
+              }
             }
           }
           if (m == nullptr) continue;  // unknown member: forward compatibility
+          next = static_cast<std::size_t>(m - members.data()) + 1;
           Value v;
           Status st = Decode(m->shape, it->value, &v, depth + 1);
           if (!st.ok()) return st;
@@ -200,9 +206,10 @@ class Encoder {
       case ShapeType::kStructure: {
         out_->push_back('{');
         bool first = true;
+        std::size_t next = 0;
         for (const auto& [name, mv] : v.entries()) {
           if (mv.is_null()) continue;
-          const MemberDef* m = model_.FindOutputMember(s, name);
+          const MemberDef* m = model_.FindOutputMember(s, name, &next);
           if (m == nullptr) continue;
           AppendMemberKey(m->name, first);
           first = false;

@@ -142,6 +142,17 @@ class ServiceModel {
   // (a misspelt name would silently vanish from every response), so debug builds, which the
   // sanitizer test runs use, abort naming it; release builds log it (the first few times).
   const MemberDef* FindOutputMember(const ShapeDef& s, std::string_view name) const;
+  // FindOutputMember for a structure's members written in turn: the member after the one found
+  // last (`*next`, 0 at first, then set past each member found) is tried first, so members set
+  // in the model's order, as handlers mostly set them, cost one comparison each.
+  const MemberDef* FindOutputMember(const ShapeDef& s, std::string_view name,
+                                    std::size_t* next) const {
+    const auto all = members(s);
+    const MemberDef* m =
+        *next < all.size() && all[*next].name == name ? &all[*next] : FindOutputMember(s, name);
+    if (m != nullptr) *next = static_cast<std::size_t>(m - all.data()) + 1;
+    return m;
+  }
 
  private:
   ServiceMetadata metadata_;

@@ -287,9 +287,10 @@ class XmlEncoder {
 
   void Members(ShapeId id, const Value& v) {
     const ShapeDef& s = model_.shape(id);
+    std::size_t next = 0;
     for (const auto& [name, mv] : v.entries()) {
       if (mv.is_null()) continue;
-      const MemberDef* m = model_.FindOutputMember(s, name);
+      const MemberDef* m = model_.FindOutputMember(s, name, &next);
       if (m == nullptr) continue;
       Element(m->query_name, m->shape, m->flattened, mv);
     }
