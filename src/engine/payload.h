@@ -97,7 +97,6 @@ class Payload {
   char* data() { return reinterpret_cast<char*>(this + 1); }
   // Offset of the body in data() (after the ids and the group).
   std::size_t body_offset() const;
-  std::string_view tail() const;  // attributes, trace header, deduplication id, DLQ source
   std::string_view sender() const;
 
   mutable std::atomic<std::uint32_t> refs_{0};
