@@ -32,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(block->sent_ms() == fields->sent_ms && index->sent_ms == fields->sent_ms);
     FUZZ_CHECK(block->group_id() == fields->group_id && index->group_id == fields->group_id);
     FUZZ_CHECK(index->body_size == fields->body.size());
-    FUZZ_CHECK(Payload::Make(*fields)->encoded() == canonical);
+    FUZZ_CHECK(Payload::Make(*fields)->Encoded() == canonical);
+    // The block's own encoding (attributes kept as read) decodes to the same fields.
+    auto from_block = DecodePayloadFields(block->Encoded());
+    FUZZ_CHECK(from_block.has_value() && EncodePayloadFields(*from_block) == canonical);
   }
 
   if (auto s = DecodeState(in)) {

@@ -56,8 +56,8 @@ constexpr std::array<char, 512> kHexPairs = [] {
 
 }  // namespace
 
-std::string NewUuid() {
-  std::array<std::uint8_t, 16> b;
+UuidBytes NewUuidBytes() {
+  UuidBytes b;
   const std::uint64_t hi = Rng()(), lo = Rng()();
   for (int i = 0; i < 8; ++i) {
     b[i] = static_cast<std::uint8_t>(hi >> (8 * i));
@@ -65,6 +65,10 @@ std::string NewUuid() {
   }
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
+  return b;
+}
+
+std::string UuidText(const UuidBytes& b) {
   std::string out(36, '-');
   char* o = out.data();
   for (int i = 0; i < 16; ++i) {
@@ -75,6 +79,8 @@ std::string NewUuid() {
   }
   return out;
 }
+
+std::string NewUuid() { return UuidText(NewUuidBytes()); }
 
 std::string RandomBytes(std::size_t n) {
   std::string out(n, '\0');

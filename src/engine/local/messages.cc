@@ -34,13 +34,14 @@ void Impl::Send(const QueueId& id, std::vector<SendRequest> messages, Engine::Se
       continue;
     }
     const int delay = req.delay_seconds.value_or(default_delay);
-    std::string md5 = Md5Hex(req.body);
-    const MessagePayload fields = AcceptedPayload(req, std::move(md5), now);
-    results.emplace_back(SendResult{fields.message_id, fields.md5_of_body, ""});
+    // The binary id and digest go into the block; their text only into the answer.
+    const Bytes16 md5 = Md5Digest(req.body);
     StoredMessage m;
+    std::string message_id;
+    m.payload = Payload::Accept(req, md5, now, &message_id);
+    results.emplace_back(SendResult{std::move(message_id), HexText(md5), ""});
     m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
     m.state.visible_at = now + Millis{delay} * 1000;
-    m.payload = Payload::Make(fields);
     placed.push_back(Placed{q, std::move(m)});
   }
   if (placed.empty()) return done(std::move(results));
@@ -78,28 +79,27 @@ void Impl::SendFifo(const QueuePtr& q, std::vector<SendRequest> messages,
           continue;
         }
         std::string key = FifoDedupKey(req, c);
-        std::string md5 = Md5Hex(req.body);
+        const Bytes16 md5 = Md5Digest(req.body);
         if (auto d = q->dedup.find(key); d != q->dedup.end()) {
           // A duplicate within the window: accepted, not enqueued; the original's id and number.
-          results.emplace_back(SendResult{d->second.message_id, std::move(md5),
+          results.emplace_back(SendResult{d->second.message_id, HexText(md5),
                                           FormatSequenceNumber(d->second.seq), true});
           continue;
         }
-        const MessagePayload fields = AcceptedPayload(req, std::move(md5), now);
         StoredMessage m;
+        std::string message_id;
+        m.payload = Payload::Accept(req, md5, now, &message_id);
         m.key = MessageKey{q->key, q->next_seq.fetch_add(1)};
         m.state.visible_at = now + Millis{c.delay_seconds} * 1000;
-        results.emplace_back(
-            SendResult{fields.message_id, fields.md5_of_body, FormatSequenceNumber(m.key.seq)});
         const Millis expires = now + kDedupWindowMs;
-        q->dedup.emplace(key, DedupEntry{fields.message_id, m.key.seq, expires});
+        q->dedup.emplace(key, DedupEntry{message_id, m.key.seq, expires});
         q->dedup_expiry.emplace_back(expires, key);
         if (store_) {
-          extra.dedup_puts.push_back(
-              StoredDedup{q->key, key, fields.message_id, m.key.seq, expires});
+          extra.dedup_puts.push_back(StoredDedup{q->key, key, message_id, m.key.seq, expires});
         }
+        results.emplace_back(
+            SendResult{std::move(message_id), HexText(md5), FormatSequenceNumber(m.key.seq)});
         added.emplace_back(std::move(key), m.key.seq);
-        m.payload = Payload::Make(fields);
         placed.push_back(Placed{q, std::move(m)});
       }
     }

@@ -355,7 +355,7 @@ bool RocksDbStoreImpl::RotateDataKey(std::uint64_t queue_key, QueueKeys& keys, M
 
 Result<std::string> RocksDbStoreImpl::EncodePayloadValue(MessageKey key, const Payload& payload,
                                                          const QueueKeys& keys) const {
-  const std::string_view fields = payload.encoded();
+  const std::string fields = payload.Encoded();  // the store's encoding, made from the block
   std::string value;
   auto current = keys.data_keys.find(keys.current);
   if (!keys.seal || current == keys.data_keys.end()) {

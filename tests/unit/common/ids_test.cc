@@ -28,6 +28,22 @@ TEST(IdsTest, UuidsAreVersion4TextInLowerCase) {
   }
 }
 
+TEST(IdsTest, UuidBytesAreVersion4AndTheirTextIsNewUuidsForm) {
+  const UuidBytes zero{};
+  EXPECT_EQ(UuidText(zero), "00000000-0000-0000-0000-000000000000");
+  UuidBytes b;
+  for (int i = 0; i < 16; ++i) b[i] = static_cast<unsigned char>(0x10 * (i % 16) + 15 - i);
+  EXPECT_EQ(UuidText(b), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+  for (int i = 0; i < 1000; ++i) {
+    const UuidBytes u = NewUuidBytes();
+    EXPECT_EQ(u[6] >> 4, 4);  // version
+    EXPECT_EQ(u[8] >> 6, 2);  // variant
+    const std::string t = UuidText(u);
+    EXPECT_EQ(t[14], '4') << t;
+    EXPECT_TRUE(t[19] == '8' || t[19] == '9' || t[19] == 'a' || t[19] == 'b') << t;
+  }
+}
+
 TEST(IdsTest, UuidsDoNotRepeatWithinOrAcrossThreads) {
   constexpr int kThreads = 4, kEach = 20000;
   std::vector<std::vector<std::string>> made(kThreads);

@@ -50,7 +50,7 @@ TEST(CodecTest, PayloadRoundTripsAndRejectsTruncation) {
   for (std::uint64_t seq : {1, 2}) {
     const auto m = SampleMessage(3, seq);
     const std::string enc = EncodePayloadFields(m.payload->Fields());
-    EXPECT_EQ(enc, m.payload->encoded());  // the block holds the store's encoding
+    EXPECT_EQ(enc, m.payload->Encoded());  // the block writes the store's encoding
     auto dec = DecodePayloadFields(enc);
     ASSERT_TRUE(dec);
     engine::testing::ExpectPayloadEq(*dec, *m.payload);
@@ -111,7 +111,7 @@ TEST(CodecTest, StateQueueTaskVersionRoundTrip) {
 
 TEST(CodecTest, DecodersSurviveEveryByteFlip) {
   const auto m = SampleMessage(3, 2);
-  const std::string enc(m.payload->encoded());
+  const std::string enc = m.payload->Encoded();
   for (std::size_t i = 0; i < enc.size(); ++i) {
     for (unsigned char x : {0x01, 0x80, 0xff}) {
       std::string bad = enc;
@@ -120,6 +120,7 @@ TEST(CodecTest, DecodersSurviveEveryByteFlip) {
       if (auto p = Payload::FromEncoded(bad)) {
         EXPECT_TRUE(DecodePayloadFields(bad));  // adopted only what decodes
         (void)p->Fields();
+        EXPECT_TRUE(DecodePayloadFields(p->Encoded()));
       } else {
         EXPECT_FALSE(DecodePayloadFields(bad));
       }
