@@ -8,6 +8,6 @@
 namespace sluice {
 
 std::string NewUuid();                   // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lower-case
-std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (OpenSSL RAND_bytes)
+std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (getrandom(2))
 
 }  // namespace sluice
