@@ -369,6 +369,9 @@ int RunServer(const Config& config, const StartHook& before_listen) {
   }
   Serving serving(config, control_clock, auth.get(), std::move(own_addresses), before_listen);
   if (int status = 0; !serving.Build(&status)) return status;
+  // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
+  MemoryReclaimer reclaimer(clock);
+  reclaimer.Start();
 
   // Limits and TLS from [server] (docs/network-security.md). The default body limit, 4 MiB, fits
   // a 1 MiB batch tripled on the wire (\u00e9 in JSON, %C3%A9 in Query) plus envelope.
@@ -453,11 +456,6 @@ int RunServer(const Config& config, const StartHook& before_listen) {
       "ready in {} us",
       SLUICE_VERSION, fmt::join(urls, " and "), admin_url, serving.Current()->description(),
       ready_us);
-  // The memory of deleted, purged and drained queues goes back to the system (common/memory.h).
-  // Made once the server is ready: its baseline refreshes jemalloc's statistics (0.77M
-  // instructions), which nothing before the first request needs.
-  MemoryReclaimer reclaimer(clock);
-  reclaimer.Start();
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
