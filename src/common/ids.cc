@@ -1,13 +1,33 @@
 #include "common/ids.h"
 
 #include <openssl/rand.h>
+#include <sys/random.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <random>
 
 namespace sluice {
 namespace {
+
+// The kernel's CSPRNG (getrandom(2), the source OpenSSL seeds its own generator from). OpenSSL's
+// first RAND_bytes in a process sets up its providers and DRBGs: 7.4M instructions and 3.4 MiB of
+// libcrypto's pages touched, which a start paid for its first few secrets. False when the kernel
+// has no getrandom (before Linux 3.17).
+bool KernelRandom(void* buf, std::size_t n) {
+  auto* p = static_cast<unsigned char*>(buf);
+  while (n > 0) {
+    const ssize_t got = getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
 
 // xoshiro256** (Blackman and Vigna, public domain): four words of state and a handful of
 // instructions per output, where mt19937_64 cost about 200 per UUID half. Seeded per thread with
@@ -15,7 +35,7 @@ namespace {
 class Xoshiro256 {
  public:
   Xoshiro256() {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(s_), sizeof s_) != 1) {
+    if (!KernelRandom(s_, sizeof s_)) {
       std::random_device rd;
       for (auto& w : s_) w = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     }
@@ -84,7 +104,8 @@ std::string NewUuid() { return UuidText(NewUuidBytes()); }
 
 std::string RandomBytes(std::size_t n) {
   std::string out(n, '\0');
-  if (n && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+  if (n && !KernelRandom(out.data(), n) &&
+      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
     for (auto& c : out) c = static_cast<char>(Rng()());
   }
   return out;

@@ -9,7 +9,7 @@
 namespace sluice {
 
 std::string NewUuid();                   // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lower-case
-std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (OpenSSL RAND_bytes)
+std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (getrandom(2))
 
 // The binary form of a UUID: NewUuid() is UuidText(NewUuidBytes()). Holders of many ids keep
 // the 16 bytes and write the text only where it is answered.

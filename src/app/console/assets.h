@@ -10,6 +10,7 @@ struct Asset {
   std::string_view path;  // "/console.js"
   std::string_view content_type;
   std::string_view body;
+  std::string_view etag;  // "\"<first 16 hex digits of the body's MD5>\"", computed at build time
 };
 
 std::span<const Asset> Assets();

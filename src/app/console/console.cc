@@ -157,9 +157,7 @@ ConsoleOptions::Access ChooseAccess(bool admin_on_loopback, bool auth_on, bool r
 
 Console::Console(ConsoleOptions options) : state_(std::make_shared<State>()) {
   state_->o = std::move(options);
-  for (const Asset& a : Assets()) {
-    state_->etags.push_back(fmt::format("\"{}\"", Md5Hex(a.body).substr(0, 16)));
-  }
+  for (const Asset& a : Assets()) state_->etags.emplace_back(a.etag);
 }
 
 Console::~Console() = default;
