@@ -14,7 +14,6 @@
 #include "app/alarm_events.h"
 #include "app/alarm_notifier.h"
 #include "app/backup.h"
-#include "app/lazy_http_client.h"
 #include "app/logging.h"
 #include "app/server.h"
 #include "app/sns_meter.h"
@@ -220,18 +219,12 @@ int Stack::Parts::BuildServices(const Config& config, std::vector<std::string> o
   http_options.max_connections_per_host =
       static_cast<std::size_t>(config.sns_max_connections_per_endpoint);
   http_options.request_timeout = std::chrono::seconds(config.sns_http_timeout_seconds);
-  if (http_options.ca_file.empty()) {
-    // Made at the first HTTP/S delivery (app/lazy_http_client.h).
-    http_client = std::make_unique<LazyHttpClient>(http_options);
-  } else {
-    // Made now: a CA file that cannot be loaded stops the start.
-    auto client = net::NewHttpClient(http_options);
-    if (!client.ok()) {
-      spdlog::error("sns: {}", client.status().message());
-      return 2;
-    }
-    http_client = std::move(client).value();
+  auto client = net::NewHttpClient(http_options);
+  if (!client.ok()) {
+    spdlog::error("sns: {}", client.status().message());
+    return 2;
   }
+  http_client = std::move(client).value();
   if (!config.sns_verify_tls) {
     spdlog::warn("sns.verify_tls = false: HTTPS endpoints are not verified");
   }
