@@ -459,6 +459,10 @@ class FreezableProxy {
   }
   int port() const { return port_; }
   std::atomic<bool> frozen{false};
+  // When set (before the first connection): freezes once a client sent a chunk containing this
+  // text for the `freeze_at`th time (the chunk is forwarded; its answer is held).
+  std::string freeze_on;
+  int freeze_at = 1;
 
  private:
   void Run() {
@@ -497,6 +501,15 @@ class FreezableProxy {
             if (w <= 0) break;
             off += w;
           }
+          // The chunk goes on, but its answer does not come back (until unfrozen).
+          if (from == c && !fired_ && !freeze_on.empty() &&
+              std::string_view(buf, static_cast<std::size_t>(n)).find(freeze_on) !=
+                  std::string_view::npos &&
+              ++seen_ >= freeze_at) {
+            fired_ = true;
+            frozen = true;
+            break;
+          }
         } else {
           ::shutdown(to, SHUT_WR);
         }
@@ -507,6 +520,8 @@ class FreezableProxy {
   int listener_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  int seen_ = 0;
+  bool fired_ = false;
   std::vector<int> fds_;
   std::thread thread_;
 };
@@ -546,6 +561,57 @@ TEST(PgEngine, ShutdownDoesNotWaitForAnUnresponsiveDatabase) {
   proxy.frozen = false;  // a shutdown still waiting can finish now
   stopper.join();
   EXPECT_TRUE(returned) << "the shutdown waited for the unresponsive database";
+}
+
+// The same while the LISTEN connection is being set up: the database stops answering after the
+// connection was made, with the setup statement or the LISTEN sent (the answer that never came
+// kept the listener thread, and so the shutdown, waiting: a rare hang under a slow build).
+void ShutdownWhileTheListenerWaits(const std::string& freeze_on, int freeze_at) {
+  const std::string url = TestUrl();
+  const std::size_t at = url.find("@127.0.0.1:");
+  const std::size_t slash = url.find('/', at);
+  FreezableProxy proxy(std::atoi(url.substr(at + 11, slash - at - 11).c_str()));
+  proxy.freeze_on = freeze_on;
+  proxy.freeze_at = freeze_at;
+  FakeClock clock;
+  PgSchema schema;
+  PgEngineOptions pg;
+  pg.url = url.substr(0, at) + "@127.0.0.1:" + std::to_string(proxy.port()) + url.substr(slash);
+  pg.schema = schema.name();
+  pg.worker_threads = 0;
+  pg.sweep_interval_ms = 0;
+  auto e = OpenPgEngine(clock, EngineOptions{}, pg);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  // Liveness, not timing: the listener reaches the frozen statement in its own time.
+  for (int i = 0; i < 3000 && !proxy.frozen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(proxy.frozen) << "the listener never sent " << freeze_on;
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread stopper([&e, done] {
+    e->reset();  // the destructor: Shutdown, then Stop (joins the listener)
+    done->set_value();
+  });
+  const bool returned = finished.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  proxy.frozen = false;
+  stopper.join();
+  EXPECT_TRUE(returned) << "the shutdown waited for the listener's " << freeze_on;
+}
+
+TEST(PgEngine, ShutdownDoesNotWaitForAnUnansweredListen) {
+  if (TestUrl().empty() || TestUrl().find("@127.0.0.1:") == std::string::npos) {
+    GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set, or not the pg-fixture's URL form";
+  }
+  ShutdownWhileTheListenerWaits("LISTEN", 1);
+}
+
+TEST(PgEngine, ShutdownDoesNotWaitForAnUnansweredListenerSetup) {
+  if (TestUrl().empty() || TestUrl().find("@127.0.0.1:") == std::string::npos) {
+    GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set, or not the pg-fixture's URL form";
+  }
+  // The first setup is the pool's connection, made by Start before the listener begins.
+  ShutdownWhileTheListenerWaits("SET client_min_messages", 2);
 }
 
 }  // namespace

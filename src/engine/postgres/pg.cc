@@ -100,7 +100,8 @@ Result<Rows> Conn::Exec(const Statement& st, const Params& params) {
   return Rows(r);
 }
 
-Status Conn::RunWithin(std::string_view sql, std::chrono::milliseconds budget) {
+Status Conn::RunWithin(std::string_view sql, std::chrono::milliseconds budget,
+                       const std::atomic<bool>* stop) {
   const auto deadline = std::chrono::steady_clock::now() + budget;
   auto lost = [&] {
     broken_ = true;  // a reply may still come: the connection cannot be used again
@@ -113,9 +114,11 @@ Status Conn::RunWithin(std::string_view sql, std::chrono::milliseconds budget) {
     while (PQisBusy(c_) == 1) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return lost();
+      if (left.count() <= 0 || (stop != nullptr && stop->load())) return lost();
       pollfd p{PQsocket(c_), POLLIN, 0};
-      const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+      // With `stop`, looked at every 50 ms.
+      const int n =
+          ::poll(&p, 1, static_cast<int>(stop ? std::min<long>(left.count(), 50) : left.count()));
       if (n < 0 && errno != EINTR) return lost();
       if (n > 0 && PQconsumeInput(c_) != 1) return Fail("query", nullptr);
     }
@@ -197,7 +200,12 @@ Result<std::unique_ptr<Conn>> Pool::Connect(const std::atomic<bool>* stop) const
     setup += fmt::format("; SET search_path TO {}", ident);
     PQfreemem(ident);
   }
-  if (auto r = conn->Run(setup); !r.ok()) return r.status();
+  if (stop == nullptr) {
+    if (auto r = conn->Run(setup); !r.ok()) return r.status();
+  } else if (Status st = conn->RunWithin(setup, std::chrono::seconds(o_.connect_timeout_s), stop);
+             !st.ok()) {
+    return st;
+  }
   return conn;
 }
 

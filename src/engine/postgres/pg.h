@@ -77,10 +77,12 @@ class Conn {
   Result<Rows> Exec(const Statement& st, const Params& params);
   // Runs SQL text without parameters (BEGIN, COMMIT, DDL).
   Result<Rows> Run(std::string_view sql);
-  // Runs SQL text without parameters, waiting at most `budget` for the answer (work at shutdown,
-  // when the database may be unreachable): past it the connection is dropped (broken) and
-  // kServiceUnavailable returned; what the statement did is then unknown.
-  Status RunWithin(std::string_view sql, std::chrono::milliseconds budget);
+  // Runs SQL text without parameters, waiting at most `budget` for the answer, and no longer once
+  // `stop` is set (work at shutdown, and the LISTEN connection, when the database may not answer):
+  // past either the connection is dropped (broken) and kServiceUnavailable returned; what the
+  // statement did is then unknown.
+  Status RunWithin(std::string_view sql, std::chrono::milliseconds budget,
+                   const std::atomic<bool>* stop = nullptr);
   bool broken() const { return broken_ || PQstatus(c_) != CONNECTION_OK; }
   PGconn* raw() { return c_; }
 

@@ -129,7 +129,11 @@ void Impl::Listen() {
       auto c = pool_.Connect(&stop_listen_);
       if (c.ok()) {
         char* ident = PQescapeIdentifier((*c)->raw(), channel_.c_str(), channel_.size());
-        auto r = (*c)->Run(fmt::format("LISTEN {}", ident));
+        // Bounded, and given up at a stop: a database host that stops answering here must not
+        // keep this thread (and so a shutdown) waiting for ever.
+        const Status r =
+            (*c)->RunWithin(fmt::format("LISTEN {}", ident),
+                            std::chrono::seconds(pool_.options().connect_timeout_s), &stop_listen_);
         PQfreemem(ident);
         if (r.ok()) {
           conn = std::move(c).value();
