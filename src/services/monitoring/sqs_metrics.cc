@@ -1,6 +1,7 @@
 #include "services/monitoring/sqs_metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <optional>
 
@@ -45,7 +46,8 @@ engine::QueueId SqsMetrics::WithRegion(const engine::QueueId& q) const {
 }
 
 std::shared_ptr<SqsMetrics::Counters> SqsMetrics::CountersFor(const engine::QueueId& queue) {
-  const engine::QueueId q = WithRegion(queue);
+  engine::QueueId filled;  // only when the region is left to the default
+  const engine::QueueId& q = queue.region.empty() ? (filled = WithRegion(queue)) : queue;
   {
     std::shared_lock lock(mu_);
     auto it = queues_.find(q);
@@ -65,23 +67,14 @@ void SqsMetrics::Forget(const engine::QueueId& q) {
 }
 
 void SqsMetrics::CountSent(Counters& c, std::int64_t messages, std::int64_t dedup,
-                           const std::vector<std::size_t>& sizes) {
+                           std::int64_t sizes_sum, std::int64_t size_min, std::int64_t size_max) {
   c.sent.fetch_add(messages, std::memory_order_relaxed);
   if (dedup != 0) c.dedup.fetch_add(dedup, std::memory_order_relaxed);
-  if (sizes.empty()) return;
-  std::int64_t sum = 0;
-  std::int64_t lo = INT64_MAX;
-  std::int64_t hi = -1;
-  for (std::size_t s : sizes) {
-    const auto v = static_cast<std::int64_t>(s);
-    sum += v;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  c.size_count.fetch_add(static_cast<std::int64_t>(sizes.size()), std::memory_order_relaxed);
-  c.size_sum.fetch_add(sum, std::memory_order_relaxed);
-  AtomicMin(c.size_min, lo);
-  AtomicMax(c.size_max, hi);
+  if (messages == 0) return;
+  c.size_count.fetch_add(messages, std::memory_order_relaxed);
+  c.size_sum.fetch_add(sizes_sum, std::memory_order_relaxed);
+  AtomicMin(c.size_min, size_min);
+  AtomicMax(c.size_max, size_max);
 }
 
 void SqsMetrics::CountReceived(Counters& c, std::int64_t messages) {
@@ -289,26 +282,42 @@ Status MeteredEngine::DeleteQueue(const engine::QueueId& id) {
 
 void MeteredEngine::Send(const engine::QueueId& id, std::vector<engine::SendRequest> messages,
                          SendCallback done) {
-  std::vector<std::size_t> sizes;
-  sizes.reserve(messages.size());
-  for (const engine::SendRequest& m : messages) sizes.push_back(m.size);
+  // A batch holds at most 10 messages: their sizes stay in the callback, not on the heap.
+  struct Sizes {
+    std::array<std::int64_t, 10> few{};
+    std::vector<std::int64_t> many;  // more than 10 (not from SQS's API)
+    std::size_t n = 0;
+    std::int64_t operator[](std::size_t i) const { return n <= few.size() ? few[i] : many[i]; }
+    std::size_t size() const { return n; }
+  } sizes;
+  sizes.n = messages.size();
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto size = static_cast<std::int64_t>(messages[i].size);
+    if (sizes.n <= sizes.few.size()) {
+      sizes.few[i] = size;
+    } else {
+      sizes.many.push_back(size);
+    }
+  }
   inner_.Send(id, std::move(messages),
               [c = metrics_.CountersFor(id), sizes = std::move(sizes), done = std::move(done)](
                   Result<std::vector<Result<engine::SendResult>>> result) mutable {
                 if (result.ok()) {
                   // A FIFO duplicate is accepted but not added: it counts as deduplicated,
                   // not as sent.
-                  std::vector<std::size_t> sent;
-                  std::int64_t dedup = 0;
+                  std::int64_t sent = 0, dedup = 0, sum = 0, lo = INT64_MAX, hi = -1;
                   for (std::size_t i = 0; i < result->size() && i < sizes.size(); ++i) {
                     if (!(*result)[i].ok()) continue;
                     if ((*result)[i]->deduplicated) {
                       ++dedup;
-                    } else {
-                      sent.push_back(sizes[i]);
+                      continue;
                     }
+                    ++sent;
+                    sum += sizes[i];
+                    lo = std::min(lo, sizes[i]);
+                    hi = std::max(hi, sizes[i]);
                   }
-                  SqsMetrics::CountSent(*c, static_cast<std::int64_t>(sent.size()), dedup, sent);
+                  SqsMetrics::CountSent(*c, sent, dedup, sum, lo, hi);
                 }
                 done(std::move(result));
               });

@@ -39,8 +39,10 @@ class SqsMetrics {
   };
   std::shared_ptr<Counters> CountersFor(const engine::QueueId& q);
 
+  // `messages` sent, of `sizes_sum` bytes in all, the smallest `size_min`, the largest
+  // `size_max`; `dedup` FIFO duplicates accepted but not added.
   static void CountSent(Counters& c, std::int64_t messages, std::int64_t dedup,
-                        const std::vector<std::size_t>& sizes);
+                        std::int64_t sizes_sum, std::int64_t size_min, std::int64_t size_max);
   static void CountReceived(Counters& c, std::int64_t messages);
   static void CountDeleted(Counters& c, std::int64_t messages);
   void Touch(const engine::QueueId& q);

@@ -45,6 +45,16 @@ TEST(Models, MemberNamesAreAsciiLettersAndDigits) {
   }
 }
 
+// Answers name the JSON version in their Content-Type from two constants (errors.cc).
+TEST(Models, JsonVersionsAreOnePointZeroOrOne) {
+  for (const ServiceModel* m :
+       {&models::Events(), &models::Iam(), &models::Kms(), &models::Monitoring(), &models::Sns(),
+        &models::Sqs(), &models::Ssm(), &models::Sts()}) {
+    const std::string_view v = m->metadata().json_version;
+    EXPECT_TRUE(v.empty() || v == "1.0" || v == "1.1") << m->metadata().service_id << " " << v;
+  }
+}
+
 TEST(SqsModel, Metadata) {
   const ServiceModel& m = models::Sqs();
   EXPECT_EQ(m.metadata().target_prefix, "AmazonSQS");
