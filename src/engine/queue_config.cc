@@ -3,11 +3,14 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "common/encoding.h"
 
@@ -103,6 +106,27 @@ std::string ToJson(const rapidjson::Value& v) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   v.Accept(w);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+// `json` without insignificant white space, when it is one JSON object; numbers are kept as
+// written (a round trip through a double could change them, and then change them again).
+std::optional<std::string> CompactJsonObject(std::string_view json) {
+  rapidjson::StringBuffer sb;
+  // RapidJSON 1.1's Writer writes a raw number as a string: written raw here.
+  struct Compactor : rapidjson::Writer<rapidjson::StringBuffer> {
+    using Writer::Writer;
+    bool RawNumber(const Ch* str, rapidjson::SizeType length, bool) {
+      return RawValue(str, length, rapidjson::kNumberType);
+    }
+  } w(sb);
+  rapidjson::MemoryStream in(json.data(), json.size());
+  rapidjson::Reader reader;
+  if (!reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(in,
+                                                                                            w)) {
+    return std::nullopt;
+  }
+  if (sb.GetSize() == 0 || sb.GetString()[0] != '{') return std::nullopt;
   return std::string(sb.GetString(), sb.GetSize());
 }
 
@@ -204,7 +228,10 @@ Status ValidateQueueName(std::string_view name, bool fifo) {
 std::string RedrivePolicy::ToJson() const {
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("deadLetterTargetArn", rapidjson::Value(dead_letter_target_arn.c_str(), a), a);
+  d.AddMember("deadLetterTargetArn",
+              rapidjson::Value(dead_letter_target_arn.data(),
+                               static_cast<rapidjson::SizeType>(dead_letter_target_arn.size()), a),
+              a);
   d.AddMember("maxReceiveCount", max_receive_count, a);
   return engine::ToJson(d);
 }
@@ -264,7 +291,8 @@ std::string RedriveAllowPolicy::ToJson() const {
   d.AddMember("redrivePermission", rapidjson::StringRef(perm), a);
   if (permission == Permission::kByQueue) {
     rapidjson::Value arr(rapidjson::kArrayType);
-    for (const auto& s : source_queue_arns) arr.PushBack(rapidjson::Value(s.c_str(), a), a);
+    for (const auto& s : source_queue_arns)
+      arr.PushBack(rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a), a);
     d.AddMember("sourceQueueArns", arr, a);
   }
   return engine::ToJson(d);
@@ -405,10 +433,9 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
           break;
         }
         if (value.size() > 8192) return InvalidValue(name);
-        rapidjson::Document d;
-        d.Parse<rapidjson::kParseIterativeFlag>(value.data(), value.size());
-        if (d.HasParseError() || !d.IsObject()) return InvalidValue(name);
-        out[name] = ToJson(d);
+        auto compact = CompactJsonObject(value);
+        if (!compact) return InvalidValue(name);
+        out[name] = std::move(*compact);
         break;
       }
       case Kind::kRedrive: {
@@ -437,7 +464,9 @@ Result<AttributeMap> CanonicalizeAttributes(const AttributeMap& given, bool fifo
 }
 
 void ApplyAttributes(QueueConfig& c, const AttributeMap& canonical) {
-  for (const auto& [name, value] : canonical) {
+  for (const auto& entry : canonical) {
+    const std::string& name = entry.first;  // not a structured binding: the lambda captures it
+    const std::string& value = entry.second;
     auto as_int = [&] { return ParseInt(value).value_or(0); };
     if (name == "DelaySeconds") {
       c.delay_seconds = as_int();

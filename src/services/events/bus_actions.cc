@@ -286,26 +286,33 @@ void PutPermission(const Events& ev, const RequestContext& ctx, Value&& input, R
     auto& a = d.GetAllocator();
     RemoveStatement(d, sid, nullptr);
     rapidjson::Value s(rapidjson::kObjectType);
-    s.AddMember("Sid", rapidjson::Value(sid.c_str(), a), a);
+    s.AddMember("Sid",
+                rapidjson::Value(sid.data(), static_cast<rapidjson::SizeType>(sid.size()), a), a);
     s.AddMember("Effect", "Allow", a);
     if (principal == "*") {
       s.AddMember("Principal", "*", a);
     } else {
       rapidjson::Value p(rapidjson::kObjectType);
       const std::string root = fmt::format("arn:aws:iam::{}:root", principal);
-      p.AddMember("AWS", rapidjson::Value(root.c_str(), a), a);
+      p.AddMember("AWS",
+                  rapidjson::Value(root.data(), static_cast<rapidjson::SizeType>(root.size()), a),
+                  a);
       s.AddMember("Principal", p, a);
     }
     s.AddMember("Action", "events:PutEvents", a);
-    s.AddMember("Resource", rapidjson::Value(arn.c_str(), a), a);
+    s.AddMember("Resource",
+                rapidjson::Value(arn.data(), static_cast<rapidjson::SizeType>(arn.size()), a), a);
     if (condition != nullptr) {
       const std::string type(condition->GetString("Type").value_or(""));
       const std::string key(condition->GetString("Key").value_or(""));
       const std::string value(condition->GetString("Value").value_or(""));
       rapidjson::Value inner(rapidjson::kObjectType);
-      inner.AddMember(rapidjson::Value(key.c_str(), a), rapidjson::Value(value.c_str(), a), a);
+      inner.AddMember(
+          rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), a),
+          rapidjson::Value(value.data(), static_cast<rapidjson::SizeType>(value.size()), a), a);
       rapidjson::Value c(rapidjson::kObjectType);
-      c.AddMember(rapidjson::Value(type.c_str(), a), inner, a);
+      c.AddMember(rapidjson::Value(type.data(), static_cast<rapidjson::SizeType>(type.size()), a),
+                  inner, a);
       s.AddMember("Condition", c, a);
     }
     d["Statement"].PushBack(s, a);

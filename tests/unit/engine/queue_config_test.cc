@@ -103,6 +103,31 @@ TEST(QueueConfigTest, RedrivePolicy) {
           .ok());
 }
 
+// Found by fuzzing (fuzz_sqs_inputs): the canonical text is a fixed point. A "\u0000" in the
+// target ARN cut the canonical JSON short (it was copied as a C string), and a number was re-
+// written through a double (1e2 as 100.0, a 25-digit integer rounded), then again differently.
+TEST(QueueConfigTest, CanonicalTextsAreFixedPoints) {
+  const std::string with_nul =
+      R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:d\u0000lq","maxReceiveCount":3})";
+  auto p = ParseRedrivePolicy(with_nul);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->dead_letter_target_arn.size(), 39u);
+  auto again = ParseRedrivePolicy(p->ToJson());
+  ASSERT_TRUE(again.ok()) << p->ToJson();
+  EXPECT_EQ(again->dead_letter_target_arn, p->dead_letter_target_arn);
+
+  const std::string policy =
+      R"({ "Version": "2012-10-17", "n": 1e2, "m": -3243244342232242423242 })";
+  auto c = CanonicalizeAttributes({{"Policy", policy}}, false, true);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->at("Policy"), R"({"Version":"2012-10-17","n":1e2,"m":-3243244342232242423242})");
+  auto c2 = CanonicalizeAttributes(*c, false, true);
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ(*c2, *c);
+  EXPECT_FALSE(CanonicalizeAttributes({{"Policy", "[1]"}}, false, true).ok());
+  EXPECT_FALSE(CanonicalizeAttributes({{"Policy", "{} {}"}}, false, true).ok());
+}
+
 TEST(QueueConfigTest, RedriveAllowPolicy) {
   auto all = ParseRedriveAllowPolicy(R"({"redrivePermission":"allowAll"})");
   ASSERT_TRUE(all.ok());
