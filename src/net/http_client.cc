@@ -97,23 +97,17 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 class Client final : public HttpClient {
  public:
   explicit Client(const HttpClientOptions& options)
-      : options_(options), ssl_(ssl::context::tls_client), work_(asio::make_work_guard(ioc_)) {}
+      : options_(options), work_(asio::make_work_guard(ioc_)) {}
 
+  // OpenSSL's client context is made at the first HTTPS connection (ssl()): SSL_CTX_new sets up
+  // OpenSSL's providers (about 5M instructions and 1-2 MiB of libssl's and libcrypto's pages and
+  // heap), which a server that never delivers over HTTPS does not need, and plain HTTP deliveries
+  // never wait for it. With `ca_file` it is made here, so that a file that cannot be loaded
+  // fails the start.
   Status Init() {
-    beast::error_code ec;
-    ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    // The system's trust store is loaded at the first HTTPS connection (ssl()): parsing its ~150
-    // certificates is about 90% of a server's start.
-    if (!options_.ca_file.empty()) {
-      ssl_.load_verify_file(options_.ca_file, ec);
-      if (ec) {
-        return Status(ErrorCode::kInvalidParameterValue,
-                      "cannot load the CA file " + options_.ca_file + ": " + ec.message());
-      }
-    }
-    ssl_.set_verify_mode(options_.verify_tls ? ssl::verify_peer : ssl::verify_none);
-    return Status::Ok();
+    if (options_.ca_file.empty()) return Status::Ok();
+    std::call_once(ssl_made_, [this] { ssl_status_ = MakeSsl(); });
+    return ssl_status_;
   }
 
   void StartThreads() {
@@ -189,12 +183,16 @@ class Client final : public HttpClient {
   }
 
   asio::io_context& ioc() { return ioc_; }
+  // The client context, made at the first call (Init() makes it with `ca_file`); the system's
+  // trust store is loaded then too: parsing its ~150 certificates is about 90% of a server's
+  // start.
   ssl::context& ssl() {
+    std::call_once(ssl_made_, [this] { ssl_status_ = MakeSsl(); });
     std::call_once(system_roots_, [this] {
       beast::error_code ec;
-      ssl_.set_default_verify_paths(ec);
+      ssl_->set_default_verify_paths(ec);
     });
-    return ssl_;
+    return *ssl_;
   }
   const HttpClientOptions& options() const { return options_; }
 
@@ -204,6 +202,22 @@ class Client final : public HttpClient {
     std::size_t active = 0;
     std::vector<std::unique_ptr<Conn>> idle;  // most recently used last
   };
+
+  Status MakeSsl() {
+    ssl_.emplace(ssl::context::tls_client);
+    ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (!options_.ca_file.empty()) {
+      beast::error_code ec;
+      ssl_->load_verify_file(options_.ca_file, ec);
+      if (ec) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "cannot load the CA file " + options_.ca_file + ": " + ec.message());
+      }
+    }
+    ssl_->set_verify_mode(options_.verify_tls ? ssl::verify_peer : ssl::verify_none);
+    return Status::Ok();
+  }
 
   // Starts as many waiting requests of `o` as the limits allow (the starts run after unlock).
   void PumpLocked(const std::string& origin, Origin& o, std::vector<std::function<void()>>& out) {
@@ -230,7 +244,9 @@ class Client final : public HttpClient {
 
   const HttpClientOptions options_;
   asio::io_context ioc_;
-  ssl::context ssl_;
+  std::once_flag ssl_made_;
+  std::optional<ssl::context> ssl_;  // made once, by ssl() or Init()
+  Status ssl_status_ = Status::Ok();
   std::once_flag system_roots_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
