@@ -288,6 +288,44 @@ TEST(HttpClient, VerifiesTlsAgainstTheTrustedCa) {
   server.Stop(1000ms);
 }
 
+// The TLS context is made at the first HTTPS connection: first connections on several threads at
+// once share one context, and a plain request before them needs none.
+TEST(HttpClient, MakesItsTlsContextOnceAtConcurrentFirstConnections) {
+  HttpServerOptions o;
+  o.port = 0;
+  TlsOptions tls;
+  tls.host = "127.0.0.1";
+  tls.port = 0;
+  tls.cert_chain_file = testing::TestDataPath("server-cert.pem");
+  tls.key_file = testing::TestDataPath("server-key.pem");
+  o.tls = tls;
+  HttpServer server(o, [](HttpRequest&& req, Responder respond) {
+    HttpResponse r;
+    r.body = req.secure ? "secure" : "plain";
+    respond(std::move(r));
+  });
+  ASSERT_TRUE(server.Start());
+  HttpClientOptions unverified;
+  unverified.verify_tls = false;
+  auto client = NewClient(unverified);
+  const std::string plain_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto plain = Call(*client, {"POST", plain_url, {}, ""});
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->body, "plain");
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.tls_port()) + "/";
+  std::vector<std::thread> senders;
+  std::atomic<int> secure{0};
+  for (int i = 0; i < 8; ++i) {
+    senders.emplace_back([&] {
+      auto r = Call(*client, {"POST", url, {}, ""});
+      if (r.ok() && r->body == "secure") ++secure;
+    });
+  }
+  for (std::thread& t : senders) t.join();
+  EXPECT_EQ(secure.load(), 8);
+  server.Stop(1000ms);
+}
+
 TEST(HttpClient, RefusesAMissingCaFile) {
   HttpClientOptions o;
   o.ca_file = "/nonexistent/ca.pem";
