@@ -17,7 +17,8 @@ TARGETS=("$@")
                                fuzz_sigv4 fuzz_validation fuzz_filter_policy fuzz_metric_records
                                fuzz_dashboard_body fuzz_iam_records fuzz_event_inputs
                                fuzz_console_session fuzz_metric_math fuzz_alarm_rule
-                               fuzz_store_records fuzz_cbor_decoder fuzz_sqs_inputs)
+                               fuzz_store_records fuzz_cbor_decoder fuzz_sqs_inputs
+                               fuzz_topic_inputs)
 ARTIFACTS=$BUILD/fuzz-artifacts
 mkdir -p "$ARTIFACTS"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
