@@ -37,6 +37,17 @@ struct HttpResponse {
   std::string body;
 };
 
+// Response bodies recycled per thread. The server gives each written body back
+// (RecycleBodyBuffer) and encoders start from TakeBodyBuffer() (empty, with the capacity of a
+// recently written body), so answers are written into memory that is warm for both the process
+// and the kernel's copy into the socket. A freshly allocated body can land in a block the
+// allocator just got back from long-lived data (a deleted message's payload of the same size
+// class): the encoder and sendmsg then touch a cold page for each answer, which made the
+// DeleteMessageBatch answer's sendmsg twice as slow (issue 16). At most a few buffers of at most
+// 64 KiB are kept per thread; both functions are cheap and may be called from any thread.
+std::string TakeBodyBuffer();
+void RecycleBodyBuffer(std::string&& body);
+
 // Completes a request. May be called from any thread, exactly once; the server moves the response
 // onto the connection's own executor. Calling it after the connection closed is harmless; a second
 // call is ignored. Destroying every copy without calling it closes the connection.

@@ -610,7 +610,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void OnWrite(error_code ec) {
-    response_ = HttpResponse();  // release the body now, not when the next request comes
+    // Release the body now, not when the next request comes: to this thread's pool, warm for the
+    // next answer (net/http.h).
+    RecycleBodyBuffer(std::move(response_.body));
+    response_ = HttpResponse();
     if (closed_) return;
     if (ec) {
       spdlog::debug("net: {} write failed: {}", remote_, ec.message());

@@ -202,7 +202,10 @@ net::HttpResponse RenderJsonSuccess(const ServiceModel& model, const OperationDe
                                     const Value& output, std::string_view request_id) {
   net::HttpResponse r;
   AddCommonHeaders(&r, JsonContentType(model.metadata()), request_id);
-  if (op.output != kNoShape) EncodeJson(model, op.output, output, &r.body);
+  if (op.output != kNoShape) {
+    r.body = net::TakeBodyBuffer();  // warm memory for the answer (net/http.h)
+    EncodeJson(model, op.output, output, &r.body);
+  }
   return r;
 }
 
@@ -215,6 +218,7 @@ net::HttpResponse RenderCborSuccess(const ServiceModel& model, const OperationDe
     return r;
   }
   AddCommonHeaders(&r, "application/cbor", request_id);
+  r.body = net::TakeBodyBuffer();  // warm memory for the answer (net/http.h)
   EncodeCbor(model, op.output, output, &r.body);
   return r;
 }
@@ -232,6 +236,7 @@ net::HttpResponse RenderQuerySuccess(const ServiceModel& model, const OperationD
                                      std::string_view request_id) {
   net::HttpResponse r;
   AddCommonHeaders(&r, "text/xml", request_id);
+  r.body = net::TakeBodyBuffer();  // warm memory for the answer (net/http.h)
   EncodeQueryResponse(model, op, output, xml_namespace, request_id, &r.body);
   return r;
 }
