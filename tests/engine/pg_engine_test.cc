@@ -526,6 +526,23 @@ class FreezableProxy {
   std::thread thread_;
 };
 
+// The fixture's URL ("...@127.0.0.1:PORT/db"): its port, and the same URL through `proxy`.
+int FixturePort(const std::string& url) {
+  const std::size_t at = url.find("@127.0.0.1:");
+  return std::atoi(url.substr(at + 11, url.find('/', at) - at - 11).c_str());
+}
+PgEngineOptions ThroughProxy(const std::string& url, const FreezableProxy& proxy,
+                             const PgSchema& schema) {
+  const std::size_t at = url.find("@127.0.0.1:");
+  PgEngineOptions pg;
+  pg.url = url.substr(0, at) + "@127.0.0.1:" + std::to_string(proxy.port()) +
+           url.substr(url.find('/', at));
+  pg.schema = schema.name();
+  pg.worker_threads = 0;
+  pg.sweep_interval_ms = 0;
+  return pg;
+}
+
 // Shutdown with the database unreachable (its host silent): the move tasks' release waits for the
 // database at most about a second, then their leases simply expire. Before, a connection that
 // never answered kept the shutdown waiting for ever (the kernel answers TCP keepalives for a
@@ -533,18 +550,11 @@ class FreezableProxy {
 TEST(PgEngine, ShutdownDoesNotWaitForAnUnresponsiveDatabase) {
   if (TestUrl().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
   const std::string url = TestUrl();
-  const std::size_t at = url.find("@127.0.0.1:");
-  if (at == std::string::npos) GTEST_SKIP() << "not the pg-fixture's URL form";
-  const std::size_t slash = url.find('/', at);
-  FreezableProxy proxy(std::atoi(url.substr(at + 11, slash - at - 11).c_str()));
+  if (url.find("@127.0.0.1:") == std::string::npos) GTEST_SKIP() << "not the pg-fixture's form";
+  FreezableProxy proxy(FixturePort(url));
   FakeClock clock;
   PgSchema schema;
-  PgEngineOptions pg;
-  pg.url = url.substr(0, at) + "@127.0.0.1:" + std::to_string(proxy.port()) + url.substr(slash);
-  pg.schema = schema.name();
-  pg.worker_threads = 0;
-  pg.sweep_interval_ms = 0;
-  auto e = OpenPgEngine(clock, EngineOptions{}, pg);
+  auto e = OpenPgEngine(clock, EngineOptions{}, ThroughProxy(url, proxy, schema));
   ASSERT_TRUE(e.ok()) << e.status().message();
   const QueueId q{"000000000000", "q"};
   ASSERT_TRUE((*e)->CreateQueue(q, {}, {}).ok());
@@ -568,19 +578,12 @@ TEST(PgEngine, ShutdownDoesNotWaitForAnUnresponsiveDatabase) {
 // kept the listener thread, and so the shutdown, waiting: a rare hang under a slow build).
 void ShutdownWhileTheListenerWaits(const std::string& freeze_on, int freeze_at) {
   const std::string url = TestUrl();
-  const std::size_t at = url.find("@127.0.0.1:");
-  const std::size_t slash = url.find('/', at);
-  FreezableProxy proxy(std::atoi(url.substr(at + 11, slash - at - 11).c_str()));
+  FreezableProxy proxy(FixturePort(url));
   proxy.freeze_on = freeze_on;
   proxy.freeze_at = freeze_at;
   FakeClock clock;
   PgSchema schema;
-  PgEngineOptions pg;
-  pg.url = url.substr(0, at) + "@127.0.0.1:" + std::to_string(proxy.port()) + url.substr(slash);
-  pg.schema = schema.name();
-  pg.worker_threads = 0;
-  pg.sweep_interval_ms = 0;
-  auto e = OpenPgEngine(clock, EngineOptions{}, pg);
+  auto e = OpenPgEngine(clock, EngineOptions{}, ThroughProxy(url, proxy, schema));
   ASSERT_TRUE(e.ok()) << e.status().message();
   // Liveness, not timing: the listener reaches the frozen statement in its own time.
   for (int i = 0; i < 3000 && !proxy.frozen; ++i) {
