@@ -111,7 +111,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   bool IsDeadLetterTarget(const QueueId& id);
 
   // Under q->mu.
-  void AddRecord(Queue& q, const StoredMessage& m, Millis now);
+  // `hold_payload`: the record keeps the payload even when the store keeps payloads (a message
+  // not yet durable, see CommitEarly).
+  void AddRecord(Queue& q, const StoredMessage& m, Millis now, bool hold_payload = false);
   // AddRecord's index part; `payload` is kept in the record (null when the store keeps it).
   void AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state, Millis sent_ms,
                       std::optional<std::string_view> group_id, PayloadPtr payload, Millis now);
@@ -165,7 +167,9 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // `extra` carries FIFO dedup changes to commit atomically with the messages.
   void CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> deletes, bool sync,
                        std::function<void(Status)> after, StoreBatch extra = {});
-  void InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages);
+  void CommitEarly(std::vector<Placed> placed, StoreBatch batch, std::function<void(Status)> after);
+  void SettleEarly(const QueuePtr& q, const std::vector<std::uint64_t>& seqs, const Status& status);
+  void InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages, bool hold_payloads);
   void OnQueueTimer(const std::weak_ptr<Queue>& wq);
   void OnWaiterTimeout(const std::weak_ptr<Queue>& wq, const std::weak_ptr<Waiter>& ww);
   void MoveTick(const std::string& source_arn, const std::string& task_id);

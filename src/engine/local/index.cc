@@ -12,9 +12,9 @@ namespace sluice::engine::local {
 
 // ---- index maintenance -------------------------------------------------------------------------
 
-void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now) {
+void Impl::AddRecord(Queue& q, const StoredMessage& m, Millis now, bool hold_payload) {
   PayloadPtr kept;
-  if (keep_payloads_) {
+  if (keep_payloads_ || hold_payload) {
     kept = m.payload;
   } else {
     cache_.Put(m.key, m.payload);
@@ -648,7 +648,7 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
       QueuePtr q = ps[i].queue;
       std::vector<StoredMessage> run;
       for (; i < ps.size() && ps[i].queue == q; ++i) run.push_back(std::move(ps[i].message));
-      self.InsertCommitted(q, std::move(run));
+      self.InsertCommitted(q, std::move(run), false);
     }
   };
   if (!store_) {
@@ -657,35 +657,118 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
     return;
   }
   StoreBatch batch = std::move(extra);
-  batch.sync = sync;
   batch.puts.reserve(placed.size());
+  // Sequence numbers (and so receipt handles, which carry them) must never go back, even once
+  // every message is gone: for every queue type. A standard queue's counter is stored a range
+  // ahead (kSeqReservation) when a message's seq is not yet covered, so that its later messages
+  // may be received before they are durable (below) without a crash handing their numbers out
+  // again. FIFO queues store their exact counter: their sequence numbers are visible to clients.
+  std::vector<std::pair<QueuePtr, std::uint64_t>> reserved;
   for (const Placed& p : placed) {
     batch.puts.push_back(p.message);
-    // Sequence numbers (and so receipt handles, which carry them) must never go back, even once
-    // every message is gone: for every queue type.
-    {
-      const std::uint64_t next = p.message.key.seq + 1;
-      if (!batch.next_seqs.empty() && batch.next_seqs.back().first == p.queue->key) {
-        batch.next_seqs.back().second = std::max(batch.next_seqs.back().second, next);
+    std::uint64_t next = p.message.key.seq + 1;
+    if (!p.queue->fifo && next > p.queue->durable_seq_limit.load(std::memory_order_relaxed)) {
+      next = p.message.key.seq + kSeqReservation;
+      if (!reserved.empty() && reserved.back().first == p.queue) {
+        reserved.back().second = std::max(reserved.back().second, next);
       } else {
-        batch.next_seqs.emplace_back(p.queue->key, next);
+        reserved.emplace_back(p.queue, next);
       }
+    }
+    if (!batch.next_seqs.empty() && batch.next_seqs.back().first == p.queue->key) {
+      batch.next_seqs.back().second = std::max(batch.next_seqs.back().second, next);
+    } else {
+      batch.next_seqs.emplace_back(p.queue->key, next);
     }
   }
   batch.deletes = std::move(deletes);
+  // A reservation counts only once it is durable.
+  batch.sync = sync || !reserved.empty();
+  if (sync && reserved.empty() && batch.deletes.empty() && !placed.empty() &&
+      !placed.front().queue->fifo &&
+      std::all_of(placed.begin(), placed.end(),
+                  [&](const Placed& p) { return p.queue == placed.front().queue; })) {
+    return CommitEarly(std::move(placed), std::move(batch), std::move(after));
+  }
   // The index is updated where the commit completes (the store's writer thread: in commit
   // order); the caller's continuation, which builds its answer, goes back to the caller's loop.
   CommitToStore(std::move(batch), [self = shared_from_this(), placed = std::move(placed),
-                                   after = std::move(after), insert_all,
-                                   origin = CurrentExecutor()](Status s) mutable {
-    if (s.ok()) insert_all(*self, placed);
+                                   reserved = std::move(reserved), after = std::move(after),
+                                   insert_all, origin = CurrentExecutor()](Status s) mutable {
+    if (s.ok()) {
+      for (const auto& [q, limit] : reserved) {
+        std::uint64_t known = q->durable_seq_limit.load();
+        while (known < limit && !q->durable_seq_limit.compare_exchange_weak(known, limit)) {
+        }
+      }
+      insert_all(*self, placed);
+    }
     if (!after) return;
     RunOrPost(origin,
               [after = std::move(after), s = std::move(s)]() mutable { after(std::move(s)); });
   });
 }
 
-void Impl::InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages) {
+// A standard queue's send whose sequence numbers are covered: its messages join the index (and
+// may be received) as soon as the store has the write queued, so a receive never waits for the
+// send's fsync; the send itself is answered only once the write is durable. Queued first, so that
+// any change a receive makes to these messages (a delete, a new visibility) is written after
+// them. If the write fails, the messages leave the index again and the send fails: the client
+// retries, and a consumer may have seen the message once (as with any unanswered send). FIFO
+// queues never show a message before it is durable (a retried send would be a duplicate).
+void Impl::CommitEarly(std::vector<Placed> placed, StoreBatch batch,
+                       std::function<void(Status)> after) {
+  // Whichever of the insert and the commit's completion comes second settles the send.
+  struct Handoff {
+    QueuePtr q;
+    std::vector<std::uint64_t> seqs;
+    std::function<void(Status)> after;
+    ExecutorPtr origin;
+    Status status;
+    std::atomic<int> stage{0};  // 1: inserted, 2: committed
+  };
+  auto h = std::make_shared<Handoff>();
+  h->q = placed.front().queue;
+  h->seqs.reserve(placed.size());
+  for (const Placed& p : placed) h->seqs.push_back(p.message.key.seq);
+  h->after = std::move(after);
+  h->origin = CurrentExecutor();
+  auto settle = [](Impl& self, Handoff& h) {
+    self.SettleEarly(h.q, h.seqs, h.status);
+    if (!h.after) return;
+    RunOrPost(h.origin, [after = std::move(h.after), s = h.status]() mutable { after(s); });
+  };
+  CommitToStore(std::move(batch), [self = shared_from_this(), h, settle](Status s) {
+    h->status = std::move(s);
+    if (h->stage.exchange(2) == 1) settle(*self, *h);
+  });
+  std::vector<StoredMessage> messages;
+  messages.reserve(placed.size());
+  for (Placed& p : placed) messages.push_back(std::move(p.message));
+  InsertCommitted(h->q, std::move(messages), true);
+  if (h->stage.exchange(1) == 2) settle(*this, *h);
+}
+
+// After an early insert's write completed: the records give their payloads to the cache (the
+// store has them now), or, when the write failed, leave the index.
+void Impl::SettleEarly(const QueuePtr& q, const std::vector<std::uint64_t>& seqs,
+                       const Status& status) {
+  if (status.ok() && keep_payloads_) return;
+  std::lock_guard lock(q->mu);
+  for (std::uint64_t seq : seqs) {
+    auto it = q->messages.find(seq);
+    if (it == q->messages.end()) continue;
+    if (!status.ok()) {
+      RemoveRecord(*q, it);
+      continue;
+    }
+    if (it->second.payload) cache_.Put(MessageKey{q->key, seq}, it->second.payload);
+    it->second.payload.reset();
+  }
+}
+
+void Impl::InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> messages,
+                           bool hold_payloads) {
   Effects fx;
   {
     std::lock_guard lock(q->mu);
@@ -693,7 +776,7 @@ void Impl::InsertCommitted(const QueuePtr& q, std::vector<StoredMessage> message
     const Millis now = clock_.NowMs();
     for (const StoredMessage& m : messages) {
       if (m.key.seq < q->purge_floor) continue;  // purged while being committed
-      AddRecord(*q, m, now);
+      AddRecord(*q, m, now, hold_payloads);
     }
     if (!q->waiters.empty()) {
       Promote(*q, now, fx);

@@ -140,6 +140,8 @@ Status Impl::Recover() {
   }
   for (auto& [id, q] : queues_) {
     std::lock_guard lock(q->mu);
+    // Every number below the recovered counter was stored (or is below a stored counter).
+    q->durable_seq_limit.store(q->next_seq.load());
     std::sort(q->dedup_expiry.begin(), q->dedup_expiry.end());
     if (q->config.redrive_policy) {
       auto t = queues_.find(q->config.redrive_policy->dead_letter_queue);

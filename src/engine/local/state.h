@@ -264,6 +264,9 @@ struct Queue {
   const std::uint64_t key;  // random per incarnation; binds receipt handles
   bool fifo = false;        // set before the queue is published; FifoQueue is create-only
   std::atomic<std::uint64_t> next_seq{1};
+  // Sequence numbers below are covered by a durable sequence counter: a crash cannot hand them out
+  // again, so a message with one may be received before its send is durable (CommitEarly).
+  std::atomic<std::uint64_t> durable_seq_limit{0};
   std::atomic<bool> deleted{false};
 
   std::mutex mu;
@@ -355,6 +358,10 @@ struct MoveTask {
   StoredMoveTask rec;
   std::string handle;
 };
+
+// How far ahead of a standard queue's messages its stored sequence counter is set (see
+// CommitAndInsert): after a crash its numbers jump by at most this much.
+constexpr std::uint64_t kSeqReservation = std::uint64_t{1} << 20;
 
 constexpr int kUnlimitedMovesPerTick = 10000;
 constexpr Millis kMoveTickMs = 1000;
