@@ -19,15 +19,17 @@ namespace sluice::sqs {
 namespace {
 
 struct BatchEntries {
-  std::vector<Value*> entries;  // into the request's input, which the handler owns
-  std::vector<std::string> ids;
+  std::vector<Value*> entries;        // into the request's input, which the handler owns
+  std::vector<std::string_view> ids;  // each entry's Id, in the same input
 };
 
 Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
   BatchEntries out;
   Value* list = input.GetMutable("Entries");
   if (list) {
-    for (Value& e : list->mutable_items()) out.entries.push_back(&e);
+    std::vector<Value>& items = list->mutable_items();
+    out.entries.reserve(items.size());
+    for (Value& e : items) out.entries.push_back(&e);
   }
   if (out.entries.empty()) {
     return Status(SqsError::kEmptyBatchRequest,
@@ -39,8 +41,7 @@ Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
                               kMaxBatchEntries, out.entries.size()));
   }
   // At most 10 ids: a linear look-back is cheaper than a tree of them.
-  std::vector<std::string_view> seen;
-  seen.reserve(out.entries.size());
+  out.ids.reserve(out.entries.size());
   for (std::size_t i = 0; i < out.entries.size(); ++i) {
     const std::optional<std::string_view> id = out.entries[i]->GetString("Id");
     if (!id) return MissingParameter(fmt::format("{}.{}.Id", entry_name, i + 1));
@@ -49,12 +50,11 @@ Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");
     }
-    if (std::find(seen.begin(), seen.end(), *id) != seen.end()) {
+    if (std::find(out.ids.begin(), out.ids.end(), *id) != out.ids.end()) {
       return Status(SqsError::kBatchEntryIdsNotDistinct, fmt::format("Id {} repeated.", *id));
     }
-    seen.push_back(*id);
+    out.ids.push_back(*id);
   }
-  for (const Value* e : out.entries) out.ids.emplace_back(*e->GetString("Id"));
   return out;
 }
 
@@ -67,37 +67,55 @@ Status BatchEntryWording(const Status& s) {
                 "One or more parameters cannot be validated." + s.message().substr(kSingle.size()));
 }
 
-// One outcome per entry, in request order; unset entries are filled by the engine's answer.
+// What a batch keeps until the engine answers, in one allocation: the request's input (the
+// entry ids view it) and one outcome per entry, in request order; unset entries are filled by
+// the engine's answer.
 struct Outcomes {
-  std::vector<std::string> ids;
+  Value input;
+  std::vector<std::string_view> ids;            // into `input`
   std::vector<std::optional<Status>> failures;  // set: failed with this status
   std::vector<Value> successes;                 // result entry for succeeded ones
+  std::vector<std::size_t> index;               // the k-th entry sent to the engine is index[k]
+  std::vector<SendChecksums> sums;              // SendMessageBatch: sums[k] for index[k]
 
-  explicit Outcomes(std::vector<std::string> entry_ids)
-      : ids(std::move(entry_ids)), failures(ids.size()), successes(ids.size()) {}
+  explicit Outcomes(Value&& request) : input(std::move(request)) {}
+
+  void Start(std::vector<std::string_view> entry_ids) {
+    ids = std::move(entry_ids);
+    failures.resize(ids.size());
+    successes.resize(ids.size());
+    index.reserve(ids.size());
+  }
 
   // The answer; moves the result entries out (call once).
   Value TakeOutput() {
+    std::size_t failed_count = 0;
+    for (const auto& f : failures) failed_count += f.has_value();
     Value ok = Value::List();
     Value failed = Value::List();
+    ok.mutable_items().reserve(ids.size() - failed_count);
+    failed.mutable_items().reserve(failed_count);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (failures[i]) {
-        failed.Append(BatchErrorEntry(ids[i], *failures[i]));
+        failed.mutable_items().push_back(BatchErrorEntry(ids[i], *failures[i]));
       } else {
-        ok.Append(std::move(successes[i]));
+        ok.mutable_items().push_back(std::move(successes[i]));
       }
     }
     // Both members are required by the model: always present, possibly empty.
     Value out = Value::Struct();
-    out.Set("Successful", std::move(ok));
-    out.Set("Failed", std::move(failed));
+    std::vector<Value::Entry>& members = out.mutable_entries();
+    members.reserve(2);
+    members.emplace_back("Successful", std::move(ok));
+    members.emplace_back("Failed", std::move(failed));
     return out;
   }
 };
 
 Value IdEntry(std::string_view id) {
   Value v = Value::Struct();
-  v.Set("Id", Value::String(std::string(id)));
+  v.mutable_entries().reserve(1);
+  v.mutable_entries().emplace_back("Id", Value::String(std::string(id)));
   return v;
 }
 
@@ -114,9 +132,10 @@ void ReplyAllFailed(const Sqs& sqs, const engine::QueueId& id, const RequestCont
 }
 
 // Delete and ChangeVisibility share the engine's answer shape: one Status per handle.
-void FinishStatuses(std::shared_ptr<Outcomes> outcomes, const std::vector<std::size_t>& index,
-                    Result<std::vector<Status>> results, const Reply& reply) {
+void FinishStatuses(const std::shared_ptr<Outcomes>& outcomes, Result<std::vector<Status>> results,
+                    const Reply& reply) {
   if (!results.ok()) return reply(results.status());
+  const std::vector<std::size_t>& index = outcomes->index;
   for (std::size_t k = 0; k < index.size(); ++k) {
     const std::size_t i = index[k];
     if (k >= results->size()) {
@@ -135,7 +154,8 @@ void FinishStatuses(std::shared_ptr<Outcomes> outcomes, const std::vector<std::s
 void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
   auto id = ResolveQueue(sqs, ctx, input);
   if (!id.ok()) return reply(id.status());
-  auto batch = CheckBatch(input, "SendMessageBatchRequestEntry");
+  auto outcomes = std::make_shared<Outcomes>(std::move(input));
+  auto batch = CheckBatch(outcomes->input, "SendMessageBatchRequestEntry");
   if (!batch.ok()) return reply(batch.status());
   // FIFO: an entry without MessageGroupId fails the whole request, with AWS's recorded code
   // (InvalidParameterValue, where SendMessage says MissingParameter). A missing
@@ -158,29 +178,31 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
 
   // A key that cannot be used fails the whole batch, as on AWS.
   if (Status st = CheckQueueKey(sqs, ctx, *id, /*send=*/true); !st.ok()) return reply(st);
-  auto outcomes = std::make_shared<Outcomes>(batch->ids);
-  auto prepared = std::make_shared<std::vector<PreparedSend>>();
-  std::vector<std::size_t> index;  // prepared[k] is entry index[k]
+  const std::size_t n = batch->entries.size();
+  outcomes->Start(std::move(batch->ids));
+  outcomes->sums.reserve(n);
   std::vector<engine::SendRequest> requests;
-  prepared->reserve(batch->entries.size());
-  index.reserve(batch->entries.size());
-  requests.reserve(batch->entries.size());
-  for (std::size_t i = 0; i < batch->entries.size(); ++i) {
-    auto p = PrepareSend(sqs, ctx, *id, *batch->entries[i], /*batch=*/true, i);
-    if (!p.ok()) {
-      outcomes->failures[i] = p.status();
+  requests.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    // Validated in place, into the vectors the engine and the answer take.
+    engine::SendRequest& req = requests.emplace_back();
+    SendChecksums& sums = outcomes->sums.emplace_back();
+    Status st = PrepareSend(sqs, ctx, *id, *batch->entries[i], /*batch=*/true, i, req, sums);
+    if (!st.ok()) {
+      outcomes->failures[i] = std::move(st);
+      requests.pop_back();
+      outcomes->sums.pop_back();
       continue;
     }
-    requests.push_back(std::move(p->request));
-    prepared->push_back(std::move(*p));
-    index.push_back(i);
+    outcomes->index.push_back(i);
   }
   if (requests.empty()) return ReplyAllFailed(sqs, *id, ctx, *outcomes, reply);
 
   sqs.engine.Send(*id, std::move(requests),
-                  [reply = std::move(reply), outcomes, prepared, index = std::move(index)](
+                  [reply = std::move(reply), outcomes = std::move(outcomes)](
                       Result<std::vector<Result<engine::SendResult>>> results) {
                     if (!results.ok()) return reply(results.status());
+                    const std::vector<std::size_t>& index = outcomes->index;
                     for (std::size_t k = 0; k < index.size(); ++k) {
                       const std::size_t i = index[k];
                       if (k >= results->size()) {
@@ -193,9 +215,9 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
                         outcomes->failures[i] = BatchEntryWording(r.status());
                         continue;
                       }
-                      Value entry = IdEntry(outcomes->ids[i]);
-                      FillSendResult((*prepared)[k], *r, entry);
-                      outcomes->successes[i] = std::move(entry);
+                      Value& entry = outcomes->successes[i];
+                      entry = Value::Struct();
+                      FillSendResult(outcomes->sums[k], *r, entry, outcomes->ids[i]);
                     }
                     reply(outcomes->TakeOutput());
                   });
@@ -204,11 +226,12 @@ void CmdSendMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& inpu
 void CmdDeleteMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
   auto id = ResolveQueue(sqs, ctx, input);
   if (!id.ok()) return reply(id.status());
-  auto batch = CheckBatch(input, "DeleteMessageBatchRequestEntry");
+  auto outcomes = std::make_shared<Outcomes>(std::move(input));
+  auto batch = CheckBatch(outcomes->input, "DeleteMessageBatchRequestEntry");
   if (!batch.ok()) return reply(batch.status());
-  auto outcomes = std::make_shared<Outcomes>(batch->ids);
-  std::vector<std::size_t> index;
+  outcomes->Start(std::move(batch->ids));
   std::vector<std::string> handles;
+  handles.reserve(batch->entries.size());
   for (std::size_t i = 0; i < batch->entries.size(); ++i) {
     auto handle = batch->entries[i]->GetString("ReceiptHandle");
     if (!handle || IsBlank(*handle)) {
@@ -216,13 +239,13 @@ void CmdDeleteMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& in
       continue;
     }
     handles.emplace_back(*handle);
-    index.push_back(i);
+    outcomes->index.push_back(i);
   }
   if (handles.empty()) return ReplyAllFailed(sqs, *id, ctx, *outcomes, reply);
   sqs.engine.Delete(*id, std::move(handles),
-                    [reply = std::move(reply), outcomes,
-                     index = std::move(index)](Result<std::vector<Status>> results) {
-                      FinishStatuses(outcomes, index, std::move(results), reply);
+                    [reply = std::move(reply),
+                     outcomes = std::move(outcomes)](Result<std::vector<Status>> results) {
+                      FinishStatuses(outcomes, std::move(results), reply);
                     });
 }
 
@@ -231,11 +254,12 @@ void CmdChangeMessageVisibilityBatch(const Sqs& sqs, const RequestContext& ctx, 
   auto id = ResolveQueue(sqs, ctx, input);
   if (!id.ok()) return reply(id.status());
   constexpr std::string_view kEntry = "ChangeMessageVisibilityBatchRequestEntry";
-  auto batch = CheckBatch(input, kEntry);
+  auto outcomes = std::make_shared<Outcomes>(std::move(input));
+  auto batch = CheckBatch(outcomes->input, kEntry);
   if (!batch.ok()) return reply(batch.status());
-  auto outcomes = std::make_shared<Outcomes>(batch->ids);
-  std::vector<std::size_t> index;
+  outcomes->Start(std::move(batch->ids));
   std::vector<engine::VisibilityChange> changes;
+  changes.reserve(batch->entries.size());
   for (std::size_t i = 0; i < batch->entries.size(); ++i) {
     const Value& entry = *batch->entries[i];
     auto handle = entry.GetString("ReceiptHandle");
@@ -261,13 +285,13 @@ void CmdChangeMessageVisibilityBatch(const Sqs& sqs, const RequestContext& ctx, 
       continue;
     }
     changes.push_back({std::string(*handle), static_cast<int>(**timeout)});
-    index.push_back(i);
+    outcomes->index.push_back(i);
   }
   if (changes.empty()) return ReplyAllFailed(sqs, *id, ctx, *outcomes, reply);
   sqs.engine.ChangeVisibility(*id, std::move(changes),
-                              [reply = std::move(reply), outcomes,
-                               index = std::move(index)](Result<std::vector<Status>> results) {
-                                FinishStatuses(outcomes, index, std::move(results), reply);
+                              [reply = std::move(reply), outcomes = std::move(outcomes)](
+                                  Result<std::vector<Status>> results) {
+                                FinishStatuses(outcomes, std::move(results), reply);
                               });
 }
 

@@ -110,21 +110,25 @@ inline Value EmptyOutput() { return Value::Struct(); }
 void ReplyStatus(const Reply& reply, const Status& status);
 
 // ---- sending (message_actions.cc, shared with SendMessageBatch) ----------------------------
-// One validated message, ready for the engine, with the checksums only the handler can compute.
-struct PreparedSend {
-  engine::SendRequest request;
+// The checksums of a validated message that only the handler can compute (the engine computes
+// the body's).
+struct SendChecksums {
   std::string md5_of_attributes;         // "" when no user attributes were sent
   std::string md5_of_system_attributes;  // "" when no system attributes were sent
 };
 // Validates SendMessage's input, or batch entry `index` (0-based) of SendMessageBatch (`batch`:
-// parameter names and a few codes differ, as AWS words them). A valid message's MessageBody is
-// moved out of `message` into the request.
-Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
-                                 const engine::QueueId& queue, Value& message, bool batch,
-                                 std::size_t index);
-// Fills the SendMessageResult / SendMessageBatchResultEntry members after a successful send
-// (moves the strings out of `result`).
-void FillSendResult(const PreparedSend& sent, engine::SendResult& result, Value& out);
+// parameter names and a few codes differ, as AWS words them), into `request` (a fresh one) and
+// `sums`, in place: a batch fills its vectors without moving each request twice. A valid
+// message's MessageBody is moved out of `message` into the request; on an error `request` and
+// `sums` hold a partly filled message, to be dropped.
+Status PrepareSend(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& queue,
+                   Value& message, bool batch, std::size_t index, engine::SendRequest& request,
+                   SendChecksums& sums);
+// Fills the SendMessageResult / SendMessageBatchResultEntry members of `out` (a structure without
+// members yet) after a successful send: `batch_id` first when not empty (a batch entry's Id).
+// Moves the strings out of `result`.
+void FillSendResult(const SendChecksums& sent, engine::SendResult& result, Value& out,
+                    std::string_view batch_id = {});
 
 // Opaque pagination tokens for ListQueues / ListDeadLetterSourceQueues: the last name returned.
 std::string EncodeNextToken(std::string_view last_name);

@@ -129,9 +129,9 @@ Value MessageOutput(engine::ReceivedMessage& m, const SystemSelection& system,
 
 }  // namespace
 
-Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
-                                 const engine::QueueId& queue, Value& message, bool batch,
-                                 std::size_t index) {
+Status PrepareSend(const Sqs& sqs, const RequestContext& ctx, const engine::QueueId& queue,
+                   Value& message, bool batch, std::size_t index, engine::SendRequest& req,
+                   SendChecksums& sums) {
   const bool fifo = IsFifoQueue(queue);
   const std::optional<std::string_view> body = message.GetString("MessageBody");
   if (!body || body->empty()) {
@@ -140,9 +140,6 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
               : std::string("MessageBody"));
   }
   if (Status s = ValidateMessageBody(body, "MessageBody"); !s.ok()) return s;
-
-  PreparedSend out;
-  engine::SendRequest& req = out.request;
 
   auto delay = OptionalInt(message, "DelaySeconds");
   if (!delay.ok()) return delay.status();
@@ -192,7 +189,7 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
 
   req.body = std::move(message.GetMutable("MessageBody")->mutable_string());  // checked: no copy
   req.attributes = std::move(attributes->attributes);
-  if (*trace) out.md5_of_system_attributes = engine::Md5OfTraceHeader(**trace);
+  if (*trace) sums.md5_of_system_attributes = engine::Md5OfTraceHeader(**trace);
   req.trace_header = std::move(*trace);
   // X-Ray: the X-Amzn-Trace-Id header applies to every message of the request that carries no
   // AWSTraceHeader of its own (the system attribute wins). It is not in the request's
@@ -203,35 +200,45 @@ Result<PreparedSend> PrepareSend(const Sqs& sqs, const RequestContext& ctx,
   }
   req.sender_id = SenderIdOf(sqs, ctx);
   req.size = size;
-  out.md5_of_attributes = engine::Md5OfMessageAttributes(req.attributes);
-  return out;
+  if (!req.attributes.empty())
+    sums.md5_of_attributes = engine::Md5OfMessageAttributes(req.attributes);
+  return Status::Ok();
 }
 
-void FillSendResult(const PreparedSend& sent, engine::SendResult& result, Value& out) {
-  out.Set("MessageId", Value::String(std::move(result.message_id)));
-  out.Set("MD5OfMessageBody", Value::String(std::move(result.md5_of_body)));
+void FillSendResult(const SendChecksums& sent, engine::SendResult& result, Value& out,
+                    std::string_view batch_id) {
+  // The members are distinct: appended without Set's look-up, in one allocation.
+  std::vector<Value::Entry>& entries = out.mutable_entries();
+  entries.reserve(entries.size() + !batch_id.empty() + 2 + !sent.md5_of_attributes.empty() +
+                  !sent.md5_of_system_attributes.empty() + !result.sequence_number.empty());
+  if (!batch_id.empty()) entries.emplace_back("Id", Value::String(std::string(batch_id)));
+  entries.emplace_back("MessageId", Value::String(std::move(result.message_id)));
+  entries.emplace_back("MD5OfMessageBody", Value::String(std::move(result.md5_of_body)));
   if (!sent.md5_of_attributes.empty()) {
-    out.Set("MD5OfMessageAttributes", Value::String(sent.md5_of_attributes));
+    entries.emplace_back("MD5OfMessageAttributes", Value::String(sent.md5_of_attributes));
   }
   if (!sent.md5_of_system_attributes.empty()) {
-    out.Set("MD5OfMessageSystemAttributes", Value::String(sent.md5_of_system_attributes));
+    entries.emplace_back("MD5OfMessageSystemAttributes",
+                         Value::String(sent.md5_of_system_attributes));
   }
   if (!result.sequence_number.empty()) {
-    out.Set("SequenceNumber", Value::String(std::move(result.sequence_number)));
+    entries.emplace_back("SequenceNumber", Value::String(std::move(result.sequence_number)));
   }
 }
 
 void CmdSendMessage(const Sqs& sqs, const RequestContext& ctx, Value&& input, Reply reply) {
   auto id = ResolveQueue(sqs, ctx, input);
   if (!id.ok()) return reply(id.status());
-  auto prepared = PrepareSend(sqs, ctx, *id, input, /*batch=*/false, 0);
-  if (!prepared.ok()) return reply(prepared.status());
+  std::vector<engine::SendRequest> requests(1);
+  SendChecksums sums;
+  if (Status st = PrepareSend(sqs, ctx, *id, input, /*batch=*/false, 0, requests.front(), sums);
+      !st.ok()) {
+    return reply(st);
+  }
   if (Status st = CheckQueueKey(sqs, ctx, *id, /*send=*/true); !st.ok()) return reply(st);
-  std::vector<engine::SendRequest> requests;
-  requests.push_back(std::move(prepared->request));
   // The callback keeps only the checksums; the message itself now belongs to the engine.
   sqs.engine.Send(*id, std::move(requests),
-                  [reply = std::move(reply), sent = std::move(*prepared)](
+                  [reply = std::move(reply), sent = std::move(sums)](
                       Result<std::vector<Result<engine::SendResult>>> results) {
                     if (!results.ok()) return reply(results.status());
                     if (results->empty()) {
