@@ -45,6 +45,7 @@ class Decoder {
  public:
   explicit Decoder(const ServiceModel& model) : model_(model) {}
 
+  // Decodes `j` as shape `id` into `out`, a null Value.
   Status Decode(ShapeId id, const JValue& j, Value* out, int depth) {
     if (depth > kMaxDepth) return Status(ErrorCode::kSerialization, "Request nesting too deep");
     const ShapeDef& s = model_.shape(id);
@@ -56,6 +57,9 @@ class Decoder {
         auto& entries = out->mutable_entries();
         entries.reserve(std::min<std::size_t>(j.MemberCount(), members.size()));
         std::size_t next = 0;  // members in the model's order cost one comparison each
+        // Members after every member decoded so far, in the model's order (what SDKs send), are
+        // new: decoded in place at the end, without Set's look-up for a duplicate.
+        std::size_t fresh_from = 0;
         for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
           if (it->value.IsNull()) continue;
           const std::string_view key(it->name.GetString(), it->name.GetStringLength());
@@ -72,6 +76,13 @@ class Decoder {
           }
           if (m == nullptr) continue;  // unknown member: forward compatibility
           next = static_cast<std::size_t>(m - members.data()) + 1;
+          if (next > fresh_from) {
+            fresh_from = next;
+            Value& v = entries.emplace_back(std::string(m->name), Value()).second;
+            Status st = Decode(m->shape, it->value, &v, depth + 1);
+            if (!st.ok()) return st;
+            continue;
+          }
           Value v;
           Status st = Decode(m->shape, it->value, &v, depth + 1);
           if (!st.ok()) return st;
@@ -86,10 +97,8 @@ class Decoder {
         items.reserve(j.Size());
         for (const JValue& e : j.GetArray()) {
           if (e.IsNull()) continue;
-          Value v;
-          Status st = Decode(s.item, e, &v, depth + 1);
+          Status st = Decode(s.item, e, &items.emplace_back(), depth + 1);
           if (!st.ok()) return st;
-          items.push_back(std::move(v));
         }
         return Status::Ok();
       }
@@ -100,18 +109,19 @@ class Decoder {
         entries.reserve(j.MemberCount());
         for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
           if (it->value.IsNull()) continue;
-          Value v;
+          Value& v = entries
+                         .emplace_back(
+                             std::string(it->name.GetString(), it->name.GetStringLength()), Value())
+                         .second;
           Status st = Decode(s.value, it->value, &v, depth + 1);
           if (!st.ok()) return st;
-          entries.emplace_back(std::string(it->name.GetString(), it->name.GetStringLength()),
-                               std::move(v));
         }
         DedupeLastWins(&entries);
         return Status::Ok();
       }
       case ShapeType::kString:
         if (!j.IsString()) return TypeError(j, s.type);
-        *out = Value::String(std::string(j.GetString(), j.GetStringLength()));
+        out->mutable_string().assign(j.GetString(), j.GetStringLength());  // `out` is null
         return Status::Ok();
       case ShapeType::kBlob: {
         if (!j.IsString()) return TypeError(j, s.type);
