@@ -50,7 +50,11 @@ Result<BatchEntries> CheckBatch(Value& input, std::string_view entry_name) {
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");
     }
-    if (std::find(out.ids.begin(), out.ids.end(), *id) != out.ids.end()) {
+    // Ids are not empty: their last characters settle most comparisons without a memcmp call.
+    const auto same = [&](std::string_view seen) {
+      return seen.size() == id->size() && seen.back() == id->back() && seen == *id;
+    };
+    if (std::any_of(out.ids.begin(), out.ids.end(), same)) {
       return Status(SqsError::kBatchEntryIdsNotDistinct, fmt::format("Id {} repeated.", *id));
     }
     out.ids.push_back(*id);
