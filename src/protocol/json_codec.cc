@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -342,12 +343,43 @@ bool AllWhitespace(std::string_view s) {
   return true;
 }
 
+// The first NUL or 0x1A-0x1F byte, or npos. No JSON text holds either anywhere (outside strings
+// only space, tab, CR and LF may appear; inside, every byte below 0x20 must be escaped). The NUL
+// would end rapidjson's in-situ text early; 0x1A-0x1F inside a string pass rapidjson 1.1's SSE2
+// scan, which takes only bytes up to 0x19 for control characters (max(s, 0x19) == 0x19), so
+// they are refused here, as rapidjson refuses the others. A word at a time: most words hold no
+// byte below 0x20 at all.
+std::size_t FindBadControlByte(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  auto bad = [](unsigned char c) { return c == 0 || (c >= 0x1A && c <= 0x1F); };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w - kOnes * 0x20) & ~w & kHighs) == 0) continue;  // no byte below 0x20
+    for (std::size_t j = i; j < i + 8; ++j) {
+      if (bad(static_cast<unsigned char>(s[j]))) return j;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (bad(static_cast<unsigned char>(s[i]))) return i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 Result<Value> DecodeJson(const ServiceModel& model, ShapeId input, std::string& body) {
   if (input == kNoShape || AllWhitespace(body)) return Value::Struct();
-  if (body.find('\0') != std::string::npos) {
-    return Status(ErrorCode::kSerialization, "Malformed JSON in request body: NUL byte");
+  if (const std::size_t at = FindBadControlByte(body); at != std::string::npos) {
+    if (body[at] == '\0') {
+      return Status(ErrorCode::kSerialization, "Malformed JSON in request body: NUL byte");
+    }
+    return Status(ErrorCode::kSerialization,
+                  "Malformed JSON in request body: " +
+                      std::string(rj::GetParseError_En(rj::kParseErrorStringEscapeInvalid)) +
+                      " (at offset " + std::to_string(at) + ")");
   }
   // Small requests parse without touching the heap allocator. The parse pool holds the
   // document's stack, the reader's own stack (rapidjson's default 256 bytes) and the pool's

@@ -130,6 +130,25 @@ TEST(JsonDecode, MalformedBodies) {
   ExpectSerialization("SendMessage", deep, "");
 }
 
+// No byte below 0x20 may stand unescaped in a JSON string (AWS: SerializationException). Each
+// one, at every position of a long string (rapidjson scans strings 16 bytes at a time), and at
+// the string's start and end. Its SSE2 scan alone lets 0x1A-0x1F through.
+TEST(JsonDecode, RawControlCharactersInStringsAreRefused) {
+  for (int c = 0; c < 0x20; ++c) {
+    for (std::size_t at : {std::size_t{0}, std::size_t{5}, std::size_t{16}, std::size_t{39}}) {
+      std::string text(40, 'a');
+      text[at] = static_cast<char>(c);
+      SCOPED_TRACE(::testing::Message() << "byte " << c << " at " << at);
+      ExpectSerialization("SendMessage", R"({"QueueUrl":"u","MessageBody":")" + text + R"("})", "");
+    }
+  }
+  // Outside strings, the JSON white space (tab, LF, CR) is fine; the other control bytes are not.
+  auto v = Decode("SendMessage", "{\t\"QueueUrl\"\r\n:\t\"u\"}");
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  ExpectSerialization("SendMessage", "{\x1c\"QueueUrl\":\"u\"}", "");
+  ExpectSerialization("SendMessage", "{\"QueueUrl\":\"u\"}\x1f", "");
+}
+
 TEST(JsonDecode, EveryTruncationFailsCleanly) {
   const std::string full(kSendMessage);
   for (std::size_t n = 0; n < full.size(); ++n) {
