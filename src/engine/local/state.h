@@ -69,6 +69,7 @@ struct Record {
 
  public:
   Where where = Where::kVisible;
+  bool late = false;  // kept in RetentionOrder's heap, not in its seq scan (see there)
   PayloadPtr payload;
   Group* group = nullptr;  // its entry in Queue::groups (null: no MessageGroupId)
 
@@ -188,6 +189,7 @@ class TimeHeap {
     v_.pop_back();
   }
   void Clear() { v_.clear(); }
+  const std::vector<TimedSeq>& entries() const { return v_; }
   template <typename Pred>
   void Filter(Pred keep) {
     std::erase_if(v_, [&](const TimedSeq& e) { return !keep(e); });
@@ -196,6 +198,99 @@ class TimeHeap {
 
  private:
   std::vector<TimedSeq> v_;
+};
+
+// Messages in order of sent time (then seq), for retention expiry, without a per-message entry
+// for almost all of them. Sends take their sent time and then their seq, so sent times are
+// non-decreasing in seq except for sends that raced (a few milliseconds apart) and messages moved
+// in by a DLQ redrive or a move task, which keep their original sent time. A message whose sent
+// time is in order with the others ("in sequence") costs nothing here: they are visited by
+// probing the record map upward from the lowest seq (`floor_`) not yet passed. Any other message
+// is "late" (Record::late) and goes into a small min-heap by (sent time, seq).
+//
+// In sequence: seq above every in-sequence seq and sent time not below theirs, or (commits that
+// complete out of order) seq at or above `floor_` and above every in-sequence seq with an older
+// sent time, with the newest sent time. So in-sequence records are non-decreasing in sent time
+// along seq, and the oldest message is the first in-sequence record at or above `floor_` or the
+// heap's top, whichever is older: expiry is exact. Probing passes every seq at most once.
+class RetentionOrder {
+ public:
+  using Map = std::unordered_map<std::uint64_t, Record>;
+  static constexpr Millis kNone = std::numeric_limits<Millis>::max();
+
+  // A message added to the map; returns false when it is late (the caller sets Record::late).
+  // Each seq is added at most once.
+  bool Add(std::uint64_t seq, Millis sent_ms) {
+    bool in_sequence = false;
+    if (seq > tail_seq_ && (tail_seq_ == 0 || sent_ms >= tail_sent_)) {
+      if (tail_seq_ == 0 || sent_ms > tail_sent_) run_after_ = tail_seq_;
+      tail_seq_ = seq;
+      tail_sent_ = sent_ms;
+      in_sequence = true;
+    } else if (seq >= floor_ && seq > run_after_ && sent_ms == tail_sent_) {
+      in_sequence = true;
+    }
+    if (!in_sequence) {
+      late_.Push(sent_ms, seq);
+      return false;
+    }
+    if (front_sent_ == kNone) front_sent_ = sent_ms;
+    return true;
+  }
+
+  // The oldest message of `m` by (sent time, seq), if any. Passes removed seqs and drops the
+  // heap's stale entries.
+  std::optional<TimedSeq> Oldest(const Map& m) {
+    front_sent_ = kNone;
+    for (; floor_ <= tail_seq_; ++floor_) {
+      auto it = m.find(floor_);
+      if (it != m.end() && !it->second.late) {
+        front_sent_ = it->second.sent_ms;
+        break;
+      }
+    }
+    while (!late_.empty() && !m.contains(late_.Top().seq)) late_.Pop();
+    std::optional<TimedSeq> out;
+    if (front_sent_ != kNone) out = TimedSeq{front_sent_, floor_};
+    if (!late_.empty() && (!out || *out > late_.Top())) out = late_.Top();
+    return out;
+  }
+
+  // A sent time no later than the oldest message's (exact right after Oldest()); kNone: none.
+  Millis OldestLowerBound() const {
+    return late_.empty() ? front_sent_ : std::min(front_sent_, late_.Top().at);
+  }
+
+  // No seq of a message in the map is below this (for scans in seq order).
+  std::uint64_t SeqLowerBound() const {
+    std::uint64_t low = floor_;
+    for (const TimedSeq& e : late_.entries()) low = std::min(low, e.seq);
+    return low;
+  }
+
+  // Every message was removed from the map.
+  void Clear() {
+    late_.Clear();
+    floor_ = tail_seq_ + 1;
+    front_sent_ = kNone;
+  }
+
+  // Drops the heap's stale entries when they outnumber the map's messages (plus `slack`).
+  void Compact(const Map& m, std::size_t slack) {
+    if (late_.size() > 2 * m.size() + slack) {
+      late_.Filter([&](const TimedSeq& e) { return m.contains(e.seq); });
+    }
+  }
+
+  std::size_t late_size() const { return late_.size(); }
+
+ private:
+  std::uint64_t floor_ = 1;      // lowest seq the probe has not passed
+  std::uint64_t tail_seq_ = 0;   // highest in-sequence seq (0: none yet)
+  Millis tail_sent_ = 0;         // its sent time, the highest of in-sequence messages
+  std::uint64_t run_after_ = 0;  // in-sequence seqs up to it have sent times below tail_sent_
+  Millis front_sent_ = kNone;    // at most the sent time of every in-sequence message
+  TimeHeap late_;
 };
 
 // Where a group stands in Queue::ready. A standard queue's tenant: (oldest visible seq, 0). A
@@ -281,9 +376,9 @@ struct Queue {
   // Messages without a group back from flight, min-heap by seq: they keep their place in send
   // order (AWS, best effort) instead of joining the end of `visible`.
   std::vector<std::uint64_t> returned;
-  TimeHeap delayed;    // by due time
-  TimeHeap inflight;   // by visibility deadline
-  TimeHeap retention;  // by sent time
+  TimeHeap delayed;          // by due time
+  TimeHeap inflight;         // by visibility deadline
+  RetentionOrder retention;  // by sent time
   std::size_t n_visible = 0;
   std::size_t n_delayed = 0;
   std::size_t n_inflight = 0;
