@@ -1,8 +1,9 @@
 // The local engine's index structures (engine/local/state.h), checked against plain ones:
 // RetentionOrder (the oldest message by (sent time, seq) without a heap entry per message)
-// against a brute-force minimum over the record map.
+// against a brute-force minimum over the record map; SeqRuns against a std::deque.
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <optional>
 #include <random>
 #include <vector>
@@ -142,6 +143,79 @@ TEST_F(LocalRetentionOrderTest, RandomAgainstBruteForce) {
       if (::testing::Test::HasFailure()) return;
     }
   }
+}
+
+void ExpectSame(const SeqRuns& runs, const std::deque<std::uint64_t>& want) {
+  ASSERT_EQ(runs.size(), want.size());
+  ASSERT_EQ(runs.empty(), want.empty());
+  if (!want.empty()) {
+    EXPECT_EQ(runs.front(), want.front());
+  }
+  std::vector<std::uint64_t> got;
+  runs.ForEach([&](std::uint64_t seq) {
+    got.push_back(seq);
+    return true;
+  });
+  EXPECT_EQ(got, std::vector<std::uint64_t>(want.begin(), want.end()));
+}
+
+TEST(LocalSeqRunsTest, ConsecutiveSeqsShareARun) {
+  SeqRuns runs;
+  for (std::uint64_t seq = 100; seq < 1100; ++seq) runs.push_back(seq);
+  EXPECT_EQ(runs.runs(), 1u);
+  runs.push_back(5000);
+  runs.push_back(4999);  // not consecutive: a run of its own
+  EXPECT_EQ(runs.runs(), 3u);
+  std::deque<std::uint64_t> want;
+  for (std::uint64_t seq = 100; seq < 1100; ++seq) want.push_back(seq);
+  want.push_back(5000);
+  want.push_back(4999);
+  ExpectSame(runs, want);
+  for (int i = 0; i < 1000; ++i) runs.pop_front();
+  EXPECT_EQ(runs.front(), 5000u);
+  EXPECT_EQ(runs.runs(), 2u);
+}
+
+TEST(LocalSeqRunsTest, SeqsBeyond32Bits) {
+  SeqRuns runs;
+  const std::uint64_t big = (std::uint64_t{1} << 32) - 2;
+  for (std::uint64_t seq = big; seq < big + 5; ++seq) runs.push_back(seq);
+  EXPECT_EQ(runs.runs(), 1u);
+  std::deque<std::uint64_t> want{big, big + 1, big + 2, big + 3, big + 4};
+  ExpectSame(runs, want);
+  runs.pop_front();
+  runs.pop_front();
+  runs.pop_front();
+  EXPECT_EQ(runs.front(), big + 3);
+}
+
+TEST(LocalSeqRunsTest, RandomAgainstDeque) {
+  std::mt19937_64 rng(7);
+  SeqRuns runs;
+  std::deque<std::uint64_t> want;
+  std::uint64_t next = 1;
+  for (int step = 0; step < 20000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5) {
+      const std::uint64_t seq = rng() % 4 == 0 ? rng() % (next + 1) : next++;
+      runs.push_back(seq);
+      want.push_back(seq);
+    } else if (op < 8 && !want.empty()) {
+      ASSERT_EQ(runs.front(), want.front());
+      runs.pop_front();
+      want.pop_front();
+    } else if (op == 8) {
+      const std::uint64_t mod = 2 + rng() % 5;
+      runs.EraseIf([&](std::uint64_t seq) { return seq % mod == 0; });
+      std::erase_if(want, [&](std::uint64_t seq) { return seq % mod == 0; });
+    } else if (rng() % 50 == 0) {
+      runs.clear();
+      want.clear();
+    }
+    if (step % 97 == 0) ExpectSame(runs, want);
+    if (::testing::Test::HasFailure()) return;
+  }
+  ExpectSame(runs, want);
 }
 
 }  // namespace

@@ -294,7 +294,7 @@ void Impl::Compact(Queue& q) {
     auto it = q.messages.find(seq);
     return it == q.messages.end() || it->second.where != Where::kVisible;
   };
-  if (q.visible.size() > 2 * q.n_visible + kSlack) std::erase_if(q.visible, stale);
+  if (q.visible.size() > 2 * q.n_visible + kSlack) q.visible.EraseIf(stale);
   if (q.returned.size() > 2 * q.n_visible + kSlack) {
     std::erase_if(q.returned, stale);
     std::make_heap(q.returned.begin(), q.returned.end(), std::greater<>());

@@ -200,6 +200,78 @@ class TimeHeap {
   std::vector<TimedSeq> v_;
 };
 
+// A queue of seqs (Queue::visible) kept as runs of consecutive seqs: sends append consecutive
+// seqs, so a run holds a batch or more and a message costs a fraction of a byte (a deque of seqs:
+// 8); at worst (no two consecutive) 12. Holds exactly what a std::deque<std::uint64_t> would.
+class SeqRuns {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }  // seqs, not runs
+  std::size_t runs() const { return runs_.size(); }
+  std::uint64_t front() const { return runs_.front().first(); }
+
+  void push_back(std::uint64_t seq) {
+    ++size_;
+    if (!runs_.empty()) {
+      Run& last = runs_.back();
+      if (last.count < kMaxCount && seq - last.first() == last.count) {
+        ++last.count;
+        return;
+      }
+    }
+    runs_.push_back(Run::Of(seq));
+  }
+  void pop_front() {
+    Run& first = runs_.front();
+    --size_;
+    if (--first.count == 0) {
+      runs_.pop_front();
+    } else {
+      first.set_first(first.first() + 1);
+    }
+  }
+  void clear() {
+    runs_.clear();
+    runs_.shrink_to_fit();
+    size_ = 0;
+  }
+  // Calls f(seq) front to back while it returns true.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Run& r : runs_) {
+      for (std::uint32_t i = 0; i < r.count; ++i) {
+        if (!f(r.first() + i)) return;
+      }
+    }
+  }
+  template <typename Pred>
+  void EraseIf(Pred drop) {
+    SeqRuns kept;
+    ForEach([&](std::uint64_t seq) {
+      if (!drop(seq)) kept.push_back(seq);
+      return true;
+    });
+    *this = std::move(kept);
+  }
+
+ private:
+  static constexpr std::uint32_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
+  struct Run {  // 12 bytes: seq as two halves, so the struct needs no 8-byte alignment
+    std::uint32_t lo, hi, count;
+    static Run Of(std::uint64_t seq) {
+      return Run{static_cast<std::uint32_t>(seq), static_cast<std::uint32_t>(seq >> 32), 1};
+    }
+    std::uint64_t first() const { return (std::uint64_t{hi} << 32) | lo; }
+    void set_first(std::uint64_t seq) {
+      lo = static_cast<std::uint32_t>(seq);
+      hi = static_cast<std::uint32_t>(seq >> 32);
+    }
+  };
+  static_assert(sizeof(Run) == 12);
+  std::deque<Run> runs_;
+  std::size_t size_ = 0;
+};
+
 // Messages in order of sent time (then seq), for retention expiry, without a per-message entry
 // for almost all of them. Sends take their sent time and then their seq, so sent times are
 // non-decreasing in seq except for sends that raced (a few milliseconds apart) and messages moved
@@ -372,7 +444,7 @@ struct Queue {
   std::weak_ptr<Queue> dlq;       // resolved RedrivePolicy target
 
   std::unordered_map<std::uint64_t, Record> messages;
-  std::deque<std::uint64_t> visible;  // send order; entries of non-visible messages are stale
+  SeqRuns visible;  // send order; entries of non-visible messages are stale
   // Messages without a group back from flight, min-heap by seq: they keep their place in send
   // order (AWS, best effort) instead of joining the end of `visible`.
   std::vector<std::uint64_t> returned;
