@@ -213,7 +213,7 @@ void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_infligh
   }
 }
 
-void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it) {
+void Impl::RemoveRecord(Queue& q, MessageIt it) {
   const Where where = it->second.where;
   switch (where) {
     case Where::kVisible:
@@ -325,8 +325,8 @@ void Impl::Compact(Queue& q) {
 
 // Receives one visible record: moves it to the dead-letter queue when it has been received
 // maxReceiveCount times (returns false), else puts it in flight and appends it to `out`.
-bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it,
-                      int visibility_timeout, Millis now, Effects& fx, std::vector<Taken>& out) {
+bool Impl::TakeRecord(Queue& q, MessageIt it, int visibility_timeout, Millis now, Effects& fx,
+                      std::vector<Taken>& out) {
   const std::uint64_t seq = it->first;
   Record& r = it->second;
   const std::optional<RedrivePolicy>& redrive = q.config.redrive_policy;
