@@ -34,11 +34,11 @@ enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
 
 struct Group;
 
-// The in-memory record of one message (48 bytes, plus ~16 bytes of hash-map node and ~40 bytes
-// of deque/heap entries; see README). Without a store that keeps payloads, `payload` holds the
-// message (shared with the store and with receives in progress); with one (Store::KeepsPayloads)
-// it is null and the payload is read from the PayloadCache or the store when the message is
-// delivered or moved.
+// The in-memory record of one message (48 bytes, plus 16 bytes of hash-map node and 4-8 bytes of
+// bucket array; `visible` and `retention` need almost nothing per message; see README). Without a
+// store that keeps payloads, `payload` holds the message (shared with the store and with receives
+// in progress); with one (Store::KeepsPayloads) it is null and the payload is read from the
+// PayloadCache or the store when the message is delivered or moved.
 //
 // The three times a message carries besides its send time are kept as signed 32-bit
 // millisecond offsets from it (+-24 days): a message lives at most 14 days (retention) plus a
