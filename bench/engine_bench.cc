@@ -53,6 +53,31 @@ void BM_ReceiveDelete10(benchmark::State& state) {
 }
 BENCHMARK(BM_ReceiveDelete10);
 
+// The same from a backlog of `n` messages (sent 10 at a time first): the index is far larger than
+// the caches, as in `sluice bench -w receive --fill`.
+void BM_ReceiveDelete10Backlog(benchmark::State& state) {
+  FakeClock clock;
+  auto engine = NewBenchEngine(clock);
+  for (std::int64_t i = 0; i < state.range(0); i += 10) {
+    engine->Send(kQueue, std::vector<SendRequest>(10, Message()), [](auto) {});
+  }
+  ReceiveRequest req;
+  req.max_messages = 10;
+  req.wait_seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    engine->Send(kQueue, std::vector<SendRequest>(10, Message()), [](auto) {});
+    state.ResumeTiming();
+    std::vector<std::string> handles;
+    engine->Receive(kQueue, req, [&](Result<std::vector<ReceivedMessage>> r) {
+      for (auto& m : *r) handles.push_back(std::move(m.receipt_handle));
+    });
+    engine->Delete(kQueue, std::move(handles), [](auto r) { benchmark::DoNotOptimize(r); });
+  }
+  state.SetItemsProcessed(state.iterations() * 10);
+}
+BENCHMARK(BM_ReceiveDelete10Backlog)->Arg(400'000);
+
 const QueueId kFifo{"000000000000", "bench.fifo"};
 
 // FIFO SendMessage with an explicit deduplication id, over `groups` message groups.

@@ -119,7 +119,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
                       std::optional<std::string_view> group_id, PayloadPtr payload, Millis now);
   static Millis FifoDelayedUntil(const Queue& q, Millis sent_ms);
   void RetimeFifoDelays(Queue& q, Millis now);
-  void RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it);
+  void RemoveRecord(Queue& q, MessageIt it);
   void Promote(Queue& q, Millis now, Effects& fx);
   void Compact(Queue& q);
   void ClearMessages(Queue& q);
@@ -137,8 +137,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_inflight);
   void EraseGroupIfIdle(Queue& q, Group& g);
   bool Noisy(const Queue& q, std::size_t inflight) const;
-  bool TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it,
-                  int visibility_timeout, Millis now, Effects& fx, std::vector<Taken>& out);
+  bool TakeRecord(Queue& q, MessageIt it, int visibility_timeout, Millis now, Effects& fx,
+                  std::vector<Taken>& out);
   void Take(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,
             std::vector<Taken>& out);
   void TakeFifo(Queue& q, int max, int visibility_timeout, Millis now, Effects& fx,

@@ -50,10 +50,10 @@ void Impl::AddIndexRecord(Queue& q, std::uint64_t seq, const MessageState& state
     q.delayed.Push(r.visible_at(), seq);
     ++q.n_delayed;
   }
-  q.retention.Push(r.sent_ms, seq);
   const Where where = r.where;
   auto [it, inserted] = q.messages.emplace(seq, std::move(r));
   if (!inserted) return;
+  it->second.late = !q.retention.Add(seq, it->second.sent_ms);
   if (!group_id) {
     if (where == Where::kVisible) q.visible.push_back(seq);
     return;
@@ -213,7 +213,7 @@ void Impl::Enlist(Queue& q, std::uint64_t seq, const Record& r, bool was_infligh
   }
 }
 
-void Impl::RemoveRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it) {
+void Impl::RemoveRecord(Queue& q, MessageIt it) {
   const Where where = it->second.where;
   switch (where) {
     case Where::kVisible:
@@ -260,13 +260,14 @@ void Impl::ClearMessages(Queue& q) {
 
 void Impl::Promote(Queue& q, Millis now, Effects& fx) {
   const Millis retention_ms = Millis{q.config.message_retention_period} * 1000;
-  while (!q.retention.empty() && q.retention.Top().at + retention_ms <= now) {
-    const std::uint64_t seq = q.retention.Top().seq;
-    q.retention.Pop();
-    auto it = q.messages.find(seq);
-    if (it == q.messages.end()) continue;
-    RemoveRecord(q, it);
-    if (store_) fx.batch.deletes.push_back({q.key, seq});
+  // The lower bound spares the probe while nothing can have expired.
+  if (q.retention.OldestLowerBound() <= now - retention_ms) {
+    while (true) {
+      const std::optional<TimedSeq> oldest = q.retention.Oldest(q.messages);
+      if (!oldest || oldest->at + retention_ms > now) break;
+      RemoveRecord(q, q.messages.find(oldest->seq));
+      if (store_) fx.batch.deletes.push_back({q.key, oldest->seq});
+    }
   }
   auto promote = [&](TimeHeap& heap, Where from, std::size_t& from_count) {
     while (!heap.empty() && heap.Top().at <= now) {
@@ -293,7 +294,7 @@ void Impl::Compact(Queue& q) {
     auto it = q.messages.find(seq);
     return it == q.messages.end() || it->second.where != Where::kVisible;
   };
-  if (q.visible.size() > 2 * q.n_visible + kSlack) std::erase_if(q.visible, stale);
+  if (q.visible.size() > 2 * q.n_visible + kSlack) q.visible.EraseIf(stale);
   if (q.returned.size() > 2 * q.n_visible + kSlack) {
     std::erase_if(q.returned, stale);
     std::make_heap(q.returned.begin(), q.returned.end(), std::greater<>());
@@ -319,15 +320,13 @@ void Impl::Compact(Queue& q) {
   };
   if (q.delayed.size() > 2 * q.n_delayed + kSlack) q.delayed.Filter(valid(Where::kDelayed));
   if (q.inflight.size() > 2 * q.n_inflight + kSlack) q.inflight.Filter(valid(Where::kInflight));
-  if (q.retention.size() > 2 * q.messages.size() + kSlack) {
-    q.retention.Filter([&](const TimedSeq& e) { return q.messages.contains(e.seq); });
-  }
+  q.retention.Compact(q.messages, kSlack);
 }
 
 // Receives one visible record: moves it to the dead-letter queue when it has been received
 // maxReceiveCount times (returns false), else puts it in flight and appends it to `out`.
-bool Impl::TakeRecord(Queue& q, std::unordered_map<std::uint64_t, Record>::iterator it,
-                      int visibility_timeout, Millis now, Effects& fx, std::vector<Taken>& out) {
+bool Impl::TakeRecord(Queue& q, MessageIt it, int visibility_timeout, Millis now, Effects& fx,
+                      std::vector<Taken>& out) {
   const std::uint64_t seq = it->first;
   Record& r = it->second;
   const std::optional<RedrivePolicy>& redrive = q.config.redrive_policy;
@@ -530,8 +529,8 @@ void Impl::ArmTimers(const QueuePtr& qp, Millis now) {
       schedule(next);
     }
   }
-  if (!q.retention.empty()) {
-    const Millis next = q.retention.Top().at + Millis{q.config.message_retention_period} * 1000;
+  if (const Millis oldest = q.retention.OldestLowerBound(); oldest != RetentionOrder::kNone) {
+    const Millis next = oldest + Millis{q.config.message_retention_period} * 1000;
     if (q.retention_timer_at == 0 || next < q.retention_timer_at) {
       q.retention_timer_at = next;
       schedule(next);

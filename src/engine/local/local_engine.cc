@@ -301,12 +301,8 @@ Result<std::optional<Millis>> Impl::OldestMessageAgeMs(const QueueId& id) {
     if (q->deleted.load()) return QueueMissing();
     const Millis now = clock_.NowMs();
     Promote(*q, now, fx);
-    // The retention heap's top is the oldest send; entries of messages gone are dropped lazily.
-    while (!q->retention.empty() && !q->messages.contains(q->retention.Top().seq)) {
-      q->retention.Pop();
-    }
-    if (!q->retention.empty()) {
-      const Record& oldest = q->messages.find(q->retention.Top().seq)->second;
+    if (const std::optional<TimedSeq> first = q->retention.Oldest(q->messages)) {
+      const Record& oldest = q->messages.find(first->seq)->second;
       out = oldest.sent_ms;
       if (oldest.receive_count >= kPoisonReceives) {
         // Rare: a scan for the oldest message not received that often.
@@ -541,18 +537,16 @@ Result<std::vector<PeekedMessage>> Impl::Peek(const QueueId& id, std::size_t max
     fifo = q->fifo;
     now = clock_.NowMs();
     std::vector<std::uint64_t> seqs;
-    // A big queue: the head only, probing sequence numbers upward from the oldest message's (the
-    // retention heap's top; stale entries of messages gone are dropped as OldestMessageAgeMs
-    // does), within a budget; a queue with many gaps there falls back to the scan below.
+    // A big queue: the head only, probing sequence numbers upward from a bound below every
+    // message's (RetentionOrder::SeqLowerBound, once Oldest has passed the seqs of messages
+    // gone), within a budget; a queue with many gaps there falls back to the scan below.
     constexpr std::size_t kScanBelow = 50'000;
     if (q->messages.size() > kScanBelow) {
-      while (!q->retention.empty() && !q->messages.contains(q->retention.Top().seq)) {
-        q->retention.Pop();
-      }
-      if (!q->retention.empty()) {
+      if (q->retention.Oldest(q->messages)) {
         const std::uint64_t end = q->next_seq.load();
         std::size_t budget = 4 * max + 10'000;
-        for (std::uint64_t seq = q->retention.Top().seq; seq < end && budget > 0; ++seq, --budget) {
+        for (std::uint64_t seq = q->retention.SeqLowerBound(); seq < end && budget > 0;
+             ++seq, --budget) {
           if (q->messages.contains(seq)) seqs.push_back(seq);
           if (seqs.size() == max) break;
         }

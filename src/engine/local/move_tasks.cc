@@ -128,12 +128,14 @@ void Impl::MoveTick(const std::string& source_arn, const std::string& task_id) {
           if (it != src->messages.end() && it->second.where == Where::kVisible) break;
           src->visible.pop_front();
         }
-        for (std::size_t i = 0;
-             i < src->visible.size() && candidates.size() < static_cast<std::size_t>(budget); ++i) {
-          auto it = src->messages.find(src->visible[i]);
-          if (it == src->messages.end() || it->second.where != Where::kVisible) continue;
-          candidates.emplace_back(it->first, nullptr);
-        }
+        src->visible.ForEach([&](std::uint64_t seq) {
+          if (candidates.size() >= static_cast<std::size_t>(budget)) return false;
+          auto it = src->messages.find(seq);
+          if (it != src->messages.end() && it->second.where == Where::kVisible) {
+            candidates.emplace_back(it->first, nullptr);
+          }
+          return true;
+        });
         // Messages back from flight keep their place in send order.
         if (!src->returned.empty()) {
           for (std::uint64_t seq : src->returned) {

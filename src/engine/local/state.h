@@ -34,11 +34,11 @@ enum class Where : std::uint8_t { kVisible, kDelayed, kInflight };
 
 struct Group;
 
-// The in-memory record of one message (48 bytes, plus ~16 bytes of hash-map node and ~40 bytes
-// of deque/heap entries; see README). Without a store that keeps payloads, `payload` holds the
-// message (shared with the store and with receives in progress); with one (Store::KeepsPayloads)
-// it is null and the payload is read from the PayloadCache or the store when the message is
-// delivered or moved.
+// The in-memory record of one message (48 bytes, plus 16 bytes of hash-map node and 4-8 bytes of
+// bucket array; `visible` and `retention` need almost nothing per message; see README). Without a
+// store that keeps payloads, `payload` holds the message (shared with the store and with receives
+// in progress); with one (Store::KeepsPayloads) it is null and the payload is read from the
+// PayloadCache or the store when the message is delivered or moved.
 //
 // The three times a message carries besides its send time are kept as signed 32-bit
 // millisecond offsets from it (+-24 days): a message lives at most 14 days (retention) plus a
@@ -69,6 +69,7 @@ struct Record {
 
  public:
   Where where = Where::kVisible;
+  bool late = false;  // kept in RetentionOrder's heap, not in its seq scan (see there)
   PayloadPtr payload;
   Group* group = nullptr;  // its entry in Queue::groups (null: no MessageGroupId)
 
@@ -81,7 +82,18 @@ struct Record {
 // 48 bytes keep the hash-map node (next pointer, key, record) at 64 bytes, an allocator size class
 // with no slack (jemalloc's 64; glibc's chunk of 80).
 static_assert(sizeof(Record) <= 48, "keep the per-message record small; update README");
-using MessageIt = std::unordered_map<std::uint64_t, Record>::iterator;
+
+// The record map (Queue::messages) holds 2^kSeqsPerBucketLog2 records a bucket (its load factor):
+// the bucket array (8 bytes a bucket) costs 4-8 bytes a message instead of 8-16. Seqs are nearly
+// consecutive, and SeqHash sends each aligned pair of them to one bucket, so a bucket holds the
+// pair (their nodes were allocated one after the other, usually adjacent in memory) rather than
+// seqs a bucket count apart: a lookup visits one more node, already in cache, not a cold one.
+constexpr int kSeqsPerBucketLog2 = 1;
+struct SeqHash {
+  std::size_t operator()(std::uint64_t seq) const noexcept { return seq >> kSeqsPerBucketLog2; }
+};
+using MessageMap = std::unordered_map<std::uint64_t, Record, SeqHash>;
+using MessageIt = MessageMap::iterator;
 
 // Payloads of the most recently stored messages, bounded by bytes; first in, first out (a send is
 // usually received soon after, so the hot path never reads the store). Thread-safe; a leaf lock
@@ -188,6 +200,7 @@ class TimeHeap {
     v_.pop_back();
   }
   void Clear() { v_.clear(); }
+  const std::vector<TimedSeq>& entries() const { return v_; }
   template <typename Pred>
   void Filter(Pred keep) {
     std::erase_if(v_, [&](const TimedSeq& e) { return !keep(e); });
@@ -196,6 +209,171 @@ class TimeHeap {
 
  private:
   std::vector<TimedSeq> v_;
+};
+
+// A queue of seqs (Queue::visible) kept as runs of consecutive seqs: sends append consecutive
+// seqs, so a run holds a batch or more and a message costs a fraction of a byte (a deque of seqs:
+// 8); at worst (no two consecutive) 12. Holds exactly what a std::deque<std::uint64_t> would.
+class SeqRuns {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }  // seqs, not runs
+  std::size_t runs() const { return runs_.size(); }
+  std::uint64_t front() const { return runs_.front().first(); }
+
+  void push_back(std::uint64_t seq) {
+    ++size_;
+    if (!runs_.empty()) {
+      Run& last = runs_.back();
+      if (last.count < kMaxCount && seq - last.first() == last.count) {
+        ++last.count;
+        return;
+      }
+    }
+    runs_.push_back(Run::Of(seq));
+  }
+  void pop_front() {
+    Run& first = runs_.front();
+    --size_;
+    if (--first.count == 0) {
+      runs_.pop_front();
+    } else {
+      first.set_first(first.first() + 1);
+    }
+  }
+  void clear() {
+    runs_.clear();
+    runs_.shrink_to_fit();
+    size_ = 0;
+  }
+  // Calls f(seq) front to back while it returns true.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Run& r : runs_) {
+      for (std::uint32_t i = 0; i < r.count; ++i) {
+        if (!f(r.first() + i)) return;
+      }
+    }
+  }
+  template <typename Pred>
+  void EraseIf(Pred drop) {
+    SeqRuns kept;
+    ForEach([&](std::uint64_t seq) {
+      if (!drop(seq)) kept.push_back(seq);
+      return true;
+    });
+    *this = std::move(kept);
+  }
+
+ private:
+  static constexpr std::uint32_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
+  struct Run {  // 12 bytes: seq as two halves, so the struct needs no 8-byte alignment
+    std::uint32_t lo, hi, count;
+    static Run Of(std::uint64_t seq) {
+      return Run{static_cast<std::uint32_t>(seq), static_cast<std::uint32_t>(seq >> 32), 1};
+    }
+    std::uint64_t first() const { return (std::uint64_t{hi} << 32) | lo; }
+    void set_first(std::uint64_t seq) {
+      lo = static_cast<std::uint32_t>(seq);
+      hi = static_cast<std::uint32_t>(seq >> 32);
+    }
+  };
+  static_assert(sizeof(Run) == 12);
+  std::deque<Run> runs_;
+  std::size_t size_ = 0;
+};
+
+// Messages in order of sent time (then seq), for retention expiry, without a per-message entry
+// for almost all of them. Sends take their sent time and then their seq, so sent times are
+// non-decreasing in seq except for sends that raced (a few milliseconds apart) and messages moved
+// in by a DLQ redrive or a move task, which keep their original sent time. A message whose sent
+// time is in order with the others ("in sequence") costs nothing here: they are visited by
+// probing the record map upward from the lowest seq (`floor_`) not yet passed. Any other message
+// is "late" (Record::late) and goes into a small min-heap by (sent time, seq).
+//
+// In sequence: seq above every in-sequence seq and sent time not below theirs, or (commits that
+// complete out of order) seq at or above `floor_` and above every in-sequence seq with an older
+// sent time, with the newest sent time. So in-sequence records are non-decreasing in sent time
+// along seq, and the oldest message is the first in-sequence record at or above `floor_` or the
+// heap's top, whichever is older: expiry is exact. Probing passes every seq at most once.
+class RetentionOrder {
+ public:
+  using Map = MessageMap;
+  static constexpr Millis kNone = std::numeric_limits<Millis>::max();
+
+  // A message added to the map; returns false when it is late (the caller sets Record::late).
+  // Each seq is added at most once.
+  bool Add(std::uint64_t seq, Millis sent_ms) {
+    bool in_sequence = false;
+    if (seq > tail_seq_ && (tail_seq_ == 0 || sent_ms >= tail_sent_)) {
+      if (tail_seq_ == 0 || sent_ms > tail_sent_) run_after_ = tail_seq_;
+      tail_seq_ = seq;
+      tail_sent_ = sent_ms;
+      in_sequence = true;
+    } else if (seq >= floor_ && seq > run_after_ && sent_ms == tail_sent_) {
+      in_sequence = true;
+    }
+    if (!in_sequence) {
+      late_.Push(sent_ms, seq);
+      return false;
+    }
+    if (front_sent_ == kNone) front_sent_ = sent_ms;
+    return true;
+  }
+
+  // The oldest message of `m` by (sent time, seq), if any. Passes removed seqs and drops the
+  // heap's stale entries.
+  std::optional<TimedSeq> Oldest(const Map& m) {
+    front_sent_ = kNone;
+    for (; floor_ <= tail_seq_; ++floor_) {
+      auto it = m.find(floor_);
+      if (it != m.end() && !it->second.late) {
+        front_sent_ = it->second.sent_ms;
+        break;
+      }
+    }
+    while (!late_.empty() && !m.contains(late_.Top().seq)) late_.Pop();
+    std::optional<TimedSeq> out;
+    if (front_sent_ != kNone) out = TimedSeq{front_sent_, floor_};
+    if (!late_.empty() && (!out || *out > late_.Top())) out = late_.Top();
+    return out;
+  }
+
+  // A sent time no later than the oldest message's (exact right after Oldest()); kNone: none.
+  Millis OldestLowerBound() const {
+    return late_.empty() ? front_sent_ : std::min(front_sent_, late_.Top().at);
+  }
+
+  // No seq of a message in the map is below this (for scans in seq order).
+  std::uint64_t SeqLowerBound() const {
+    std::uint64_t low = floor_;
+    for (const TimedSeq& e : late_.entries()) low = std::min(low, e.seq);
+    return low;
+  }
+
+  // Every message was removed from the map.
+  void Clear() {
+    late_.Clear();
+    floor_ = tail_seq_ + 1;
+    front_sent_ = kNone;
+  }
+
+  // Drops the heap's stale entries when they outnumber the map's messages (plus `slack`).
+  void Compact(const Map& m, std::size_t slack) {
+    if (late_.size() > 2 * m.size() + slack) {
+      late_.Filter([&](const TimedSeq& e) { return m.contains(e.seq); });
+    }
+  }
+
+  std::size_t late_size() const { return late_.size(); }
+
+ private:
+  std::uint64_t floor_ = 1;      // lowest seq the probe has not passed
+  std::uint64_t tail_seq_ = 0;   // highest in-sequence seq (0: none yet)
+  Millis tail_sent_ = 0;         // its sent time, the highest of in-sequence messages
+  std::uint64_t run_after_ = 0;  // in-sequence seqs up to it have sent times below tail_sent_
+  Millis front_sent_ = kNone;    // at most the sent time of every in-sequence message
+  TimeHeap late_;
 };
 
 // Where a group stands in Queue::ready. A standard queue's tenant: (oldest visible seq, 0). A
@@ -257,7 +435,9 @@ struct Waiter {
 
 struct Queue {
   Queue(QueueId qid, std::string qarn, std::uint64_t k)
-      : id(std::move(qid)), arn(std::move(qarn)), key(k) {}
+      : id(std::move(qid)), arn(std::move(qarn)), key(k) {
+    messages.max_load_factor(float{1 << kSeqsPerBucketLog2});  // see SeqHash
+  }
 
   const QueueId id;
   const std::string arn;
@@ -279,14 +459,14 @@ struct Queue {
   std::uint64_t purge_floor = 0;  // messages with seq below were purged
   std::weak_ptr<Queue> dlq;       // resolved RedrivePolicy target
 
-  std::unordered_map<std::uint64_t, Record> messages;
-  std::deque<std::uint64_t> visible;  // send order; entries of non-visible messages are stale
+  MessageMap messages;
+  SeqRuns visible;  // send order; entries of non-visible messages are stale
   // Messages without a group back from flight, min-heap by seq: they keep their place in send
   // order (AWS, best effort) instead of joining the end of `visible`.
   std::vector<std::uint64_t> returned;
-  TimeHeap delayed;    // by due time
-  TimeHeap inflight;   // by visibility deadline
-  TimeHeap retention;  // by sent time
+  TimeHeap delayed;          // by due time
+  TimeHeap inflight;         // by visibility deadline
+  RetentionOrder retention;  // by sent time
   std::size_t n_visible = 0;
   std::size_t n_delayed = 0;
   std::size_t n_inflight = 0;
