@@ -307,10 +307,23 @@ class RetentionOrder {
     bool in_sequence = false;
     if (seq > tail_seq_ && (tail_seq_ == 0 || sent_ms >= tail_sent_)) {
       if (tail_seq_ == 0 || sent_ms > tail_sent_) run_after_ = tail_seq_;
+      // The probe need not look at numbers far below `seq` that it has not passed: when every
+      // earlier one was passed (or none came yet: a recovered queue starts at its oldest
+      // message's seq, which may be far above 1), it starts just below `seq`; after a jump (a
+      // standard queue's numbers after a restart, see kSeqReservation) it skips to just below.
+      // Just below: kGap seqs of room for sends committed out of order; a seq below that which
+      // comes later is a late one.
+      if (seq > kGap) {
+        if (floor_ > tail_seq_) {
+          floor_ = std::max(floor_, seq - kGap);
+        } else if (seq - tail_seq_ > 2 * kGap) {
+          gaps_.emplace_back(tail_seq_ + 1, seq - kGap);
+        }
+      }
       tail_seq_ = seq;
       tail_sent_ = sent_ms;
       in_sequence = true;
-    } else if (seq >= floor_ && seq > run_after_ && sent_ms == tail_sent_) {
+    } else if (seq >= floor_ && seq > run_after_ && sent_ms == tail_sent_ && !InGap(seq)) {
       in_sequence = true;
     }
     if (!in_sequence) {
@@ -325,12 +338,19 @@ class RetentionOrder {
   // heap's stale entries.
   std::optional<TimedSeq> Oldest(const Map& m) {
     front_sent_ = kNone;
-    for (; floor_ <= tail_seq_; ++floor_) {
+    while (floor_ <= tail_seq_) {
+      if (!gaps_.empty() && floor_ >= gaps_.front().first) {
+        floor_ = std::max(floor_, gaps_.front().second);
+        gaps_.pop_front();
+        continue;
+      }
+      ++probes_;
       auto it = m.find(floor_);
       if (it != m.end() && !it->second.late) {
         front_sent_ = it->second.sent_ms;
         break;
       }
+      ++floor_;
     }
     while (!late_.empty() && !m.contains(late_.Top().seq)) late_.Pop();
     std::optional<TimedSeq> out;
@@ -354,6 +374,7 @@ class RetentionOrder {
   // Every message was removed from the map.
   void Clear() {
     late_.Clear();
+    gaps_.clear();
     floor_ = tail_seq_ + 1;
     front_sent_ = kNone;
   }
@@ -366,14 +387,27 @@ class RetentionOrder {
   }
 
   std::size_t late_size() const { return late_.size(); }
+  std::uint64_t probes() const { return probes_; }  // look-ups by Oldest so far (for tests)
 
  private:
+  // Room below an in-sequence seq for others committed out of order (see Add).
+  static constexpr std::uint64_t kGap = 4096;
+  bool InGap(std::uint64_t seq) const {
+    for (const auto& [from, to] : gaps_) {
+      if (seq >= from && seq < to) return true;
+    }
+    return false;
+  }
+
   std::uint64_t floor_ = 1;      // lowest seq the probe has not passed
   std::uint64_t tail_seq_ = 0;   // highest in-sequence seq (0: none yet)
   Millis tail_sent_ = 0;         // its sent time, the highest of in-sequence messages
   std::uint64_t run_after_ = 0;  // in-sequence seqs up to it have sent times below tail_sent_
   Millis front_sent_ = kNone;    // at most the sent time of every in-sequence message
   TimeHeap late_;
+  // [from, to): no in-sequence seq lies inside; oldest first, dropped once the probe passes.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> gaps_;
+  std::uint64_t probes_ = 0;
 };
 
 // Where a group stands in Queue::ready. A standard queue's tenant: (oldest visible seq, 0). A
