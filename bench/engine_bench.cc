@@ -32,6 +32,15 @@ void BM_Send(benchmark::State& state) {
 }
 BENCHMARK(BM_Send);
 
+// One ReceiveMessage of `req` and a DeleteMessageBatch of what it returned.
+void ReceiveAndDelete(Engine& engine, const ReceiveRequest& req) {
+  std::vector<std::string> handles;
+  engine.Receive(kQueue, req, [&](Result<std::vector<ReceivedMessage>> r) {
+    for (auto& m : *r) handles.push_back(std::move(m.receipt_handle));
+  });
+  engine.Delete(kQueue, std::move(handles), [](auto r) { benchmark::DoNotOptimize(r); });
+}
+
 void BM_ReceiveDelete10(benchmark::State& state) {
   FakeClock clock;
   auto engine = NewBenchEngine(clock);
@@ -43,11 +52,7 @@ void BM_ReceiveDelete10(benchmark::State& state) {
     std::vector<SendRequest> batch(10, Message());
     engine->Send(kQueue, std::move(batch), [](auto) {});
     state.ResumeTiming();
-    std::vector<std::string> handles;
-    engine->Receive(kQueue, req, [&](Result<std::vector<ReceivedMessage>> r) {
-      for (auto& m : *r) handles.push_back(std::move(m.receipt_handle));
-    });
-    engine->Delete(kQueue, std::move(handles), [](auto r) { benchmark::DoNotOptimize(r); });
+    ReceiveAndDelete(*engine, req);
   }
   state.SetItemsProcessed(state.iterations() * 10);
 }
@@ -68,11 +73,7 @@ void BM_ReceiveDelete10Backlog(benchmark::State& state) {
     state.PauseTiming();
     engine->Send(kQueue, std::vector<SendRequest>(10, Message()), [](auto) {});
     state.ResumeTiming();
-    std::vector<std::string> handles;
-    engine->Receive(kQueue, req, [&](Result<std::vector<ReceivedMessage>> r) {
-      for (auto& m : *r) handles.push_back(std::move(m.receipt_handle));
-    });
-    engine->Delete(kQueue, std::move(handles), [](auto r) { benchmark::DoNotOptimize(r); });
+    ReceiveAndDelete(*engine, req);
   }
   state.SetItemsProcessed(state.iterations() * 10);
 }
