@@ -35,8 +35,9 @@ if command -v clang-format >/dev/null && [[ -d .git ]]; then
   suite "clang-format" bash -c "clang-format --dry-run --Werror \$(git ls-files '*.cc' '*.h')"
 fi
 suite "unit+engine (release)" bash -c "cd $BUILD && ctest --output-on-failure -j2"
-suite "unit+engine (asan+ubsan)" bash -c \
-  "cd $ASAN_BUILD && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2"
+# One process per test binary rather than per test (tools/run-gtest-binaries.sh says why).
+suite "unit+engine (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  tools/run-gtest-binaries.sh "$ASAN_BUILD"
 for s in tests/e2e/*/run.sh tests/crash/run.sh; do
   [[ -x $s ]] || continue
   suite "$(dirname "${s#tests/}" | tr / ' ')" "$s" "$BUILD/sluice"
