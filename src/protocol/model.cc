@@ -6,8 +6,29 @@
 #include <cassert>
 
 #include <algorithm>
+#include <cstdlib>
+#include <ostream>
 
 namespace sluice::protocol {
+
+const char* model_pools[kMaxModelPools] = {"memberkeyvalue"};
+
+std::ostream& operator<<(std::ostream& out, const ModelString& s) { return out << s.view(); }
+
+ServiceModel::ServiceModel(const ServiceMetadata& metadata, std::span<const ShapeDef> shapes,
+                           std::span<const MemberDef> members,
+                           std::span<const OperationDef> operations,
+                           std::span<const ModelString> enums, ModelPool pool)
+    : ServiceModel(metadata, shapes, members, operations, enums) {
+  // Two models with one id would read each other's strings: a build bug, found at the first use.
+  if (pool.id == 0 || pool.id >= kMaxModelPools ||
+      (model_pools[pool.id] != nullptr && model_pools[pool.id] != pool.chars)) {
+    spdlog::critical("protocol: the {} model's string pool id {} is taken or out of range",
+                     metadata.service_id, pool.id);
+    std::abort();
+  }
+  model_pools[pool.id] = pool.chars;
+}
 
 const OperationDef* ServiceModel::FindOperation(std::string_view name) const {
   auto it =
@@ -37,8 +58,8 @@ const MemberDef* ServiceModel::FindOutputMember(const ShapeDef& s, std::string_v
   if (m != nullptr) return m;
   static std::atomic<int> logged{0};
   if (logged.fetch_add(1) < 10) {
-    spdlog::error("protocol: output member {}.{} is not in the {} model; it is not sent", s.name,
-                  name, metadata_.service_id);
+    spdlog::error("protocol: output member {}.{} is not in the {} model; it is not sent",
+                  s.name.view(), name, metadata_.service_id);
   }
   assert(false && "an output member the model does not have");
   return nullptr;

@@ -13,14 +13,88 @@
 // Non-flattened lists add ".<item_name>.N" (item_name "member" by default); non-flattened maps add
 // ".entry.N.<key_name>/<value_name>" ("key"/"value" by default).
 //
+// Strings: a generated table holds no pointers. Each string is a ModelString naming an offset in
+// its model's string pool (one char array per model), so the tables need no relocation when the
+// binary is loaded: they stay in its read-only pages, shared and paged in only as used, instead
+// of being copied into private memory at every start (0.7 MiB for the eight models).
+//
 // Thread-safety: immutable after construction; generated models are function-local statics.
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <iosfwd>
 #include <span>
 #include <string_view>
 
 namespace sluice::protocol {
+
+// The string pools of the generated models, by pool id (tools/gen_model.py --pool-id; CMake
+// numbers them). Pool 0 holds the default names below. A generated model registers its pool when
+// it is first used (ServiceModel's constructor), before any of its strings can be read.
+inline constexpr std::uint16_t kMaxModelPools = 32;
+extern const char* model_pools[kMaxModelPools];
+
+// A string of a model table: an offset into a pool or, for tables written by hand (tests), a
+// pointer. Converts to std::string_view; compares like one.
+class ModelString {
+ public:
+  constexpr ModelString() = default;  // ""
+  constexpr ModelString(std::string_view s)
+      : ptr_(s.data()), size_(static_cast<std::uint32_t>(s.size())), pool_(kPointer) {}
+  constexpr ModelString(const char* s) : ModelString(std::string_view(s)) {}
+  static constexpr ModelString InPool(std::uint16_t pool, std::uint32_t offset,
+                                      std::uint32_t size) {
+    ModelString m;
+    m.offset_ = offset;
+    m.size_ = size;
+    m.pool_ = pool;
+    return m;
+  }
+
+  std::string_view view() const {
+    return pool_ == kPointer ? std::string_view(ptr_, size_)
+                             : std::string_view(model_pools[pool_] + offset_, size_);
+  }
+  operator std::string_view() const { return view(); }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  bool pooled() const { return pool_ != kPointer; }  // false: a pointer (a table written by hand)
+  const char* data() const { return view().data(); }
+  std::string_view::const_iterator begin() const { return view().begin(); }
+  std::string_view::const_iterator end() const { return view().end(); }
+
+  // Exact matches for each kind of right side (C++20 adds the reversed ones).
+  friend bool operator==(const ModelString& a, const ModelString& b) {
+    return a.view() == b.view();
+  }
+  friend bool operator==(const ModelString& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const ModelString& a, const char* b) { return a.view() == b; }
+  friend std::strong_ordering operator<=>(const ModelString& a, std::string_view b) {
+    return a.view() <=> b;
+  }
+  friend std::ostream& operator<<(std::ostream& out, const ModelString& s);
+
+ private:
+  static constexpr std::uint16_t kPointer = 0xFFFF;
+  union {
+    std::uint64_t offset_ = 0;
+    const char* ptr_;
+  };
+  std::uint32_t size_ = 0;
+  std::uint16_t pool_ = 0;
+};
+
+// The default names of pool 0: "member", "key", "value".
+inline constexpr ModelString kMemberName = ModelString::InPool(0, 0, 6);
+inline constexpr ModelString kKeyName = ModelString::InPool(0, 6, 3);
+inline constexpr ModelString kValueName = ModelString::InPool(0, 9, 5);
+
+// What a generated model hands its ServiceModel: its pool and the pool's id.
+struct ModelPool {
+  std::uint16_t id = 0;
+  const char* chars = nullptr;
+};
 
 using ShapeId = std::uint16_t;
 inline constexpr ShapeId kNoShape = 0xFFFF;
@@ -40,8 +114,8 @@ enum class ShapeType : std::uint8_t {
 };
 
 struct MemberDef {
-  std::string_view name = {};        // model member name: JSON key, Value key
-  std::string_view query_name = {};  // awsQuery key segment / XML element name (see above)
+  ModelString name = {};        // model member name: JSON key, Value key
+  ModelString query_name = {};  // awsQuery key segment / XML element name (see above)
   ShapeId shape = kNoShape;
   bool required = false;
   bool flattened = false;  // list/map without wrapper in Query/XML (member- or shape-level)
@@ -49,19 +123,19 @@ struct MemberDef {
 
 // Field order matters: generated code uses designated initializers.
 struct ShapeDef {
-  std::string_view name = {};
+  ModelString name = {};
   ShapeType type = ShapeType::kString;
   // Structure: members [first_member, first_member + member_count) of the member table.
   std::uint16_t first_member = 0;
   std::uint16_t member_count = 0;
   // List.
   ShapeId item = kNoShape;
-  std::string_view item_name = "member";
+  ModelString item_name = kMemberName;
   // Map.
   ShapeId key = kNoShape;
   ShapeId value = kNoShape;
-  std::string_view key_name = "key";
-  std::string_view value_name = "value";
+  ModelString key_name = kKeyName;
+  ModelString value_name = kValueName;
   bool flattened = false;  // shape-level trait (members may add their own)
   // Constraints, enforced by protocol/validation.h for services that ask for it. For strings,
   // blobs, lists and maps min/max bound the length/size; for numbers the value.
@@ -69,23 +143,23 @@ struct ShapeDef {
   std::int64_t min = 0;
   bool has_max = false;
   std::int64_t max = 0;
-  std::string_view pattern = {};  // ECMAScript-ish regex from the model, empty when none
+  ModelString pattern = {};  // ECMAScript-ish regex from the model, empty when none
   std::uint16_t first_enum = 0;
   std::uint16_t enum_count = 0;
   bool sensitive = false;  // never echoed in messages (KMS plaintexts, SSM parameter values)
   bool exception = false;  // an error shape
   // Error shapes of Query models: the error code (empty: the shape name), HTTP status (0: not
   // given, 400) and fault as the model's `error` trait gives them.
-  std::string_view error_code = {};
+  ModelString error_code = {};
   std::uint16_t error_status = 0;
   bool error_receiver = false;
 };
 
 struct OperationDef {
-  std::string_view name = {};
+  ModelString name = {};
   ShapeId input = kNoShape;
   ShapeId output = kNoShape;
-  std::string_view result_wrapper = {};  // awsQuery: "<Op>Result"
+  ModelString result_wrapper = {};  // awsQuery: "<Op>Result"
 };
 
 struct ServiceMetadata {
@@ -110,15 +184,20 @@ struct ServiceMetadata {
 class ServiceModel {
  public:
   // operations must be sorted by name (the generator does so); all spans must outlive the model.
+  // For tables written by hand, whose strings are pointers.
   constexpr ServiceModel(const ServiceMetadata& metadata, std::span<const ShapeDef> shapes,
                          std::span<const MemberDef> members,
                          std::span<const OperationDef> operations,
-                         std::span<const std::string_view> enums)
+                         std::span<const ModelString> enums)
       : metadata_(metadata),
         shapes_(shapes),
         members_(members),
         operations_(operations),
         enums_(enums) {}
+  // For generated tables: registers their string pool (aborts if another pool has its id).
+  ServiceModel(const ServiceMetadata& metadata, std::span<const ShapeDef> shapes,
+               std::span<const MemberDef> members, std::span<const OperationDef> operations,
+               std::span<const ModelString> enums, ModelPool pool);
 
   const ServiceMetadata& metadata() const { return metadata_; }
   std::span<const ShapeDef> shapes() const { return shapes_; }
@@ -128,7 +207,7 @@ class ServiceModel {
   std::span<const MemberDef> members(const ShapeDef& s) const {
     return members_.subspan(s.first_member, s.member_count);
   }
-  std::span<const std::string_view> enum_values(const ShapeDef& s) const {
+  std::span<const ModelString> enum_values(const ShapeDef& s) const {
     return enums_.subspan(s.first_enum, s.enum_count);
   }
 
@@ -159,7 +238,7 @@ class ServiceModel {
   std::span<const ShapeDef> shapes_;
   std::span<const MemberDef> members_;
   std::span<const OperationDef> operations_;
-  std::span<const std::string_view> enums_;
+  std::span<const ModelString> enums_;
 };
 
 }  // namespace sluice::protocol

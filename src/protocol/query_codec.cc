@@ -321,7 +321,7 @@ class XmlEncoder {
         if (!flattened) Open(name);
         for (const Value& item : v.items()) {
           if (item.is_null()) continue;
-          Element(flattened ? name : s.item_name, s.item, item_flat, item);
+          Element(flattened ? name : s.item_name.view(), s.item, item_flat, item);
         }
         if (!flattened) Close(name);
         return;

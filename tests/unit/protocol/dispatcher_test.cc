@@ -595,7 +595,7 @@ TEST_F(DispatcherTest, RandomMutationsNeverCrash) {
 // A third, made-up Query service that shares the operation name GetCallerIdentity with STS.
 constexpr ShapeDef kFakeShapes[] = {{.name = "Empty", .type = ShapeType::kStructure}};
 constexpr OperationDef kFakeOps[] = {{"GetCallerIdentity", 0, kNoShape, "GetCallerIdentityResult"}};
-constexpr std::string_view kFakeEnums[] = {""};
+constexpr ModelString kFakeEnums[] = {{}};
 constexpr ServiceMetadata kFakeMetadata = {.service_id = "Fake",
                                            .api_version = "2099-01-01",
                                            .protocol = "query",

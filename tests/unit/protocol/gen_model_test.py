@@ -14,7 +14,7 @@ def run(key_table):
         with open(path, "w") as f:
             json.dump(key_table, f)
         return subprocess.run([sys.executable, gen, "--model", model, "--name", "Sqs", "--out-dir",
-                               d, "--query-keys", path], capture_output=True, text=True)
+                               d, "--query-keys", path, "--pool-id", "1"], capture_output=True, text=True)
 
 
 table = json.load(open(keys))

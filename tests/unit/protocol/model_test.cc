@@ -26,6 +26,53 @@ const MemberDef& Member(const ServiceModel& m, std::string_view shape, std::stri
   return mem ? *mem : kNone;
 }
 
+const ServiceModel* const kModels[] = {&models::Events(),     &models::Iam(), &models::Kms(),
+                                       &models::Monitoring(), &models::Sns(), &models::Sqs(),
+                                       &models::Ssm(),        &models::Sts()};
+
+// The generated tables hold no pointer (so nothing to relocate at load): every string is an
+// offset into the model's pool, and reads back as the model has it.
+TEST(Models, GeneratedStringsAreInTheirModelsPool) {
+  std::size_t strings = 0;
+  auto check = [&](const ModelString& s, std::string_view where) {
+    EXPECT_TRUE(s.pooled()) << where;
+    EXPECT_EQ(s.view().find('\0'), std::string_view::npos) << where;
+    ++strings;
+  };
+  for (const ServiceModel* m : kModels) {
+    for (const ShapeDef& s : m->shapes()) {
+      for (const ModelString* str :
+           {&s.name, &s.item_name, &s.key_name, &s.value_name, &s.pattern, &s.error_code}) {
+        check(*str, s.name);
+      }
+      if (s.type == ShapeType::kStructure) {
+        for (const MemberDef& mem : m->members(s)) {
+          check(mem.name, s.name);
+          check(mem.query_name, mem.name);
+        }
+      }
+      for (const ModelString& e : m->enum_values(s)) check(e, s.name);
+    }
+    for (const OperationDef& op : m->operations()) {
+      check(op.name, op.name);
+      check(op.result_wrapper, op.name);
+      EXPECT_EQ(op.result_wrapper, std::string(op.name.view()) + "Result") << op.name;
+    }
+  }
+  EXPECT_GT(strings, 10000u);
+  const ServiceModel& sqs = models::Sqs();
+  EXPECT_EQ(Member(sqs, "ReceiveMessageRequest", "AttributeNames").query_name, "AttributeName");
+  const ShapeDef& queue_url = sqs.shape(sqs.FindShape("SendMessageRequest"));
+  EXPECT_EQ(sqs.members(queue_url)[0].name, "QueueUrl");
+  // Defaults come from pool 0.
+  const ShapeDef& tags = sqs.shape(sqs.FindShape("TagKeyList"));
+  EXPECT_TRUE(tags.item_name.pooled());
+  EXPECT_EQ(ShapeDef{}.item_name, "member");
+  EXPECT_EQ(ShapeDef{}.key_name, "key");
+  EXPECT_EQ(ShapeDef{}.value_name, "value");
+  EXPECT_EQ(ShapeDef{}.pattern, "");
+}
+
 // The JSON encoder writes member names without escaping them (json_codec.cc, AppendMemberKey).
 TEST(Models, MemberNamesAreAsciiLettersAndDigits) {
   for (const ServiceModel* m :

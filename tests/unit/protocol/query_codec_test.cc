@@ -327,7 +327,7 @@ TEST(QueryEncode, BatchAndListResults) {
 
 // ---- A non-flattened, query-protocol model (the SNS style) ----
 
-constexpr std::string_view kNoEnums[] = {""};
+constexpr ModelString kNoEnums[] = {{}};
 constexpr MemberDef kSnsMembers[] = {
     {"TopicArn", "TopicArn", 4, true, false},       // 0: PublishInput
     {"Attributes", "Attributes", 1, false, false},  // 1
