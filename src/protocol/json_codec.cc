@@ -2,6 +2,9 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -347,13 +350,27 @@ bool AllWhitespace(std::string_view s) {
 // only space, tab, CR and LF may appear; inside, every byte below 0x20 must be escaped). The NUL
 // would end rapidjson's in-situ text early; 0x1A-0x1F inside a string pass rapidjson 1.1's SSE2
 // scan, which takes only bytes up to 0x19 for control characters (max(s, 0x19) == 0x19), so
-// they are refused here, as rapidjson refuses the others. A word at a time: most words hold no
-// byte below 0x20 at all.
+// they are refused here, as rapidjson refuses the others. 16 bytes at a time, exactly (a word at
+// a time took 400 instructions for a batch of ten 256-byte messages, per message), then a word.
 std::size_t FindBadControlByte(std::string_view s) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   auto bad = [](unsigned char c) { return c == 0 || (c >= 0x1A && c <= 0x1F); };
   std::size_t i = 0;
+#ifdef __SSE2__
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i first = _mm_set1_epi8(0x1A);
+  const __m128i span = _mm_set1_epi8(0x1F - 0x1A);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i from_first = _mm_sub_epi8(v, first);  // 0x1A..0x1F become 0..5, unsigned
+    const __m128i in_range = _mm_cmpeq_epi8(_mm_min_epu8(from_first, span), from_first);
+    const __m128i hit = _mm_or_si128(in_range, _mm_cmpeq_epi8(v, zero));
+    if (const int mask = _mm_movemask_epi8(hit); mask != 0) {
+      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
