@@ -65,10 +65,19 @@ std::string UnpackHex(std::string_view packed, bool uuid) {
   std::string big;
   if (!fits) big.assign(size, '-');
   char* p = fits ? small : big.data();
-  for (std::size_t i = 0; i < packed.size(); ++i) {
-    if (uuid && (i == 4 || i == 6 || i == 8 || i == 10)) *p++ = '-';
-    std::memcpy(p, &kHexPairs[2 * static_cast<unsigned char>(packed[i])], 2);
-    p += 2;
+  const auto put = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      std::memcpy(p, &kHexPairs[2 * static_cast<unsigned char>(packed[i])], 2);
+      p += 2;
+    }
+  };
+  if (uuid) {
+    for (std::size_t i = 0; i < packed.size(); ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+      put(i, i + 1);
+    }
+  } else {
+    put(0, packed.size());
   }
   if (!fits) return big;
   return std::string(small, size);

@@ -56,9 +56,8 @@ class Decoder {
     switch (s.type) {
       case ShapeType::kStructure: {
         if (!j.IsObject()) return TypeError(j, s.type);
-        *out = Value::Struct();
         const auto members = model_.members(s);
-        auto& entries = out->mutable_entries();
+        auto& entries = out->mutable_entries();  // `out` is null: becomes a structure in place
         entries.reserve(std::min<std::size_t>(j.MemberCount(), members.size()));
         std::size_t next = 0;  // members in the model's order cost one comparison each
         // Members after every member decoded so far, in the model's order (what SDKs send), are
@@ -96,8 +95,7 @@ class Decoder {
       }
       case ShapeType::kList: {
         if (!j.IsArray()) return TypeError(j, s.type);
-        *out = Value::List();
-        auto& items = out->mutable_items();
+        auto& items = out->mutable_items();  // `out` is null: becomes a list in place
         items.reserve(j.Size());
         for (const JValue& e : j.GetArray()) {
           if (e.IsNull()) continue;
