@@ -86,6 +86,12 @@ class Decoder {
           if (next > fresh_from) {
             fresh_from = next;
             Value& v = entries.emplace_back(std::string(m->name), Value()).second;
+            if (it->value.IsString() && depth < kMaxDepth &&
+                model_.shape(m->shape).type == ShapeType::kString) {
+              // Most members: as Decode would, inline.
+              v.mutable_string() = std::string(it->value.GetString(), it->value.GetStringLength());
+              continue;
+            }
             Status st = Decode(m->shape, it->value, &v, depth + 1);
             if (!st.ok()) return st;
             continue;
@@ -231,6 +237,11 @@ class Encoder {
           if (m == nullptr) continue;
           AppendMemberKey(m->name, first);
           first = false;
+          if (mv.kind() == Value::Kind::kString &&
+              model_.shape(m->shape).type == ShapeType::kString) {
+            AppendJsonString(mv.as_string(), out_);  // most members: as Encode would, inline
+            continue;
+          }
           Encode(m->shape, mv);
         }
         out_->push_back('}');
