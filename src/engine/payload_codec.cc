@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "common/ids.h"
+
 namespace sluice::engine {
 
 namespace payload_codec {
@@ -47,40 +49,25 @@ bool PackHex(std::string_view text, bool uuid, Packed* out) {
 }
 
 std::string UnpackHex(std::string_view packed, bool uuid) {
-  static constexpr std::array<char, 512> kHexPairs = [] {  // "00" .. "ff"
-    constexpr char kHex[] = "0123456789abcdef";
-    std::array<char, 512> t{};
-    for (int i = 0; i < 256; ++i) {
-      t[2 * i] = kHex[i >> 4];
-      t[2 * i + 1] = kHex[i & 15];
-    }
-    return t;
-  }();
-  // Ids and digests (16 bytes) are written into a buffer and copied once; a push_back per
-  // character cost 1.6k instructions per received message, and filling the string first, then
-  // writing each character, 300 per digest.
-  const std::size_t size = packed.size() * 2 + (uuid ? 4 : 0);
-  char small[2 * kPacked + 4];
-  const bool fits = packed.size() == kPacked;
-  std::string big;
-  if (!fits) big.assign(size, '-');
-  char* p = fits ? small : big.data();
-  const auto put = [&](std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      std::memcpy(p, &kHexPairs[2 * static_cast<unsigned char>(packed[i])], 2);
-      p += 2;
-    }
-  };
-  if (uuid) {
-    for (std::size_t i = 0; i < packed.size(); ++i) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-      put(i, i + 1);
-    }
-  } else {
-    put(0, packed.size());
+  // Ids and digests (16 bytes): their digits written at once (common/ids.h), copied once.
+  if (packed.size() == kPacked) {
+    UuidBytes bytes;
+    std::memcpy(bytes.data(), packed.data(), kPacked);
+    if (uuid) return UuidText(bytes);
+    char hex[2 * kPacked];
+    WriteHex16(bytes.data(), hex);
+    return std::string(hex, sizeof hex);
   }
-  if (!fits) return big;
-  return std::string(small, size);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(packed.size() * 2 + (uuid ? 4 : 0), '-');
+  char* p = out.data();
+  for (std::size_t i = 0; i < packed.size(); ++i) {
+    if (uuid && (i == 4 || i == 6 || i == 8 || i == 10)) ++p;  // keeps the '-'
+    const auto b = static_cast<unsigned char>(packed[i]);
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 15];
+  }
+  return out;
 }
 
 void PutPackable(std::string* out, std::string_view text, bool uuid) {
