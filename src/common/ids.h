@@ -16,5 +16,7 @@ std::string RandomBytes(std::size_t n);  // n bytes from a CSPRNG (getrandom(2))
 using UuidBytes = std::array<unsigned char, 16>;
 UuidBytes NewUuidBytes();                  // version 4, variant 10xx, as NewUuid
 std::string UuidText(const UuidBytes& b);  // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower-case
+// The 32 lower-case hex digits of 16 bytes (an id, a digest), written to `out`.
+void WriteHex16(const unsigned char* bytes, char* out);
 
 }  // namespace sluice

@@ -442,12 +442,16 @@ MessagePayload Payload::Fields() const {
 }
 
 Bytes16 Md5Digest(std::string_view body) {
-  // OpenSSL's one-shot MD5 (as Md5Hex in common/encoding.cc): the EVP interface costs as much
-  // again as the hash for a 256-byte body. MD5 here is AWS's checksum, not a security primitive.
+  // OpenSSL's low-level MD5 (as Md5Hex in common/encoding.cc): the EVP interface costs as much
+  // again as the hash for a 256-byte body. Not the one-shot MD5() either, which also wipes its
+  // context afterwards (130 instructions a message): MD5 here is AWS's checksum, not a secret.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   Bytes16 digest;
-  MD5(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest.data());
+  MD5_CTX ctx;
+  MD5_Init(&ctx);
+  MD5_Update(&ctx, body.data(), body.size());
+  MD5_Final(digest.data(), &ctx);
 #pragma GCC diagnostic pop
   return digest;
 }

@@ -646,6 +646,7 @@ void Impl::CommitAndInsert(std::vector<Placed> placed, std::vector<MessageKey> d
     while (i < ps.size()) {
       QueuePtr q = ps[i].queue;
       std::vector<StoredMessage> run;
+      run.reserve(ps.size() - i);  // grown one by one, a batch of 10 moved its messages 5 times
       for (; i < ps.size() && ps[i].queue == q; ++i) run.push_back(std::move(ps[i].message));
       self.InsertCommitted(q, std::move(run), false);
     }

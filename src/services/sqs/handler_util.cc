@@ -28,7 +28,7 @@ bool IsFifoQueue(const engine::QueueId& id) {
          id.name.compare(id.name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }
 
-std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx) {
+const std::string& SenderIdOf(const Sqs& sqs, const RequestContext& ctx) {
   return ctx.sender_id.empty() ? ctx.account_id : ctx.sender_id;
 }
 
@@ -97,7 +97,10 @@ std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::
 }
 
 Result<std::optional<std::int64_t>> OptionalInt(const Value& input, std::string_view key) {
-  const Value* v = input.Get(key);
+  return OptionalInt(input.Get(key), key);
+}
+
+Result<std::optional<std::int64_t>> OptionalInt(const Value* v, std::string_view key) {
   if (!v || v->is_null()) return std::optional<std::int64_t>();
   if (v->kind() == Value::Kind::kInt) return std::optional<std::int64_t>(v->as_int());
   if (v->is_string()) {

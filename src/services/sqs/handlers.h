@@ -70,7 +70,7 @@ void CmdCancelMessageMoveTask(const Sqs&, const RequestContext&, Value&&, Reply)
 
 // ---- request context ------------------------------------------------------------------------
 // SenderId recorded on sent messages: the context's sender id, else the caller's account.
-std::string SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
+const std::string& SenderIdOf(const Sqs& sqs, const RequestContext& ctx);
 // SSE-KMS: Ok when the queue has no KmsMasterKeyId, or when its key exists, is enabled, encrypts,
 // and (auth "sigv4") lets the caller generate data keys (`send`) or decrypt with it. Otherwise
 // SQS's KMS errors (KMS.NotFoundException, KMS.DisabledException, KMS.InvalidStateException,
@@ -91,6 +91,8 @@ std::string QueueUrlOf(const Sqs& sqs, const RequestContext& ctx, const engine::
 // An integer member: nullopt when absent; a decimal string is accepted too (tolerant of a
 // decoder that did not convert). kInvalidParameterValue when not an integer.
 Result<std::optional<std::int64_t>> OptionalInt(const Value& input, std::string_view key);
+// The same for a member already found (`v` null when absent); `key` names it in the error.
+Result<std::optional<std::int64_t>> OptionalInt(const Value* v, std::string_view key);
 // A list of strings (a lone string counts as a one-element list; empty strings are skipped, as
 // botocore sends "AttributeName=" for an empty list).
 std::vector<std::string> StringList(const Value* v);

@@ -12,6 +12,28 @@ namespace {
 
 bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
+// Every byte value, at every position of the 16, against the plain two-digit form.
+TEST(IdsTest, WriteHex16WritesEveryByteAsTwoLowerCaseDigits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int start = 0; start < 256; ++start) {
+    UuidBytes b;
+    std::string expected;
+    for (int i = 0; i < 16; ++i) {
+      b[i] = static_cast<unsigned char>((start + 17 * i) & 0xff);
+      expected += kHex[b[i] >> 4];
+      expected += kHex[b[i] & 15];
+    }
+    char out[32];
+    WriteHex16(b.data(), out);
+    ASSERT_EQ(std::string(out, sizeof out), expected) << start;
+    const std::string text = UuidText(b);
+    ASSERT_EQ(text, expected.substr(0, 8) + "-" + expected.substr(8, 4) + "-" +
+                        expected.substr(12, 4) + "-" + expected.substr(16, 4) + "-" +
+                        expected.substr(20))
+        << start;
+  }
+}
+
 TEST(IdsTest, UuidsAreVersion4TextInLowerCase) {
   for (int i = 0; i < 1000; ++i) {
     const std::string u = NewUuid();

@@ -130,6 +130,30 @@ TEST(JsonDecode, MalformedBodies) {
   ExpectSerialization("SendMessage", deep, "");
 }
 
+// Bodies with few brackets parse recursively, others iteratively: both read the same, on either
+// side of the switch, for nesting that is skipped (unknown members) or malformed.
+TEST(JsonDecode, NestingReadsTheSameWhicheverParser) {
+  for (const std::size_t levels : {std::size_t{60}, std::size_t{500}, std::size_t{520}}) {
+    const std::string nest = std::string(levels, '[') + std::string(levels, ']');
+    auto v = Decode("SendMessage", R"({"Unknown":)" + nest + R"(,"QueueUrl":"u"})");
+    ASSERT_TRUE(v.ok()) << levels;
+    EXPECT_EQ(v->GetString("QueueUrl"), "u") << levels;
+    ExpectSerialization("SendMessage", R"({"QueueUrl":"u","Unknown":)" + nest, "");
+    std::string objects;  // in a known member, below what the model has (skipped members)
+    for (std::size_t i = 0; i < levels; ++i) objects += R"({"a":)";
+    objects += "1" + std::string(levels, '}');
+    auto attrs = Decode("SendMessage", R"({"MessageAttributes":)" + objects + "}");
+    ASSERT_TRUE(attrs.ok()) << levels;
+    ASSERT_NE(attrs->Get("MessageAttributes"), nullptr);
+    EXPECT_EQ(attrs->Get("MessageAttributes")->entries().size(), 1u);
+  }
+  // Brackets inside strings count too: a long body of them is still read whole.
+  const std::string body(4000, '[');
+  auto v = Decode("SendMessage", R"({"QueueUrl":"u","MessageBody":")" + body + R"("})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->GetString("MessageBody"), body);
+}
+
 // No byte below 0x20 may stand unescaped in a JSON string (AWS: SerializationException). Each
 // one, at every position of a long string (rapidjson scans strings 16 bytes at a time), and at
 // the string's start and end. Its SSE2 scan alone lets 0x1A-0x1F through.
