@@ -36,10 +36,9 @@ struct B64Table {
 constexpr B64Table kB64Values('+', '/');
 constexpr B64Table kB64UrlValues('-', '_');
 
-// Decodes unpadded base64 text; trailing bits that do not fill a byte are dropped.
-std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& table) {
-  std::string out(in.size() * 3 / 4, '\0');
-  char* o = out.data();
+// Decodes unpadded base64 text into out[0, in.size() * 3 / 4); trailing bits that do not fill a
+// byte are dropped. False on a character outside the alphabet.
+bool DecodeUnpaddedTo(std::string_view in, const B64Table& table, char* o) {
   std::size_t i = 0;
   // Four characters to three bytes at a time; a negative table value (not in the alphabet) makes
   // the OR negative.
@@ -48,20 +47,21 @@ std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& t
     const int b = table.value[static_cast<unsigned char>(in[i + 1])];
     const int c = table.value[static_cast<unsigned char>(in[i + 2])];
     const int d = table.value[static_cast<unsigned char>(in[i + 3])];
-    if ((a | b | c | d) < 0) return std::nullopt;
+    if ((a | b | c | d) < 0) return false;
     const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
                             (static_cast<std::uint32_t>(b) << 12) |
                             (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
-    o[0] = static_cast<char>(v >> 16);
-    o[1] = static_cast<char>(v >> 8);
-    o[2] = static_cast<char>(v);
+    // Built in registers, stored in one copy: stores through char* may alias the input.
+    const char bytes[3] = {static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                           static_cast<char>(v)};
+    std::memcpy(o, bytes, sizeof bytes);
     o += 3;
   }
   std::uint32_t acc = 0;
   int bits = 0;
   for (; i < in.size(); ++i) {
     const int v = table.value[static_cast<unsigned char>(in[i])];
-    if (v < 0) return std::nullopt;
+    if (v < 0) return false;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -69,7 +69,12 @@ std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& t
       *o++ = static_cast<char>((acc >> bits) & 0xff);
     }
   }
-  out.resize(static_cast<std::size_t>(o - out.data()));
+  return true;
+}
+
+std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& table) {
+  std::string out(in.size() * 3 / 4, '\0');
+  if (!DecodeUnpaddedTo(in, table, out.data())) return std::nullopt;
   return out;
 }
 
@@ -152,18 +157,16 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   return DecodeUnpadded(in, kB64Values);
 }
 
-std::string Base64UrlEncode(std::string_view in) {
-  std::string out((in.size() * 4 + 2) / 3, '\0');
-  char* o = out.data();
+void Base64UrlEncodeTo(std::string_view in, char* o) {
   std::size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
     const std::uint32_t v = (std::uint32_t{static_cast<std::uint8_t>(in[i])} << 16) |
                             (std::uint32_t{static_cast<std::uint8_t>(in[i + 1])} << 8) |
                             std::uint32_t{static_cast<std::uint8_t>(in[i + 2])};
-    o[0] = kB64Url[v >> 18];
-    o[1] = kB64Url[(v >> 12) & 63];
-    o[2] = kB64Url[(v >> 6) & 63];
-    o[3] = kB64Url[v & 63];
+    // Built in registers, stored in one copy: stores through char* may alias the input.
+    const char quad[4] = {kB64Url[v >> 18], kB64Url[(v >> 12) & 63], kB64Url[(v >> 6) & 63],
+                          kB64Url[v & 63]};
+    std::memcpy(o, quad, sizeof quad);
     o += 4;
   }
   std::uint32_t acc = 0;
@@ -177,7 +180,16 @@ std::string Base64UrlEncode(std::string_view in) {
     }
   }
   if (bits > 0) *o++ = kB64Url[(acc << (6 - bits)) & 63];
+}
+
+std::string Base64UrlEncode(std::string_view in) {
+  std::string out(Base64UrlEncodedSize(in.size()), '\0');
+  Base64UrlEncodeTo(in, out.data());
   return out;
+}
+
+bool Base64UrlDecodeTo(std::string_view in, char* out) {
+  return DecodeUnpaddedTo(in, kB64UrlValues, out);
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view in) {
