@@ -42,7 +42,16 @@ struct B64Table {
     for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<std::int8_t>(52 + i);
     value[static_cast<unsigned char>(c62)] = 62;
     value[static_cast<unsigned char>(c63)] = 63;
+    for (int k = 0; k < 4; ++k) {
+      for (int c = 0; c < 256; ++c) {
+        shifted[k][c] = value[c] < 0 ? kBad : static_cast<std::uint32_t>(value[c]) << (18 - 6 * k);
+      }
+    }
   }
+  // The value of a character at each place k of a group of four, already shifted to its bits of
+  // the group's 24; kBad (outside those bits) for a character outside the alphabet.
+  static constexpr std::uint32_t kBad = 0x80000000u;
+  std::array<std::array<std::uint32_t, 256>, 4> shifted{};
 };
 constexpr B64Table kB64Values('+', '/');
 constexpr B64Table kB64UrlValues('-', '_');
@@ -51,23 +60,21 @@ constexpr B64Table kB64UrlValues('-', '_');
 // byte are dropped. False on a character outside the alphabet.
 bool DecodeUnpaddedTo(std::string_view in, const B64Table& table, char* o) {
   std::size_t i = 0;
-  // Four characters to three bytes at a time; a negative table value (not in the alphabet) makes
-  // the OR negative.
+  // Four characters to three bytes at a time, from tables of pre-shifted values: a character
+  // outside the alphabet sets kBad, checked once after the loop (the output is then discarded).
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  std::uint32_t bad = 0;
   for (; i + 4 <= in.size(); i += 4) {
-    const int a = table.value[static_cast<unsigned char>(in[i])];
-    const int b = table.value[static_cast<unsigned char>(in[i + 1])];
-    const int c = table.value[static_cast<unsigned char>(in[i + 2])];
-    const int d = table.value[static_cast<unsigned char>(in[i + 3])];
-    if ((a | b | c | d) < 0) return false;
-    const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
-                            (static_cast<std::uint32_t>(b) << 12) |
-                            (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+    const std::uint32_t v = table.shifted[0][p[i]] | table.shifted[1][p[i + 1]] |
+                            table.shifted[2][p[i + 2]] | table.shifted[3][p[i + 3]];
+    bad |= v;
     // Built in registers, stored in one copy: stores through char* may alias the input.
     const char bytes[3] = {static_cast<char>(v >> 16), static_cast<char>(v >> 8),
                            static_cast<char>(v)};
     std::memcpy(o, bytes, sizeof bytes);
     o += 3;
   }
+  if (bad & B64Table::kBad) return false;
   std::uint32_t acc = 0;
   int bits = 0;
   for (; i < in.size(); ++i) {
