@@ -19,6 +19,17 @@ constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+// The two base64url characters of each 12-bit value: a 3-byte group is two loads and two stores
+// (every received message's receipt handle is 29 bytes of base64url).
+constexpr std::array<char, 8192> kB64UrlPairs = [] {
+  std::array<char, 8192> t{};
+  for (int i = 0; i < 4096; ++i) {
+    t[2 * i] = kB64Url[i >> 6];
+    t[2 * i + 1] = kB64Url[i & 63];
+  }
+  return t;
+}();
+
 // The 6-bit value of each byte in the alphabet whose last two are c62 and c63, -1 elsewhere.
 struct B64Table {
   std::array<std::int8_t, 256> value{};
@@ -31,37 +42,44 @@ struct B64Table {
     for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<std::int8_t>(52 + i);
     value[static_cast<unsigned char>(c62)] = 62;
     value[static_cast<unsigned char>(c63)] = 63;
+    for (int k = 0; k < 4; ++k) {
+      for (int c = 0; c < 256; ++c) {
+        shifted[k][c] = value[c] < 0 ? kBad : static_cast<std::uint32_t>(value[c]) << (18 - 6 * k);
+      }
+    }
   }
+  // The value of a character at each place k of a group of four, already shifted to its bits of
+  // the group's 24; kBad (outside those bits) for a character outside the alphabet.
+  static constexpr std::uint32_t kBad = 0x80000000u;
+  std::array<std::array<std::uint32_t, 256>, 4> shifted{};
 };
 constexpr B64Table kB64Values('+', '/');
 constexpr B64Table kB64UrlValues('-', '_');
 
-// Decodes unpadded base64 text; trailing bits that do not fill a byte are dropped.
-std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& table) {
-  std::string out(in.size() * 3 / 4, '\0');
-  char* o = out.data();
+// Decodes unpadded base64 text into out[0, in.size() * 3 / 4); trailing bits that do not fill a
+// byte are dropped. False on a character outside the alphabet.
+bool DecodeUnpaddedTo(std::string_view in, const B64Table& table, char* o) {
   std::size_t i = 0;
-  // Four characters to three bytes at a time; a negative table value (not in the alphabet) makes
-  // the OR negative.
+  // Four characters to three bytes at a time, from tables of pre-shifted values: a character
+  // outside the alphabet sets kBad, checked once after the loop (the output is then discarded).
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  std::uint32_t bad = 0;
   for (; i + 4 <= in.size(); i += 4) {
-    const int a = table.value[static_cast<unsigned char>(in[i])];
-    const int b = table.value[static_cast<unsigned char>(in[i + 1])];
-    const int c = table.value[static_cast<unsigned char>(in[i + 2])];
-    const int d = table.value[static_cast<unsigned char>(in[i + 3])];
-    if ((a | b | c | d) < 0) return std::nullopt;
-    const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
-                            (static_cast<std::uint32_t>(b) << 12) |
-                            (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
-    o[0] = static_cast<char>(v >> 16);
-    o[1] = static_cast<char>(v >> 8);
-    o[2] = static_cast<char>(v);
+    const std::uint32_t v = table.shifted[0][p[i]] | table.shifted[1][p[i + 1]] |
+                            table.shifted[2][p[i + 2]] | table.shifted[3][p[i + 3]];
+    bad |= v;
+    // Built in registers, stored in one copy: stores through char* may alias the input.
+    const char bytes[3] = {static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                           static_cast<char>(v)};
+    std::memcpy(o, bytes, sizeof bytes);
     o += 3;
   }
+  if (bad & B64Table::kBad) return false;
   std::uint32_t acc = 0;
   int bits = 0;
   for (; i < in.size(); ++i) {
     const int v = table.value[static_cast<unsigned char>(in[i])];
-    if (v < 0) return std::nullopt;
+    if (v < 0) return false;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -69,7 +87,12 @@ std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& t
       *o++ = static_cast<char>((acc >> bits) & 0xff);
     }
   }
-  out.resize(static_cast<std::size_t>(o - out.data()));
+  return true;
+}
+
+std::optional<std::string> DecodeUnpadded(std::string_view in, const B64Table& table) {
+  std::string out(in.size() * 3 / 4, '\0');
+  if (!DecodeUnpaddedTo(in, table, out.data())) return std::nullopt;
   return out;
 }
 
@@ -152,18 +175,14 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   return DecodeUnpadded(in, kB64Values);
 }
 
-std::string Base64UrlEncode(std::string_view in) {
-  std::string out((in.size() * 4 + 2) / 3, '\0');
-  char* o = out.data();
+void Base64UrlEncodeTo(std::string_view in, char* o) {
   std::size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
     const std::uint32_t v = (std::uint32_t{static_cast<std::uint8_t>(in[i])} << 16) |
                             (std::uint32_t{static_cast<std::uint8_t>(in[i + 1])} << 8) |
                             std::uint32_t{static_cast<std::uint8_t>(in[i + 2])};
-    o[0] = kB64Url[v >> 18];
-    o[1] = kB64Url[(v >> 12) & 63];
-    o[2] = kB64Url[(v >> 6) & 63];
-    o[3] = kB64Url[v & 63];
+    std::memcpy(o, &kB64UrlPairs[2 * (v >> 12)], 2);
+    std::memcpy(o + 2, &kB64UrlPairs[2 * (v & 4095)], 2);
     o += 4;
   }
   std::uint32_t acc = 0;
@@ -177,7 +196,16 @@ std::string Base64UrlEncode(std::string_view in) {
     }
   }
   if (bits > 0) *o++ = kB64Url[(acc << (6 - bits)) & 63];
+}
+
+std::string Base64UrlEncode(std::string_view in) {
+  std::string out(Base64UrlEncodedSize(in.size()), '\0');
+  Base64UrlEncodeTo(in, out.data());
   return out;
+}
+
+bool Base64UrlDecodeTo(std::string_view in, char* out) {
+  return DecodeUnpaddedTo(in, kB64UrlValues, out);
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view in) {

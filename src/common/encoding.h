@@ -15,6 +15,14 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // URL-safe alphabet (RFC 4648 §5: '-' and '_'), without padding. nullopt on bad input.
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
+// The same into a caller's buffer (no allocation, for fixed-size tokens): `out` holds
+// Base64UrlEncodedSize(bytes.size()) characters, or Base64UrlDecodedSize(text.size()) bytes.
+// Decoding fails (false) on a character outside the alphabet; trailing bits that do not fill a
+// byte are dropped, as Base64UrlDecode drops them.
+constexpr std::size_t Base64UrlEncodedSize(std::size_t bytes) { return (bytes * 4 + 2) / 3; }
+constexpr std::size_t Base64UrlDecodedSize(std::size_t chars) { return chars * 3 / 4; }
+void Base64UrlEncodeTo(std::string_view bytes, char* out);
+bool Base64UrlDecodeTo(std::string_view text, char* out);
 
 std::string HexEncode(std::string_view bytes);  // lower-case
 

@@ -6,6 +6,7 @@
 #include <sodium/crypto_shorthash_siphash24.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "common/encoding.h"
@@ -23,14 +24,33 @@ constexpr std::uint8_t kVersion = 2;
 constexpr std::size_t kMacBytes = 16;
 constexpr std::size_t kRawBytes = 1 + 8 + 4 + kMacBytes;  // 29 -> 39 base64url chars
 
-void PutBe(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+constexpr std::size_t kHandleChars = Base64UrlEncodedSize(kRawBytes);  // 39
+
+// Big-endian fields as single loads and stores (the byte loops cost 290 instructions a message).
+template <typename T>
+T ToBigEndian(T v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(T) == 8) return __builtin_bswap64(v);
+    if constexpr (sizeof(T) == 4) return __builtin_bswap32(v);
+  }
+  return v;
 }
 
-std::uint64_t GetBe(std::string_view in, std::size_t pos, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[pos + i]);
-  return v;
+template <typename T>
+void PutBe(unsigned char* out, T v) {
+  v = ToBigEndian(v);
+  std::memcpy(out, &v, sizeof v);
+}
+
+template <typename T>
+T GetBe(const unsigned char* in) {
+  T v;
+  std::memcpy(&v, in, sizeof v);
+  return ToBigEndian(v);
+}
+
+std::string_view View(const unsigned char* p, std::size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
 }
 
 }  // namespace
@@ -68,9 +88,9 @@ ReceiptCodec::Tag ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_ui
   // version | queue | seq | gen, on the stack (21 bytes would not fit a short string).
   std::array<unsigned char, 21> msg;
   msg[0] = version;
-  for (int i = 0; i < 8; ++i) msg[1 + i] = static_cast<unsigned char>(queue_uid >> (56 - 8 * i));
-  for (int i = 0; i < 8; ++i) msg[9 + i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i) msg[17 + i] = static_cast<unsigned char>(gen >> (24 - 8 * i));
+  PutBe(msg.data() + 1, queue_uid);
+  PutBe(msg.data() + 9, seq);
+  PutBe(msg.data() + 17, gen);
   if (version == kVersion) {
     Tag tag;
     static_assert(crypto_shorthash_siphashx24_BYTES == kMacBytes);
@@ -88,23 +108,27 @@ ReceiptCodec::Tag ReceiptCodec::Mac(std::uint8_t version, std::uint64_t queue_ui
   return tag;
 }
 
+// Both directions work on the stack: the handle's 39 characters are the only allocation (a receive
+// and a delete cost 1.2k and 1.1k instructions per message through heap temporaries).
 std::string ReceiptCodec::Encode(std::uint64_t queue_uid, ReceiptRef ref) const {
-  std::string raw;
-  raw.reserve(kRawBytes);
-  raw.push_back(static_cast<char>(kVersion));
-  PutBe(raw, ref.seq, 8);
-  PutBe(raw, ref.gen, 4);
+  std::array<unsigned char, kRawBytes> raw;
+  raw[0] = kVersion;
+  PutBe(raw.data() + 1, ref.seq);
+  PutBe(raw.data() + 9, ref.gen);
   const Tag tag = Mac(kVersion, queue_uid, ref.seq, ref.gen);
-  raw.append(reinterpret_cast<const char*>(tag.data()), tag.size());
-  return Base64UrlEncode(raw);
+  std::memcpy(raw.data() + 13, tag.data(), tag.size());
+  std::string out(kHandleChars, '\0');
+  Base64UrlEncodeTo(View(raw.data(), raw.size()), out.data());
+  return out;
 }
 
 std::optional<ReceiptRef> ReceiptCodec::Decode(std::uint64_t queue_uid,
                                                std::string_view handle) const {
-  if (handle.size() != (kRawBytes * 4 + 2) / 3) return std::nullopt;
-  auto raw = Base64UrlDecode(handle);
-  if (!raw || raw->size() != kRawBytes) return std::nullopt;
-  const auto version = static_cast<std::uint8_t>((*raw)[0]);
+  if (handle.size() != kHandleChars) return std::nullopt;
+  static_assert(Base64UrlDecodedSize(kHandleChars) == kRawBytes);
+  std::array<unsigned char, kRawBytes> raw;
+  if (!Base64UrlDecodeTo(handle, reinterpret_cast<char*>(raw.data()))) return std::nullopt;
+  const std::uint8_t version = raw[0];
   if (version != kVersion && version != kVersionHmac) return std::nullopt;
   // Only the canonical spelling is a handle: 29 bytes in 39 characters leave the last character
   // 4 data bits and 2 unused ones, which the decoder ignores, so a tampered last character could
@@ -112,11 +136,11 @@ std::optional<ReceiptRef> ReceiptCodec::Decode(std::uint64_t queue_uid,
   // alphabet is a multiple of 4).
   static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  static_assert(kRawBytes * 8 + 2 == (kRawBytes * 4 + 2) / 3 * 6);
+  static_assert(kRawBytes * 8 + 2 == kHandleChars * 6);
   if (kAlphabet.find(handle.back()) % 4 != 0) return std::nullopt;
-  ReceiptRef ref{GetBe(*raw, 1, 8), static_cast<std::uint32_t>(GetBe(*raw, 9, 4))};
+  const ReceiptRef ref{GetBe<std::uint64_t>(raw.data() + 1), GetBe<std::uint32_t>(raw.data() + 9)};
   const Tag mac = Mac(version, queue_uid, ref.seq, ref.gen);
-  if (CRYPTO_memcmp(mac.data(), raw->data() + 13, kMacBytes) != 0) return std::nullopt;
+  if (CRYPTO_memcmp(mac.data(), raw.data() + 13, kMacBytes) != 0) return std::nullopt;
   return ref;
 }
 

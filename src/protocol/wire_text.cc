@@ -137,14 +137,24 @@ std::size_t PlainJsonRun(std::string_view s) {
   const __m128i space = _mm_set1_epi8(0x20);
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+  const auto special_mask = [&](std::size_t at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at));
     const __m128i special =
         _mm_or_si128(_mm_cmplt_epi8(v, space),
                      _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    if (const int mask = _mm_movemask_epi8(special); mask != 0) {
-      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    return static_cast<unsigned>(_mm_movemask_epi8(special));
+  };
+  for (; i + 16 <= s.size(); i += 16) {
+    if (const unsigned mask = special_mask(i); mask != 0) {
+      return i + static_cast<std::size_t>(__builtin_ctz(mask));
     }
+  }
+  // The tail of a string of 16 bytes or more: the last 16, overlapping bytes already known plain
+  // (so the first special one found is the first of the string), instead of a byte loop.
+  if (i < s.size() && s.size() >= 16) {
+    const std::size_t at = s.size() - 16;
+    const unsigned mask = special_mask(at);
+    return mask != 0 ? at + static_cast<std::size_t>(__builtin_ctz(mask)) : s.size();
   }
 #endif
   for (; i + 8 <= s.size(); i += 8) {

@@ -592,13 +592,12 @@ void Impl::Deliver(const Queue& q, Delivery& d) {
     // Gone since it was taken: its record becomes visible again after the visibility timeout
     // if it still exists; otherwise it was removed and is not delivered.
     if (!t.payload) continue;
-    ReceivedMessage m;
+    ReceivedMessage& m = out.emplace_back();  // built in place: no move and no moved-from copy
     t.payload->DecodeInto(&m);
     m.receipt_handle = codec_.Encode(q.key, ReceiptRef{t.seq, t.gen});
     m.first_receive_timestamp = t.first_receive_ms;
     m.receive_count = t.receive_count;
     if (q.fifo) m.sequence_number = FormatSequenceNumber(t.seq);
-    out.push_back(std::move(m));
   }
   d.done(std::move(out));
 }

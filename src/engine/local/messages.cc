@@ -208,6 +208,7 @@ void Impl::Receive(const QueueId& id, const ReceiveRequest& request, Engine::Rec
             : request.wait_seconds.value_or(q->config.receive_message_wait_time_seconds);
     const bool over_limit = q->n_inflight >= InflightLimit();
     std::vector<Taken> taken;
+    taken.reserve(static_cast<std::size_t>(std::max(1, request.max_messages)));
     const std::string& attempt = q->fifo ? request.receive_request_attempt_id : std::string();
     bool retried = false;
     if (!attempt.empty()) {

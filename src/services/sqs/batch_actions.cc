@@ -237,12 +237,14 @@ void CmdDeleteMessageBatch(const Sqs& sqs, const RequestContext& ctx, Value&& in
   std::vector<std::string> handles;
   handles.reserve(batch->entries.size());
   for (std::size_t i = 0; i < batch->entries.size(); ++i) {
-    auto handle = batch->entries[i]->GetString("ReceiptHandle");
-    if (!handle || IsBlank(*handle)) {
+    Value* handle = batch->entries[i]->GetMutable("ReceiptHandle");
+    const bool text = handle && (handle->is_string() || handle->kind() == Value::Kind::kBlob);
+    if (!text || IsBlank(handle->as_string())) {
       outcomes->failures[i] = MissingParameter("ReceiptHandle");
       continue;
     }
-    handles.emplace_back(*handle);
+    // Moved, not copied: the answer needs only the entry ids, which stay in the input.
+    handles.push_back(std::move(handle->mutable_string()));
     outcomes->index.push_back(i);
   }
   if (handles.empty()) return ReplyAllFailed(sqs, *id, ctx, *outcomes, reply);

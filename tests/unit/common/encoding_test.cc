@@ -44,6 +44,27 @@ TEST(EncodingTest, Base64UrlRoundTripsEveryLengthAndByte) {
   }
 }
 
+// The buffer variants write exactly the sizes they announce, and agree with the string ones.
+TEST(EncodingTest, Base64UrlIntoBuffersWritesExactlyTheSize) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(255 - i));
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string in = bytes.substr(n * 7 % 200, n);
+    std::string text(Base64UrlEncodedSize(n) + 1, '#');
+    Base64UrlEncodeTo(in, text.data());
+    EXPECT_EQ(text.back(), '#') << n;
+    text.pop_back();
+    EXPECT_EQ(text, Base64UrlEncode(in)) << n;
+    std::string back(Base64UrlDecodedSize(text.size()) + 1, '#');
+    ASSERT_TRUE(Base64UrlDecodeTo(text, back.data())) << n;
+    EXPECT_EQ(back.back(), '#') << n;
+    back.pop_back();
+    EXPECT_EQ(back, in) << n;
+  }
+  char out[4];
+  EXPECT_FALSE(Base64UrlDecodeTo("ab/c", out));
+}
+
 TEST(EncodingTest, Md5Vector) { EXPECT_EQ(Md5Hex("hello"), "5d41402abc4b2a76b9719d911017c592"); }
 
 TEST(EncodingTest, Utf8Validation) {

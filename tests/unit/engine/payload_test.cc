@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/payload_codec.h"
+
 #include <thread>
 #include <vector>
 
@@ -147,6 +149,29 @@ TEST(PayloadTest, AcceptedMessageOf256BytesTakes320) {
 TEST(PayloadTest, Md5DigestAndItsText) {
   EXPECT_EQ(HexText(Md5Digest("")), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(HexText(Md5Digest("hello")), "5d41402abc4b2a76b9719d911017c592");
+}
+
+// Every byte value in every position of a packed id or MD5 comes back as the same hex text.
+TEST(PayloadTest, HexTextOfEveryByteInEveryPosition) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) {
+    for (std::size_t at = 0; at < payload_codec::kPacked; ++at) {
+      Bytes16 bytes{};
+      bytes[at] = static_cast<unsigned char>(b);
+      std::string md5(32, '0');
+      md5[2 * at] = kHex[b >> 4];
+      md5[2 * at + 1] = kHex[b & 15];
+      ASSERT_EQ(HexText(bytes), md5) << b << " at " << at;
+      std::string uuid = md5;
+      for (std::size_t dash : {8, 13, 18, 23}) uuid.insert(dash, "-");
+      const std::string_view packed(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      ASSERT_EQ(payload_codec::UnpackHex(packed, /*uuid=*/true), uuid) << b << " at " << at;
+      payload_codec::Packed again;
+      ASSERT_TRUE(payload_codec::PackHex(uuid, /*uuid=*/true, &again));
+      EXPECT_EQ(std::string_view(again.data(), again.size()), packed);
+    }
+  }
+  EXPECT_EQ(payload_codec::UnpackHex("\x01\xfe", false), "01fe");  // not 16 bytes: the long way
 }
 
 // Every field a send can carry comes back from the block, and the store's encoding of it is what

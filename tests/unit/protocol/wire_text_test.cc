@@ -53,6 +53,27 @@ TEST(WireText, JsonStringsEscapeAtEveryOffsetOfTheWordScan) {
   }
 }
 
+TEST(WireText, JsonStringsEscapeInTheOverlappingTail) {
+  // Strings of 16 bytes or more end with one 16-byte load that overlaps bytes already scanned:
+  // a special byte at each distance from the end, after plain runs of every length, escapes, and
+  // so do two of them, one on each side of the overlap.
+  for (std::size_t size = 16; size < 50; ++size) {
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string raw(size, 'p');
+      raw[at] = '"';
+      std::string escaped = raw;
+      escaped.replace(at, 1, "\\\"");
+      EXPECT_EQ(Json(raw), "\"" + escaped + "\"") << size << " " << at;
+      if (at + 1 < size) {
+        raw.back() = '\x01';
+        escaped.replace(escaped.size() - 1, 1, "\\u0001");
+        EXPECT_EQ(Json(raw), "\"" + escaped + "\"") << size << " " << at;
+      }
+    }
+    EXPECT_EQ(Json(std::string(size, 'q')), "\"" + std::string(size, 'q') + "\"");
+  }
+}
+
 TEST(WireText, JsonStrings) {
   EXPECT_EQ(Json("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(Json("\n\r\t\x01"), "\"\\n\\r\\t\\u0001\"");
