@@ -97,13 +97,18 @@ struct Outcomes {
     for (const auto& f : failures) failed_count += f.has_value();
     Value ok = Value::List();
     Value failed = Value::List();
-    ok.mutable_items().reserve(ids.size() - failed_count);
-    failed.mutable_items().reserve(failed_count);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (failures[i]) {
-        failed.mutable_items().push_back(BatchErrorEntry(ids[i], *failures[i]));
-      } else {
-        ok.mutable_items().push_back(std::move(successes[i]));
+    if (failed_count == 0) {
+      // Every entry succeeded (the common case): the result entries are the list, as they are.
+      ok.mutable_items() = std::move(successes);
+    } else {
+      ok.mutable_items().reserve(ids.size() - failed_count);
+      failed.mutable_items().reserve(failed_count);
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (failures[i]) {
+          failed.mutable_items().push_back(BatchErrorEntry(ids[i], *failures[i]));
+        } else {
+          ok.mutable_items().push_back(std::move(successes[i]));
+        }
       }
     }
     // Both members are required by the model: always present, possibly empty.

@@ -3,6 +3,7 @@
 
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -272,22 +273,27 @@ Status PrepareSend(const Sqs& sqs, const RequestContext& ctx, const engine::Queu
 
 void FillSendResult(const SendChecksums& sent, engine::SendResult& result, Value& out,
                     std::string_view batch_id) {
-  // The members are distinct: appended without Set's look-up, in one allocation.
+  // The members are distinct: appended without Set's look-up, in one allocation, each built in
+  // place (a temporary Value::String per member, moved into the pair, cost 200 instructions a
+  // batch entry).
   std::vector<Value::Entry>& entries = out.mutable_entries();
   entries.reserve(entries.size() + !batch_id.empty() + 2 + !sent.md5_of_attributes.empty() +
                   !sent.md5_of_system_attributes.empty() + !result.sequence_number.empty());
-  if (!batch_id.empty()) entries.emplace_back("Id", Value::String(std::string(batch_id)));
-  entries.emplace_back("MessageId", Value::String(std::move(result.message_id)));
-  entries.emplace_back("MD5OfMessageBody", Value::String(std::move(result.md5_of_body)));
-  if (!sent.md5_of_attributes.empty()) {
-    entries.emplace_back("MD5OfMessageAttributes", Value::String(sent.md5_of_attributes));
-  }
+  const auto add = [&entries](std::string_view name) -> std::string& {
+    return entries
+        .emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                      std::forward_as_tuple())
+        .second.mutable_string();
+  };
+  if (!batch_id.empty()) add("Id").assign(batch_id);
+  add("MessageId") = std::move(result.message_id);
+  add("MD5OfMessageBody") = std::move(result.md5_of_body);
+  if (!sent.md5_of_attributes.empty()) add("MD5OfMessageAttributes") = sent.md5_of_attributes;
   if (!sent.md5_of_system_attributes.empty()) {
-    entries.emplace_back("MD5OfMessageSystemAttributes",
-                         Value::String(sent.md5_of_system_attributes));
+    add("MD5OfMessageSystemAttributes") = sent.md5_of_system_attributes;
   }
   if (!result.sequence_number.empty()) {
-    entries.emplace_back("SequenceNumber", Value::String(std::move(result.sequence_number)));
+    add("SequenceNumber") = std::move(result.sequence_number);
   }
 }
 

@@ -1,6 +1,9 @@
 // SendMessageBatch, DeleteMessageBatch, ChangeMessageVisibilityBatch.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "engine/sqs_errors.h"
 #include "sqs_test_util.h"
 
@@ -49,6 +52,47 @@ TEST_F(BatchTest, SendBatchAllSucceed) {
             "7c50c7ee3dca03a9a7c3f73e6c838c20");
   ASSERT_EQ(engine_.sends.size(), 1u);
   EXPECT_EQ(engine_.sends[0].second.size(), 2u);
+}
+
+// An answer whose entries all succeeded takes the result entries as they are; with a failed entry
+// they are moved one by one. Both give the same Successful entries, member for member.
+TEST_F(BatchTest, AllSucceededAnswersAsWithAFailedEntry) {
+  auto entries = [](bool with_failure) {
+    std::vector<Value> list;
+    list.push_back(SendEntry("a", "hello"));
+    if (with_failure) list.push_back(Struct({{"Id", S("nobody")}}));
+    list.push_back(Struct({{"Id", S("b")},
+                           {"MessageBody", S("x")},
+                           {"MessageAttributes", Map({{"greeting", StrAttr("hi")}})}}));
+    return Entries(std::move(list));
+  };
+  auto all =
+      Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", entries(false)}}));
+  auto some =
+      Call("SendMessageBatch", Struct({{"QueueUrl", S(kQueueUrl)}, {"Entries", entries(true)}}));
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_TRUE(some.ok()) << some.status().message();
+  ASSERT_EQ(Count(*all, "Successful"), 2u);
+  ASSERT_EQ(Count(*some, "Successful"), 2u);
+  EXPECT_EQ(Count(*all, "Failed"), 0u);
+  EXPECT_EQ(Count(*some, "Failed"), 1u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& x = Item(*all, "Successful", i).entries();
+    const auto& y = Item(*some, "Successful", i).entries();
+    ASSERT_EQ(x.size(), y.size());
+    for (std::size_t m = 0; m < x.size(); ++m) {
+      EXPECT_EQ(x[m].first, y[m].first);
+      EXPECT_EQ(x[m].second.kind(), Value::Kind::kString);
+      if (x[m].first != "MessageId") {
+        EXPECT_EQ(x[m].second.as_string(), y[m].second.as_string());
+      }
+    }
+  }
+  // The members, in the model's order.
+  std::vector<std::string> names;
+  for (const auto& [name, v] : Item(*all, "Successful", 1).entries()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"Id", "MessageId", "MD5OfMessageBody",
+                                             "MD5OfMessageAttributes"}));
 }
 
 TEST_F(BatchTest, RequestLevelErrors) {
