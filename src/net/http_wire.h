@@ -28,6 +28,11 @@ bool StatusHasNoBody(int status);
 // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string FormatHttpDate(std::time_t t);
 
+// The checks AppendResponseHead makes of each handler header: a name is a non-empty run of
+// bytes 33..126 except ':'; a value has no CR, LF or NUL.
+bool IsHeaderToken(std::string_view name);
+bool IsHeaderValueSafe(std::string_view value);
+
 struct ResponseHeadParams {
   int status = 200;
   std::size_t content_length = 0;

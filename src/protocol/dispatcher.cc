@@ -106,10 +106,10 @@ std::string_view HeaderCredential(const net::HttpRequest& req) {
   const std::size_t c = a.find("Credential=");
   if (c == std::string_view::npos) return {};
   a.remove_prefix(c + 11);
-  // Not find_first_of(", "): libstdc++ runs a memchr over the set for every character.
-  std::size_t end = 0;
-  while (end < a.size() && a[end] != ',' && a[end] != ' ') ++end;
-  return a.substr(0, end);
+  // Up to the first ',' or ' ': two memchr (not find_first_of(", "), which runs a memchr over the
+  // set for every character, nor a byte loop, which costs about 8 instructions a byte).
+  a = a.substr(0, a.find(','));
+  return a.substr(0, a.find(' '));
 }
 
 // The credential scope's service name of a signed request (Authorization header or presigned

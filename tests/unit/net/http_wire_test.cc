@@ -30,6 +30,52 @@ TEST(HttpWireTest, DropsUnsafeHeadersAndFixesBadStatus) {
             "Connection: close\r\n\r\n");
 }
 
+// The plain byte loops the word-at-a-time checks replace.
+bool PlainToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127 || c == ':') return false;
+  }
+  return true;
+}
+bool PlainSafe(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+TEST(HttpWireTest, HeaderChecksMatchByteLoops) {
+  // Every byte value at every position of strings of 1..20 bytes, over fillers that pass both
+  // checks, fail one, or sit next to the bounds (a borrow or carry must not hide or fake a match).
+  for (char filler : {'a', '!', '~', ' ', ':', '\x7f', '\xff', '\x80', '\t'}) {
+    for (std::size_t len = 1; len <= 20; ++len) {
+      for (std::size_t pos = 0; pos < len; ++pos) {
+        for (int b = 0; b < 256; ++b) {
+          std::string s(len, filler);
+          s[pos] = static_cast<char>(b);
+          ASSERT_EQ(IsHeaderToken(s), PlainToken(s))
+              << "filler " << int(filler) << " len " << len << " pos " << pos << " byte " << b;
+          ASSERT_EQ(IsHeaderValueSafe(s), PlainSafe(s))
+              << "filler " << int(filler) << " len " << len << " pos " << pos << " byte " << b;
+        }
+      }
+    }
+  }
+  EXPECT_FALSE(IsHeaderToken(""));
+  EXPECT_TRUE(IsHeaderValueSafe(""));
+}
+
+TEST(HttpWireTest, ResponseHeadAppendsAndFitsTheLongestLength) {
+  std::string out = "before";
+  ResponseHeadParams p;
+  p.content_length = static_cast<std::size_t>(-1);
+  AppendResponseHead(p, {{"X-Long", std::string(300, 'v')}, {"Bad\r", "x"}}, out);
+  EXPECT_EQ(out, "beforeHTTP/1.1 200 OK\r\nX-Long: " + std::string(300, 'v') +
+                     "\r\nContent-Length: " + std::to_string(static_cast<std::size_t>(-1)) +
+                     "\r\nConnection: keep-alive\r\n\r\n");
+}
+
 TEST(HttpWireTest, NoContentLengthWithoutBody) {
   std::string out;
   ResponseHeadParams p;

@@ -477,6 +477,23 @@ TEST(DispatcherScope, AccountAndRegionFromDefaultsAndSigningScope) {
   // A malformed scope falls back to the default.
   EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/US_EAST/sqs/aws4_request", "").region,
             "eu-central-1");
+  // The credential ends at the first ',' or ' ', whichever comes first.
+  EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/eu-west-3/sqs/aws4_request "
+                 "SignedHeaders=host,Signature=00",
+                 "")
+                .region,
+            "eu-west-3");
+  EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/eu-west-3 /sqs/aws4_request, "
+                 "SignedHeaders=host, Signature=00",
+                 "")
+                .region,
+            "eu-central-1");
+  EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/eu-west-3,/sqs/aws4 request, "
+                 "SignedHeaders=host, Signature=00",
+                 "")
+                .region,
+            "eu-central-1");
+  EXPECT_EQ(send("AWS4-HMAC-SHA256 Credential=AKID/20240115/eu-west-3/", "").region, "eu-west-3");
 }
 
 TEST(DispatcherAuthenticate, FillsContextOrRejects) {
