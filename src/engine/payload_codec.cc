@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "common/encoding.h"
 #include "common/ids.h"
 
 namespace sluice::engine {
@@ -49,25 +50,15 @@ bool PackHex(std::string_view text, bool uuid, Packed* out) {
 }
 
 std::string UnpackHex(std::string_view packed, bool uuid) {
-  // Ids and digests (16 bytes): their digits written at once (common/ids.h), copied once.
-  if (packed.size() == kPacked) {
-    UuidBytes bytes;
-    std::memcpy(bytes.data(), packed.data(), kPacked);
-    if (uuid) return UuidText(bytes);
-    char hex[2 * kPacked];
-    WriteHex16(bytes.data(), hex);
-    return std::string(hex, sizeof hex);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(packed.size() * 2 + (uuid ? 4 : 0), '-');
-  char* p = out.data();
-  for (std::size_t i = 0; i < packed.size(); ++i) {
-    if (uuid && (i == 4 || i == 6 || i == 8 || i == 10)) ++p;  // keeps the '-'
-    const auto b = static_cast<unsigned char>(packed[i]);
-    *p++ = kHex[b >> 4];
-    *p++ = kHex[b & 15];
-  }
-  return out;
+  // Every packed field is an id or a digest of 16 bytes: its digits written at once
+  // (common/ids.h), copied once. Any other size (only tests make one) is plain hex.
+  if (packed.size() != kPacked) return HexEncode(packed);
+  UuidBytes bytes;
+  std::memcpy(bytes.data(), packed.data(), kPacked);
+  if (uuid) return UuidText(bytes);
+  char hex[2 * kPacked];
+  WriteHex16(bytes.data(), hex);
+  return std::string(hex, sizeof hex);
 }
 
 void PutPackable(std::string* out, std::string_view text, bool uuid) {

@@ -23,6 +23,7 @@ using Packed = std::array<char, kPacked>;
 
 // Packs lower-case hex digits, skipping '-' at the positions a UUID has them (`uuid`).
 bool PackHex(std::string_view text, bool uuid, Packed* out);
+// The text of packed digits: with `uuid`, a 16-byte id's dashes; other sizes are plain hex.
 std::string UnpackHex(std::string_view packed, bool uuid);
 // Writes the packed form of `text` when it packs, else `text` (length-prefixed either way).
 void PutPackable(std::string* out, std::string_view text, bool uuid);
